@@ -1,0 +1,101 @@
+"""The untrusted side: load a student's module and run one call program.
+
+This module runs inside the sandboxed child. It receives one job (plain data), writes a
+stream of frames back and exits. It imports nothing from the grading engine: it never
+sees references or expected values.
+
+Frames written, in order::
+
+    {"kind": "loaded", "names": [...callable module-level names...]}
+    {"kind": "call", "index": i, "outcome": {...}}        # one per call
+    {"kind": "done"}
+or  {"kind": "import_error", "error_type", "message", "traceback"} instead of the above.
+A child that ends without ``done`` (or ``import_error``) has failed its unit.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+import types
+from typing import Any, BinaryIO
+
+from autograder.sandbox import codec
+from autograder.sandbox.program import Call, CallOutcome, _student_traceback, run_program
+
+
+def load_module(name: str, source: str, filename: str) -> types.ModuleType:
+    """Compile and execute ``source`` as a fresh module called ``name``."""
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    # Tracebacks show the student's own lines without a file on disk.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+def callable_names(module: types.ModuleType) -> list[str]:
+    """Names of the public callables a module defines, for 'did you mean' messages."""
+    names = []
+    for name, value in list(vars(module).items()):
+        if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType):
+            names.append(name)
+    return sorted(names)[:500]
+
+
+def serve(job: dict[str, Any], out: BinaryIO) -> None:
+    """Run ``job`` and write the result frames to ``out``."""
+
+    def send(message: dict[str, Any]) -> None:
+        out.write(codec.encode(message))
+        out.flush()
+
+    filename = str(job.get("filename", "submission.py"))
+    probes: dict[str, Any] = {}
+    if job.get("probes_source"):
+        probes_module = load_module("probes", job["probes_source"], "probes.py")
+        probes = {name: getattr(probes_module, name) for name in callable_names(probes_module)}
+    try:
+        module = load_module(filename.rsplit(".", 1)[0] or "submission", job["source"], filename)
+    except BaseException as error:  # SystemExit, KeyboardInterrupt too: the import failed
+        lines = _student_traceback(error, filename)
+        if isinstance(error, SyntaxError) and error.lineno:
+            lines.append(f'File "{filename}", line {error.lineno}')
+        send({
+            "kind": "import_error",
+            "error_type": type(error).__name__,
+            "message": _message(error),
+            "traceback": lines,
+        })
+        return
+    send({"kind": "loaded", "names": callable_names(module)})
+    calls = [Call.from_plain(call) for call in job.get("calls", [])]
+
+    def stream(index: int, outcome: CallOutcome) -> None:
+        send({"kind": "call", "index": index, "outcome": outcome.to_plain()})
+
+    run_program(vars(module), calls, probes=probes, filename=filename, on_outcome=stream)
+    send({"kind": "done"})
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)[:2000]
+    except Exception:
+        return "<exception whose message cannot be shown>"
+
+
+def main() -> None:
+    """Read one job frame from stdin, serve it on stdout (the naive per-process mode)."""
+    stdin = sys.stdin.buffer
+    out = sys.stdout.buffer
+    # Student prints must not corrupt the frame stream.
+    sys.stdout = sys.stderr
+    job = codec.read_frame(stdin, max_bytes=1 << 30)
+    serve(job, out)
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()

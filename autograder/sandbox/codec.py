@@ -1,0 +1,255 @@
+"""Plain-data wire format between the trusted grader and sandboxed student code.
+
+A message is a JSON header plus raw ``.npy`` blobs (``np.save(allow_pickle=False)``).
+Only these values cross: None, bool, int, float (NaN/inf allowed), str, list, tuple,
+dict with str keys, NumPy arrays and scalars of non-object dtype. Anything else is
+encoded as an ``Unsupported`` marker that says what it was, so the trusted side can
+fail the check with a clear message instead of trusting or unpickling it.
+
+Frame layout (all integers little-endian unsigned)::
+
+    u64 total_length | u32 header_length | header JSON | (u64 blob_length | blob)*
+
+The decoder is strict: it checks every length against the frame and a size limit,
+loads arrays with ``allow_pickle=False`` and rejects unknown tags.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_DEPTH = 32
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+
+
+class CodecError(ValueError):
+    """Raised when a message is malformed, too large or holds a forbidden value."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands for a value that cannot cross the boundary (e.g. an object array)."""
+
+    description: str
+
+
+# Markers used inside call programs (see autograder.sandbox.program).
+@dataclass(frozen=True)
+class Ref:
+    """The result of an earlier call in the same program, optionally indexed by ``path``."""
+
+    call: int
+    path: tuple[int | str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A grader-supplied test function, looked up by name in the assignment's probes module."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A fresh ``numpy.random.default_rng(seed)`` built on the receiving side."""
+
+    seed: int
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    return f"object of type {type(value).__module__}.{type(value).__qualname__}"
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+
+    def array_blob(self, array: np.ndarray) -> int:
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        self.blobs.append(buffer.getvalue())
+        return len(self.blobs) - 1
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            return {"$unsupported": "value nested too deeply"}
+        # Exact type checks: subclasses of int/float/str/ndarray are untrusted shapes.
+        kind = type(value)
+        if value is None or kind is bool or kind is str:
+            return value
+        if kind is int:
+            if abs(value) >= 2**63:
+                return {"$unsupported": "integer too large"}
+            return value
+        if kind is float:
+            if math.isfinite(value):
+                return value
+            return {"$float": repr(value)}
+        if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+            array = np.asarray(value)
+            if type(value) not in (np.ndarray,) and not isinstance(value, np.generic):
+                array = np.array(value, copy=True, subok=False)
+            if array.dtype.hasobject or array.dtype.kind not in "biufcUS":
+                return {"$unsupported": _describe(array)}
+            tag = "$scalar" if isinstance(value, np.generic) else "$array"
+            return {tag: self.array_blob(array)}
+        if kind is list:
+            return [self.encode(item, depth + 1) for item in value]
+        if kind is tuple:
+            return {"$tuple": [self.encode(item, depth + 1) for item in value]}
+        if kind is dict:
+            if not all(type(key) is str for key in value):
+                return {"$unsupported": "dict with non-string keys"}
+            return {"$dict": {key: self.encode(item, depth + 1) for key, item in value.items()}}
+        if kind is Unsupported:
+            return {"$unsupported": value.description}
+        if kind is Ref:
+            return {"$ref": [value.call, list(value.path)]}
+        if kind is Probe:
+            return {"$probe": value.name}
+        if kind is Rng:
+            return {"$rng": int(value.seed)}
+        return {"$unsupported": _describe(value)}
+
+
+def encode(value: Any) -> bytes:
+    """Encode a plain-data value as one frame (including its length prefix)."""
+    encoder = _Encoder()
+    header = json.dumps(encoder.encode(value), allow_nan=False, separators=(",", ":")).encode()
+    parts = [_U32.pack(len(header)), header]
+    for blob in encoder.blobs:
+        parts.append(_U64.pack(len(blob)))
+        parts.append(blob)
+    body = b"".join(parts)
+    return _U64.pack(len(body)) + body
+
+
+class _Decoder:
+    def __init__(self, blobs: list[bytes]) -> None:
+        self.blobs = blobs
+        self.used: set[int] = set()
+
+    def array(self, index: Any) -> np.ndarray:
+        if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
+            raise CodecError("bad array reference")
+        self.used.add(index)
+        try:
+            array = np.load(io.BytesIO(self.blobs[index]), allow_pickle=False)
+        except Exception as error:  # malformed .npy header or data
+            raise CodecError(f"malformed array: {error}") from None
+        if not isinstance(array, np.ndarray) or type(array) is not np.ndarray:
+            raise CodecError("blob is not a plain array")
+        if array.dtype.hasobject:
+            raise CodecError("object arrays are not accepted")
+        return array
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH + 1:
+            raise CodecError("value nested too deeply")
+        if node is None or type(node) in (bool, int, str):
+            return node
+        if type(node) is float:
+            return node
+        if type(node) is list:
+            return [self.decode(item, depth + 1) for item in node]
+        if type(node) is not dict or len(node) != 1:
+            raise CodecError("malformed value")
+        (tag, payload), = node.items()
+        if tag == "$array":
+            return self.array(payload)
+        if tag == "$scalar":
+            array = self.array(payload)
+            if array.shape != ():
+                raise CodecError("scalar blob is not 0-d")
+            return array[()]
+        if tag == "$float":
+            if payload not in ("nan", "inf", "-inf"):
+                raise CodecError("malformed float")
+            return float(payload)
+        if tag == "$tuple" and type(payload) is list:
+            return tuple(self.decode(item, depth + 1) for item in payload)
+        if tag == "$dict" and type(payload) is dict:
+            return {str(key): self.decode(item, depth + 1) for key, item in payload.items()}
+        if tag == "$unsupported" and type(payload) is str:
+            return Unsupported(payload[:200])
+        if tag == "$ref" and type(payload) is list and len(payload) == 2:
+            call, path = payload
+            if type(call) is not int or type(path) is not list:
+                raise CodecError("malformed reference")
+            if not all(type(step) in (int, str) for step in path):
+                raise CodecError("malformed reference path")
+            return Ref(call, tuple(path))
+        if tag == "$probe" and type(payload) is str:
+            return Probe(payload)
+        if tag == "$rng" and type(payload) is int:
+            return Rng(payload)
+        raise CodecError(f"unknown tag {tag[:20]!r}")
+
+
+def decode_body(body: bytes | memoryview) -> Any:
+    """Decode a frame body (without its u64 length prefix)."""
+    view = memoryview(body)
+    if len(view) < _U32.size:
+        raise CodecError("truncated frame")
+    (header_length,) = _U32.unpack_from(view, 0)
+    offset = _U32.size
+    if header_length > len(view) - offset:
+        raise CodecError("header longer than frame")
+    try:
+        header = json.loads(bytes(view[offset : offset + header_length]))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise CodecError("malformed header") from None
+    offset += header_length
+    blobs: list[bytes] = []
+    while offset < len(view):
+        if len(view) - offset < _U64.size:
+            raise CodecError("truncated blob length")
+        (blob_length,) = _U64.unpack_from(view, offset)
+        offset += _U64.size
+        if blob_length > len(view) - offset:
+            raise CodecError("blob longer than frame")
+        blobs.append(bytes(view[offset : offset + blob_length]))
+        offset += blob_length
+    decoder = _Decoder(blobs)
+    try:
+        return decoder.decode(header)
+    except RecursionError:
+        raise CodecError("value nested too deeply") from None
+
+
+def decode(frame: bytes, max_bytes: int | None = None) -> Any:
+    """Decode one whole frame, as produced by :func:`encode`."""
+    if len(frame) < _U64.size:
+        raise CodecError("truncated frame")
+    (length,) = _U64.unpack_from(frame, 0)
+    if max_bytes is not None and length > max_bytes:
+        raise CodecError(f"message of {length} bytes exceeds the limit of {max_bytes}")
+    if length != len(frame) - _U64.size:
+        raise CodecError("frame length does not match")
+    return decode_body(memoryview(frame)[_U64.size :])
+
+
+def read_frame(stream: Any, max_bytes: int) -> Any:
+    """Read and decode one frame from a binary stream; None at a clean end of stream."""
+    prefix = stream.read(_U64.size)
+    if not prefix:
+        return None
+    if len(prefix) != _U64.size:
+        raise CodecError("truncated frame length")
+    (length,) = _U64.unpack(prefix)
+    if length > max_bytes:
+        raise CodecError(f"message of {length} bytes exceeds the limit of {max_bytes}")
+    body = stream.read(length)
+    if len(body) != length:
+        raise CodecError("truncated frame")
+    return decode_body(body)

@@ -1,0 +1,308 @@
+"""How the trusted side runs a unit of student code, and what it gets back.
+
+An :class:`Executor` takes a :class:`UnitJob` (the student's source, a call program,
+limits) and returns a :class:`UnitOutcome` built only from validated plain data.
+Implementations differ in isolation and cost; the grading engine does not care which
+one it is given.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from autograder.sandbox import codec
+from autograder.sandbox.program import Call, CallOutcome
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one unit (one function's checks)."""
+
+    wall_seconds: float = 10.0
+    cpu_seconds: float = 10.0
+    memory_bytes: int = 1 << 30
+    output_bytes: int = 64 << 20  # result frames, in total
+    console_bytes: int = 64 << 10  # what the student printed, kept for the report
+
+
+@dataclass
+class UnitJob:
+    """One unit of work: load ``source`` as ``filename`` and run ``calls``."""
+
+    source: str
+    filename: str
+    calls: list[Call]
+    limits: Limits = field(default_factory=Limits)
+    probes_source: str = ""
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "filename": self.filename,
+            "calls": [call.to_plain() for call in self.calls],
+            "probes_source": self.probes_source,
+        }
+
+
+# UnitOutcome.status values
+OK = "ok"
+IMPORT_ERROR = "import_error"  # the module raised or exited while loading
+TIMEOUT = "timeout"  # wall-clock or CPU limit
+MEMORY = "memory"  # memory limit
+CRASHED = "crashed"  # ended without a complete result (exit, signal, segfault)
+BAD_OUTPUT = "bad_output"  # malformed, out of order or oversized result frames
+
+
+@dataclass
+class UnitOutcome:
+    """The validated result of a unit."""
+
+    status: str
+    calls: list[CallOutcome] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    message: str = ""
+    error_type: str = ""
+    traceback: list[str] = field(default_factory=list)
+    console: str = ""
+    seconds: float = 0.0
+
+
+class Executor(Protocol):
+    """Runs units of untrusted code."""
+
+    #: "full" when every isolation layer is on, "reduced" otherwise.
+    isolation: str
+
+    def run(self, job: UnitJob) -> UnitOutcome:
+        """Run one unit and return its validated outcome (never raises for student faults)."""
+        ...
+
+    def close(self) -> None:
+        """Release worker processes."""
+        ...
+
+
+class ResultCollector:
+    """Validate the frame stream of one unit as it arrives."""
+
+    def __init__(self, job: UnitJob) -> None:
+        self.expected_calls = len(job.calls)
+        self.outcome = UnitOutcome(status=CRASHED)
+        self.finished = False
+
+    def accept(self, message: Any) -> None:
+        """Take one decoded frame; raise codec.CodecError on anything unexpected."""
+        if self.finished or not isinstance(message, dict):
+            raise codec.CodecError("unexpected frame")
+        kind = message.get("kind")
+        if kind == "loaded":
+            names = message.get("names")
+            if not isinstance(names, list) or not all(type(name) is str for name in names):
+                raise codec.CodecError("malformed name list")
+            self.outcome.names = [name[:100] for name in names[:500]]
+        elif kind == "import_error":
+            self.outcome.status = IMPORT_ERROR
+            self.outcome.error_type = str(message.get("error_type", ""))[:200]
+            self.outcome.message = str(message.get("message", ""))[:2000]
+            trace = message.get("traceback", [])
+            self.outcome.traceback = [str(line)[:500] for line in trace[:40]] if isinstance(trace, list) else []
+            self.finished = True
+        elif kind == "call":
+            if message.get("index") != len(self.outcome.calls) or len(self.outcome.calls) >= self.expected_calls:
+                raise codec.CodecError("call results out of order")
+            try:
+                self.outcome.calls.append(CallOutcome.from_plain(message.get("outcome")))
+            except (ValueError, TypeError) as error:
+                raise codec.CodecError(str(error)) from None
+        elif kind == "done":
+            if len(self.outcome.calls) != self.expected_calls:
+                raise codec.CodecError("result stream ended early")
+            self.outcome.status = OK
+            self.finished = True
+        else:
+            raise codec.CodecError("unknown frame kind")
+
+
+class FrameReader:
+    """Incrementally split a byte stream into frames, enforcing a total size limit."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.buffer = bytearray()
+        self.max_bytes = max_bytes
+        self.total = 0
+
+    def feed(self, data: bytes) -> list[Any]:
+        self.total += len(data)
+        if self.total > self.max_bytes:
+            raise codec.CodecError(f"results exceed the output limit of {self.max_bytes} bytes")
+        self.buffer.extend(data)
+        frames = []
+        while len(self.buffer) >= 8:
+            length = int.from_bytes(self.buffer[:8], "little")
+            if length > self.max_bytes:
+                raise codec.CodecError("frame exceeds the output limit")
+            if len(self.buffer) < 8 + length:
+                break
+            body = bytes(self.buffer[8 : 8 + length])
+            del self.buffer[: 8 + length]
+            frames.append(codec.decode_body(body))
+        return frames
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment given to untrusted processes: no secrets, one BLAS thread."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    # Some CPUs need these for OpenBLAS to compute correctly (see the machine notes).
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def describe_exit(returncode: int | None) -> str:
+    """A sentence for how a child process ended without finishing its work."""
+    if returncode is None:
+        return "your code did not finish"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if -returncode == signal.SIGSEGV:
+            return "your code crashed the interpreter (segmentation fault)"
+        if -returncode == signal.SIGXCPU:
+            return "your code used more CPU time than allowed"
+        return f"your code's process was killed by {name}"
+    return f"your code ended the process (exit status {returncode}) before the grader finished"
+
+
+class SubprocessExecutor:
+    """Naive executor: a fresh ``python`` process per unit, clean environment, time limit.
+
+    It is the baseline the zygote sandbox is measured against, and the fallback where
+    nothing better is available. Isolation is reduced: no namespaces or seccomp.
+    """
+
+    isolation = "reduced"
+
+    def __init__(self, python: str | None = None) -> None:
+        self.python = python or sys.executable
+
+    def run(self, job: UnitJob) -> UnitOutcome:
+        started = time.monotonic()
+        read_fd, write_fd = os.pipe()
+        command = [self.python, "-I", "-c", _CHILD_BOOT, str(write_fd), str(job.limits.memory_bytes),
+                   str(int(job.limits.cpu_seconds) + 1)]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,),
+            env=clean_environment(),
+            cwd="/",
+            start_new_session=True,
+        )
+        os.close(write_fd)
+        try:
+            return _collect(process, read_fd, job, started)
+        finally:
+            os.close(read_fd)
+
+    def close(self) -> None:
+        pass
+
+
+# Booted with ``python -I -c``: limits, then serve one job read from stdin.
+_CHILD_BOOT = """
+import os, resource, sys
+fd, memory, cpu = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+import numpy
+resource.setrlimit(resource.RLIMIT_AS, (memory + 256 * 2**20, memory + 256 * 2**20))
+from autograder.sandbox import child, codec
+job = codec.read_frame(sys.stdin.buffer, max_bytes=1 << 30)
+sys.stdin.close()
+sys.stdin = open(os.devnull)
+out = os.fdopen(fd, "wb")
+child.serve(job, out)
+out.flush()
+os._exit(0)
+"""
+
+
+def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: float) -> UnitOutcome:
+    collector = ResultCollector(job)
+    reader = FrameReader(job.limits.output_bytes)
+    console = bytearray()
+    deadline = started + job.limits.wall_seconds
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(codec.encode(job.to_plain()))
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+    stdout_fd = process.stdout.fileno()
+    open_fds = {read_fd, stdout_fd}
+    failure = ""
+    status = CRASHED
+    while open_fds and not collector.finished:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status, failure = TIMEOUT, f"time limit of {job.limits.wall_seconds:g} s exceeded"
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], remaining)
+        for fd in ready:
+            data = os.read(fd, 1 << 16)
+            if not data:
+                open_fds.discard(fd)
+                continue
+            if fd == stdout_fd:
+                if len(console) < job.limits.console_bytes:
+                    console.extend(data[: job.limits.console_bytes - len(console)])
+                continue
+            try:
+                for message in reader.feed(data):
+                    collector.accept(message)
+            except codec.CodecError as error:
+                status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {error}"
+                open_fds.clear()
+                break
+    _kill_group(process)
+    outcome = collector.outcome
+    if not collector.finished:
+        outcome.status = status
+        if status == CRASHED:
+            failure = describe_exit(process.returncode)
+            if process.returncode == -signal.SIGXCPU or process.returncode == -signal.SIGKILL and time.monotonic() >= deadline:
+                outcome.status = TIMEOUT
+        outcome.message = failure
+    outcome.console = console.decode("utf-8", "replace")
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
