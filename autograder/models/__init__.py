@@ -1,0 +1,18 @@
+"""Typed SQLAlchemy 2.0 models: data and small invariants only, no business logic."""
+
+from autograder.models.course import Course, CourseAssignment, Enrollment
+from autograder.models.assignment import Assignment
+from autograder.models.submission import CheckResult, Submission, SubmissionStatus
+from autograder.models.user import Role, User
+
+__all__ = [
+    "Assignment",
+    "CheckResult",
+    "Course",
+    "CourseAssignment",
+    "Enrollment",
+    "Role",
+    "Submission",
+    "SubmissionStatus",
+    "User",
+]

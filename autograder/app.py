@@ -1,0 +1,45 @@
+"""The application factory: it reads like a table of contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from autograder.config import Config
+from autograder.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Any = None) -> Flask:
+    """Create the Flask app; ``config`` is a Config-like object (default: from the environment)."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
+    app.config.from_object(config if config is not None else Config(app.instance_path))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import autograder.models  # noqa: F401  (puts every table on db.metadata)
+
+    db.init_app(app)
+    # Batch mode lets Alembic alter tables on SQLite; compare_type keeps `alembic check` strict.
+    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    # Blueprints are added by the web layer (auth, student, instructor, api).
+    pass
+
+
+def register_errorhandlers(app: Flask) -> None:
+    pass
+
+
+def _migrations_directory() -> str:
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,54 @@
+"""Configuration from the environment, with safe defaults for the embedded mode."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings read once from environment variables when the app is created."""
+
+    def __init__(self, instance_path: str | os.PathLike[str]) -> None:
+        instance = Path(instance_path)
+        self.SECRET_KEY = os.environ.get("AUTOGRADER_SECRET_KEY", "")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
+        self.QUEUE_BACKEND = os.environ.get("AUTOGRADER_QUEUE", "embedded")
+        self.EMBEDDED_WORKERS = int(os.environ.get("AUTOGRADER_EMBEDDED_WORKERS", "2"))
+        self.REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Seed of the hidden cases; only the server knows it.
+        self.HIDDEN_SEED = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", "0")) or None
+        self.GRADING_LEASE_SECONDS = int(os.environ.get("AUTOGRADER_LEASE_SECONDS", "120"))
+        self.SUBMISSION_COOLDOWN_SECONDS = int(os.environ.get("AUTOGRADER_COOLDOWN_SECONDS", "30"))
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("AUTOGRADER_MAX_UPLOAD_BYTES", str(1 << 20)))
+        self.ALLOW_INSECURE_SANDBOX = _bool("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("AUTOGRADER_SECURE_COOKIES")
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, synchronous grading hooks."""
+
+    def __init__(self, instance_path: str | os.PathLike[str], database_url: str) -> None:
+        super().__init__(instance_path)
+        self.TESTING = True
+        self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SUBMISSION_COOLDOWN_SECONDS = 0
+        self.RATELIMIT_ENABLED = False

@@ -1,0 +1,25 @@
+"""An assignment as synced from the assignments/ folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from autograder.extensions import db
+from autograder.models._time import utcnow
+
+
+class Assignment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(120), default="")
+    # sha256 of the assignment folder: a change means earlier grades may need a regrade.
+    version: Mapped[str] = mapped_column(String(64), default="")
+    max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Assignment {self.name} {self.version[:8]}>"

@@ -1,0 +1,44 @@
+"""People who use the service."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, Enum, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autograder.extensions import db
+from autograder.models._time import utcnow
+
+if TYPE_CHECKING:
+    from autograder.models.course import Enrollment
+    from autograder.models.submission import Submission
+
+
+class Role(str, enum.Enum):
+    STUDENT = "student"
+    INSTRUCTOR = "instructor"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.STUDENT)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    # sha256 of the API token; the token itself is shown once and never stored.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    submissions: Mapped[list["Submission"]] = relationship(back_populates="user")
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
