@@ -1,0 +1,163 @@
+"""Classic mistakes in the `losses` exercise, as runnable variants (mutation testing).
+
+Executed in a namespace that already holds reference.py's globals, so the private
+helpers ``_softmax_rows``, ``_log_softmax_rows`` and ``_sigmoid`` are available here.
+"""
+
+import numpy as np
+
+from autograder.grading.mistakes import Mistake
+
+
+def mse_summed(y_pred, y_true):
+    return float(np.sum((y_pred - y_true) ** 2))
+
+
+def mse_absolute(y_pred, y_true):
+    return float(np.mean(np.abs(y_pred - y_true)))
+
+
+def mse_row_sums_averaged(y_pred, y_true):
+    return float(np.mean(np.sum((y_pred - y_true) ** 2, axis=-1)))
+
+
+def mse_grad_without_two(y_pred, y_true):
+    return (y_pred - y_true) / y_pred.size
+
+
+def mse_grad_over_rows(y_pred, y_true):
+    return 2.0 * (y_pred - y_true) / y_pred.shape[0]
+
+
+def mse_grad_sign_flipped(y_pred, y_true):
+    return 2.0 * (y_true - y_pred) / y_pred.size
+
+
+def mse_grad_in_place(y_pred, y_true):
+    y_pred -= y_true
+    y_pred *= 2.0 / y_pred.size
+    return y_pred
+
+
+def softmax_unshifted(z):
+    exp = np.exp(z)
+    return exp / np.sum(exp, axis=1, keepdims=True)
+
+
+def softmax_over_columns(z):
+    exp = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return exp / np.sum(exp, axis=0, keepdims=True)
+
+
+def softmax_global_shift(z):
+    exp = np.exp(z - np.max(z))
+    return exp / np.sum(exp, axis=1, keepdims=True)
+
+
+def cross_entropy_log_of_softmax(logits, labels):
+    probs = _softmax_rows(logits)
+    return float(-np.mean(np.log(probs[np.arange(len(labels)), labels])))
+
+
+def cross_entropy_unshifted(logits, labels):
+    log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(labels)), labels]))
+
+
+def cross_entropy_summed(logits, labels):
+    return float(-np.sum(_log_softmax_rows(logits)[np.arange(len(labels)), labels]))
+
+
+def cross_entropy_label_columns(logits, labels):
+    return float(-np.mean(_log_softmax_rows(logits)[:, labels]))
+
+
+def cross_entropy_grad_not_averaged(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return grad
+
+
+def cross_entropy_grad_sign_flipped(logits, labels):
+    grad = -_softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] += 1.0
+    return grad / len(labels)
+
+
+def cross_entropy_grad_without_onehot(logits, labels):
+    return _softmax_rows(logits) / len(labels)
+
+
+def sigmoid_sign_flipped(x):
+    return 1.0 / (1.0 + np.exp(x))
+
+
+def sigmoid_exp_ratio(x):
+    exp = np.exp(x)
+    return exp / (1.0 + exp)
+
+
+def sigmoid_flattened(x):
+    return _sigmoid(x).ravel()
+
+
+def bce_from_probabilities(logits, targets):
+    probs = 1.0 / (1.0 + np.exp(-logits))
+    return float(-np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs)))
+
+
+def bce_clipped_probabilities(logits, targets):
+    probs = np.clip(_sigmoid(logits), 1e-7, 1 - 1e-7)
+    return float(-np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs)))
+
+
+def bce_summed(logits, targets):
+    return float(np.sum(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-np.abs(logits)))))
+
+
+def bce_grad_sign_flipped(logits, targets):
+    return (targets - _sigmoid(logits)) / logits.shape[0]
+
+
+def bce_grad_not_averaged(logits, targets):
+    return _sigmoid(logits) - targets
+
+
+def bce_grad_extra_sigmoid_derivative(logits, targets):
+    probs = _sigmoid(logits)
+    return (probs - targets) * probs * (1 - probs) / logits.shape[0]
+
+
+def bce_grad_column(logits, targets):
+    return ((_sigmoid(logits) - targets) / logits.shape[0]).reshape(-1, 1)
+
+
+MISTAKES = [
+    Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
+    Mistake("mse", "absolute instead of squared error", "Square the differences; np.abs gives the mean absolute error.", "mse_absolute"),
+    Mistake("mse", "mean over rows only", "Average over ALL elements, not the per-row sums over the rows.", "mse_row_sums_averaged"),
+    Mistake("mse_grad", "missing factor 2", "The derivative of d**2 is 2*d: multiply by 2.", "mse_grad_without_two"),
+    Mistake("mse_grad", "divided by N instead of size", "mse averages over every element, so divide by y_pred.size, not by the number of rows.", "mse_grad_over_rows"),
+    Mistake("mse_grad", "gradient sign flipped", "The gradient with respect to y_pred is proportional to y_pred - y_true, not y_true - y_pred.", "mse_grad_sign_flipped"),
+    Mistake("mse_grad", "y_pred modified in place", "`y_pred -= ...` changes the caller's array; compute a new array instead.", "mse_grad_in_place"),
+    Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
+    Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
+    Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
+    Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
+    Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
+    Mistake("cross_entropy", "sum instead of mean", "Average the per-example losses over the N rows.", "cross_entropy_summed"),
+    Mistake("cross_entropy", "label columns instead of entries", "Index with log_probs[np.arange(N), labels] to pick one entry per row, not log_probs[:, labels].", "cross_entropy_label_columns"),
+    Mistake("cross_entropy_grad", "not divided by N", "The loss is a mean over rows, so its gradient carries a factor 1/N.", "cross_entropy_grad_not_averaged"),
+    Mistake("cross_entropy_grad", "gradient sign flipped", "The gradient is softmax - onehot, not onehot - softmax.", "cross_entropy_grad_sign_flipped"),
+    Mistake("cross_entropy_grad", "one-hot not subtracted", "Subtract 1 at each row's label: (softmax - onehot(labels)) / N.", "cross_entropy_grad_without_onehot"),
+    Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
+    Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
+    Mistake("sigmoid", "output flattened", "Return an array of exactly x's shape; do not ravel or reshape it.", "sigmoid_flattened"),
+    Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
+    Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities"),
+    Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
+    Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),
+    Mistake("binary_cross_entropy_grad", "not divided by N", "The loss is a mean, so its gradient carries a factor 1/N.", "bce_grad_not_averaged"),
+    Mistake("binary_cross_entropy_grad", "sigmoid derivative applied again", "With logits, sigma'(z) cancels against the log: the gradient is just (sigmoid(z) - t) / N.", "bce_grad_extra_sigmoid_derivative"),
+    Mistake("binary_cross_entropy_grad", "returns (N, 1) instead of (N,)", "Return a 1-D array of shape (N,), not a column.", "bce_grad_column"),
+]
