@@ -1,0 +1,165 @@
+"""Classic wrong variants of the `gradient_check` functions (mutation tests and hints).
+
+Executed in a namespace that already holds reference.py's globals (``np``, private helpers).
+"""
+
+from autograder.grading.mistakes import Mistake
+
+
+def _forward_differences(f, x, h):
+    grad = np.zeros(x.shape)
+    f_here = f(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        grad[index] = (f(x) - f_here) / h
+        x[index] = original
+    return grad
+
+
+def numerical_gradient_forward(f, x, h=1e-5):
+    return _forward_differences(f, x, h)
+
+
+def numerical_gradient_over_h(f, x, h=1e-5):
+    return _centred_differences(f, x, h) * 2
+
+
+def numerical_gradient_not_restored(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        grad[index] = (f_plus - f(x)) / (2 * h)
+    return grad
+
+
+def numerical_gradient_perturbs_copy(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    flat = x.flatten()  # a copy: f never sees the perturbation
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + h
+        f_plus = f(x)
+        flat[i] = original - h
+        f_minus = f(x)
+        flat[i] = original
+        grad.flat[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def numerical_gradient_fixed_h(f, x, h=1e-5):
+    return _centred_differences(f, x, 1e-5)
+
+
+def numerical_gradient_array_ignores_df(f, x, df, h=1e-5):
+    return _centred_differences(lambda z: np.sum(f(z)), x, h)
+
+
+def numerical_gradient_array_df_outside(f, x, df, h=1e-5):
+    return _centred_differences(lambda z: np.sum(f(z)), x, h) * df
+
+
+def numerical_gradient_array_forward(f, x, df, h=1e-5):
+    return _forward_differences(lambda z: np.sum(f(z) * df), x, h)
+
+
+def numerical_gradient_array_fixed_h(f, x, df, h=1e-5):
+    return _centred_differences(lambda z: np.sum(f(z) * df), x, 1e-5)
+
+
+def relative_error_no_floor(a, b):
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
+
+
+def relative_error_max_denominator(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(b)))))
+
+
+def relative_error_mean(a, b):
+    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def relative_error_floor_added(a, b):
+    return float(np.max(np.abs(a - b) / (1e-8 + np.abs(a) + np.abs(b))))
+
+
+def relative_error_of_norms(a, b):
+    return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def gradient_check_forward(f, grad_f, x, h=1e-5):
+    return _relative_error(np.array(grad_f(x)), _forward_differences(f, x, h))
+
+
+def gradient_check_fixed_h(f, grad_f, x, h=1e-5):
+    return _relative_error(np.array(grad_f(x)), _centred_differences(f, x, 1e-5))
+
+
+def gradient_check_no_floor(f, grad_f, x, h=1e-5):
+    analytic = np.array(grad_f(x))
+    numeric = _centred_differences(f, x, h)
+    return float(np.max(np.abs(analytic - numeric) / (np.abs(analytic) + np.abs(numeric))))
+
+
+def gradient_check_mean(f, grad_f, x, h=1e-5):
+    analytic = np.array(grad_f(x))
+    numeric = _centred_differences(f, x, h)
+    return float(np.mean(np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))))
+
+
+MISTAKES = [
+    Mistake("numerical_gradient", "forward differences",
+            "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
+            "only first-order accurate.", "numerical_gradient_forward"),
+    Mistake("numerical_gradient", "divided by h instead of 2h",
+            "The two evaluations are 2h apart, so divide their difference by 2*h.", "numerical_gradient_over_h"),
+    Mistake("numerical_gradient", "x not restored",
+            "Put each entry of x back to its original value after the two evaluations; otherwise later "
+            "entries are differentiated at a shifted point and the caller's x is changed.",
+            "numerical_gradient_not_restored"),
+    Mistake("numerical_gradient", "perturbed a copy of x",
+            "x.flatten() returns a copy, so f never sees your perturbation and every difference is 0. "
+            "Perturb x itself (np.nditer / np.ndindex, or x.reshape(-1) on a contiguous x).",
+            "numerical_gradient_perturbs_copy"),
+    Mistake("numerical_gradient", "step size h ignored",
+            "Use the h you are given instead of a fixed 1e-5.", "numerical_gradient_fixed_h"),
+    Mistake("numerical_gradient_array", "upstream gradient df ignored",
+            "Differentiate sum(f(x) * df), not sum(f(x)): weight each output by df before summing.",
+            "numerical_gradient_array_ignores_df"),
+    Mistake("numerical_gradient_array", "df applied after differentiating",
+            "Multiply f(x) by df inside the difference, before summing; multiplying the result by df "
+            "only works for elementwise f with outputs the shape of x.", "numerical_gradient_array_df_outside"),
+    Mistake("numerical_gradient_array", "forward differences",
+            "Use centred differences (g(x+h) - g(x-h)) / 2h with g = sum(f(x) * df).",
+            "numerical_gradient_array_forward"),
+    Mistake("numerical_gradient_array", "step size h ignored",
+            "Use the h you are given instead of a fixed 1e-5.", "numerical_gradient_array_fixed_h"),
+    Mistake("relative_error", "no 1e-8 floor",
+            "Divide by maximum(1e-8, |a|+|b|): where both entries are 0 the plain ratio is 0/0 = NaN.",
+            "relative_error_no_floor"),
+    Mistake("relative_error", "max(|a|, |b|) as denominator",
+            "The denominator is |a| + |b| (floored at 1e-8), not the larger of the two.",
+            "relative_error_max_denominator"),
+    Mistake("relative_error", "mean instead of max",
+            "Return the largest entrywise relative error, not their mean: one wrong entry must show.",
+            "relative_error_mean"),
+    Mistake("relative_error", "1e-8 added instead of used as a floor",
+            "Use maximum(1e-8, |a|+|b|), not |a|+|b|+1e-8: the two differ for tiny values.",
+            "relative_error_floor_added"),
+    Mistake("relative_error", "relative error of norms",
+            "Compute the relative error entry by entry and take the max, not a ratio of norms.",
+            "relative_error_of_norms"),
+    Mistake("gradient_check", "forward differences",
+            "Compare grad_f(x) with centred differences (f(x+h) - f(x-h)) / 2h.", "gradient_check_forward"),
+    Mistake("gradient_check", "step size h ignored",
+            "Pass your h to the numerical gradient instead of a fixed 1e-5.", "gradient_check_fixed_h"),
+    Mistake("gradient_check", "no 1e-8 floor",
+            "Where both gradients are 0 the plain ratio is 0/0 = NaN: divide by maximum(1e-8, |a|+|b|).",
+            "gradient_check_no_floor"),
+    Mistake("gradient_check", "mean instead of max",
+            "Report the largest entrywise relative error: a gradient wrong in one entry must not pass.",
+            "gradient_check_mean"),
+]
