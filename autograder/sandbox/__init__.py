@@ -1,19 +1,40 @@
-"""Isolation of student code. See docs/ARCHITECTURE.md for the boundary it enforces."""
+"""Isolation of student code. See docs/ARCHITECTURE.md and docs/SANDBOX.md."""
 
 from __future__ import annotations
 
-from autograder.sandbox.executor import Executor, Limits, SubprocessExecutor, UnitJob, UnitOutcome
+import os
 
-__all__ = ["Executor", "Limits", "UnitJob", "UnitOutcome", "open_executor"]
+from autograder.sandbox.executor import (
+    Executor, InsecureSandboxError, Limits, SubprocessExecutor, UnitJob, UnitOutcome,
+)
+from autograder.sandbox.zygote import ZygoteError, ZygoteExecutor
+
+__all__ = ["Executor", "InsecureSandboxError", "Limits", "UnitJob", "UnitOutcome", "open_executor"]
+
+ALLOW_INSECURE_ENV = "AUTOGRADER_ALLOW_INSECURE_SANDBOX"
 
 
 def open_executor(*, require_full_isolation: bool = False, slot: int = 0) -> Executor:
-    """Return the best executor this machine allows.
+    """Return the best executor this machine allows: the zygote sandbox, else a plain subprocess.
 
     ``slot`` distinguishes concurrent workers (each gets its own unprivileged uid).
-    With ``require_full_isolation`` an executor without every isolation layer is refused.
+    Returns an executor whose ``isolation`` is "full" or "reduced". Raises
+    InsecureSandboxError when ``require_full_isolation`` is set, isolation is reduced and
+    env AUTOGRADER_ALLOW_INSECURE_SANDBOX is not "1".
     """
-    # The hardened zygote sandbox replaces this naive fallback (issue: sandbox).
-    if require_full_isolation:
-        raise RuntimeError("full isolation is not available: only the naive subprocess executor exists")
-    return SubprocessExecutor()
+    executor: Executor
+    problems: list[str] = []
+    try:
+        executor = ZygoteExecutor(slot=slot)
+        problems = executor.problems
+    except ZygoteError as error:
+        executor = SubprocessExecutor()
+        problems = [str(error)]
+    if require_full_isolation and executor.isolation != "full" and os.environ.get(ALLOW_INSECURE_ENV) != "1":
+        executor.close()
+        raise InsecureSandboxError(
+            "full sandbox isolation (namespaces, jail root, uid drop, seccomp) is not available here ("
+            + "; ".join(problems or ["unknown reason"])
+            + f"); run as root on Linux, or set {ALLOW_INSECURE_ENV}=1 to accept reduced isolation"
+        )
+    return executor

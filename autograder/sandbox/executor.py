@@ -89,6 +89,10 @@ class Executor(Protocol):
         ...
 
 
+class InsecureSandboxError(RuntimeError):
+    """Full isolation was required but this machine cannot provide it."""
+
+
 class ResultCollector:
     """Validate the frame stream of one unit as it arrives."""
 

@@ -1,0 +1,101 @@
+"""Confine a freshly forked child before it touches student code.
+
+Runs in the child, in this order: own session, new mount/network/IPC/UTS namespaces
+(it is already PID 1 of a new PID namespace), descriptors (stdin from /dev/null,
+console and result pipes, nothing else), rlimits, an unprivileged uid/gid, no new
+privileges, parent-death signal, then the seccomp allow-list. Any failure raises: the
+caller must then exit without running student code (fail closed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import signal
+from dataclasses import dataclass
+
+from autograder.sandbox import seccomp_policy, syscalls
+
+RESULT_FD = 3
+MAX_OPEN_FILES = 32
+SLOT_UID_BASE = 61000  # slot n runs as uid/gid SLOT_UID_BASE + n
+CHILD_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Which isolation layers the zygote applies; all on means ``isolation == "full"``."""
+
+    namespaces: bool = False  # per-child PID, mount, network, IPC and UTS namespaces
+    jail_root: bool = False  # minimal read-only root (pivot_root)
+    drop_uid: bool = False  # unprivileged uid/gid per slot
+    seccomp: bool = False  # syscall allow-list
+
+    @property
+    def full(self) -> bool:
+        return self.namespaces and self.jail_root and self.drop_uid and self.seccomp
+
+    def names(self) -> list[str]:
+        """Names of the layers that are on, for reports and logs."""
+        return [name for name in ("namespaces", "jail_root", "drop_uid", "seccomp") if getattr(self, name)]
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    """Kernel-enforced limits of one child."""
+
+    address_space_bytes: int
+    cpu_seconds: int
+
+
+def slot_uid(slot: int) -> int:
+    """The uid (and gid) of a worker slot's children."""
+    return SLOT_UID_BASE + slot
+
+
+def confine(layers: Layers, limits: ChildLimits, slot: int, result_fd: int, console_fd: int) -> None:
+    """Apply every enabled layer to the calling (child) process; raise OSError on failure."""
+    os.setsid()
+    if layers.namespaces:
+        syscalls.unshare(CHILD_NAMESPACES)
+    _arrange_descriptors(result_fd, console_fd)
+    _set_rlimits(limits)
+    if layers.drop_uid:
+        uid = slot_uid(slot)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    # Cleared by the uid change above, so set afterwards.
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
+    if layers.seccomp:
+        seccomp_policy.build_filter(os.getpid()).load()
+
+
+def _arrange_descriptors(result_fd: int, console_fd: int) -> None:
+    # Lift both above the target numbers first so dup2 never clobbers one with the other.
+    result = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    console = fcntl.fcntl(console_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(console, 1)
+    os.dup2(console, 2)
+    os.dup2(result, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 1 << 20)
+
+
+def _set_rlimits(limits: ChildLimits) -> None:
+    cpu = max(1, limits.cpu_seconds)
+    for which, value in (
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_NPROC, 0),
+        (resource.RLIMIT_NOFILE, MAX_OPEN_FILES),
+        (resource.RLIMIT_MEMLOCK, 0),
+        (resource.RLIMIT_MSGQUEUE, 0),
+        (resource.RLIMIT_AS, limits.address_space_bytes),
+    ):
+        resource.setrlimit(which, (value, value))
+    # SIGXCPU at the soft limit, SIGKILL one second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))

@@ -1,0 +1,54 @@
+"""The seccomp allow-list that confines a sandboxed child.
+
+Only what a warm interpreter computing with NumPy needs is allowed; everything else
+fails with EPERM (not a kill, so student code sees an ordinary ``PermissionError``).
+Denied by omission: process and thread creation, exec, sockets, ptrace, signals to
+other processes, mount, bpf, io_uring, keyctl, namespaces, set*id, process_vm_*,
+perf_event_open, setrlimit and friends.
+"""
+
+from __future__ import annotations
+
+import errno
+
+# Plain computation, memory, reading files of the read-only root, pipes, time.
+ALLOWED = (
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "close_range",
+    "fstat", "stat", "lstat", "newfstatat", "statx", "lseek", "getdents64", "getcwd",
+    "readlink", "readlinkat", "access", "faccessat", "faccessat2", "open", "openat", "fcntl",
+    "dup", "dup2", "dup3", "pipe", "pipe2", "chdir", "fchdir", "umask",
+    "mmap", "munmap", "mprotect", "mremap", "brk", "madvise", "mincore",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigsuspend", "sigaltstack",
+    "restart_syscall", "pause", "alarm", "setitimer", "getitimer",
+    "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
+    "getresuid", "getresgid", "getpgrp", "getpgid", "getsid", "uname", "sysinfo", "getrusage",
+    "times", "getrlimit", "sched_yield", "sched_getaffinity", "getcpu", "getrandom",
+    "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+    "futex", "poll", "ppoll", "select", "pselect6", "exit", "exit_group",
+)
+
+TCGETS = 0x5401  # isatty()
+FIONREAD = 0x541B
+
+
+def build_filter(own_pid: int):
+    """Return an unloaded ``pyseccomp.SyscallFilter`` for a child whose pid is ``own_pid``.
+
+    Signals and ``prlimit64`` are allowed only towards the child itself (and only to read
+    limits). Raises ImportError or OSError where libseccomp is unavailable.
+    """
+    import pyseccomp as seccomp
+
+    policy = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+    for name in ALLOWED:
+        try:
+            policy.add_rule(seccomp.ALLOW, name)
+        except (OSError, ValueError, RuntimeError):
+            pass  # not a syscall on this architecture
+    policy.add_rule(seccomp.ALLOW, "ioctl", seccomp.Arg(1, seccomp.EQ, TCGETS))
+    policy.add_rule(seccomp.ALLOW, "ioctl", seccomp.Arg(1, seccomp.EQ, FIONREAD))
+    policy.add_rule(seccomp.ALLOW, "kill", seccomp.Arg(0, seccomp.EQ, own_pid))
+    policy.add_rule(seccomp.ALLOW, "tkill", seccomp.Arg(0, seccomp.EQ, own_pid))
+    policy.add_rule(seccomp.ALLOW, "tgkill", seccomp.Arg(0, seccomp.EQ, own_pid))
+    policy.add_rule(seccomp.ALLOW, "prlimit64", seccomp.Arg(0, seccomp.EQ, 0), seccomp.Arg(2, seccomp.EQ, 0))
+    return policy

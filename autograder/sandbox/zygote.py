@@ -1,0 +1,220 @@
+"""The hardened executor: a pre-warmed zygote forks one confined child per unit.
+
+The trusted side (this module) starts the zygote as a fresh interpreter, hands it each
+job with two pipes (results, console), reads the child's frames itself, with a size
+cap and a deadline, and validates them with :class:`ResultCollector`. The zygote
+enforces the wall-clock deadline on the child; this side has a backstop deadline on
+the zygote, and restarts it if it dies or stops answering.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from autograder.sandbox import codec, control
+from autograder.sandbox.executor import (
+    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, UnitJob, UnitOutcome,
+    clean_environment, describe_exit,
+)
+
+STARTUP_SECONDS = 60.0
+BACKSTOP_SECONDS = 5.0  # the zygote must report a child's end this long after its deadline
+SETUP_FAILED_EXIT = 121  # mirrors zygote_server.SETUP_FAILED_EXIT (not imported: it pulls NumPy warm-up code)
+
+
+class ZygoteError(RuntimeError):
+    """The zygote could not be started or stopped answering."""
+
+
+class ZygoteExecutor:
+    """Run units in children of a pre-warmed zygote (one zygote per executor, one unit at a time)."""
+
+    def __init__(self, slot: int = 0, python: str | None = None) -> None:
+        self.slot = slot
+        self.python = python or sys.executable
+        self.isolation = "reduced"
+        self.layers: list[str] = []
+        self.problems: list[str] = []
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._sock: socket.socket | None = None
+        self._unit = 0
+        self.restarts = 0
+        self._start()
+
+    # -- zygote lifetime -------------------------------------------------------------
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._process = subprocess.Popen(
+                [self.python, "-I", "-m", "autograder.sandbox.zygote_server",
+                 str(theirs.fileno()), str(self.slot), str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                env=clean_environment(), cwd="/", start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        self._sock = ours
+        ready, _, _ = select.select([ours], [], [], STARTUP_SECONDS)
+        try:
+            if not ready:
+                raise ZygoteError("the sandbox zygote did not start in time")
+            message, _ = control.receive_message(ours, 1 << 16)
+        except (control.ChannelClosed, codec.CodecError, OSError, ZygoteError) as error:
+            self._stop()
+            raise ZygoteError(f"the sandbox zygote failed to start: {error}") from None
+        if not isinstance(message, dict) or message.get("kind") != "ready":
+            self._stop()
+            raise ZygoteError("the sandbox zygote sent a malformed greeting")
+        self.isolation = "full" if message.get("isolation") == "full" else "reduced"
+        self.layers = [str(name) for name in message.get("layers", [])]
+        self.problems = [str(problem) for problem in message.get("problems", [])]
+
+    def _stop(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def _ensure_running(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            self._stop()
+            self.restarts += 1
+            self._start()
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The zygote's process id (for tests and operators)."""
+        return self._process.pid if self._process is not None else None
+
+    def close(self) -> None:
+        """Stop the zygote; its children die with it."""
+        with self._lock:
+            self._stop()
+
+    def __enter__(self) -> "ZygoteExecutor":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- units -----------------------------------------------------------------------
+
+    def run(self, job: UnitJob) -> UnitOutcome:
+        """Run one unit in a fresh confined child and return its validated outcome."""
+        with self._lock:
+            started = time.monotonic()
+            try:
+                self._ensure_running()
+            except ZygoteError as error:
+                return UnitOutcome(status=CRASHED, message=f"the grader's sandbox is unavailable: {error}")
+            self._unit += 1
+            result_r, result_w = os.pipe()
+            console_r, console_w = os.pipe()
+            try:
+                try:
+                    control.send_message(self._sock, {
+                        "kind": "run", "unit": self._unit, "job": job.to_plain(),
+                        "limits": {"wall_seconds": job.limits.wall_seconds, "cpu_seconds": job.limits.cpu_seconds,
+                                   "memory_bytes": job.limits.memory_bytes},
+                    }, fds=(result_w, console_w))
+                finally:
+                    os.close(result_w)
+                    os.close(console_w)
+                return self._collect(job, result_r, console_r, started)
+            except (OSError, control.ChannelClosed, codec.CodecError, ZygoteError) as error:
+                self._kill_zygote()
+                return UnitOutcome(status=CRASHED, message=f"the grader's sandbox failed: {error}",
+                                   seconds=time.monotonic() - started)
+            finally:
+                os.close(result_r)
+                os.close(console_r)
+
+    def _collect(self, job: UnitJob, result_r: int, console_r: int, started: float) -> UnitOutcome:
+        collector = ResultCollector(job)
+        reader = FrameReader(job.limits.output_bytes)
+        console = bytearray()
+        backstop = started + job.limits.wall_seconds + BACKSTOP_SECONDS
+        open_fds = {result_r, console_r}
+        exit_report: dict[str, Any] | None = None
+        kill_sent = False
+        failure = ""
+        while exit_report is None or open_fds:
+            remaining = backstop - time.monotonic()
+            if remaining <= 0:
+                raise ZygoteError("the sandbox zygote stopped answering")
+            watched = list(open_fds) + ([self._sock] if exit_report is None else [])
+            ready, _, _ = select.select(watched, [], [], remaining)
+            for fd in ready:
+                if fd is self._sock:
+                    message, fds = control.receive_message(self._sock, 1 << 16)
+                    for extra in fds:
+                        os.close(extra)
+                    if not isinstance(message, dict) or message.get("kind") != "exited" \
+                            or message.get("unit") != self._unit:
+                        raise ZygoteError("the sandbox zygote sent an unexpected message")
+                    exit_report = message
+                    continue
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    open_fds.discard(fd)
+                elif fd == console_r:
+                    # Keep draining past the cap so a flood cannot block the child on a full pipe.
+                    console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+                elif not failure:
+                    try:
+                        for frame in reader.feed(data):
+                            collector.accept(frame)
+                    except codec.CodecError as error:
+                        failure = f"the grader could not accept your code's results: {error}"
+            if (collector.finished or failure) and exit_report is None and not kill_sent:
+                # Nothing the child does after its last frame (or a bad one) counts.
+                control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
+                kill_sent = True
+        return self._outcome(collector, exit_report, failure, console, job, started)
+
+    @staticmethod
+    def _outcome(collector: ResultCollector, exit_report: dict[str, Any], failure: str, console: bytearray,
+                 job: UnitJob, started: float) -> UnitOutcome:
+        outcome = collector.outcome
+        returncode = exit_report.get("returncode")
+        returncode = returncode if type(returncode) is int else None
+        if failure:
+            outcome.status, outcome.message = BAD_OUTPUT, failure
+        elif not collector.finished:
+            if exit_report.get("timed_out") is True or returncode == -signal.SIGXCPU:
+                outcome.status = TIMEOUT
+                outcome.message = f"time limit of {job.limits.wall_seconds:g} s exceeded" \
+                    if exit_report.get("timed_out") is True else describe_exit(returncode)
+            elif returncode == SETUP_FAILED_EXIT:
+                outcome.status, outcome.message = CRASHED, "the grader's sandbox could not be set up"
+            else:
+                outcome.status, outcome.message = CRASHED, describe_exit(returncode)
+        outcome.console = console.decode("utf-8", "replace")
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _kill_zygote(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._stop()
