@@ -1,0 +1,176 @@
+"""Judge one function's unit outcome check by check, with feedback a student can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograder.grading.compare import Mismatch, compare_values, unchanged_difference
+from autograder.grading.gradcheck import judge_grad_case
+from autograder.grading.prepare import ArgWatch, PreparedCheck, PreparedFunction, ValueCase
+from autograder.grading.report import FAILED, PASSED, TestResult
+from autograder.sandbox.executor import OK, UnitOutcome
+from autograder.sandbox.program import Call, CallOutcome
+
+CONSOLE_LINES = 12
+CONSOLE_CHARS = 1500
+
+
+def console_excerpt(console: str) -> str:
+    """Return what the student's code printed, truncated for the report ('' if nothing)."""
+    text = console.strip("\n")
+    if not text:
+        return ""
+    lines = text.splitlines()
+    shown = "\n".join(lines[:CONSOLE_LINES])[:CONSOLE_CHARS]
+    cut = len(lines) > CONSOLE_LINES or len(shown) < len("\n".join(lines[:CONSOLE_LINES]))
+    return "your code printed:\n" + shown + ("\n[... output truncated]" if cut else "")
+
+
+def result(function: PreparedFunction, check: PreparedCheck, passed: bool, output: str = "") -> TestResult:
+    """Build the TestResult of ``check``: full share of points if passed, else 0."""
+    return TestResult(name=f"{function.name}: {check.name}", function=function.name, check=check.name,
+                      score=check.max_score if passed else 0.0, max_score=check.max_score,
+                      status=PASSED if passed else FAILED, output=output, visibility="visible", kind=check.kind)
+
+
+def failed_everywhere(function: PreparedFunction, message: str) -> list[TestResult]:
+    """Fail every check of ``function`` with the same message."""
+    return [result(function, check, False, message) for check in function.checks]
+
+
+def unit_failure_message(outcome: UnitOutcome, function: str) -> str:
+    """Explain why the unit of ``function`` did not finish (time, memory, crash, bad output)."""
+    if outcome.status == "timeout":
+        text = f"{function}: {outcome.message or 'time limit exceeded'} (does it loop forever or do far too much work?)"
+    elif outcome.status == "memory":
+        text = f"{function}: {outcome.message or 'memory limit exceeded'} (is an array much larger than needed?)"
+    elif outcome.status == "import_error":
+        text = f"{function}: your file failed to load: {outcome.error_type}: {outcome.message}"
+        if outcome.traceback:
+            text += "\n" + "\n".join(outcome.traceback)
+    else:
+        text = f"{function}: {outcome.message or 'your code stopped before the grader finished'}"
+    return text
+
+
+def describe_exception(outcome: CallOutcome) -> str:
+    """Say which exception a call raised, with the student's traceback lines."""
+    text = f"raised {outcome.error_type}" + (f": {outcome.error_message}" if outcome.error_message else "")
+    if outcome.traceback:
+        text += "\n" + "\n".join(outcome.traceback[-8:])
+    return text
+
+
+def call_failure(outcome: CallOutcome, program: list[Call], calls: list[CallOutcome], start: int, index: int) -> str:
+    """Explain a failed call; for a failed set-up call earlier in the case, explain that one instead."""
+    if outcome.error_type != "GraderError":
+        return describe_exception(outcome)
+    message = outcome.error_message
+    if "is not defined" in message:
+        return f"could not run: {message} in your file"
+    for earlier in range(start, index):
+        if not calls[earlier].ok and calls[earlier].error_type != "GraderError":
+            return f"could not run: your {program[earlier].function} (called first) {describe_exception(calls[earlier])}"
+    return f"could not run: {message}"
+
+
+def _heading(description: str, label: str, hidden: bool) -> str:
+    if hidden:
+        return "a hidden case failed (its inputs are not shown)"
+    return f"{description}" + (f"  [case: {label}]" if label else "")
+
+
+def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _judge_value_case(case: ValueCase, program: list[Call], calls: list[CallOutcome]) -> str | None:
+    for position, index in enumerate(case.calls):
+        outcome = calls[index]
+        heading = _heading(case.descriptions[position], case.label, case.hidden)
+        if not outcome.ok:
+            return f"{heading}\n{call_failure(outcome, program, calls, case.start, index)}"
+        try:
+            got = _follow(outcome.value, case.compare)
+        except (LookupError, TypeError):
+            path = "".join(f"[{step!r}]" for step in case.compare)
+            return f"{heading}\nyour result has no element {path}: got {type(outcome.value).__name__}"
+        mismatch: Mismatch | None = compare_values(case.expected[position], got, case.rtol, case.atol,
+                                                   show_values=not case.hidden)
+        if mismatch:
+            return "\n".join([heading, mismatch.reason, *mismatch.details])
+    return None
+
+
+def _sent_argument(call: Call, key: str) -> Any:
+    return call.args[int(key)] if key.isdigit() else call.kwargs[key]
+
+
+def _judge_watch(watch: ArgWatch, program: list[Call], calls: list[CallOutcome]) -> str | None:
+    outcome = calls[watch.call]
+    heading = _heading(watch.description, watch.label, watch.hidden)
+    if not outcome.ok:
+        return f"{heading}\n{call_failure(outcome, program, calls, watch.start, watch.call)}"
+    if program[watch.call].send_result and outcome.value is None:
+        return f"{heading}\nreturned None: the function is not implemented yet"
+    after = (outcome.args_after or {}).get(watch.key)
+    if outcome.args_after is None or watch.key not in outcome.args_after:
+        return f"{heading}\nthe grader did not get the argument back"
+    difference = unchanged_difference(_sent_argument(program[watch.call], watch.key), after, watch.restored)
+    if difference is None:
+        return None
+    verb = "was not restored" if watch.restored else "was modified"
+    detail = "" if watch.hidden else f"\n{difference}"
+    return f"{heading}\nargument {watch.argument} {verb}: do not change the arrays or dicts you are given" \
+           f"{' (put back every value you perturb)' if watch.restored else ' (work on a copy)'}{detail}"
+
+
+def _summarise(first: str, failed: int, total: int, noun: str = "case") -> str:
+    if total <= 1:
+        return first
+    return f"{first}\n({failed} of {total} {noun}s failed; the first is shown)"
+
+
+def judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[CallOutcome]) -> TestResult:
+    """Judge one check against the call outcomes of its function's unit."""
+    failures: list[str] = []
+    if check.kind == "values":
+        total = len(check.value_cases)
+        for case in check.value_cases:
+            failure = _judge_value_case(case, function.calls, calls)
+            if failure:
+                failures.append(failure)
+    elif check.kind == "unchanged":
+        total = len(check.watches)
+        for watch in check.watches:
+            failure = _judge_watch(watch, function.calls, calls)
+            if failure:
+                failures.append(failure)
+    else:
+        total = len(check.grad_cases)
+        for grad_case in check.grad_cases:
+            verdict = judge_grad_case(grad_case, calls, function.calls)
+            if not verdict.passed:
+                heading = _heading(grad_case.description, grad_case.label, grad_case.hidden)
+                failures.append("\n".join([heading, verdict.reason, *verdict.details]))
+    if not failures:
+        return result(function, check, True)
+    noun = "argument check" if check.kind == "unchanged" else "case"
+    return result(function, check, False, _summarise(failures[0], len(failures), total, noun))
+
+
+def judge_function(function: PreparedFunction, outcome: UnitOutcome) -> list[TestResult]:
+    """Judge every check of ``function`` from its unit's outcome (a failed unit fails them all)."""
+    printed = console_excerpt(outcome.console)
+    if outcome.status != OK:
+        message = unit_failure_message(outcome, function.name)
+        return failed_everywhere(function, message + (f"\n{printed}" if printed else ""))
+    results = [judge_check(function, check, outcome.calls) for check in function.checks]
+    if printed:
+        for test in results:
+            if test.status == FAILED:
+                test.output += f"\n{printed}"
+                break
+    return results

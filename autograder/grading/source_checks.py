@@ -1,0 +1,48 @@
+"""Checks on the submitted file before any of it runs: size, encoding, emptiness, syntax, names."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterable
+
+
+class SourceRejected(Exception):
+    """The file cannot be graded at all; the message says why, for the student."""
+
+
+def decode_source(source: bytes, file: str, max_bytes: int) -> str:
+    """Return the submission's text; raise SourceRejected if it is too big, not UTF-8, empty or not Python."""
+    if len(source) > max_bytes:
+        raise SourceRejected(f"{file} is {len(source):,} bytes; the limit is {max_bytes:,} bytes. "
+                             "Remove large data or generated code from it.")
+    try:
+        text = source.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = source[: error.start].count(b"\n") + 1
+        raise SourceRejected(f"{file} is not UTF-8 text: byte 0x{source[error.start]:02x} on line {line} "
+                             "cannot be decoded. Save the file as UTF-8.") from None
+    if not text.strip():
+        raise SourceRejected(f"{file} is empty: write your functions in it and submit again.")
+    try:
+        ast.parse(text, filename=file)
+    except SyntaxError as error:
+        where = f" on line {error.lineno}" if error.lineno else ""
+        message = f"{file} has a syntax error{where}: {error.msg}"
+        if error.text:
+            pointer = " " * max((error.offset or 1) - 1, 0) + "^"
+            message += f"\n    {error.text.rstrip()}\n    {pointer}"
+        raise SourceRejected(message) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SourceRejected(f"{file} cannot be parsed as Python: {type(error).__name__}: {error}") from None
+    return text
+
+
+def missing_function_message(name: str, defined: Iterable[str]) -> str:
+    """Say that ``name`` is missing and which defined names look like it."""
+    by_lower = {candidate.lower(): candidate for candidate in defined}
+    close = [by_lower[match] for match in difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)]
+    message = f"your file does not define {name}"
+    if close:
+        message += f" (did you mean {' or '.join(close)}? rename it to {name})"
+    return message
