@@ -7,7 +7,13 @@ reference module's globals, so a variant may call reference helpers directly.
 
 from __future__ import annotations
 
+import ast
+import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.grading.assignment import Assignment
 
 
 @dataclass(frozen=True)
@@ -18,3 +24,58 @@ class Mistake:
     name: str  # short, e.g. "sum instead of mean"
     hint: str  # one or two sentences telling the student what to fix
     implementation: str  # name of the variant function defined in mistakes.py
+
+
+def _referenced_names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+
+
+def _defined_name(node: ast.stmt) -> str | None:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
+    """Return a student file: the reference with ``mistake.function`` replaced by the variant.
+
+    The variant is renamed to the contract's name; helpers of mistakes.py it uses (directly or
+    through other helpers) and mistakes.py's imports come along. Raises ValueError if the
+    variant is not defined in the assignment's mistakes.py.
+    """
+    mistakes_text = (assignment.path / "mistakes.py").read_text(encoding="utf-8")
+    mistakes_tree = ast.parse(mistakes_text)
+    definitions = {name: node for node in mistakes_tree.body if (name := _defined_name(node)) and name != "MISTAKES"}
+    if mistake.implementation not in definitions:
+        raise ValueError(f"{mistake.implementation!r} is not defined in {assignment.name}'s mistakes.py")
+    needed: list[str] = []
+    pending = [mistake.implementation]
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.append(name)
+        pending.extend(sorted(_referenced_names(definitions[name]) & set(definitions)))
+    imports = [node for node in mistakes_tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+               and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder"))]
+
+    reference_text = assignment.reference_source
+    reference_tree = ast.parse(reference_text)
+    lines = reference_text.splitlines()
+    for node in reference_tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == mistake.function:
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)]) - 1
+            lines[first:node.end_lineno] = []
+            break
+    parts = ["\n".join(lines).rstrip(), "", f"# Known mistake {mistake.name!r} in {mistake.function}."]
+    parts += [ast.unparse(node) for node in imports]
+    for name in reversed(needed[1:]):
+        parts.append(ast.unparse(definitions[name]))
+    variant = copy.deepcopy(definitions[mistake.implementation])
+    variant.name = mistake.function
+    parts.append(ast.unparse(variant))
+    return "\n\n".join(parts) + "\n"
