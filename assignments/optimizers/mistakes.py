@@ -1,0 +1,191 @@
+"""Classic mistakes in the `optimizers` exercise, as runnable variants (mutation testing).
+
+Executed in a namespace that already holds reference.py's globals, so the private
+helpers ``_with_defaults``, ``_state`` and ``_adam_step`` are available here.
+"""
+
+import numpy as np
+
+from autograder.grading.mistakes import Mistake
+
+ADAM_DEFAULTS = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+# Module-level state: what a student gets by keeping optimizer state outside `config`.
+_SHARED_ADAM_CONFIG = {}
+_SHARED_MOMENTUM_CONFIG = {}
+
+
+def sgd_uphill(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2})
+    return w + config["learning_rate"] * dw, config
+
+
+def sgd_fixed_learning_rate(w, dw, config=None):
+    return w - 1e-2 * dw, config if config is not None else {}
+
+
+def sgd_wrong_default(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-3})
+    return w - config["learning_rate"] * dw, config
+
+
+def sgd_in_place(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2})
+    w -= config["learning_rate"] * dw
+    return w, config
+
+
+def momentum_dampened(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    velocity = mu * _state(config, "velocity", w) + (1 - mu) * dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * step, config
+
+
+def momentum_nesterov_ignored(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    velocity = config["momentum"] * _state(config, "velocity", w) + dw
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * velocity, config
+
+
+def momentum_velocity_not_kept(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    velocity = dw  # starts from zero velocity at every step
+    step = dw + config["momentum"] * velocity if config["nesterov"] else velocity
+    return w - config["learning_rate"] * step, config
+
+
+def momentum_learning_rate_in_velocity(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu, lr = config["momentum"], config["learning_rate"]
+    velocity = mu * _state(config, "velocity", w) - lr * dw
+    step = -lr * dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w + step, config
+
+
+def momentum_module_state(w, dw, config=None):
+    if config is None:
+        config = _SHARED_MOMENTUM_CONFIG
+    for key, value in {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False}.items():
+        config.setdefault(key, value)
+    mu = config["momentum"]
+    velocity = mu * _state(config, "velocity", w) + dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * step, config
+
+
+def rmsprop_epsilon_inside_sqrt(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
+
+
+def rmsprop_decay_swapped(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = (1 - alpha) * _state(config, "cache", w) + alpha * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def rmsprop_cache_not_kept(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    cache = (1 - config["decay_rate"]) * dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_without_bias_correction(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    config.update(m=m, v=v, t=int(config.get("t", 0)) + 1)
+    return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
+
+
+def adam_beta1_in_second_moment(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta1 * _state(config, "v", w) + (1 - beta1) * dw * dw
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def adam_step_count_not_kept(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    next_w, config = _adam_step(w, dw, dict(config, t=0))
+    return next_w, config
+
+
+def adam_epsilon_inside_sqrt(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * m_hat / np.sqrt(v_hat + config["epsilon"]), config
+
+
+def adam_module_state(w, dw, config=None):
+    if config is None:
+        config = _SHARED_ADAM_CONFIG
+    for key, value in ADAM_DEFAULTS.items():
+        config.setdefault(key, value)
+    return _adam_step(w, dw, config)
+
+
+def adamw_l2_penalty(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    return _adam_step(w, dw + config["weight_decay"] * w, config)
+
+
+def adamw_decay_after_step(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    next_w, config = _adam_step(w, dw, config)
+    return next_w * (1 - config["learning_rate"] * config["weight_decay"]), config
+
+
+def adamw_decay_not_scaled(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    return _adam_step(w * (1 - config["weight_decay"]), dw, config)
+
+
+def adamw_without_default_decay(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=0.0))
+    return _adam_step(w * (1 - config["learning_rate"] * config["weight_decay"]), dw, config)
+
+
+MISTAKES = [
+    Mistake("sgd", "update moves up the gradient", "Gradient DEscent subtracts: next_w = w - learning_rate * dw.", "sgd_uphill"),
+    Mistake("sgd", "learning_rate from config ignored", "Read the learning rate from config (default 1e-2 only when the key is missing).", "sgd_fixed_learning_rate"),
+    Mistake("sgd", "wrong default learning rate", "The default learning_rate of sgd is 1e-2.", "sgd_wrong_default"),
+    Mistake("sgd", "w modified in place", "`w -= ...` changes the caller's array; return a new array (next_w = w - ...).", "sgd_in_place"),
+    Mistake("sgd_momentum", "dampened momentum", "PyTorch's rule has no (1 - momentum) factor: v = momentum*v + dw.", "momentum_dampened"),
+    Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v (using the NEW v), not v.", "momentum_nesterov_ignored"),
+    Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
+    Mistake("sgd_momentum", "learning rate inside the velocity", "The velocity is v = momentum*v + dw (no learning rate); the step is w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_in_velocity"),
+    Mistake("sgd_momentum", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "momentum_module_state"),
+    Mistake("rmsprop", "epsilon inside the square root", "Add epsilon after the square root: dw / (sqrt(cache) + epsilon).", "rmsprop_epsilon_inside_sqrt"),
+    Mistake("rmsprop", "decay rate on the wrong term", "cache = decay_rate*cache + (1 - decay_rate)*dw**2: the decay rate multiplies the old cache.", "rmsprop_decay_swapped"),
+    Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
+    Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
+    Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
+    Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
+    Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
+    Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
+    Mistake("adamw", "L2 penalty instead of decoupled decay", "AdamW does not add weight_decay*w to the gradient: it multiplies w by (1 - lr*weight_decay) before the Adam step.", "adamw_l2_penalty"),
+    Mistake("adamw", "decay applied after the step", "Decay w first, w * (1 - lr*weight_decay), then take the Adam step from it.", "adamw_decay_after_step"),
+    Mistake("adamw", "decay not scaled by the learning rate", "The decoupled decay factor is (1 - learning_rate*weight_decay), not (1 - weight_decay).", "adamw_decay_not_scaled"),
+    Mistake("adamw", "no default weight decay", "The default weight_decay of adamw is 1e-2.", "adamw_without_default_decay"),
+]
