@@ -118,7 +118,8 @@ def _judge_watch(watch: ArgWatch, program: list[Call], calls: list[CallOutcome])
     after = (outcome.args_after or {}).get(watch.key)
     if outcome.args_after is None or watch.key not in outcome.args_after:
         return f"{heading}\nthe grader did not get the argument back"
-    difference = unchanged_difference(_sent_argument(program[watch.call], watch.key), after, watch.restored)
+    difference = unchanged_difference(_sent_argument(program[watch.call], watch.key), after, watch.restored,
+                                      watch.argument)
     if difference is None:
         return None
     verb = "was not restored" if watch.restored else "was modified"

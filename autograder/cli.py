@@ -1,0 +1,15 @@
+"""`autograder`: the operators' command group; each command lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from autograder.bundle_cli import bundle
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Autograder operations: student bundles and service administration."""
+
+
+main.add_command(bundle)

@@ -1,0 +1,55 @@
+"""`grade ASSIGNMENT FILE`: grade a file offline with the public cases, as the service does."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from autograder.grading.assignment import Assignment, AssignmentError, AssignmentNotFound, find_assignment, load_assignment
+from autograder.grading.engine import grade_source
+from autograder.grading.render import render_report
+from autograder.grading.spec import SpecError
+from autograder.sandbox import open_executor
+
+EXIT_FULL_MARKS = 0
+EXIT_NOT_FULL = 1
+EXIT_USAGE = 2
+
+
+def resolve_assignment(name_or_path: str) -> Assignment:
+    """Return the assignment named ``name_or_path``, or the starter kit in that directory; raise click.UsageError."""
+    try:
+        if Path(name_or_path).is_dir():
+            return load_assignment(name_or_path)
+        return find_assignment(name_or_path)
+    except AssignmentNotFound as error:
+        raise click.UsageError(str(error)) from None
+    except (AssignmentError, SpecError) as error:
+        raise click.UsageError(f"the assignment {name_or_path!r} cannot be loaded: {error}") from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("assignment")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a Gradescope-shaped JSON object instead of tables.")
+def main(assignment: str, file: Path, as_json: bool) -> None:
+    """Grade FILE for ASSIGNMENT (an assignment name, or a starter kit directory made by `autograder bundle`).
+
+    Exits 0 for full marks, 1 otherwise, 2 for a usage error.
+    """
+    loaded = resolve_assignment(assignment)
+    source = file.read_bytes()
+    executor = open_executor()
+    try:
+        report = grade_source(loaded, source, executor, mode="public")
+    finally:
+        executor.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        render_report(report, Console())
+    sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)

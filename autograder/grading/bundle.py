@@ -1,0 +1,65 @@
+"""The student's starter kit: README, starter file, probes, spec and public cases (no reference)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autograder.grading.assignment import BUNDLE_FIXTURES, Assignment, AssignmentError
+from autograder.grading.fixtures import FixtureError, read_suite, write_suite
+from autograder.grading.prepare import prepare_suite
+from autograder.grading.spec import SpecError, load_spec
+
+
+def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write the student's copy of ``assignment`` into ``directory``.
+
+    Returns the paths written. Raises FileExistsError rather than overwrite a student's file.
+    """
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    student_file = target / assignment.file
+    if student_file.exists() and student_file.read_text(encoding="utf-8", errors="replace") != assignment.starter:
+        raise FileExistsError(f"{student_file} exists and differs from the starter: not overwriting your work")
+    written = []
+
+    def put(name: str, text: str) -> None:
+        path = target / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    put("README.md", assignment.readme)
+    put(assignment.file, assignment.starter)
+    if assignment.probes_source:
+        put("probes.py", assignment.probes_source)
+    put("spec.toml", (assignment.path / "spec.toml").read_text(encoding="utf-8"))
+    fixtures = target / BUNDLE_FIXTURES
+    write_suite(prepare_suite(assignment, "public"), fixtures, assignment=assignment.name,
+                version=assignment.version)
+    written.append(fixtures)
+    return written
+
+
+def load_bundle(folder: Path) -> Assignment:
+    """Load a starter kit written by write_bundle. Returns its Assignment; raises AssignmentError."""
+    spec = load_spec(folder / "spec.toml")
+    try:
+        suite, metadata = read_suite(folder / BUNDLE_FIXTURES)
+    except FixtureError as error:
+        raise AssignmentError(str(error)) from None
+    if suite.assignment != spec.name or metadata.get("assignment") != spec.name:
+        raise AssignmentError(f"{folder}: the public cases belong to {suite.assignment!r}, not {spec.name!r}")
+    if [function.name for function in suite.functions] != [function.name for function in spec.functions]:
+        raise SpecError(f"{folder}: spec.toml and {BUNDLE_FIXTURES} list different functions")
+    version = str(metadata.get("version", ""))
+    probes_path = folder / "probes.py"
+    readme_path = folder / "README.md"
+    return Assignment(
+        path=folder,
+        spec=spec,
+        version=version,
+        readme=readme_path.read_text(encoding="utf-8") if readme_path.is_file() else "",
+        starter="",
+        probes_source=probes_path.read_text(encoding="utf-8") if probes_path.is_file() else "",
+        bundled_suite=suite,
+    )
