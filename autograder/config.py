@@ -13,12 +13,20 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _read_secret(path: Path) -> str:
+    # Written once by `autograder serve` / `demo` so sessions survive restarts.
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 class Config:
     """Settings read once from environment variables when the app is created."""
 
     def __init__(self, instance_path: str | os.PathLike[str]) -> None:
         instance = Path(instance_path)
-        self.SECRET_KEY = os.environ.get("AUTOGRADER_SECRET_KEY", "")
+        self.SECRET_KEY = os.environ.get("AUTOGRADER_SECRET_KEY", "") or _read_secret(instance / "secret_key")
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}"
         )
@@ -31,6 +39,11 @@ class Config:
         # Seed of the hidden cases; only the server knows it.
         self.HIDDEN_SEED = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", "0")) or None
         self.GRADING_LEASE_SECONDS = int(os.environ.get("AUTOGRADER_LEASE_SECONDS", "120"))
+        self.GRADING_MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
+        self.GRADING_SWEEP_SECONDS = float(os.environ.get("AUTOGRADER_SWEEP_SECONDS", "30"))
+        self.CELERY_QUEUE = os.environ.get("AUTOGRADER_CELERY_QUEUE", "grading")
+        # First sandbox slot (unprivileged uid) of this worker; workers sharing a machine need distinct ranges.
+        self.SANDBOX_SLOT = int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0"))
         self.SUBMISSION_COOLDOWN_SECONDS = int(os.environ.get("AUTOGRADER_COOLDOWN_SECONDS", "30"))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("AUTOGRADER_MAX_UPLOAD_BYTES", str(1 << 20)))
         self.ALLOW_INSECURE_SANDBOX = _bool("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
