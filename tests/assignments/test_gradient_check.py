@@ -1,5 +1,6 @@
 """The `gradient_check` assignment folder: reference vs PyTorch autograd, cases, probes, starter, mistakes."""
 
+import ast
 import importlib.util
 import inspect
 import math
@@ -261,9 +262,11 @@ def test_reference_functions_never_call_each_other():
         assert not called & (set(FUNCTIONS) - {name}), name
 
 
-def test_probes_import_no_reference_code():
-    source = (FOLDER / "probes.py").read_text()
-    assert "reference" not in source and "import numpy as np" in source
+def test_probes_import_only_numpy_and_define_no_contract_function():
+    tree = ast.parse((FOLDER / "probes.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"numpy"}
     assert not set(PROBES) & set(FUNCTIONS)
 
 

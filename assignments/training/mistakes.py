@@ -1,0 +1,211 @@
+"""Classic wrong variants of the `training` functions (mutation tests and hints).
+
+Executed in a namespace that already holds reference.py's globals (``np``, ``copy``,
+``_batch_indices``).
+"""
+
+from autograder.grading.mistakes import Mistake
+
+
+def iterate_minibatches_x_only_shuffled(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        yield X[order[start:start + batch_size]], y[start:start + batch_size]
+
+
+def iterate_minibatches_drops_last(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0] - batch_size + 1, batch_size):
+        rows = order[start:start + batch_size]
+        yield X[rows], y[rows]
+
+
+def iterate_minibatches_unshuffled(X, y, batch_size, rng):
+    for start in range(0, X.shape[0], batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]
+
+
+def iterate_minibatches_two_permutations(X, y, batch_size, rng):
+    X_shuffled = X[rng.permutation(X.shape[0])]
+    y_shuffled = y[rng.permutation(X.shape[0])]
+    for start in range(0, X.shape[0], batch_size):
+        yield X_shuffled[start:start + batch_size], y_shuffled[start:start + batch_size]
+
+
+def iterate_minibatches_shuffles_in_place(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    X[:] = X[order]
+    y[:] = y[order]
+    for start in range(0, X.shape[0], batch_size):
+        yield X[start:start + batch_size].copy(), y[start:start + batch_size].copy()
+
+
+def gradient_descent_ascent(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps):
+        x = x + learning_rate * grad_fn(x)
+    return x
+
+
+def gradient_descent_extra_step(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps + 1):
+        x = x - learning_rate * grad_fn(x)
+    return x
+
+
+def gradient_descent_in_place(grad_fn, x0, learning_rate, num_steps):
+    x = x0
+    for _ in range(num_steps):
+        x -= learning_rate * grad_fn(x)
+    return x.copy()
+
+
+def gradient_descent_gradient_once(grad_fn, x0, learning_rate, num_steps):
+    direction = grad_fn(x0)
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps):
+        x = x - learning_rate * direction
+    return x
+
+
+def train_shared_state(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    shared = copy.deepcopy(config)
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], shared = update(params[name], grads[name], shared)
+    return params, losses
+
+
+def train_state_reset(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], _ = update(params[name], grads[name], copy.deepcopy(config))
+    return params, losses
+
+
+def train_config_not_copied(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: config for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_drops_last_batch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            if len(rows) < batch_size:
+                continue
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_one_permutation(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    batches = _batch_indices(X.shape[0], batch_size, rng)
+    for _ in range(epochs):
+        for rows in batches:
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_loss_per_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        epoch_losses = []
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            epoch_losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+        losses.append(float(np.mean(epoch_losses)))
+    return params, losses
+
+
+def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return dict(params), losses
+
+
+MISTAKES = [
+    Mistake("iterate_minibatches", "shuffled X but not y",
+            "Index X and y with the same permuted rows, or each input is paired with another row's target.",
+            "iterate_minibatches_x_only_shuffled"),
+    Mistake("iterate_minibatches", "last batch dropped",
+            "When batch_size does not divide N, yield the remaining rows as a smaller last batch: every row "
+            "appears exactly once per epoch.", "iterate_minibatches_drops_last"),
+    Mistake("iterate_minibatches", "rows not shuffled",
+            "Take the rows in the order of one rng.permutation(N), not in their stored order.",
+            "iterate_minibatches_unshuffled"),
+    Mistake("iterate_minibatches", "separate permutations for X and y",
+            "Draw ONE permutation and use it for both X and y; two draws pair rows with the wrong targets.",
+            "iterate_minibatches_two_permutations"),
+    Mistake("iterate_minibatches", "inputs shuffled in place",
+            "Do not reorder X and y themselves (X[:] = X[order] changes the caller's data); index them "
+            "with the permutation instead.", "iterate_minibatches_shuffles_in_place"),
+    Mistake("gradient_descent", "moves up the gradient",
+            "Step against the gradient: x = x - learning_rate * grad_fn(x).", "gradient_descent_ascent"),
+    Mistake("gradient_descent", "one step too many",
+            "Take exactly num_steps steps (num_steps=0 returns x0's values).", "gradient_descent_extra_step"),
+    Mistake("gradient_descent", "x0 updated in place",
+            "x -= ... on x = x0 changes the caller's x0; start from a copy (x = x0.copy()) or use x = x - ....",
+            "gradient_descent_in_place"),
+    Mistake("gradient_descent", "gradient evaluated only at x0",
+            "Evaluate grad_fn at the current x on every step.", "gradient_descent_gradient_once"),
+    Mistake("train", "one optimizer state shared by all parameters",
+            "Keep a separate config per parameter (e.g. a dict name -> config, each a copy of config): a "
+            "momentum or step count must not mix parameters.", "train_shared_state"),
+    Mistake("train", "optimizer state reset every step",
+            "Keep the config that update returns and pass it back in on the parameter's next step.",
+            "train_state_reset"),
+    Mistake("train", "config not copied",
+            "Start each parameter's state from its own copy of config (copy.deepcopy(config)); passing the "
+            "same dict to every parameter shares state and changes the caller's config.",
+            "train_config_not_copied"),
+    Mistake("train", "last batch dropped",
+            "Train on every batch of the epoch, including a smaller last one.", "train_drops_last_batch"),
+    Mistake("train", "same shuffle every epoch",
+            "Walk a fresh iterate_minibatches(X, y, batch_size, rng) each epoch: each epoch draws a new "
+            "permutation from rng.", "train_one_permutation"),
+    Mistake("train", "one loss per epoch",
+            "Append the loss of every step (every batch), not one value per epoch.", "train_loss_per_epoch"),
+    Mistake("train", "given params modified",
+            "Work on a new dict (params = dict(params)) so the caller's params stay unchanged.",
+            "train_modifies_params"),
+]
