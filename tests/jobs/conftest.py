@@ -34,6 +34,8 @@ def jobs_app(tmp_path: Path) -> Iterator[Flask]:
     config.GRADING_SWEEP_SECONDS = 0.2
     config.EMBEDDED_WORKERS = 2
     config.SANDBOX_SLOT = TEST_SLOT_BASE
+    # These tests are about the queue, not the sandbox: take the best executor available.
+    config.ALLOW_INSECURE_SANDBOX = True
     app = create_app(config)
     with app.app_context():
         db.create_all()

@@ -1,0 +1,62 @@
+"""The two queue backends: the embedded pool grades in-process; the Celery one refuses loudly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from autograder.extensions import db
+from autograder.jobs import QueueUnavailable, enqueue_grading, grading_queue
+from autograder.jobs.celery_app import celery_settings
+from autograder.models import Submission, SubmissionStatus
+from autograder.models._time import utcnow
+
+
+def test_embedded_pool_grades_everything_enqueued(jobs_app, make_submission):
+    submissions = [make_submission() for _ in range(6)]
+    for submission in submissions:
+        enqueue_grading(submission.id)
+    grading_queue().join()
+    db.session.expire_all()
+    rows = [db.session.get(Submission, submission.id) for submission in submissions]
+    assert [row.status for row in rows] == [SubmissionStatus.DONE] * 6
+    assert all(row.score == 35.0 and row.attempts == 1 for row in rows)
+    assert len({row.worker for row in rows}) == 2  # both threads took work
+
+
+def test_embedded_pool_start_recovers_what_a_previous_process_left(jobs_app, make_submission):
+    # A process died mid-grade (running, lease expired) and another accepted a row but never enqueued it.
+    interrupted, never_enqueued = make_submission(), make_submission()
+    long_ago = utcnow() - timedelta(minutes=5)
+    db.session.execute(update(Submission).where(Submission.id == interrupted.id).values(
+        status=SubmissionStatus.RUNNING, attempts=1, worker="dead", lease_expires_at=long_ago))
+    db.session.execute(update(Submission).where(Submission.id == never_enqueued.id).values(created_at=long_ago))
+    db.session.commit()
+    queue = grading_queue()
+    queue.start()
+    deadline = utcnow() + timedelta(seconds=30)
+    while utcnow() < deadline:
+        db.session.expire_all()
+        statuses = {db.session.get(Submission, s.id).status for s in (interrupted, never_enqueued)}
+        if statuses == {SubmissionStatus.DONE}:
+            break
+        queue.join()
+    assert statuses == {SubmissionStatus.DONE}
+    assert db.session.get(Submission, interrupted.id).attempts == 2
+
+
+def test_celery_enqueue_raises_queue_unavailable_when_the_broker_is_down(jobs_app):
+    jobs_app.config.update(QUEUE_BACKEND="celery", REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens on 9
+    with pytest.raises(QueueUnavailable):
+        enqueue_grading(12345)
+
+
+def test_celery_settings_never_lose_a_message(jobs_app):
+    settings = celery_settings(jobs_app.config)
+    assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
+    assert settings["worker_prefetch_multiplier"] == 1
+    # Redelivery of an unacked message must not race a grading that still holds its lease.
+    assert settings["broker_transport_options"]["visibility_timeout"] >= 3 * jobs_app.config["GRADING_LEASE_SECONDS"]
+    assert settings["task_default_queue"] == jobs_app.config["CELERY_QUEUE"]
