@@ -1,10 +1,11 @@
 """Confine a freshly forked child before it touches student code.
 
-Runs in the child, in this order: own session, new mount/network/IPC/UTS namespaces
-(it is already PID 1 of a new PID namespace), descriptors (stdin from /dev/null,
-console and result pipes, nothing else), rlimits, an unprivileged uid/gid, no new
-privileges, parent-death signal, then the seccomp allow-list. Any failure raises: the
-caller must then exit without running student code (fail closed).
+Runs in the child, in this order. Before the job is known (:func:`isolate`): own
+session, new mount/network/IPC/UTS namespaces (it is already PID 1 of a new PID
+namespace), an unprivileged uid/gid, parent-death signal, no new privileges. Once the
+job has arrived (:func:`restrict`): descriptors (stdin from /dev/null, console and
+result pipes, nothing else), rlimits, then the seccomp allow-list. Any failure raises:
+the caller must then exit without running student code (fail closed).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import resource
 import signal
 from dataclasses import dataclass
 
-from autograder.sandbox import seccomp_policy, syscalls
+from autograder.sandbox import syscalls
 
 RESULT_FD = 3
 MAX_OPEN_FILES = 32
@@ -54,13 +55,15 @@ def slot_uid(slot: int) -> int:
     return SLOT_UID_BASE + slot
 
 
-def confine(layers: Layers, limits: ChildLimits, slot: int, result_fd: int, console_fd: int) -> None:
-    """Apply every enabled layer to the calling (child) process; raise OSError on failure."""
+def isolate(layers: Layers, slot: int) -> None:
+    """Apply the job-independent layers: session, namespaces, uid, no new privileges.
+
+    Runs in a spare child before any job exists, so its cost is off the critical path.
+    Raises OSError on failure.
+    """
     os.setsid()
     if layers.namespaces:
         syscalls.unshare(CHILD_NAMESPACES)
-    _arrange_descriptors(result_fd, console_fd)
-    _set_rlimits(limits)
     if layers.drop_uid:
         uid = slot_uid(slot)
         os.setgroups([])
@@ -69,8 +72,14 @@ def confine(layers: Layers, limits: ChildLimits, slot: int, result_fd: int, cons
     # Cleared by the uid change above, so set afterwards.
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
-    if layers.seccomp:
-        seccomp_policy.build_filter(os.getpid()).load()
+
+
+def restrict(limits: ChildLimits, result_fd: int, console_fd: int, seccomp_program: bytes | None) -> None:
+    """Apply the job's limits, the descriptors and, last, the seccomp filter; raise OSError on failure."""
+    _arrange_descriptors(result_fd, console_fd)
+    _set_rlimits(limits)
+    if seccomp_program is not None:
+        syscalls.load_seccomp_program(seccomp_program)
 
 
 def _arrange_descriptors(result_fd: int, console_fd: int) -> None:

@@ -24,11 +24,16 @@ class ChannelClosed(EOFError):
 
 def send_message(sock: socket.socket, value: Any, fds: tuple[int, ...] = ()) -> None:
     """Send ``value`` (plain data) and, attached to it, the descriptors ``fds``."""
+    send_frame(sock, codec.encode(value), fds)
+
+
+def send_frame(sock: socket.socket, frame: bytes, fds: tuple[int, ...] = ()) -> None:
+    """Send an already encoded frame (with its length prefix) and the descriptors ``fds``."""
     if fds:
         socket.send_fds(sock, [_WITH_FDS], list(fds))
     else:
         sock.sendall(_NO_FDS)
-    sock.sendall(codec.encode(value))
+    sock.sendall(frame)
 
 
 def receive_message(sock: socket.socket, max_bytes: int) -> tuple[Any, list[int]]:
@@ -36,16 +41,31 @@ def receive_message(sock: socket.socket, max_bytes: int) -> tuple[Any, list[int]
 
     Raises ChannelClosed at end of stream and codec.CodecError on a malformed message.
     """
+    frame, fds = receive_frame(sock, max_bytes)
+    try:
+        return codec.decode(frame), fds
+    except BaseException:
+        for fd in fds:
+            _close_quietly(fd)
+        raise
+
+
+def receive_frame(sock: socket.socket, max_bytes: int) -> tuple[bytes, list[int]]:
+    """Receive one frame undecoded (length prefix included) and its descriptors.
+
+    Raises ChannelClosed at end of stream and codec.CodecError on a malformed or oversized frame.
+    """
     marker, fds, _flags, _address = socket.recv_fds(sock, 1, MAX_FDS)
     if not marker:
         raise ChannelClosed("control socket closed")
     try:
         if marker not in (_NO_FDS, _WITH_FDS):
             raise codec.CodecError("malformed control message")
-        (length,) = codec._U64.unpack(_receive_exactly(sock, 8))
+        prefix = _receive_exactly(sock, 8)
+        length = int.from_bytes(prefix, "little")
         if length > max_bytes:
             raise codec.CodecError(f"control message of {length} bytes exceeds {max_bytes}")
-        return codec.decode_body(_receive_exactly(sock, length)), fds
+        return prefix + _receive_exactly(sock, length), fds
     except BaseException:
         for fd in fds:
             _close_quietly(fd)

@@ -130,10 +130,11 @@ class ZygoteExecutor:
             try:
                 try:
                     control.send_message(self._sock, {
-                        "kind": "run", "unit": self._unit, "job": job.to_plain(),
+                        "kind": "run", "unit": self._unit,
                         "limits": {"wall_seconds": job.limits.wall_seconds, "cpu_seconds": job.limits.cpu_seconds,
                                    "memory_bytes": job.limits.memory_bytes},
                     }, fds=(result_w, console_w))
+                    control.send_frame(self._sock, codec.encode(job.to_plain()))
                 finally:
                     os.close(result_w)
                     os.close(console_w)
@@ -155,7 +156,7 @@ class ZygoteExecutor:
         exit_report: dict[str, Any] | None = None
         kill_sent = False
         failure = ""
-        while exit_report is None or open_fds:
+        while exit_report is None and not (collector.finished and kill_sent):
             remaining = backstop - time.monotonic()
             if remaining <= 0:
                 raise ZygoteError("the sandbox zygote stopped answering")
@@ -166,11 +167,11 @@ class ZygoteExecutor:
                     message, fds = control.receive_message(self._sock, 1 << 16)
                     for extra in fds:
                         os.close(extra)
-                    if not isinstance(message, dict) or message.get("kind") != "exited" \
-                            or message.get("unit") != self._unit:
+                    if not isinstance(message, dict) or message.get("kind") != "exited":
                         raise ZygoteError("the sandbox zygote sent an unexpected message")
-                    exit_report = message
-                    continue
+                    if message.get("unit") == self._unit:
+                        exit_report = message
+                    continue  # else the late report of a unit that had already finished
                 data = os.read(fd, 1 << 16)
                 if not data:
                     open_fds.discard(fd)
@@ -187,7 +188,15 @@ class ZygoteExecutor:
                 # Nothing the child does after its last frame (or a bad one) counts.
                 control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
                 kill_sent = True
-        return self._outcome(collector, exit_report, failure, console, job, started)
+        if exit_report is not None:
+            # The child is gone: whatever it wrote is in the pipes; take the rest of the console.
+            while console_r in open_fds and (data := os.read(console_r, 1 << 16)):
+                console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+        else:
+            # Finished: the child flushed its console before its last frame; take what is there.
+            while select.select([console_r], [], [], 0)[0] and (data := os.read(console_r, 1 << 16)):
+                console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+        return self._outcome(collector, exit_report or {}, failure, console, job, started)
 
     @staticmethod
     def _outcome(collector: ResultCollector, exit_report: dict[str, Any], failure: str, console: bytearray,

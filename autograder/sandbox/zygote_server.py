@@ -41,7 +41,8 @@ WARM_MODULES = (
     "contextlib", "traceback", "linecache", "textwrap", "pprint", "io", "struct", "types",
     "inspect", "weakref", "gc", "ctypes", "pyseccomp",
     "autograder.sandbox.child", "autograder.sandbox.codec", "autograder.sandbox.program",
-    "autograder.sandbox.confinement", "autograder.sandbox.control",
+    "autograder.sandbox.confinement", "autograder.sandbox.control", "autograder.sandbox.rootfs",
+    "autograder.sandbox.seccomp_policy", "autograder.sandbox.syscalls",
 )
 MAX_JOB_BYTES = 1 << 30
 SETUP_FAILED_EXIT = 121  # the child could not be confined: it ran no student code
@@ -83,8 +84,24 @@ def _warm_numpy() -> None:
     np.random.default_rng(0).standard_normal(4)
 
 
+class Spare:
+    """A forked child already isolated (namespaces, uid), waiting on ``sock`` for its job."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.pidfd = os.pidfd_open(pid)
+
+    def exited(self) -> bool:
+        return bool(select.select([self.pidfd], [], [], 0)[0])
+
+    def close(self) -> None:
+        os.close(self.pidfd)
+        self.sock.close()
+
+
 class Zygote:
-    """Fork, confine and watch one child per unit."""
+    """Keep one isolated spare child ready; hand it the next job; watch it; make the next spare."""
 
     def __init__(self, sock: socket.socket, slot: int) -> None:
         from autograder.sandbox.confinement import Layers
@@ -95,6 +112,8 @@ class Zygote:
         self.problems: list[str] = []
         self.pid_namespace_fd = -1
         self.baseline_address_space = 0
+        self.seccomp_program: bytes | None = None
+        self.spare: Spare | None = None
 
     @property
     def isolation(self) -> str:
@@ -131,15 +150,33 @@ class Zygote:
             problem = self._probe()
             if not problem:
                 return
+            self._discard_spare()
             self.problems.append(f"layers {candidate.names()} failed: {problem}")
         self.layers = Layers(jail_root=jail_root)
 
+    def _discard_spare(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            _kill(spare.pid)
+            os.waitpid(spare.pid, 0)
+            spare.close()
+
     def _probe(self) -> str:
+        from autograder.sandbox import seccomp_policy
+
+        self.seccomp_program = None
+        if self.layers.seccomp and self.layers.namespaces:
+            try:
+                self.seccomp_program = seccomp_policy.compile_filter(1)  # every child is PID 1
+            except (ImportError, OSError, RuntimeError) as error:
+                return f"seccomp unavailable: {error}"
         read_fd, write_fd = os.pipe()
         try:
-            returncode = self._run_child({"probe": True}, {"wall_seconds": 10, "cpu_seconds": 5,
-                                         "memory_bytes": 256 << 20}, write_fd, write_fd, unit=-1)[0]
+            returncode = self._start_unit(codec_encode({"probe": True}), {
+                "wall_seconds": 10, "cpu_seconds": 5, "memory_bytes": 256 << 20}, [write_fd, write_fd], unit=-1)[0]
             report = os.read(read_fd, 4096).decode("utf-8", "replace")
+        except OSError as error:
+            return str(error)
         finally:
             os.close(read_fd)
         return "" if returncode == 0 else (report.strip().splitlines() or [f"exit status {returncode}"])[-1]
@@ -150,62 +187,104 @@ class Zygote:
 
         while True:
             try:
-                message, fds = control.receive_message(self.sock, MAX_JOB_BYTES)
+                message, fds = control.receive_message(self.sock, 1 << 16)
+                if not isinstance(message, dict) or message.get("kind") != "run" or len(fds) != 2:
+                    for fd in fds:
+                        os.close(fd)
+                    continue  # a late "kill" for a unit that already ended
+                job_frame, _ = control.receive_frame(self.sock, MAX_JOB_BYTES)
             except (control.ChannelClosed, OSError):
                 return 0
-            if not isinstance(message, dict) or message.get("kind") != "run" or len(fds) != 2:
-                for fd in fds:
-                    os.close(fd)
-                continue  # a late "kill" for a unit that already ended
             unit = message.get("unit")
-            returncode, timed_out = self._run_child(message["job"], message["limits"], fds[0], fds[1], unit)
-            control.send_message(self.sock, {"kind": "exited", "unit": unit, "returncode": returncode,
-                                             "timed_out": timed_out})
+            returncode, timed_out = self._start_unit(job_frame, message["limits"], fds, unit)
+            try:
+                control.send_message(self.sock, {"kind": "exited", "unit": unit, "returncode": returncode,
+                                                 "timed_out": timed_out})
+            except OSError:
+                return 0  # the executor is gone
 
-    def _run_child(self, job: dict[str, Any], limits: dict[str, Any], result_fd: int, console_fd: int,
-                   unit: Any) -> tuple[int, bool]:
+    def _start_unit(self, job_frame: bytes, limits: dict[str, Any], fds: list[int], unit: Any) -> tuple[int, bool]:
+        """Hand the job to the spare, prepare the next spare, then watch the unit to its end."""
+        from autograder.sandbox import control
+
+        spare, self.spare = self.spare, None
+        if spare is None or spare.exited():
+            if spare is not None:
+                os.waitpid(spare.pid, 0)
+                spare.close()
+            spare = self._spawn_spare()
+        try:
+            control.send_message(spare.sock, {"limits": limits}, fds=tuple(dict.fromkeys(fds)))
+            control.send_frame(spare.sock, job_frame)
+        except OSError:
+            pass  # the spare died: its exit status tells what happened
+        finally:
+            # The child holds the only write ends now: EOF tells the executor it is gone.
+            for fd in set(fds):
+                os.close(fd)
+        try:
+            return self._watch(spare, float(limits["wall_seconds"]), unit)
+        finally:
+            spare.close()
+
+    def _spawn_spare(self) -> Spare:
         from autograder.sandbox import syscalls
 
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = -1
         try:
             if self.layers.namespaces:
                 syscalls.unshare(syscalls.CLONE_NEWPID)
-            pid = -1
             try:
                 pid = os.fork()
                 if pid == 0:
-                    self._child(job, limits, result_fd, console_fd)
+                    self._spare_main(theirs)
             finally:
                 # Only the zygote goes back; the child stays the init of its new namespace.
                 if self.layers.namespaces and pid != 0:
                     syscalls.setns(self.pid_namespace_fd, syscalls.CLONE_NEWPID)
+        except BaseException:
+            ours.close()
+            raise
         finally:
-            # The child holds the only write ends now: EOF tells the executor it is gone.
-            for fd in {result_fd, console_fd}:
-                os.close(fd)
-        return self._watch(pid, float(limits["wall_seconds"]), unit)
+            theirs.close()
+        return Spare(pid, ours)
 
-    def _child(self, job: dict[str, Any], limits: dict[str, Any], result_fd: int, console_fd: int) -> None:
-        from autograder.sandbox.confinement import RESULT_FD, ChildLimits, confine
+    def _spare_main(self, sock: socket.socket) -> None:
+        from autograder.sandbox import control, seccomp_policy
+        from autograder.sandbox.confinement import RESULT_FD, ChildLimits, isolate, restrict
 
         status = SETUP_FAILED_EXIT
         try:
             try:
-                self.sock.close()
-                if self.pid_namespace_fd >= 0:
-                    os.close(self.pid_namespace_fd)
-                confine(self.layers, ChildLimits(
+                # Nothing of the zygote's but the standard streams and our own socket.
+                os.closerange(3, sock.fileno())
+                os.closerange(sock.fileno() + 1, 1 << 20)
+                isolate(self.layers, self.slot)
+                program = self.seccomp_program
+                if self.layers.seccomp and program is None:
+                    program = seccomp_policy.compile_filter(os.getpid())
+                message, fds = control.receive_message(sock, 1 << 16)
+                job_frame, _ = control.receive_frame(sock, MAX_JOB_BYTES)
+                limits = message["limits"]
+                console_fd = fds[-1]
+                restrict(ChildLimits(
                     address_space_bytes=self.baseline_address_space + int(limits["memory_bytes"]) + MEMORY_MARGIN_BYTES,
                     cpu_seconds=math.ceil(float(limits["cpu_seconds"])),
-                ), self.slot, result_fd, console_fd)
+                ), fds[0], console_fd, program)
+            except control.ChannelClosed:
+                return  # the zygote is gone
             except BaseException as error:
                 print(f"sandbox setup failed: {error!r}", file=sys.stderr)
                 return
             status = 1
+            from autograder.sandbox import child, codec
+
+            job = codec.decode(job_frame)
+            del job_frame
             if job.get("probe"):
                 status = 0
                 return
-            from autograder.sandbox import child
-
             with os.fdopen(RESULT_FD, "wb") as out:
                 child.serve(job, out)
             status = 0
@@ -222,40 +301,46 @@ class Zygote:
                     pass
             os._exit(status)
 
-    def _watch(self, pid: int, wall_seconds: float, unit: Any) -> tuple[int, bool]:
+    def _watch(self, spare: Spare, wall_seconds: float, unit: Any) -> tuple[int, bool]:
         """Wait for the child until it exits, the deadline passes or the executor says kill."""
         from autograder.sandbox import control
 
         deadline = time.monotonic() + wall_seconds
         timed_out = False
-        pidfd = os.pidfd_open(pid)
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    _kill(pid)
+        if self.spare is None:
+            # Isolating the next child overlaps with this unit's run.
+            self.spare = self._spawn_spare()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                _kill(spare.pid)
+                break
+            ready, _, _ = select.select([spare.pidfd, self.sock], [], [], remaining)
+            if spare.pidfd in ready:
+                break
+            if self.sock in ready:
+                try:
+                    message, fds = control.receive_message(self.sock, 1 << 16)
+                except (control.ChannelClosed, OSError):
+                    _kill(spare.pid)
+                    os.waitpid(spare.pid, 0)
+                    raise SystemExit(0)
+                for fd in fds:
+                    os.close(fd)
+                if isinstance(message, dict) and message.get("kind") == "kill" and message.get("unit") == unit:
+                    _kill(spare.pid)
                     break
-                ready, _, _ = select.select([pidfd, self.sock], [], [], remaining)
-                if pidfd in ready:
-                    break
-                if self.sock in ready:
-                    try:
-                        message, fds = control.receive_message(self.sock, 1 << 16)
-                    except (control.ChannelClosed, OSError):
-                        _kill(pid)
-                        os.waitpid(pid, 0)
-                        raise SystemExit(0)
-                    for fd in fds:
-                        os.close(fd)
-                    if isinstance(message, dict) and message.get("kind") == "kill" and message.get("unit") == unit:
-                        _kill(pid)
-                        break
-        finally:
-            os.close(pidfd)
         # PID 1 of its namespace: killing it kills anything else in there too.
-        _, wait_status = os.waitpid(pid, 0)
+        _, wait_status = os.waitpid(spare.pid, 0)
         return os.waitstatus_to_exitcode(wait_status), timed_out
+
+
+def codec_encode(value: Any) -> bytes:
+    """Encode a plain-data value as a frame (the codec is imported late, after warm-up)."""
+    from autograder.sandbox import codec
+
+    return codec.encode(value)
 
 
 def _kill(pid: int) -> None:
