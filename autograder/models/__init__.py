@@ -2,6 +2,7 @@
 
 from autograder.models.course import Course, CourseAssignment, Enrollment
 from autograder.models.assignment import Assignment
+from autograder.models.regrade import Regrade, RegradeEntry
 from autograder.models.submission import CheckResult, Submission, SubmissionStatus
 from autograder.models.user import Role, User
 
@@ -11,6 +12,8 @@ __all__ = [
     "Course",
     "CourseAssignment",
     "Enrollment",
+    "Regrade",
+    "RegradeEntry",
     "Role",
     "Submission",
     "SubmissionStatus",
