@@ -10,15 +10,15 @@ import numpy as np
 
 
 def half_squared_error(params, X, y):
-    """Return ``(loss, grads)`` of ``0.5 * mean((X @ w + b - y)**2)`` for params ``w (D,)``, ``b ()``."""
+    """Return ``(loss, grads)`` of ``0.5 * mean((X @ w + b - y)**2)`` for params ``w (D,)``, ``b`` () or (1,)."""
     residual = X @ params["w"] + params["b"] - y
     n = len(y)
     loss = float(0.5 * np.mean(residual * residual))
-    return loss, {"w": X.T @ residual / n, "b": np.array(np.sum(residual) / n)}
+    return loss, {"w": X.T @ residual / n, "b": np.full(np.shape(params["b"]), np.sum(residual) / n)}
 
 
 def factorised_regression(params, X, y):
-    """Return ``(loss, grads)`` of ``0.5 * mean((X @ U @ v + c - y)**2)`` for ``U (D, R)``, ``v (R,)``, ``c ()``."""
+    """Return ``(loss, grads)`` of ``0.5 * mean((X @ U @ v + c - y)**2)`` for ``U (D, R)``, ``v (R,)``, ``c`` () or (1,)."""
     hidden = X @ params["U"]
     residual = hidden @ params["v"] + params["c"] - y
     n = len(y)
@@ -26,7 +26,7 @@ def factorised_regression(params, X, y):
     return loss, {
         "U": np.outer(X.T @ residual, params["v"]) / n,
         "v": hidden.T @ residual / n,
-        "c": np.array(np.sum(residual) / n),
+        "c": np.full(np.shape(params["c"]), np.sum(residual) / n),
     }
 
 
