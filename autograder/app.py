@@ -18,6 +18,8 @@ def create_app(config: Any = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
     return app
 
 
@@ -33,12 +35,30 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    # Blueprints are added by the web layer (auth, student, instructor, api).
-    pass
+    from autograder.web import api, auth, instructor, student
+
+    for blueprint in (auth.bp, student.bp, instructor.bp, api.bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    pass
+    from autograder.web import errors
+
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from autograder.commands import FLASK_COMMANDS
+
+    for command in FLASK_COMMANDS:
+        app.cli.add_command(command)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from autograder.web import response_headers, template_helpers
+
+    template_helpers.register(app)
+    response_headers.register(app)
 
 
 def _migrations_directory() -> str:

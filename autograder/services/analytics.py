@@ -1,0 +1,169 @@
+"""Figures for the instructor dashboards, computed from submissions and check results."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from autograder.extensions import db
+from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models._time import as_utc
+from autograder.services.courses import students_of
+
+HISTOGRAM_BINS = 10
+TOP_FAILURES = 8
+
+
+@dataclass
+class StudentRow:
+    """One student's standing on an assignment."""
+
+    user: User
+    best: float | None = None
+    latest: float | None = None
+    latest_id: int | None = None
+    submissions: int = 0
+    late: int = 0
+
+
+@dataclass
+class PassRate:
+    """How many of the graded students pass a function or a check."""
+
+    label: str
+    passed: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class Dashboard:
+    """Everything the assignment dashboard shows."""
+
+    course_assignment: CourseAssignment
+    max_score: float
+    students: list[StudentRow]
+    histogram_labels: list[str] = field(default_factory=list)
+    histogram_counts: list[int] = field(default_factory=list)
+    function_pass_rates: list[PassRate] = field(default_factory=list)
+    check_pass_rates: list[PassRate] = field(default_factory=list)
+    frequent_failures: list[tuple[str, str, int]] = field(default_factory=list)
+    submissions_per_day: list[tuple[str, int]] = field(default_factory=list)
+    total_submissions: int = 0
+    queued: int = 0
+    outdated: int = 0
+
+    @property
+    def graded_students(self) -> int:
+        return sum(1 for row in self.students if row.best is not None)
+
+    @property
+    def mean_best(self) -> float | None:
+        scores = [row.best for row in self.students if row.best is not None]
+        return sum(scores) / len(scores) if scores else None
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
+
+
+def failure_key(output: str) -> str:
+    """Return a failure message's first line with numbers blanked, so equal mistakes group together."""
+    first_line = next((line.strip() for line in output.splitlines() if line.strip()), "(no message)")
+    return _NUMBER.sub("#", first_line)[:160]
+
+
+def histogram(scores: list[float], max_score: float, bins: int = HISTOGRAM_BINS) -> tuple[list[str], list[int]]:
+    """Return labels and counts of ``scores`` over ``bins`` equal bins of [0, max_score]."""
+    top = max_score if max_score > 0 else 1.0
+    width = top / bins
+    counts = [0] * bins
+    for score in scores:
+        counts[min(bins - 1, max(0, int(score / width)))] += 1
+    labels = [f"{i * width:g}–{(i + 1) * width:g}" for i in range(bins)]
+    return labels, counts
+
+
+def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
+    """Compute the dashboard of one assignment in one course.
+
+    Pass rates and failure messages use each student's latest graded submission (where the
+    class stands now); the histogram uses each student's best final score.
+    """
+    students = students_of(course_assignment.course)
+    rows = {user.id: StudentRow(user) for user in students}
+    submissions = list(db.session.scalars(
+        select(Submission).where(Submission.course_assignment_id == course_assignment.id)
+        .options(selectinload(Submission.results)).order_by(Submission.created_at, Submission.id)
+    ))
+    latest_graded: dict[int, Submission] = {}
+    per_day: Counter[date] = Counter()
+    dashboard = Dashboard(course_assignment, course_assignment.assignment.max_score, [])
+    for submission in submissions:
+        per_day[as_utc(submission.created_at).date()] += 1
+        dashboard.total_submissions += 1
+        if submission.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+            dashboard.queued += 1
+        if submission.assignment_version != course_assignment.assignment.version:
+            dashboard.outdated += 1
+        row = rows.get(submission.user_id)
+        if row is None:  # a student who has since left the course
+            continue
+        row.submissions += 1
+        row.late += 1 if submission.late_days > 0 else 0
+        if submission.status == SubmissionStatus.DONE and submission.final_score is not None:
+            latest_graded[submission.user_id] = submission
+            row.latest, row.latest_id = submission.final_score, submission.id
+            row.best = submission.final_score if row.best is None else max(row.best, submission.final_score)
+    dashboard.students = sorted(rows.values(), key=lambda r: r.user.email)
+    dashboard.histogram_labels, dashboard.histogram_counts = histogram(
+        [row.best for row in rows.values() if row.best is not None], dashboard.max_score)
+    _pass_rates(dashboard, list(latest_graded.values()))
+    dashboard.submissions_per_day = [(day.isoformat(), per_day[day]) for day in sorted(per_day)]
+    return dashboard
+
+
+def _pass_rates(dashboard: Dashboard, latest: list[Submission]) -> None:
+    function_passed: dict[str, list[bool]] = defaultdict(list)
+    check_passed: dict[str, list[bool]] = defaultdict(list)
+    failures: Counter[tuple[str, str]] = Counter()
+    for submission in latest:
+        per_function: dict[str, bool] = {}
+        for result in submission.results:
+            passed = result.status == "passed"
+            check_passed[result.name].append(passed)
+            per_function[result.function] = per_function.get(result.function, True) and passed
+            if not passed:
+                failures[(result.name, result.mistake or failure_key(result.output))] += 1
+        for function, passed in per_function.items():
+            function_passed[function].append(passed)
+    dashboard.function_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in function_passed.items()]
+    dashboard.check_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in check_passed.items()]
+    dashboard.frequent_failures = [(check, message, count)
+                                   for (check, message), count in failures.most_common(TOP_FAILURES)]
+
+
+def course_overview(course_assignments: list[CourseAssignment]) -> dict[int, Dashboard]:
+    """Return the dashboard of each assignment of a course, keyed by CourseAssignment id."""
+    return {ca.id: assignment_dashboard(ca) for ca in course_assignments}
+
+
+def chart_data(dashboard: Dashboard) -> dict:
+    """Return the dashboard's chart series as plain JSON-able data."""
+    def rates(items: list[PassRate]) -> list[dict]:
+        return [{"label": r.label, "percent": r.percent, "passed": r.passed, "total": r.total} for r in items]
+
+    return {
+        "histogram": {"labels": dashboard.histogram_labels, "counts": dashboard.histogram_counts},
+        "functions": rates(dashboard.function_pass_rates),
+        "checks": rates(dashboard.check_pass_rates),
+        "per_day": {"labels": [day for day, _ in dashboard.submissions_per_day],
+                    "counts": [count for _, count in dashboard.submissions_per_day]},
+    }

@@ -1,0 +1,94 @@
+"""The demo course: an instructor, a few students and graded submissions to look at."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from autograder.extensions import db
+from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.mistakes import variant_source
+from autograder.models import Course, Role, Submission, SubmissionStatus
+from autograder.models._time import utcnow
+from autograder.services import accounts, catalog, courses
+
+DEMO_COURSE = "DL101"
+DEMO_JOIN_CODE = "DEMO2026"
+INSTRUCTOR = ("instructor@example.edu", "instructor-demo", "Dr. Demo Instructor")
+STUDENTS = (
+    ("ada@example.edu", "student-demo", "Ada Lovelace"),
+    ("alan@example.edu", "student-demo", "Alan Turing"),
+    ("grace@example.edu", "student-demo", "Grace Hopper"),
+)
+
+
+@dataclass
+class DemoResult:
+    """What the demo loader made: the course, the accounts (e-mail, password) and new submissions."""
+
+    course: Course
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    new_submission_ids: list[int] = field(default_factory=list)
+
+
+def _user(email: str, password: str, name: str, role: Role):
+    user = accounts.find_user(email)
+    return user if user is not None else accounts.create_user(email, password, role, name)
+
+
+def _demo_files(assignment_name: str) -> list[tuple[str, str]]:
+    """Return (student e-mail, source) pairs: the reference, two named mistakes, and the starter."""
+    engine_assignment = find_assignment(assignment_name)
+    reference = engine_assignment.reference_source
+    files = [(STUDENTS[0][0], reference)]
+    for student, mistake in zip(STUDENTS[1:], engine_assignment.mistakes[:2]):
+        files.append((student[0], variant_source(engine_assignment, mistake)))
+    files.append((STUDENTS[2][0], engine_assignment.starter))
+    return files
+
+
+def load_demo(assignment_name: str = "losses") -> DemoResult:
+    """Create the demo course and accounts, and queue a few submissions (idempotent); commit.
+
+    Returns the course, the accounts with their passwords, and the ids of submissions created
+    now (empty when the demo was already loaded); the caller grades them.
+    """
+    catalog.sync_assignments()
+    instructor = _user(*INSTRUCTOR, Role.INSTRUCTOR)
+    course = db.session.scalar(select(Course).where(Course.code == DEMO_COURSE))
+    if course is None:
+        course = courses.create_course(DEMO_COURSE, "Deep-learning fundamentals (demo)", DEMO_JOIN_CODE)
+    courses.enroll(instructor, course, Role.INSTRUCTOR)
+    students = {}
+    for email, password, name in STUDENTS:
+        students[email] = _user(email, password, name, Role.STUDENT)
+        courses.enroll(students[email], course, Role.STUDENT)
+    result = DemoResult(course, [(INSTRUCTOR[0], INSTRUCTOR[1], "instructor")]
+                        + [(email, password, "student") for email, password, _ in STUDENTS])
+    try:
+        ca = courses.course_assignment(course, assignment_name)
+        files = _demo_files(assignment_name)
+    except (AssignmentError, LookupError):
+        return result
+    if ca.due_at is None:
+        courses.set_deadline(ca, utcnow() + timedelta(days=7), ca.late_policy, ca.penalty_per_day, ca.cutoff_days)
+    already = db.session.scalar(select(Submission.id).where(Submission.course_assignment_id == ca.id).limit(1))
+    if already is not None:
+        return result
+    now = utcnow()
+    for index, (email, source) in enumerate(files):
+        submission = Submission(
+            user=students[email], course_assignment=ca, filename=ca.assignment.filename, source=source,
+            sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), status=SubmissionStatus.QUEUED,
+            assignment_version=ca.assignment.version,
+            # Spread over the past days so the dashboard's timeline has a shape.
+            created_at=now - timedelta(days=len(files) - index, hours=index),
+        )
+        db.session.add(submission)
+        db.session.flush()
+        result.new_submission_ids.append(submission.id)
+    db.session.commit()
+    return result

@@ -1,0 +1,59 @@
+"""Submission results as plain data: the API's JSON and the result page's live updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograder.models import CheckResult, Submission, SubmissionStatus
+from autograder.models._time import as_utc
+
+FINISHED = (SubmissionStatus.DONE, SubmissionStatus.ERROR)
+
+
+def _iso(moment: Any) -> str | None:
+    moment = as_utc(moment)
+    return moment.isoformat() if moment is not None else None
+
+
+def test_json(result: CheckResult) -> dict[str, Any]:
+    """Return one check result shaped as a test of ``grade --json``."""
+    return {
+        "name": result.name,
+        "function": result.function,
+        "check": result.check,
+        "score": result.score,
+        "max_score": result.max_score,
+        "status": result.status,
+        "output": result.output,
+        "visibility": result.visibility,
+        **({"mistake": result.mistake} if result.mistake else {}),
+    }
+
+
+def visible_results(submission: Submission, for_staff: bool) -> list[CheckResult]:
+    """Return the check results the viewer may see (staff see hidden ones too)."""
+    return [r for r in submission.results if for_staff or r.visibility != "hidden"]
+
+
+def submission_json(submission: Submission, for_staff: bool = False) -> dict[str, Any]:
+    """Return the submission's status and results: the API's and the result page's shape."""
+    assignment = submission.course_assignment.assignment
+    done = submission.status == SubmissionStatus.DONE
+    return {
+        "id": submission.id,
+        "assignment": assignment.name,
+        "course": submission.course_assignment.course.code,
+        "status": submission.status.value,
+        "score": submission.final_score if done else None,
+        "raw_score": submission.score if done else None,
+        "max_score": submission.max_score if submission.max_score is not None else assignment.max_score,
+        "late_days": submission.late_days,
+        "created_at": _iso(submission.created_at),
+        "finished_at": _iso(submission.finished_at),
+        "grading_seconds": submission.grading_seconds,
+        "grader_version": submission.grader_version,
+        "assignment_version": submission.assignment_version,
+        "sha256": submission.sha256,
+        "error": submission.error_message if submission.status == SubmissionStatus.ERROR else "",
+        "tests": [test_json(r) for r in visible_results(submission, for_staff)],
+    }

@@ -1,0 +1,155 @@
+"""Submissions: accepting a student's file and handing it to the grading queue."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from autograder import jobs
+from autograder.extensions import db
+from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models._time import as_utc, utcnow
+from autograder.models.course import LatePolicy
+from autograder.services import courses
+from autograder.services.errors import Forbidden, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class SubmissionRejected(ServiceError):
+    """The file cannot be accepted (not text, too large, past the cut-off, ...)."""
+
+
+class CooldownActive(SubmissionRejected):
+    """The student submitted too recently; ``retry_after`` seconds remain."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Please wait {retry_after} more second{'s' if retry_after != 1 else ''} before submitting again: "
+            "each submission is graded in full, so we space them out."
+        )
+        self.retry_after = retry_after
+
+
+class GradingUnavailable(ServiceError):
+    """The grading queue did not take the submission: the caller should try again later."""
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """How late a moment is for an assignment: whole started days, and whether it is still accepted."""
+
+    days: int
+    accepted: bool
+
+
+def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
+    """Return how many started days after the due date ``moment`` is, and whether the policy accepts it."""
+    due = as_utc(course_assignment.due_at)
+    if due is None or moment <= due:
+        return Lateness(0, True)
+    days = math.ceil((moment - due) / timedelta(days=1))
+    if course_assignment.late_policy == LatePolicy.CUTOFF:
+        accepted = moment <= due + timedelta(days=course_assignment.cutoff_days)
+        return Lateness(days, accepted)
+    return Lateness(days, True)
+
+
+def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
+    """Return the seconds the cooldown still forbids a new submission (0 when allowed)."""
+    cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
+    if cooldown <= 0:
+        return 0
+    last = db.session.scalar(
+        select(func.max(Submission.created_at)).where(
+            Submission.user_id == user.id, Submission.course_assignment_id == course_assignment.id
+        )
+    )
+    if last is None:
+        return 0
+    remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _decode_source(data: bytes, limit: int) -> str:
+    if not data.strip():
+        raise SubmissionRejected("The file is empty.")
+    if len(data) > limit:
+        raise SubmissionRejected(f"The file has {len(data):,} bytes; the limit is {limit:,} bytes.")
+    if b"\x00" in data:
+        raise SubmissionRejected("This is not a Python source file (it contains NUL bytes).")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionRejected(f"The file is not UTF-8 text (byte {error.start} cannot be read).") from None
+
+
+def create_submission(user: User, course_assignment: CourseAssignment, filename: str, data: bytes,
+                      now: datetime | None = None) -> Submission:
+    """Store a student's file (with its sha256), commit it, then enqueue its grading.
+
+    Returns the queued Submission. Raises Forbidden (not a student of the course),
+    CooldownActive, SubmissionRejected, or GradingUnavailable when the queue refused it.
+    """
+    now = now or utcnow()
+    if not courses.studies(user, course_assignment.course):
+        raise Forbidden("Only students of this course can submit to it.")
+    assignment = course_assignment.assignment
+    try:
+        limit = find_assignment(assignment.name).spec.max_file_bytes
+    except AssignmentError:
+        raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
+    source = _decode_source(data, limit)
+    late = lateness(course_assignment, now)
+    if not late.accepted:
+        raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
+    wait = seconds_until_next_submission(user, course_assignment, now)
+    if wait:
+        raise CooldownActive(wait)
+    submission = Submission(
+        user=user,
+        course_assignment=course_assignment,
+        filename=(filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255],
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        status=SubmissionStatus.QUEUED,
+        late_days=late.days,
+        assignment_version=assignment.version,
+        created_at=now,
+    )
+    db.session.add(submission)
+    # Committed before enqueueing: whatever happens to the queue, the file is not lost.
+    db.session.commit()
+    try:
+        jobs.enqueue_grading(submission.id)
+    except jobs.QueueUnavailable as error:
+        # The row stays queued and the sweeper grades it once the queue is back.
+        log.warning("submission %s stored but not enqueued: %s", submission.id, error)
+        raise GradingUnavailable(
+            "The grader is not taking new work right now. Your file was saved and will be graded "
+            "when it is back; you may also try again in a minute."
+        ) from error
+    return submission
+
+
+def submissions_of(user: User, course_assignment: CourseAssignment) -> list[Submission]:
+    """Return the user's submissions to this assignment, newest first."""
+    return list(db.session.scalars(
+        select(Submission)
+        .where(Submission.user_id == user.id, Submission.course_assignment_id == course_assignment.id)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+    ))
+
+
+def best_submission(user: User, course_assignment: CourseAssignment) -> Submission | None:
+    """Return the user's graded submission with the highest final score (latest on ties), or None."""
+    graded = [s for s in submissions_of(user, course_assignment)
+              if s.status == SubmissionStatus.DONE and s.final_score is not None]
+    return max(graded, key=lambda s: (s.final_score, as_utc(s.created_at)), default=None)

@@ -1,0 +1,64 @@
+"""Who may see what: loaders that answer 404 for anything outside the viewer's reach."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from autograder.extensions import db
+from autograder.models import Course, Submission
+from autograder.services import courses
+from autograder.services.errors import NotFound
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def instructor_required(view: View) -> View:
+    """Let only signed-in instructors through (403 for students)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_instructor:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped  # type: ignore[return-value]
+
+
+def course_taught(code: str) -> Course:
+    """Return the course if the current user teaches it; 404 otherwise (other courses stay invisible)."""
+    try:
+        course = courses.get_course(code)
+    except NotFound:
+        abort(404)
+    if not courses.teaches(current_user, course):
+        abort(404)
+    return course
+
+
+def course_studied(code: str) -> Course:
+    """Return the course if the current user is one of its students; 404 otherwise."""
+    try:
+        course = courses.get_course(code)
+    except NotFound:
+        abort(404)
+    if not courses.studies(current_user, course):
+        abort(404)
+    return course
+
+
+def can_view_submission(user: Any, submission: Submission) -> bool:
+    """Tell whether the user owns the submission or teaches its course."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return submission.user_id == user.id or courses.teaches(user, submission.course_assignment.course)
+
+
+def submission_for(user: Any, submission_id: int) -> Submission:
+    """Return the submission if ``user`` may view it; 404 otherwise (existence is not revealed)."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not can_view_submission(user, submission):
+        abort(404)
+    return submission

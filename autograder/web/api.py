@@ -1,0 +1,112 @@
+"""JSON API under /api/v1, authenticated by per-user bearer tokens."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, g, jsonify, request, url_for
+from sqlalchemy import select
+
+from autograder.extensions import csrf, db, limiter
+from autograder.models import Assignment, CourseAssignment, Submission
+from autograder.services import accounts, courses, submissions
+from autograder.services.errors import Forbidden, ServiceError
+from autograder.services.results import submission_json
+from autograder.services.submissions import CooldownActive, GradingUnavailable
+from autograder.web.access import can_view_submission
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token-authenticated calls carry no cookie a third-party page could ride on, so CSRF does not apply.
+csrf.exempt(bp)
+
+
+def api_error(status: int, message: str, **extra: Any):
+    """Return a JSON error response."""
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Authenticate the request by its ``Authorization: Bearer <token>`` header (401 otherwise)."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            response = api_error(401, "missing or invalid API token (create one on your account page)")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="autograder"'
+            return response
+        g.api_user = user
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _rate_key() -> str:
+    return request.headers.get("Authorization", "")[-16:] or (request.remote_addr or "")
+
+
+@bp.route("/assignments")
+@token_required
+def list_assignments():
+    user = g.api_user
+    items = []
+    for course in courses.courses_studied_by(user):
+        for ca in course.course_assignments:
+            items.append({"course": course.code, "name": ca.assignment.name, "title": ca.assignment.title,
+                          "file": ca.assignment.filename, "max_score": ca.assignment.max_score,
+                          "due_at": ca.due_at.isoformat() if ca.due_at else None})
+    return jsonify({"assignments": items})
+
+
+@bp.route("/assignments/<name>/submissions", methods=["POST"])
+@limiter.limit("30 per minute", key_func=_rate_key)
+@token_required
+def create_submission(name: str):
+    user = g.api_user
+    upload = request.files.get("file")
+    if upload is None:
+        return api_error(400, "send the file as the multipart field 'file'")
+    candidates = list(db.session.scalars(
+        select(CourseAssignment).join(Assignment).where(Assignment.name == name)))
+    mine = [ca for ca in candidates if courses.studies(user, ca.course)]
+    course_code = request.form.get("course", "").strip()
+    if course_code:
+        mine = [ca for ca in mine if ca.course.code == course_code]
+    if not mine:
+        return api_error(404, f"you are not a student of a course that sets {name!r}")
+    if len(mine) > 1:
+        return api_error(400, "you are in several courses that set this assignment: add the form field 'course'",
+                         courses=sorted(ca.course.code for ca in mine))
+    try:
+        submission = submissions.create_submission(user, mine[0], upload.filename or "", upload.read())
+    except CooldownActive as error:
+        response = api_error(429, str(error), retry_after=error.retry_after)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except GradingUnavailable as error:
+        response = api_error(503, str(error))
+        response.headers["Retry-After"] = "60"
+        return response
+    except Forbidden as error:
+        return api_error(403, str(error))
+    except ServiceError as error:
+        return api_error(400, str(error))
+    response = jsonify({"id": submission.id, "status": submission.status.value,
+                        "url": url_for("api.get_submission", submission_id=submission.id, _external=True)})
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_submission", submission_id=submission.id)
+    return response
+
+
+@bp.route("/submissions/<int:submission_id>")
+@token_required
+def get_submission(submission_id: int):
+    user = g.api_user
+    found = db.session.get(Submission, submission_id)
+    if found is None or not can_view_submission(user, found):
+        return api_error(404, "no such submission")
+    response = jsonify(submission_json(found, for_staff=found.user_id != user.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,97 @@
+"""Sign-in, sign-up, sign-out and the API token page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from autograder.extensions import db, limiter, login_manager
+from autograder.models import Role, User
+from autograder.services import accounts, courses
+from autograder.services.errors import ServiceError
+from autograder.web.forms import EmptyForm, LoginForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an absolute URL here would be an open redirect.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    """Return the landing page of a signed-in user."""
+    return url_for("instructor.index") if user.is_instructor else url_for("student.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("Wrong e-mail or password.", "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.password.data, Role.STUDENT, form.name.data or "")
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            login_user(user)
+            if form.join_code.data:
+                try:
+                    course = courses.join_course(user, form.join_code.data)
+                    flash(f"Welcome to {course.title}!", "success")
+                except ServiceError as error:
+                    flash(str(error), "error")
+            return redirect(url_for("student.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = EmptyForm()
+    token = None
+    if form.validate_on_submit():
+        token = accounts.issue_api_token(current_user)
+    return render_template("auth/account.html", form=form, token=token)

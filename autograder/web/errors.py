@@ -1,0 +1,49 @@
+"""Friendly error pages (HTML for people, JSON for the API)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "This page is for instructors only.",
+    404: "There is nothing here, or it is not yours to see.",
+    405: "This address does not accept that kind of request.",
+    413: "The file is too large. Submit only your Python file (at most {limit}).",
+    429: "Too many attempts. Please wait a minute and try again.",
+    500: "Something went wrong on our side. It has been logged.",
+    503: "The service is busy. Please try again in a minute.",
+}
+
+
+def _limit_text(app: Flask) -> str:
+    limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"{limit / 1024:.0f} kB" if limit < 1 << 20 else f"{limit / (1 << 20):.0f} MB"
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers on the app."""
+
+    def render(status: int, message: str):
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": message})
+            response.status_code = status
+            return response
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = MESSAGES.get(status, error.description or "Error").format(limit=_limit_text(app))
+        return render(status, message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render(400, "The form expired or was sent from elsewhere. Please reload the page and try again.")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s", request.path)
+        return render(500, MESSAGES[500])

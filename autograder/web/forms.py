@@ -1,0 +1,63 @@
+"""Flask-WTF forms: every form carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from autograder.models.course import LatePolicy
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in")
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])
+    join_code = StringField("Course join code (optional)", validators=[Optional(), Length(max=40)])
+
+
+class JoinCourseForm(FlaskForm):
+    join_code = StringField("Join code", validators=[DataRequired(), Length(max=40)])
+
+
+class SubmitForm(FlaskForm):
+    file = FileField("Upload your file")
+    code = TextAreaField("…or paste your code")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token (buttons that POST)."""
+
+
+class RosterForm(FlaskForm):
+    roster = FileField("Roster CSV")
+
+
+class DeadlineForm(FlaskForm):
+    due_at = DateTimeLocalField("Due (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    late_policy = SelectField("Late policy", choices=[
+        (LatePolicy.NONE.value, "Late work counts in full"),
+        (LatePolicy.PENALTY.value, "Penalty per started day late"),
+        (LatePolicy.CUTOFF.value, "Hard cut-off after a grace period"),
+    ])
+    penalty_per_day = DecimalField("Penalty per day (fraction)", places=2,
+                                   validators=[Optional(), NumberRange(min=0, max=1)])
+    cutoff_days = IntegerField("Grace period (days)", validators=[Optional(), NumberRange(min=0, max=365)])
