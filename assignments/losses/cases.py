@@ -59,12 +59,12 @@ def _any_shapes(rng):
 
 
 def mse_random_shapes(rng):
-    """2-D predictions of distinct N and D, with N = 1 and D = 1 edges."""
+    """Test 2-D predictions of distinct N and D, with N = 1 and D = 1 edges."""
     return _pair_cases("mse", rng, _matrix_shapes(rng))
 
 
 def mse_any_shape(rng):
-    """1-D and 3-D inputs, and a perfect prediction (loss 0)."""
+    """Test 1-D and 3-D inputs, and a perfect prediction (loss 0)."""
     cases = _pair_cases("mse", rng, _any_shapes(rng))
     y = rng.normal(size=(3, 2))
     cases.append(Case([call("mse", y, y.copy())], label="y_pred == y_true"))
@@ -72,17 +72,17 @@ def mse_any_shape(rng):
 
 
 def mse_grad_random_shapes(rng):
-    """2-D predictions of distinct N and D, with N = 1 and D = 1 edges."""
+    """Test 2-D predictions of distinct N and D, with N = 1 and D = 1 edges."""
     return _pair_cases("mse_grad", rng, _matrix_shapes(rng))
 
 
 def mse_grad_any_shape(rng):
-    """1-D and 3-D inputs."""
+    """Test 1-D and 3-D inputs."""
     return _pair_cases("mse_grad", rng, _any_shapes(rng))
 
 
 def mse_grad_gradcheck(rng):
-    """mse_grad against centred differences of the student's own mse."""
+    """Check mse_grad against centred differences of the student's own mse."""
     checks = []
     for shape in [(5, 3), (7,)]:
         y_pred, y_true = _regression_pair(rng, shape)
@@ -97,7 +97,7 @@ def mse_grad_gradcheck(rng):
 
 
 def softmax_random_shapes(rng):
-    """Scores of distinct N and C, with N = 1 and C = 1 edges."""
+    """Test scores of distinct N and C, with N = 1 and C = 1 edges."""
     n, c = _distinct(rng, 2)
     cases = []
     for shape in [(n, c), (1, c), (n, 1)]:
@@ -107,7 +107,7 @@ def softmax_random_shapes(rng):
 
 
 def softmax_stability(rng):
-    """Entries at +-1e4."""
+    """Test entries at +-1e4."""
     n, c = _distinct(rng, 2)
     return [
         Case([call("softmax", STABILITY_LOGITS.copy())], label="rows with entries at +-1e4"),
@@ -136,27 +136,27 @@ def _classification_stability_cases(function, rng):
 
 
 def cross_entropy_random_shapes(rng):
-    """Logits of distinct N and C, with N = 1 and C = 2 edges."""
+    """Test logits of distinct N and C, with N = 1 and C = 2 edges."""
     return _classification_cases("cross_entropy", rng)
 
 
 def cross_entropy_stability(rng):
-    """Logits at +-1e4."""
+    """Test logits at +-1e4."""
     return _classification_stability_cases("cross_entropy", rng)
 
 
 def cross_entropy_grad_random_shapes(rng):
-    """Logits of distinct N and C, with N = 1 and C = 2 edges."""
+    """Test logits of distinct N and C, with N = 1 and C = 2 edges."""
     return _classification_cases("cross_entropy_grad", rng)
 
 
 def cross_entropy_grad_stability(rng):
-    """Logits at +-1e4."""
+    """Test logits at +-1e4."""
     return _classification_stability_cases("cross_entropy_grad", rng)
 
 
 def cross_entropy_grad_gradcheck(rng):
-    """cross_entropy_grad against centred differences of the student's own cross_entropy."""
+    """Check cross_entropy_grad against centred differences of the student's own cross_entropy."""
     n, c = _distinct(rng, 2)
     logits, labels = _classification(rng, n, c, scale=1.0)
     return [GradCheck(
@@ -169,7 +169,7 @@ def cross_entropy_grad_gradcheck(rng):
 
 
 def sigmoid_any_shape(rng):
-    """1-D, 2-D and 3-D inputs of moderate size."""
+    """Test 1-D, 2-D and 3-D inputs of moderate size."""
     n, d, k = _distinct(rng, 3)
     return [
         Case([call("sigmoid", rng.normal(scale=3.0, size=shape))], label=f"x of shape {shape}")
@@ -178,7 +178,7 @@ def sigmoid_any_shape(rng):
 
 
 def sigmoid_stability(rng):
-    """Inputs from -1e4 to 1e4, including 0."""
+    """Test inputs from -1e4 to 1e4, including 0."""
     return [
         Case([call("sigmoid", BINARY_LOGITS.copy())], label="1-D x from -1e4 to 1e4"),
         Case([call("sigmoid", BINARY_LOGITS[:8].reshape(2, 4).copy())], label="2-D x at +-1e4"),
@@ -206,27 +206,27 @@ def _binary_stability_cases(function, rng):
 
 
 def binary_cross_entropy_random_shapes(rng):
-    """Moderate logits, N = 1 edge."""
+    """Test moderate logits, N = 1 edge."""
     return _binary_cases("binary_cross_entropy", rng)
 
 
 def binary_cross_entropy_stability(rng):
-    """Logits at +-1e4."""
+    """Test logits at +-1e4."""
     return _binary_stability_cases("binary_cross_entropy", rng)
 
 
 def binary_cross_entropy_grad_random_shapes(rng):
-    """Moderate logits, N = 1 edge."""
+    """Test moderate logits, N = 1 edge."""
     return _binary_cases("binary_cross_entropy_grad", rng)
 
 
 def binary_cross_entropy_grad_stability(rng):
-    """Logits at +-1e4."""
+    """Test logits at +-1e4."""
     return _binary_stability_cases("binary_cross_entropy_grad", rng)
 
 
 def binary_cross_entropy_grad_gradcheck(rng):
-    """binary_cross_entropy_grad against centred differences of the student's own loss."""
+    """Check binary_cross_entropy_grad against centred differences of the student's own loss."""
     logits, targets = _binary(rng, 7, scale=1.5)
     return [GradCheck(
         inputs={"logits": logits},

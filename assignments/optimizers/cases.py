@@ -19,13 +19,13 @@ def _distinct(rng, count, low=2, high=8):
 
 
 def _shapes(rng):
-    """A 1-D, a 2-D and a 3-D parameter shape, with distinct sizes."""
+    """Return a 1-D, a 2-D and a 3-D parameter shape, with distinct sizes."""
     a, b, c = _distinct(rng, 3)
     return [(a,), (b, c), (c, a, b)]
 
 
 def _sequence_calls(function, w, grads, config, first_index=0):
-    """Calls that take ``len(grads)`` steps from ``w``, carrying next_w and config along."""
+    """Build calls that take ``len(grads)`` steps from ``w``, carrying next_w and config along."""
     calls = [call(function, w, grads[0], config)]
     for step, dw in enumerate(grads[1:]):
         previous = first_index + step
@@ -44,7 +44,7 @@ def _problem(rng, shape, steps=STEPS, grad_scale=1.0, w_scale=1.0):
 
 
 def _sequences(function, rng, configs, **scales):
-    """One sequence per (shape, config): 1-D, 2-D and 3-D parameters."""
+    """Build one sequence per (shape, config): 1-D, 2-D and 3-D parameters."""
     cases = []
     for shape, config in zip(_shapes(rng), configs):
         w, grads = _problem(rng, shape, **scales)
@@ -53,7 +53,7 @@ def _sequences(function, rng, configs, **scales):
 
 
 def _two_problems_without_config(function, rng, steps=STEPS, **scales):
-    """Two unrelated problems, each started with config=None, in one program."""
+    """Build two unrelated problems, each started with config=None, in one program."""
     shape = tuple(_distinct(rng, 2))
     first_w, first_grads = _problem(rng, shape, steps, **scales)
     second_w, second_grads = _problem(rng, shape, steps, **scales)
@@ -64,15 +64,23 @@ def _two_problems_without_config(function, rng, steps=STEPS, **scales):
 
 
 def _single_step_without_config(function, rng):
-    """One step with the config argument left out entirely (all defaults)."""
+    """Build one step with the config argument left out entirely (all defaults)."""
     shape = tuple(_distinct(rng, 2))
     w, dw = rng.normal(size=shape), rng.normal(size=shape)
     return Case([call(function, w, dw)], label=f"one step, config omitted, w of shape {shape}",
                 compare=(0,), mutable=CONFIG_MAY_CHANGE)
 
 
+def _single_step_with_keyword_config(function, rng, config):
+    """Build one step with ``config=`` given by keyword."""
+    shape = tuple(_distinct(rng, 2))
+    w, dw = rng.normal(size=shape), rng.normal(size=shape)
+    return Case([call(function, w, dw, config=config)], label=f"one step, config={config} by keyword",
+                compare=(0,), mutable=CONFIG_MAY_CHANGE)
+
+
 def _partial_configs(function, rng, configs, **scales):
-    """Sequences whose first config gives only some keys (the rest take defaults)."""
+    """Build sequences whose first config gives only some keys (the rest take defaults)."""
     cases = []
     for config in configs:
         w, grads = _problem(rng, tuple(_distinct(rng, 2)), **scales)
@@ -86,24 +94,25 @@ def _describe(config):
 
 
 def sgd_one_step(rng):
-    """Single steps of several shapes, with and without a learning rate."""
+    """Test single steps of several shapes, with and without a learning rate."""
     cases = []
     for shape, config in zip(_shapes(rng), [{"learning_rate": 0.1}, {}, {"learning_rate": 0.5}]):
         w, dw = rng.normal(size=shape), rng.normal(size=shape)
         cases.append(Case([call("sgd", w, dw, config)], label=f"one step, w of shape {shape}, config={config}",
                           compare=(0,), mutable=CONFIG_MAY_CHANGE))
     cases.append(_single_step_without_config("sgd", rng))
+    cases.append(_single_step_with_keyword_config("sgd", rng, {"learning_rate": 0.3}))
     return cases
 
 
 def sgd_sequence(rng):
-    """Sequences of steps, and config=None on two problems in a row."""
+    """Test sequences of steps, and config=None on two problems in a row."""
     configs = [{"learning_rate": 0.05}, {"learning_rate": 0.2}, {"learning_rate": 1e-3}]
     return _sequences("sgd", rng, configs) + [_two_problems_without_config("sgd", rng)]
 
 
 def sgd_momentum_sequence(rng):
-    """Sequences of steps without Nesterov."""
+    """Test sequences of steps without Nesterov."""
     configs = [{"learning_rate": 0.05, "momentum": 0.9, "nesterov": False},
                {"learning_rate": 0.1, "momentum": 0.5, "nesterov": False},
                {"learning_rate": 0.02, "momentum": 0.8}]
@@ -111,7 +120,7 @@ def sgd_momentum_sequence(rng):
 
 
 def sgd_momentum_nesterov(rng):
-    """Sequences of Nesterov steps."""
+    """Test sequences of Nesterov steps."""
     configs = [{"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
                {"learning_rate": 0.1, "momentum": 0.5, "nesterov": True},
                {"nesterov": True}]
@@ -119,7 +128,7 @@ def sgd_momentum_nesterov(rng):
 
 
 def sgd_momentum_defaults(rng):
-    """config=None twice in a row, partial configs, and a run resumed from a saved velocity."""
+    """Test config=None twice in a row, partial configs, and a run resumed from a saved velocity."""
     shape = tuple(_distinct(rng, 2))
     resumed = {"learning_rate": 0.05, "velocity": rng.normal(size=shape)}
     w, grads = _problem(rng, shape)
@@ -132,7 +141,7 @@ def sgd_momentum_defaults(rng):
 
 
 def rmsprop_sequence(rng):
-    """Sequences of steps with explicit hyper-parameters."""
+    """Test sequences of steps with explicit hyper-parameters."""
     configs = [{"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
                {"learning_rate": 0.05, "decay_rate": 0.9, "epsilon": 1e-8},
                {"learning_rate": 1e-3, "decay_rate": 0.5, "epsilon": 1e-6}]
@@ -140,13 +149,13 @@ def rmsprop_sequence(rng):
 
 
 def rmsprop_small_gradients(rng):
-    """Gradients at the 1e-4 scale, where the place of epsilon matters."""
+    """Test gradients at the 1e-4 scale, where the place of epsilon matters."""
     configs = [None, {"learning_rate": 1e-3}, {"decay_rate": 0.9}]
     return _sequences("rmsprop", rng, configs, grad_scale=1e-4, w_scale=1e-3)
 
 
 def rmsprop_defaults(rng):
-    """config=None twice in a row, partial configs, and a run resumed from a saved cache."""
+    """Test config=None twice in a row, partial configs, and a run resumed from a saved cache."""
     shape = tuple(_distinct(rng, 2))
     resumed = {"cache": rng.uniform(0.5, 2.0, size=shape)}
     w, grads = _problem(rng, shape)
@@ -159,7 +168,7 @@ def rmsprop_defaults(rng):
 
 
 def adam_sequence(rng):
-    """Sequences of steps with explicit hyper-parameters."""
+    """Test sequences of steps with explicit hyper-parameters."""
     configs = [{"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
                {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-8},
                {"learning_rate": 1e-3, "beta1": 0.5, "beta2": 0.9, "epsilon": 1e-6}]
@@ -167,26 +176,27 @@ def adam_sequence(rng):
 
 
 def adam_small_gradients(rng):
-    """Gradients at the 1e-4 scale, where the place of epsilon matters."""
+    """Test gradients at the 1e-4 scale, where the place of epsilon matters."""
     configs = [None, {"learning_rate": 1e-3}, {"beta2": 0.99}]
     return _sequences("adam", rng, configs, grad_scale=1e-4, w_scale=1e-3)
 
 
 def adam_defaults(rng):
-    """config=None twice in a row, partial configs, and a run resumed from saved moments."""
+    """Test config=None twice in a row, partial configs, and a run resumed from saved moments."""
     shape = tuple(_distinct(rng, 2))
     resumed = {"m": rng.normal(scale=0.1, size=shape), "v": rng.uniform(0.01, 0.1, size=shape), "t": 4}
     w, grads = _problem(rng, shape)
     return [
         _two_problems_without_config("adam", rng),
         _single_step_without_config("adam", rng),
+        _single_step_with_keyword_config("adam", rng, {"learning_rate": 0.01, "beta1": 0.8}),
         *_partial_configs("adam", rng, [{"beta1": 0.5}, {"learning_rate": 0.1}]),
         _sequence("adam", w, grads, resumed, f"{len(grads)} steps resumed from saved m, v and t=4"),
     ]
 
 
 def adamw_sequence(rng):
-    """Sequences of steps with explicit hyper-parameters and weight decay."""
+    """Test sequences of steps with explicit hyper-parameters and weight decay."""
     configs = [{"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.1},
                {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-8, "weight_decay": 0.5},
                {"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0}]
@@ -194,13 +204,13 @@ def adamw_sequence(rng):
 
 
 def adamw_small_gradients(rng):
-    """Gradients at the 1e-4 scale, where the place of epsilon matters."""
+    """Test gradients at the 1e-4 scale, where the place of epsilon matters."""
     configs = [None, {"learning_rate": 1e-3, "weight_decay": 0.1}, {"beta2": 0.99}]
     return _sequences("adamw", rng, configs, grad_scale=1e-4, w_scale=1e-3)
 
 
 def adamw_defaults(rng):
-    """config=None twice in a row (default weight decay 1e-2) and partial configs."""
+    """Test config=None twice in a row (default weight decay 1e-2) and partial configs."""
     return [
         _two_problems_without_config("adamw", rng),
         _single_step_without_config("adamw", rng),

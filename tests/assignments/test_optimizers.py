@@ -340,3 +340,40 @@ def test_mistake_is_caught_by_public_cases_of_its_function_only(index, cases_mod
             else:
                 assert not failures, (function, check["name"], failures)
         assert caught, f"not caught with the check {reading}"
+
+
+# --- through the real engine and sandbox ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from autograder.grading.assignment import load_assignment
+    from autograder.grading.engine import grade_source
+    from autograder.sandbox import open_executor
+
+    executor = open_executor(require_full_isolation=False, slot=0)
+    try:
+        yield load_assignment(FOLDER), lambda assignment, source, **mode: grade_source(assignment, source, executor, **mode)
+    finally:
+        executor.close()
+
+
+def test_engine_gives_the_reference_full_marks_public_and_hidden_and_the_starter_none(engine):
+    assignment, grade = engine
+    for mode in ({"mode": "public"}, {"mode": "hidden", "hidden_seed": 987654321}):
+        report = grade(assignment, assignment.reference_source.encode(), **mode)
+        assert report.score == report.max_score == sum(f["points"] for f in SPEC["functions"]), \
+            [(test.name, test.output) for test in report.tests if test.status != "passed"]
+    assert grade(assignment, (FOLDER / "starter.py").read_bytes(), mode="public").score == 0
+
+
+def test_engine_takes_points_only_from_the_function_of_a_mistake(engine, mistakes):
+    from autograder.grading.mistakes import variant_source
+
+    assignment, grade = engine
+    first_of_each = {mistake.function: mistake for mistake in reversed(mistakes["MISTAKES"])}
+    for function, mistake in first_of_each.items():
+        report = grade(assignment, variant_source(assignment, mistake).encode(), mode="public")
+        failed = {test.function for test in report.tests if test.status != "passed" and test.max_score > 0}
+        assert failed == {function}, (mistake.name, failed)
+        assert report.max_score - report.score <= assignment.spec.function(function).points
