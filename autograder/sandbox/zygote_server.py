@@ -306,14 +306,14 @@ class Zygote:
         from autograder.sandbox import control
 
         deadline = time.monotonic() + wall_seconds
-        timed_out = False
+        timed_out = killed = False
         if self.spare is None:
             # Isolating the next child overlaps with this unit's run.
             self.spare = self._spawn_spare()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                timed_out = True
+                timed_out = killed = True
                 _kill(spare.pid)
                 break
             ready, _, _ = select.select([spare.pidfd, self.sock], [], [], remaining)
@@ -330,10 +330,15 @@ class Zygote:
                     os.close(fd)
                 if isinstance(message, dict) and message.get("kind") == "kill" and message.get("unit") == unit:
                     _kill(spare.pid)
+                    killed = True
                     break
         # PID 1 of its namespace: killing it kills anything else in there too.
         _, wait_status = os.waitpid(spare.pid, 0)
-        return os.waitstatus_to_exitcode(wait_status), timed_out
+        returncode = os.waitstatus_to_exitcode(wait_status)
+        if returncode == -signal.SIGKILL and not killed:
+            # PID 1 ignores SIGXCPU, so the CPU limit shows as the kernel's SIGKILL at the hard limit.
+            return -signal.SIGXCPU, timed_out
+        return returncode, timed_out
 
 
 def codec_encode(value: Any) -> bytes:
