@@ -48,7 +48,7 @@ def _sequences(function, rng, configs, **scales):
     cases = []
     for shape, config in zip(_shapes(rng), configs):
         w, grads = _problem(rng, shape, **scales)
-        cases.append(_sequence(function, w, grads, config, f"{len(grads)} steps, w of shape {shape}, config={config}"))
+        cases.append(_sequence(function, w, grads, config, f"{len(grads)} steps, w of shape {shape}"))
     return cases
 
 
