@@ -76,7 +76,8 @@ class _Encoder:
 
     def array_blob(self, array: np.ndarray) -> int:
         buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        # ascontiguousarray would turn a 0-d array into shape (1,)
+        np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
         self.blobs.append(buffer.getvalue())
         return len(self.blobs) - 1
 
