@@ -329,7 +329,7 @@ def test_cases_are_deterministic_and_depend_on_the_seed():
 def test_public_cases_grade_fast():
     started = time.perf_counter()
     failures = _all_failures(REFERENCE_NAMESPACE)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # ~0.05 s when idle; the CI machine is shared
     assert not any(failures.values()), failures
 
 
