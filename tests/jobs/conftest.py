@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
+import random
+import socket
+import subprocess
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +19,7 @@ from autograder.app import create_app
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.grading.assignment import find_assignment
+from autograder.jobs.local_stack import LocalStack
 from autograder.models import Assignment, Course, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.sandbox import Executor, open_executor
 
@@ -83,3 +90,123 @@ def make_submission(jobs_app: Flask) -> Callable[..., Submission]:
         return submission
 
     return make
+
+
+# --- the real PostgreSQL and Redis of this machine (marker `services`) ---------------------------
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def real_services() -> None:
+    """Require PostgreSQL (5432) and Redis (6379): fail in CI, skip elsewhere."""
+    missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", 6379)) if not _reachable(port)]
+    if missing:
+        message = f"{' and '.join(missing)} not reachable on 127.0.0.1"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}: CI must provide them")
+        pytest.skip(f"{message}: these tests need the real services (they run in CI)")
+
+
+@pytest.fixture
+def postgres_url(real_services: None) -> Iterator[str]:
+    """A throwaway PostgreSQL database of this test, dropped afterwards."""
+    import psycopg
+
+    name = f"autograder_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_target(real_services: None) -> Iterator[tuple[str, str]]:
+    """A Redis database number and queue name of this test: (REDIS_URL, queue)."""
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+    queue = f"grading-test-{uuid.uuid4().hex[:12]}"
+    yield url, queue
+    try:
+        redis.Redis.from_url(url).delete(queue)
+    except redis.RedisError:
+        pass
+
+
+@pytest.fixture
+def ensure_redis_running() -> Iterator[None]:
+    """Whatever a test does to Redis, it is running again afterwards."""
+    yield
+    restart_redis_if_down()
+
+
+def restart_redis_if_down() -> None:
+    """Start the machine's Redis (CI's own command line) unless it answers."""
+    if _reachable(6379):
+        return
+    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
+                    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
+                    "--logfile", "/var/log/redis/ci.log"], check=True, timeout=30)
+    deadline = time.monotonic() + 15
+    while not _reachable(6379) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def redis_control() -> Callable[[], None]:
+    """The function that restarts Redis (tests stop it with `redis-cli shutdown nosave`)."""
+    return restart_redis_if_down
+
+
+SERVICE_LEASE_SECONDS = 3
+
+
+@pytest.fixture
+def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> Iterator[LocalStack]:
+    """A migrated deployment (no processes yet): short leases, a sweep every second."""
+    redis_url, queue = redis_target
+    deployment = LocalStack.create(
+        tmp_path / "logs",
+        DATABASE_URL=postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
+        AUTOGRADER_SECRET_KEY="integration-test-secret", AUTOGRADER_HIDDEN_SEED=str(HIDDEN_SEED),
+        AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
+        AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+    )
+    deployment.migrate()
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+@pytest.fixture
+def stack_app(stack: LocalStack, tmp_path: Path) -> Iterator[Flask]:
+    """An app context on the stack's database, to seed rows and read results."""
+    config = TestConfig(tmp_path, stack.environment["DATABASE_URL"])
+    config.QUEUE_BACKEND = "celery"
+    config.REDIS_URL = stack.environment["REDIS_URL"]
+    config.CELERY_QUEUE = stack.environment["AUTOGRADER_CELERY_QUEUE"]
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def student_token(stack_app: Flask) -> str:
+    """An enrolled student's API token for a course that sets every assignment."""
+    from autograder.services import accounts, catalog, courses
+
+    course = courses.create_course("DL101", "Deep learning")
+    catalog.sync_assignments()
+    student = accounts.create_user("ada@example.edu", "correct horse battery staple", name="Ada")
+    courses.enroll(student, course)
+    return accounts.issue_api_token(student)

@@ -1,0 +1,136 @@
+"""The distributed mode against the machine's PostgreSQL and Redis: gunicorn, two Celery workers."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+import requests
+from sqlalchemy import func, inspect, select
+
+from autograder.extensions import db
+from autograder.jobs.local_stack import free_port
+from autograder.models import CheckResult, Submission, SubmissionStatus
+
+pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
+
+# Right answers, but mse's first call in each process sleeps: a window to kill the worker mid-grade.
+SLOW_MSE = '''
+import time as _time
+_slept = False
+
+
+def mse(y_pred, y_true):
+    global _slept
+    if not _slept:
+        _slept = True
+        _time.sleep(2.0)
+    return float(((y_pred - y_true) ** 2).mean())
+'''
+
+
+def _submit(port: int, token: str, source: str) -> requests.Response:
+    return requests.post(f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions",
+                         headers={"Authorization": f"Bearer {token}"},
+                         files={"file": ("losses.py", source.encode())}, timeout=30)
+
+
+def _wait_until_finished(ids: list[int], seconds: float) -> list[Submission]:
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.expire_all()
+        rows = [db.session.get(Submission, submission_id) for submission_id in ids]
+        if all(row.status == SubmissionStatus.DONE for row in rows) or time.monotonic() > deadline:
+            return rows
+        db.session.rollback()
+        time.sleep(0.2)
+
+
+def _result_counts(submission_id: int) -> tuple[int, int]:
+    """(rows, distinct positions) of a submission's CheckResults: equal when nothing is duplicated."""
+    return db.session.execute(
+        select(func.count(), func.count(func.distinct(CheckResult.position)))
+        .where(CheckResult.submission_id == submission_id)
+    ).one()
+
+
+def test_migrations_bring_postgresql_to_the_models(stack, stack_app):
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"alembic_version", "submission", "check_result", "course_assignment", "user"} <= tables
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, student_token, losses_reference):
+    port = free_port()
+    stack.start_web(port)
+    stack.start_worker("grader-a", sandbox_slot=800)
+    stack.start_worker("grader-b", sandbox_slot=810)
+    responses = [_submit(port, student_token, losses_reference) for _ in range(6)]
+    assert [response.status_code for response in responses] == [202] * 6
+    ids = [response.json()["id"] for response in responses]
+    rows = _wait_until_finished(ids, 45)
+    assert [row.status for row in rows] == [SubmissionStatus.DONE] * 6
+    assert all(row.score == row.max_score == 35.0 and row.attempts == 1 for row in rows)
+    assert {row.worker.split("@")[0] for row in rows} <= {"grader-a", "grader-b"}
+    for row in rows:
+        total, distinct = _result_counts(row.id)
+        assert total == distinct > 8
+    shown = requests.get(f"http://127.0.0.1:{port}/api/v1/submissions/{ids[0]}",
+                         headers={"Authorization": f"Bearer {student_token}"}, timeout=10).json()
+    assert shown["score"] == 35.0
+
+
+def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, student_token, losses_reference):
+    port = free_port()
+    stack.start_web(port)
+    stack.start_worker("grader-a", sandbox_slot=800)
+    stack.start_worker("grader-b", sandbox_slot=810)
+    response = _submit(port, student_token, losses_reference + SLOW_MSE)
+    assert response.status_code == 202
+    submission_id = response.json()["id"]
+    deadline = time.monotonic() + 30
+    while True:
+        db.session.expire_all()
+        row = db.session.get(Submission, submission_id)
+        if row.status == SubmissionStatus.RUNNING or time.monotonic() > deadline:
+            break
+        db.session.rollback()
+        time.sleep(0.05)
+    assert row.status == SubmissionStatus.RUNNING
+    victim = row.worker.split("@")[0]
+    survivor = ({"grader-a", "grader-b"} - {victim}).pop()
+    db.session.rollback()
+    stack.kill(victim)  # SIGKILL the worker and its pool while it grades
+
+    (row,) = _wait_until_finished([submission_id], 45)
+    assert row.status == SubmissionStatus.DONE and row.score == 35.0
+    assert row.attempts == 2 and row.worker.startswith(f"{survivor}@")
+    total, distinct = _result_counts(submission_id)
+    assert total == distinct > 8
+
+
+def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, losses_reference, ensure_redis_running,
+                                              redis_control):
+    port = free_port()
+    stack.start_web(port)
+    stack.start_worker("grader-a", sandbox_slot=800)
+    stack.start_worker("grader-b", sandbox_slot=810)
+    accepted = [_submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
+    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], timeout=10)  # the queue is gone
+    during_outage = _submit(port, student_token, losses_reference)
+    assert during_outage.status_code == 503  # refused, yet the file was kept ...
+    time.sleep(1)
+    redis_control()
+    after = _submit(port, student_token, losses_reference)
+    assert after.status_code == 202
+
+    ids = accepted + [after.json()["id"]]
+    ids += list(db.session.scalars(select(Submission.id).where(Submission.id.not_in(ids))))  # ... and graded
+    assert len(ids) == 12
+    rows = _wait_until_finished(ids, 50)
+    assert [row.status for row in rows] == [SubmissionStatus.DONE] * 12
+    for row in rows:
+        assert row.score == 35.0
+        total, distinct = _result_counts(row.id)
+        assert total == distinct > 8
