@@ -107,17 +107,12 @@ def gradient_descent_edge_cases(rng):
 # train ---------------------------------------------------------------------------------------
 
 
-# Biases are 1-element arrays: 0-d arrays do not yet survive the sandbox codec
-# (np.ascontiguousarray turns them into shape (1,)); restore shape () once it does.
-BIAS_SHAPE = (1,)
-
-
 def _linear_params(rng, d):
-    return {"w": 0.1 * rng.normal(size=d), "b": np.zeros(BIAS_SHAPE)}
+    return {"w": 0.1 * rng.normal(size=d), "b": np.array(0.0)}
 
 
 def _factorised_params(rng, d, r):
-    return {"U": 0.3 * rng.normal(size=(d, r)), "v": 0.3 * rng.normal(size=r), "c": np.full(BIAS_SHAPE, 0.1)}
+    return {"U": 0.3 * rng.normal(size=(d, r)), "v": 0.3 * rng.normal(size=r), "c": np.array(0.1)}
 
 
 def _train_case(rng, loss, params, X, y, update, config, batch_size, epochs, label):
@@ -147,13 +142,13 @@ def train_optimizer_state_per_parameter(rng):
     return [
         _train_case(rng, "factorised_regression", _factorised_params(rng, d, r), X, y, "counting_momentum",
                     {"step_size": 0.05}, batch, 2,
-                    f"U ({d}, {r}), v ({r},), c (1,); state updated in place; N={n}, batch_size={batch}, 2 epochs"),
+                    f"U ({d}, {r}), v ({r},), c (); state updated in place; N={n}, batch_size={batch}, 2 epochs"),
         _train_case(rng, "factorised_regression", _factorised_params(rng, d, r), X, y, "decaying_step",
                     {"decay": 0.25}, batch, 2,
-                    f"U ({d}, {r}), v ({r},), c (1,); state in a new dict; partial config; 2 epochs"),
+                    f"U ({d}, {r}), v ({r},), c (); state in a new dict; partial config; 2 epochs"),
         _train_case(rng, "half_squared_error", _linear_params(rng, d), X, y, "counting_momentum",
                     {"momentum": 0.8, "step_size": 0.02}, batch, 3,
-                    f"linear model w ({d},), b (1,); momentum 0.8; 3 epochs"),
+                    f"linear model w ({d},), b (); momentum 0.8; 3 epochs"),
     ]
 
 
