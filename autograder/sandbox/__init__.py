@@ -30,11 +30,17 @@ def open_executor(*, require_full_isolation: bool = False, slot: int = 0) -> Exe
     except ZygoteError as error:
         executor = SubprocessExecutor()
         problems = [str(error)]
-    if require_full_isolation and executor.isolation != "full" and os.environ.get(ALLOW_INSECURE_ENV) != "1":
+    if require_full_isolation:
+        refuse_reduced_isolation(executor, problems)
+    return executor
+
+
+def refuse_reduced_isolation(executor: Executor, problems: list[str]) -> None:
+    """Close ``executor`` and raise InsecureSandboxError unless it is fully isolated or the operator allows less."""
+    if executor.isolation != "full" and os.environ.get(ALLOW_INSECURE_ENV) != "1":
         executor.close()
         raise InsecureSandboxError(
             "full sandbox isolation (namespaces, jail root, uid drop, seccomp) is not available here ("
             + "; ".join(problems or ["unknown reason"])
             + f"); run as root on Linux, or set {ALLOW_INSECURE_ENV}=1 to accept reduced isolation"
         )
-    return executor

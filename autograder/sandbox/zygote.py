@@ -37,8 +37,9 @@ class ZygoteError(RuntimeError):
 class ZygoteExecutor:
     """Run units in children of a pre-warmed zygote (one zygote per executor, one unit at a time)."""
 
-    def __init__(self, slot: int = 0, python: str | None = None) -> None:
+    def __init__(self, slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = ()) -> None:
         self.slot = slot
+        self.disabled_layers = disabled_layers
         self.python = python or sys.executable
         self.isolation = "reduced"
         self.layers: list[str] = []
@@ -57,7 +58,7 @@ class ZygoteExecutor:
         try:
             self._process = subprocess.Popen(
                 [self.python, "-I", "-m", "autograder.sandbox.zygote_server",
-                 str(theirs.fileno()), str(self.slot), str(os.getpid())],
+                 str(theirs.fileno()), str(self.slot), str(os.getpid()), ",".join(self.disabled_layers)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
                 env=clean_environment(), cwd="/", start_new_session=True,
             )
