@@ -1,0 +1,85 @@
+"""Measure the sandbox: per-unit overhead and whole-submission latency, against the naive baseline.
+
+Usage: .venv/bin/python bench/sandbox_bench.py [--units 200] [--submissions 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from autograder.sandbox.executor import SubprocessExecutor, UnitJob
+from autograder.sandbox.program import Call
+from autograder.sandbox.zygote import ZygoteExecutor
+
+TRIVIAL = UnitJob(source="def one():\n    return 1\n", filename="trivial.py", calls=[Call("one")])
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """Return the median and the 95th percentile, in milliseconds."""
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def time_units(executor, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        outcome = executor.run(TRIVIAL)
+        samples.append(time.perf_counter() - started)
+        assert outcome.status == "ok", outcome
+    return samples
+
+
+def time_submissions(executor, count: int) -> list[float] | None:
+    try:
+        from autograder.grading.assignment import find_assignment
+        from autograder.grading.engine import grade_source
+    except ImportError:
+        return None
+    assignment = find_assignment("losses")
+    source = assignment.reference_source
+    source = source.encode() if isinstance(source, str) else source
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        report = grade_source(assignment, source, executor)
+        samples.append(time.perf_counter() - started)
+        assert report.score == report.max_score, report.to_json()
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--submissions", type=int, default=20)
+    options = parser.parse_args()
+
+    zygote = ZygoteExecutor(slot=0)
+    naive = SubprocessExecutor()
+    try:
+        print(f"zygote isolation: {zygote.isolation} ({', '.join(zygote.layers)})")
+        time_units(zygote, 5)  # warm-up
+        unit_zygote = percentiles(time_units(zygote, options.units))
+        unit_naive = percentiles(time_units(naive, max(20, options.units // 10)))
+        print(f"per-unit, trivial unit   zygote: median {unit_zygote[0]:6.1f} ms  p95 {unit_zygote[1]:6.1f} ms"
+              f"  (n={options.units})")
+        print(f"per-unit, trivial unit   naive : median {unit_naive[0]:6.1f} ms  p95 {unit_naive[1]:6.1f} ms"
+              f"  ratio {unit_naive[0] / unit_zygote[0]:.1f}x")
+        whole_zygote = time_submissions(zygote, options.submissions)
+        if whole_zygote is None:
+            print("whole submission: the grading engine is not available")
+            return
+        whole_naive = time_submissions(naive, max(3, options.submissions // 4))
+        zygote_ms, naive_ms = percentiles(whole_zygote), percentiles(whole_naive)
+        print(f"losses reference, whole  zygote: median {zygote_ms[0]:6.1f} ms  p95 {zygote_ms[1]:6.1f} ms")
+        print(f"losses reference, whole  naive : median {naive_ms[0]:6.1f} ms  p95 {naive_ms[1]:6.1f} ms"
+              f"  ratio {naive_ms[0] / zygote_ms[0]:.1f}x")
+    finally:
+        zygote.close()
+        naive.close()
+
+
+if __name__ == "__main__":
+    main()
