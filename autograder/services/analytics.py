@@ -74,9 +74,16 @@ class Dashboard:
 _NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
 
 
-def failure_key(output: str) -> str:
-    """Return a failure message's first line with numbers blanked, so equal mistakes group together."""
-    first_line = next((line.strip() for line in output.splitlines() if line.strip()), "(no message)")
+def failure_key(output: str, function: str = "") -> str:
+    """Return the line saying what went wrong, numbers blanked, so equal mistakes group together.
+
+    The engine's messages open with the call that failed (``mse(y_pred: (2, 3), ...)``); the
+    reason is the next line.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if len(lines) > 1 and function and lines[0].startswith(function + "("):
+        lines = lines[1:]
+    first_line = lines[0] if lines else "(no message)"
     return _NUMBER.sub("#", first_line)[:160]
 
 
@@ -141,7 +148,7 @@ def _pass_rates(dashboard: Dashboard, latest: list[Submission]) -> None:
             check_passed[result.name].append(passed)
             per_function[result.function] = per_function.get(result.function, True) and passed
             if not passed:
-                failures[(result.name, result.mistake or failure_key(result.output))] += 1
+                failures[(result.name, result.mistake or failure_key(result.output, result.function))] += 1
         for function, passed in per_function.items():
             function_passed[function].append(passed)
     dashboard.function_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in function_passed.items()]

@@ -97,7 +97,9 @@ def regrade_assignment(course_assignment: CourseAssignment, requested_by: User |
                        only_outdated: bool = False) -> Regrade:
     """Requeue every submission of an assignment in a course (or those graded on an older version)."""
     submissions = list(db.session.scalars(
-        select(Submission).where(Submission.course_assignment_id == course_assignment.id).order_by(Submission.id)))
+        select(Submission).where(Submission.course_assignment_id == course_assignment.id).order_by(Submission.id)
+        # Fresh statuses: workers change these rows behind this session's back.
+        .execution_options(populate_existing=True)))
     if only_outdated:
         submissions = [s for s in submissions if s.assignment_version != course_assignment.assignment.version]
     return _start(course_assignment, submissions, requested_by)

@@ -57,3 +57,11 @@ def submission_json(submission: Submission, for_staff: bool = False) -> dict[str
         "error": submission.error_message if submission.status == SubmissionStatus.ERROR else "",
         "tests": [test_json(r) for r in visible_results(submission, for_staff)],
     }
+
+
+def grouped_by_function(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
+    """Return the results grouped by function, in the order the grader reported them."""
+    groups: dict[str, list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault(result.function, []).append(result)
+    return list(groups.items())

@@ -15,7 +15,7 @@ from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
 from autograder.services import courses, submissions
 from autograder.services.errors import NotFound, ServiceError
-from autograder.services.results import FINISHED, submission_json, visible_results
+from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import course_studied, submission_for
 from autograder.web.forms import JoinCourseForm, SubmitForm
@@ -129,9 +129,10 @@ def starter_kit(code: str, name: str):
 def submission(submission_id: int):
     found: Submission = submission_for(current_user, submission_id)
     staff = found.user_id != current_user.id
+    results = visible_results(found, for_staff=staff)
     return render_template(
         "student/submission.html", submission=found, staff=staff,
-        results=visible_results(found, for_staff=staff), code=highlight_python(found.source),
+        results=results, groups=grouped_by_function(results), code=highlight_python(found.source),
         finished=found.status in FINISHED, status_url=url_for("student.submission_status", submission_id=found.id),
     )
 

@@ -37,6 +37,8 @@
   bar("chart-functions", data.functions.map(function (r) { return r.label; }),
       data.functions.map(function (r) { return r.percent; }),
       { horizontal: true, colors: rateColors(data.functions), scales: { x: percentAxis }, tooltip: percentTooltip(data.functions) });
+  var checksBox = document.getElementById("checks-box");
+  if (checksBox) { checksBox.style.height = Math.max(240, 22 * data.checks.length + 40) + "px"; }
   bar("chart-checks", data.checks.map(function (r) { return r.label; }),
       data.checks.map(function (r) { return r.percent; }),
       { horizontal: true, colors: rateColors(data.checks), scales: { x: percentAxis }, tooltip: percentTooltip(data.checks) });

@@ -1,0 +1,45 @@
+from datetime import timedelta
+
+from autograder.models import Role, SubmissionStatus
+from autograder.models._time import utcnow
+from autograder.services import analytics
+
+
+def test_histogram_bins_cover_zero_to_max():
+    labels, counts = analytics.histogram([0, 3.6, 35, 35, 17.5], 35, bins=10)
+    assert len(labels) == 10 and labels[0] == "0–3.5"
+    assert counts == [1, 1, 0, 0, 0, 1, 0, 0, 0, 2]
+
+
+def test_failure_key_skips_the_call_line_and_blanks_numbers():
+    output = "mse(y_pred: (2, 3), y_true: (2, 3))  [case: N=2, D=3]\nwrong values\nexpected 3.1"
+    assert analytics.failure_key(output, "mse") == "wrong values"
+    assert analytics.failure_key("max error 1.5e-3 at index 4", "mse") == "max error # at index #"
+    assert analytics.failure_key("", "mse") == "(no message)"
+
+
+def test_dashboard_uses_best_for_histogram_and_latest_for_pass_rates(app, factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, alan, idle = factory.user(), factory.user(), factory.user()
+    course = factory.course(teacher, (ada, alan, idle))
+    earlier = utcnow() - timedelta(days=2)
+    passing = [("mse", "random shapes", 2, 2, "passed", ""), ("mse_grad", "random shapes", 2, 2, "passed", "")]
+    failing = [("mse", "random shapes", 0, 2, "failed", "mse(y)\nwrong values"),
+               ("mse_grad", "random shapes", 2, 2, "passed", "")]
+    factory.submission(ada, course, score=30, results=passing, created_at=earlier)
+    factory.submission(ada, course, score=20, results=failing, late_days=1)
+    factory.submission(alan, course, score=35, results=passing)
+    factory.submission(alan, course, status=SubmissionStatus.QUEUED, score=None)
+    dashboard = analytics.assignment_dashboard(course.course_assignments[0])
+    rows = {row.user.email: row for row in dashboard.students}
+    assert (rows[ada.email].best, rows[ada.email].latest, rows[ada.email].submissions, rows[ada.email].late) == (30, 20, 2, 1)
+    assert (rows[alan.email].best, rows[alan.email].submissions) == (35, 2)
+    assert rows[idle.email].best is None
+    assert sum(dashboard.histogram_counts) == 2 and dashboard.graded_students == 2
+    rates = {r.label: (r.passed, r.total) for r in dashboard.function_pass_rates}
+    assert rates == {"mse": (1, 2), "mse_grad": (2, 2)}
+    assert dashboard.frequent_failures == [("mse: random shapes", "wrong values", 1)]
+    assert dashboard.total_submissions == 4 and dashboard.queued == 1
+    assert [count for _, count in dashboard.submissions_per_day] in ([1, 3], [1, 1, 2], [1, 2, 1])
+    charts = analytics.chart_data(dashboard)
+    assert charts["functions"][0] == {"label": "mse", "percent": 50.0, "passed": 1, "total": 2}

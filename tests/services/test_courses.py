@@ -1,0 +1,64 @@
+import pytest
+
+from autograder.models import Role
+from autograder.services import accounts, courses
+from autograder.services.courses import CourseError
+
+
+def test_create_course_sets_every_synced_assignment(app, factory):
+    factory.assignment("losses")
+    factory.assignment("optimizers")
+    course = courses.create_course("ML-2026", "Machine learning")
+    assert sorted(ca.assignment.name for ca in course.course_assignments) == ["losses", "optimizers"]
+    assert len(course.join_code) == 8
+    with pytest.raises(CourseError, match="already exists"):
+        courses.create_course("ML-2026")
+    with pytest.raises(CourseError, match="course code"):
+        courses.create_course("bad code!")
+
+
+def test_join_course_with_code_enrols_once(app, factory):
+    course = factory.course()
+    student = factory.user()
+    assert courses.join_course(student, course.join_code.lower()) == course
+    assert courses.studies(student, course)
+    with pytest.raises(CourseError, match="already"):
+        courses.join_course(student, course.join_code)
+    with pytest.raises(CourseError, match="No course"):
+        courses.join_course(student, "NOPE1234")
+
+
+def test_import_roster_creates_accounts_and_reports_problems(app, factory):
+    course = factory.course()
+    existing = factory.user(email="old@example.edu")
+    instructor = factory.user(Role.INSTRUCTOR, email="prof@example.edu")
+    roster = (
+        "email,name,password\n"
+        "new@example.edu,New Student,chosen-password\n"
+        "random@example.edu,Random Password\n"
+        "OLD@example.edu,Old Student\n"
+        "not-an-email,Someone\n"
+        "prof@example.edu,Prof\n"
+        "\n"
+    )
+    result = courses.import_roster(course, roster)
+    assert result.enrolled == ["new@example.edu", "random@example.edu", "old@example.edu"]
+    created = dict(result.created)
+    assert created["new@example.edu"] == ""  # the CSV's password is not echoed
+    generated = created["random@example.edu"]
+    assert len(generated) >= 8
+    assert accounts.authenticate("random@example.edu", generated) is not None
+    assert accounts.authenticate("new@example.edu", "chosen-password") is not None
+    assert len(result.errors) == 2 and "line 5" in result.errors[0] and "instructor" in result.errors[1]
+    assert courses.studies(existing, course) and not courses.studies(instructor, course)
+    again = courses.import_roster(course, roster)
+    assert again.enrolled == [] and len(again.already_enrolled) == 3
+
+
+def test_teaches_requires_instructor_enrolment(app, factory):
+    instructor = factory.user(Role.INSTRUCTOR)
+    other = factory.user(Role.INSTRUCTOR)
+    course = factory.course(instructor)
+    assert courses.teaches(instructor, course)
+    assert not courses.teaches(other, course)
+    assert courses.courses_taught_by(instructor) == [course]
