@@ -213,13 +213,17 @@ class _Preparer:
             checks: list[PreparedCheck] = []
             value_cases_of_function: list[tuple[Case, int, bool]] = []
             total_weight = function_spec.total_weight
+            indexed = []
             for check_spec in function_spec.checks:
                 share = function_spec.points * check_spec.weight / total_weight if total_weight else 0.0
-                check = PreparedCheck(name=check_spec.name, kind=check_spec.kind, weight=check_spec.weight,
-                                      max_score=share)
-                checks.append(check)
-                index = check_index
+                checks.append(PreparedCheck(name=check_spec.name, kind=check_spec.kind, weight=check_spec.weight,
+                                            max_score=share))
+                indexed.append((check_index, check_spec, checks[-1]))
                 check_index += 1
+            # Value cases run before gradient checks: a forward that kills the unit during a
+            # gradient check must not cost the function's value checks.
+            indexed.sort(key=lambda item: item[1].kind == "gradcheck")
+            for index, check_spec, check in indexed:
                 if check_spec.kind == "unchanged":
                     continue
                 generator = getattr(self.assignment.cases, check_spec.cases)

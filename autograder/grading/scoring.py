@@ -162,13 +162,30 @@ def judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[Ca
     return result(function, check, False, _summarise(failures[0], len(failures), total, noun))
 
 
+def last_call(check: PreparedCheck) -> int:
+    """Index of the last call of the unit whose outcome ``check`` needs."""
+    indices = [index for case in check.value_cases for index in case.calls]
+    indices += [watch.call for watch in check.watches]
+    for grad_case in check.grad_cases:
+        indices.append(grad_case.analytic)
+        indices += [max(entry.plus, entry.minus) for entry in grad_case.entries]
+    return max(indices, default=-1)
+
+
 def judge_function(function: PreparedFunction, outcome: UnitOutcome) -> list[TestResult]:
-    """Judge every check of ``function`` from its unit's outcome (a failed unit fails them all)."""
+    """Judge every check of ``function`` from its unit's outcome.
+
+    When the unit did not finish, the checks whose calls all completed are still judged;
+    the others fail with the reason the unit stopped.
+    """
     printed = console_excerpt(outcome.console)
-    if outcome.status != OK:
-        message = unit_failure_message(outcome, function.name)
-        return failed_everywhere(function, message + (f"\n{printed}" if printed else ""))
-    results = [judge_check(function, check, outcome.calls) for check in function.checks]
+    message = "" if outcome.status == OK else unit_failure_message(outcome, function.name)
+    results = []
+    for check in function.checks:
+        if outcome.status == OK or last_call(check) < len(outcome.calls):
+            results.append(judge_check(function, check, outcome.calls))
+        else:
+            results.append(result(function, check, False, message))
     if printed:
         for test in results:
             if test.status == FAILED:

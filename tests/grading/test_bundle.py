@@ -1,0 +1,76 @@
+"""The student bundle: no reference code, pickle-free fixtures, the same verdicts as the repository."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.grading.assignment import BUNDLE_FIXTURES, assignment_names, find_assignment, load_assignment
+from autograder.grading.bundle import write_bundle
+from autograder.grading.mistakes import variant_source
+
+NAMES = ["toy", *assignment_names()]
+
+
+def _assignment(name, toy):
+    return toy if name == "toy" else find_assignment(name)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory, request):
+    return {}
+
+
+def _bundle(name, toy, bundles, tmp_path_factory):
+    if name not in bundles:
+        directory = tmp_path_factory.mktemp(f"kit-{name}")
+        write_bundle(_assignment(name, toy), directory)
+        bundles[name] = load_assignment(directory)
+    return bundles[name]
+
+
+def _function_bodies(source: str) -> list[str]:
+    tree = ast.parse(source)
+    bodies = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            body = "\n".join(ast.get_source_segment(source, statement) or "" for statement in node.body
+                             if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)))
+            if len(body) > 25:  # ignore trivial bodies such as "return x"
+                bodies.append(body)
+    return bodies
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundle_holds_no_reference_code_and_loads_without_pickle(name, toy, bundles, tmp_path_factory):
+    assignment = _assignment(name, toy)
+    kit = _bundle(name, toy, bundles, tmp_path_factory)
+    files = sorted(path.name for path in Path(kit.path).iterdir())
+    assert "reference.py" not in files and "mistakes.py" not in files and "cases.py" not in files
+    assert assignment.file in files and "README.md" in files and "spec.toml" in files
+    texts = [path.read_bytes() for path in Path(kit.path).iterdir()]
+    with np.load(Path(kit.path) / BUNDLE_FIXTURES, allow_pickle=False) as archive:
+        texts += [archive[key].tobytes() for key in archive.files]
+    for body in _function_bodies(assignment.reference_source):
+        assert not any(body.encode() in text for text in texts), body
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundle_grading_equals_repository_grading(name, toy, grade, bundles, tmp_path_factory):
+    assignment = _assignment(name, toy)
+    kit = _bundle(name, toy, bundles, tmp_path_factory)
+    sources = [assignment.reference_source, assignment.starter]
+    sources += [variant_source(assignment, mistake) for mistake in assignment.mistakes]
+    for source in sources:
+        repository, bundled = grade(assignment, source).to_json(), grade(kit, source).to_json()
+        repository.pop("execution_time"), bundled.pop("execution_time")
+        assert bundled == repository
+
+
+def test_bundle_refuses_hidden_mode(toy, grade, bundles, tmp_path_factory):
+    kit = _bundle("toy", toy, bundles, tmp_path_factory)
+    with pytest.raises(ValueError, match="public cases only"):
+        grade(kit, toy.reference_source, mode="hidden", hidden_seed=1)

@@ -1,0 +1,96 @@
+"""Comparison of returned values: structure, exact shapes, dtypes, non-finite values, tolerances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.grading.compare import compare_values, unchanged_difference
+from autograder.sandbox.codec import Unsupported
+
+RTOL, ATOL = 1e-6, 1e-9
+
+
+@pytest.mark.parametrize("got", [1.5, np.float64(1.5), np.array(1.5), np.float32(1.5), 1.5 + 1e-9])
+def test_scalar_accepts_float_numpy_scalar_and_0d(got):
+    assert compare_values(1.5, got, RTOL, ATOL) is None
+
+
+@pytest.mark.parametrize("got, reason", [
+    (np.array([1.5]), "wrong shape"),
+    ([1.5], "expected a number"),
+    (True, "bool"),
+    (np.array(1.5 + 0j), "dtype complex128"),
+    (np.array("1.5"), "dtype <U3"),
+    (None, "got None"),
+])
+def test_scalar_rejects_other_kinds(got, reason):
+    mismatch = compare_values(1.5, got, RTOL, ATOL)
+    assert mismatch is not None and reason in mismatch.reason
+
+
+def test_shape_is_exact_not_broadcastable():
+    expected = np.arange(4.0)
+    assert "expected shape (4,), got shape (4, 1)" in compare_values(expected, expected[:, None], RTOL, ATOL).reason
+    assert "got shape (0,)" in compare_values(expected, np.zeros(0), RTOL, ATOL).reason
+    assert "wrong shape" in compare_values(expected, np.float64(1.0), RTOL, ATOL).reason
+
+
+def test_bool_array_rejected_even_with_equal_values():
+    mismatch = compare_values(np.array([1.0, 0.0]), np.array([True, False]), RTOL, ATOL)
+    assert "dtype bool" in mismatch.reason
+
+
+def test_unsupported_value_reports_its_description():
+    mismatch = compare_values(np.zeros(2), Unsupported("array of dtype object and shape (2,)"), RTOL, ATOL)
+    assert "object" in mismatch.reason
+
+
+def test_nan_where_reference_is_finite_fails_with_positions():
+    got = np.array([[1.0, np.nan], [np.inf, 4.0]])
+    mismatch = compare_values(np.array([[1.0, 2.0], [3.0, 4.0]]), got, RTOL, ATOL)
+    assert "NaN/inf" in mismatch.reason and "2 of 4" in mismatch.reason
+    assert "(0, 1), (1, 0)" in mismatch.details[0]
+
+
+def test_values_report_worst_index_and_errors():
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
+    got = expected.copy()
+    got[1, 0] = 3.5
+    mismatch = compare_values(expected, got, RTOL, ATOL)
+    text = "\n".join([mismatch.reason, *mismatch.details])
+    assert "1 of 4 elements differ" in text and "index (1, 0)" in text
+    assert "max absolute error 0.5" in text
+
+
+def test_tolerances_apply():
+    assert compare_values(1.0, 1.0 + 5e-7, RTOL, ATOL) is None
+    assert compare_values(1.0, 1.0 + 5e-6, RTOL, ATOL) is not None
+    assert compare_values(1.0, 1.0 + 5e-6, 1e-4, ATOL) is None
+
+
+def test_structure_length_and_dict_keys():
+    assert "expected 2 values" in compare_values((1.0, 2.0), (1.0,), RTOL, ATOL).reason
+    assert compare_values((np.ones(2), 1.0), [np.ones(2), 1.0], RTOL, ATOL) is None
+    mismatch = compare_values({"w": np.ones(2), "b": 0.0}, {"w": np.ones(2), "c": 0.0}, RTOL, ATOL)
+    assert "missing key(s) 'b'" in mismatch.reason and "unexpected key(s) 'c'" in mismatch.reason
+    nested = compare_values({"w": np.ones(2)}, {"w": np.zeros(2)}, RTOL, ATOL)
+    assert "['w']" in nested.reason
+
+
+def test_hidden_comparison_does_not_show_values():
+    mismatch = compare_values(np.array([1.25, 2.5]), np.array([9.75, 2.5]), RTOL, ATOL, show_values=False)
+    text = "\n".join([mismatch.reason, *mismatch.details])
+    assert "1.25" not in text and "9.75" not in text and "1 of 2" in text
+
+
+def test_unchanged_difference_exact_and_restored():
+    original = np.array([1.0, 2.0, 3.0])
+    assert unchanged_difference(original, original.copy(), restored=False) is None
+    changed = original.copy()
+    changed[2] = 0.0
+    assert "index (2,)" in unchanged_difference(original, changed, restored=False, path="x")
+    nearly = original * (1 + 1e-14)
+    assert unchanged_difference(original, nearly, restored=True) is None
+    assert unchanged_difference(original, nearly, restored=False) is not None
+    assert "keys added: 'v'" in unchanged_difference({"lr": 0.1}, {"lr": 0.1, "v": 1.0}, restored=False)

@@ -1,0 +1,40 @@
+"""Files that cannot be graded get a clear message and 0, never a grader traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("source, message", [
+    (b"", "toy.py is empty"),
+    (b"   \n\n", "toy.py is empty"),
+    (b"def scale(x, factor):\n    return x *\n", "syntax error on line 2"),
+    (b"x = 1\n\xff\xfe = 2\n", "not UTF-8 text: byte 0xff on line 2"),
+    (b"x = 1\0\n", "cannot"),
+])
+def test_unreadable_files(toy, grade, source, message):
+    report = grade(toy, source)
+    assert report.score == 0 and len(report.tests) == 9
+    assert message in report.messages[0]
+    assert all(message in test.output for test in report.tests)
+
+
+def test_oversize_file(toy, grade):
+    report = grade(toy, b"#" * 200_001)
+    assert report.score == 0 and "limit is 200,000 bytes" in report.messages[0]
+
+
+def test_import_error_names_the_line(toy, grade):
+    report = grade(toy, "import numpy as np\n\nraise RuntimeError('at import')\n")
+    assert report.score == 0
+    assert "RuntimeError: at import" in report.messages[0] and 'line 3' in report.messages[0]
+
+
+def test_misnamed_functions_get_suggestions(toy, grade):
+    source = toy.reference_source.replace("def square_loss_grad(", "def squareloss_grad(").replace(
+        "def apply_twice(", "def Apply_Twice(")
+    report = grade(toy, source)
+    text = "\n".join(report.messages)
+    assert "does not define square_loss_grad (did you mean squareloss_grad?" in text
+    assert "does not define apply_twice (did you mean Apply_Twice?" in text
+    assert report.score == report.max_score - 3  # square_loss_grad (2) and apply_twice (1)
