@@ -109,37 +109,60 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
     return Claim(submission_id, attempt, worker)
 
 
-def extend_lease(engine: Engine, claim: Claim, lease: timedelta) -> bool:
-    """Push the lease forward; return False when the claim is no longer ours."""
-    with engine.begin() as connection:
-        result = connection.execute(
-            update(Submission).where(_owned(claim)).values(lease_expires_at=utcnow() + lease)
-        )
-        return result.rowcount == 1
+class ClaimKeeper:
+    """A background thread that holds the claim while grading runs.
 
+    It extends the lease every third of it and writes the results the engine reports
+    (``record`` is the engine's on_result callback) in small batches, so the result page
+    shows progress without one commit per check slowing the workers down.
+    """
 
-class LeaseKeeper:
-    """A background thread that extends the lease while a long grading runs."""
-
-    def __init__(self, engine: Engine, claim: Claim, lease: timedelta) -> None:
+    def __init__(self, engine: Engine, claim: Claim, lease: timedelta, flush_seconds: float = 0.25) -> None:
         self.engine, self.claim, self.lease = engine, claim, lease
+        self.flush_seconds = min(flush_seconds, lease.total_seconds() / 3)
         self.lost = False
+        self._pending: list[dict[str, Any]] = []
+        self._position = 0
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{claim.submission_id}", daemon=True)
+        self._extended = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"claim-{claim.submission_id}", daemon=True)
 
-    def __enter__(self) -> LeaseKeeper:
+    def __enter__(self) -> ClaimKeeper:
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        # What is still pending is part of the final result, written in one transaction.
         self._stop.set()
         self._thread.join()
 
+    def record(self, test: Any) -> None:
+        """Queue one TestResult for the next progress write."""
+        with self._lock:
+            self._pending.append(_result_row(self.claim.submission_id, self._position, test))
+            self._position += 1
+
+    def flush(self) -> bool:
+        """Extend the lease and write pending results in one transaction; return False if the claim is lost."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        with self.engine.begin() as connection:
+            owned = connection.execute(
+                update(Submission).where(_owned(self.claim)).values(lease_expires_at=utcnow() + self.lease)
+            ).rowcount == 1
+            if owned and rows:
+                connection.execute(insert(CheckResult), rows)
+        self._extended = time.monotonic()
+        return owned
+
     def _run(self) -> None:
-        interval = max(self.lease.total_seconds() / 3, 0.2)
-        while not self._stop.wait(interval):
+        extend_every = self.lease.total_seconds() / 3
+        while not self._stop.wait(self.flush_seconds):
+            if not self._pending and time.monotonic() - self._extended < extend_every:
+                continue
             try:
-                if not extend_lease(self.engine, self.claim, self.lease):
+                if not self.flush():
                     self.lost = True
                     return
             except Exception:  # the database may be briefly away: keep trying until the lease runs out
@@ -171,27 +194,6 @@ def _result_row(submission_id: int, position: int, test: Any) -> dict[str, Any]:
         "visibility": str(getattr(test, "visibility", "visible") or "visible")[:20],
         "mistake": (str(test.mistake)[:200] if getattr(test, "mistake", None) else None),
     }
-
-
-class PartialResults:
-    """The on_result callback: store each result as its function finishes, while the claim is ours."""
-
-    def __init__(self, claim: Claim, lease: timedelta) -> None:
-        self.claim, self.lease = claim, lease
-        self.position = 0
-
-    def __call__(self, test: Any) -> None:
-        try:
-            owned = db.session.execute(
-                update(Submission).where(_owned(self.claim)).values(lease_expires_at=utcnow() + self.lease)
-            ).rowcount
-            if owned:
-                db.session.execute(insert(CheckResult), [_result_row(self.claim.submission_id, self.position, test)])
-            db.session.commit()
-        except Exception:  # partial results are a courtesy; the final transaction is what counts
-            db.session.rollback()
-            log.warning("could not store a partial result of submission %s", self.claim.submission_id, exc_info=True)
-        self.position += 1
 
 
 def _grading_mode() -> tuple[str, int | None]:
@@ -279,9 +281,9 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
         db.session.commit()  # end the read transaction: grading takes a while
         assignment = find_assignment(assignment_name)
         mode, seed = _grading_mode()
-        with LeaseKeeper(db.engine, claim, lease) as keeper:
+        with ClaimKeeper(db.engine, claim, lease) as keeper:
             report = grade_source(assignment, source, executor, mode=mode, hidden_seed=seed,
-                                  on_result=PartialResults(claim, lease))
+                                  on_result=keeper.record)
         if keeper.lost:
             log.warning("submission %s: lease lost while grading; another worker regrades it", submission_id)
     except Exception as error:

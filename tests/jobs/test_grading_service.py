@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,10 @@ from sqlalchemy import func, select
 from autograder.extensions import db
 from autograder.grading.report import TestResult
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus
-from autograder.models._time import utcnow
+from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.services.grading import (
-    GradingOutcome, PartialResults, claim_submission, grade_submission, late_adjusted_score,
+    ClaimKeeper, GradingOutcome, claim_submission, grade_submission, late_adjusted_score,
     store_final_result, sweep_stale_submissions,
 )
 
@@ -79,17 +80,31 @@ def test_only_one_worker_claims_and_an_expired_lease_moves_the_claim(make_submis
     assert db.session.get(Submission, submission.id).status == SubmissionStatus.RUNNING
 
 
-def test_partial_results_are_written_only_while_the_claim_holds(make_submission):
+def test_progress_is_written_only_while_the_claim_holds(make_submission):
     submission = make_submission()
     claim = claim_submission(submission.id, "w1")
     line = TestResult(name="mse: random shapes", function="mse", check="random shapes", score=2.0,
                       max_score=2.0, status="passed")
-    record = PartialResults(claim, timedelta(seconds=30))
-    record(line)
-    assert _results(submission.id) == 1
-    claim_submission(submission.id, "w2", now=utcnow() + timedelta(seconds=31))  # clears partials
-    record(line)
+    keeper = ClaimKeeper(db.engine, claim, timedelta(seconds=30))
+    keeper.record(line)
+    keeper.record(line)
+    assert keeper.flush()
+    assert _results(submission.id) == 2
+    claim_submission(submission.id, "w2", now=utcnow() + timedelta(seconds=31))  # takes over, clears progress
+    keeper.record(line)
+    assert not keeper.flush()
     assert _results(submission.id) == 0
+
+
+def test_the_claim_keeper_extends_the_lease_in_the_background(make_submission):
+    submission = make_submission()
+    claim = claim_submission(submission.id, "w1")
+    db.session.get(Submission, submission.id).lease_expires_at = utcnow() + timedelta(seconds=0.5)
+    db.session.commit()
+    with ClaimKeeper(db.engine, claim, timedelta(seconds=0.6)) as keeper:
+        time.sleep(1.0)
+    db.session.expire_all()
+    assert as_utc(db.session.get(Submission, submission.id).lease_expires_at) > utcnow() and not keeper.lost
 
 
 def test_engine_failure_is_recorded_as_error_and_retried_by_the_sweeper(make_submission, executor):

@@ -1,0 +1,193 @@
+"""Deadline burst: post N `losses` submissions through the API as fast as possible, check none is lost.
+
+    .venv/bin/python bench/load_test.py                       # 500 via gunicorn + 2 Celery workers
+    .venv/bin/python bench/load_test.py --kill-worker-at 0.3  # SIGKILL a worker after 30% are posted
+    .venv/bin/python bench/load_test.py --mode embedded       # gunicorn (1 process) with the thread pool
+
+Uses the machine's PostgreSQL and Redis (a throwaway database and queue). Prints throughput
+(API post to stored score) and queue-to-done latency percentiles; exits 1 if anything was
+lost, graded twice into conflicting results, or scored wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import requests
+from sqlalchemy import func, select
+
+from autograder.app import create_app
+from autograder.config import TestConfig
+from autograder.extensions import db
+from autograder.jobs.local_stack import LocalStack, free_port
+from autograder.models import CheckResult, Submission, SubmissionStatus
+from autograder.models._time import as_utc
+
+REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=500, help="submissions to post")
+    parser.add_argument("--mode", choices=("celery", "embedded"), default="celery")
+    parser.add_argument("--workers", type=int, default=2, help="Celery workers (or embedded threads)")
+    parser.add_argument("--concurrency", type=int, default=1, help="grading processes per Celery worker")
+    parser.add_argument("--students", type=int, default=50, help="distinct API tokens (the API rate-limits each)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (celery mode)")
+    parser.add_argument("--kill-worker-at", type=float, default=None, metavar="FRACTION",
+                        help="SIGKILL one Celery worker once this fraction of submissions is posted")
+    parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds")
+    parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
+    return parser.parse_args()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def seed_students(app, count: int) -> list[str]:
+    from autograder.models import User
+    from autograder.services import accounts, catalog, courses
+
+    with app.app_context():
+        course = courses.create_course("BURST", "Deadline burst")
+        catalog.sync_assignments()
+        tokens = []
+        for n in range(count):
+            student = User(email=f"student{n}@burst.example", name=f"Student {n}")
+            db.session.add(student)
+            db.session.flush()
+            courses.enroll(student, course)
+            tokens.append(accounts.issue_api_token(student))
+        return tokens
+
+
+def post_all(port: int, tokens: list[str], count: int, clients: int, on_posted) -> tuple[list[int], list[int]]:
+    url = f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions"
+    local = threading.local()
+    accepted: list[int] = []
+    refused: list[int] = []
+
+    def post(n: int) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        while True:
+            response = session.post(url, headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+                                    files={"file": ("losses.py", REFERENCE)}, timeout=60)
+            if response.status_code == 202:
+                accepted.append(response.json()["id"])
+                break
+            if response.status_code in (429, 503):  # what a well-behaved client does: retry later
+                refused.append(response.status_code)
+                time.sleep(float(response.headers.get("Retry-After", "1")) if response.status_code == 429 else 1)
+                continue
+            raise RuntimeError(f"POST answered {response.status_code}: {response.text[:300]}")
+        on_posted(len(accepted))
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(post, range(count)))
+    return accepted, refused
+
+
+def main() -> int:
+    args = parse_args()
+    work = Path(tempfile.mkdtemp(prefix="autograder-load-"))
+    database = f"autograder_load_{uuid.uuid4().hex[:10]}"
+    queue = f"grading-load-{uuid.uuid4().hex[:10]}"
+    if args.mode == "celery":
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{database}"')
+        database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    else:
+        database_url = f"sqlite:///{work / 'burst.sqlite3'}"
+    stack = LocalStack.create(
+        work / "logs", AUTOGRADER_QUEUE=args.mode, DATABASE_URL=database_url,
+        REDIS_URL=f"redis://127.0.0.1:6379/{random.randint(1, 15)}", AUTOGRADER_CELERY_QUEUE=queue,
+        AUTOGRADER_SECRET_KEY="load-test", AUTOGRADER_HIDDEN_SEED="20261122", AUTOGRADER_COOLDOWN_SECONDS="0",
+        AUTOGRADER_LEASE_SECONDS=str(args.lease), AUTOGRADER_SWEEP_SECONDS="2",
+        AUTOGRADER_EMBEDDED_WORKERS=str(args.workers), AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+    )
+    config = TestConfig(work, database_url)
+    app = create_app(config)
+    try:
+        stack.migrate()
+        tokens = seed_students(app, args.students)
+        port = free_port()
+        stack.start_web(port, workers=args.web_workers if args.mode == "celery" else 1)
+        workers = []
+        if args.mode == "celery":
+            for index in range(args.workers):
+                name = f"grader-{index}"
+                stack.start_worker(name, sandbox_slot=900 + 10 * index, concurrency=args.concurrency)
+                workers.append(name)
+        kill_at = int(args.count * args.kill_worker_at) if args.kill_worker_at is not None else None
+        killed: list[str] = []
+
+        def on_posted(posted: int) -> None:
+            if kill_at is not None and posted >= kill_at and not killed and workers:
+                killed.append(workers[0])
+                threading.Thread(target=stack.kill, args=(workers[0],)).start()
+
+        print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
+        started = time.time()
+        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted)
+        posted_seconds = time.time() - started
+        print(f"posted in {posted_seconds:.1f} s ({args.count / posted_seconds:.1f}/s); "
+              f"retried after 429/503: {len(refused)}; killed: {killed or 'none'}", flush=True)
+
+        with app.app_context():
+            deadline = time.monotonic() + args.timeout
+            while time.monotonic() < deadline:
+                done = db.session.scalar(select(func.count()).select_from(Submission)
+                                         .where(Submission.status == SubmissionStatus.DONE))
+                db.session.rollback()
+                if done >= len(accepted):
+                    break
+                time.sleep(0.5)
+            rows = list(db.session.scalars(select(Submission)))
+            results = dict(db.session.execute(
+                select(CheckResult.submission_id, func.count()).group_by(CheckResult.submission_id)).all())
+            distinct = dict(db.session.execute(
+                select(CheckResult.submission_id, func.count(func.distinct(CheckResult.position)))
+                .group_by(CheckResult.submission_id)).all())
+        finished = [row for row in rows if row.status == SubmissionStatus.DONE]
+        lost = len(accepted) - len(finished)
+        wrong = [row.id for row in finished if row.score != row.max_score]
+        duplicated = [row.id for row in finished if results.get(row.id) != distinct.get(row.id)]
+        regraded = [row.id for row in finished if row.attempts > 1]
+        latencies = [(as_utc(row.finished_at) - as_utc(row.created_at)).total_seconds() for row in finished]
+        end = max(as_utc(row.finished_at).timestamp() for row in finished) if finished else time.time()
+        print(f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
+              f"wrong score {len(wrong)}; duplicated results {len(duplicated)}; regraded after a kill {len(regraded)}")
+        if latencies:
+            print(f"throughput {len(finished) / (end - started):.1f} submissions/s (first POST to last stored score, "
+                  f"{end - started:.1f} s)")
+            print(f"queue-to-done latency p50 {statistics.median(latencies):.2f} s, "
+                  f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+            grading = [row.grading_seconds for row in finished if row.grading_seconds]
+            print(f"grading time per submission p50 {statistics.median(grading) * 1000:.0f} ms")
+        return 0 if lost == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
+    finally:
+        stack.stop()
+        with app.app_context():
+            db.engine.dispose()
+        if args.mode == "celery":
+            with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
