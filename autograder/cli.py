@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from autograder.bundle_cli import bundle
+from autograder.jobs.cli import sweep_command, worker_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,3 +14,5 @@ def main() -> None:
 
 
 main.add_command(bundle)
+main.add_command(worker_command)  # job system: Celery grading worker
+main.add_command(sweep_command)  # job system: requeue stuck submissions
