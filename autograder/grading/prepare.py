@@ -256,6 +256,10 @@ class _Preparer:
                     if not check.watches:
                         raise PreparationError(f"{self.assignment.name}: {function_spec.name}: check {check.name!r} "
                                                "has no by-value argument to watch")
+            # Arguments come back only where an "unchanged" check looks at them: less to copy and send.
+            watched = {watch.call for check in checks for watch in check.watches}
+            unit_calls = [call if index in watched or not call.send_args else dataclasses.replace(call, send_args=False)
+                          for index, call in enumerate(unit_calls)]
             needs = sorted({call.function for call in unit_calls if not call.function.startswith("probe:")})
             functions.append(PreparedFunction(name=function_spec.name, points=function_spec.points,
                                               calls=unit_calls, needs=needs, checks=checks))

@@ -1,0 +1,67 @@
+"""The `grade` and `autograder bundle` commands: output, JSON shape and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from autograder.cli import main as autograder_main
+from autograder.grade_cli import main as grade_main
+
+TOY = Path(__file__).parent / "fixtures" / "toy"
+
+
+def _write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "toy.py"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_full_marks_exit_zero_and_tables(tmp_path):
+    file = _write(tmp_path, (TOY / "reference.py").read_text())
+    outcome = CliRunner().invoke(grade_main, [str(TOY), str(file)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "score: 12/12" in outcome.output and "linear_backward" in outcome.output
+
+
+def test_json_is_gradescope_shaped_and_exit_one(tmp_path):
+    file = _write(tmp_path, (TOY / "starter.py").read_text())
+    outcome = CliRunner().invoke(grade_main, [str(TOY), str(file), "--json"])
+    assert outcome.exit_code == 1
+    data = json.loads(outcome.output)
+    assert data["score"] == 0 and data["max_score"] == 12 and data["assignment"] == "toy"
+    assert data["grader_version"] and len(data["tests"]) == 9
+    assert {test["function"] for test in data["tests"]} == {
+        "scale", "square_loss", "square_loss_grad", "linear_forward", "linear_backward", "apply_twice"}
+
+
+def test_bad_file_gets_a_message_not_a_traceback(tmp_path):
+    file = _write(tmp_path, b"def scale(x, factor)\n    return x\n")
+    outcome = CliRunner().invoke(grade_main, [str(TOY), str(file)])
+    assert outcome.exit_code == 1 and outcome.exception is None or isinstance(outcome.exception, SystemExit)
+    assert "syntax error on line 1" in outcome.output and "Traceback" not in outcome.output
+
+
+def test_usage_errors_exit_two(tmp_path):
+    file = _write(tmp_path, "x = 1\n")
+    unknown = CliRunner().invoke(grade_main, ["no_such_assignment", str(file)])
+    assert unknown.exit_code == 2 and "no assignment called 'no_such_assignment'" in unknown.output
+    missing = CliRunner().invoke(grade_main, [str(TOY), str(tmp_path / "missing.py")])
+    assert missing.exit_code == 2
+
+
+def test_bundle_command_then_grade_the_kit(tmp_path):
+    kit = tmp_path / "kit"
+    outcome = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    assert outcome.exit_code == 0, outcome.output
+    assert sorted(path.name for path in kit.iterdir()) == ["README.md", "probes.py", "public_cases.npz",
+                                                            "spec.toml", "toy.py"]
+    graded = CliRunner().invoke(grade_main, [str(kit), str(kit / "toy.py"), "--json"])
+    assert graded.exit_code == 1 and json.loads(graded.output)["score"] == 0
+    again = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    assert again.exit_code == 0  # the untouched starter may be rewritten
+    (kit / "toy.py").write_text("# my work\n")
+    refused = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    assert refused.exit_code == 1 and "not overwriting your work" in refused.output
