@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from autograder.app import create_app
@@ -23,6 +24,14 @@ from autograder.models._time import utcnow
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
+
+
+@functools.cache
+def _password_hash() -> str:
+    # scrypt is slow by design: hash the shared test password once.
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt")
 
 
 def make_config(instance: Path, database_url: str) -> TestConfig:
@@ -50,22 +59,54 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path: Path, migrated_database: Path) -> Iterator[Flask]:
-    """An app on its own copy of the migrated database."""
-    database = tmp_path / "app.sqlite3"
-    shutil.copy(migrated_database, database)
-    app = create_app(make_config(tmp_path, f"sqlite:///{database}"))
-    with app.app_context():
-        yield app
+def make_app(tmp_path: Path, migrated_database: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on their own copy of the migrated database, with config overrides; clean them up."""
+    built: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        database = tmp_path / f"app{len(built)}.sqlite3"
+        shutil.copy(migrated_database, database)
+        config = make_config(tmp_path, f"sqlite:///{database}")
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        built.append(create_app(config))
+        return built[-1]
+
+    yield build
+    for app in built:
         queue = app.extensions.get("autograder.grading_queue")
         if queue is not None:
             queue.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """An app on its own copy of the migrated database, inside an app context."""
+    app = make_app()
+    with app.app_context():
+        yield app
         db.session.remove()
-        db.engine.dispose()
+
+
+class RequestIsolatingClient(FlaskClient):
+    """A test client whose requests do not see what earlier requests cached in the shared app context.
+
+    The `app` fixture keeps an app context pushed for the factories, and Flask reuses it for
+    requests: without this, what a request caches in ``g`` (the signed-in user) would outlive it.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):  # Flask-Login's user, Flask-WTF's CSRF token, the API user
+            g.pop(name)
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = RequestIsolatingClient
     return app.test_client()
 
 
@@ -81,11 +122,9 @@ class Factory:
     app: Flask
 
     def user(self, role: Role = Role.STUDENT, email: str | None = None, name: str = "") -> User:
-        from werkzeug.security import generate_password_hash
-
         n = next(_sequence)
         user = User(email=email or f"{role.value}{n}@example.edu", name=name or f"{role.value.title()} {n}",
-                    role=role, password_hash=generate_password_hash(PASSWORD, method="scrypt"))
+                    role=role, password_hash=_password_hash())
         db.session.add(user)
         db.session.commit()
         return user
@@ -105,11 +144,12 @@ class Factory:
 
     def course(self, instructor: User | None = None, students: tuple[User, ...] = (),
                assignments: tuple[str, ...] = ("losses",)) -> Course:
+        rows = [self.assignment(name) for name in assignments]
         n = next(_sequence)
         course = Course(code=f"DL{n}", title=f"Deep learning {n}", join_code=f"JOIN{n:04d}")
         db.session.add(course)
-        for name in assignments:
-            course.course_assignments.append(CourseAssignment(assignment=self.assignment(name)))
+        for row in rows:
+            course.course_assignments.append(CourseAssignment(assignment=row))
         if instructor is not None:
             db.session.add(Enrollment(user=instructor, course=course, role=Role.INSTRUCTOR))
         for student in students:
@@ -150,6 +190,7 @@ def login(client: FlaskClient):
     """Sign a user in through the real login form (CSRF disabled only by reading the token)."""
 
     def sign_in(user: User, password: str = PASSWORD) -> None:
+        client.delete_cookie("session")
         page = client.get("/login")
         token = _csrf_token(page.get_data(as_text=True))
         response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})

@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from autograder.models.course import LatePolicy
@@ -54,9 +55,9 @@ class RosterForm(FlaskForm):
 class DeadlineForm(FlaskForm):
     due_at = DateTimeLocalField("Due (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     late_policy = SelectField("Late policy", choices=[
-        (LatePolicy.NONE.value, "Late work counts in full"),
-        (LatePolicy.PENALTY.value, "Penalty per started day late"),
-        (LatePolicy.CUTOFF.value, "Hard cut-off after a grace period"),
+        SelectChoice(LatePolicy.NONE.value, "Late work counts in full"),
+        SelectChoice(LatePolicy.PENALTY.value, "Penalty per started day late"),
+        SelectChoice(LatePolicy.CUTOFF.value, "Hard cut-off after a grace period"),
     ])
     penalty_per_day = DecimalField("Penalty per day (fraction)", places=2,
                                    validators=[Optional(), NumberRange(min=0, max=1)])

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 
 from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.bundle import write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
 from autograder.services import courses, submissions
@@ -105,8 +106,6 @@ def _assignment_context(ca, form) -> dict:
 @login_required
 def starter_kit(code: str, name: str):
     ca = _course_assignment(code, name)
-    from autograder.grading.bundle import write_bundle  # the engine's bundle module loads NumPy fixtures
-
     try:
         engine_assignment = find_assignment(ca.assignment.name)
     except AssignmentError:

@@ -1,0 +1,98 @@
+"""Every URL that shows a submission or a course, tried by each kind of viewer."""
+
+import pytest
+
+from autograder.models import Role
+from autograder.services import accounts, regrades
+
+SUBMISSION_PAGES = [
+    "/submissions/{id}",
+    "/submissions/{id}/status.json",
+    "/submissions/{id}/source",
+]
+INSTRUCTOR_SUBMISSION_PAGES = [
+    "/instructor/submissions/{id}",
+    "/instructor/submissions/{id}.json",
+]
+COURSE_PAGES = [
+    "/instructor/courses/{code}",
+    "/instructor/courses/{code}/losses",
+    "/instructor/courses/{code}/losses/dashboard.json",
+    "/instructor/courses/{code}/gradebook.csv",
+    "/instructor/courses/{code}/students/{student}",
+]
+
+
+@pytest.fixture
+def world(factory):
+    owner, stranger = factory.user(), factory.user()
+    teacher, other_teacher = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    course = factory.course(teacher, (owner,))
+    factory.course(other_teacher, (stranger,))
+    submission = factory.submission(owner, course, source="SECRET_SOURCE_MARKER = 1\n",
+                                    results=[("mse", "random shapes", 0, 2, "failed", "OWNER_FEEDBACK")])
+    return {"owner": owner, "stranger": stranger, "teacher": teacher, "other_teacher": other_teacher,
+            "course": course, "submission": submission}
+
+
+@pytest.mark.parametrize("url", SUBMISSION_PAGES)
+@pytest.mark.parametrize("viewer, expected", [("owner", 200), ("teacher", 200), ("stranger", 404),
+                                              ("other_teacher", 404)])
+def test_submission_pages(client, login, world, url, viewer, expected):
+    login(world[viewer])
+    response = client.get(url.format(id=world["submission"].id))
+    assert response.status_code == expected
+    body = response.get_data(as_text=True)
+    assert ("SECRET_SOURCE_MARKER" in body or "OWNER_FEEDBACK" in body) == (expected == 200)
+
+
+@pytest.mark.parametrize("url", INSTRUCTOR_SUBMISSION_PAGES)
+@pytest.mark.parametrize("viewer, expected", [("teacher", 200), ("owner", 403), ("stranger", 403),
+                                              ("other_teacher", 404)])
+def test_instructor_submission_pages(client, login, world, url, viewer, expected):
+    login(world[viewer])
+    assert client.get(url.format(id=world["submission"].id)).status_code == expected
+
+
+@pytest.mark.parametrize("viewer, expected", [("owner", 200), ("teacher", 200), ("stranger", 404),
+                                              ("other_teacher", 404)])
+def test_api_submission_status(client, world, viewer, expected):
+    token = accounts.issue_api_token(world[viewer])
+    response = client.get(f"/api/v1/submissions/{world['submission'].id}",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == expected
+
+
+def test_pages_need_sign_in(client, world):
+    for url in SUBMISSION_PAGES + INSTRUCTOR_SUBMISSION_PAGES:
+        response = client.get(url.format(id=world["submission"].id))
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get(f"/api/v1/submissions/{world['submission'].id}").status_code == 401
+
+
+@pytest.mark.parametrize("url", COURSE_PAGES)
+@pytest.mark.parametrize("viewer, expected", [("teacher", 200), ("other_teacher", 404), ("owner", 403)])
+def test_course_pages_only_for_its_instructors(client, login, world, url, viewer, expected):
+    login(world[viewer])
+    response = client.get(url.format(code=world["course"].code, student=world["owner"].id))
+    assert response.status_code == expected
+
+
+def test_student_cannot_open_an_assignment_of_a_course_they_are_not_in(client, login, world):
+    login(world["stranger"])
+    assert client.get(f"/courses/{world['course'].code}/losses").status_code == 404
+    assert client.get(f"/courses/{world['course'].code}/losses/starter-kit.zip").status_code == 404
+    login(world["owner"])
+    assert client.get(f"/courses/{world['course'].code}/losses").status_code == 200
+
+
+def test_regrade_actions_and_report_are_limited_to_the_course_instructors(app, client, login, world, csrf_token):
+    run = regrades.regrade_submission(world["submission"], world["teacher"])
+    app.extensions["autograder.grading_queue"].join()
+    login(world["other_teacher"])
+    assert client.get(f"/instructor/regrades/{run.id}").status_code == 404
+    token = csrf_token("/instructor/")
+    response = client.post(f"/instructor/submissions/{world['submission'].id}/regrade", data={"csrf_token": token})
+    assert response.status_code == 404
+    login(world["teacher"])
+    assert client.get(f"/instructor/regrades/{run.id}").status_code == 200

@@ -1,0 +1,78 @@
+from autograder.models import Role
+from autograder.services import accounts
+
+
+def test_login_page_has_csrf_and_session_cookie_is_httponly_samesite(client, factory):
+    user = factory.user()
+    page = client.get("/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in page
+    # A POST without the token is refused.
+    refused = client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    assert refused.status_code == 400 and "form expired" in refused.get_data(as_text=True)
+
+
+def test_login_sets_hardened_cookie_and_logout_needs_post(client, factory, login):
+    student = factory.user()
+    login(student)
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert client.get("/").status_code == 200
+    assert client.get("/logout").status_code == 405
+    page = client.get("/").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_message(client, factory):
+    user = factory.user()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/login", data={"email": user.email, "password": "nope-nope", "csrf_token": token})
+    assert response.status_code == 200 and "Wrong e-mail or password" in response.get_data(as_text=True)
+
+
+def test_open_redirect_through_next_is_ignored(client, factory, csrf_token):
+    user = factory.user()
+    token = csrf_token("/login")
+    response = client.post("/login?next=https://evil.example/", data={
+        "email": user.email, "password": "correct-horse-battery", "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_login_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    statuses = []
+    for _ in range(12):
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        statuses.append(client.post("/login", data={"email": "x@example.edu", "password": "guessing-pw",
+                                                     "csrf_token": token}).status_code)
+    assert statuses[:10] == [200] * 10
+    assert statuses[10] == 429
+
+
+def test_register_creates_student_and_joins_course(client, factory, csrf_token):
+    course = factory.course()
+    response = client.post("/register", data={
+        "name": "New", "email": "new@example.edu", "password": "long-enough-pw", "confirm": "long-enough-pw",
+        "join_code": course.join_code, "csrf_token": csrf_token("/register")}, follow_redirects=True)
+    assert response.status_code == 200 and "Welcome to" in response.get_data(as_text=True)
+    user = accounts.find_user("new@example.edu")
+    assert user.role == Role.STUDENT and user.enrollments[0].course_id == course.id
+
+
+def test_account_page_issues_a_token_shown_once(client, factory, login, csrf_token):
+    student = factory.user()
+    login(student)
+    page = client.post("/account", data={"csrf_token": csrf_token("/account")}).get_data(as_text=True)
+    token = page.split('id="api-token">')[1].split("<")[0]
+    assert accounts.user_for_token(token).id == student.id
+    assert token not in client.get("/account").get_data(as_text=True)
+
+
+def test_security_headers_are_set(client):
+    response = client.get("/login")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
