@@ -264,7 +264,9 @@ MISTAKES: list[Mistake] = [
             "affine_backward_db_mean"),
     Mistake("sigmoid_forward", "exp(x) / (1 + exp(x)) overflows",
             "exp(1e4) is inf and inf/inf is NaN: use exp(-|x|) so that the exponent is never positive.",
-            "sigmoid_forward_unstable"),
+            "sigmoid_forward_unstable",
+            # sigmoid_backward is graded on this forward's cache, which holds the NaN.
+            also_breaks=("sigmoid_backward",)),
     Mistake("sigmoid_forward", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.",
             "sigmoid_forward_sign_flipped"),
     Mistake("sigmoid_backward", "derivative from the input instead of the output",

@@ -24,6 +24,8 @@ class Mistake:
     name: str  # short, e.g. "sum instead of mean"
     hint: str  # one or two sentences telling the student what to fix
     implementation: str  # name of the variant function defined in mistakes.py
+    # Functions that legitimately suffer too: a backward graded on the cache of this forward.
+    also_breaks: tuple[str, ...] = ()
 
 
 def _referenced_names(node: ast.AST) -> set[str]:

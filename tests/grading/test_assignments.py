@@ -39,7 +39,8 @@ def test_mistake_loses_points_only_in_its_function(name, index, grade):
     scores = _function_scores(report)
     full = {function.name: function.points for function in assignment.functions}
     assert scores[mistake.function] < full[mistake.function], f"{mistake.name} was not detected"
-    others = {function: score for function, score in scores.items() if function != mistake.function}
-    assert others == {function: points for function, points in full.items() if function != mistake.function}
+    affected = {mistake.function, *mistake.also_breaks}
+    others = {function: score for function, score in scores.items() if function not in affected}
+    assert others == {function: points for function, points in full.items() if function not in affected}
     failed = [test for test in report.tests if test.function == mistake.function and test.status == "failed"]
     assert all(test.output for test in failed)
