@@ -1,0 +1,46 @@
+from pathlib import Path
+
+from autograder.extensions import db
+from autograder.models import Role, Submission, SubmissionStatus
+from autograder.services import accounts, courses
+
+
+def test_course_user_roster_token_commands(app, runner, tmp_path: Path):
+    assert runner.invoke(args=["sync-assignments"]).exit_code == 0
+    result = runner.invoke(args=["create-course", "ML1", "--title", "Machine learning", "--join-code", "ML1JOIN"])
+    assert result.exit_code == 0 and "ML1JOIN" in result.output
+    result = runner.invoke(args=["create-user", "prof@example.edu", "--role", "instructor", "--password",
+                                 "prof-password", "--course", "ML1"])
+    assert result.exit_code == 0, result.output
+    course = courses.get_course("ML1")
+    assert courses.teaches(accounts.find_user("prof@example.edu"), course)
+    assert {ca.assignment.name for ca in course.course_assignments} >= {"losses"}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email,name\nstu@example.edu,Stu\n")
+    result = runner.invoke(args=["import-roster", "ML1", str(roster)])
+    assert result.exit_code == 0 and "1 enrolled" in result.output and "stu@example.edu  password" in result.output
+    result = runner.invoke(args=["token", "stu@example.edu"])
+    assert result.exit_code == 0
+    assert accounts.user_for_token(result.output.strip()).email == "stu@example.edu"
+    assert runner.invoke(args=["create-course", "ML1"]).exit_code != 0
+    assert runner.invoke(args=["token", "nobody@example.edu"]).exit_code != 0
+
+
+def test_demo_is_idempotent_and_grades_its_submissions(app, runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "instructor@example.edu" in first.output and "student-demo" in first.output
+    graded = db.session.query(Submission).all()
+    assert len(graded) == 4 and all(s.status == SubmissionStatus.DONE for s in graded)
+    assert max(s.final_score for s in graded) == 35
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0 and "graded demo submission" not in second.output
+    assert db.session.query(Submission).count() == 4
+    assert accounts.authenticate("instructor@example.edu", "instructor-demo").role == Role.INSTRUCTOR
+
+
+def test_autograder_entry_point_has_the_operator_commands():
+    from autograder.cli import main
+
+    assert {"db", "create-course", "create-user", "import-roster", "token", "sync-assignments", "demo",
+            "serve", "bundle"} <= set(main.commands)
