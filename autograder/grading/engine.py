@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from autograder.grading.assignment import Assignment
+from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.prepare import PreparedFunction, prepare_suite
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
@@ -74,6 +75,7 @@ def _grade_function(function: PreparedFunction, source: str, assignment: Assignm
     outcome = executor.run(UnitJob(source=source, filename=assignment.file, calls=function.calls,
                                    limits=assignment.limits, probes_source=assignment.probes_source))
     results = judge_function(function, outcome)
+    diagnose_function(function, outcome, results)
     missing_needs = [name for name in function.needs if name != function.name and name not in defined]
     if missing_needs and outcome.status == OK:
         note = f"(this function's tests also call {', '.join(missing_needs)}, which your file does not define)"

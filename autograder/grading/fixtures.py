@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.grading.diagnosis import CaseNotes, CheckDiagnosis, CheckVariant, VariantCase, VariantWatch
 from autograder.grading.prepare import (ArgWatch, GradCase, GradEntry, PreparedCheck, PreparedFunction,
                                         PreparedSuite, ValueCase)
 from autograder.sandbox.codec import Probe, Ref, Rng, Unsupported
@@ -24,7 +25,7 @@ FORMAT = "autograder-suite/1"
 MANIFEST_KEY = "manifest"
 _RECORDS: dict[str, type] = {cls.__name__: cls for cls in (
     PreparedSuite, PreparedFunction, PreparedCheck, ValueCase, ArgWatch, GradCase, GradEntry,
-    Call, Ref, Probe, Rng, Unsupported)}
+    Call, Ref, Probe, Rng, Unsupported, CheckDiagnosis, CheckVariant, VariantCase, VariantWatch, CaseNotes)}
 
 
 class FixtureError(ValueError):

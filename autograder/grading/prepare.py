@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder.grading.cases import Case, GradCheck
 from autograder.grading.describe import describe_call
+from autograder.grading.diagnosis import CheckDiagnosis, precompute_diagnosis
 from autograder.sandbox.codec import Probe, Ref, Rng
 from autograder.sandbox.program import Call, CallOutcome, run_program
 
@@ -104,6 +105,7 @@ class PreparedCheck:
     value_cases: list[ValueCase] = field(default_factory=list)
     watches: list[ArgWatch] = field(default_factory=list)
     grad_cases: list[GradCase] = field(default_factory=list)
+    diagnosis: CheckDiagnosis | None = None  # known mistakes' outputs on these cases (diagnosis.py)
 
 
 @dataclass
@@ -263,6 +265,7 @@ class _Preparer:
             needs = sorted({call.function for call in unit_calls if not call.function.startswith("probe:")})
             functions.append(PreparedFunction(name=function_spec.name, points=function_spec.points,
                                               calls=unit_calls, needs=needs, checks=checks))
+            precompute_diagnosis(self.assignment, functions[-1], self.parameter_names)
         return PreparedSuite(assignment=self.assignment.name, version=self.assignment.version, mode=self.mode,
                              functions=functions)
 

@@ -34,10 +34,11 @@ class TestResult:
     output: str = ""
     visibility: str = "visible"
     kind: str = "values"
+    mistake: str = ""  # name of the known mistake the diagnosis recognised, if any
 
     def to_json(self) -> dict[str, Any]:
         """Return this result as one entry of Gradescope's ``tests`` list."""
-        return {
+        entry = {
             "name": self.name,
             "function": self.function,
             "check": self.check,
@@ -48,6 +49,9 @@ class TestResult:
             "output": self.output,
             "visibility": self.visibility,
         }
+        if self.mistake:
+            entry["mistake"] = self.mistake
+        return entry
 
 
 @dataclass
