@@ -60,3 +60,28 @@ def test_celery_settings_never_lose_a_message(jobs_app):
     # Redelivery of an unacked message must not race a grading that still holds its lease.
     assert settings["broker_transport_options"]["visibility_timeout"] >= 3 * jobs_app.config["GRADING_LEASE_SECONDS"]
     assert settings["task_default_queue"] == jobs_app.config["CELERY_QUEUE"]
+
+
+def test_sweep_command_grades_a_submission_nobody_enqueued(jobs_app, make_submission):
+    from click.testing import CliRunner
+
+    from autograder.jobs.cli import sweep_command
+
+    forgotten = make_submission()
+    db.session.execute(update(Submission).where(Submission.id == forgotten.id).values(
+        created_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    result = CliRunner().invoke(sweep_command)
+    assert result.exit_code == 0, result.output
+    assert "requeued 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(Submission, forgotten.id).status == SubmissionStatus.DONE
+
+
+def test_worker_command_refuses_the_embedded_mode(jobs_app):
+    from click.testing import CliRunner
+
+    from autograder.jobs.cli import worker_command
+
+    result = CliRunner().invoke(worker_command)
+    assert result.exit_code != 0 and "embedded" in result.output
