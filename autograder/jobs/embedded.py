@@ -8,7 +8,6 @@ import threading
 
 from flask import Flask
 
-from autograder.extensions import db
 from autograder.jobs.executors import open_worker_executor
 from autograder.jobs.queue import QueueUnavailable
 from autograder.jobs.sweeper import run_sweep
