@@ -39,8 +39,8 @@ def bench(name: str, runs: int, executor) -> None:
         begin = time.perf_counter()
         grade_source(assignment, source, executor)
         timings.append(time.perf_counter() - begin)
-    units = 1 + len(assignment.functions)
-    print(f"{name:15s} units {units:2d}  cold {cold * 1000:7.1f} ms (load {1000 * (loaded - started):.1f} ms)  "
+    functions = len(assignment.functions)
+    print(f"{name:15s} functions {functions:2d}  cold {cold * 1000:7.1f} ms (load {1000 * (loaded - started):.1f} ms)  "
           f"median {statistics.median(timings) * 1000:6.1f} ms  p95 {percentile(timings, 0.95) * 1000:6.1f} ms  "
           f"({runs} runs, cached suite lookup {cached_lookup * 1e6:.0f} us)")
 

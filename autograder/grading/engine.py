@@ -1,17 +1,19 @@
-"""Grade one submission: check the file, run one sandbox unit per function, judge, report."""
+"""Grade one submission: check the file, run it in the sandbox, judge each function, report."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
-from autograder.grading.prepare import PreparedFunction, prepare_suite
+from autograder.grading.prepare import PreparedFunction, PreparedSuite, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
 from autograder.grading.source_checks import SourceRejected, decode_source, missing_function_message
-from autograder.sandbox.executor import OK, Executor, UnitJob
+from autograder.sandbox.executor import IMPORT_ERROR, OK, Executor, UnitJob, UnitOutcome
+from autograder.sandbox.program import Call
 
 
 def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor, mode: str = "public",
@@ -47,12 +49,10 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     except SourceRejected as rejection:
         return fail_all(str(rejection))
 
-    limits = assignment.limits
-    load = executor.run(UnitJob(source=source, filename=assignment.file, calls=[], limits=limits,
-                                probes_source=assignment.probes_source))
-    if load.status != OK:
-        return fail_all(unit_failure_message(load, assignment.file).replace(f"{assignment.file}: ", "", 1))
-    defined = set(load.names)
+    graded = _run_units(suite, source, assignment, executor)
+    if graded.import_failure:
+        return fail_all(graded.import_failure)
+    defined = graded.names
     for function in suite.functions:
         if function.name not in defined:
             report.messages.append(missing_function_message(function.name, defined - _contract_names(suite)))
@@ -61,25 +61,87 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
         if function.name not in defined:
             publish(failed_everywhere(function, missing_function_message(function.name, defined - _contract_names(suite))))
             continue
-        publish(_grade_function(function, source, assignment, executor, defined))
+        results = judge_function(function, graded.outcomes[function.name])
+        diagnose_function(function, graded.outcomes[function.name], results)
+        _note_missing_needs(function, graded.outcomes[function.name], defined, results)
+        publish(results)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _contract_names(suite: object) -> set[str]:
-    return {function.name for function in suite.functions}  # type: ignore[attr-defined]
+@dataclass
+class _Graded:
+    names: set[str] = field(default_factory=set)
+    outcomes: dict[str, UnitOutcome] = field(default_factory=dict)
+    import_failure: str = ""
 
 
-def _grade_function(function: PreparedFunction, source: str, assignment: Assignment, executor: Executor,
-                    defined: set[str]) -> list[TestResult]:
-    outcome = executor.run(UnitJob(source=source, filename=assignment.file, calls=function.calls,
-                                   limits=assignment.limits, probes_source=assignment.probes_source))
-    results = judge_function(function, outcome)
-    diagnose_function(function, outcome, results)
+def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, executor: Executor) -> _Graded:
+    """Run every function's calls, in as few sandbox units as the submission allows.
+
+    An honest file is graded in ONE unit: the functions' programs run one after another in
+    a single child, each with its own time limit. When that unit ends abnormally, the
+    functions that finished keep their results, the function that was running is rerun
+    alone (so it is judged on its own, not on a neighbour's side effects), and the rest
+    go on together in a fresh unit.
+    """
+    graded = _Graded()
+    pending = list(suite.functions)
+    while pending:
+        outcome = executor.run(_combined_job(suite, pending, source, assignment))
+        if outcome.status == IMPORT_ERROR:
+            graded.import_failure = unit_failure_message(outcome, assignment.file).replace(
+                f"{assignment.file}: ", "", 1)
+            return graded
+        graded.names.update(outcome.names)
+        offset = 0
+        for position, function in enumerate(pending):
+            count = len(function.calls)
+            calls = outcome.calls[offset:offset + count]
+            offset += count
+            if outcome.status == OK or len(calls) == count:
+                graded.outcomes[function.name] = replace(outcome, status=OK, calls=calls, message="")
+                continue
+            if position == 0 or len(pending) == 1:
+                graded.outcomes[function.name] = replace(outcome, calls=calls)
+                pending = pending[1:]
+            else:
+                pending = pending[position:]
+                # The failing function alone decides its own fate.
+                solo = executor.run(_combined_job(suite, pending[:1], source, assignment))
+                graded.names.update(solo.names)
+                graded.outcomes[function.name] = solo
+                pending = pending[1:]
+            break
+        else:
+            pending = []
+    return graded
+
+
+def _combined_job(suite: PreparedSuite, functions: list[PreparedFunction], source: str,
+                  assignment: Assignment) -> UnitJob:
+    key = tuple(function.name for function in functions)
+    calls = suite.combined_calls.get(key)
+    if calls is None:
+        calls = []
+        for function in functions:
+            offset = len(calls)
+            calls.extend(function.calls if offset == 0 else [reindex_call(call, offset) for call in function.calls])
+        suite.combined_calls[key] = calls
+    return UnitJob(source=source, filename=assignment.file, calls=calls, limits=assignment.limits,
+                   probes_source=assignment.probes_source,
+                   segments=tuple(len(function.calls) for function in functions))
+
+
+def _note_missing_needs(function: PreparedFunction, outcome: UnitOutcome, defined: set[str],
+                        results: list[TestResult]) -> None:
     missing_needs = [name for name in function.needs if name != function.name and name not in defined]
     if missing_needs and outcome.status == OK:
         note = f"(this function's tests also call {', '.join(missing_needs)}, which your file does not define)"
         for test in results:
             if test.status != "passed":
                 test.output += f"\n{note}"
-    return results
+
+
+def _contract_names(suite: object) -> set[str]:
+    return {function.name for function in suite.functions}  # type: ignore[attr-defined]

@@ -127,6 +127,8 @@ class PreparedSuite:
     version: str
     mode: str
     functions: list[PreparedFunction]
+    # Concatenated call programs by the names of the functions they cover (built on first use).
+    combined_calls: dict[tuple[str, ...], list[Call]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None, assignment: str) -> int:
@@ -149,6 +151,11 @@ def reindex(value: Any, offset: int) -> Any:
     if kind is dict:
         return {key: reindex(item, offset) for key, item in value.items()}
     return value
+
+
+def reindex_call(call: Call, offset: int) -> Call:
+    """Return ``call`` with its Refs shifted by ``offset`` (it now follows ``offset`` calls)."""
+    return _shift_call(call, offset)
 
 
 def _shift_call(call: Call, offset: int, **changes: Any) -> Call:

@@ -41,6 +41,19 @@ class UnitJob:
     calls: list[Call]
     limits: Limits = field(default_factory=Limits)
     probes_source: str = ""
+    # Numbers of calls of consecutive segments (one per graded function) that each get the
+    # whole wall-clock limit; empty: the unit is one segment.
+    segments: tuple[int, ...] = ()
+
+    @property
+    def wall_seconds(self) -> float:
+        """The unit's outer wall-clock bound: the per-segment limit times the segments."""
+        return self.limits.wall_seconds * max(1, len(self.segments))
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The unit's CPU-time bound (one process runs every segment)."""
+        return self.limits.cpu_seconds * max(1, len(self.segments))
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -134,6 +147,29 @@ class ResultCollector:
             raise codec.CodecError("unknown frame kind")
 
 
+class SegmentClock:
+    """Give each segment of a unit its own wall-clock deadline, as its calls complete."""
+
+    def __init__(self, job: UnitJob, started: float) -> None:
+        ends, total = [], 0
+        for count in job.segments:
+            total += count
+            ends.append(total)
+        self.ends = ends
+        self.wall = job.limits.wall_seconds
+        self.deadline = started + self.wall
+        self.segment = 0
+
+    def advance(self, calls_done: int, now: float) -> None:
+        """Restart the clock for every segment whose calls have all arrived."""
+        while self.segment < len(self.ends) - 1 and calls_done >= self.ends[self.segment]:
+            self.segment += 1
+            self.deadline = now + self.wall
+
+    def message(self) -> str:
+        return f"time limit of {self.wall:g} s exceeded"
+
+
 class FrameReader:
     """Incrementally split a byte stream into frames, enforcing a total size limit."""
 
@@ -211,7 +247,7 @@ class SubprocessExecutor:
         started = time.monotonic()
         read_fd, write_fd = os.pipe()
         command = [self.python, "-I", "-c", _CHILD_BOOT, str(write_fd), str(job.limits.memory_bytes),
-                   str(int(job.limits.cpu_seconds) + 1)]
+                   str(int(job.cpu_seconds) + 1)]
         process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -255,7 +291,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     collector = ResultCollector(job)
     reader = FrameReader(job.limits.output_bytes)
     console = bytearray()
-    deadline = started + job.limits.wall_seconds
+    clock = SegmentClock(job, started)
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write(codec.encode(job.to_plain()))
@@ -267,9 +303,9 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     failure = ""
     status = CRASHED
     while open_fds and not collector.finished:
-        remaining = deadline - time.monotonic()
+        remaining = clock.deadline - time.monotonic()
         if remaining <= 0:
-            status, failure = TIMEOUT, f"time limit of {job.limits.wall_seconds:g} s exceeded"
+            status, failure = TIMEOUT, clock.message()
             break
         ready, _, _ = select.select(list(open_fds), [], [], remaining)
         for fd in ready:
@@ -284,6 +320,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
             try:
                 for message in reader.feed(data):
                     collector.accept(message)
+                clock.advance(len(collector.outcome.calls), time.monotonic())
             except codec.CodecError as error:
                 status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {error}"
                 open_fds.clear()
@@ -294,7 +331,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
         outcome.status = status
         if status == CRASHED:
             failure = describe_exit(process.returncode)
-            if process.returncode == -signal.SIGXCPU or process.returncode == -signal.SIGKILL and time.monotonic() >= deadline:
+            if process.returncode == -signal.SIGXCPU or process.returncode == -signal.SIGKILL and time.monotonic() >= clock.deadline:
                 outcome.status = TIMEOUT
         outcome.message = failure
     outcome.console = console.decode("utf-8", "replace")

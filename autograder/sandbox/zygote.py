@@ -21,7 +21,7 @@ from typing import Any
 
 from autograder.sandbox import codec, control
 from autograder.sandbox.executor import (
-    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, UnitJob, UnitOutcome,
+    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob, UnitOutcome,
     clean_environment, describe_exit,
 )
 
@@ -132,7 +132,7 @@ class ZygoteExecutor:
                 try:
                     control.send_message(self._sock, {
                         "kind": "run", "unit": self._unit,
-                        "limits": {"wall_seconds": job.limits.wall_seconds, "cpu_seconds": job.limits.cpu_seconds,
+                        "limits": {"wall_seconds": job.wall_seconds, "cpu_seconds": job.cpu_seconds,
                                    "memory_bytes": job.limits.memory_bytes},
                     }, fds=(result_w, console_w))
                     control.send_frame(self._sock, codec.encode(job.to_plain()))
@@ -152,15 +152,23 @@ class ZygoteExecutor:
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
-        backstop = started + job.limits.wall_seconds + BACKSTOP_SECONDS
+        backstop = started + job.wall_seconds + BACKSTOP_SECONDS
+        clock = SegmentClock(job, started)
+        segment_timed_out = False
         open_fds = {result_r, console_r}
         exit_report: dict[str, Any] | None = None
         kill_sent = False
         failure = ""
         while exit_report is None and not (collector.finished and kill_sent):
-            remaining = backstop - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= backstop:
                 raise ZygoteError("the sandbox zygote stopped answering")
+            if not kill_sent and not collector.finished and now >= clock.deadline:
+                # One segment (a function) overran its own limit: end the unit here.
+                control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
+                kill_sent = segment_timed_out = True
+            remaining = backstop - now if kill_sent else min(backstop, clock.deadline) - now
+            remaining = max(remaining, 0.0)
             watched = list(open_fds) + ([self._sock] if exit_report is None else [])
             ready, _, _ = select.select(watched, [], [], remaining)
             for fd in ready:
@@ -183,6 +191,7 @@ class ZygoteExecutor:
                     try:
                         for frame in reader.feed(data):
                             collector.accept(frame)
+                        clock.advance(len(collector.outcome.calls), time.monotonic())
                     except codec.CodecError as error:
                         failure = f"the grader could not accept your code's results: {error}"
             if (collector.finished or failure) and exit_report is None and not kill_sent:
@@ -197,6 +206,8 @@ class ZygoteExecutor:
             # Finished: the child flushed its console before its last frame; take what is there.
             while select.select([console_r], [], [], 0)[0] and (data := os.read(console_r, 1 << 16)):
                 console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+        if segment_timed_out and not collector.finished:
+            exit_report = {**(exit_report or {}), "timed_out": True}
         return self._outcome(collector, exit_report or {}, failure, console, job, started)
 
     @staticmethod

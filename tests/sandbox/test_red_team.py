@@ -22,7 +22,8 @@ from autograder.sandbox.program import Call
 
 # Lives in the grader's memory only; no attack may find it.
 EXPECTED_CANARY = "EXPECTED-CANARY-31337"
-QUICK = Limits(wall_seconds=2.0, cpu_seconds=2.0, memory_bytes=256 << 20, output_bytes=1 << 20, console_bytes=4096)
+# Generous wall time: CI shares 2 cores with the rest of the suite; loops hit the CPU limit first.
+QUICK = Limits(wall_seconds=4.0, cpu_seconds=2.0, memory_bytes=256 << 20, output_bytes=1 << 20, console_bytes=4096)
 PWNED = "/tmp/autograder-red-team-pwned"
 REFERENCE_FILES = sorted(str(path) for path in (__import__("pathlib").Path(__file__).resolve().parents[2]
                                                  / "assignments").glob("*/reference.py"))
