@@ -33,15 +33,15 @@ logger = logging.getLogger(__name__)
 
 # Stands in for an exception type when a result has no element at the case's compare path.
 NO_ELEMENT = "<no element at the compared path>"
-# How a constant factor is named to a student, in order of preference when several fit.
+# Constant factors a wrong result may be off by, in order of preference: (what N is, advice).
 FACTOR_ADVICE = {
-    "-1": "check the sign",
-    "2": "look for a factor 2 too many",
-    "1/2": "a factor 2 is missing",
-    "N": "N is the number of elements: divide by it (a sum instead of a mean?)",
-    "1/N": "N is the number of elements: you divide by it where the reference does not",
-    "the batch size": "the batch size is the number of rows: divide by it (the loss is a mean over rows)",
-    "1/the batch size": "the batch size is the number of rows: you divide by it where the reference does not",
+    "-1": ("", "check the sign"),
+    "2": ("", "there is a factor 2 too many"),
+    "1/2": ("", "a factor 2 is missing"),
+    "N": (", where N is the number of elements", "divide by N (a sum instead of a mean?)"),
+    "1/N": (", where N is the number of elements", "you divide by N where the reference does not"),
+    "the batch size": (" (the number of rows)", "divide by the batch size: the loss is a mean over rows"),
+    "1/the batch size": (" (the number of rows)", "you divide by the batch size where the reference does not"),
 }
 
 
@@ -456,6 +456,7 @@ def _sequence_divergence(case: ValueCase, notes: CaseNotes, failures: list[bool]
     for path, want, have in pairs:
         if not isinstance(want, list) or len(want) < 2 or not isinstance(have, (list, tuple, np.ndarray)):
             continue
+        count = "" if len(have) == len(want) else f"; you returned {len(have)} where the reference has {len(want)}"
         for index in range(min(len(want), len(have))):
             if _differs(want[index], have[index], "", case.rtol, case.atol):
                 scalar = all(_is_number(item) for item in want)
@@ -464,8 +465,7 @@ def _sequence_divergence(case: ValueCase, notes: CaseNotes, failures: list[bool]
                 if noun == "loss":
                     epoch, batch = divmod(index, notes.steps_per_epoch)
                     where = f" (epoch {epoch + 1}, batch {batch + 1})"
-                return [f"the first {noun} that differs in your result{path} is number {index + 1}{where} "
-                        f"of {len(want)}"]
+                return [f"the first {noun} that differs in your result{path} is number {index + 1}{where}{count}"]
         if len(have) != len(want):
             return [f"your result{path} has {len(have)} items where the reference has {len(want)}"]
     return []
@@ -492,7 +492,8 @@ def diagnose_check(check: PreparedCheck, calls: list[CallOutcome], program: list
         elif check.kind == "values":
             factor = _constant_factor(check, diagnosis, calls)
             if factor:
-                found.lines.append(f"your result is exactly {factor} × the expected: {FACTOR_ADVICE[factor]}")
+                where, advice = FACTOR_ADVICE[factor]
+                found.lines.append(f"your result is exactly {factor} × the expected{where}: {advice}")
         if check.kind == "values":
             found.lines += _trajectory(check, diagnosis, calls)
     return found
