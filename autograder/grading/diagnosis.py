@@ -332,10 +332,20 @@ def _numeric_leaves(expected: Any, got: Any, path: str = "") -> list[tuple[str, 
                 return None
             leaves += inner
         return leaves
+    if not _is_array_or_number(expected):
+        return []
+    if not _is_array_or_number(got):
+        return None
     want, have = np.asarray(expected), np.asarray(got)
-    if want.dtype.kind not in "iuf" or have.dtype.kind not in "iuf" or want.shape != have.shape:
-        return [] if want.dtype.kind not in "iuf" else None
+    if want.dtype.kind not in "iuf":
+        return []
+    if have.dtype.kind not in "iuf" or want.shape != have.shape:
+        return None
     return [(path, want.astype(np.float64), have.astype(np.float64))]
+
+
+def _is_array_or_number(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or _is_number(value)
 
 
 def _fitting_factors(expected: Any, got: Any, factors: list[tuple[str, float]], rtol: float,

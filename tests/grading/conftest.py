@@ -10,6 +10,7 @@ import pytest
 
 from autograder.grading.assignment import Assignment, load_assignment
 from autograder.grading.engine import grade_source
+from autograder.grading.mistakes import Mistake, variant_source
 from autograder.grading.report import Report
 from autograder.sandbox import Executor, open_executor
 
@@ -49,3 +50,17 @@ def grade(executor: Executor) -> Callable[..., Report]:
         return grade_source(assignment, data, executor, **options)  # type: ignore[arg-type]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def variant_report(executor: Executor) -> Callable[[Assignment, Mistake], Report]:
+    """Grade a named mistake's variant file once per session (mutation and diagnosis tests share it)."""
+    reports: dict[tuple[str, str, str, str], Report] = {}
+
+    def report(assignment: Assignment, mistake: Mistake) -> Report:
+        key = (str(assignment.path), assignment.version, mistake.function, mistake.name)
+        if key not in reports:
+            reports[key] = grade_source(assignment, variant_source(assignment, mistake).encode(), executor)
+        return reports[key]
+
+    return report

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from autograder.grading.assignment import assignment_names, find_assignment
-from autograder.grading.mistakes import variant_source
 
 NAMES = assignment_names()
 MISTAKES = [(name, index) for name in NAMES for index in range(len(find_assignment(name).mistakes))]
@@ -32,10 +31,10 @@ def test_starter_scores_zero(name, grade):
 
 
 @pytest.mark.parametrize("name, index", MISTAKES, ids=[f"{name}-{index}" for name, index in MISTAKES])
-def test_mistake_loses_points_only_in_its_function(name, index, grade):
+def test_mistake_loses_points_only_in_its_function(name, index, variant_report):
     assignment = find_assignment(name)
     mistake = assignment.mistakes[index]
-    report = grade(assignment, variant_source(assignment, mistake))
+    report = variant_report(assignment, mistake)
     scores = _function_scores(report)
     full = {function.name: function.points for function in assignment.functions}
     assert scores[mistake.function] < full[mistake.function], f"{mistake.name} was not detected"

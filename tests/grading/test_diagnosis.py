@@ -1,0 +1,236 @@
+"""Diagnosis: every known mistake is named, constant factors and trajectories are explained, nothing leaks."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import pytest
+
+from autograder.grading.assignment import BUNDLE_FIXTURES, assignment_names, find_assignment, load_assignment
+from autograder.grading.bundle import write_bundle
+from autograder.grading.diagnosis import diagnose_check, diagnose_function, variant_namespace
+from autograder.grading.fixtures import read_suite
+from autograder.grading.mistakes import variant_source
+from autograder.grading.prepare import prepare_suite
+from autograder.grading.scoring import judge_function
+from autograder.sandbox.executor import OK, UnitOutcome
+from autograder.sandbox.program import run_program
+
+NAMES = assignment_names()
+MISTAKES = [(name, mistake.function, mistake.name) for name in NAMES for mistake in find_assignment(name).mistakes]
+
+# Variants the public cases cannot tell apart (two names for the same results): either name is
+# accepted for the key's mistake. (assignment, function, mistake name) -> other accepted names.
+# Empty today: every variant has at least one case on which its results are its own.
+INTERCHANGEABLE: dict[tuple[str, str, str], frozenset[str]] = {}
+
+
+def _mistake(assignment, function, name):
+    return next(m for m in assignment.mistakes if m.function == function and m.name == name)
+
+
+def _failed(report, function):
+    return [test for test in report.tests if test.function == function and test.status == "failed"]
+
+
+def test_enough_named_mistakes_are_checked():
+    named_exactly = [key for key in MISTAKES if key not in INTERCHANGEABLE]
+    assert len(named_exactly) >= 25
+    assert len({name for name, _, _ in MISTAKES}) == len(NAMES) == 5
+
+
+@pytest.mark.parametrize("name, function, mistake_name", MISTAKES,
+                         ids=[f"{name}-{function}-{mistake}" for name, function, mistake in MISTAKES])
+def test_each_mistake_is_named_in_its_function_feedback(name, function, mistake_name, variant_report):
+    assignment = find_assignment(name)
+    mistake = _mistake(assignment, function, mistake_name)
+    report = variant_report(assignment, mistake)
+    accepted = {mistake.name, *INTERCHANGEABLE.get((name, function, mistake_name), ())}
+    failed = _failed(report, function)
+    named = {test.mistake for test in failed if test.mistake}
+    assert named & accepted, f"{mistake.name!r} not named; failed checks named {named or 'nothing'}"
+    for test in failed:
+        if test.mistake in accepted:
+            assert f"Looks like: {test.mistake} — " in test.output
+            assert test.to_json()["mistake"] == test.mistake
+    # No other function of the file is blamed for a mistake.
+    others = [test.mistake for test in report.tests if test.function != function and test.mistake]
+    assert not others
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_and_starter_get_no_diagnosis(name, grade):
+    assignment = find_assignment(name)
+    for source in (assignment.reference_source, assignment.starter):
+        report = grade(assignment, source)
+        assert not [test.mistake for test in report.tests if test.mistake]
+        assert not any("Looks like:" in test.output or "× the expected" in test.output for test in report.tests)
+
+
+FACTOR_MISTAKES = '''
+
+def mse(y_pred, y_true):
+    return 0.5 * float(np.mean((y_pred - y_true) ** 2))
+
+
+def mse_grad(y_pred, y_true):
+    return 2.0 * (y_pred - y_true)
+
+
+def cross_entropy_grad(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return 2.0 * grad / len(labels)
+
+
+def sigmoid(x):
+    return -_sigmoid(x)
+
+
+def binary_cross_entropy(logits, targets):
+    return float(np.mean(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-np.abs(logits))))) + 0.125
+'''
+
+
+@pytest.mark.parametrize("mode", ["public", "hidden"])
+def test_constant_factors_are_named(mode, grade):
+    assignment = find_assignment("losses")
+    report = grade(assignment, assignment.reference_source + FACTOR_MISTAKES, mode=mode,
+                   hidden_seed=11 if mode == "hidden" else None)
+    expected = {
+        "mse": "your result is exactly 1/2 × the expected: a factor 2 is missing",
+        "mse_grad": "your result is exactly N × the expected, where N is the number of elements",
+        "cross_entropy_grad": "your result is exactly 2 × the expected: there is a factor 2 too many",
+        "sigmoid": "your result is exactly -1 × the expected: check the sign",
+    }
+    for function, line in expected.items():
+        values = [test for test in _failed(report, function) if test.kind == "values"]
+        assert values and all(line in test.output for test in values), function
+    # An offset is no constant factor, and no variant makes it: nothing is claimed.
+    shifted = _failed(report, "binary_cross_entropy")
+    assert shifted and not any("× the expected" in test.output or test.mistake for test in shifted)
+
+
+def _variant_output(report, function, check):
+    return next(test for test in _failed(report, function) if test.check == check).output
+
+
+def test_optimizer_trajectory_names_the_first_diverging_step_and_state(variant_report):
+    assignment = find_assignment("optimizers")
+    report = variant_report(assignment, _mistake(assignment, "adam", "step count not kept"))
+    output = _variant_output(report, "adam", "sequence of steps")
+    assert "your results leave the reference's at step 2 of 6 (every earlier step matches)" in output
+    assert "state that differs first after step 2: config['t'] (expected 2, got 1)" in output
+
+    report = variant_report(assignment, _mistake(assignment, "adam", "beta1 in the second moment"))
+    output = _variant_output(report, "adam", "sequence of steps")
+    assert "at step 1 of 6" in output and "state that differs first after step 1: config['v']" in output
+    assert "config['m']" not in output
+
+    report = variant_report(assignment, _mistake(assignment, "sgd_momentum", "velocity not kept"))
+    output = _variant_output(report, "sgd_momentum", "sequence of steps")
+    assert "at step 2 of 6" in output and "config['velocity'] is missing" in output
+
+
+def test_training_names_the_epoch_where_losses_diverge(variant_report):
+    assignment = find_assignment("training")
+    report = variant_report(assignment, _mistake(assignment, "train", "same shuffle every epoch"))
+    output = _variant_output(report, "train", "mini-batches and epochs")
+    assert "the first loss that differs in your result[1] is number 5 (epoch 2, batch 1)" in output
+    report = variant_report(assignment, _mistake(assignment, "iterate_minibatches", "last batch dropped"))
+    assert "your result has 4 items where the reference has 5" in _variant_output(
+        report, "iterate_minibatches", "uneven last batch")
+
+
+def _local_outcome(namespace, function, assignment):
+    """Run a function's program in this process (trusted code only) as the sandbox would."""
+    with np.errstate(all="ignore"):
+        calls = run_program(namespace, copy.deepcopy(function.calls), probes=assignment.probes)
+    return UnitOutcome(status=OK, calls=calls)
+
+
+def test_hidden_cases_name_the_mistake_without_showing_values():
+    assignment = find_assignment("optimizers")
+    mistake = _mistake(assignment, "adam", "step count not kept")
+    suite = prepare_suite(assignment, "hidden", hidden_seed=3)
+    function = next(function for function in suite.functions if function.name == "adam")
+    check = copy.deepcopy(next(check for check in function.checks if check.name == "sequence of steps"))
+    outcome = _local_outcome(variant_namespace(assignment, mistake), function, assignment)
+    for case in check.value_cases:
+        case.hidden = True
+    found = diagnose_check(check, outcome.calls, function.calls)
+    assert found.mistake == mistake.name
+    text = "\n".join(found.lines)
+    assert "config['t']" in text and "expected" not in text and "got" not in text
+
+
+def test_a_student_right_where_the_variant_is_wrong_is_not_given_its_name():
+    assignment = find_assignment("losses")
+    suite = prepare_suite(assignment, "public")
+    function = next(function for function in suite.functions if function.name == "cross_entropy")
+    mistake = _mistake(assignment, "cross_entropy", "sum instead of mean")
+    outcome = _local_outcome(variant_namespace(assignment, mistake), function, assignment)
+    check = next(check for check in function.checks if check.name == "random shapes")
+    assert diagnose_check(check, outcome.calls, function.calls).mistake == mistake.name
+    # Make one case the variant gets wrong come back right: the name no longer fits the file.
+    reference = _local_outcome(vars(assignment.reference), function, assignment)
+    variant_case = next(item for item in next(v for v in check.diagnosis.variants if v.mistake == mistake.name).cases)
+    for index in check.value_cases[variant_case.case].calls:
+        outcome.calls[index] = reference.calls[index]
+    assert diagnose_check(check, outcome.calls, function.calls).mistake != mistake.name
+
+
+def test_diagnosis_costs_nothing_for_a_passing_submission():
+    timings = []
+    for name in NAMES:
+        assignment = find_assignment(name)
+        suite = prepare_suite(assignment, "public")
+        judged = []
+        for function in suite.functions:
+            outcome = _local_outcome(vars(assignment.reference), function, assignment)
+            judged.append((function, outcome, judge_function(function, outcome)))
+        started = time.perf_counter()
+        for _ in range(100):
+            for function, outcome, results in judged:
+                diagnose_function(function, outcome, results)
+        timings.append((time.perf_counter() - started) / 100)
+        assert not any(test.mistake for _, _, results in judged for test in results)
+    assert max(timings) < 1e-3, timings
+
+
+def test_odd_student_values_never_break_grading(grade, caplog):
+    assignment = find_assignment("optimizers")
+    source = assignment.reference_source + '''
+
+def adam(w, dw, config=None):
+    return w - 0.1 * dw, "not a dict"
+
+
+def sgd(w, dw, config=None):
+    return [w, [1, [2, 3]]], {}
+
+
+def rmsprop(w, dw, config=None):
+    return (w * np.nan, {"cache": None})
+'''
+    report = grade(assignment, source)
+    for function in ("adam", "sgd", "rmsprop"):
+        values = [test for test in _failed(report, function) if test.kind == "values"]
+        assert values and all(test.score == 0 and not test.mistake for test in values)
+    assert not [record for record in caplog.records if record.name == "autograder.grading.diagnosis"]
+
+
+def test_starter_kit_names_mistakes_offline_from_stored_outputs(tmp_path, grade):
+    assignment = find_assignment("optimizers")
+    write_bundle(assignment, tmp_path)
+    suite, _ = read_suite(tmp_path / BUNDLE_FIXTURES)
+    stored = {variant.mistake for function in suite.functions for check in function.checks
+              if check.diagnosis for variant in check.diagnosis.variants}
+    assert stored == {mistake.name for mistake in assignment.mistakes}
+    kit = load_assignment(tmp_path)
+    assert kit.is_bundle and kit.reference is None and not kit.mistakes
+    mistake = _mistake(assignment, "adamw", "L2 penalty instead of decoupled decay")
+    report = grade(kit, variant_source(assignment, mistake))
+    assert mistake.name in {test.mistake for test in _failed(report, "adamw")}
