@@ -6,6 +6,7 @@ import click
 
 from autograder.bundle_cli import bundle
 from autograder.jobs.cli import sweep_command, worker_command
+from autograder.commands import add_operator_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,5 +15,6 @@ def main() -> None:
 
 
 main.add_command(bundle)
+add_operator_commands(main)  # web service: db, courses, users, roster, token, demo, serve
 main.add_command(worker_command)  # job system: Celery grading worker
 main.add_command(sweep_command)  # job system: requeue stuck submissions
