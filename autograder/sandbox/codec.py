@@ -1,6 +1,7 @@
 """Plain-data wire format between the trusted grader and sandboxed student code.
 
-A message is a JSON header plus raw ``.npy`` blobs (``np.save(allow_pickle=False)``).
+A message is a JSON header plus raw array buffers (dtype and shape in the header; the
+bytes are read back with ``np.frombuffer``, never unpickled).
 Only these values cross: None, bool, int, float (NaN/inf allowed), str, list, tuple,
 dict with str keys, NumPy arrays and scalars of non-object dtype. Anything else is
 encoded as an ``Unsupported`` marker that says what it was, so the trusted side can
@@ -16,7 +17,6 @@ loads arrays with ``allow_pickle=False`` and rejects unknown tags.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import struct
@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 32
+MAX_DIMENSIONS = 32
+ALLOWED_KINDS = "biufcUS"
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 
@@ -74,12 +76,12 @@ class _Encoder:
     def __init__(self) -> None:
         self.blobs: list[bytes] = []
 
-    def array_blob(self, array: np.ndarray) -> int:
-        buffer = io.BytesIO()
+    def array_blob(self, array: np.ndarray) -> list[Any]:
+        """Store the raw bytes of ``array``; the header keeps [blob index, dtype, shape]."""
         # ascontiguousarray would turn a 0-d array into shape (1,)
-        np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
-        self.blobs.append(buffer.getvalue())
-        return len(self.blobs) - 1
+        contiguous = np.asarray(array, order="C")
+        self.blobs.append(contiguous.tobytes())
+        return [len(self.blobs) - 1, contiguous.dtype.str, list(contiguous.shape)]
 
     def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -100,7 +102,7 @@ class _Encoder:
             array = np.asarray(value)
             if type(value) not in (np.ndarray,) and not isinstance(value, np.generic):
                 array = np.array(value, copy=True, subok=False)
-            if array.dtype.hasobject or array.dtype.kind not in "biufcUS":
+            if array.dtype.hasobject or array.dtype.kind not in ALLOWED_KINDS or array.dtype.fields is not None:
                 return {"$unsupported": _describe(array)}
             tag = "$scalar" if isinstance(value, np.generic) else "$array"
             return {tag: self.array_blob(array)}
@@ -140,19 +142,31 @@ class _Decoder:
         self.blobs = blobs
         self.used: set[int] = set()
 
-    def array(self, index: Any) -> np.ndarray:
+    def array(self, spec: Any) -> np.ndarray:
+        if type(spec) is not list or len(spec) != 3:
+            raise CodecError("malformed array")
+        index, dtype_text, shape = spec
         if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
             raise CodecError("bad array reference")
         self.used.add(index)
+        if type(dtype_text) is not str or len(dtype_text) > 16:
+            raise CodecError("malformed dtype")
+        if type(shape) is not list or len(shape) > MAX_DIMENSIONS or not all(
+                type(size) is int and size >= 0 for size in shape):
+            raise CodecError("malformed shape")
         try:
-            array = np.load(io.BytesIO(self.blobs[index]), allow_pickle=False)
-        except Exception as error:  # malformed .npy header or data
-            raise CodecError(f"malformed array: {error}") from None
-        if not isinstance(array, np.ndarray) or type(array) is not np.ndarray:
-            raise CodecError("blob is not a plain array")
-        if array.dtype.hasobject:
-            raise CodecError("object arrays are not accepted")
-        return array
+            dtype = np.dtype(dtype_text)
+        except (TypeError, ValueError):
+            raise CodecError("malformed dtype") from None
+        # Plain numbers, bools and fixed-width strings only: no objects, no records.
+        if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
+            raise CodecError(f"dtype {dtype_text!r} is not accepted")
+        blob = self.blobs[index]
+        if math.prod(shape) * dtype.itemsize != len(blob):
+            raise CodecError("array size does not match its shape")
+        if dtype.itemsize == 0:
+            return np.zeros(shape, dtype=dtype)
+        return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 1:
