@@ -6,6 +6,7 @@ import click
 
 from autograder.bundle_cli import bundle
 from autograder.jobs.cli import sweep_command, worker_command
+from autograder.mistakes_cli import mistakes
 from autograder.commands import add_operator_commands
 
 
@@ -15,6 +16,7 @@ def main() -> None:
 
 
 main.add_command(bundle)
+main.add_command(mistakes)  # the named mistakes the feedback recognises
 add_operator_commands(main)  # web service: db, courses, users, roster, token, demo, serve
 main.add_command(worker_command)  # job system: Celery grading worker
 main.add_command(sweep_command)  # job system: requeue stuck submissions

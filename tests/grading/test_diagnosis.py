@@ -234,3 +234,22 @@ def test_starter_kit_names_mistakes_offline_from_stored_outputs(tmp_path, grade)
     mistake = _mistake(assignment, "adamw", "L2 penalty instead of decoupled decay")
     report = grade(kit, variant_source(assignment, mistake))
     assert mistake.name in {test.mistake for test in _failed(report, "adamw")}
+
+
+def test_mistakes_command_lists_the_mistakes_lists(tmp_path):
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    outcome = CliRunner().invoke(main, ["mistakes", "optimizers"])
+    assert outcome.exit_code == 0, outcome.output
+    assignment = find_assignment("optimizers")
+    assert outcome.output.startswith(f"optimizers ({len(assignment.mistakes)} named mistakes)\n")
+    for mistake in assignment.mistakes:
+        assert f"    - {mistake.name}: {mistake.hint}\n" in outcome.output
+    write_bundle(assignment, tmp_path)
+    from_kit = CliRunner().invoke(main, ["mistakes", str(tmp_path)])
+    assert from_kit.exit_code == 0 and sorted(from_kit.output.splitlines()) == sorted(outcome.output.splitlines())
+    everything = CliRunner().invoke(main, ["mistakes"])
+    assert everything.exit_code == 0 and everything.output.count("named mistakes)") == len(NAMES)
+    assert CliRunner().invoke(main, ["mistakes", "no_such_assignment"]).exit_code == 2
