@@ -148,6 +148,11 @@ def _at_path(outcome: CallOutcome | None, path: tuple[int | str, ...]) -> tuple[
 def _differs(expected: Any, value: Any, error: str, rtol: float, atol: float) -> bool:
     if error:
         return True
+    if (type(expected) is np.ndarray and type(value) is np.ndarray and expected.shape == value.shape
+            and expected.dtype.kind == "f" and value.dtype.kind == "f"):
+        # Fast path for the common case, with compare_values' semantics (NaN only where NaN is expected).
+        with np.errstate(all="ignore"):
+            return not np.allclose(value, expected, rtol=rtol, atol=atol, equal_nan=True)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return compare_values(expected, value, rtol, atol, show_values=False) is not None
@@ -280,9 +285,9 @@ def _argument_after(watch: Any, calls: list[CallOutcome]) -> tuple[bool, Any]:
 
 
 def _best_variants(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[CallOutcome],
-                   program: list[Call]) -> list[CheckVariant]:
+                   failures: list[list[bool]]) -> list[CheckVariant]:
     """Return the variants consistent with every case they apply to, most matched cases first."""
-    failing_cases = {position: any(_case_failures(case, calls)) for position, case in enumerate(check.value_cases)}
+    failing_cases = [any(case_failures) for case_failures in failures]
     scored = []
     for order, variant in enumerate(diagnosis.variants):
         matched = 0
@@ -422,10 +427,10 @@ def _state_differences(expected: Any, got: Any, compare: tuple[int | str, ...], 
     return differences
 
 
-def _trajectory(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[CallOutcome]) -> list[str]:
+def _trajectory(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[CallOutcome],
+                failures_by_case: list[list[bool]]) -> list[str]:
     """Say where the first failing case's sequence leaves the reference, and which state differs first."""
-    for case, notes in zip(check.value_cases, diagnosis.notes):
-        failures = _case_failures(case, calls)
+    for case, notes, failures in zip(check.value_cases, diagnosis.notes, failures_by_case):
         if not any(failures):
             continue
         lines = []
@@ -481,7 +486,7 @@ def _sequence_divergence(case: ValueCase, notes: CaseNotes, failures: list[bool]
     return []
 
 
-def diagnose_check(check: PreparedCheck, calls: list[CallOutcome], program: list[Call]) -> Diagnosis:
+def diagnose_check(check: PreparedCheck, calls: list[CallOutcome]) -> Diagnosis:
     """Explain a failed check from its unit's call outcomes.
 
     Returns a Diagnosis: the best-matching mistake's name (or ''), and feedback lines naming
@@ -493,7 +498,8 @@ def diagnose_check(check: PreparedCheck, calls: list[CallOutcome], program: list
         return found
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        best = _best_variants(check, diagnosis, calls, program)
+        failures = [_case_failures(case, calls) for case in check.value_cases]
+        best = _best_variants(check, diagnosis, calls, failures)
         if best:
             found.mistake = best[0].mistake
             found.lines.append(f"Looks like: {best[0].mistake} — {best[0].hint}")
@@ -505,7 +511,7 @@ def diagnose_check(check: PreparedCheck, calls: list[CallOutcome], program: list
                 where, advice = FACTOR_ADVICE[factor]
                 found.lines.append(f"your result is exactly {factor} × the expected{where}: {advice}")
         if check.kind == "values":
-            found.lines += _trajectory(check, diagnosis, calls)
+            found.lines += _trajectory(check, diagnosis, calls, failures)
     return found
 
 
@@ -515,7 +521,7 @@ def diagnose_function(function: PreparedFunction, outcome: UnitOutcome, results:
         if test.status != "failed" or check.diagnosis is None or not test.output:
             continue
         try:
-            found = diagnose_check(check, outcome.calls, function.calls)
+            found = diagnose_check(check, outcome.calls)
         except Exception:  # a student's odd value must never cost the grade: the diagnosis is extra
             logger.exception("diagnosis of %s: %s failed", function.name, check.name)
             continue

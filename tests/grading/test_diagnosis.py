@@ -160,7 +160,7 @@ def test_hidden_cases_name_the_mistake_without_showing_values():
     outcome = _local_outcome(variant_namespace(assignment, mistake), function, assignment)
     for case in check.value_cases:
         case.hidden = True
-    found = diagnose_check(check, outcome.calls, function.calls)
+    found = diagnose_check(check, outcome.calls)
     assert found.mistake == mistake.name
     text = "\n".join(found.lines)
     assert "config['t']" in text and "expected" not in text and "got" not in text
@@ -173,13 +173,13 @@ def test_a_student_right_where_the_variant_is_wrong_is_not_given_its_name():
     mistake = _mistake(assignment, "cross_entropy", "sum instead of mean")
     outcome = _local_outcome(variant_namespace(assignment, mistake), function, assignment)
     check = next(check for check in function.checks if check.name == "random shapes")
-    assert diagnose_check(check, outcome.calls, function.calls).mistake == mistake.name
+    assert diagnose_check(check, outcome.calls).mistake == mistake.name
     # Make one case the variant gets wrong come back right: the name no longer fits the file.
     reference = _local_outcome(vars(assignment.reference), function, assignment)
     variant_case = next(item for item in next(v for v in check.diagnosis.variants if v.mistake == mistake.name).cases)
     for index in check.value_cases[variant_case.case].calls:
         outcome.calls[index] = reference.calls[index]
-    assert diagnose_check(check, outcome.calls, function.calls).mistake != mistake.name
+    assert diagnose_check(check, outcome.calls).mistake != mistake.name
 
 
 def test_diagnosis_costs_nothing_for_a_passing_submission():
