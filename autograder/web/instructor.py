@@ -12,7 +12,7 @@ from autograder.extensions import db
 from autograder.models import Regrade, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.services import analytics, courses, exports, regrades, submissions
+from autograder.services import analytics, courses, exports, mistakes_report, regrades, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.submissions import GradingUnavailable
 from autograder.web.access import course_taught, instructor_required, submission_for
@@ -70,7 +70,7 @@ def assignment(code: str, name: str):
         form.cutoff_days.data = ca.cutoff_days
     dashboard = analytics.assignment_dashboard(ca)
     return render_template("instructor/assignment.html", ca=ca, dashboard=dashboard, deadline_form=form,
-                           charts=analytics.chart_data(dashboard),
+                           charts=analytics.chart_data(dashboard), mistakes=mistakes_report.common_mistakes(ca),
                            action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca)[:5])
 
 
