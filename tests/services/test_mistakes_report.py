@@ -69,3 +69,25 @@ def test_dashboard_without_named_mistakes_says_so(client, factory, login):
     login(teacher)
     page = client.get(f"/instructor/courses/{course.code}/losses").get_data(as_text=True)
     assert "No named mistakes yet." in page
+
+
+def test_a_graded_submission_stores_the_named_mistake_end_to_end(app, factory):
+    from autograder.grading.assignment import find_assignment
+    from autograder.grading.mistakes import variant_source
+    from autograder.models import Submission
+    from autograder.services import submissions
+
+    engine = find_assignment("losses")
+    mistake = next(m for m in engine.mistakes if m.function == "cross_entropy" and m.name == "sum instead of mean")
+    student = factory.user()
+    course = factory.course(students=(student,))
+    ca = course.course_assignments[0]
+    submitted = submissions.create_submission(student, ca, "losses.py", variant_source(engine, mistake).encode())
+    app.extensions["autograder.grading_queue"].join()
+    db.session.expire_all()
+    graded = db.session.get(Submission, submitted.id)
+    named = {(result.function, result.mistake) for result in graded.results if result.mistake}
+    assert named == {("cross_entropy", "sum instead of mean")}
+    assert "Looks like: sum instead of mean" in next(r.output for r in graded.results if r.mistake)
+    found = common_mistakes(ca)
+    assert [(item.mistake, item.students, item.examples) for item in found] == [("sum instead of mean", 1, [graded.id])]
