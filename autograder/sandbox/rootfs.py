@@ -51,12 +51,15 @@ def enter_jail_root(plan: RootPlan) -> None:
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
     # O_PATH handles keep the sources reachable once the staging tmpfs shadows them.
     handles = {path: os.open(path, os.O_PATH | os.O_NOFOLLOW) for path in (*plan.read_only, *plan.devices)}
+    # Look at the sources before the tmpfs goes over STAGING: a path under /tmp (a checkout
+    # or virtualenv there) would otherwise be looked up inside the new, empty tmpfs.
+    kinds = {path: _kind(path) for path in handles}
     try:
         syscalls.mount("jail", STAGING, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV, "size=1m,mode=0755")
         for path in plan.read_only:
-            _expose(path, handles[path], read_only=True)
+            _expose(path, handles[path], kinds[path], read_only=True)
         for path in plan.devices:
-            _expose(path, handles[path], read_only=False)
+            _expose(path, handles[path], kinds[path], read_only=False)
     finally:
         for handle in handles.values():
             os.close(handle)
@@ -69,13 +72,20 @@ def enter_jail_root(plan: RootPlan) -> None:
     syscalls.mount(None, "/", None, syscalls.MS_REMOUNT | syscalls.MS_RDONLY | syscalls.MS_NOSUID | syscalls.MS_NODEV)
 
 
-def _expose(path: str, handle: int, *, read_only: bool) -> None:
+def _kind(path: str) -> tuple[str, str]:
+    """("link", its target), ("dir", "") or ("file", "") for a host path."""
+    if os.path.islink(path):
+        return "link", os.readlink(path)
+    return ("dir", "") if os.path.isdir(path) else ("file", "")
+
+
+def _expose(path: str, handle: int, kind: tuple[str, str], *, read_only: bool) -> None:
     target = STAGING + path
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.islink(path):
-        os.symlink(os.readlink(path), target)
+    if kind[0] == "link":
+        os.symlink(kind[1], target)
         return
-    if os.path.isdir(path):
+    if kind[0] == "dir":
         os.makedirs(target, exist_ok=True)
     else:
         with open(target, "wb"):
