@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from autograder.client import submit_and_print
 from autograder.grading.assignment import Assignment, AssignmentError, AssignmentNotFound, find_assignment, load_assignment
 from autograder.grading.engine import grade_source
 from autograder.grading.render import render_report
@@ -36,11 +37,19 @@ def resolve_assignment(name_or_path: str) -> Assignment:
 @click.argument("assignment")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a Gradescope-shaped JSON object instead of tables.")
-def main(assignment: str, file: Path, as_json: bool) -> None:
+@click.option("--submit", is_flag=True,
+              help="Submit FILE to the course server instead (AUTOGRADER_URL and AUTOGRADER_TOKEN, or "
+                   "~/.config/autograder/config.toml) and print its result when it is ready.")
+@click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
+def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
     """Grade FILE for ASSIGNMENT (an assignment name, or a starter kit directory made by `autograder bundle`).
 
     Exits 0 for full marks, 1 otherwise, 2 for a usage error.
     """
+    if submit:
+        # A student may only have a starter kit: the server knows the assignment by name.
+        name = resolve_assignment(assignment).name if Path(assignment).is_dir() else assignment
+        sys.exit(submit_and_print(name, file, sys.stdout, course=course))
     loaded = resolve_assignment(assignment)
     source = file.read_bytes()
     executor = open_executor()

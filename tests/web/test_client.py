@@ -43,3 +43,18 @@ def test_settings_from_env_then_config_file(tmp_path):
     assert settings.token == "from-env"
     with pytest.raises(submit_client.SubmitError, match="AUTOGRADER_URL"):
         submit_client.load_settings(tmp_path / "none.toml", environ={})
+
+
+def test_grade_submit_command_prints_the_server_result(live_server, factory, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from autograder.grade_cli import main as grade_main
+
+    student = factory.user()
+    factory.course(students=(student,))
+    monkeypatch.setenv("AUTOGRADER_URL", live_server)
+    monkeypatch.setenv("AUTOGRADER_TOKEN", accounts.issue_api_token(student))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = CliRunner().invoke(grade_main, ["losses", str(REFERENCE), "--submit"])
+    assert result.exit_code == 0, result.output
+    assert "score: 35 / 35" in result.output
