@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# How judge_function introduces the student's console output in a failed check's text.
+CONSOLE_HEADING = "your code printed:\n"
 # Stands in for an exception type when a result has no element at the case's compare path.
 NO_ELEMENT = "<no element at the compared path>"
 # Constant factors a wrong result may be off by, in order of preference: (what N is, advice).
@@ -229,8 +231,12 @@ def precompute_diagnosis(assignment: Assignment, function: PreparedFunction,
     runs = []
     for mistake in assignment.mistakes:
         if mistake.function == function.name:
-            runs.append((mistake, _snapshot_run(variant_namespace(assignment, mistake), calls, assignment.probes,
-                                                f"<{mistake.implementation}>")))
+            try:
+                namespace = variant_namespace(assignment, mistake)
+            except Exception:  # a broken variant is the assignment's bug: grade on, without its name
+                logger.exception("%s: mistake %r cannot be built", assignment.name, mistake.name)
+                continue
+            runs.append((mistake, _snapshot_run(namespace, calls, assignment.probes, f"<{mistake.implementation}>")))
     for check in checks:
         notes = []
         for position, case in enumerate(check.value_cases):
@@ -528,4 +534,6 @@ def diagnose_function(function: PreparedFunction, outcome: UnitOutcome, results:
         if found.mistake:
             test.mistake = found.mistake
         if found.lines:
-            test.output = "\n".join([test.output, *found.lines])
+            # Before what the student's code printed, which judge_function appends last.
+            body, printed, console = test.output.partition(CONSOLE_HEADING)
+            test.output = "\n".join([body.rstrip("\n"), *found.lines]) + (f"\n{printed}{console}" if printed else "")

@@ -253,3 +253,16 @@ def test_mistakes_command_lists_the_mistakes_lists(tmp_path):
     everything = CliRunner().invoke(main, ["mistakes"])
     assert everything.exit_code == 0 and everything.output.count("named mistakes)") == len(NAMES)
     assert CliRunner().invoke(main, ["mistakes", "no_such_assignment"]).exit_code == 2
+
+
+def test_diagnosis_comes_before_what_the_student_printed(grade):
+    assignment = find_assignment("losses")
+    source = assignment.reference_source + '''
+
+def mse(y_pred, y_true):
+    print("debugging mse")
+    return float(np.sum((y_pred - y_true) ** 2))
+'''
+    report = grade(assignment, source)
+    output = next(test.output for test in _failed(report, "mse") if "your code printed:" in test.output)
+    assert output.index("Looks like: sum instead of mean") < output.index("your code printed:\ndebugging mse")
