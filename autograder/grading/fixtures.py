@@ -58,7 +58,8 @@ class _Writer:
         if kind is frozenset:
             return {"$frozenset": sorted(value)}
         if kind.__name__ in _RECORDS and _RECORDS[kind.__name__] is kind:
-            fields = {field.name: self.encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+            fields = {field.name: self.encode(getattr(value, field.name))
+                      for field in dataclasses.fields(value) if field.init}
             return {"$record": kind.__name__, "fields": fields}
         raise FixtureError(f"cannot store a value of type {kind.__name__}")
 

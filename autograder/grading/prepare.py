@@ -128,7 +128,9 @@ class PreparedSuite:
     mode: str
     functions: list[PreparedFunction]
     # Concatenated call programs by the names of the functions they cover (built on first use).
-    combined_calls: dict[tuple[str, ...], list[Call]] = field(default_factory=dict, repr=False, compare=False)
+    # A cache, not part of the suite: not stored in starter kits (fixtures skip init=False fields).
+    combined_calls: dict[tuple[str, ...], list[Call]] = field(default_factory=dict, init=False, repr=False,
+                                                             compare=False)
 
 
 def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None, assignment: str) -> int:
