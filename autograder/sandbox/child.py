@@ -93,14 +93,32 @@ def _message(error: BaseException) -> str:
         return "<exception whose message cannot be shown>"
 
 
+def decode_job(data: bytes) -> dict[str, Any]:
+    """Decode a job as written by ``UnitJob.encode`` (outer length prefix included)."""
+    view = memoryview(data)[8:]
+    first = 8 + int.from_bytes(view[:8], "little")
+    job = codec.decode(bytes(view[:first]))
+    if first < len(view):
+        job["calls"] = codec.decode(bytes(view[first:]))
+    return job
+
+
+def read_job(stream: BinaryIO, max_bytes: int = 1 << 30) -> dict[str, Any]:
+    """Read one job written by ``UnitJob.encode`` from a binary stream."""
+    prefix = stream.read(8)
+    length = int.from_bytes(prefix, "little")
+    if len(prefix) != 8 or length > max_bytes:
+        raise codec.CodecError("malformed job")
+    return decode_job(prefix + stream.read(length))
+
+
 def main() -> None:
     """Read one job frame from stdin, serve it on stdout (the naive per-process mode)."""
     stdin = sys.stdin.buffer
     out = sys.stdout.buffer
     # Student prints must not corrupt the frame stream.
     sys.stdout = sys.stderr
-    job = codec.read_frame(stdin, max_bytes=1 << 30)
-    serve(job, out)
+    serve(read_job(stdin), out)
     out.flush()
 
 

@@ -13,6 +13,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +63,36 @@ class UnitJob:
             "calls": [call.to_plain() for call in self.calls],
             "probes_source": self.probes_source,
         }
+
+    def encode(self) -> bytes:
+        """Encode the job for a child: a frame holding a frame of its details and one of its calls.
+
+        Every submission of an assignment carries the same call program, so its frame is
+        encoded once and reused (keyed by the identity of the ``calls`` list, kept alive).
+        """
+        details = codec.encode({"source": self.source, "filename": self.filename,
+                                "probes_source": self.probes_source})
+        body = details + _encoded_calls(self.calls)
+        return len(body).to_bytes(8, "little") + body
+
+
+_CALL_FRAMES: dict[int, tuple[list[Call], bytes]] = {}
+_CALL_FRAMES_LOCK = threading.Lock()
+_CALL_FRAMES_KEPT = 64
+
+
+def _encoded_calls(calls: list[Call]) -> bytes:
+    key = id(calls)
+    with _CALL_FRAMES_LOCK:
+        cached = _CALL_FRAMES.get(key)
+        if cached is not None and cached[0] is calls:
+            return cached[1]
+    frame = codec.encode([call.to_plain() for call in calls])
+    with _CALL_FRAMES_LOCK:
+        if len(_CALL_FRAMES) >= _CALL_FRAMES_KEPT:
+            _CALL_FRAMES.pop(next(iter(_CALL_FRAMES)))
+        _CALL_FRAMES[key] = (calls, frame)
+    return frame
 
 
 # UnitOutcome.status values
@@ -277,7 +308,7 @@ resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 import numpy
 resource.setrlimit(resource.RLIMIT_AS, (memory + 256 * 2**20, memory + 256 * 2**20))
 from autograder.sandbox import child, codec
-job = codec.read_frame(sys.stdin.buffer, max_bytes=1 << 30)
+job = child.read_job(sys.stdin.buffer)
 sys.stdin.close()
 sys.stdin = open(os.devnull)
 out = os.fdopen(fd, "wb")
@@ -294,7 +325,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     clock = SegmentClock(job, started)
     assert process.stdin is not None and process.stdout is not None
     try:
-        process.stdin.write(codec.encode(job.to_plain()))
+        process.stdin.write(job.encode())
         process.stdin.close()
     except BrokenPipeError:
         pass

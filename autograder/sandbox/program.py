@@ -84,15 +84,15 @@ class CallOutcome:
     seconds: float = 0.0
 
     def to_plain(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "value": self.value,
-            "args_after": self.args_after,
-            "error_type": self.error_type,
-            "error_message": self.error_message,
-            "traceback": self.traceback,
-            "seconds": self.seconds,
-        }
+        """Return the outcome as plain data, leaving out fields at their defaults (fewer bytes per call)."""
+        plain: dict[str, Any] = {"ok": self.ok, "seconds": self.seconds}
+        if self.value is not None:
+            plain["value"] = self.value
+        if self.args_after is not None:
+            plain["args_after"] = self.args_after
+        if not self.ok:
+            plain.update(error_type=self.error_type, error_message=self.error_message, traceback=self.traceback)
+        return plain
 
     @classmethod
     def from_plain(cls, data: Any) -> "CallOutcome":

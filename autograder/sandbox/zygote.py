@@ -135,7 +135,7 @@ class ZygoteExecutor:
                         "limits": {"wall_seconds": job.wall_seconds, "cpu_seconds": job.cpu_seconds,
                                    "memory_bytes": job.limits.memory_bytes},
                     }, fds=(result_w, console_w))
-                    control.send_frame(self._sock, codec.encode(job.to_plain()))
+                    control.send_frame(self._sock, job.encode())
                 finally:
                     os.close(result_w)
                     os.close(console_w)

@@ -286,9 +286,9 @@ class Zygote:
                 print(f"sandbox setup failed: {error!r}", file=sys.stderr)
                 return
             status = 1
-            from autograder.sandbox import child, codec
+            from autograder.sandbox import child
 
-            job = codec.decode(job_frame)
+            job = child.decode_job(job_frame)
             del job_frame
             if job.get("probe"):
                 status = 0
@@ -350,10 +350,11 @@ class Zygote:
 
 
 def codec_encode(value: Any) -> bytes:
-    """Encode a plain-data value as a frame (the codec is imported late, after warm-up)."""
+    """Encode a plain-data value as a job without calls (the codec is imported late, after warm-up)."""
     from autograder.sandbox import codec
 
-    return codec.encode(value)
+    frame = codec.encode(value)
+    return len(frame).to_bytes(8, "little") + frame
 
 
 def _kill(pid: int) -> None:

@@ -94,3 +94,15 @@ def test_unchanged_difference_exact_and_restored():
     assert unchanged_difference(original, nearly, restored=True) is None
     assert unchanged_difference(original, nearly, restored=False) is not None
     assert "keys added: 'v'" in unchanged_difference({"lr": 0.1}, {"lr": 0.1, "v": 1.0}, restored=False)
+
+
+@pytest.mark.parametrize("have, want", [
+    ([1.0, 2.0], [1.0, 2.0 + 1e-7]), ([1.0, 2.0], [1.0, 2.1]), ([np.inf, 1.0], [np.inf, 1.0]),
+    ([np.inf], [-np.inf]), ([np.nan], [np.nan]), ([np.nan], [1.0]), ([0.0], [1e-10]), ([0.0], [1e-8]),
+    ([1e300], [-1e300]), ([5.0], [np.inf]),
+])
+def test_all_close_agrees_with_numpy(have, want):
+    from autograder.grading.compare import all_close
+
+    have, want = np.array(have), np.array(want)
+    assert all_close(have, want, 1e-6, 1e-9) == np.allclose(have, want, rtol=1e-6, atol=1e-9, equal_nan=True)
