@@ -239,7 +239,10 @@ class _Preparer:
                     continue
                 generator = getattr(self.assignment.cases, check_spec.cases)
                 where = f"{self.assignment.name}: {function_spec.name}: {check_spec.name}"
-                for hidden in ([False, True] if self.mode == "hidden" else [False]):
+                # Gradient checks are diagnostics worth no points: the public draw is enough, and
+                # it is most of the calls a submission makes (two forward calls per probed entry).
+                scored = check_spec.kind != "gradcheck"
+                for hidden in ([False, True] if self.mode == "hidden" and scored else [False]):
                     seed = check_seed(self.assignment.spec.public_seed, index, "hidden" if hidden else "public",
                                       self.hidden_seed, self.assignment.name)
                     try:
