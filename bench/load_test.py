@@ -46,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=50, help="distinct API tokens (the API rate-limits each)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (celery mode)")
+    parser.add_argument("--no-restart", dest="restart_killed", action="store_false",
+                        help="leave the killed worker dead (by default it is restarted, as its supervisor would)")
     parser.add_argument("--kill-worker-at", type=float, default=None, metavar="FRACTION",
                         help="SIGKILL one Celery worker once this fraction of submissions is posted")
     parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds")
@@ -136,10 +138,16 @@ def main() -> int:
         kill_at = int(args.count * args.kill_worker_at) if args.kill_worker_at is not None else None
         killed: list[str] = []
 
+        def kill_and_restart(name: str) -> None:
+            stack.kill(name)
+            if args.restart_killed:
+                # As compose's `restart: unless-stopped` (or systemd) would.
+                stack.start_worker(name, sandbox_slot=900, concurrency=args.concurrency)
+
         def on_posted(posted: int) -> None:
             if kill_at is not None and posted >= kill_at and not killed and workers:
                 killed.append(workers[0])
-                threading.Thread(target=stack.kill, args=(workers[0],)).start()
+                threading.Thread(target=kill_and_restart, args=(workers[0],)).start()
 
         print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
         started = time.time()
