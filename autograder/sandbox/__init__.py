@@ -12,6 +12,9 @@ from autograder.sandbox.zygote import ZygoteError, ZygoteExecutor
 __all__ = ["Executor", "InsecureSandboxError", "Limits", "UnitJob", "UnitOutcome", "open_executor"]
 
 ALLOW_INSECURE_ENV = "AUTOGRADER_ALLOW_INSECURE_SANDBOX"
+# Operators may switch layers off (comma-separated: namespaces, jail_root, drop_uid, seccomp),
+# e.g. to see how a deployment behaves where one is unavailable.
+DISABLE_LAYERS_ENV = "AUTOGRADER_SANDBOX_DISABLE_LAYERS"
 
 
 def open_executor(*, require_full_isolation: bool = False, slot: int = 0) -> Executor:
@@ -25,7 +28,8 @@ def open_executor(*, require_full_isolation: bool = False, slot: int = 0) -> Exe
     executor: Executor
     problems: list[str] = []
     try:
-        executor = ZygoteExecutor(slot=slot)
+        disabled = tuple(name.strip() for name in os.environ.get(DISABLE_LAYERS_ENV, "").split(",") if name.strip())
+        executor = ZygoteExecutor(slot=slot, disabled_layers=disabled)
         problems = executor.problems
     except ZygoteError as error:
         executor = SubprocessExecutor()

@@ -134,3 +134,13 @@ def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, lo
         assert row.score == 35.0
         total, distinct = _result_counts(row.id)
         assert total == distinct > 8
+
+
+def test_worker_refuses_to_start_without_full_isolation(stack):
+    stack.environment["AUTOGRADER_ALLOW_INSECURE_SANDBOX"] = "0"
+    stack.environment["AUTOGRADER_SANDBOX_DISABLE_LAYERS"] = "seccomp"
+    # The operator switched seccomp off and did not accept reduced isolation: the worker exits.
+    with pytest.raises(RuntimeError, match="unsafe exited"):
+        stack.start_worker("unsafe", sandbox_slot=820)
+    assert b"refusing to start a grading worker" in stack.log("unsafe")
+    assert b"seccomp" in stack.log("unsafe")
