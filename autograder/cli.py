@@ -7,6 +7,7 @@ import click
 from autograder.bundle_cli import bundle
 from autograder.jobs.cli import sweep_command, worker_command
 from autograder.mistakes_cli import mistakes
+from autograder.selfcheck_cli import check
 from autograder.commands import add_operator_commands
 
 
@@ -17,6 +18,7 @@ def main() -> None:
 
 main.add_command(bundle)
 main.add_command(mistakes)  # the named mistakes the feedback recognises
+main.add_command(check)  # an assignment author's self-check of the folder
 add_operator_commands(main)  # web service: db, courses, users, roster, token, demo, serve
 main.add_command(worker_command)  # job system: Celery grading worker
 main.add_command(sweep_command)  # job system: requeue stuck submissions

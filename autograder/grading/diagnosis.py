@@ -103,9 +103,12 @@ class Diagnosis:
 # --- preparation (trusted side, once per suite) ------------------------------------------------
 
 
-def _snapshot_run(namespace: Mapping[str, Any], calls: list[Call], probes: Mapping[str, Any],
-                  filename: str) -> list[CallOutcome]:
-    """Run ``calls`` keeping each result as it was produced (later calls may mutate a config)."""
+def snapshot_run(namespace: Mapping[str, Any], calls: list[Call], probes: Mapping[str, Any],
+                 filename: str) -> list[CallOutcome]:
+    """Run trusted ``calls`` in-process, keeping each result as it was produced (later calls may mutate a config).
+
+    Returns one CallOutcome per call, as the sandbox would stream them; warnings are silenced.
+    """
     outcomes: list[CallOutcome] = []
 
     def snapshot(index: int, outcome: CallOutcome) -> None:
@@ -227,7 +230,7 @@ def precompute_diagnosis(assignment: Assignment, function: PreparedFunction,
     if last < 0 or assignment.reference is None:
         return
     calls = function.calls[:last + 1]
-    reference = _snapshot_run(vars(assignment.reference), calls, assignment.probes, "reference.py")
+    reference = snapshot_run(vars(assignment.reference), calls, assignment.probes, "reference.py")
     runs = []
     for mistake in assignment.mistakes:
         if mistake.function == function.name:
@@ -236,7 +239,7 @@ def precompute_diagnosis(assignment: Assignment, function: PreparedFunction,
             except Exception:  # a broken variant is the assignment's bug: grade on, without its name
                 logger.exception("%s: mistake %r cannot be built", assignment.name, mistake.name)
                 continue
-            runs.append((mistake, _snapshot_run(namespace, calls, assignment.probes, f"<{mistake.implementation}>")))
+            runs.append((mistake, snapshot_run(namespace, calls, assignment.probes, f"<{mistake.implementation}>")))
     for check in checks:
         notes = []
         for position, case in enumerate(check.value_cases):
