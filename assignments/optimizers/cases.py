@@ -64,10 +64,13 @@ def _two_problems_without_config(function, rng, steps=STEPS, **scales):
 
 
 def _single_step_without_config(function, rng):
-    """Build one step with the config argument left out entirely (all defaults)."""
+    """Build two unrelated single steps, each with the config argument left out (all defaults).
+
+    Two calls, so that state kept in a mutable default argument (``config={}``) shows.
+    """
     shape = tuple(_distinct(rng, 2))
-    w, dw = rng.normal(size=shape), rng.normal(size=shape)
-    return Case([call(function, w, dw)], label=f"one step, config omitted, w of shape {shape}",
+    calls = [call(function, rng.normal(size=shape), rng.normal(size=shape)) for _ in range(2)]
+    return Case(calls, label=f"two unrelated steps, config omitted each time, w of shape {shape}",
                 compare=(0,), mutable=CONFIG_MAY_CHANGE)
 
 
