@@ -11,7 +11,9 @@ from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.prepare import PreparedFunction, PreparedSuite, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
-from autograder.grading.source_checks import SourceRejected, decode_source, missing_function_message
+from autograder.grading.source_checks import (
+    SourceRejected, decode_source, missing_function_message, missing_functions_message,
+)
 from autograder.sandbox.executor import IMPORT_ERROR, OK, Executor, UnitJob, UnitOutcome
 from autograder.sandbox.program import Call
 
@@ -53,9 +55,11 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     if graded.import_failure:
         return fail_all(graded.import_failure)
     defined = graded.names
-    for function in suite.functions:
-        if function.name not in defined:
-            report.messages.append(missing_function_message(function.name, defined - _contract_names(suite)))
+    missing = [function.name for function in suite.functions if function.name not in defined]
+    if missing:
+        # One note for the whole file: a misnamed file often misses several functions.
+        report.messages.append(missing_functions_message(missing, defined - _contract_names(suite),
+                                                         len(suite.functions)))
 
     for function in suite.functions:
         if function.name not in defined:

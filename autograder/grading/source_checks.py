@@ -46,3 +46,16 @@ def missing_function_message(name: str, defined: Iterable[str]) -> str:
     if close:
         message += f" (did you mean {' or '.join(close)}? rename it to {name})"
     return message
+
+
+def missing_functions_message(names: list[str], defined: Iterable[str], total: int) -> str:
+    """Say, in one note, which of the ``total`` graded functions are missing and what looks like them."""
+    defined = list(defined)
+    by_lower = {candidate.lower(): candidate for candidate in defined}
+    listed = []
+    for name in names:
+        close = [by_lower[match] for match in difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)]
+        listed.append(f"{name} (did you mean {' or '.join(close)}?)" if close else name)
+    return (f"your file does not define {len(names)} of the {total} graded functions: {', '.join(listed)}. "
+            "Use the exact names of the assignment's README; the other functions are graded as usual.")
+

@@ -35,6 +35,9 @@ def test_misnamed_functions_get_suggestions(toy, grade):
         "def apply_twice(", "def Apply_Twice(")
     report = grade(toy, source)
     text = "\n".join(report.messages)
-    assert "does not define square_loss_grad (did you mean squareloss_grad?" in text
-    assert "does not define apply_twice (did you mean Apply_Twice?" in text
+    assert "does not define 2 of the 6 graded functions" in text
+    assert "square_loss_grad (did you mean squareloss_grad?)" in text
+    assert "apply_twice (did you mean Apply_Twice?)" in text
+    failed = {test.function: test.output for test in report.tests if test.status == "failed"}
+    assert "does not define square_loss_grad (did you mean squareloss_grad?" in failed["square_loss_grad"]
     assert report.score == report.max_score - 3  # square_loss_grad (2) and apply_twice (1)
