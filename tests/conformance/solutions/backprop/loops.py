@@ -62,19 +62,19 @@ def sigmoid_backward(dout, cache):
 
 
 def relu_forward(x):
-    """Return (max(x, 0), cache) entry by entry; the cache is the input."""
+    """Return (max(x, 0), cache) entry by entry; the cache is the output (positive exactly where x is)."""
     out = np.empty(np.shape(x))
     for index in np.ndindex(out.shape):
         out[index] = x[index] if x[index] > 0 else 0.0
-    return out, {"x": x}
+    return out, {"out": out}
 
 
 def relu_backward(dout, cache):
-    """Return dout where x > 0 and 0 elsewhere (also at x == 0)."""
-    x = cache["x"]
-    dx = np.zeros(x.shape)
-    for index in np.ndindex(x.shape):
-        if x[index] > 0:
+    """Return dout where the output is positive and 0 elsewhere (also at x == 0)."""
+    out = cache["out"]
+    dx = np.zeros(out.shape)
+    for index in np.ndindex(out.shape):
+        if out[index] > 0:
             dx[index] = dout[index]
     return dx
 
