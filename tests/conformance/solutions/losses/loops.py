@@ -91,3 +91,8 @@ def binary_cross_entropy_grad(logits, targets):
     for i in range(n):
         grad[i] = (_scalar_sigmoid(float(logits[i])) - targets[i]) / n
     return grad
+
+
+if __name__ == "__main__":
+    print("mse", mse(np.array([1.0, 2.0]), np.array([1.0, 0.0])))
+    print("softmax", softmax(np.array([[1e4, -1e4, 0.0]])))

@@ -1,4 +1,4 @@
-"""Training with a generator of mini-batches, a copied x0 and deep-copied configs per parameter."""
+"""Training with a generator of mini-batches, a copied x0, deep-copied configs and leftover debug prints."""
 
 import copy
 
@@ -30,6 +30,13 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
         for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
             loss, grads = loss_and_grads(params, X_batch, y_batch)
             losses.append(loss)
+            print(f"step {len(losses)}: loss {loss:.6f}")  # debug output students leave in
             for name in params:
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
+
+
+if __name__ == "__main__":
+    generator = np.random.default_rng(0)
+    for X_batch, y_batch in iterate_minibatches(np.arange(10.0).reshape(5, 2), np.arange(5.0), 2, generator):
+        print(X_batch, y_batch)
