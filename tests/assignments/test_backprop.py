@@ -238,18 +238,6 @@ INCONSISTENT_GRADIENTS = [
 ]
 
 
-# Mistakes whose gradient disagrees with their own forward: the diagnostic line must say so.
-INCONSISTENT_GRADIENTS = [
-    ("affine_backward", "bias gradient averaged"),
-    ("sigmoid_backward", "derivative from the input instead of the output"),
-    ("relu_backward", "upstream gradient ignored"),
-    ("linear_regression_loss", "factor 2 missing"),
-    ("two_layer_sigmoid_loss", "sigmoid derivative forgotten"),
-    ("logistic_regression_loss", "gradient sign flipped"),
-    ("mlp_loss", "gradient not divided by N"),
-]
-
-
 def _mistake(function_name: str, name: str):
     (mistake,) = [m for m in BACKPROP.mistakes if m.function == function_name and m.name == name]
     return mistake

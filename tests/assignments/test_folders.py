@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import time
 
 import pytest
 
 from autograder.grading.assignment import assignment_names, find_assignment
-from autograder.grading.selfcheck import MISTAKES
+from autograder.grading.report import FAILED
+from autograder.grading.selfcheck import MISTAKES, grade_in_process
 
 NAMES = assignment_names()
 NAMED_MISTAKES = [(name, mistake.function, mistake.name) for name in NAMES for mistake in find_assignment(name).mistakes]
@@ -30,6 +32,17 @@ def test_mistake_fails_a_public_check_of_its_function_and_nothing_else(name, fun
     assert verdict.caught_by, f"{mistake!r} passes every public check of {function}"
     assert not verdict.also_failed
     assert not report.problems_about(f"{function}: {mistake}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_cases_grade_the_reference_fast(name, suites):
+    assignment = find_assignment(name)
+    public = suites(name)[0]
+    started = time.perf_counter()
+    failed = [test.name for test in grade_in_process(assignment, public, vars(assignment.reference))
+              if test.status == FAILED]
+    assert time.perf_counter() - started < 5.0  # ~0.05 s when idle; the CI machine is shared
+    assert not failed
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -3,14 +3,10 @@
 The self-check (test_folders) covers cases, reference, starter and mistakes.
 """
 
-import time
-
 import numpy as np
 import pytest
 
 from autograder.grading.assignment import find_assignment
-from autograder.grading.report import FAILED
-from autograder.grading.selfcheck import grade_in_process
 
 GRADIENT_CHECK = find_assignment("gradient_check")
 REFERENCE = GRADIENT_CHECK.reference
@@ -123,14 +119,6 @@ def test_probe_gradients_match_pytorch_autograd():
 
 def test_generators_all_depend_on_the_seed(selfcheck):
     assert selfcheck("gradient_check").fixed_generators == []
-
-
-def test_public_cases_grade_fast(suites):
-    public = suites("gradient_check")[0]
-    started = time.perf_counter()
-    failed = [test.name for test in grade_in_process(GRADIENT_CHECK, public, vars(REFERENCE)) if test.status == FAILED]
-    assert time.perf_counter() - started < 5.0  # ~0.05 s when idle; the CI machine is shared
-    assert not failed
 
 
 def _alternative_numerical_gradient(f, x, h=1e-5):

@@ -4,14 +4,11 @@ The self-check (test_folders) covers cases, reference, starter and mistakes.
 """
 
 import math
-import time
-
 import numpy as np
 import pytest
 
 from autograder.grading.assignment import find_assignment
-from autograder.grading.report import FAILED
-from autograder.grading.selfcheck import draw_cases, grade_in_process
+from autograder.grading.selfcheck import draw_cases
 
 TRAINING = find_assignment("training")
 REFERENCE = TRAINING.reference
@@ -148,14 +145,6 @@ def test_training_cases_cover_uneven_batches_several_epochs_and_stateful_updates
 
 def test_generators_all_depend_on_the_seed(selfcheck):
     assert selfcheck("training").fixed_generators == []
-
-
-def test_public_cases_grade_fast(suites):
-    public = suites("training")[0]
-    started = time.perf_counter()
-    failed = [test.name for test in grade_in_process(TRAINING, public, vars(REFERENCE)) if test.status == FAILED]
-    assert time.perf_counter() - started < 5.0  # ~0.05 s when idle; the CI machine is shared
-    assert not failed
 
 
 def _alternative_iterate_minibatches(X, y, batch_size, rng):
