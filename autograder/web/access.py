@@ -27,26 +27,25 @@ def instructor_required(view: View) -> View:
     return wrapped  # type: ignore[return-value]
 
 
-def course_taught(code: str) -> Course:
-    """Return the course if the current user teaches it; 404 otherwise (other courses stay invisible)."""
+def _visible_course(code: str, allowed: Any) -> Course:
+    """Return the course if ``allowed(user, course)``; 404 otherwise (other courses stay invisible)."""
     try:
         course = courses.get_course(code)
     except NotFound:
         abort(404)
-    if not courses.teaches(current_user, course):
+    if not allowed(current_user, course):
         abort(404)
     return course
+
+
+def course_taught(code: str) -> Course:
+    """Return the course if the current user teaches it; 404 otherwise."""
+    return _visible_course(code, courses.teaches)
 
 
 def course_studied(code: str) -> Course:
     """Return the course if the current user is one of its students; 404 otherwise."""
-    try:
-        course = courses.get_course(code)
-    except NotFound:
-        abort(404)
-    if not courses.studies(current_user, course):
-        abort(404)
-    return course
+    return _visible_course(code, courses.studies)
 
 
 def can_view_submission(user: Any, submission: Submission) -> bool:
