@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from autograder.extensions import db
+
+# How long a client should wait before retrying after the database was unavailable.
+RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -42,6 +48,18 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render(400, "The form expired or was sent from elsewhere. Please reload the page and try again.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database is briefly away or locked: nothing was accepted, so say "try again" (503), not 500.
+        app.logger.warning("database unavailable on %s: %s", request.path, error.orig or error)
+        db.session.rollback()
+        response = render(503, "The service is briefly unavailable and nothing was saved. "
+                               "Please try again in a minute.")
+        if isinstance(response, tuple):
+            response = app.make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
