@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.grading.assignment import AssignmentError, find_assignment
-from autograder.grading.mistakes import variant_source
 from autograder.models import Course, Role, Submission, SubmissionStatus
 from autograder.models._time import utcnow
 from autograder.services import accounts, catalog, courses
@@ -39,13 +39,28 @@ def _user(email: str, password: str, name: str, role: Role):
     return user if user is not None else accounts.create_user(email, password, role, name)
 
 
+DEMO_FILES = Path(__file__).with_name("demo_files")
+# Classic slips applied to the demo student's own file: (old text, new text).
+DEMO_SLIPS = (
+    ("return np.mean((y_pred - y_true) ** 2)", "return np.sum((y_pred - y_true) ** 2)"),
+    ("return np.mean((y_pred - y_true) ** 2)", "return np.mean(np.abs(y_pred - y_true))"),
+)
+
+
 def _demo_files(assignment_name: str) -> list[tuple[str, str]]:
-    """Return (student e-mail, source) pairs: the reference, two named mistakes, and the starter."""
+    """Return (student e-mail, source) pairs: a correct file, two classic slips, and the starter.
+
+    The files are a demo student's own (demo_files/), never the reference: the demo accounts'
+    passwords are public.
+    """
     engine_assignment = find_assignment(assignment_name)
-    reference = engine_assignment.reference_source
-    files = [(STUDENTS[0][0], reference)]
-    for student, mistake in zip(STUDENTS[1:], engine_assignment.mistakes[:2]):
-        files.append((student[0], variant_source(engine_assignment, mistake)))
+    path = DEMO_FILES / engine_assignment.file
+    if not path.is_file():
+        raise AssignmentError(f"the demo has no student file for {assignment_name}")
+    correct = path.read_text(encoding="utf-8")
+    files = [(STUDENTS[0][0], correct)]
+    for student, (old, new) in zip(STUDENTS[1:], DEMO_SLIPS):
+        files.append((student[0], correct.replace(old, new, 1)))
     files.append((STUDENTS[2][0], engine_assignment.starter))
     return files
 

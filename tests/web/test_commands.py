@@ -33,6 +33,14 @@ def test_demo_is_idempotent_and_grades_its_submissions(app, runner):
     graded = db.session.query(Submission).all()
     assert len(graded) == 4 and all(s.status == SubmissionStatus.DONE for s in graded)
     assert max(s.final_score for s in graded) == 35
+    # The demo accounts are public: no reference code may be among their submissions.
+    from autograder.grading.assignment import find_assignment
+
+    reference = find_assignment("losses").reference_source
+    private_helpers = [line for line in reference.splitlines() if line.startswith("def _")]
+    assert private_helpers and not any(line in s.source for s in graded for line in private_helpers)
+    named = {result.mistake for s in graded for result in s.results if result.mistake}
+    assert {"sum instead of mean", "absolute instead of squared error"} <= named
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "graded demo submission" not in second.output
     assert db.session.query(Submission).count() == 4
