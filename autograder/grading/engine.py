@@ -14,7 +14,7 @@ from autograder.grading.scoring import failed_everywhere, judge_function, unit_f
 from autograder.grading.source_checks import (
     SourceRejected, decode_source, missing_function_message, missing_functions_message,
 )
-from autograder.sandbox.executor import IMPORT_ERROR, OK, Executor, UnitJob, UnitOutcome
+from autograder.sandbox.executor import IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
 from autograder.sandbox.program import Call
 
 
@@ -86,8 +86,8 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
     An honest file is graded in ONE unit: the functions' programs run one after another in
     a single child, each with its own time limit. When that unit ends abnormally, the
     functions that finished keep their results, the function that was running is rerun
-    alone (so it is judged on its own, not on a neighbour's side effects), and the rest
-    go on together in a fresh unit.
+    alone (so it is judged on its own, not on a neighbour's side effects) unless it ran out
+    of its own time, and the rest go on together in a fresh unit.
     """
     graded = _Graded()
     pending = list(suite.functions)
@@ -106,9 +106,11 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
             if outcome.status == OK or len(calls) == count:
                 graded.outcomes[function.name] = replace(outcome, status=OK, calls=calls, message="")
                 continue
-            if position == 0 or len(pending) == 1:
+            if position == 0 or outcome.status == TIMEOUT:
+                # First in its child, or it used up its own time limit: the verdict is its own
+                # (rerunning a timeout alone would only make the student wait twice as long).
                 graded.outcomes[function.name] = replace(outcome, calls=calls)
-                pending = pending[1:]
+                pending = pending[position + 1:]
             else:
                 pending = pending[position:]
                 # The failing function alone decides its own fate.

@@ -65,3 +65,18 @@ def test_crash_reruns_the_culprit_alone_and_the_rest_together(toy, executor):
     assert counting.units[0] == sum(calls.values())
     assert counting.units[1] == calls[culprit]
     assert counting.units[2] == sum(calls[name] for name in names[2:])
+
+
+def test_a_function_that_times_out_is_not_rerun(toy, executor):
+    names = [function.name for function in toy.functions]
+    culprit = names[2]  # square_loss_grad: no other function's cases call it
+    source = toy.reference_source + f"\ndef {culprit}(*args, **kwargs):\n    while True:\n        pass\n"
+    counting = CountingExecutor(executor)
+    report = grade_source(toy, source.encode(), counting)
+    scores = _function_scores(report)
+    assert scores[culprit] == 0
+    assert any("time limit" in test.output for test in report.tests if test.function == culprit)
+    # The whole program, then the functions after the culprit: its own timeout is its verdict.
+    suite = prepare_suite(toy, "public", None)
+    calls = {function.name: len(function.calls) for function in suite.functions}
+    assert counting.units == [sum(calls.values()), sum(calls[name] for name in names[3:])]
