@@ -2,7 +2,8 @@
 
 Runs in the child, in this order. Before the job is known (:func:`isolate`): own
 session, new mount/network/IPC/UTS namespaces (it is already PID 1 of a new PID
-namespace), an unprivileged uid/gid, parent-death signal, no new privileges. Once the
+namespace), an unprivileged uid/gid (as root) or an empty user namespace (user-namespace
+mode), parent-death signal, no new privileges. Once the
 job has arrived (:func:`restrict`): descriptors (stdin from /dev/null, console and
 result pipes, nothing else), rlimits, then the seccomp allow-list. Any failure raises:
 the caller must then exit without running student code (fail closed).
@@ -32,6 +33,9 @@ class Layers:
     jail_root: bool = False  # minimal read-only root (pivot_root)
     drop_uid: bool = False  # unprivileged uid/gid per slot
     seccomp: bool = False  # syscall allow-list
+    # Non-root zygote only (it is root of its own user namespace): each child enters a further
+    # user namespace with no ids mapped, so its capabilities cover nothing that exists.
+    user_namespace: bool = False
 
     @property
     def full(self) -> bool:
@@ -39,7 +43,8 @@ class Layers:
 
     def names(self) -> list[str]:
         """Names of the layers that are on, for reports and logs."""
-        return [name for name in ("namespaces", "jail_root", "drop_uid", "seccomp") if getattr(self, name)]
+        return [name for name in ("namespaces", "jail_root", "drop_uid", "seccomp", "user_namespace")
+                if getattr(self, name)]
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def slot_uid(slot: int) -> int:
 
 
 def isolate(layers: Layers, slot: int) -> None:
-    """Apply the job-independent layers: session, namespaces, uid, no new privileges.
+    """Apply the job-independent layers: session, namespaces, uid or user namespace, no new privileges.
 
     Runs in a spare child before any job exists, so its cost is off the critical path.
     Raises OSError on failure.
@@ -64,12 +69,15 @@ def isolate(layers: Layers, slot: int) -> None:
     os.setsid()
     if layers.namespaces:
         syscalls.unshare(CHILD_NAMESPACES)
+    if layers.user_namespace:
+        # After the others, so that they belong to the zygote's user namespace, not this one.
+        syscalls.unshare(syscalls.CLONE_NEWUSER)
     if layers.drop_uid:
         uid = slot_uid(slot)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-    # Cleared by the uid change above, so set afterwards.
+    # Cleared by the uid or user namespace change above, so set afterwards.
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
 

@@ -41,9 +41,11 @@ def default_plan() -> RootPlan:
     return RootPlan(read_only=tuple(dict.fromkeys(paths)))
 
 
-def enter_jail_root(plan: RootPlan) -> None:
+def enter_jail_root(plan: RootPlan, *, keep_source_flags: bool = False) -> None:
     """Build the jail root from ``plan`` and pivot this process into it (needs root).
 
+    ``keep_source_flags``: inside a user namespace, mounts inherited from the host are
+    locked (flags may be added, never removed), so each bind keeps its source's flags.
     Raises OSError if a mount step fails; the process is then in an unknown state and
     must not run untrusted code.
     """
@@ -57,9 +59,9 @@ def enter_jail_root(plan: RootPlan) -> None:
     try:
         syscalls.mount("jail", STAGING, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV, "size=1m,mode=0755")
         for path in plan.read_only:
-            _expose(path, handles[path], kinds[path], read_only=True)
+            _expose(path, handles[path], kinds[path], read_only=True, keep_source_flags=keep_source_flags)
         for path in plan.devices:
-            _expose(path, handles[path], kinds[path], read_only=False)
+            _expose(path, handles[path], kinds[path], read_only=False, keep_source_flags=keep_source_flags)
     finally:
         for handle in handles.values():
             os.close(handle)
@@ -79,7 +81,7 @@ def _kind(path: str) -> tuple[str, str]:
     return ("dir", "") if os.path.isdir(path) else ("file", "")
 
 
-def _expose(path: str, handle: int, kind: tuple[str, str], *, read_only: bool) -> None:
+def _expose(path: str, handle: int, kind: tuple[str, str], *, read_only: bool, keep_source_flags: bool) -> None:
     target = STAGING + path
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if kind[0] == "link":
@@ -94,4 +96,19 @@ def _expose(path: str, handle: int, kind: tuple[str, str], *, read_only: bool) -
     flags = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_NOSUID
     if read_only:
         flags |= syscalls.MS_RDONLY | syscalls.MS_NODEV
+    if keep_source_flags:
+        flags |= _mount_flags(os.fstatvfs(handle).f_flag)
     syscalls.mount(None, target, None, flags)
+
+
+# statvfs flag -> mount flag, for every flag a user namespace locks on an inherited mount.
+_LOCKED_FLAGS = (
+    (os.ST_RDONLY, syscalls.MS_RDONLY), (os.ST_NOSUID, syscalls.MS_NOSUID), (os.ST_NODEV, syscalls.MS_NODEV),
+    (os.ST_NOEXEC, syscalls.MS_NOEXEC), (os.ST_NOATIME, syscalls.MS_NOATIME),
+    (os.ST_NODIRATIME, syscalls.MS_NODIRATIME), (os.ST_RELATIME, syscalls.MS_RELATIME),
+)
+
+
+def _mount_flags(statvfs_flags: int) -> int:
+    """The mount flags that reproduce a source mount's locked flags on a bind remount."""
+    return sum(mount_flag for statvfs_flag, mount_flag in _LOCKED_FLAGS if statvfs_flags & statvfs_flag)

@@ -5,7 +5,8 @@ Started by :class:`autograder.sandbox.zygote.ZygoteExecutor` as a fresh interpre
 environment. It holds no reference code, expected values, secrets or database
 connections: only NumPy, the stdlib and the untrusted-side modules of this package.
 When it may (root on Linux), it moves itself into a private mount namespace and the
-minimal read-only root before serving any job.
+minimal read-only root before serving any job. Not root, it first makes itself root of
+a user namespace of its own (:mod:`autograder.sandbox.userns`) and does the same there.
 
 Protocol (see :mod:`autograder.sandbox.control`)::
 
@@ -62,13 +63,25 @@ def main(argv: list[str]) -> int:
         pass
     if os.getppid() != parent_pid:
         return 1  # the executor is already gone
+    in_user_namespace, user_namespace_problem = False, ""
+    if os.geteuid() != 0 and sys.platform.startswith("linux") and "user_namespace" not in disabled:
+        # Before anything else: a process with threads (NumPy's) cannot enter a user namespace.
+        from autograder.sandbox import userns
+
+        try:
+            userns.enter_own_user_namespace()
+            in_user_namespace = True
+        except OSError as error:
+            user_namespace_problem = f"no user namespace: {error}"
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
     _warm_numpy()
-    zygote = Zygote(sock, slot)
+    zygote = Zygote(sock, slot, user_namespace=in_user_namespace)
+    if user_namespace_problem:
+        zygote.problems.append(user_namespace_problem)
     zygote.prepare(disabled)
     from autograder.sandbox import control
 
@@ -104,11 +117,12 @@ class Spare:
 class Zygote:
     """Keep one isolated spare child ready; hand it the next job; watch it; make the next spare."""
 
-    def __init__(self, sock: socket.socket, slot: int) -> None:
+    def __init__(self, sock: socket.socket, slot: int, user_namespace: bool = False) -> None:
         from autograder.sandbox.confinement import Layers
 
         self.sock = sock
         self.slot = slot
+        self.user_namespace = user_namespace  # not root: root of its own user namespace
         self.layers = Layers()
         self.problems: list[str] = []
         self.pid_namespace_fd = -1
@@ -133,7 +147,7 @@ class Zygote:
             self.problems.append("not Linux: no namespaces or seccomp")
             return
         jail_root = namespaces = False
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:  # of the host, or of the zygote's own user namespace
             try:
                 self.pid_namespace_fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
                 namespaces = True
@@ -141,13 +155,17 @@ class Zygote:
                 self.problems.append(f"no PID namespace handle: {error}")
             try:
                 if "jail_root" not in disabled:
-                    rootfs.enter_jail_root(rootfs.default_plan())
+                    rootfs.enter_jail_root(rootfs.default_plan(), keep_source_flags=self.user_namespace)
                     jail_root = True
             except OSError as error:
                 self.problems.append(f"no jail root: {error}")
         else:
             self.problems.append("not root: no namespaces, jail root or uid drop")
-        wanted = Layers(namespaces=namespaces, jail_root=jail_root, drop_uid=os.geteuid() == 0, seccomp=True)
+        if self.user_namespace:
+            self.problems.append("not root: a user namespace maps one uid only, so no uid per slot (drop_uid); "
+                                 "each child enters an empty user namespace instead")
+        wanted = Layers(namespaces=namespaces, jail_root=jail_root, drop_uid=os.geteuid() == 0 and not self.user_namespace,
+                        seccomp=True, user_namespace=self.user_namespace)
         wanted = replace(wanted, **{name: False for name in disabled if name in ("namespaces", "drop_uid", "seccomp")})
         if disabled:
             self.problems.append(f"disabled by the operator: {', '.join(disabled)}")
@@ -160,7 +178,8 @@ class Zygote:
                 return
             self._discard_spare()
             self.problems.append(f"layers {candidate.names()} failed: {problem}")
-        self.layers = Layers(jail_root=jail_root)
+        # The empty user namespace stays even here: without it a child would hold the zygote's capabilities.
+        self.layers = Layers(jail_root=jail_root, user_namespace=self.user_namespace)
 
     def _discard_spare(self) -> None:
         spare, self.spare = self.spare, None
