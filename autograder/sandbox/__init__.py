@@ -12,8 +12,8 @@ from autograder.sandbox.zygote import ZygoteError, ZygoteExecutor
 __all__ = ["Executor", "InsecureSandboxError", "Limits", "UnitJob", "UnitOutcome", "open_executor"]
 
 ALLOW_INSECURE_ENV = "AUTOGRADER_ALLOW_INSECURE_SANDBOX"
-# Operators may switch layers off (comma-separated: namespaces, jail_root, drop_uid, seccomp),
-# e.g. to see how a deployment behaves where one is unavailable.
+# Operators may switch layers off (comma-separated: namespaces, jail_root, drop_uid, seccomp,
+# user_namespace: the non-root mode), e.g. to see how a deployment behaves where one is unavailable.
 DISABLE_LAYERS_ENV = "AUTOGRADER_SANDBOX_DISABLE_LAYERS"
 
 
