@@ -164,8 +164,9 @@ class Zygote:
         if self.user_namespace:
             self.problems.append("not root: a user namespace maps one uid only, so no uid per slot (drop_uid); "
                                  "each child enters an empty user namespace instead")
-        wanted = Layers(namespaces=namespaces, jail_root=jail_root, drop_uid=os.geteuid() == 0 and not self.user_namespace,
-                        seccomp=True, user_namespace=self.user_namespace)
+        drop_uid = os.geteuid() == 0 and not self.user_namespace
+        wanted = Layers(namespaces=namespaces, jail_root=jail_root, drop_uid=drop_uid, seccomp=True,
+                        user_namespace=self.user_namespace)
         wanted = replace(wanted, **{name: False for name in disabled if name in ("namespaces", "drop_uid", "seccomp")})
         if disabled:
             self.problems.append(f"disabled by the operator: {', '.join(disabled)}")

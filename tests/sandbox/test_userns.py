@@ -157,7 +157,8 @@ def overlay_interpreter(directory: str) -> str | None:
     """
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     system_python = shutil.which(version, path="/usr/local/bin:/usr/bin:/bin")
-    site_packages = next((path for path in sys.path if path.endswith("site-packages") and path.startswith(sys.prefix)), None)
+    site_packages = next((path for path in sys.path
+                          if path.endswith("site-packages") and path.startswith(sys.prefix)), None)
     if system_python is None or site_packages is None:
         return None
     if subprocess.run([system_python, "-m", "venv", "--without-pip", directory], capture_output=True).returncode:
@@ -188,7 +189,8 @@ def unprivileged_python():
             if check.returncode == 0:
                 yield [*switch, python]
                 return
-            tried.append(f"{python}: {(check.stderr.strip().splitlines() or ['exit status ' + str(check.returncode)])[-1]}")
+            last_line = (check.stderr.strip().splitlines() or [f"exit status {check.returncode}"])[-1]
+            tried.append(f"{python}: {last_line}")
         pytest.skip(f"no Python with the repository's packages runs as uid {UNPRIVILEGED_UID}: " + "; ".join(tried))
     finally:
         shutil.rmtree(overlay_dir, ignore_errors=True)
