@@ -48,6 +48,8 @@ def unit_failure_message(outcome: UnitOutcome, function: str) -> str:
         text = f"{function}: your file failed to load: {outcome.error_type}: {outcome.message}"
         if outcome.traceback:
             text += "\n" + "\n".join(outcome.traceback)
+        if outcome.error_type in ("ModuleNotFoundError", "ImportError"):
+            text += "\nThe grader provides NumPy and the Python standard library only: write this with NumPy."
     else:
         text = f"{function}: {outcome.message or 'your code stopped before the grader finished'}"
     return text

@@ -30,6 +30,12 @@ def test_import_error_names_the_line(toy, grade):
     assert "RuntimeError: at import" in report.messages[0] and 'line 3' in report.messages[0]
 
 
+def test_importing_an_unavailable_library_says_what_is_available(toy, grade):
+    report = grade(toy, "from scipy.special import logsumexp\n" + toy.reference_source)
+    assert report.score == 0
+    assert "No module named 'scipy'" in report.messages[0] and "NumPy and the Python standard library" in report.messages[0]
+
+
 def test_misnamed_functions_get_suggestions(toy, grade):
     source = toy.reference_source.replace("def square_loss_grad(", "def squareloss_grad(").replace(
         "def apply_twice(", "def Apply_Twice(")
