@@ -282,24 +282,32 @@ def _regression_problem(rng, n, d):
     return _normal(rng, n, d), _normal(rng, n)
 
 
-def linear_regression_random_shapes(rng):
-    """Return linear regression cases with distinct N and D."""
+def _linear_model_random_shapes(rng, function, problem):
     cases = []
     for _ in range(3):
         n, d = _distinct_sizes(rng, 2, low=2, high=12)
-        X, y = _regression_problem(rng, n, d)
-        cases.append(_network_case("linear_regression_loss", _linear_params(rng, d), X, y, _shape_label(N=n, D=d)))
+        X, y = problem(rng, n, d)
+        cases.append(_network_case(function, _linear_params(rng, d), X, y, _shape_label(N=n, D=d)))
     return cases
+
+
+def _linear_model_edge_cases(rng, function, problem):
+    n, d = _distinct_sizes(rng, 2, low=2, high=12)
+    X, y = problem(rng, n, 1)
+    one_feature = _network_case(function, _linear_params(rng, 1), X, y, _shape_label(N=n, D=1))
+    X, y = problem(rng, 1, d)
+    single = _network_case(function, _linear_params(rng, d), X, y, _shape_label(N=1, D=d))
+    return [one_feature, single]
+
+
+def linear_regression_random_shapes(rng):
+    """Return linear regression cases with distinct N and D."""
+    return _linear_model_random_shapes(rng, "linear_regression_loss", _regression_problem)
 
 
 def linear_regression_edge_cases(rng):
     """Return linear regression cases: univariate (D = 1) and a single sample (N = 1)."""
-    n, d = _distinct_sizes(rng, 2, low=2, high=12)
-    X, y = _regression_problem(rng, n, 1)
-    univariate = _network_case("linear_regression_loss", _linear_params(rng, 1), X, y, _shape_label(N=n, D=1))
-    X, y = _regression_problem(rng, 1, d)
-    single = _network_case("linear_regression_loss", _linear_params(rng, d), X, y, _shape_label(N=1, D=d))
-    return [univariate, single]
+    return _linear_model_edge_cases(rng, "linear_regression_loss", _regression_problem)
 
 
 def _network_gradcheck(function, params, X, y, label):
@@ -390,22 +398,12 @@ def _classification_problem(rng, n, d):
 
 def logistic_regression_random_shapes(rng):
     """Return logistic regression cases with distinct N and D."""
-    cases = []
-    for _ in range(3):
-        n, d = _distinct_sizes(rng, 2, low=2, high=12)
-        X, y = _classification_problem(rng, n, d)
-        cases.append(_network_case("logistic_regression_loss", _linear_params(rng, d), X, y, _shape_label(N=n, D=d)))
-    return cases
+    return _linear_model_random_shapes(rng, "logistic_regression_loss", _classification_problem)
 
 
 def logistic_regression_edge_cases(rng):
     """Return logistic regression cases: one feature (D = 1) and a single sample (N = 1)."""
-    n, d = _distinct_sizes(rng, 2, low=2, high=12)
-    X, y = _classification_problem(rng, n, 1)
-    one_feature = _network_case("logistic_regression_loss", _linear_params(rng, 1), X, y, _shape_label(N=n, D=1))
-    X, y = _classification_problem(rng, 1, d)
-    single = _network_case("logistic_regression_loss", _linear_params(rng, d), X, y, _shape_label(N=1, D=d))
-    return [one_feature, single]
+    return _linear_model_edge_cases(rng, "logistic_regression_loss", _classification_problem)
 
 
 def logistic_regression_stability(rng):
