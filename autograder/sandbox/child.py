@@ -15,13 +15,68 @@ A child that ends without ``done`` (or ``import_error``) has failed its unit.
 
 from __future__ import annotations
 
+import io
 import linecache
+import os
 import sys
 import types
 from typing import Any, BinaryIO
 
 from autograder.sandbox import codec
 from autograder.sandbox.program import Call, CallOutcome, _student_traceback, run_program
+
+
+_write = os.write  # bound before student code loads: patching os cannot silence the console
+
+
+class CappedConsole(io.TextIOBase):
+    """A text stream writing straight to ``fd`` until a byte budget shared with its sibling is spent.
+
+    Past the budget, what the student prints is dropped (with one note), so an honest
+    chatty loop never blocks on a console pipe the grader has stopped reading.
+    """
+
+    NOTE = b"\n[... further output dropped by the grader]\n"
+
+    def __init__(self, fd: int, budget: list[int]) -> None:
+        super().__init__()
+        self._fd = fd
+        self._budget = budget
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if type(text) is not str:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        data = text.encode("utf-8", "replace")
+        left = self._budget[0]
+        if left <= 0:
+            return len(text)
+        if len(data) > left:
+            data = data[:left] + self.NOTE
+        self._budget[0] = left - len(data)
+        view = memoryview(data)
+        while view:
+            view = view[_write(self._fd, view):]
+        return len(text)
+
+
+def cap_console(limit: int) -> None:
+    """Route print() and tracebacks through one capped console on fds 1 and 2."""
+    budget = [max(0, limit - len(CappedConsole.NOTE))]
+    sys.stdout = CappedConsole(1, budget)
+    sys.stderr = CappedConsole(2, budget)
 
 
 def load_module(name: str, source: str, filename: str) -> types.ModuleType:

@@ -27,9 +27,23 @@ import numpy as np
 
 MAX_DEPTH = 32
 MAX_DIMENSIONS = 32
+MAX_ELEMENTS = 1 << 26  # per array: more than any case needs, far less than the grader's memory
+MAX_HEADER_BYTES = 1 << 20
 ALLOWED_KINDS = "biufcUS"
+_INT64_DIGITS = 19
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
+# Bound before any student code loads in the child, so that patching json, math or NumPy at
+# module level cannot take down the frames of the functions that did nothing wrong.
+_dump_json = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+_isfinite = math.isfinite
+_ndarray = np.ndarray
+_generic = np.generic
+_asarray = np.asarray
+_array = np.array
+_isinstance = isinstance
+_type = type
+_len = len
 
 
 class CodecError(ValueError):
@@ -79,7 +93,7 @@ class _Encoder:
     def array_blob(self, array: np.ndarray) -> list[Any]:
         """Store the raw bytes of ``array``; the header keeps [blob index, dtype, shape]."""
         # ascontiguousarray would turn a 0-d array into shape (1,)
-        contiguous = np.asarray(array, order="C")
+        contiguous = _asarray(array, order="C")
         self.blobs.append(contiguous.tobytes())
         return [len(self.blobs) - 1, contiguous.dtype.str, list(contiguous.shape)]
 
@@ -87,21 +101,21 @@ class _Encoder:
         if depth > MAX_DEPTH:
             return {"$unsupported": "value nested too deeply"}
         # Exact type checks: subclasses of int/float/str/ndarray are untrusted shapes.
-        kind = type(value)
+        kind = _type(value)
         if value is None or kind is bool or kind is str:
             return value
         if kind is int:
-            if abs(value) >= 2**63:
+            if not -(2**63) <= value < 2**63:
                 return {"$unsupported": "integer too large"}
             return value
         if kind is float:
-            if math.isfinite(value):
+            if _isfinite(value):
                 return value
             return {"$float": repr(value)}
-        if isinstance(value, np.ndarray) or isinstance(value, np.generic):
-            array = np.asarray(value)
-            if type(value) not in (np.ndarray,) and not isinstance(value, np.generic):
-                array = np.array(value, copy=True, subok=False)
+        if _isinstance(value, _ndarray) or _isinstance(value, _generic):
+            array = _asarray(value)
+            if _type(value) is not _ndarray and not _isinstance(value, _generic):
+                array = _array(value, copy=True, subok=False)
             if array.dtype.hasobject or array.dtype.kind not in ALLOWED_KINDS or array.dtype.fields is not None:
                 return {"$unsupported": _describe(array)}
             tag = "$scalar" if isinstance(value, np.generic) else "$array"
@@ -128,7 +142,7 @@ class _Encoder:
 def encode(value: Any) -> bytes:
     """Encode a plain-data value as one frame (including its length prefix)."""
     encoder = _Encoder()
-    header = json.dumps(encoder.encode(value), allow_nan=False, separators=(",", ":")).encode()
+    header = _dump_json(encoder.encode(value)).encode()
     parts = [_U32.pack(len(header)), header]
     for blob in encoder.blobs:
         parts.append(_U64.pack(len(blob)))
@@ -152,8 +166,10 @@ class _Decoder:
         if type(dtype_text) is not str or len(dtype_text) > 16:
             raise CodecError("malformed dtype")
         if type(shape) is not list or len(shape) > MAX_DIMENSIONS or not all(
-                type(size) is int and size >= 0 for size in shape):
+                type(size) is int and 0 <= size <= MAX_ELEMENTS for size in shape):
             raise CodecError("malformed shape")
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise CodecError("array has too many elements")
         try:
             dtype = np.dtype(dtype_text)
         except (TypeError, ValueError):
@@ -161,11 +177,11 @@ class _Decoder:
         # Plain numbers, bools and fixed-width strings only: no objects, no records.
         if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
             raise CodecError(f"dtype {dtype_text!r} is not accepted")
+        if dtype.itemsize == 0:
+            raise CodecError("dtype with items of size 0")
         blob = self.blobs[index]
         if math.prod(shape) * dtype.itemsize != len(blob):
             raise CodecError("array size does not match its shape")
-        if dtype.itemsize == 0:
-            return np.zeros(shape, dtype=dtype)
         return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
 
     def decode(self, node: Any, depth: int = 0) -> Any:
@@ -211,17 +227,46 @@ class _Decoder:
         raise CodecError(f"unknown tag {tag[:20]!r}")
 
 
-def decode_body(body: bytes | memoryview) -> Any:
-    """Decode a frame body (without its u64 length prefix)."""
-    view = memoryview(body)
+def _parse_int(text: str) -> int:
+    # Checked before conversion: a 5000-digit literal must cost nothing and raise our error.
+    if len(text.lstrip("-")) > _INT64_DIGITS:
+        raise CodecError("integer out of range")
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise CodecError("integer out of range")
+    return value
+
+
+def _reject_constant(text: str) -> Any:
+    raise CodecError(f"non-finite number {text[:10]!r} in header")
+
+
+def decode_body(body: bytes | memoryview, max_header_bytes: int = MAX_HEADER_BYTES) -> Any:
+    """Decode a frame body (without its u64 length prefix).
+
+    Raises CodecError, and nothing else, for any body: hostile frames must not be able to
+    raise an exception the caller does not expect.
+    """
+    try:
+        return _decode_body(memoryview(body), max_header_bytes)
+    except CodecError:
+        raise
+    except Exception as error:  # MemoryError, ValueError from NumPy, anything: the frame is bad
+        raise CodecError(f"malformed frame ({type(error).__name__})") from None
+
+
+def _decode_body(view: memoryview, max_header_bytes: int) -> Any:
     if len(view) < _U32.size:
         raise CodecError("truncated frame")
     (header_length,) = _U32.unpack_from(view, 0)
     offset = _U32.size
     if header_length > len(view) - offset:
         raise CodecError("header longer than frame")
+    if header_length > max_header_bytes:
+        raise CodecError(f"header of {header_length} bytes exceeds {max_header_bytes}")
     try:
-        header = json.loads(bytes(view[offset : offset + header_length]))
+        header = json.loads(bytes(view[offset : offset + header_length]), parse_int=_parse_int,
+                            parse_constant=_reject_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CodecError("malformed header") from None
     offset += header_length
@@ -251,7 +296,7 @@ def decode(frame: bytes, max_bytes: int | None = None) -> Any:
         raise CodecError(f"message of {length} bytes exceeds the limit of {max_bytes}")
     if length != len(frame) - _U64.size:
         raise CodecError("frame length does not match")
-    return decode_body(memoryview(frame)[_U64.size :])
+    return decode_body(memoryview(frame)[_U64.size :], max_header_bytes=max(MAX_HEADER_BYTES, length))
 
 
 def read_frame(stream: Any, max_bytes: int) -> Any:

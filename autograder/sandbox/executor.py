@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from autograder.sandbox import codec
@@ -24,12 +25,12 @@ from autograder.sandbox.program import Call, CallOutcome
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one unit (one function's checks)."""
+    """Resource limits of the units of one submission."""
 
-    wall_seconds: float = 10.0
+    wall_seconds: float = 10.0  # per segment (one graded function), unless the job gives its own
     cpu_seconds: float = 10.0
     memory_bytes: int = 1 << 30
-    output_bytes: int = 64 << 20  # result frames, in total
+    output_bytes: int = 16 << 20  # result frames, in total (the engine spreads it over a submission's units)
     console_bytes: int = 64 << 10  # what the student printed, kept for the report
 
 
@@ -42,19 +43,30 @@ class UnitJob:
     calls: list[Call]
     limits: Limits = field(default_factory=Limits)
     probes_source: str = ""
-    # Numbers of calls of consecutive segments (one per graded function) that each get the
-    # whole wall-clock limit; empty: the unit is one segment.
+    # Numbers of calls of consecutive segments (one per graded function) that each get their
+    # own wall-clock limit; empty: the unit is one segment.
     segments: tuple[int, ...] = ()
+    # Each segment's own wall-clock limit (default: ``limits.wall_seconds`` for every one).
+    segment_seconds: tuple[float, ...] = ()
+    # What is left of the submission's time budget: the unit never runs longer than this.
+    budget_seconds: float | None = None
+
+    def segment_limit(self, position: int) -> float:
+        """The wall-clock limit of segment ``position``."""
+        if position < len(self.segment_seconds):
+            return self.segment_seconds[position]
+        return self.limits.wall_seconds
 
     @property
     def wall_seconds(self) -> float:
-        """The unit's outer wall-clock bound: the per-segment limit times the segments."""
-        return self.limits.wall_seconds * max(1, len(self.segments))
+        """The unit's outer wall-clock bound: its segments' limits, within the remaining budget."""
+        total = sum(self.segment_limit(position) for position in range(max(1, len(self.segments))))
+        return total if self.budget_seconds is None else max(0.0, min(total, self.budget_seconds))
 
     @property
     def cpu_seconds(self) -> float:
         """The unit's CPU-time bound (one process runs every segment)."""
-        return self.limits.cpu_seconds * max(1, len(self.segments))
+        return min(self.wall_seconds, self.limits.cpu_seconds * max(1, len(self.segments)))
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -116,6 +128,7 @@ class UnitOutcome:
     traceback: list[str] = field(default_factory=list)
     console: str = ""
     seconds: float = 0.0
+    output_bytes: int = 0  # result bytes the unit sent (counted against the submission's budget)
 
 
 class Executor(Protocol):
@@ -138,11 +151,16 @@ class InsecureSandboxError(RuntimeError):
 
 
 class ResultCollector:
-    """Validate the frame stream of one unit as it arrives."""
+    """Validate the frame stream of one unit as it arrives.
+
+    The stream has a fixed shape: one ``loaded`` (or one ``import_error``), then exactly the
+    job's number of ``call`` frames in order, then one ``done``. Anything else ends the unit.
+    """
 
     def __init__(self, job: UnitJob) -> None:
         self.expected_calls = len(job.calls)
         self.outcome = UnitOutcome(status=CRASHED)
+        self.loaded = False
         self.finished = False
 
     def accept(self, message: Any) -> None:
@@ -150,32 +168,37 @@ class ResultCollector:
         if self.finished or not isinstance(message, dict):
             raise codec.CodecError("unexpected frame")
         kind = message.get("kind")
-        if kind == "loaded":
-            names = message.get("names")
-            if not isinstance(names, list) or not all(type(name) is str for name in names):
-                raise codec.CodecError("malformed name list")
-            self.outcome.names = [name[:100] for name in names[:500]]
-        elif kind == "import_error":
+        if kind == "import_error" and not self.loaded:
             self.outcome.status = IMPORT_ERROR
-            self.outcome.error_type = str(message.get("error_type", ""))[:200]
-            self.outcome.message = str(message.get("message", ""))[:2000]
+            self.outcome.error_type = _text(message.get("error_type"), 200)
+            self.outcome.message = _text(message.get("message"), 2000)
             trace = message.get("traceback", [])
-            self.outcome.traceback = [str(line)[:500] for line in trace[:40]] if isinstance(trace, list) else []
+            self.outcome.traceback = [_text(line, 500) for line in trace[:40]] if isinstance(trace, list) else []
             self.finished = True
-        elif kind == "call":
+        elif kind == "loaded" and not self.loaded:
+            names = message.get("names")
+            if not isinstance(names, list) or len(names) > 500 or not all(type(name) is str for name in names):
+                raise codec.CodecError("malformed name list")
+            self.outcome.names = [name[:100] for name in names]
+            self.loaded = True
+        elif kind == "call" and self.loaded:
             if message.get("index") != len(self.outcome.calls) or len(self.outcome.calls) >= self.expected_calls:
                 raise codec.CodecError("call results out of order")
             try:
                 self.outcome.calls.append(CallOutcome.from_plain(message.get("outcome")))
-            except (ValueError, TypeError) as error:
-                raise codec.CodecError(str(error)) from None
-        elif kind == "done":
+            except Exception as error:
+                raise codec.CodecError(f"malformed call result ({type(error).__name__})") from None
+        elif kind == "done" and self.loaded:
             if len(self.outcome.calls) != self.expected_calls:
                 raise codec.CodecError("result stream ended early")
             self.outcome.status = OK
             self.finished = True
         else:
-            raise codec.CodecError("unknown frame kind")
+            raise codec.CodecError("unexpected frame")
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if type(value) is str else ""
 
 
 class SegmentClock:
@@ -186,45 +209,54 @@ class SegmentClock:
         for count in job.segments:
             total += count
             ends.append(total)
+        self.job = job
         self.ends = ends
-        self.wall = job.limits.wall_seconds
-        self.deadline = started + self.wall
+        self.started = started
+        self.budget_end = started + job.wall_seconds
         self.segment = 0
+        self.deadline = min(started + job.segment_limit(0), self.budget_end)
 
     def advance(self, calls_done: int, now: float) -> None:
         """Restart the clock for every segment whose calls have all arrived."""
         while self.segment < len(self.ends) - 1 and calls_done >= self.ends[self.segment]:
             self.segment += 1
-            self.deadline = now + self.wall
+            self.deadline = min(now + self.job.segment_limit(self.segment), self.budget_end)
 
     def message(self) -> str:
-        return f"time limit of {self.wall:g} s exceeded"
+        if self.deadline >= self.budget_end and self.job.budget_seconds is not None \
+                and self.job.budget_seconds < sum(self.job.segment_limit(i) for i in range(max(1, len(self.ends)))):
+            return "the submission's time budget ran out"
+        return f"time limit of {self.job.segment_limit(self.segment):g} s exceeded"
 
 
 class FrameReader:
-    """Incrementally split a byte stream into frames, enforcing a total size limit."""
+    """Incrementally split a byte stream into frames, enforcing a total size limit.
 
-    def __init__(self, max_bytes: int) -> None:
+    ``feed`` yields each frame as soon as it is decoded, so that a bad frame later in the
+    same read never takes the good ones before it along (verdicts must not depend on how
+    the bytes happened to be chunked).
+    """
+
+    def __init__(self, max_bytes: int, max_header_bytes: int = codec.MAX_HEADER_BYTES) -> None:
         self.buffer = bytearray()
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
         self.total = 0
 
-    def feed(self, data: bytes) -> list[Any]:
+    def feed(self, data: bytes) -> Iterator[Any]:
         self.total += len(data)
         if self.total > self.max_bytes:
             raise codec.CodecError(f"results exceed the output limit of {self.max_bytes} bytes")
         self.buffer.extend(data)
-        frames = []
         while len(self.buffer) >= 8:
             length = int.from_bytes(self.buffer[:8], "little")
             if length > self.max_bytes:
                 raise codec.CodecError("frame exceeds the output limit")
             if len(self.buffer) < 8 + length:
-                break
+                return
             body = bytes(self.buffer[8 : 8 + length])
             del self.buffer[: 8 + length]
-            frames.append(codec.decode_body(body))
-        return frames
+            yield codec.decode_body(body, self.max_header_bytes)
 
 
 def clean_environment() -> dict[str, str]:
@@ -278,7 +310,7 @@ class SubprocessExecutor:
         started = time.monotonic()
         read_fd, write_fd = os.pipe()
         command = [self.python, "-I", "-c", _CHILD_BOOT, str(write_fd), str(job.limits.memory_bytes),
-                   str(int(job.cpu_seconds) + 1)]
+                   str(int(job.cpu_seconds) + 1), str(job.limits.console_bytes)]
         process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -302,7 +334,7 @@ class SubprocessExecutor:
 # Booted with ``python -I -c``: limits, then serve one job read from stdin.
 _CHILD_BOOT = """
 import os, resource, sys
-fd, memory, cpu = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+fd, memory, cpu, console = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 import numpy
@@ -311,6 +343,7 @@ from autograder.sandbox import child, codec
 job = child.read_job(sys.stdin.buffer)
 sys.stdin.close()
 sys.stdin = open(os.devnull)
+child.cap_console(console)
 out = os.fdopen(fd, "wb")
 child.serve(job, out)
 out.flush()
@@ -345,13 +378,14 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
                 open_fds.discard(fd)
                 continue
             if fd == stdout_fd:
-                if len(console) < job.limits.console_bytes:
-                    console.extend(data[: job.limits.console_bytes - len(console)])
+                console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+                if len(console) >= job.limits.console_bytes:
+                    open_fds.discard(fd)  # stop reading: a flood blocks the child until its deadline
                 continue
             try:
                 for message in reader.feed(data):
                     collector.accept(message)
-                clock.advance(len(collector.outcome.calls), time.monotonic())
+                    clock.advance(len(collector.outcome.calls), time.monotonic())
             except codec.CodecError as error:
                 status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {error}"
                 open_fds.clear()
@@ -367,6 +401,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
         outcome.message = failure
     outcome.console = console.decode("utf-8", "replace")
     outcome.seconds = time.monotonic() - started
+    outcome.output_bytes = reader.total
     return outcome
 
 

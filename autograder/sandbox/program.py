@@ -27,6 +27,30 @@ from autograder.sandbox.codec import Probe, Ref, Rng
 # An iterator returned by code under test is materialised up to this many items.
 MAX_ITER_ITEMS = 100_000
 
+# Bound at import, before any student code loads in the child: a student who patches
+# copy, time or traceback at module level must not take every one of their functions down.
+_deepcopy = copy.deepcopy
+_perf_counter = time.perf_counter
+_extract_tb = traceback.extract_tb
+_default_rng = np.random.default_rng
+_ndarray_copy = np.ndarray.copy
+
+
+def _copy_argument(value: Any) -> Any:
+    """A deep copy of plain data, independent of the copy module (which student code may patch)."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return _ndarray_copy(value)
+    if kind is list:
+        return [_copy_argument(item) for item in value]
+    if kind is dict:
+        return {key: _copy_argument(item) for key, item in value.items()}
+    if kind is tuple:
+        return tuple(_copy_argument(item) for item in value)
+    if kind in (int, float, str, bool, complex, bytes) or value is None or isinstance(value, np.generic):
+        return value
+    return _deepcopy(value)
+
 
 @dataclass(frozen=True)
 class Call:
@@ -154,7 +178,7 @@ def resolve(value: Any, results: list[Any], probes: Mapping[str, Any]) -> Any:
             raise ProgramError(f"unknown probe {value.name!r}")
         return probes[value.name]
     if kind is Rng:
-        return np.random.default_rng(value.seed)
+        return _default_rng(value.seed)
     if kind is list:
         return [resolve(item, results, probes) for item in value]
     if kind is tuple:
@@ -177,7 +201,7 @@ def _by_value(value: Any) -> bool:
 
 def _student_traceback(error: BaseException, filename: str) -> list[str]:
     """Keep only the frames of ``filename`` (the student's file), innermost last."""
-    frames = traceback.extract_tb(error.__traceback__)
+    frames = _extract_tb(error.__traceback__)
     lines = []
     for frame in frames:
         if frame.filename == filename:
@@ -207,19 +231,19 @@ def run_program(
     outcomes: list[CallOutcome] = []
     failed = object()
     for index, call in enumerate(calls):
-        started = time.perf_counter()
+        started = _perf_counter()
         try:
             if any(_refers_to_failure(arg, results, failed) for arg in (*call.args, *call.kwargs.values())):
                 raise ProgramError("an earlier call this one depends on failed")
             function = _lookup(namespace, probes, call.function)
-            args = [copy.deepcopy(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes) for arg in call.args]
+            args = [_copy_argument(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes) for arg in call.args]
             kwargs = {
-                key: copy.deepcopy(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes)
+                key: _copy_argument(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes)
                 for key, arg in call.kwargs.items()
             }
             value = _materialise(function(*args, **kwargs))
             results.append(value)
-            outcome = CallOutcome(ok=True, seconds=time.perf_counter() - started)
+            outcome = CallOutcome(ok=True, seconds=_perf_counter() - started)
             if call.send_result:
                 outcome.value = _follow(value, call.select)
             if call.send_args:
@@ -234,12 +258,12 @@ def run_program(
         except ProgramError as error:
             results.append(failed)
             outcome = CallOutcome(ok=False, error_type="GraderError", error_message=str(error),
-                                  seconds=time.perf_counter() - started)
+                                  seconds=_perf_counter() - started)
         except RecursionError as error:
             results.append(failed)
             outcome = CallOutcome(ok=False, error_type="RecursionError", error_message=str(error)[:500],
                                   traceback=_student_traceback(error, filename)[-6:],
-                                  seconds=time.perf_counter() - started)
+                                  seconds=_perf_counter() - started)
         except Exception as error:  # the student's exception is data for the report
             results.append(failed)
             outcome = CallOutcome(
@@ -247,7 +271,7 @@ def run_program(
                 error_type=type(error).__name__,
                 error_message=_safe_str(error),
                 traceback=_student_traceback(error, filename),
-                seconds=time.perf_counter() - started,
+                seconds=_perf_counter() - started,
             )
         outcomes.append(outcome)
         if on_outcome is not None:

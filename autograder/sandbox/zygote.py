@@ -118,7 +118,13 @@ class ZygoteExecutor:
     # -- units -----------------------------------------------------------------------
 
     def run(self, job: UnitJob) -> UnitOutcome:
-        """Run one unit in a fresh confined child and return its validated outcome."""
+        """Run one unit in a fresh confined child and return its validated outcome.
+
+        The job's bytes go straight from here to the child through a pipe of its own: the
+        zygote only passes the pipe's descriptor on, so it never holds one student's code or
+        inputs for the next child to find. Never raises: anything unexpected while a unit
+        runs kills the zygote (a fresh one serves the next unit) and fails this unit only.
+        """
         with self._lock:
             started = time.monotonic()
             try:
@@ -126,29 +132,38 @@ class ZygoteExecutor:
             except ZygoteError as error:
                 return UnitOutcome(status=CRASHED, message=f"the grader's sandbox is unavailable: {error}")
             self._unit += 1
-            result_r, result_w = os.pipe()
-            console_r, console_w = os.pipe()
+            pipes: list[int] = []
             try:
+                job_r, job_w = os.pipe()
+                result_r, result_w = os.pipe()
+                console_r, console_w = os.pipe()
+                pipes = [job_r, job_w, result_r, result_w, console_r, console_w]
+                os.set_blocking(job_w, False)
                 try:
                     control.send_message(self._sock, {
                         "kind": "run", "unit": self._unit,
                         "limits": {"wall_seconds": job.wall_seconds, "cpu_seconds": job.cpu_seconds,
-                                   "memory_bytes": job.limits.memory_bytes},
-                    }, fds=(result_w, console_w))
-                    control.send_frame(self._sock, job.encode())
+                                   "memory_bytes": job.limits.memory_bytes,
+                                   "console_bytes": job.limits.console_bytes},
+                    }, fds=(job_r, result_w, console_w))
                 finally:
-                    os.close(result_w)
-                    os.close(console_w)
-                return self._collect(job, result_r, console_r, started)
-            except (OSError, control.ChannelClosed, codec.CodecError, ZygoteError) as error:
+                    # The child holds the only other ends now: EOF tells us it is gone.
+                    for fd in (job_r, result_w, console_w):
+                        os.close(fd)
+                        pipes.remove(fd)
+                return self._collect(job, job_w, result_r, console_r, started)
+            except Exception as error:  # noqa: BLE001 - whatever it was, this zygote is not trusted again
                 self._kill_zygote()
                 return UnitOutcome(status=CRASHED, message=f"the grader's sandbox failed: {error}",
                                    seconds=time.monotonic() - started)
             finally:
-                os.close(result_r)
-                os.close(console_r)
+                for fd in pipes:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
 
-    def _collect(self, job: UnitJob, result_r: int, console_r: int, started: float) -> UnitOutcome:
+    def _collect(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float) -> UnitOutcome:
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
@@ -159,6 +174,8 @@ class ZygoteExecutor:
         exit_report: dict[str, Any] | None = None
         kill_sent = False
         failure = ""
+        pending = memoryview(job.encode())
+        writing = True
         while exit_report is None and not (collector.finished and kill_sent):
             now = time.monotonic()
             if now >= backstop:
@@ -170,7 +187,14 @@ class ZygoteExecutor:
             remaining = backstop - now if kill_sent else min(backstop, clock.deadline) - now
             remaining = max(remaining, 0.0)
             watched = list(open_fds) + ([self._sock] if exit_report is None else [])
-            ready, _, _ = select.select(watched, [], [], remaining)
+            ready, writable, _ = select.select(watched, [job_w] if writing else [], [], remaining)
+            if writable:
+                try:
+                    pending = pending[os.write(job_w, pending):]
+                except (BrokenPipeError, BlockingIOError):
+                    pending = pending[:0]  # the child is gone (its exit report will say how)
+                if not pending:
+                    writing = False
             for fd in ready:
                 if fd is self._sock:
                     message, fds = control.receive_message(self._sock, 1 << 16)
@@ -185,34 +209,35 @@ class ZygoteExecutor:
                 if not data:
                     open_fds.discard(fd)
                 elif fd == console_r:
-                    # Keep draining past the cap so a flood cannot block the child on a full pipe.
                     console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+                    if len(console) >= job.limits.console_bytes:
+                        # Past the cap, stop reading: a flood then blocks the child on a full
+                        # pipe until its deadline instead of costing the grader CPU.
+                        open_fds.discard(console_r)
                 elif not failure:
                     try:
                         for frame in reader.feed(data):
                             collector.accept(frame)
-                        clock.advance(len(collector.outcome.calls), time.monotonic())
+                            clock.advance(len(collector.outcome.calls), time.monotonic())
                     except codec.CodecError as error:
                         failure = f"the grader could not accept your code's results: {error}"
             if (collector.finished or failure) and exit_report is None and not kill_sent:
                 # Nothing the child does after its last frame (or a bad one) counts.
                 control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
                 kill_sent = True
-        if exit_report is not None:
-            # The child is gone: whatever it wrote is in the pipes; take the rest of the console.
-            while console_r in open_fds and (data := os.read(console_r, 1 << 16)):
-                console.extend(data[: max(0, job.limits.console_bytes - len(console))])
-        else:
-            # Finished: the child flushed its console before its last frame; take what is there.
-            while select.select([console_r], [], [], 0)[0] and (data := os.read(console_r, 1 << 16)):
-                console.extend(data[: max(0, job.limits.console_bytes - len(console))])
+        # What the child wrote before its end is in the pipe: take it, up to the cap.
+        while console_r in open_fds and len(console) < job.limits.console_bytes \
+                and select.select([console_r], [], [], 0)[0] and (data := os.read(console_r, 1 << 16)):
+            console.extend(data[: max(0, job.limits.console_bytes - len(console))])
         if segment_timed_out and not collector.finished:
             exit_report = {**(exit_report or {}), "timed_out": True}
-        return self._outcome(collector, exit_report or {}, failure, console, job, started)
+        outcome = self._outcome(collector, exit_report or {}, failure, console, job, started, clock)
+        outcome.output_bytes = reader.total
+        return outcome
 
     @staticmethod
     def _outcome(collector: ResultCollector, exit_report: dict[str, Any], failure: str, console: bytearray,
-                 job: UnitJob, started: float) -> UnitOutcome:
+                 job: UnitJob, started: float, clock: SegmentClock) -> UnitOutcome:
         outcome = collector.outcome
         returncode = exit_report.get("returncode")
         returncode = returncode if type(returncode) is int else None
@@ -221,8 +246,7 @@ class ZygoteExecutor:
         elif not collector.finished:
             if exit_report.get("timed_out") is True or returncode == -signal.SIGXCPU:
                 outcome.status = TIMEOUT
-                outcome.message = f"time limit of {job.limits.wall_seconds:g} s exceeded" \
-                    if exit_report.get("timed_out") is True else describe_exit(returncode)
+                outcome.message = clock.message() if exit_report.get("timed_out") is True else describe_exit(returncode)
             elif returncode == SETUP_FAILED_EXIT:
                 outcome.status, outcome.message = CRASHED, "the grader's sandbox could not be set up"
             else:

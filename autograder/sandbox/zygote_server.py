@@ -11,12 +11,14 @@ a user namespace of its own (:mod:`autograder.sandbox.userns`) and does the same
 Protocol (see :mod:`autograder.sandbox.control`)::
 
     zygote -> executor  {"kind": "ready", "isolation": "full"|"reduced", "layers": [...]}
-    executor -> zygote  {"kind": "run", "unit": n, "job": {...}, "limits": {...}} + fds (results, console)
+    executor -> zygote  {"kind": "run", "unit": n, "limits": {...}} + fds (job, results, console)
     executor -> zygote  {"kind": "kill", "unit": n}          # optional, e.g. output limit hit
     zygote -> executor  {"kind": "exited", "unit": n, "returncode": rc, "timed_out": bool}
 
-The child writes its result frames straight into the executor's pipe: the zygote never
-reads them.
+The job travels from the executor to the child through a pipe whose read end the zygote only
+passes on, and the child writes its result frames straight into the executor's pipe: the
+zygote never holds a student's source, inputs or results, so no later child (forked from it)
+can find them in its memory or on its stack.
 """
 
 from __future__ import annotations
@@ -199,9 +201,14 @@ class Zygote:
             except (ImportError, OSError, RuntimeError) as error:
                 return f"seccomp unavailable: {error}"
         read_fd, write_fd = os.pipe()
+        job_r, job_w = os.pipe()
         try:
-            returncode = self._start_unit(codec_encode({"probe": True}), {
-                "wall_seconds": 10, "cpu_seconds": 5, "memory_bytes": 256 << 20}, [write_fd, write_fd], unit=-1)[0]
+            try:
+                os.write(job_w, codec_encode({"probe": True}))  # a few bytes: fits in the pipe
+            finally:
+                os.close(job_w)
+            returncode = self._start_unit({"wall_seconds": 10, "cpu_seconds": 5, "memory_bytes": 256 << 20,
+                                           "console_bytes": 4096}, [job_r, write_fd, os.dup(write_fd)], unit=-1)[0]
             report = os.read(read_fd, 4096).decode("utf-8", "replace")
         except OSError as error:
             return str(error)
@@ -216,23 +223,25 @@ class Zygote:
         while True:
             try:
                 message, fds = control.receive_message(self.sock, 1 << 16)
-                if not isinstance(message, dict) or message.get("kind") != "run" or len(fds) != 2:
-                    for fd in fds:
-                        os.close(fd)
-                    continue  # a late "kill" for a unit that already ended
-                job_frame, _ = control.receive_frame(self.sock, MAX_JOB_BYTES)
             except (control.ChannelClosed, OSError):
                 return 0
+            except Exception:
+                return 1  # a malformed control message: the executor starts a fresh zygote
+            if not isinstance(message, dict) or message.get("kind") != "run" or len(fds) != 3 \
+                    or not isinstance(message.get("limits"), dict):
+                for fd in fds:
+                    os.close(fd)
+                continue  # a late "kill" for a unit that already ended
             unit = message.get("unit")
-            returncode, timed_out = self._start_unit(job_frame, message["limits"], fds, unit)
+            returncode, timed_out = self._start_unit(message["limits"], fds, unit)
             try:
                 control.send_message(self.sock, {"kind": "exited", "unit": unit, "returncode": returncode,
                                                  "timed_out": timed_out})
             except OSError:
                 return 0  # the executor is gone
 
-    def _start_unit(self, job_frame: bytes, limits: dict[str, Any], fds: list[int], unit: Any) -> tuple[int, bool]:
-        """Hand the job to the spare, prepare the next spare, then watch the unit to its end."""
+    def _start_unit(self, limits: dict[str, Any], fds: list[int], unit: Any) -> tuple[int, bool]:
+        """Hand the job's descriptors to the spare, prepare the next spare, then watch the unit to its end."""
         from autograder.sandbox import control
 
         spare, self.spare = self.spare, None
@@ -242,12 +251,11 @@ class Zygote:
                 spare.close()
             spare = self._spawn_spare()
         try:
-            control.send_message(spare.sock, {"limits": limits}, fds=tuple(dict.fromkeys(fds)))
-            control.send_frame(spare.sock, job_frame)
+            control.send_message(spare.sock, {"limits": limits}, fds=tuple(fds))
         except OSError:
             pass  # the spare died: its exit status tells what happened
         finally:
-            # The child holds the only write ends now: EOF tells the executor it is gone.
+            # The child holds the only copies now: EOF tells the executor it is gone.
             for fd in set(fds):
                 os.close(fd)
         try:
@@ -293,13 +301,14 @@ class Zygote:
                 if self.layers.seccomp and program is None:
                     program = seccomp_policy.compile_filter(os.getpid())
                 message, fds = control.receive_message(sock, 1 << 16)
-                job_frame, _ = control.receive_frame(sock, MAX_JOB_BYTES)
+                job_fd, result_fd, console_fd = fds  # ValueError (no job: fail closed) unless exactly three
+                job_frame = _read_job(job_fd)
+                os.close(job_fd)
                 limits = message["limits"]
-                console_fd = fds[-1]
                 restrict(ChildLimits(
                     address_space_bytes=self.baseline_address_space + int(limits["memory_bytes"]) + MEMORY_MARGIN_BYTES,
                     cpu_seconds=math.ceil(float(limits["cpu_seconds"])),
-                ), fds[0], console_fd, program)
+                ), result_fd, console_fd, program)
             except control.ChannelClosed:
                 return  # the zygote is gone
             except BaseException as error:
@@ -313,6 +322,7 @@ class Zygote:
             if job.get("probe"):
                 status = 0
                 return
+            child.cap_console(int(limits.get("console_bytes", 64 << 10)))
             with os.fdopen(RESULT_FD, "wb") as out:
                 child.serve(job, out)
             status = 0
@@ -367,6 +377,29 @@ class Zygote:
             # PID 1 ignores SIGXCPU, so the CPU limit shows as the kernel's SIGKILL at the hard limit.
             return -signal.SIGXCPU, timed_out
         return returncode, timed_out
+
+
+def _read_job(fd: int) -> bytes:
+    """Read one length-prefixed job from ``fd`` (the executor writes it; at most MAX_JOB_BYTES)."""
+    prefix = _read_exactly(fd, 8)
+    length = int.from_bytes(prefix, "little")
+    if len(prefix) != 8 or length > MAX_JOB_BYTES:
+        raise EOFError("malformed job")
+    body = _read_exactly(fd, length)
+    if len(body) != length:
+        raise EOFError("truncated job")
+    return prefix + body
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, received = [], 0
+    while received < size:
+        chunk = os.read(fd, min(size - received, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+    return b"".join(chunks)
 
 
 def codec_encode(value: Any) -> bytes:
