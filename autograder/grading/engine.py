@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
-from autograder.grading.prepare import PreparedFunction, PreparedSuite, prepare_suite, reindex_call
+from autograder.grading.prepare import PreparedFunction, PreparedSuite, Program, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
 from autograder.grading.source_checks import (
     SourceRejected, decode_source, missing_function_message, missing_functions_message,
 )
-from autograder.sandbox.executor import IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
-from autograder.sandbox.program import Call
+from autograder.sandbox.executor import CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
+from autograder.sandbox.program import CallOutcome
 
 
 def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor, mode: str = "public",
@@ -51,7 +52,9 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     except SourceRejected as rejection:
         return fail_all(str(rejection))
 
-    graded = _run_units(suite, source, assignment, executor)
+    budget = _Budget(seconds=assignment.spec.limits.submission_budget(suite.reference_seconds),
+                     output_bytes=assignment.limits.output_bytes)
+    graded = _run_units(suite, source, assignment, executor, budget)
     if graded.import_failure:
         return fail_all(graded.import_failure)
     defined = graded.names
@@ -65,12 +68,24 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
         if function.name not in defined:
             publish(failed_everywhere(function, missing_function_message(function.name, defined - _contract_names(suite))))
             continue
-        results = judge_function(function, graded.outcomes[function.name])
-        diagnose_function(function, graded.outcomes[function.name], results)
-        _note_missing_needs(function, graded.outcomes[function.name], defined, results)
-        publish(results)
+        publish(_judge_safely(function, graded.outcomes[function.name], defined))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _judge_safely(function: PreparedFunction, outcome: UnitOutcome, defined: set[str]) -> list[TestResult]:
+    """Judge one function; whatever its results make the judge do, only this function's checks fail."""
+    try:
+        results = judge_function(function, outcome)
+    except Exception:  # noqa: BLE001 - a value no comparison foresaw: not the grader's crash, the student's 0
+        return failed_everywhere(function, f"{function.name}: the grader could not make sense of what your "
+                                           "function returned or did to its arguments")
+    try:
+        diagnose_function(function, outcome, results)
+        _note_missing_needs(function, outcome, defined, results)
+    except Exception:  # noqa: BLE001 - hints are extras: the verdicts stand without them
+        pass
+    return results
 
 
 @dataclass
@@ -80,19 +95,70 @@ class _Graded:
     import_failure: str = ""
 
 
-def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, executor: Executor) -> _Graded:
-    """Run every function's calls, in as few sandbox units as the submission allows.
+@dataclass
+class _Budget:
+    """What is left of a submission's wall-clock time and result bytes, across all its units."""
+
+    seconds: float
+    output_bytes: int
+
+    def spend(self, outcome: UnitOutcome) -> None:
+        self.seconds -= outcome.seconds
+        self.output_bytes -= outcome.output_bytes
+
+    @property
+    def exhausted(self) -> bool:
+        return self.seconds <= 0 or self.output_bytes <= 0
+
+
+def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, executor: Executor,
+               budget: _Budget) -> _Graded:
+    """Run every function's public calls, then (hidden mode) every function's hidden calls.
+
+    The hidden calls run in units of their own, after the public ones, so that code running
+    during a public call never sees a hidden input; nothing those units print, raise or say
+    reaches the student beyond pass/fail (their outcomes are scrubbed before judging).
+    """
+    programs = {function.name: suite.programs(function) for function in suite.functions}
+    public = _run_phase(suite, suite.functions, {name: split[0] for name, split in programs.items()}, "public",
+                        source, assignment, executor, budget)
+    hidden_functions = [function for function in suite.functions if programs[function.name][1].calls]
+    if public.import_failure or not hidden_functions:
+        return public
+    hidden = _run_phase(suite, hidden_functions, {name: split[1] for name, split in programs.items()}, "hidden",
+                        source, assignment, executor, budget)
+    for function in hidden_functions:
+        if function.name in public.outcomes:
+            public_program, hidden_program = programs[function.name]
+            public.outcomes[function.name] = _merge(function, public_program, public.outcomes[function.name],
+                                                    hidden_program, hidden.outcomes.get(function.name),
+                                                    hidden.import_failure)
+    return public
+
+
+def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs: dict[str, Program], phase: str,
+               source: str, assignment: Assignment, executor: Executor, budget: _Budget) -> _Graded:
+    """Run ``programs`` of ``functions`` in as few sandbox units as the submission allows.
 
     An honest file is graded in ONE unit: the functions' programs run one after another in
     a single child, each with its own time limit. When that unit ends abnormally, the
     functions that finished keep their results, the function that was running is rerun
     alone (so it is judged on its own, not on a neighbour's side effects) unless it ran out
-    of its own time, and the rest go on together in a fresh unit.
+    of its own time, and the rest go on together in a fresh unit. The culprit is found
+    from the order of complete result frames, never from timing.
     """
     graded = _Graded()
-    pending = list(suite.functions)
+    pending = [function for function in functions if programs[function.name].calls]
+
+    def run(group: list[PreparedFunction]) -> UnitOutcome:
+        if budget.exhausted:
+            return UnitOutcome(status=TIMEOUT, message=_budget_message(budget, assignment))
+        outcome = _safe_run(executor, _combined_job(suite, group, programs, phase, source, assignment, budget))
+        budget.spend(outcome)
+        return outcome
+
     while pending:
-        outcome = executor.run(_combined_job(suite, pending, source, assignment))
+        outcome = run(pending)
         if outcome.status == IMPORT_ERROR:
             graded.import_failure = unit_failure_message(outcome, assignment.file).replace(
                 f"{assignment.file}: ", "", 1)
@@ -100,7 +166,7 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
         graded.names.update(outcome.names)
         offset = 0
         for position, function in enumerate(pending):
-            count = len(function.calls)
+            count = len(programs[function.name].calls)
             calls = outcome.calls[offset:offset + count]
             offset += count
             if outcome.status == OK or len(calls) == count:
@@ -114,7 +180,7 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
             else:
                 pending = pending[position:]
                 # The failing function alone decides its own fate.
-                solo = executor.run(_combined_job(suite, pending[:1], source, assignment))
+                solo = run(pending[:1])
                 graded.names.update(solo.names)
                 graded.outcomes[function.name] = solo
                 pending = pending[1:]
@@ -124,19 +190,75 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
     return graded
 
 
-def _combined_job(suite: PreparedSuite, functions: list[PreparedFunction], source: str,
-                  assignment: Assignment) -> UnitJob:
-    key = tuple(function.name for function in functions)
+def _budget_message(budget: _Budget, assignment: Assignment) -> str:
+    if budget.output_bytes <= 0:
+        return "not run: your code's earlier results used up the submission's output limit"
+    return "not run: earlier functions used up the submission's time budget (do they loop or sleep?)"
+
+
+def _safe_run(executor: Executor, job: UnitJob) -> UnitOutcome:
+    """Run a unit; an executor that raises fails this unit only (never the grader)."""
+    try:
+        return executor.run(job)
+    except Exception as error:  # noqa: BLE001 - the trusted side must not fall over for any unit
+        return UnitOutcome(status=CRASHED, message=f"the grader's sandbox failed: {type(error).__name__}")
+
+
+# Exception names a hidden case may report: anything else could carry data out of a hidden input.
+_SAFE_ERROR_TYPES = frozenset(name for name, value in vars(builtins).items()
+                              if isinstance(value, type) and issubclass(value, BaseException))
+_HIDDEN_KINDS = {TIMEOUT: "it ran out of time", "memory": "it ran out of memory", CRASHED: "your code crashed",
+                 "bad_output": "it sent results the grader could not accept"}
+
+
+def _scrub(outcome: CallOutcome) -> CallOutcome:
+    """A hidden call's outcome without anything the student's code could have put in it but its value."""
+    error_type = outcome.error_type if outcome.error_type in _SAFE_ERROR_TYPES else ("exception" if not outcome.ok else "")
+    if outcome.error_type == "GraderError":
+        error_type = "GraderError"
+    return CallOutcome(ok=outcome.ok, value=outcome.value, args_after=outcome.args_after, error_type=error_type,
+                       error_message="" if error_type != "GraderError" else "a call it depends on failed",
+                       traceback=[], seconds=0.0)
+
+
+def _merge(function: PreparedFunction, public_program: Program, public: UnitOutcome, hidden_program: Program,
+           hidden: UnitOutcome | None, hidden_import_failure: str) -> UnitOutcome:
+    """One outcome aligned with ``function.calls`` from its public and its hidden units."""
+    calls: list[CallOutcome | None] = [None] * len(function.calls)
+    for position, outcome in zip(public_program.positions, public.calls):
+        calls[position] = outcome
+    if hidden is None or hidden_import_failure:
+        reason = "your file failed to load" if hidden_import_failure else "it was not run"
+        received: list[CallOutcome] = []
+    else:
+        reason = _HIDDEN_KINDS.get(hidden.status, "it stopped early")
+        received = [_scrub(outcome) for outcome in hidden.calls]
+    stopped = CallOutcome(ok=False, error_type="GraderError", error_message=f"a hidden case did not finish: {reason}")
+    for index, position in enumerate(hidden_program.positions):
+        calls[position] = received[index] if index < len(received) else stopped
+    # The public unit decides what is missing: everything up to its first missing call is judged.
+    prefix = next((index for index, outcome in enumerate(calls) if outcome is None), len(calls))
+    return replace(public, calls=calls[:prefix])  # type: ignore[arg-type]
+
+
+def _combined_job(suite: PreparedSuite, functions: list[PreparedFunction], programs: dict[str, Program], phase: str,
+                  source: str, assignment: Assignment, budget: _Budget) -> UnitJob:
+    key = (phase, *(function.name for function in functions))
     calls = suite.combined_calls.get(key)
     if calls is None:
         calls = []
         for function in functions:
             offset = len(calls)
-            calls.extend(function.calls if offset == 0 else [reindex_call(call, offset) for call in function.calls])
+            program = programs[function.name].calls
+            calls.extend(program if offset == 0 else [reindex_call(call, offset) for call in program])
         suite.combined_calls[key] = calls
-    return UnitJob(source=source, filename=assignment.file, calls=calls, limits=assignment.limits,
+    limits = assignment.spec.limits
+    return UnitJob(source=source, filename=assignment.file, calls=calls,
+                   limits=replace(assignment.limits, output_bytes=max(0, budget.output_bytes)),
                    probes_source=assignment.probes_source,
-                   segments=tuple(len(function.calls) for function in functions))
+                   segments=tuple(len(programs[function.name].calls) for function in functions),
+                   segment_seconds=tuple(limits.function_limit(function.reference_seconds) for function in functions),
+                   budget_seconds=max(0.0, budget.seconds))
 
 
 def _note_missing_needs(function: PreparedFunction, outcome: UnitOutcome, defined: set[str],

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import inspect
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,10 @@ class PreparedFunction:
     calls: list[Call]
     needs: list[str]
     checks: list[PreparedCheck]
+    # Indices (in ``calls``) of the hidden cases' calls: they run in a unit of their own.
+    hidden_calls: tuple[int, ...] = ()
+    # The reference's own time on the public cases (the function's time limit is derived from it).
+    reference_seconds: float = 0.0
 
 
 @dataclass
@@ -131,6 +136,61 @@ class PreparedSuite:
     # A cache, not part of the suite: not stored in starter kits (fixtures skip init=False fields).
     combined_calls: dict[tuple[str, ...], list[Call]] = field(default_factory=dict, init=False, repr=False,
                                                              compare=False)
+    # Each function's program split into its public and its hidden calls (built on first use).
+    split_programs: dict[str, tuple[Program, Program]] = field(default_factory=dict, init=False, repr=False,
+                                                               compare=False)
+
+    @property
+    def reference_seconds(self) -> float:
+        """The reference's own time on every public case of the assignment."""
+        return sum(function.reference_seconds for function in self.functions)
+
+    def programs(self, function: PreparedFunction) -> tuple[Program, Program]:
+        """Return ``function``'s public and hidden programs (calls and their indices in ``function.calls``)."""
+        split = self.split_programs.get(function.name)
+        if split is None:
+            split = split_program(function.calls, set(function.hidden_calls))
+            self.split_programs[function.name] = split
+        return split
+
+
+@dataclass(frozen=True)
+class Program:
+    """Some of a function's calls, as a program of their own: the calls and where they came from."""
+
+    calls: list[Call]
+    positions: list[int]
+
+
+def split_program(calls: list[Call], hidden: set[int]) -> tuple[Program, Program]:
+    """Split ``calls`` into the public and the hidden calls, each with its references renumbered.
+
+    A case's calls refer only to calls of the same case, and a case is public or hidden as a whole.
+    """
+    parts = []
+    for wanted in (False, True):
+        positions = [index for index in range(len(calls)) if (index in hidden) is wanted]
+        renumber = {old: new for new, old in enumerate(positions)}
+        parts.append(Program([_renumber_call(calls[index], renumber) for index in positions], positions))
+    return parts[0], parts[1]
+
+
+def _renumber(value: Any, renumber: dict[int, int]) -> Any:
+    kind = type(value)
+    if kind is Ref:
+        return Ref(renumber.get(value.call, -1), value.path)
+    if kind is list:
+        return [_renumber(item, renumber) for item in value]
+    if kind is tuple:
+        return tuple(_renumber(item, renumber) for item in value)
+    if kind is dict:
+        return {key: _renumber(item, renumber) for key, item in value.items()}
+    return value
+
+
+def _renumber_call(call: Call, renumber: dict[int, int]) -> Call:
+    return dataclasses.replace(call, args=_renumber(tuple(call.args), renumber),
+                               kwargs=_renumber(dict(call.kwargs), renumber))
 
 
 def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None, assignment: str) -> int:
@@ -187,6 +247,8 @@ class _Preparer:
         self.hidden_seed = hidden_seed
         self.namespace = vars(assignment.reference)
         self.parameters: dict[str, list[str]] = {}
+        self.reference_seconds = 0.0  # of the function being prepared, public cases only
+        self.timing = True
 
     def parameter_names(self, function: str) -> list[str]:
         if function not in self.parameters:
@@ -208,8 +270,12 @@ class _Preparer:
             outcome.value = copy.deepcopy(outcome.value)
             outcomes.append(outcome)
 
+        # CPU time, not wall time: limits derived from it must not depend on how busy the machine is.
+        started = time.process_time()
         run_program(self.namespace, copy.deepcopy(calls), probes=self.assignment.probes,
                     filename="reference.py", on_outcome=snapshot)
+        if self.timing:
+            self.reference_seconds += time.process_time() - started
         for index, outcome in enumerate(outcomes):
             if not outcome.ok:
                 raise PreparationError(f"{where}: the reference failed on call {index} ({calls[index].function}): "
@@ -221,6 +287,8 @@ class _Preparer:
         check_index = 0
         for function_spec in self.assignment.functions:
             unit_calls: list[Call] = []
+            hidden_calls: list[int] = []
+            self.reference_seconds = 0.0
             checks: list[PreparedCheck] = []
             value_cases_of_function: list[tuple[Case, int, bool]] = []
             total_weight = function_spec.total_weight
@@ -253,7 +321,9 @@ class _Preparer:
                     if not isinstance(produced, list) or not produced:
                         raise PreparationError(f"{where}: generator {check_spec.cases} must return a non-empty list")
                     entry_rng = np.random.default_rng([seed, 1])
+                    self.timing = not hidden
                     for item in produced:
+                        first_call = len(unit_calls)
                         if check_spec.kind == "values":
                             if not isinstance(item, Case):
                                 raise PreparationError(f"{where}: a values check's generator must return Case objects")
@@ -264,6 +334,8 @@ class _Preparer:
                             if not isinstance(item, GradCheck):
                                 raise PreparationError(f"{where}: a gradcheck generator must return GradCheck objects")
                             check.grad_cases.append(self.grad_case(item, unit_calls, hidden, entry_rng, where))
+                        if hidden:
+                            hidden_calls.extend(range(first_call, len(unit_calls)))
             for check in checks:
                 if check.kind == "unchanged":
                     check.watches = self.watches(value_cases_of_function, function_spec.name, unit_calls)
@@ -276,7 +348,9 @@ class _Preparer:
                           for index, call in enumerate(unit_calls)]
             needs = sorted({call.function for call in unit_calls if not call.function.startswith("probe:")})
             functions.append(PreparedFunction(name=function_spec.name, points=function_spec.points,
-                                              calls=unit_calls, needs=needs, checks=checks))
+                                              calls=unit_calls, needs=needs, checks=checks,
+                                              hidden_calls=tuple(hidden_calls),
+                                              reference_seconds=self.reference_seconds))
             precompute_diagnosis(self.assignment, functions[-1], self.parameter_names)
         return PreparedSuite(assignment=self.assignment.name, version=self.assignment.version, mode=self.mode,
                              functions=functions)

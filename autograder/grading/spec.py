@@ -47,11 +47,29 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class LimitsSpec:
-    """Per-unit resource limits."""
+    """Resource limits of a submission's sandbox units.
+
+    A function's wall-clock limit is derived from the reference's own time on its cases:
+    ``max(function_seconds, reference_factor * reference)``, never above ``wall_seconds``.
+    The whole submission (every unit, public and hidden) gets
+    ``max(submission_seconds, budget_factor * reference time of the whole file)``.
+    """
 
     wall_seconds: float = 10.0
     cpu_seconds: float = 10.0
     memory_mb: int = 1024
+    function_seconds: float = 1.0
+    reference_factor: float = 50.0
+    submission_seconds: float = 3.0
+    budget_factor: float = 150.0
+
+    def function_limit(self, reference_seconds: float) -> float:
+        """The wall-clock limit of a function whose reference took ``reference_seconds``."""
+        return min(self.wall_seconds, max(self.function_seconds, self.reference_factor * reference_seconds))
+
+    def submission_budget(self, reference_seconds: float) -> float:
+        """The wall-clock budget of a whole submission whose reference took ``reference_seconds``."""
+        return max(self.submission_seconds, self.budget_factor * reference_seconds)
 
     def to_limits(self) -> Limits:
         """Return the sandbox limits these settings describe."""
@@ -85,7 +103,8 @@ class AssignmentSpec:
 
 
 _TOP_KEYS = {"name", "title", "file", "public_seed", "max_file_bytes", "limits", "functions"}
-_LIMIT_KEYS = {"wall_seconds", "cpu_seconds", "memory_mb"}
+_LIMIT_KEYS = {"wall_seconds", "cpu_seconds", "memory_mb", "function_seconds", "reference_factor",
+               "submission_seconds", "budget_factor"}
 _FUNCTION_KEYS = {"name", "points", "checks"}
 _CHECK_KEYS = {"name", "kind", "cases", "weight", "rtol", "atol"}
 
@@ -172,6 +191,9 @@ def parse_spec(data: dict[str, Any], where: str = "spec.toml") -> AssignmentSpec
         wall_seconds=_positive(float(_typed(raw_limits, "wall_seconds", (int, float), "[limits]", 10.0)), "wall_seconds", "[limits]"),
         cpu_seconds=_positive(float(_typed(raw_limits, "cpu_seconds", (int, float), "[limits]", 10.0)), "cpu_seconds", "[limits]"),
         memory_mb=int(_positive(_typed(raw_limits, "memory_mb", (int,), "[limits]", 1024), "memory_mb", "[limits]")),
+        **{key: _positive(float(_typed(raw_limits, key, (int, float), "[limits]", default)), key, "[limits]")
+           for key, default in (("function_seconds", 1.0), ("reference_factor", 50.0),
+                                ("submission_seconds", 3.0), ("budget_factor", 150.0))},
     )
     raw_functions = _typed(data, "functions", (list,), where)
     functions = tuple(_parse_function(table, f"{where}, function {index + 1}") for index, table in enumerate(raw_functions))
