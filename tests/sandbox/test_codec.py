@@ -86,3 +86,120 @@ def test_size_limit_is_checked_before_reading():
     frame = codec.encode(np.zeros(1000))
     with pytest.raises(codec.CodecError, match="exceeds the limit"):
         codec.decode(frame, max_bytes=100)
+
+
+# --- Hostile frames: only the codec's own error, and bounded memory -------------------------------
+
+def _raw_frame(header_text: bytes, blobs: list[bytes]) -> bytes:
+    body = struct.pack("<I", len(header_text)) + header_text
+    for blob in blobs:
+        body += struct.pack("<Q", len(blob)) + blob
+    return struct.pack("<Q", len(body)) + body
+
+
+def _array_frame(dtype: str, shape: list[int], blob: bytes = b"") -> bytes:
+    return _frame({"$array": [0, dtype, shape]}, blob)
+
+
+@pytest.mark.parametrize("frame", [
+    _array_frame("|S0", [2**40, 2**40]),
+    _array_frame("<U0", [2**26]),
+    _array_frame("|V0", [5]),
+    _array_frame("<f8", [0, 2**62, 8]),
+    _array_frame("<f8", [2**27]),
+    _array_frame("<f8", [-1]),
+    _raw_frame(b"1" + b"0" * 5000, []),
+    _frame(2**64),
+    _frame(-(2**63) - 1),
+    _frame([1.0, float("nan")]),
+    _frame({"$float": "1e999"}),
+    struct.pack("<Q", 12) + struct.pack("<I", 2**31) + b"{}",
+], ids=["S0 huge", "U0", "V0", "zero beside huge", "too many elements", "negative dim", "5000 digits",
+        "past int64", "below int64", "NaN literal", "bad float tag", "header longer than frame"])
+def test_hostile_frames_raise_only_the_codec_error(frame):
+    with pytest.raises(codec.CodecError):
+        codec.decode(frame)
+
+
+def test_integers_at_the_edges_of_int64_still_cross():
+    assert codec.decode(_frame([2**63 - 1, -(2**63)])) == [2**63 - 1, -(2**63)]
+
+
+def test_a_header_past_the_cap_is_refused_before_it_is_parsed():
+    body = codec.encode({"names": ["a"] * 300_000})[8:]
+    with pytest.raises(codec.CodecError, match="header"):
+        codec.decode_body(body, max_header_bytes=1 << 20)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+_tags = st.sampled_from(["$array", "$scalar", "$tuple", "$dict", "$float", "$unsupported", "$ref", "$probe", "$rng",
+                         "$other"])
+_dtypes = st.sampled_from(["<f8", "<f4", "|S0", "<U0", "|V0", "|V8", "<U2", "|b1", "<c16", "O", "<M8", "f8,f8", "x"])
+_shapes = st.lists(st.one_of(st.integers(-2, 4), st.integers(0, 2**64)), max_size=5)
+
+
+@st.composite
+def _hostile_headers(draw):
+    tag = draw(_tags)
+    if tag in ("$array", "$scalar"):
+        payload = [draw(st.integers(-1, 2)), draw(_dtypes), draw(_shapes)]
+    else:
+        payload = draw(_json_values)
+    return {tag: payload}
+
+
+_FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_FUZZ
+@given(header=st.one_of(_hostile_headers(), _json_values), blobs=st.lists(st.binary(max_size=64), max_size=3))
+def test_fuzzed_structured_frames_raise_only_the_codec_error(header, blobs):
+    try:
+        codec.decode(_raw_frame(json.dumps(header).encode(), blobs))
+    except codec.CodecError:
+        pass
+
+
+@_FUZZ
+@given(data=st.data())
+def test_mutated_real_frames_raise_only_the_codec_error(data):
+    value = data.draw(st.sampled_from([
+        {"kind": "call", "index": 0, "outcome": {"ok": True, "value": np.arange(6.0).reshape(2, 3)}},
+        {"kind": "loaded", "names": ["mse", "softmax"]},
+        (np.ones(3, dtype=np.float32), [1, 2.5, "x"], {"v": np.zeros((2, 2))}),
+    ]))
+    frame = bytearray(codec.encode(value))
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, len(frame) - 1))
+        action = data.draw(st.sampled_from(["flip", "insert", "delete", "digits"]))
+        if action == "flip":
+            frame[position] = data.draw(st.integers(0, 255))
+        elif action == "insert":
+            frame[position:position] = data.draw(st.binary(min_size=1, max_size=16))
+        elif action == "delete":
+            del frame[position:position + data.draw(st.integers(1, 16))]
+        else:
+            frame[position:position] = b"9" * data.draw(st.integers(1, 6000))
+    try:
+        decoded = codec.decode(bytes(frame))
+    except codec.CodecError:
+        return
+    # Whatever decodes is small: the frame itself bounds it.
+    assert _size(decoded) <= 4 * len(frame) + 1024
+
+
+def _size(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (list, tuple)):
+        return sum(_size(item) for item in value) + 8 * len(value)
+    if isinstance(value, dict):
+        return sum(_size(item) + len(key) for key, item in value.items())
+    return 8
