@@ -169,25 +169,44 @@ def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs
             count = len(programs[function.name].calls)
             calls = outcome.calls[offset:offset + count]
             offset += count
+            console = _console_of(outcome, offset - count, calls, complete=len(calls) == count)
             if outcome.status == OK or len(calls) == count:
-                graded.outcomes[function.name] = replace(outcome, status=OK, calls=calls, message="")
+                graded.outcomes[function.name] = replace(outcome, status=OK, calls=calls, message="", console=console)
                 continue
             if position == 0 or outcome.status == TIMEOUT:
                 # First in its child, or it used up its own time limit: the verdict is its own
                 # (rerunning a timeout alone would only make the student wait twice as long).
-                graded.outcomes[function.name] = replace(outcome, calls=calls)
+                graded.outcomes[function.name] = replace(outcome, calls=calls, console=console)
                 pending = pending[position + 1:]
             else:
                 pending = pending[position:]
                 # The failing function alone decides its own fate.
                 solo = run(pending[:1])
                 graded.names.update(solo.names)
-                graded.outcomes[function.name] = solo
+                graded.outcomes[function.name] = replace(
+                    solo, console=_console_of(solo, 0, solo.calls, complete=len(solo.calls) == count))
                 pending = pending[1:]
             break
         else:
             pending = []
     return graded
+
+
+def _console_of(outcome: UnitOutcome, first: int, calls: list[CallOutcome], complete: bool) -> str:
+    """What one function of a combined unit printed: the console between its first and its last call.
+
+    The child marks where loading ended and where each call ended: what the file printed while
+    loading (a notebook's self-test cell, say) or what other functions printed is not this
+    function's. A function that did not complete gets everything from its start to the end of
+    the unit (its traceback, its flood).
+    """
+    raw = outcome.console_raw
+    if not raw:
+        return outcome.console if not outcome.calls else ""
+    start = outcome.calls[first - 1].console_end if first > 0 else outcome.loaded_console_end
+    end = calls[-1].console_end if complete and calls else len(raw)
+    start = min(start, len(raw))
+    return raw[start:max(start, min(end, len(raw)))].decode("utf-8", "replace")
 
 
 def _budget_message(budget: _Budget, assignment: Assignment) -> str:

@@ -41,7 +41,7 @@ class CappedConsole(io.TextIOBase):
     def __init__(self, fd: int, budget: list[int]) -> None:
         super().__init__()
         self._fd = fd
-        self._budget = budget
+        self._budget = budget  # [bytes left, bytes written], shared by stdout and stderr
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -66,17 +66,26 @@ class CappedConsole(io.TextIOBase):
         if len(data) > left:
             data = data[:left] + self.NOTE
         self._budget[0] = left - len(data)
+        self._budget[1] += len(data)
         view = memoryview(data)
         while view:
             view = view[_write(self._fd, view):]
         return len(text)
 
 
+_console_budget = [0, 0]
+
+
 def cap_console(limit: int) -> None:
     """Route print() and tracebacks through one capped console on fds 1 and 2."""
-    budget = [max(0, limit - len(CappedConsole.NOTE))]
-    sys.stdout = CappedConsole(1, budget)
-    sys.stderr = CappedConsole(2, budget)
+    _console_budget[:] = [max(0, limit - len(CappedConsole.NOTE)), 0]
+    sys.stdout = CappedConsole(1, _console_budget)
+    sys.stderr = CappedConsole(2, _console_budget)
+
+
+def console_written() -> int:
+    """Bytes printed through the capped console so far (0 where it is not in use)."""
+    return _console_budget[1]
 
 
 def load_module(name: str, source: str, filename: str) -> types.ModuleType:
@@ -131,10 +140,11 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
             "traceback": lines,
         })
         return
-    send({"kind": "loaded", "names": callable_names(module)})
+    send({"kind": "loaded", "names": callable_names(module), "console": console_written()})
     calls = [Call.from_plain(call) for call in job.get("calls", [])]
 
     def stream(index: int, outcome: CallOutcome) -> None:
+        outcome.console_end = console_written()
         send({"kind": "call", "index": index, "outcome": outcome.to_plain()})
 
     run_program(vars(module), calls, probes=probes, filename=filename, on_outcome=stream)

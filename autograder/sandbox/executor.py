@@ -128,7 +128,9 @@ class UnitOutcome:
     traceback: list[str] = field(default_factory=list)
     console: str = ""
     seconds: float = 0.0
-    output_bytes: int = 0  # result bytes the unit sent (counted against the submission's budget)
+    output_bytes: int = 0
+    console_raw: bytes = b""  # what ``console`` was decoded from (call outcomes mark offsets in it)
+    loaded_console_end: int = 0  # bytes printed while the file loaded  # result bytes the unit sent (counted against the submission's budget)
 
 
 class Executor(Protocol):
@@ -180,6 +182,8 @@ class ResultCollector:
             if not isinstance(names, list) or len(names) > 500 or not all(type(name) is str for name in names):
                 raise codec.CodecError("malformed name list")
             self.outcome.names = [name[:100] for name in names]
+            mark = message.get("console", 0)
+            self.outcome.loaded_console_end = mark if type(mark) is int and mark >= 0 else 0
             self.loaded = True
         elif kind == "call" and self.loaded:
             if message.get("index") != len(self.outcome.calls) or len(self.outcome.calls) >= self.expected_calls:
@@ -399,6 +403,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
             if process.returncode == -signal.SIGXCPU or process.returncode == -signal.SIGKILL and time.monotonic() >= clock.deadline:
                 outcome.status = TIMEOUT
         outcome.message = failure
+    outcome.console_raw = bytes(console)
     outcome.console = console.decode("utf-8", "replace")
     outcome.seconds = time.monotonic() - started
     outcome.output_bytes = reader.total

@@ -106,10 +106,15 @@ class CallOutcome:
     error_message: str = ""
     traceback: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Bytes the unit had printed when this call ended (the sandbox child fills it in), so that
+    # what a function printed is shown under that function only.
+    console_end: int = 0
 
     def to_plain(self) -> dict[str, Any]:
         """Return the outcome as plain data, leaving out fields at their defaults (fewer bytes per call)."""
         plain: dict[str, Any] = {"ok": self.ok, "seconds": self.seconds}
+        if self.console_end:
+            plain["console_end"] = self.console_end
         if self.value is not None:
             plain["value"] = self.value
         if self.args_after is not None:
@@ -130,7 +135,9 @@ class CallOutcome:
         if not isinstance(trace, list) or not all(type(line) is str for line in trace):
             raise ValueError("malformed traceback")
         seconds = data.get("seconds", 0.0)
+        console_end = data.get("console_end", 0)
         return cls(
+            console_end=console_end if type(console_end) is int and console_end >= 0 else 0,
             ok=data["ok"],
             value=data.get("value"),
             args_after=args_after,

@@ -251,6 +251,7 @@ class ZygoteExecutor:
                 outcome.status, outcome.message = CRASHED, "the grader's sandbox could not be set up"
             else:
                 outcome.status, outcome.message = CRASHED, describe_exit(returncode)
+        outcome.console_raw = bytes(console)
         outcome.console = console.decode("utf-8", "replace")
         outcome.seconds = time.monotonic() - started
         return outcome
