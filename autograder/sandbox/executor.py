@@ -31,6 +31,7 @@ class Limits:
     cpu_seconds: float = 10.0
     memory_bytes: int = 1 << 30
     output_bytes: int = 16 << 20  # result frames, in total (the engine spreads it over a submission's units)
+    load_seconds: float = 5.0  # starting the child and loading the file, before the first function's clock
     console_bytes: int = 64 << 10  # what the student printed, kept for the report
 
 
@@ -66,7 +67,7 @@ class UnitJob:
     @property
     def cpu_seconds(self) -> float:
         """The unit's CPU-time bound (one process runs every segment)."""
-        return min(self.wall_seconds, self.limits.cpu_seconds * max(1, len(self.segments)))
+        return min(self.wall_seconds, self.limits.cpu_seconds * max(1, len(self.segments))) + self.limits.load_seconds
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -206,7 +207,12 @@ def _text(value: Any, limit: int) -> str:
 
 
 class SegmentClock:
-    """Give each segment of a unit its own wall-clock deadline, as its calls complete."""
+    """Give loading the file, then each segment of a unit, its own wall-clock deadline.
+
+    The first function's clock starts when the file has loaded, not when the unit was sent:
+    on a busy machine, starting a child and running the file's top level may take longer
+    than a function's own limit. Every deadline stays within the submission's budget.
+    """
 
     def __init__(self, job: UnitJob, started: float) -> None:
         ends, total = [], 0
@@ -215,21 +221,32 @@ class SegmentClock:
             ends.append(total)
         self.job = job
         self.ends = ends
-        self.started = started
-        self.budget_end = started + job.wall_seconds
-        self.segment = 0
-        self.deadline = min(started + job.segment_limit(0), self.budget_end)
+        self.budget_end = started + job.wall_seconds + job.limits.load_seconds
+        if job.budget_seconds is not None:
+            self.budget_end = min(self.budget_end, started + job.budget_seconds)
+        self.segment = -1  # loading
+        self.by_budget = False
+        self._set_deadline(started + job.limits.load_seconds)
 
-    def advance(self, calls_done: int, now: float) -> None:
-        """Restart the clock for every segment whose calls have all arrived."""
-        while self.segment < len(self.ends) - 1 and calls_done >= self.ends[self.segment]:
+    def _set_deadline(self, own: float) -> None:
+        self.deadline = min(own, self.budget_end)
+        self.by_budget = own > self.budget_end
+
+    def advance(self, collector: ResultCollector, now: float) -> None:
+        """Start the next clock when the file has loaded and when a segment's calls have all arrived."""
+        if self.segment < 0 and collector.loaded:
+            self.segment = 0
+            self._set_deadline(now + self.job.segment_limit(0))
+        calls_done = len(collector.outcome.calls)
+        while 0 <= self.segment < len(self.ends) - 1 and calls_done >= self.ends[self.segment]:
             self.segment += 1
-            self.deadline = min(now + self.job.segment_limit(self.segment), self.budget_end)
+            self._set_deadline(now + self.job.segment_limit(self.segment))
 
     def message(self) -> str:
-        if self.deadline >= self.budget_end and self.job.budget_seconds is not None \
-                and self.job.budget_seconds < sum(self.job.segment_limit(i) for i in range(max(1, len(self.ends)))):
-            return "the submission's time budget ran out"
+        if self.by_budget:
+            return "the submission used up its time budget (do earlier functions loop or sleep?)"
+        if self.segment < 0:
+            return f"loading your file took longer than {self.job.limits.load_seconds:g} s"
         return f"time limit of {self.job.segment_limit(self.segment):g} s exceeded"
 
 
@@ -389,7 +406,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
             try:
                 for message in reader.feed(data):
                     collector.accept(message)
-                    clock.advance(len(collector.outcome.calls), time.monotonic())
+                    clock.advance(collector, time.monotonic())
             except codec.CodecError as error:
                 status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {error}"
                 open_fds.clear()

@@ -142,7 +142,7 @@ class ZygoteExecutor:
                 try:
                     control.send_message(self._sock, {
                         "kind": "run", "unit": self._unit,
-                        "limits": {"wall_seconds": job.wall_seconds, "cpu_seconds": job.cpu_seconds,
+                        "limits": {"wall_seconds": job.wall_seconds + job.limits.load_seconds, "cpu_seconds": job.cpu_seconds,
                                    "memory_bytes": job.limits.memory_bytes,
                                    "console_bytes": job.limits.console_bytes},
                     }, fds=(job_r, result_w, console_w))
@@ -167,7 +167,7 @@ class ZygoteExecutor:
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
-        backstop = started + job.wall_seconds + BACKSTOP_SECONDS
+        backstop = started + job.wall_seconds + job.limits.load_seconds + BACKSTOP_SECONDS
         clock = SegmentClock(job, started)
         segment_timed_out = False
         open_fds = {result_r, console_r}
@@ -218,7 +218,7 @@ class ZygoteExecutor:
                     try:
                         for frame in reader.feed(data):
                             collector.accept(frame)
-                            clock.advance(len(collector.outcome.calls), time.monotonic())
+                            clock.advance(collector, time.monotonic())
                     except codec.CodecError as error:
                         failure = f"the grader could not accept your code's results: {error}"
             if (collector.finished or failure) and exit_report is None and not kill_sent:
