@@ -375,3 +375,39 @@ def starter_notebook(starter: str, title: str, notebook_name: str, assignment: s
     for number, cell in enumerate(notebook.cells, 1):
         cell["id"] = f"cell-{number}"  # stable ids: the same starter gives the same file
     return nbformat.writes(notebook)
+
+
+def stored_notebook(data: bytes, filename: str, max_code_bytes: int, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
+    """Return the notebook as the service stores it (JSON, no outputs), its code held to ``max_code_bytes``.
+
+    Raises NotebookRejected for what is not a notebook, a file over ``max_bytes`` or code over the limit.
+    """
+    notebook = load_notebook(data, filename, max_bytes)
+    size = code_bytes(notebook)
+    if size > max_code_bytes:
+        raise NotebookRejected(f"The code cells of {filename} have {size:,} bytes; the limit is {max_code_bytes:,} bytes.")
+    return nbformat.writes(notebook)
+
+
+def code_bytes(notebook: nbformat.NotebookNode) -> int:
+    """The size in bytes of a notebook's code cells (what the assignment's file-size limit applies to)."""
+    return sum(len(cell_text(cell).encode("utf-8")) for cell in notebook.cells if cell.get("cell_type") == "code")
+
+
+def readable_source(filename: str, text: str) -> str:
+    """Return a stored submission as Python to read: a notebook in cells (``# %% [cell 3]``), a file unchanged."""
+    if not is_notebook(filename, text.encode("utf-8", "replace")[:65536]):
+        return text
+    try:
+        notebook = load_notebook(text.encode("utf-8"), filename)
+    except NotebookRejected:
+        return text
+    parts = []
+    for number, cell in enumerate(notebook.cells, 1):
+        body = cell_text(cell).rstrip("\n")
+        if cell.get("cell_type") == "code":
+            parts.append(f"# %% [cell {number}]\n{body}\n")
+        else:
+            commented = "\n".join(f"# {row}".rstrip() for row in body.splitlines())
+            parts.append(f"# %% [cell {number}] {cell.get('cell_type', 'markdown')}\n{commented}\n")
+    return "\n".join(parts)
