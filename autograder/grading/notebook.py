@@ -197,9 +197,9 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
                             f"them ({shown}). Import what you need with Python `import` lines.")
     if self_tests:
         cells = ", ".join(str(number) for number in self_tests)
-        result.notes.append(f"{filename}: cell{'s' if len(self_tests) > 1 else ''} {cells} {'call or print' if len(self_tests) > 1 else 'calls or prints'} at top level "
-                            "(your own tests): the grader uses only their def, class and import statements and "
-                            "does not run the rest.")
+        subject = f"cells {cells} call or print" if len(self_tests) > 1 else f"cell {cells} calls or prints"
+        result.notes.append(f"{filename}: {subject} at top level (your own tests): the grader uses only their def, "
+                            "class and import statements and does not run the rest.")
     return result
 
 

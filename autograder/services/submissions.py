@@ -114,7 +114,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
             source = stored_notebook(data, filename, limit)
         except NotebookRejected as error:
             raise SubmissionRejected(str(error)) from None
-        filename = filename if filename.lower().endswith(NOTEBOOK_SUFFIX) else f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
+        if not filename.lower().endswith(NOTEBOOK_SUFFIX):  # a notebook saved under another name
+            filename = f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
     else:
         source = _decode_source(data, limit)
     late = lateness(course_assignment, now)

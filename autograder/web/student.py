@@ -144,10 +144,11 @@ def starter_notebook(code: str, name: str):
 def submission(submission_id: int):
     found: Submission = submission_for(current_user, submission_id)
     staff = found.user_id != current_user.id
+    code = highlight_python(notebook.readable_source(found.filename, found.source))
     results = visible_results(found, for_staff=staff)
     return render_template(
         "student/submission.html", submission=found, staff=staff,
-        results=results, groups=grouped_by_function(results), code=highlight_python(notebook.readable_source(found.filename, found.source)),
+        results=results, groups=grouped_by_function(results), code=code,
         finished=found.status in FINISHED, status_url=url_for("student.submission_status", submission_id=found.id),
     )
 
