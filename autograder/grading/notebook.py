@@ -51,6 +51,8 @@ class NotebookSource:
 
     def where(self, line: int) -> str | None:
         """Return "cell C, line L" for line ``line`` of the generated file (None if outside every cell)."""
+        if line > self.text.count("\n"):
+            return None  # the print labeller appended after the cells
         found = None
         for first, number in self.cells:
             if first > line:
@@ -108,8 +110,10 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
     if document["nbformat"] < 3 or document["nbformat"] > 4:
         raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; the grader reads "
                                "v3 and v4 (save it with a current Jupyter).")
+    document.setdefault("metadata", {})  # lenient with hand-written notebooks: only the cells matter
     for cell in document.get("cells") or []:
         if isinstance(cell, dict):
+            cell.setdefault("metadata", {})
             # Never read, never trusted: a stored output is whatever the file says it is.
             cell.pop("attachments", None)
             if cell.get("cell_type") == "code":

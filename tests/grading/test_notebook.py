@@ -260,3 +260,10 @@ def test_grade_command_accepts_a_notebook_and_the_kit_ships_one(losses, tmp_path
     outcome = CliRunner().invoke(grade_main, [str(kit), str(answer)])
     assert outcome.exit_code == 0, outcome.output
     assert "%matplotlib inline" in outcome.output
+
+
+def test_hand_written_minimal_notebook_is_read():
+    data = b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": ["def f():\\n", "    return 1"]}]}'
+    source = notebook_source(data, "n.ipynb", max_code_bytes=10_000)
+    assert source.text == "def f():\n    return 1\n" and source.where(2) == "cell 1, line 2"
+    assert source.where(3) is None  # past the cells: the grader's own print labeller
