@@ -70,10 +70,11 @@ def detect_isolation(executor: Executor) -> Isolation:
                                "process of this one (rlimits only)")
     if "namespaces" not in layers:
         isolation.notes.append("no namespaces (Docker's default seccomp profile forbids unshare): student code "
-                               "sees the container's files as uid 61000 and its network; the expected values "
-                               "are readable by root only")
+                               "sees the container's world-readable files as an unprivileged uid; the expected "
+                               "values are readable by root only")
     if "seccomp" not in layers:
-        isolation.notes.append("no seccomp filter: student code may make any system call its uid allows")
+        isolation.notes.append("no seccomp filter: student code may make any system call its uid allows "
+                               "(sockets included)")
     return isolation
 
 

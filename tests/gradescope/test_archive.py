@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -111,24 +113,38 @@ def test_wrong_file_is_graded_exactly_as_the_service_does(losses, gradescope_roo
     assert public_twin["output"] and public_twin["visibility"] == "visible"
 
 
-def test_reduced_isolation_is_detected_and_expected_values_stay_root_only(losses, gradescope_root, monkeypatch,
-                                                                          results_schema):
-    # As in a Docker container whose seccomp profile forbids namespaces: no jail, the uid drop remains.
-    monkeypatch.setenv("AUTOGRADER_SANDBOX_DISABLE_LAYERS", "namespaces,jail_root")
+def test_docker_like_container_degrades_to_uid_and_seccomp_and_keeps_expected_values_root_only(
+        losses, gradescope_root, results_schema):
+    # The runner under the namespace rules of Docker's default seccomp profile, as in Gradescope's container.
     root = gradescope_root("losses.py", b"")
     secret = root / "source" / "private" / "graded_cases.npz"
     snoop = (losses.reference_source + "\n\ndef mse(y_pred, y_true):\n"
              f"    return float(len(open({str(secret)!r}, 'rb').read()))\n")
     (root / "submission" / "losses.py").write_text(snoop)
-    results = grade_in_root(root)
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("docker_like_seccomp.py")), sys.executable,
+                           "-m", "autograder.gradescope.run", "--root", str(root)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sandbox isolation: reduced; layers: drop_uid, seccomp" in done.stdout
+    assert "unshare: Operation not permitted" in done.stdout
+    results = json.loads((root / "results" / "results.json").read_text())
     validate(results, results_schema)
     isolation = results["extra_data"]["isolation"]
-    assert "namespaces" not in isolation["layers"] and "drop_uid" in isolation["layers"]
-    assert isolation["level"] == "reduced" and isolation["unprivileged_uid"] is True
+    assert isolation["level"] == "reduced" and isolation["layers"] == ["drop_uid", "seccomp"]
+    assert isolation["unprivileged_uid"] is True
     mse = [test for test in results["tests"] if test["extra_data"]["function"] == "mse" and test["max_score"] > 0]
     assert all(test["score"] == 0 for test in mse)
     assert any("PermissionError" in test["output"] for test in mse)
-    assert results["score"] == 31  # every other function is intact
+    assert results["score"] == 31  # every other function is graded as usual
+
+
+def test_without_an_unprivileged_uid_the_runner_refuses(gradescope_root, monkeypatch, losses, results_schema):
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_DISABLE_LAYERS", "namespaces,jail_root,drop_uid")
+    monkeypatch.delenv("AUTOGRADER_ALLOW_INSECURE_SANDBOX", raising=False)
+    results = grade_in_root(gradescope_root("losses.py", losses.reference_source.encode()))
+    validate(results, results_schema)
+    assert results["score"] == 0 and "could not start its sandbox" in results["output"]
+    assert results["extra_data"]["isolation"]["unprivileged_uid"] is False
 
 
 def test_no_single_submission_file_gets_a_clear_result(gradescope_root, results_schema):
