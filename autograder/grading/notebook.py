@@ -415,3 +415,22 @@ def readable_source(filename: str, text: str) -> str:
             commented = "\n".join(f"# {row}".rstrip() for row in body.splitlines())
             parts.append(f"# %% [cell {number}] {cell.get('cell_type', 'markdown')}\n{commented}\n")
     return "\n".join(parts)
+
+
+def python_source(filename: str, text: str) -> str:
+    """Return the Python of a stored submission: a .py unchanged, a notebook's graded code (cells in order).
+
+    For code that reads submissions as Python (similarity, exports): a notebook whose code cannot be
+    graded gives its code cells joined as written; one that is not a notebook at all gives "".
+    """
+    data = text.encode("utf-8", "replace")
+    if not is_notebook(filename, data):
+        return text
+    try:
+        return notebook_source(data, filename, max_code_bytes=len(data) + 1).text
+    except NotebookRejected:
+        try:
+            notebook = load_notebook(data, filename)
+        except NotebookRejected:
+            return ""
+        return "\n".join(cell_text(cell) for cell in notebook.cells if cell.get("cell_type") == "code")

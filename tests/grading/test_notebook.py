@@ -267,3 +267,17 @@ def test_hand_written_minimal_notebook_is_read():
     source = notebook_source(data, "n.ipynb", max_code_bytes=10_000)
     assert source.text == "def f():\n    return 1\n" and source.where(2) == "cell 1, line 2"
     assert source.where(3) is None  # past the cells: the grader's own print labeller
+
+
+def test_python_source_of_stored_submissions():
+    from autograder.grading.notebook import python_source
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# words"),
+                                               nbformat.v4.new_code_cell("%time\nimport numpy as np"),
+                                               nbformat.v4.new_code_cell("def f(x):\n    return x")])
+    stored = nbformat.writes(notebook)
+    assert python_source("a.ipynb", stored) == "pass\nimport numpy as np\ndef f(x):\n    return x\n"  # magic blanked
+    broken = stored.replace("return x", "return (x")
+    assert "return (x" in python_source("a.ipynb", broken)
+    assert python_source("a.py", "x = 1\n") == "x = 1\n"
+    assert python_source("a.ipynb", "not json") == ""
