@@ -27,6 +27,8 @@ from autograder.grading.source_checks import SourceRejected
 NOTEBOOK_SUFFIX = ".ipynb"
 # The whole file, stored outputs included; the code itself is held to the assignment's max_file_bytes.
 MAX_NOTEBOOK_BYTES = 40 << 20
+# Notebook metadata kept in the stored copy (small, and what Jupyter needs to pick a kernel).
+_KEPT_METADATA = ("kernelspec", "language_info")
 # Cell magics whose body IPython runs as ordinary Python in the notebook's namespace: the magic
 # line is dropped and the body kept. Any other cell magic (%%bash, %%writefile...) drops the cell.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
@@ -110,18 +112,20 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
     if document["nbformat"] < 3 or document["nbformat"] > 4:
         raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; the grader reads "
                                "v3 and v4 (save it with a current Jupyter).")
-    document.setdefault("metadata", {})  # lenient with hand-written notebooks: only the cells matter
-    for cell in document.get("cells") or []:
-        if isinstance(cell, dict):
-            cell.setdefault("metadata", {})
-            # Never read, never trusted: a stored output is whatever the file says it is.
-            cell.pop("attachments", None)
-            if cell.get("cell_type") == "code":
-                cell["outputs"] = []
-                cell["execution_count"] = None
+    # Only the cells' type and source are used. Everything else is dropped unread before nbformat
+    # validates the rest: stored outputs are whatever the file says they are, and widget state,
+    # attachments or metadata can be megabytes.
     metadata = document.get("metadata")
-    if isinstance(metadata, dict):
-        metadata.pop("widgets", None)  # widget state (JupyterLab): display data, possibly large
+    document["metadata"] = {key: metadata[key] for key in _KEPT_METADATA
+                            if isinstance(metadata, dict) and isinstance(metadata.get(key), dict)}
+    for position, cell in enumerate(document.get("cells") or []):
+        if isinstance(cell, dict):
+            kept = {key: cell[key] for key in ("cell_type", "id", "source") if key in cell}
+            kept["metadata"] = {}
+            if kept.get("cell_type") == "code":
+                kept["outputs"] = []
+                kept["execution_count"] = None
+            document["cells"][position] = kept
     problems: dict[str, Any] = {}
     try:
         with warnings.catch_warnings():  # e.g. cells without ids (older notebooks): not the student's concern

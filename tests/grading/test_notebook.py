@@ -134,6 +134,19 @@ def test_large_stored_image_output_is_accepted_and_ignored(losses, grade):
     assert report.full_marks, report.messages
 
 
+def test_junk_outside_code_is_dropped_unread(losses, grade):
+    notebook = student_notebook(losses.reference_source)
+    junk = "x" * (8 << 20)
+    notebook.metadata["custom"] = {"junk": junk}
+    markdown = next(cell for cell in notebook.cells if cell.cell_type == "markdown")
+    markdown.metadata["junk"] = junk
+    markdown["outputs"] = [{"output_type": "stream", "name": "stdout", "text": junk}]  # invalid on markdown
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.full_marks, report.messages
+    stored = slim_notebook(to_bytes(notebook), "losses.ipynb")
+    assert len(stored) < 50_000 and "kernelspec" in stored
+
+
 def test_too_large_whole_file_is_refused_with_a_message(losses, grade):
     data = b'{"nbformat": 4, "cells": [], "pad": "' + b"x" * (41 << 20) + b'"}'
     report = grade(losses, data, filename="losses.ipynb")
