@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from autograder.bundle_cli import bundle
+from autograder.gradescope_cli import gradescope
 from autograder.jobs.cli import sweep_command, worker_command
 from autograder.mistakes_cli import mistakes
 from autograder.selfcheck_cli import check
@@ -17,6 +18,7 @@ def main() -> None:
 
 
 main.add_command(bundle)
+main.add_command(gradescope)  # a Gradescope autograder archive
 main.add_command(mistakes)  # the named mistakes the feedback recognises
 main.add_command(check)  # an assignment author's self-check of the folder
 add_operator_commands(main)  # web service: db, courses, users, roster, token, demo, serve

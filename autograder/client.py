@@ -11,6 +11,8 @@ from typing import Any, Callable, TextIO
 
 import requests
 
+from autograder.grading.notebook import NotebookRejected, is_notebook, slim_notebook
+
 CONFIG_PATH = Path("~/.config/autograder/config.toml")
 FINISHED = ("done", "error")
 
@@ -73,10 +75,18 @@ def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str
         data = file_path.read_bytes()
     except OSError as error:
         raise SubmitError(f"cannot read {file_path}: {error.strerror}") from None
+    content_type = "text/x-python"
+    if is_notebook(file_path.name, data):
+        # Stored outputs are never graded: send the cells only.
+        try:
+            data = slim_notebook(data, file_path.name).encode("utf-8")
+        except NotebookRejected as error:
+            raise SubmitError(str(error)) from None
+        content_type = "application/x-ipynb+json"
     form = {"course": course} if course else {}
     try:
         response = http.post(f"{server}/api/v1/assignments/{assignment}/submissions", headers=headers,
-                             files={"file": (file_path.name, data, "text/x-python")}, data=form, timeout=30)
+                             files={"file": (file_path.name, data, content_type)}, data=form, timeout=30)
     except requests.RequestException as error:
         raise SubmitError(f"cannot reach {server}: {error}") from None
     if response.status_code != 202:

@@ -45,7 +45,9 @@ class Config:
         # First sandbox slot (unprivileged uid) of this worker; workers sharing a machine need distinct ranges.
         self.SANDBOX_SLOT = int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0"))
         self.SUBMISSION_COOLDOWN_SECONDS = int(os.environ.get("AUTOGRADER_COOLDOWN_SECONDS", "30"))
-        self.MAX_CONTENT_LENGTH = int(os.environ.get("AUTOGRADER_MAX_UPLOAD_BYTES", str(1 << 20)))
+        # The whole upload: a Jupyter notebook with stored images can be large (its code is held to the
+        # assignment's max_file_bytes; grading/notebook.py caps a whole notebook at 40 MiB).
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("AUTOGRADER_MAX_UPLOAD_BYTES", str(41 << 20)))
         self.ALLOW_INSECURE_SANDBOX = _bool("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

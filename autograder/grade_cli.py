@@ -35,7 +35,7 @@ def resolve_assignment(name_or_path: str) -> Assignment:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("assignment")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))  # .py or .ipynb
 @click.option("--json", "as_json", is_flag=True, help="Print a Gradescope-shaped JSON object instead of tables.")
 @click.option("--submit", is_flag=True,
               help="Submit FILE to the course server instead (AUTOGRADER_URL and AUTOGRADER_TOKEN, or "
@@ -43,6 +43,8 @@ def resolve_assignment(name_or_path: str) -> Assignment:
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
 def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
     """Grade FILE for ASSIGNMENT (an assignment name, or a starter kit directory made by `autograder bundle`).
+
+    FILE is your Python file or a Jupyter notebook (.ipynb) holding your functions in its code cells.
 
     Exits 0 for full marks, 1 otherwise, 2 for a usage error.
     """
@@ -54,7 +56,7 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
     source = file.read_bytes()
     executor = open_executor()
     try:
-        report = grade_source(loaded, source, executor, mode="public")
+        report = grade_source(loaded, source, executor, mode="public", filename=file.name)
     finally:
         executor.close()
     if as_json:

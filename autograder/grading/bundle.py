@@ -7,6 +7,7 @@ from pathlib import Path
 
 from autograder.grading.assignment import BUNDLE_FIXTURES, Assignment, AssignmentError
 from autograder.grading.fixtures import FixtureError, read_suite, write_suite
+from autograder.grading.notebook import starter_notebook
 from autograder.grading.prepare import prepare_suite
 from autograder.grading.spec import SpecError, load_spec
 
@@ -28,8 +29,14 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
         path.write_text(text, encoding="utf-8")
         written.append(path)
 
+    notebook_name = starter_notebook_name(assignment)
+    notebook_file = target / notebook_name
+    notebook_text = starter_notebook(assignment.starter, assignment.title, notebook_name, assignment.name)
+    if notebook_file.exists() and notebook_file.read_text(encoding="utf-8", errors="replace") != notebook_text:
+        raise FileExistsError(f"{notebook_file} exists and differs from the starter: not overwriting your work")
     put("README.md", assignment.readme)
     put(assignment.file, assignment.starter)
+    put(notebook_name, notebook_text)  # the same starter as a Jupyter notebook
     if assignment.probes_source:
         put("probes.py", assignment.probes_source)
     put("spec.toml", (assignment.path / "spec.toml").read_text(encoding="utf-8"))
@@ -38,6 +45,11 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
                 version=assignment.version)
     written.append(fixtures)
     return written
+
+
+def starter_notebook_name(assignment: Assignment) -> str:
+    """The starter notebook's file name, e.g. ``losses.ipynb`` for ``losses.py``."""
+    return f"{Path(assignment.file).stem}.ipynb"
 
 
 def load_bundle(folder: Path) -> Assignment:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
+from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source
 from autograder.grading.prepare import PreparedFunction, PreparedSuite, Program, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
@@ -21,8 +22,11 @@ from autograder.sandbox.program import CallOutcome
 
 def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor, mode: str = "public",
                  hidden_seed: int | None = None,
-                 on_result: Callable[[TestResult], None] | None = None) -> Report:
+                 on_result: Callable[[TestResult], None] | None = None, filename: str | None = None) -> Report:
     """Grade ``source_bytes`` as the student's file for ``assignment``.
+
+    ``filename`` is the name the student's file had: a Jupyter notebook (``.ipynb``, or a file
+    that plainly is one) is graded by its code cells, with feedback naming cells and lines.
 
     Returns a Report; never raises for anything the student's file does. Raises ValueError for a
     bad ``mode``/``hidden_seed`` and PreparationError when the assignment's own cases are broken.
@@ -32,14 +36,19 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     report = Report(assignment=assignment.name, version=assignment.version, mode=mode,
                     max_score=assignment.max_score, isolation=getattr(executor, "isolation", ""))
 
+    notebook: NotebookSource | None = None
+
     def publish(results: list[TestResult]) -> None:
+        if notebook is not None:
+            for test in results:
+                test.output = notebook.relabel(test.output, assignment.file)
         report.tests.extend(results)
         if on_result is not None:
             for test in results:
                 on_result(test)
 
     def fail_all(message: str) -> Report:
-        report.messages.append(message)
+        report.messages.append(notebook.relabel(message, assignment.file) if notebook is not None else message)
         for function in suite.functions:
             publish(failed_everywhere(function, message))
         report.seconds = time.monotonic() - started
@@ -48,7 +57,13 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     if isinstance(source_bytes, str):
         source_bytes = source_bytes.encode("utf-8")
     try:
-        source = decode_source(bytes(source_bytes), assignment.file, assignment.spec.max_file_bytes)
+        if is_notebook(filename, bytes(source_bytes)):
+            notebook = notebook_source(bytes(source_bytes), filename or assignment.file,
+                                       assignment.spec.max_file_bytes)
+            report.messages.extend(notebook.notes)
+            source = notebook.module_text(assignment.file)
+        else:
+            source = decode_source(bytes(source_bytes), assignment.file, assignment.spec.max_file_bytes)
     except SourceRejected as rejection:
         return fail_all(str(rejection))
 

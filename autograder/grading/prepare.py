@@ -491,8 +491,10 @@ def prepare_suite(assignment: Assignment, mode: str = "public", hidden_seed: int
     if mode == "hidden" and type(hidden_seed) is not int:
         raise ValueError("hidden mode needs an integer hidden_seed")
     if assignment.bundled_suite is not None:
-        if mode != "public":
-            raise ValueError("a student bundle holds public cases only")
+        # A bundle grades in the mode it was prepared in: a starter kit holds public cases only; a
+        # Gradescope archive also holds hidden ones, drawn from its seed when it was written.
+        if mode != assignment.bundled_suite.mode:
+            raise ValueError(f"this bundle holds {assignment.bundled_suite.mode} cases only, not {mode} ones")
         return assignment.bundled_suite
     key = (str(assignment.path), assignment.version, mode, hidden_seed if mode == "hidden" else None)
     with _cache_lock:

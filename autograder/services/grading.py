@@ -277,13 +277,14 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
         submission = db.session.get(Submission, submission_id)
         assert submission is not None
         source = submission.source.encode("utf-8")
+        filename = submission.filename
         assignment_name = submission.course_assignment.assignment.name
         db.session.commit()  # end the read transaction: grading takes a while
         assignment = find_assignment(assignment_name)
         mode, seed = _grading_mode()
         with ClaimKeeper(db.engine, claim, lease) as keeper:
             report = grade_source(assignment, source, executor, mode=mode, hidden_seed=seed,
-                                  on_result=keeper.record)
+                                  on_result=keeper.record, filename=filename)
         if keeper.lost:
             log.warning("submission %s: lease lost while grading; another worker regrades it", submission_id)
     except Exception as error:

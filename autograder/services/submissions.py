@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from autograder import jobs
 from autograder.extensions import db
 from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_notebook, stored_notebook
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
@@ -106,7 +107,17 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         limit = find_assignment(assignment.name).spec.max_file_bytes
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
-    source = _decode_source(data, limit)
+    filename = (filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255]
+    if is_notebook(filename, data):
+        # Stored without its outputs: a notebook with large images is accepted, its code is what counts.
+        try:
+            source = stored_notebook(data, filename, limit)
+        except NotebookRejected as error:
+            raise SubmissionRejected(str(error)) from None
+        if not filename.lower().endswith(NOTEBOOK_SUFFIX):  # a notebook saved under another name
+            filename = f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
+    else:
+        source = _decode_source(data, limit)
     late = lateness(course_assignment, now)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
@@ -116,7 +127,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     submission = Submission(
         user=user,
         course_assignment=course_assignment,
-        filename=(filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255],
+        filename=filename,
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
         status=SubmissionStatus.QUEUED,

@@ -17,7 +17,7 @@ MESSAGES = {
     403: "This page is for instructors only.",
     404: "There is nothing here, or it is not yours to see.",
     405: "This address does not accept that kind of request.",
-    413: "The file is too large. Submit only your Python file (at most {limit}).",
+    413: "The file is too large. Submit only your Python file or notebook (at most {limit}).",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged.",
     503: "The service is busy. Please try again in a minute.",

@@ -17,6 +17,7 @@ from autograder.services.errors import NotFound, ServiceError
 from autograder.services.submissions import GradingUnavailable
 from autograder.web.access import course_taught, instructor_required, submission_for
 from autograder.web.forms import DeadlineForm, EmptyForm, RosterForm
+from autograder.grading.notebook import readable_source
 from autograder.web.rendering import highlight_python
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -92,7 +93,8 @@ def submission(submission_id: int):
     found = submission_for(current_user, submission_id)
     if found.user_id == current_user.id:
         abort(404)
-    return render_template("instructor/submission.html", submission=found, code=highlight_python(found.source),
+    code = highlight_python(readable_source(found.filename, found.source))
+    return render_template("instructor/submission.html", submission=found, code=code,
                            action_form=EmptyForm(), results=found.results)
 
 

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 
 from autograder.grading.assignment import AssignmentError, find_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading import notebook
+from autograder.grading.bundle import starter_notebook_name, write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
 from autograder.services import courses, submissions
@@ -123,15 +124,31 @@ def starter_kit(code: str, name: str):
                      download_name=f"{ca.assignment.name}-kit.zip")
 
 
+@bp.route("/courses/<code>/<name>/starter.ipynb")
+@login_required
+def starter_notebook(code: str, name: str):
+    ca = _course_assignment(code, name)
+    try:
+        engine_assignment = find_assignment(ca.assignment.name)
+    except AssignmentError:
+        abort(404)
+    notebook_name = starter_notebook_name(engine_assignment)
+    text = notebook.starter_notebook(engine_assignment.starter, engine_assignment.title, notebook_name,
+                                     engine_assignment.name)
+    return send_file(io.BytesIO(text.encode("utf-8")), mimetype="application/x-ipynb+json", as_attachment=True,
+                     download_name=notebook_name)
+
+
 @bp.route("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):
     found: Submission = submission_for(current_user, submission_id)
     staff = found.user_id != current_user.id
+    code = highlight_python(notebook.readable_source(found.filename, found.source))
     results = visible_results(found, for_staff=staff)
     return render_template(
         "student/submission.html", submission=found, staff=staff,
-        results=results, groups=grouped_by_function(results), code=highlight_python(found.source),
+        results=results, groups=grouped_by_function(results), code=code,
         finished=found.status in FINISHED, status_url=url_for("student.submission_status", submission_id=found.id),
     )
 
@@ -151,7 +168,8 @@ def submission_source(submission_id: int):
     found = submission_for(current_user, submission_id)
     response = Response(found.source, mimetype="text/plain")
     # An attachment with a fixed type: a browser never renders the student's text as a page.
-    response.headers["Content-Disposition"] = f"attachment; filename=submission-{found.id}.py"
+    suffix = ".ipynb" if notebook.is_notebook(found.filename) else ".py"
+    response.headers["Content-Disposition"] = f"attachment; filename=submission-{found.id}{suffix}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

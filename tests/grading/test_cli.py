@@ -57,7 +57,7 @@ def test_bundle_command_then_grade_the_kit(tmp_path):
     outcome = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
     assert outcome.exit_code == 0, outcome.output
     assert sorted(path.name for path in kit.iterdir()) == ["README.md", "probes.py", "public_cases.npz",
-                                                            "spec.toml", "toy.py"]
+                                                            "spec.toml", "toy.ipynb", "toy.py"]
     graded = CliRunner().invoke(grade_main, [str(kit), str(kit / "toy.py"), "--json"])
     assert graded.exit_code == 1 and json.loads(graded.output)["score"] == 0
     again = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])

@@ -58,3 +58,22 @@ def test_grade_submit_command_prints_the_server_result(live_server, factory, tmp
     result = CliRunner().invoke(grade_main, ["losses", str(REFERENCE), "--submit"])
     assert result.exit_code == 0, result.output
     assert "score: 35 / 35" in result.output
+
+
+def test_submit_a_notebook_sends_its_cells_without_outputs(live_server, factory, tmp_path):
+    import nbformat
+
+    from autograder.grading.notebook import notebook_from_source
+
+    student = factory.user()
+    factory.course(students=(student,))
+    token = accounts.issue_api_token(student)
+    notebook = notebook_from_source(REFERENCE.read_text(), "Losses")
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="x" * 2_000_000)]
+    path = tmp_path / "losses.ipynb"
+    path.write_text(nbformat.writes(notebook))
+    result = submit_client.submit(live_server, token, "losses", path, poll_seconds=0.2)
+    assert result["status"] == "done" and result["score"] == 35
+    path.write_text('{"not": "a notebook"}')
+    with pytest.raises(submit_client.SubmitError, match="not a Jupyter notebook"):
+        submit_client.submit(live_server, token, "losses", path)

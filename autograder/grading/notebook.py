@@ -1,0 +1,440 @@
+"""Jupyter notebooks as submissions: the code cells become the student's file, with a map back to cells.
+
+Only the cells' source text is used: stored outputs are dropped unread (never executed, never
+trusted), markdown and raw cells are ignored, IPython magics and shell escapes are blanked out
+with a note, and the top-level statements of cells that call or print (the student's own tests)
+are not run, so they can neither break grading nor print into a graded function's feedback.
+Line numbers are kept: line ``n`` of a cell is at a known line of the generated file, so
+tracebacks, warnings and prints can be told as "cell 7, line 3".
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+import nbformat
+
+from autograder.grading.source_checks import SourceRejected
+
+NOTEBOOK_SUFFIX = ".ipynb"
+# The whole file, stored outputs included; the code itself is held to the assignment's max_file_bytes.
+MAX_NOTEBOOK_BYTES = 40 << 20
+# Notebook metadata kept in the stored copy (small, and what Jupyter needs to pick a kernel).
+_KEPT_METADATA = ("kernelspec", "language_info")
+# Cell magics whose body IPython runs as ordinary Python in the notebook's namespace: the magic
+# line is dropped and the body kept. Any other cell magic (%%bash, %%writefile...) drops the cell.
+PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+# Top-level statements that make a cell a self-test cell: calls, prints, displays, asserts, loops.
+_SELF_TEST_STATEMENTS = (ast.Expr, ast.Assert, ast.For, ast.AsyncFor, ast.While)
+# What a self-test cell still contributes to the graded file.
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+class NotebookRejected(SourceRejected):
+    """The notebook cannot be graded at all; the message says why, for the student."""
+
+
+@dataclass
+class NotebookSource:
+    """A notebook's graded Python text, where each of its lines came from, and notes for the report."""
+
+    filename: str  # the notebook's name, e.g. "losses.ipynb"
+    text: str
+    cells: list[tuple[int, int]] = field(default_factory=list)  # (first generated line, cell number) per code cell
+    notes: list[str] = field(default_factory=list)
+
+    def where(self, line: int) -> str | None:
+        """Return "cell C, line L" for line ``line`` of the generated file (None if outside every cell)."""
+        if line > self.text.count("\n"):
+            return None  # the print labeller appended after the cells
+        found = None
+        for first, number in self.cells:
+            if first > line:
+                break
+            found = (first, number)
+        if found is None:
+            return None
+        return f"cell {found[1]}, line {line - found[0] + 1}"
+
+    def module_text(self, module_file: str) -> str:
+        """Return the text the sandbox loads as ``module_file``: the cells, then the print labeller."""
+        return self.text + _PRINT_LABELS.replace("{cells}", repr(self.cells)).replace("{module_file}", repr(module_file))
+
+    def relabel(self, text: str, module_file: str) -> str:
+        """Rewrite ``module_file``'s line references in ``text`` (tracebacks, warnings) as cells and lines."""
+        if not text or module_file not in text:
+            return text
+        quoted = re.escape(module_file)
+
+        def frame(match: re.Match[str]) -> str:
+            return self.where(int(match.group(1))) or match.group(0)
+
+        text = re.sub(rf'File "{quoted}", line (\d+)', frame, text)
+        text = re.sub(rf"(?<![\w/.]){quoted}:(\d+):", lambda match: f"{frame(match)}:", text)
+        return re.sub(rf"{quoted} has a syntax error on line (\d+)",
+                      lambda match: f"{self.filename} has a syntax error in {frame(match)}", text)
+
+
+def is_notebook(filename: str | None, data: bytes = b"") -> bool:
+    """True when ``filename`` ends in .ipynb, or ``data`` is plainly a notebook's JSON (a misnamed notebook)."""
+    if filename and PurePath(filename).suffix.lower() == NOTEBOOK_SUFFIX:
+        return True
+    return data[:64].lstrip().startswith(b"{") and b'"nbformat"' in data and b'"cells"' in data
+
+
+def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat.NotebookNode:
+    """Parse ``data`` as a Jupyter notebook (read as nbformat v4), with its stored outputs dropped unread.
+
+    Raises NotebookRejected for a file too large, not UTF-8 JSON, or JSON that is not a notebook.
+    """
+    if len(data) > max_bytes:
+        raise NotebookRejected(f"{filename} is {len(data):,} bytes; the limit for a whole notebook is "
+                               f"{max_bytes:,} bytes. Clear large outputs (Edit > Clear All Outputs) and save again.")
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not UTF-8 text.") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not valid JSON ({error}). "
+                               "Submit the .ipynb file Jupyter saved, or your .py file.") from None
+    if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int) or not (
+            isinstance(document.get("cells"), list) or isinstance(document.get("worksheets"), list)):
+        raise NotebookRejected(f"{filename} is JSON but not a Jupyter notebook (it has no \"nbformat\" version "
+                               "and \"cells\" list). Submit the .ipynb file Jupyter saved, or your .py file.")
+    if document["nbformat"] < 3 or document["nbformat"] > 4:
+        raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; the grader reads "
+                               "v3 and v4 (save it with a current Jupyter).")
+    # Only the cells' type and source are used. Everything else is dropped unread before nbformat
+    # validates the rest: stored outputs are whatever the file says they are, and widget state,
+    # attachments or metadata can be megabytes.
+    metadata = document.get("metadata")
+    document["metadata"] = {key: metadata[key] for key in _KEPT_METADATA
+                            if isinstance(metadata, dict) and isinstance(metadata.get(key), dict)}
+    for position, cell in enumerate(document.get("cells") or []):
+        if isinstance(cell, dict):
+            kept = {key: cell[key] for key in ("cell_type", "id", "source") if key in cell}
+            kept["metadata"] = {}
+            if kept.get("cell_type") == "code":
+                kept["outputs"] = []
+                kept["execution_count"] = None
+            document["cells"][position] = kept
+    problems: dict[str, Any] = {}
+    try:
+        with warnings.catch_warnings():  # e.g. cells without ids (older notebooks): not the student's concern
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(document), as_version=4, capture_validation_error=problems)
+    except Exception as error:  # nbformat raises a variety of types for malformed documents
+        raise NotebookRejected(f"{filename} cannot be read as a Jupyter notebook: {type(error).__name__}: "
+                               f"{str(error)[:300]}") from None
+    for number, cell in enumerate(notebook.cells, 1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
+            raise NotebookRejected(f"{filename}: cell {number} is malformed (its source is not text).")
+    return notebook
+
+
+def slim_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
+    """Return the notebook as JSON text without outputs, attachments or widget state (what is stored).
+
+    Raises NotebookRejected like load_notebook.
+    """
+    return nbformat.writes(load_notebook(data, filename, max_bytes))
+
+
+def cell_text(cell: Any) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def notebook_source(data: bytes, filename: str, max_code_bytes: int,
+                    max_bytes: int = MAX_NOTEBOOK_BYTES) -> NotebookSource:
+    """Build the graded Python file from a notebook's code cells, in order.
+
+    Returns a NotebookSource (text, line map, notes). Raises NotebookRejected when the file is
+    not a notebook, is too large, has no code, too much code, or a syntax error (naming its cell).
+    """
+    notebook = load_notebook(data, filename, max_bytes)
+    parts: list[str] = []
+    result = NotebookSource(filename=filename, text="")
+    dropped: list[str] = []
+    self_tests: list[int] = []
+    line = 1
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        text = cell_text(cell)
+        if not text.strip():
+            continue
+        text, removed = _without_ipython_syntax(text)
+        dropped.extend(f"cell {number}, line {row}: {what}" for row, what in removed)
+        tree = _parse_cell(text, filename, number)
+        text, is_self_test = _without_self_tests(text, tree)
+        if is_self_test:
+            self_tests.append(number)
+        if not text.endswith("\n"):
+            text += "\n"
+        result.cells.append((line, number))
+        parts.append(text)
+        line += text.count("\n")
+    result.text = "".join(parts)
+    if not result.text.strip():
+        raise NotebookRejected(f"{filename} has no code cells with code: write your functions in code cells "
+                               "and submit again.")
+    size = len(result.text.encode("utf-8"))
+    if size > max_code_bytes:
+        raise NotebookRejected(f"the code cells of {filename} hold {size:,} bytes; the limit is {max_code_bytes:,} "
+                               "bytes. Remove large data or generated code from them.")
+    try:
+        ast.parse(result.text, filename=filename)
+    except SyntaxError as error:  # valid cell by cell, not together (e.g. a late `from __future__`)
+        where = result.where(error.lineno or 1) or "a cell"
+        raise NotebookRejected(f"{filename} has a syntax error in {where}: {error.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise NotebookRejected(f"{filename} cannot be parsed as Python: {type(error).__name__}: {error}") from None
+    if dropped:
+        shown = "; ".join(dropped[:6]) + ("; ..." if len(dropped) > 6 else "")
+        result.notes.append(f"{filename}: IPython magics and shell escapes are not Python, so the grader skips "
+                            f"them ({shown}). Import what you need with Python `import` lines.")
+    if self_tests:
+        cells = ", ".join(str(number) for number in self_tests)
+        subject = f"cells {cells} call or print" if len(self_tests) > 1 else f"cell {cells} calls or prints"
+        result.notes.append(f"{filename}: {subject} at top level (your own tests): the grader uses only their def, "
+                            "class and import statements and does not run the rest.")
+    return result
+
+
+# Appended after the student's cells (so no line moves): prints made by the student's code say
+# which cell and line they come from. Module globals are looked up at call time, so functions
+# defined above use it. It runs in the sandbox like the rest of the student's file.
+_PRINT_LABELS = '''
+def print(*args, _cells={cells}, **kwargs):
+    import builtins as _builtins, sys as _sys
+    caller = _sys._getframe(1)
+    where = ""
+    if caller.f_code.co_filename == {module_file}:
+        for first, number in _cells:
+            if first <= caller.f_lineno:
+                where = "[cell %d, line %d] " % (number, caller.f_lineno - first + 1)
+    stream = kwargs.get("file") or _sys.stdout
+    if where and stream in (_sys.stdout, _sys.stderr):
+        stream.write(where)
+    _builtins.print(*args, **kwargs)
+'''
+
+
+def _without_ipython_syntax(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """Blank IPython-only lines (magics, shell escapes, help), keeping line numbers. Returns (text, removed)."""
+    lines = text.splitlines(keepends=True)
+    removed: list[tuple[int, str]] = []
+    first = next((index for index, row in enumerate(lines) if row.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].strip()[2:].split(None, 1)[0] if lines[first].strip()[2:] else ""
+        if magic in PYTHON_BODY_CELL_MAGICS:
+            lines[first] = "\n"
+            removed.append((first + 1, f"%%{magic}"))
+        else:
+            removed.append((first + 1, f"the %%{magic} cell"))
+            return "\n" * len(lines), removed
+    candidates = [index for index, row in enumerate(lines) if _looks_like_ipython(row)]
+    if not candidates:
+        return "".join(lines), removed
+    replaced = list(lines)
+    for index in candidates:
+        indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+        replaced[index] = f"{indent}pass\n"
+    inside = _lines_inside_strings_or_brackets("".join(replaced))
+    for index in candidates:
+        if index + 1 in inside:
+            replaced[index] = lines[index]  # a line of a string or a continued expression, not a magic
+        else:
+            removed.append((index + 1, lines[index].strip()[:60]))
+    return "".join(replaced), sorted(removed)
+
+
+def _looks_like_ipython(row: str) -> bool:
+    stripped = row.strip()
+    if not stripped or stripped.startswith("#"):
+        return False
+    if stripped[0] in "%!":
+        return not stripped.startswith("!=")
+    # `np.mean?` / `?np.mean`: IPython's help syntax
+    return (stripped.startswith("?") or (stripped.endswith("?") and "#" not in stripped)) and \
+        re.fullmatch(r"\??[\w.]+\??\??", stripped) is not None
+
+
+def _lines_inside_strings_or_brackets(text: str) -> set[int]:
+    """Lines (1-based) that start inside a multi-line string or an open bracket."""
+    inside: set[int] = set()
+    depth = 0
+    depth_at_line: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            depth_at_line.setdefault(token.start[0], depth)
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(depth - 1, 0)
+            if token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    inside.update(line for line, level in depth_at_line.items() if level > 0)
+    return inside
+
+
+def _parse_cell(text: str, filename: str, number: int) -> ast.Module:
+    try:
+        return ast.parse(text, filename=f"cell {number}")
+    except SyntaxError as error:
+        where = f"cell {number}" + (f", line {error.lineno}" if error.lineno else "")
+        message = f"{filename} has a syntax error in {where}: {error.msg}"
+        if error.text:
+            pointer = " " * max((error.offset or 1) - 1, 0) + "^"
+            message += f"\n    {error.text.rstrip()}\n    {pointer}"
+        raise NotebookRejected(message) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise NotebookRejected(f"{filename}: cell {number} cannot be parsed as Python: "
+                               f"{type(error).__name__}: {error}") from None
+
+
+def _is_self_test(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Expr):
+        return not isinstance(statement.value, ast.Constant)  # a bare string is a comment
+    if isinstance(statement, _SELF_TEST_STATEMENTS):
+        return True
+    # if __name__ == "__main__": ...
+    return isinstance(statement, ast.If) and "__name__" in ast.unparse(statement.test)
+
+
+def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
+    """Blank the non-definition top-level statements of a cell that calls or prints. Returns (text, was self-test)."""
+    if not any(_is_self_test(statement) for statement in tree.body):
+        return text, False
+    lines = text.splitlines(keepends=True)
+    kept: set[int] = set()
+    blanked: set[int] = set()
+    for statement in tree.body:
+        first = min([statement.lineno] + [decorator.lineno for decorator in getattr(statement, "decorator_list", [])])
+        span = range(first, (statement.end_lineno or statement.lineno) + 1)
+        (kept if isinstance(statement, _DEFINITIONS) else blanked).update(span)
+    for line in blanked - kept:
+        if line <= len(lines):
+            lines[line - 1] = "\n"
+    trimmed = "".join(lines)
+    try:
+        ast.parse(trimmed)
+    except SyntaxError:
+        return text, True  # statements sharing a line with a definition: keep the cell as written
+    return trimmed, True
+
+
+def notebook_from_source(source: str, title: str, intro: str = "") -> nbformat.NotebookNode:
+    """Split a Python file into a notebook: a title, the file's preamble, then a markdown and a code cell per function.
+
+    Code between functions goes with the function after it; the file's text is kept verbatim,
+    so the notebook's code cells, joined, are the file again (plus blank lines).
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n{intro}".rstrip() + "\n")]
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    start = 0
+    for node in functions:
+        first = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list]) - 1
+        # Comments right above a function belong to it.
+        while first > start and lines[first - 1].lstrip().startswith("#"):
+            first -= 1
+        if start == 0 and "".join(lines[:first]).strip():
+            cells.append(nbformat.v4.new_code_cell("".join(lines[:first]).strip("\n")))
+        elif start and "".join(lines[start:first]).strip():
+            first = start  # helpers between functions stay with the next function
+        end = node.end_lineno or node.lineno
+        docstring = ast.get_docstring(node) or ""
+        signature = f"{node.name}({ast.unparse(node.args)})" if not isinstance(node, ast.ClassDef) else node.name
+        cells.append(nbformat.v4.new_markdown_cell(f"## `{signature}`\n\n{docstring}".rstrip() + "\n"))
+        cells.append(nbformat.v4.new_code_cell("".join(lines[first:end]).strip("\n")))
+        start = end
+    rest = "".join(lines[start:]).strip("\n")
+    if rest.strip():
+        cells.append(nbformat.v4.new_code_cell(rest))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+def starter_notebook(starter: str, title: str, notebook_name: str, assignment: str) -> str:
+    """Return the starter notebook of an assignment (JSON text), generated from its ``starter.py``."""
+    intro = (f"Write each function in its code cell, then check your work with `grade {assignment} "
+             f"{notebook_name}` (or submit this notebook). Only code cells are graded; markdown is ignored. "
+             "Cells that call or print at top level are your own tests: the grader does not run them.")
+    notebook = notebook_from_source(starter, title, intro)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("## Try your functions\n\nNot graded: call your functions "
+                                                        "here on small inputs you can check by hand."))
+    notebook.cells.append(nbformat.v4.new_code_cell("import numpy as np\n\n# e.g. print(...) your results here"))
+    for number, cell in enumerate(notebook.cells, 1):
+        cell["id"] = f"cell-{number}"  # stable ids: the same starter gives the same file
+    return nbformat.writes(notebook)
+
+
+def stored_notebook(data: bytes, filename: str, max_code_bytes: int, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
+    """Return the notebook as the service stores it (JSON, no outputs), its code held to ``max_code_bytes``.
+
+    Raises NotebookRejected for what is not a notebook, a file over ``max_bytes`` or code over the limit.
+    """
+    notebook = load_notebook(data, filename, max_bytes)
+    size = code_bytes(notebook)
+    if size > max_code_bytes:
+        raise NotebookRejected(f"The code cells of {filename} have {size:,} bytes; the limit is {max_code_bytes:,} bytes.")
+    return nbformat.writes(notebook)
+
+
+def code_bytes(notebook: nbformat.NotebookNode) -> int:
+    """The size in bytes of a notebook's code cells (what the assignment's file-size limit applies to)."""
+    return sum(len(cell_text(cell).encode("utf-8")) for cell in notebook.cells if cell.get("cell_type") == "code")
+
+
+def readable_source(filename: str, text: str) -> str:
+    """Return a stored submission as Python to read: a notebook in cells (``# %% [cell 3]``), a file unchanged."""
+    if not is_notebook(filename, text.encode("utf-8", "replace")[:65536]):
+        return text
+    try:
+        notebook = load_notebook(text.encode("utf-8"), filename)
+    except NotebookRejected:
+        return text
+    parts = []
+    for number, cell in enumerate(notebook.cells, 1):
+        body = cell_text(cell).rstrip("\n")
+        if cell.get("cell_type") == "code":
+            parts.append(f"# %% [cell {number}]\n{body}\n")
+        else:
+            commented = "\n".join(f"# {row}".rstrip() for row in body.splitlines())
+            parts.append(f"# %% [cell {number}] {cell.get('cell_type', 'markdown')}\n{commented}\n")
+    return "\n".join(parts)
+
+
+def python_source(filename: str, text: str) -> str:
+    """Return the Python of a stored submission: a .py unchanged, a notebook's graded code (cells in order).
+
+    For code that reads submissions as Python (similarity, exports): a notebook whose code cannot be
+    graded gives its code cells joined as written; one that is not a notebook at all gives "".
+    """
+    data = text.encode("utf-8", "replace")
+    if not is_notebook(filename, data):
+        return text
+    try:
+        return notebook_source(data, filename, max_code_bytes=len(data) + 1).text
+    except NotebookRejected:
+        try:
+            notebook = load_notebook(data, filename)
+        except NotebookRejected:
+            return ""
+        return "\n".join(cell_text(cell) for cell in notebook.cells if cell.get("cell_type") == "code")

@@ -1,0 +1,296 @@
+"""Jupyter notebooks as submissions: real notebooks written with nbformat, graded through the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.grade_cli import main as grade_main
+from autograder.grading.assignment import find_assignment
+from autograder.grading.bundle import write_bundle
+from autograder.grading.mistakes import variant_source
+from autograder.grading.notebook import (
+    NotebookRejected, load_notebook, notebook_from_source, notebook_source, slim_notebook,
+)
+
+LOSSES = "losses"
+
+
+@pytest.fixture(scope="module")
+def losses():
+    return find_assignment(LOSSES)
+
+
+def student_notebook(source: str, *, extras: bool = True) -> nbformat.NotebookNode:
+    """A student's notebook holding ``source`` split over cells, as a student would write it.
+
+    With ``extras``: markdown, a line magic, a shell escape, a cell magic cell and a self-test
+    cell that calls and prints at top level (and would raise if run against the starter).
+    """
+    notebook = notebook_from_source(source, "Loss functions", "My answers.")
+    if extras:
+        notebook.cells.insert(1, nbformat.v4.new_code_cell("%matplotlib inline\n!pip install numpy\nimport numpy as np"))
+        notebook.cells.insert(2, nbformat.v4.new_markdown_cell("Some *notes* with `code` that is not code:\n\n"
+                                                               "    def mse(a, b): return 0"))
+        notebook.cells.append(nbformat.v4.new_code_cell("%%bash\necho hello from the shell"))
+        notebook.cells.append(nbformat.v4.new_code_cell(
+            "y = np.array([1.0, 2.0, 3.0])\nprint('SELF-TEST', mse(y, y + 1))\nmse(y, y)"))
+    return notebook
+
+
+def to_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    return nbformat.writes(notebook).encode()
+
+
+def function_scores(report) -> dict[str, float]:
+    return {function: report.function_score(function) for function in {test.function for test in report.tests}}
+
+
+def cell_of(notebook: nbformat.NotebookNode, needle: str) -> int:
+    return next(number for number, cell in enumerate(notebook.cells, 1)
+                if cell.cell_type == "code" and needle in cell.source)
+
+
+def test_correct_solution_over_cells_gets_full_marks(losses, grade):
+    notebook = student_notebook(losses.reference_source)
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.full_marks and report.score == report.max_score, report.messages
+    notes = "\n".join(report.messages)
+    assert "%matplotlib inline" in notes and "!pip install numpy" in notes and "the %%bash cell" in notes
+    self_test_cell = cell_of(notebook, "SELF-TEST")
+    assert f"cell {self_test_cell} calls or prints at top level" in notes
+    assert not any("SELF-TEST" in test.output for test in report.tests)
+
+
+def test_self_test_cell_against_the_starter_does_not_break_grading(losses, grade):
+    # The self-test cell would raise NotImplementedError at import; only the functions fail.
+    notebook = student_notebook(losses.starter.replace("def mse(y_pred, y_true):\n", "def mse(y_pred, y_true):\n"
+                                                       "    return float(((y_pred - y_true) ** 2).mean())\n", 1))
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.function_score("mse") == 4
+    assert report.score == 4
+    assert not any("failed to load" in test.output for test in report.tests)
+
+
+def test_a_single_mistake_loses_points_in_its_function_only(losses, grade):
+    mistake = next(item for item in losses.mistakes if item.function == "cross_entropy")
+    notebook = student_notebook(variant_source(losses, mistake))
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    scores = function_scores(report)
+    points = {function.name: function.points for function in losses.functions}
+    assert scores["cross_entropy"] < points["cross_entropy"]
+    assert {name: score for name, score in scores.items() if name != "cross_entropy"} == \
+        {name: value for name, value in points.items() if name != "cross_entropy"}
+
+
+def test_traceback_and_printed_output_name_cell_and_line(losses, grade):
+    source = losses.reference_source.replace(
+        "def sigmoid(x):\n", "def sigmoid(x):\n    print('inside sigmoid')\n    raise ValueError('boom')\n", 1)
+    notebook = student_notebook(source)
+    cell = cell_of(notebook, "def sigmoid")
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    failed = next(test for test in report.tests if test.function == "sigmoid")
+    assert f"cell {cell}, line 3, in sigmoid" in failed.output, failed.output
+    assert "raise ValueError('boom')" in failed.output and "losses.py" not in failed.output
+    assert f"your code printed:\n[cell {cell}, line 2] inside sigmoid" in failed.output
+    assert report.score == report.max_score - 3
+
+
+def test_warning_in_the_console_names_the_cell(losses, grade):
+    source = losses.reference_source.replace(
+        "def mse(y_pred, y_true):\n",
+        "def mse(y_pred, y_true):\n    import warnings\n    warnings.warn('careful')\n    return 0.0\n", 1)
+    notebook = student_notebook(source, extras=False)
+    cell = cell_of(notebook, "def mse")
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    failed = next(test for test in report.tests if test.function == "mse" and test.status == "failed")
+    assert f"cell {cell}, line 3: UserWarning: careful" in failed.output, failed.output
+
+
+def test_syntax_error_names_its_cell(losses, grade):
+    notebook = student_notebook(losses.reference_source)
+    cell = cell_of(notebook, "def softmax")
+    notebook.cells[cell - 1].source = notebook.cells[cell - 1].source.replace("def softmax(z):", "def softmax(z)")
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.score == 0
+    assert f"losses.ipynb has a syntax error in cell {cell}, line 1: expected ':'" in report.messages[0]
+
+
+def test_large_stored_image_output_is_accepted_and_ignored(losses, grade):
+    notebook = student_notebook(losses.reference_source)
+    image = base64.b64encode(os.urandom(20 << 20)).decode()
+    cell = cell_of(notebook, "def mse(")
+    notebook.cells[cell - 1].outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": image, "text/plain": "<Figure>"})]
+    data = to_bytes(notebook)
+    assert len(data) > 20 << 20
+    report = grade(losses, data, filename="losses.ipynb")
+    assert report.full_marks, report.messages
+
+
+def test_junk_outside_code_is_dropped_unread(losses, grade):
+    notebook = student_notebook(losses.reference_source)
+    junk = "x" * (8 << 20)
+    notebook.metadata["custom"] = {"junk": junk}
+    markdown = next(cell for cell in notebook.cells if cell.cell_type == "markdown")
+    markdown.metadata["junk"] = junk
+    markdown["outputs"] = [{"output_type": "stream", "name": "stdout", "text": junk}]  # invalid on markdown
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.full_marks, report.messages
+    stored = slim_notebook(to_bytes(notebook), "losses.ipynb")
+    assert len(stored) < 50_000 and "kernelspec" in stored
+
+
+def test_too_large_whole_file_is_refused_with_a_message(losses, grade):
+    data = b'{"nbformat": 4, "cells": [], "pad": "' + b"x" * (41 << 20) + b'"}'
+    report = grade(losses, data, filename="losses.ipynb")
+    assert report.score == 0 and "the limit for a whole notebook" in report.messages[0]
+
+
+def jupyterlab_notebook(source: str) -> bytes:
+    """A notebook as JupyterLab 4 saves it: cell ids, list sources, widget state, execution outputs."""
+    cells = []
+    for number, cell in enumerate(notebook_from_source(source, "Losses").cells):
+        lines = cell.source.splitlines(keepends=True)
+        entry = {"cell_type": cell.cell_type, "id": f"a1b2c3d4-{number:04d}", "metadata": {"tags": []},
+                 "source": lines}
+        if cell.cell_type == "code":
+            entry["metadata"] = {"scrolled": True, "jupyter": {"source_hidden": False}}
+            entry["execution_count"] = number
+            entry["outputs"] = [
+                {"output_type": "execute_result", "execution_count": number, "metadata": {},
+                 "data": {"text/plain": ["0.5"]}},
+                {"output_type": "display_data", "metadata": {},
+                 "data": {"application/vnd.jupyter.widget-view+json":
+                          {"model_id": "f00d", "version_major": 2, "version_minor": 0},
+                          "text/plain": ["IntSlider(value=3)"]}},
+                {"output_type": "stream", "name": "stderr", "text": ["Traceback (most recent call last) ...\n"]},
+            ]
+        cells.append(entry)
+    document = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "language_info": {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                              "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                              "pygments_lexer": "ipython3", "version": "3.11.9"},
+            "widgets": {"application/vnd.jupyter.widget-state+json": {
+                "state": {"f00d": {"model_module": "@jupyter-widgets/controls", "model_module_version": "2.0.0",
+                                   "model_name": "IntSliderModel", "state": {"value": 3}}},
+                "version_major": 2, "version_minor": 0}},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(document, indent=1).encode()
+
+
+def test_jupyterlab_notebook_with_widget_state(losses, grade):
+    report = grade(losses, jupyterlab_notebook(losses.reference_source), filename="losses.ipynb")
+    assert report.full_marks, report.messages
+    assert report.messages == []
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b'{"name": "not a notebook", "cells": "no"}', "is JSON but not a Jupyter notebook"),
+    (b'[1, 2, 3]', "is JSON but not a Jupyter notebook"),
+    (b'{"nbformat": 4, "cells": [', "is not valid JSON"),
+    (b'\xff\xfe{"nbformat": 4}', "not UTF-8"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "markdown", "metadata": {}, '
+     b'"source": "# only words"}]}', "has no code cells with code"),
+])
+def test_files_that_are_not_gradable_notebooks_get_a_clear_message(losses, grade, data, expected):
+    report = grade(losses, data, filename="losses.ipynb")
+    assert report.score == 0 and expected in report.messages[0], report.messages
+
+
+def test_misnamed_notebook_is_still_read_as_a_notebook(losses, grade):
+    report = grade(losses, to_bytes(student_notebook(losses.reference_source)), filename="losses.py")
+    assert report.full_marks
+
+
+def test_code_size_limit_applies_to_the_code_only(losses):
+    notebook = student_notebook(losses.reference_source)
+    notebook.cells.append(nbformat.v4.new_code_cell("PADDING = '" + "x" * 300_000 + "'"))
+    with pytest.raises(NotebookRejected, match="the code cells of losses.ipynb hold"):
+        notebook_source(to_bytes(notebook), "losses.ipynb", max_code_bytes=200_000)
+
+
+@pytest.mark.parametrize("cell, kept", [
+    ('text = """\n%not a magic\n!nor this\n"""', True),
+    ("total = (1\n% 2)", True),
+    ("if True:\n    %time x = 1", False),
+    ("np.mean?", False),
+    ("!ls -la", False),
+])
+def test_magic_lines_are_told_from_python(cell, kept):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell),
+                                               nbformat.v4.new_code_cell("def f():\n    return 1")])
+    source = notebook_source(to_bytes(notebook), "n.ipynb", max_code_bytes=10_000)
+    assert (source.notes == []) is kept, source.notes
+
+
+def test_line_map_and_relabel():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("import numpy as np\n\n\nX = 1"),
+        nbformat.v4.new_markdown_cell("words"),
+        nbformat.v4.new_code_cell("def f(x):\n    y = x\n    return y / 0"),
+    ])
+    source = notebook_source(to_bytes(notebook), "n.ipynb", max_code_bytes=10_000)
+    assert source.where(1) == "cell 2, line 1" and source.where(6) == "cell 4, line 2"
+    text = 'File "n.py", line 7, in f\n    return y / 0\nn.py:5: RuntimeWarning: x'
+    assert source.relabel(text, "n.py") == "cell 4, line 3, in f\n    return y / 0\ncell 4, line 1: RuntimeWarning: x"
+
+
+def test_stored_notebook_is_slim_and_still_a_notebook():
+    notebook = student_notebook("def mse(a, b):\n    return 0.0\n")
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="x" * 100_000)]
+    slim = slim_notebook(to_bytes(notebook), "n.ipynb")
+    assert len(slim) < 5_000
+    assert all(not cell.get("outputs") for cell in load_notebook(slim.encode(), "n.ipynb").cells)
+
+
+def test_grade_command_accepts_a_notebook_and_the_kit_ships_one(losses, tmp_path):
+    kit = tmp_path / "kit"
+    write_bundle(losses, kit)
+    starter = kit / "losses.ipynb"
+    assert starter.is_file()
+    cells = nbformat.reads(starter.read_text(), as_version=4).cells
+    function_names = [function.name for function in losses.functions]
+    headings = [cell.source for cell in cells if cell.cell_type == "markdown" and cell.source.startswith("## `")]
+    assert [heading.split("`")[1].split("(")[0] for heading in headings][:len(function_names)] == function_names
+    outcome = CliRunner().invoke(grade_main, [str(kit), str(starter), "--json"])
+    assert outcome.exit_code == 1 and json.loads(outcome.output)["score"] == 0
+    answer = tmp_path / "answer.ipynb"
+    answer.write_bytes(to_bytes(student_notebook(losses.reference_source)))
+    outcome = CliRunner().invoke(grade_main, [str(kit), str(answer)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "%matplotlib inline" in outcome.output
+
+
+def test_hand_written_minimal_notebook_is_read():
+    data = b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": ["def f():\\n", "    return 1"]}]}'
+    source = notebook_source(data, "n.ipynb", max_code_bytes=10_000)
+    assert source.text == "def f():\n    return 1\n" and source.where(2) == "cell 1, line 2"
+    assert source.where(3) is None  # past the cells: the grader's own print labeller
+
+
+def test_python_source_of_stored_submissions():
+    from autograder.grading.notebook import python_source
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# words"),
+                                               nbformat.v4.new_code_cell("%time\nimport numpy as np"),
+                                               nbformat.v4.new_code_cell("def f(x):\n    return x")])
+    stored = nbformat.writes(notebook)
+    assert python_source("a.ipynb", stored) == "pass\nimport numpy as np\ndef f(x):\n    return x\n"  # magic blanked
+    broken = stored.replace("return x", "return (x")
+    assert "return (x" in python_source("a.ipynb", broken)
+    assert python_source("a.py", "x = 1\n") == "x = 1\n"
+    assert python_source("a.ipynb", "not json") == ""
