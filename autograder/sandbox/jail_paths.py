@@ -335,6 +335,7 @@ def _resolve(path: str) -> tuple[str | None, dict[str, str]]:
     links: dict[str, str] = {}
     pending = [part for part in path.split("/") if part]
     resolved = ""
+    followed = 0
     while pending:
         part = pending.pop(0)
         if part == ".":
@@ -347,7 +348,8 @@ def _resolve(path: str) -> tuple[str | None, dict[str, str]]:
         if not os.path.islink(candidate):
             resolved = candidate
             continue
-        if len(links) >= _MAX_SYMLINKS:
+        followed += 1
+        if followed > _MAX_SYMLINKS:
             return None, {}
         target = os.readlink(candidate)
         links[candidate] = target
