@@ -68,7 +68,8 @@ def enter_jail_root(plan: RootPlan, *, keep_source_flags: bool = False) -> None:
             os.symlink(target, STAGING + path)
         # Outer directories first: a hidden directory lies inside a bind.
         for bind in sorted(plan.binds, key=lambda bind: bind.jail.count("/")):
-            _expose(bind.jail, handles[bind.host], kinds[bind.host], read_only=True, keep_source_flags=keep_source_flags)
+            _expose(bind.jail, handles[bind.host], kinds[bind.host], read_only=True,
+                    keep_source_flags=keep_source_flags)
         for path in plan.hidden:
             syscalls.mount("hidden", STAGING + path, "tmpfs", _HIDDEN_FLAGS, "size=4k,mode=0555")
         for path in plan.devices:

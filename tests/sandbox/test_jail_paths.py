@@ -52,7 +52,8 @@ def plan() -> dict:
 
 def host_locations() -> set[str]:
     """Where this host keeps the checkout and Python: none of it may name a path in the jail."""
-    places = {str(REPO_ROOT), sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    places = {str(REPO_ROOT), sys.prefix, sys.base_prefix}
+    places |= {os.path.realpath(place) for place in places}
     return {place for place in places if place not in ("/", "/usr")}
 
 
@@ -114,8 +115,10 @@ def test_resolve_records_each_symlink(tmp_path: Path) -> None:
 
 
 def test_mover_prefers_the_longest_match() -> None:
-    move = jail_paths.mover((jail_paths.Bind("/opt/py/lib/python3.11", "/python/lib/python3.11"),
-                             jail_paths.Bind("/opt/py/lib/python3.11/site-packages/numpy", "/python/site-packages/numpy")))
+    move = jail_paths.mover((
+        jail_paths.Bind("/opt/py/lib/python3.11", "/python/lib/python3.11"),
+        jail_paths.Bind("/opt/py/lib/python3.11/site-packages/numpy", "/python/site-packages/numpy"),
+    ))
     assert move("/opt/py/lib/python3.11/os.py") == "/python/lib/python3.11/os.py"
     assert move("/opt/py/lib/python3.11/site-packages/numpy/linalg/_linalg.py") == \
         "/python/site-packages/numpy/linalg/_linalg.py"

@@ -107,7 +107,8 @@ def run_all(executor):
     results = {}
     for source, calls in ((SOURCE, CALLS), (PROBE["source"], PROBE_CALLS)):
         for name, args in calls.items():
-            outcome = executor.run(UnitJob(source=source, filename="hostile.py", calls=[Call(name, args)], limits=LIMITS))
+            job = UnitJob(source=source, filename="hostile.py", calls=[Call(name, args)], limits=LIMITS)
+            outcome = executor.run(job)
             call = outcome.calls[0] if outcome.calls else None
             value = call.value if call is not None and call.ok else None
             results[name] = {
