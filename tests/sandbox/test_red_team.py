@@ -25,6 +25,8 @@ EXPECTED_CANARY = "EXPECTED-CANARY-31337"
 # Generous wall time: CI shares 2 cores with the rest of the suite; loops hit the CPU limit first.
 QUICK = Limits(wall_seconds=4.0, cpu_seconds=2.0, memory_bytes=256 << 20, output_bytes=1 << 20, console_bytes=4096)
 PWNED = "/tmp/autograder-red-team-pwned"
+JAIL_ROOT_ENTRIES = {"dev", "etc", "python", "usr"}  # as in conftest.py
+LIBRARY_LINKS = {"lib", "lib32", "lib64", "libx32"}
 REFERENCE_FILES = sorted(str(path) for path in (__import__("pathlib").Path(__file__).resolve().parents[2]
                                                  / "assignments").glob("*/reference.py"))
 
@@ -101,10 +103,12 @@ ATTACKS = [
            error_is("FileNotFoundError"), args=(os.getpid(),)),
     Attack("search the file system",
            fn("import os\nfound = []\nfor root, dirs, files in os.walk('/'):\n    found += [os.path.join(root, f) "
-              "for f in files if root.startswith('/work') or '/assignments/' in root or f == 'spec.toml']\n"
-              "return found, sorted(os.listdir('/'))"),
-           value_is(lambda v: not [p for p in v[0] if "/numpy" not in p]
-                    and not {"proc", "home", "tmp", "sys", "run", "var"} & set(v[1]))),
+              "for f in files if root.startswith(args[0]) or '/assignments/' in root\n"
+              "           or f in ('spec.toml', 'reference.py', 'pyproject.toml')]\nreturn found, sorted(os.listdir('/'))"),
+           # The jail root is the same wherever the checkout and Python live (the host's top-level
+           # library links such as lib -> usr/lib aside), and holds no project file.
+           value_is(lambda v: v[0] == [] and set(v[1]) - LIBRARY_LINKS == JAIL_ROOT_ENTRIES),
+           args=(str(__import__("pathlib").Path(__file__).resolve().parents[2]),)),
     Attack("search memory for expected values",
            fn("import gc\nneedle = 'EXPECTED' + '-CANARY'\nhits = []\nfor o in gc.get_objects():\n    try:\n"
               "        text = repr(o)\n    except Exception:\n        continue\n    if needle in text:\n"

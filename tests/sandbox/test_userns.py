@@ -22,8 +22,11 @@ import pytest
 UNPRIVILEGED_UID = 65534
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PWNED = "/tmp/autograder-userns-pwned"
+JAIL_ROOT_ENTRIES = {"dev", "etc", "python", "usr"}  # as in conftest.py
+LIBRARY_LINKS = {"lib", "lib32", "lib64", "libx32"}
 
-# Runs as the unprivileged user; argv[1] is a repository file it must not be able to read.
+# Runs as the unprivileged user; argv[1] is a repository file it must not be able to read, argv[2] a
+# path it must not write, argv[3] the jail probe of conftest.py as JSON.
 PROGRAM = r'''
 import json, os, sys
 from autograder.sandbox import open_executor
@@ -95,17 +98,24 @@ def descendants(root):
     return found
 
 
+# The jail probe of conftest.py: what honest code imports, what the jail looks like from inside.
+PROBE = json.loads(sys.argv[3])
+PROBE_CALLS = {"honest_imports": (PROBE["modules"],), "jail_view": ()}
+
+
 def run_all(executor):
     results = {}
-    for name, args in CALLS.items():
-        outcome = executor.run(UnitJob(source=SOURCE, filename="hostile.py", calls=[Call(name, args)], limits=LIMITS))
-        call = outcome.calls[0] if outcome.calls else None
-        value = call.value if call is not None and call.ok else None
-        results[name] = {
-            "status": outcome.status, "ok": bool(call is not None and call.ok),
-            "error_type": call.error_type if call is not None else None,
-            "value": value.tolist() if hasattr(value, "tolist") else value,
-        }
+    for source, calls in ((SOURCE, CALLS), (PROBE["source"], PROBE_CALLS)):
+        for name, args in calls.items():
+            job = UnitJob(source=source, filename="hostile.py", calls=[Call(name, args)], limits=LIMITS)
+            outcome = executor.run(job)
+            call = outcome.calls[0] if outcome.calls else None
+            value = call.value if call is not None and call.ok else None
+            results[name] = {
+                "status": outcome.status, "ok": bool(call is not None and call.ok),
+                "error_type": call.error_type if call is not None else None,
+                "value": value.tolist() if hasattr(value, "tolist") else value,
+            }
     return results
 
 
@@ -197,10 +207,11 @@ def unprivileged_python():
 
 
 @pytest.fixture(scope="module")
-def summary(unprivileged_python):
+def summary(unprivileged_python, jail_probe):
     """The JSON summary of the program run as the unprivileged user, and the processes it left behind."""
     before = processes_of(UNPRIVILEGED_UID)
-    run = subprocess.run([*unprivileged_python, "-c", PROGRAM, str(REPO_ROOT / "pyproject.toml"), PWNED],
+    probe = json.dumps({"source": jail_probe.source, "modules": list(jail_probe.modules)})
+    run = subprocess.run([*unprivileged_python, "-c", PROGRAM, str(REPO_ROOT / "pyproject.toml"), PWNED, probe],
                          capture_output=True, text=True, cwd="/", timeout=120, env={"PATH": os.environ.get("PATH", "")})
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
@@ -242,8 +253,21 @@ def test_hostile_act_fails(summary, act: str, error_type: str) -> None:
 
 
 def test_root_listing_is_the_jail(summary) -> None:
+    """The same jail root as root's, wherever the checkout and the Python this user runs live."""
     listing = summary["executors"]["default"]["results"]["list_root"]["value"]
-    assert listing and not {"home", "root", "proc", "sys", "tmp", "var"} & set(listing), listing
+    assert set(listing) - LIBRARY_LINKS == JAIL_ROOT_ENTRIES, listing
+
+
+@pytest.mark.parametrize("label", ["default", "without_seccomp"])
+def test_honest_imports_work_in_the_jail(summary, label: str) -> None:
+    result = summary["executors"][label]["results"]["honest_imports"]
+    assert (result["status"], result["ok"], result["value"]) == ("ok", True, {}), result
+
+
+def test_the_child_sees_only_fixed_paths(summary, jail_probe) -> None:
+    result = summary["executors"]["default"]["results"]["jail_view"]
+    assert result["ok"], result
+    assert jail_probe.problems(result["value"]) == []
 
 
 def test_children_hold_no_capability_even_without_seccomp(summary) -> None:
