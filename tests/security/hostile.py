@@ -189,18 +189,22 @@ def {name}(*args, **kwargs):
 
 
 def slower_file(reference: str, factor: int) -> str:
-    """Honest but ``factor`` times slower than the reference on every call (busy, like pure-Python loops)."""
+    """Honest but ``factor`` times slower than the reference on every call (busy, like pure-Python loops).
+
+    Slower in CPU time: on a machine other processes load, the wall time stretches as it would
+    for any student's code.
+    """
     source = reference + "\nimport time as _time\n"
     for name in LOSSES_FUNCTIONS:
         source += f'''
 _fast_{name} = {name}
 
 def {name}(*args, **kwargs):
-    started = _time.perf_counter()
+    started = _time.process_time()
     value = _fast_{name}(*args, **kwargs)
-    spent = _time.perf_counter() - started
-    until = _time.perf_counter() + ({factor} - 1) * spent
-    while _time.perf_counter() < until:
+    spent = _time.process_time() - started
+    until = _time.process_time() + ({factor} - 1) * spent
+    while _time.process_time() < until:
         pass
     return value
 '''
