@@ -20,6 +20,7 @@ def create_app(config: Any = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_logging(app)
     return app
 
 
@@ -39,6 +40,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth.bp, student.bp, instructor.bp, api.bp):
         app.register_blueprint(blueprint)
+    from autograder.web import operations  # /healthz, /readyz, /metrics
+
+    app.register_blueprint(operations.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -59,6 +63,13 @@ def register_template_helpers(app: Flask) -> None:
 
     template_helpers.register(app)
     response_headers.register(app)
+
+
+def register_logging(app: Flask) -> None:
+    from autograder.logs import configure_logging
+
+    if not app.testing:  # the test runner captures logs its own way
+        configure_logging(app.config.get("LOG_FORMAT"))
 
 
 def _migrations_directory() -> str:

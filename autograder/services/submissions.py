@@ -62,20 +62,65 @@ def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
     return Lateness(days, True)
 
 
+class PreviousStillGrading(CooldownActive):
+    """The student's previous submission to this assignment is not graded yet."""
+
+    def __init__(self, retry_after: int) -> None:
+        ServiceError.__init__(
+            self,
+            "Your previous submission to this assignment is still being graded: please wait for its result "
+            f"(and {retry_after} second{'s' if retry_after != 1 else ''} after it) before submitting again.",
+        )
+        self.retry_after = retry_after
+
+
+_PENDING = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
+
+
 def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
-    """Return the seconds the cooldown still forbids a new submission (0 when allowed)."""
+    """Return the seconds the cooldown still forbids a new submission (0 when allowed).
+
+    The cooldown counts from the END of the grading of the student's previous submission to the
+    assignment, so a slow or queued grading does not shorten it. Raises PreviousStillGrading
+    while that submission is still queued or running.
+    """
     cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
     if cooldown <= 0:
         return 0
-    last = db.session.scalar(
-        select(func.max(Submission.created_at)).where(
-            Submission.user_id == user.id, Submission.course_assignment_id == course_assignment.id
-        )
-    )
+    mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
+    if db.session.scalar(select(Submission.id).where(mine, Submission.status.in_(_PENDING)).limit(1)) is not None:
+        raise PreviousStillGrading(cooldown)
+    last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
     if last is None:
         return 0
     remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
     return max(0, math.ceil(remaining))
+
+
+def _waits_behind_earlier(submission: Submission) -> bool:
+    """True when the same student has an earlier submission still queued or running (any assignment)."""
+    return db.session.scalar(
+        select(Submission.id).where(Submission.user_id == submission.user_id, Submission.id < submission.id,
+                                    Submission.status.in_(_PENDING)).limit(1)
+    ) is not None
+
+
+def dispatch_next_of(user_id: int) -> int | None:
+    """Enqueue the student's oldest queued submission if nothing of theirs is queued ahead of it or running.
+
+    Fair queueing: each student has at most one submission in the grading queue, so one student's
+    burst waits behind their own submissions, never in front of another student's. Returns the id
+    sent, or None. Raises QueueUnavailable when the queue refuses it (the sweeper sends it later).
+    """
+    pending = db.session.execute(
+        select(Submission.id, Submission.status).where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
+        .order_by(Submission.id).limit(1)
+    ).first()
+    db.session.commit()
+    if pending is None or pending.status != SubmissionStatus.QUEUED:
+        return None
+    jobs.enqueue_grading(pending.id)
+    return pending.id
 
 
 def _decode_source(data: bytes, limit: int) -> str:
@@ -127,6 +172,10 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     db.session.add(submission)
     # Committed before enqueueing: whatever happens to the queue, the file is not lost.
     db.session.commit()
+    if _waits_behind_earlier(submission):
+        # Fair queueing: it is sent when the student's earlier one is graded (dispatch_next_of).
+        log.info("submission %s waits behind an earlier submission of its student", submission.id)
+        return submission
     try:
         jobs.enqueue_grading(submission.id)
     except jobs.QueueUnavailable as error:

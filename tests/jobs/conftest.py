@@ -34,11 +34,14 @@ _counter = itertools.count()
 
 @pytest.fixture
 def jobs_app(tmp_path: Path) -> Iterator[Flask]:
-    """An app on a fresh SQLite database, hidden seed set, lease of 30 s."""
+    """An app on a fresh SQLite database, hidden seed set, lease and resend window of 30 s."""
     config = TestConfig(tmp_path, f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     config.HIDDEN_SEED = HIDDEN_SEED
     config.GRADING_LEASE_SECONDS = 30
+    config.GRADING_RESEND_SECONDS = 30
     config.GRADING_SWEEP_SECONDS = 0.2
+    config.WORKER_HEARTBEAT_SECONDS = 0.5
+    config.SANDBOX_RUNTIME_DIR = str(tmp_path / "run")
     config.EMBEDDED_WORKERS = 2
     config.SANDBOX_SLOT = TEST_SLOT_BASE
     # These tests are about the queue, not the sandbox: take the best executor available.
@@ -177,7 +180,9 @@ def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> I
         DATABASE_URL=postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
         AUTOGRADER_SECRET_KEY="integration-test-secret", AUTOGRADER_HIDDEN_SEED=str(HIDDEN_SEED),
         AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
+        AUTOGRADER_RESEND_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_HEARTBEAT_SECONDS="1",
         AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
     deployment.migrate()
     try:
@@ -210,3 +215,16 @@ def student_token(stack_app: Flask) -> str:
     student = accounts.create_user("ada@example.edu", "correct horse battery staple", name="Ada")
     courses.enroll(student, course)
     return accounts.issue_api_token(student)
+
+
+@pytest.fixture
+def make_student_token(stack_app: Flask, student_token: str) -> Callable[[str], str]:
+    """Return a function creating another enrolled student of DL101 and returning their API token."""
+    from autograder.services import accounts, courses
+
+    def make(email: str) -> str:
+        student = accounts.create_user(email, "correct horse battery staple", name=email.split("@")[0])
+        courses.enroll(student, courses.get_course("DL101"))
+        return accounts.issue_api_token(student)
+
+    return make
