@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import logging
 import queue
@@ -52,14 +53,7 @@ class EmbeddedQueue:
         with self._lock:
             if self.started:
                 return
-            executors: list[Executor] = []
-            try:
-                for index in range(self.workers):
-                    executors.append(open_worker_executor(self.app, configured_slot(self.app, index)))
-            except Exception:
-                for executor in executors:
-                    executor.close()
-                raise
+            executors = self._open_executors()
             self._executors = executors
             self._stopping.clear()
             names = [worker_name(f"embedded-{index}") for index in range(self.workers)]
@@ -74,6 +68,19 @@ class EmbeddedQueue:
             for thread in self._threads:
                 thread.start()
             self.started = True
+
+    def _open_executors(self) -> list[Executor]:
+        # In parallel: each starts an interpreter importing NumPy, which is most of a restart's time.
+        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(open_worker_executor, self.app, configured_slot(self.app, index))
+                       for index in range(self.workers)]
+        opened = [future.result() for future in futures if future.exception() is None]
+        failures = [future.exception() for future in futures if future.exception() is not None]
+        if failures:
+            for executor in opened:
+                executor.close()
+            raise failures[0]  # type: ignore[misc]
+        return opened
 
     def stop(self) -> None:
         """Let the threads finish their current submission, then close the executors.

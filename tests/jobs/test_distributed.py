@@ -7,6 +7,7 @@ import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, inspect, select
 
 from autograder.extensions import db
@@ -62,10 +63,10 @@ def test_migrations_bring_postgresql_to_the_models(stack, stack_app):
 
 
 def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, student_token, losses_reference):
-    port = free_port()
+    port, metrics_a, metrics_b = free_port(), free_port(), free_port()
     stack.start_web(port)
-    stack.start_worker("grader-a", sandbox_slot=800)
-    stack.start_worker("grader-b", sandbox_slot=810)
+    stack.start_worker("grader-a", metrics_port=metrics_a)  # free sandbox slots, taken by lock file
+    stack.start_worker("grader-b", metrics_port=metrics_b)
     responses = [_submit(port, student_token, losses_reference) for _ in range(6)]
     assert [response.status_code for response in responses] == [202] * 6
     ids = [response.json()["id"] for response in responses]
@@ -79,6 +80,18 @@ def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, stu
     shown = requests.get(f"http://127.0.0.1:{port}/api/v1/submissions/{ids[0]}",
                          headers={"Authorization": f"Bearer {student_token}"}, timeout=10).json()
     assert shown["score"] == 35.0
+    # Each worker's grading process serves its own metrics; together they graded all six.
+    graded = 0.0
+    for metrics_port in (metrics_a, metrics_b):
+        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        graded += sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                      if sample.name == "autograder_gradings_total" and sample.labels == {"outcome": "graded"})
+    assert graded == 6
+    # The web's readiness sees the database, the broker and both workers' heartbeats.
+    ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+    assert ready.status_code == 200 and ready.json()["checks"]["workers"] == "2 live"
+    web_metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'autograder_submissions{status="done"} 6.0' in web_metrics
 
 
 def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, student_token, losses_reference):
