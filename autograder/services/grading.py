@@ -225,6 +225,24 @@ def _result_row(submission_id: int, position: int, test: Any) -> dict[str, Any]:
     }
 
 
+_engine_assignments: dict[str, Any] = {}
+
+
+def engine_assignment(name: str, version: str | None = None) -> Any:
+    """Return the engine's assignment ``name``, reusing the loaded one while it is the ``version`` the database has.
+
+    find_assignment hashes the whole folder on every call (milliseconds of CPU per submission);
+    the catalog row's version tells when that is needed. Raises like find_assignment.
+    """
+    from autograder.grading.assignment import find_assignment
+
+    cached = _engine_assignments.get(name)
+    if cached is not None and version and cached.version == version:
+        return cached
+    assignment = _engine_assignments[name] = find_assignment(name)
+    return assignment
+
+
 def _grading_mode() -> tuple[str, int | None]:
     seed = current_app.config.get("HIDDEN_SEED")
     return ("hidden", int(seed)) if seed is not None else ("public", None)
@@ -336,7 +354,6 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
     Returns what happened. Raises only for infrastructure failures outside a claim
     (database unreachable), which the caller retries with backoff.
     """
-    from autograder.grading.assignment import find_assignment
     from autograder.grading.engine import grade_source
 
     if executor is None:
@@ -356,9 +373,10 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             assert submission is not None
             source = submission.source.encode("utf-8")
             assignment_name = submission.course_assignment.assignment.name
+            catalog_version = submission.course_assignment.assignment.version
             student_id = submission.user_id
             db.session.commit()  # end the read transaction: grading takes a while
-            assignment = find_assignment(assignment_name)
+            assignment = engine_assignment(assignment_name, catalog_version)
             mode, seed = _grading_mode()
             with ClaimKeeper(db.engine, claim, lease) as keeper:
                 report = grade_source(assignment, source, watch, mode=mode, hidden_seed=seed,

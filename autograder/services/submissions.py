@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from autograder import jobs
 from autograder.extensions import db
-from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.assignment import AssignmentError
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses
 from autograder.services.errors import Forbidden, ServiceError
+from autograder.services.grading import engine_assignment
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         raise Forbidden("Only students of this course can submit to it.")
     assignment = course_assignment.assignment
     try:
-        limit = find_assignment(assignment.name).spec.max_file_bytes
+        limit = engine_assignment(assignment.name, assignment.version).spec.max_file_bytes
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
     source = _decode_source(data, limit)

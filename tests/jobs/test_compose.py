@@ -120,3 +120,8 @@ def test_web_health_check_is_the_liveness_endpoint(compose):
 def test_services_log_json_lines(compose):
     for name in ("web", "worker"):
         assert compose["services"][name]["environment"]["AUTOGRADER_LOG_FORMAT"] == "json"
+
+
+def test_worker_replicas_of_a_host_share_the_slot_lock_directory(compose):
+    # Without it, two replicas would both take slot 0 and grade as the same host uid.
+    assert "/run/autograder:/run/autograder" in compose["services"]["worker"]["volumes"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
@@ -124,19 +123,20 @@ def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, st
 
 
 def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, make_student_token, losses_reference,
-                                              ensure_redis_running, redis_control):
+                                              private_redis):
+    stack.environment["REDIS_URL"] = private_redis.url  # a broker of our own, so we may kill it
     port = free_port()
     stack.start_web(port)
     stack.start_worker("grader-a", sandbox_slot=800)
     stack.start_worker("grader-b", sandbox_slot=810)
     accepted = [_submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], timeout=10)  # the queue is gone
+    private_redis.stop()  # the queue is gone, with everything in it
     # Another student (the first one's later files wait behind their earlier ones, not in the broker).
     other = make_student_token("grace@example.edu")
     during_outage = _submit(port, other, losses_reference)
     assert during_outage.status_code == 503  # refused, yet the file was kept ...
     time.sleep(1)
-    redis_control()
+    private_redis.start()  # back, empty
     after = _submit(port, make_student_token("alan@example.edu"), losses_reference)
     assert after.status_code == 202
 
