@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from flask import current_app
 from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.engine import Engine
 
 import autograder
@@ -132,8 +132,8 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
     if attempt is None:
         db.session.rollback()
         return None
-    # A previous attempt's partial results would mislead the result page.
-    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
+    if attempt > 1:  # a previous attempt's partial results would mislead the result page
+        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
     db.session.commit()
     return Claim(submission_id, attempt, worker)
 
@@ -150,6 +150,7 @@ class ClaimKeeper:
         self.engine, self.claim, self.lease = engine, claim, lease
         self.flush_seconds = min(flush_seconds, lease.total_seconds() / 3)
         self.lost = False
+        self.written = 0  # progress rows this keeper stored (the final write replaces them)
         self._pending: list[dict[str, Any]] = []
         self._position = 0
         self._lock = threading.Lock()
@@ -182,6 +183,7 @@ class ClaimKeeper:
             ).rowcount == 1
             if owned and rows:
                 connection.execute(insert(CheckResult), rows)
+                self.written += len(rows)
         self._extended = time.monotonic()
         return owned
 
@@ -249,14 +251,22 @@ def _grading_mode() -> tuple[str, int | None]:
 
 
 def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: float,
-                       assignment_version: str) -> bool:
-    """Replace the submission's results and scores in one transaction; return False if the claim was lost."""
-    submission = db.session.get(Submission, claim.submission_id)
-    if submission is None:
-        return False
-    late_days = submission.late_days or 0
+                       assignment_version: str, late: tuple[int, CourseAssignment] | None = None,
+                       no_results_yet: bool = False) -> bool:
+    """Replace the submission's results and scores in one transaction; return False if the claim was lost.
+
+    ``late`` (late days, course assignment), when the caller already has them, saves reading them
+    again; ``no_results_yet`` says no result row of this submission can exist (a first attempt that
+    wrote no progress), which saves deleting them.
+    """
+    if late is None:
+        submission = db.session.get(Submission, claim.submission_id)
+        if submission is None:
+            return False
+        late = (submission.late_days or 0, submission.course_assignment)
+    late_days, course_assignment = late
     score, max_score = float(report.score), float(report.max_score)
-    final = late_adjusted_score(score, late_days, submission.course_assignment)
+    final = late_adjusted_score(score, late_days, course_assignment)
     grader_version = str(getattr(report, "grader_version", "") or autograder.__version__)[:40]
     # Locks the row first (PostgreSQL row lock, SQLite write lock): finalisers are serialised.
     owned = db.session.execute(
@@ -280,7 +290,8 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     if not owned:
         db.session.rollback()
         return False
-    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
+    if not (no_results_yet and claim.attempt == 1):
+        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
         db.session.execute(insert(CheckResult), rows)
@@ -369,12 +380,17 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
     student_id: int | None = None
     with log_context(submission_id=submission_id):
         try:
-            submission = db.session.get(Submission, submission_id)
-            assert submission is not None
+            # One query for the submission, its course assignment (late policy) and the catalog row.
+            submission = db.session.scalars(
+                select(Submission).where(Submission.id == submission_id)
+                .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment))
+            ).one()
             source = submission.source.encode("utf-8")
-            assignment_name = submission.course_assignment.assignment.name
-            catalog_version = submission.course_assignment.assignment.version
-            student_id = submission.user_id
+            course_assignment = submission.course_assignment
+            assignment_name = course_assignment.assignment.name
+            catalog_version = course_assignment.assignment.version
+            student_id, late_days = submission.user_id, submission.late_days or 0
+            db.session.expunge(course_assignment)  # kept (detached) for the late policy at the final write
             db.session.commit()  # end the read transaction: grading takes a while
             assignment = engine_assignment(assignment_name, catalog_version)
             mode, seed = _grading_mode()
@@ -401,7 +417,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         seconds = time.monotonic() - started
         stored = store_final_result(
             claim, report, seed=seed if mode == "hidden" else assignment.spec.public_seed,
-            seconds=seconds, assignment_version=assignment.version,
+            seconds=seconds, assignment_version=assignment.version, late=(late_days, course_assignment),
+            no_results_yet=keeper.written == 0,
         )
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
         _observe(outcome, seconds, watch)

@@ -6,10 +6,10 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from autograder import jobs
 from autograder.extensions import db
@@ -76,6 +76,8 @@ class PreviousStillGrading(CooldownActive):
 
 
 _PENDING = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
+# lease_expires_at of a queued submission held back behind its student's earlier one (never sent yet).
+HELD = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
@@ -107,21 +109,32 @@ def _waits_behind_earlier(submission: Submission) -> bool:
 
 
 def dispatch_next_of(user_id: int) -> int | None:
-    """Enqueue the student's oldest queued submission if nothing of theirs is queued ahead of it or running.
+    """Enqueue the student's oldest queued submission if it was held back and nothing of theirs is ahead of it.
 
     Fair queueing: each student has at most one submission in the grading queue, so one student's
     burst waits behind their own submissions, never in front of another student's. Returns the id
     sent, or None. Raises QueueUnavailable when the queue refuses it (the sweeper sends it later).
     """
-    pending = db.session.execute(
+    head = db.session.execute(
         select(Submission.id, Submission.status).where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
         .order_by(Submission.id).limit(1)
     ).first()
-    db.session.commit()
-    if pending is None or pending.status != SubmissionStatus.QUEUED:
+    if head is None or head.status != SubmissionStatus.QUEUED:
+        db.session.commit()
         return None
-    jobs.enqueue_grading(pending.id)
-    return pending.id
+    # Conditional: of this and a sweeper racing for the same held row, one sends it.
+    released = db.session.execute(
+        update(Submission)
+        .where(Submission.id == head.id, Submission.status == SubmissionStatus.QUEUED,
+               Submission.lease_expires_at == HELD)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60))))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not released:
+        return None
+    jobs.enqueue_grading(head.id)
+    return head.id
 
 
 def _decode_source(data: bytes, limit: int) -> str:
@@ -171,10 +184,15 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         created_at=now,
     )
     db.session.add(submission)
+    db.session.flush()
+    held = _waits_behind_earlier(submission)
+    if held:
+        # Fair queueing: sent when the student's earlier one is graded (dispatch_next_of), or by the
+        # sweeper once nothing of theirs is ahead of it (should that one finish before this commit).
+        submission.lease_expires_at = HELD
     # Committed before enqueueing: whatever happens to the queue, the file is not lost.
     db.session.commit()
-    if _waits_behind_earlier(submission):
-        # Fair queueing: it is sent when the student's earlier one is graded (dispatch_next_of).
+    if held:
         log.info("submission %s waits behind an earlier submission of its student", submission.id)
         return submission
     try:

@@ -99,3 +99,20 @@ def test_cooldown_counts_from_the_end_of_grading(jobs_app, course, monkeypatch):
     assert later.status == SubmissionStatus.QUEUED
     # Another student is not held by the first one's cooldown.
     assert _submit("honest@example.edu", course).status == SubmissionStatus.QUEUED
+
+
+def test_a_held_submission_whose_predecessor_finished_unnoticed_is_sent_by_the_next_sweep(jobs_app, course,
+                                                                                          monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", sent.append)
+    first = _submit("burst@example.edu", course)
+    second = _submit("burst@example.edu", course)
+    assert sent == [first.id]
+    # The first one finishes in the instant between the second's check and its commit: nobody sends it ...
+    db.session.get(Submission, first.id).status = SubmissionStatus.DONE
+    db.session.commit()
+    # ... until the next sweep, seconds later (not a whole resend window).
+    assert second.id in sweep_stale_submissions().requeued
+    from autograder.services.submissions import dispatch_next_of
+
+    assert dispatch_next_of(second.user_id) is None  # already sent: not twice
