@@ -131,7 +131,7 @@ def in_process(app, token: str, count: int) -> None:
     timed(submissions, "seconds_until_next_submission", "POST: cooldown query")
     timed(submissions, "_waits_behind_earlier", "POST: fair-queue check")
     timed(jobs, "enqueue_grading", "POST: enqueue (publish to Redis)")
-    timed(grading, "claim_submission", "worker: claim (UPDATE + DELETE, commit)")
+    timed(grading, "claim_submission", "worker: claim (conditional UPDATE, commit)")
     timed(grading, "store_final_result", "worker: store result (UPDATE + results, commit)")
     timed(grading, "_dispatch_next", "worker: send the student's next submission")
     timed(grading, "release_claim", "worker: release (sandbox failed)")
