@@ -193,13 +193,15 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     # Committed before enqueueing: whatever happens to the queue, the file is not lost.
     db.session.commit()
     if held:
-        log.info("submission %s waits behind an earlier submission of its student", submission.id)
+        log.info("submission %s waits behind an earlier submission of its student", submission.id,
+                 extra={"submission_id": submission.id})
         return submission
     try:
         jobs.enqueue_grading(submission.id)
     except jobs.QueueUnavailable as error:
         # The row stays queued and the sweeper grades it once the queue is back.
-        log.warning("submission %s stored but not enqueued: %s", submission.id, error)
+        log.warning("submission %s stored but not enqueued: %s", submission.id, error,
+                    extra={"submission_id": submission.id})
         raise GradingUnavailable(
             "The grader is not taking new work right now. Your file was saved and will be graded "
             "when it is back; you may also try again in a minute."

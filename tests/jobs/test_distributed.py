@@ -159,3 +159,15 @@ def test_worker_refuses_to_start_without_full_isolation(stack):
         stack.start_worker("unsafe", sandbox_slot=820)
     assert b"refusing to start a grading worker" in stack.log("unsafe")
     assert b"seccomp" in stack.log("unsafe")
+
+
+def test_worker_refuses_a_sandbox_slot_another_process_holds(stack):
+    from autograder.jobs.slots import acquire_slot, runtime_dir
+
+    held = acquire_slot(runtime_dir(stack.environment["AUTOGRADER_RUNTIME_DIR"]), 820)  # as another worker would
+    try:
+        with pytest.raises(RuntimeError, match="clash exited"):
+            stack.start_worker("clash", sandbox_slot=820)
+        assert b"sandbox slot 820 is already in use by pid" in stack.log("clash")
+    finally:
+        held.release()
