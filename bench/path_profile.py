@@ -128,7 +128,7 @@ def in_process(app, token: str, count: int) -> None:
     timed(courses, "studies", "POST: is a student of the course")
     timed(submissions, "engine_assignment", "POST: assignment from the engine (cached)")
     timed(grading, "engine_assignment", "worker: assignment from the engine (cached)")
-    timed(submissions, "seconds_until_next_submission", "POST: cooldown query")
+    timed(submissions, "_cooldown", "POST: cooldown query")
     timed(submissions, "_waits_behind_earlier", "POST: fair-queue check")
     timed(jobs, "enqueue_grading", "POST: enqueue (publish to Redis)")
     timed(grading, "claim_submission", "worker: claim (conditional UPDATE, commit)")

@@ -80,24 +80,29 @@ _PENDING = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
 HELD = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) -> tuple[int, bool]:
+    """Return (seconds the cooldown still forbids a submission, whether the previous one is still pending)."""
+    cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
+    if cooldown <= 0:
+        return 0, False
+    mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
+    if db.session.scalar(select(Submission.id).where(mine, Submission.status.in_(_PENDING)).limit(1)) is not None:
+        return cooldown, True  # at least: the cooldown starts when its grading ends
+    last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
+    if last is None:
+        return 0, False
+    remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
+    return max(0, math.ceil(remaining)), False
+
+
 def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
     """Return the seconds the cooldown still forbids a new submission (0 when allowed).
 
     The cooldown counts from the END of the grading of the student's previous submission to the
-    assignment, so a slow or queued grading does not shorten it. Raises PreviousStillGrading
-    while that submission is still queued or running.
+    assignment, so a slow or queued grading does not shorten it; while that submission is still
+    queued or running, the answer is the whole cooldown.
     """
-    cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
-    if cooldown <= 0:
-        return 0
-    mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
-    if db.session.scalar(select(Submission.id).where(mine, Submission.status.in_(_PENDING)).limit(1)) is not None:
-        raise PreviousStillGrading(cooldown)
-    last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
-    if last is None:
-        return 0
-    remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
-    return max(0, math.ceil(remaining))
+    return _cooldown(user, course_assignment, now)[0]
 
 
 def _waits_behind_earlier(submission: Submission) -> bool:
@@ -169,7 +174,9 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     late = lateness(course_assignment, now)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
-    wait = seconds_until_next_submission(user, course_assignment, now)
+    wait, pending = _cooldown(user, course_assignment, now)
+    if pending:
+        raise PreviousStillGrading(wait)
     if wait:
         raise CooldownActive(wait)
     submission = Submission(

@@ -85,6 +85,10 @@ def test_cooldown_counts_from_the_end_of_grading(jobs_app, course, monkeypatch):
         create_submission(_student("burst@example.edu"), course.course_assignments[0], "losses.py",
                           LOSSES_REFERENCE.encode(), now=utcnow() + timedelta(minutes=5))
     assert refused.value.retry_after == 30
+    # The assignment page asks the same question and gets the whole cooldown, not an error.
+    from autograder.services.submissions import seconds_until_next_submission
+
+    assert seconds_until_next_submission(_student("burst@example.edu"), course.course_assignments[0], utcnow()) == 30
     # Created long ago, graded just now: the cooldown runs from the end of its grading.
     finished = utcnow()
     row = db.session.get(Submission, first.id)
