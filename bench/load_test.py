@@ -179,13 +179,16 @@ def main() -> int:
                 select(CheckResult.submission_id, func.count(func.distinct(CheckResult.position)))
                 .group_by(CheckResult.submission_id)).all())
         finished = [row for row in rows if row.status == SubmissionStatus.DONE]
-        lost = len(accepted) - len(finished)
+        stored = {row.id for row in rows}
+        lost = len(set(accepted) - stored)  # accepted, yet no row: a real loss
+        unfinished = len(accepted) - len(finished) - lost  # still queued or running when we stopped waiting
         wrong = [row.id for row in finished if row.score != row.max_score]
         duplicated = [row.id for row in finished if results.get(row.id) != distinct.get(row.id)]
         regraded = [row.id for row in finished if row.attempts > 1]
         latencies = [(as_utc(row.finished_at) - as_utc(row.created_at)).total_seconds() for row in finished]
         end = max(as_utc(row.finished_at).timestamp() for row in finished) if finished else time.time()
         print(f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
+              f"not finished within --timeout {unfinished}; "
               f"wrong score {len(wrong)}; duplicated results {len(duplicated)}; regraded after a kill {len(regraded)}")
         if latencies:
             print(f"throughput {len(finished) / (end - started):.1f} submissions/s (first POST to last stored score, "
@@ -198,7 +201,7 @@ def main() -> int:
             recovered = [as_utc(row.finished_at).timestamp() - killed_at[0] for row in finished if row.attempts > 1]
             print(f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
                   f"(at most)")
-        return 0 if lost == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
+        return 0 if lost == unfinished == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
     finally:
         stack.stop()
         with app.app_context():
