@@ -36,7 +36,7 @@ from autograder.app import create_app
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.jobs.local_stack import LocalStack, free_port
-from autograder.models import Submission, SubmissionStatus
+from autograder.models import Submission
 from autograder.models._time import as_utc
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()

@@ -124,7 +124,8 @@ def _need(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any
         raise CourseTransferError(f"{where}: missing {key!r}")
     value = data[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise CourseTransferError(f"{where}.{key}: expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}")
+        expected = getattr(kind, "__name__", kind)
+        raise CourseTransferError(f"{where}.{key}: expected {expected}, got {type(value).__name__}")
     return value
 
 

@@ -127,12 +127,14 @@ def dispatch_next_of(user_id: int) -> int | None:
     if head is None or head.status != SubmissionStatus.QUEUED:
         db.session.commit()
         return None
-    # Conditional: of this and a sweeper racing for the same held row, one sends it.
+    # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
+    # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
+    resend = timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
     released = db.session.execute(
         update(Submission)
         .where(Submission.id == head.id, Submission.status == SubmissionStatus.QUEUED,
                Submission.lease_expires_at == HELD)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60))))
+        .values(lease_expires_at=utcnow() + resend)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()

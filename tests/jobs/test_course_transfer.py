@@ -33,8 +33,8 @@ def _history(course: Course) -> list[tuple]:
                      [(r.position, r.function, r.check, r.score, r.max_score, r.status, r.output, r.mistake)
                       for r in submission.results]))
     for regrade in db.session.scalars(select(Regrade).where(Regrade.course_assignment_id.in_(ids))):
-        rows.append(("regrade", regrade.requested_by.email, regrade.course_assignment.assignment.name,
-                     [(entry.submission.user.email, entry.old_score, entry.old_final_score) for entry in regrade.entries]))
+        entries = [(entry.submission.user.email, entry.old_score, entry.old_final_score) for entry in regrade.entries]
+        rows.append(("regrade", regrade.requested_by.email, regrade.course_assignment.assignment.name, entries))
     return rows
 
 
