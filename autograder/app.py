@@ -28,11 +28,20 @@ def register_extensions(app: Flask) -> None:
     import autograder.models  # noqa: F401  (puts every table on db.metadata)
 
     db.init_app(app)
+    register_database_tuning(app)
     # Batch mode lets Alembic alter tables on SQLite; compare_type keeps `alembic check` strict.
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+
+
+def register_database_tuning(app: Flask) -> None:
+    from autograder.sqlite_tuning import tune_sqlite
+
+    with app.app_context():  # the engines exist after init_app; no connection is opened here
+        for engine in db.engines.values():
+            tune_sqlite(engine, app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
 
 
 def register_blueprints(app: Flask) -> None:

@@ -31,6 +31,8 @@ class Config:
             "DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite (embedded mode) runs in WAL mode; FULL makes every answered commit survive a power cut.
+        self.SQLITE_SYNCHRONOUS = os.environ.get("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
         self.QUEUE_BACKEND = os.environ.get("AUTOGRADER_QUEUE", "embedded")
         self.EMBEDDED_WORKERS = int(os.environ.get("AUTOGRADER_EMBEDDED_WORKERS", "2"))
