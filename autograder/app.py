@@ -20,6 +20,7 @@ def create_app(config: Any = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_logging(app)
     return app
 
 
@@ -27,6 +28,7 @@ def register_extensions(app: Flask) -> None:
     import autograder.models  # noqa: F401  (puts every table on db.metadata)
 
     db.init_app(app)
+    register_database_tuning(app)
     # Batch mode lets Alembic alter tables on SQLite; compare_type keeps `alembic check` strict.
     migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -34,11 +36,22 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def register_database_tuning(app: Flask) -> None:
+    from autograder.sqlite_tuning import tune_sqlite
+
+    with app.app_context():  # the engines exist after init_app; no connection is opened here
+        for engine in db.engines.values():
+            tune_sqlite(engine, app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+
+
 def register_blueprints(app: Flask) -> None:
     from autograder.web import api, auth, instructor, student
 
     for blueprint in (auth.bp, student.bp, instructor.bp, api.bp):
         app.register_blueprint(blueprint)
+    from autograder.web import operations  # /healthz, /readyz, /metrics
+
+    app.register_blueprint(operations.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -59,6 +72,13 @@ def register_template_helpers(app: Flask) -> None:
 
     template_helpers.register(app)
     response_headers.register(app)
+
+
+def register_logging(app: Flask) -> None:
+    from autograder.logs import configure_logging
+
+    if not app.testing:  # the test runner captures logs its own way
+        configure_logging(app.config.get("LOG_FORMAT"))
 
 
 def _migrations_directory() -> str:

@@ -10,6 +10,7 @@ from autograder.jobs.cli import sweep_command, worker_command
 from autograder.mistakes_cli import mistakes
 from autograder.selfcheck_cli import check
 from autograder.commands import add_operator_commands
+from autograder.course_transfer_cli import add_course_transfer_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ main.add_command(check)  # an assignment author's self-check of the folder
 add_operator_commands(main)  # web service: db, courses, users, roster, token, demo, serve
 main.add_command(worker_command)  # job system: Celery grading worker
 main.add_command(sweep_command)  # job system: requeue stuck submissions
+add_course_transfer_commands(main)  # export-course / import-course (SQLite -> PostgreSQL)

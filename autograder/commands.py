@@ -152,7 +152,7 @@ def demo() -> None:
 
     result = load_demo()
     if result.new_submission_ids:
-        executor = open_worker_executor(current_app._get_current_object(), slot=0)
+        executor = open_worker_executor(current_app._get_current_object())  # a free sandbox slot
         try:
             for submission_id in result.new_submission_ids:
                 outcome = grade_submission(submission_id, executor=executor, worker="demo")

@@ -31,6 +31,8 @@ class Config:
             "DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite (embedded mode) runs in WAL mode; FULL makes every answered commit survive a power cut.
+        self.SQLITE_SYNCHRONOUS = os.environ.get("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
         self.QUEUE_BACKEND = os.environ.get("AUTOGRADER_QUEUE", "embedded")
         self.EMBEDDED_WORKERS = int(os.environ.get("AUTOGRADER_EMBEDDED_WORKERS", "2"))
@@ -38,12 +40,28 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Seed of the hidden cases; only the server knows it.
         self.HIDDEN_SEED = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", "0")) or None
-        self.GRADING_LEASE_SECONDS = int(os.environ.get("AUTOGRADER_LEASE_SECONDS", "120"))
+        # A claim's lease, renewed every third of it while grading: a dead worker is noticed in seconds.
+        self.GRADING_LEASE_SECONDS = float(os.environ.get("AUTOGRADER_LEASE_SECONDS", "10"))
         self.GRADING_MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
-        self.GRADING_SWEEP_SECONDS = float(os.environ.get("AUTOGRADER_SWEEP_SECONDS", "30"))
+        self.GRADING_SWEEP_SECONDS = float(os.environ.get("AUTOGRADER_SWEEP_SECONDS", "2"))
+        # A queued id not claimed for this long is sent again (the broker may have lost it).
+        self.GRADING_RESEND_SECONDS = float(os.environ.get("AUTOGRADER_RESEND_SECONDS", "60"))
+        # Every worker process writes a heartbeat this often; /readyz wants one younger than 3 of them.
+        self.WORKER_HEARTBEAT_SECONDS = float(os.environ.get("AUTOGRADER_HEARTBEAT_SECONDS", "3"))
         self.CELERY_QUEUE = os.environ.get("AUTOGRADER_CELERY_QUEUE", "grading")
-        # First sandbox slot (unprivileged uid) of this worker; workers sharing a machine need distinct ranges.
-        self.SANDBOX_SLOT = int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0"))
+        # Sandbox slot (unprivileged uid) of this worker: None = the first free one, found by a lock
+        # file per slot in SANDBOX_RUNTIME_DIR; a number forces that slot (pool process i: slot + i).
+        slot = os.environ.get("AUTOGRADER_SANDBOX_SLOT", "").strip()
+        self.SANDBOX_SLOT = int(slot) if slot else None
+        self.SANDBOX_RUNTIME_DIR = os.environ.get("AUTOGRADER_RUNTIME_DIR", "")
+        self.SANDBOX_SLOTS = int(os.environ.get("AUTOGRADER_SANDBOX_SLOTS", "64"))
+        # Port of a Celery worker's own /metrics (pool process i: port + i); 0 switches it off.
+        self.WORKER_METRICS_PORT = int(os.environ.get("AUTOGRADER_WORKER_METRICS_PORT", "9100"))
+        # When set, /metrics wants "Authorization: Bearer <token>" (Prometheus' authorization.credentials).
+        self.METRICS_TOKEN = os.environ.get("AUTOGRADER_METRICS_TOKEN", "")
+        # "json": one JSON object per log line (with the submission id); "text": plain lines.
+        self.LOG_FORMAT = os.environ.get("AUTOGRADER_LOG_FORMAT", "text")
+        # Counted from the end of the grading of the student's previous submission to the assignment.
         self.SUBMISSION_COOLDOWN_SECONDS = int(os.environ.get("AUTOGRADER_COOLDOWN_SECONDS", "30"))
         # The whole upload: a Jupyter notebook with stored images can be large (its code is held to the
         # assignment's max_file_bytes; grading/notebook.py caps a whole notebook at 40 MiB).

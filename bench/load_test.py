@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
                         help="leave the killed worker dead (by default it is restarted, as its supervisor would)")
     parser.add_argument("--kill-worker-at", type=float, default=None, metavar="FRACTION",
                         help="SIGKILL one Celery worker once this fraction of submissions is posted")
-    parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds")
+    parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds (the default)")
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
     return parser.parse_args()
 
@@ -121,6 +121,7 @@ def main() -> int:
         AUTOGRADER_SECRET_KEY="load-test", AUTOGRADER_HIDDEN_SEED="20261122", AUTOGRADER_COOLDOWN_SECONDS="0",
         AUTOGRADER_LEASE_SECONDS=str(args.lease), AUTOGRADER_SWEEP_SECONDS="2",
         AUTOGRADER_EMBEDDED_WORKERS=str(args.workers), AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        AUTOGRADER_RUNTIME_DIR=str(work / "run"),  # sandbox slots: lock files of this run's own
     )
     config = TestConfig(work, database_url)
     app = create_app(config)
@@ -128,21 +129,27 @@ def main() -> int:
         stack.migrate()
         tokens = seed_students(app, args.students)
         port = free_port()
-        stack.start_web(port, workers=args.web_workers if args.mode == "celery" else 1)
+        if args.mode == "celery":
+            stack.start_web(port, workers=args.web_workers)
+        else:
+            stack.start_embedded(port)  # `autograder serve`: gunicorn threads and the grading pool
         workers = []
         if args.mode == "celery":
             for index in range(args.workers):
                 name = f"grader-{index}"
-                stack.start_worker(name, sandbox_slot=900 + 10 * index, concurrency=args.concurrency)
+                stack.start_worker(name, concurrency=args.concurrency)  # free sandbox slots, by lock file
                 workers.append(name)
         kill_at = int(args.count * args.kill_worker_at) if args.kill_worker_at is not None else None
         killed: list[str] = []
 
+        killed_at: list[float] = []
+
         def kill_and_restart(name: str) -> None:
+            killed_at.append(time.time())
             stack.kill(name)
             if args.restart_killed:
                 # As compose's `restart: unless-stopped` (or systemd) would.
-                stack.start_worker(name, sandbox_slot=900, concurrency=args.concurrency)
+                stack.start_worker(name, concurrency=args.concurrency)
 
         def on_posted(posted: int) -> None:
             if kill_at is not None and posted >= kill_at and not killed and workers:
@@ -172,13 +179,16 @@ def main() -> int:
                 select(CheckResult.submission_id, func.count(func.distinct(CheckResult.position)))
                 .group_by(CheckResult.submission_id)).all())
         finished = [row for row in rows if row.status == SubmissionStatus.DONE]
-        lost = len(accepted) - len(finished)
+        stored = {row.id for row in rows}
+        lost = len(set(accepted) - stored)  # accepted, yet no row: a real loss
+        unfinished = len(accepted) - len(finished) - lost  # still queued or running when we stopped waiting
         wrong = [row.id for row in finished if row.score != row.max_score]
         duplicated = [row.id for row in finished if results.get(row.id) != distinct.get(row.id)]
         regraded = [row.id for row in finished if row.attempts > 1]
         latencies = [(as_utc(row.finished_at) - as_utc(row.created_at)).total_seconds() for row in finished]
         end = max(as_utc(row.finished_at).timestamp() for row in finished) if finished else time.time()
         print(f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
+              f"not finished within --timeout {unfinished}; "
               f"wrong score {len(wrong)}; duplicated results {len(duplicated)}; regraded after a kill {len(regraded)}")
         if latencies:
             print(f"throughput {len(finished) / (end - started):.1f} submissions/s (first POST to last stored score, "
@@ -187,7 +197,11 @@ def main() -> int:
                   f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
             grading = [row.grading_seconds for row in finished if row.grading_seconds]
             print(f"grading time per submission p50 {statistics.median(grading) * 1000:.0f} ms")
-        return 0 if lost == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
+        if killed_at and regraded:
+            recovered = [as_utc(row.finished_at).timestamp() - killed_at[0] for row in finished if row.attempts > 1]
+            print(f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
+                  f"(at most)")
+        return 0 if lost == unfinished == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
     finally:
         stack.stop()
         with app.app_context():

@@ -21,7 +21,7 @@ PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 
 
 def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the Celery configuration that makes a deadline burst lose nothing."""
-    lease = int(config["GRADING_LEASE_SECONDS"])
+    lease = float(config["GRADING_LEASE_SECONDS"])
     return {
         "broker_url": config["REDIS_URL"],
         "include": ["autograder.jobs.tasks"],
@@ -33,8 +33,11 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        # A delivered but unacked message (its worker vanished) goes back to the queue after this.
-        "broker_transport_options": {"visibility_timeout": max(3 * lease, 30)},
+        # A delivered but unacked message (its worker vanished) goes back to the queue after this. The
+        # lease, renewed while grading, is what notices a dead worker (the sweeper re-sends its
+        # submission within a lease); this is only the backstop, long enough that a live grading's
+        # message is not handed to a second worker while the first still renews the lease.
+        "broker_transport_options": {"visibility_timeout": int(max(6 * lease, 60))},
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,  # a worker outlives a Redis restart
         "worker_send_task_events": False,
@@ -75,39 +78,73 @@ class CeleryQueue:
         pass
 
 
+class WorkerProcess:
+    """What one grading process of a Celery worker holds: its name, heartbeat, metrics port, parent."""
+
+    node = "grader"  # the node's label (--hostname before the @), set in the main process before forking
+    name = ""
+    parent_pid = 0
+    heartbeat: Any = None
+
+    @classmethod
+    def stopping(cls) -> bool:
+        """True once the worker's main process is gone (this process is an orphan about to be killed)."""
+        return cls.parent_pid != 0 and os.getppid() != cls.parent_pid
+
+
 def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
-    """Connect the worker's life cycle: sandbox check, per-process executors, the sweeper loop."""
+    """Connect the worker's life cycle: sandbox check, per-process executors, heartbeats, metrics, the sweeper."""
     from autograder.extensions import db
-    from autograder.jobs.executors import close_thread_executor, open_worker_executor
+    from autograder.jobs.executors import close_thread_executor, configured_slot, open_worker_executor
+    from autograder.jobs.heartbeat import Heartbeat
     from autograder.jobs.sweeper import SweeperThread
+    from autograder.logs import configure_logging
+    from autograder.services.grading import worker_name
 
     sweepers: list[SweeperThread] = []
+
+    @signals.celeryd_init.connect(weak=False)
+    def remember_node(sender: object = None, **kwargs: object) -> None:
+        WorkerProcess.node = str(sender or "grader").split("@")[0] or "grader"
+
+    @signals.after_setup_logger.connect(weak=False)
+    def own_logging(**kwargs: object) -> None:
+        # Celery's loggers keep its format; ours go out as configured (JSON lines with the submission id).
+        configure_logging(app.config.get("LOG_FORMAT"))
 
     @signals.worker_init.connect(weak=False)
     def refuse_without_isolation(sender: object = None, **kwargs: object) -> None:
         try:
-            open_worker_executor(app, int(app.config.get("SANDBOX_SLOT", 0))).close()
+            # Closed (and its slot lock released) before the pool forks: each pool process takes its own.
+            open_worker_executor(app, configured_slot(app)).close()
         except Exception as error:
             log.critical("refusing to start a grading worker: %s (set AUTOGRADER_ALLOW_INSECURE_SANDBOX=1 "
                          "to accept reduced isolation)", error)
             raise SystemExit(3) from error  # Celery logs and swallows ordinary exceptions from signals
 
     @signals.worker_process_init.connect(weak=False)
-    def forget_parent_connections(**kwargs: object) -> None:
+    def start_grading_process(**kwargs: object) -> None:
         # Never share the parent's pooled database connections with a forked child.
         with app.app_context():
             db.engine.dispose(close=False)
+        WorkerProcess.parent_pid = os.getppid()
+        WorkerProcess.name = worker_name(WorkerProcess.node)
+        WorkerProcess.heartbeat = Heartbeat(app, [WorkerProcess.name], "celery")
+        WorkerProcess.heartbeat.start()
+        start_metrics_server(app, pool_index())
 
     @signals.worker_process_shutdown.connect(weak=False)
-    def close_executor(**kwargs: object) -> None:
+    def stop_grading_process(**kwargs: object) -> None:
         close_thread_executor()
+        if WorkerProcess.heartbeat is not None:
+            WorkerProcess.heartbeat.stop()
 
     @signals.worker_ready.connect(weak=False)
     def start_sweeper(sender: object = None, **kwargs: object) -> None:
         def send(submission_id: int) -> None:
             celery_app.send_task(GRADE_TASK, args=[submission_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
-        sweeper = SweeperThread(app, send, float(app.config.get("GRADING_SWEEP_SECONDS", 30)))
+        sweeper = SweeperThread(app, send, float(app.config.get("GRADING_SWEEP_SECONDS", 2)))
         sweeper.start()
         sweepers.append(sweeper)
         log.info("grading sweeper running every %s s (pid %s)", sweeper.interval, os.getpid())
@@ -116,3 +153,27 @@ def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
     def stop_sweeper(**kwargs: object) -> None:
         while sweepers:
             sweepers.pop().stop()
+
+
+def pool_index() -> int:
+    """The index of this pool process among its worker's processes (0 outside a pool)."""
+    from billiard.process import current_process
+
+    return int(getattr(current_process(), "index", 0) or 0)
+
+
+def start_metrics_server(app: Flask, index: int) -> None:
+    """Serve this grading process's /metrics on AUTOGRADER_WORKER_METRICS_PORT + index (0: none)."""
+    from prometheus_client import start_http_server
+
+    from autograder.metrics import REGISTRY
+
+    base = int(app.config.get("WORKER_METRICS_PORT", 0) or 0)
+    if base <= 0:
+        return
+    try:
+        start_http_server(base + index, registry=REGISTRY)
+    except OSError as error:  # another worker on this machine has the port: grading matters more
+        log.warning("no metrics endpoint for this grading process: port %s: %s", base + index, error)
+        return
+    log.info("metrics of grading process %s on port %s", index, base + index)

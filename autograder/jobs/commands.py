@@ -5,6 +5,8 @@ from __future__ import annotations
 WSGI_APP = "autograder.app:create_app()"
 CELERY_APP = "autograder.jobs.celery_entrypoint"
 WEB_PORT = 8000
+WORKER_METRICS_PORT = 9100  # each grading process of a worker serves /metrics here (+ its pool index)
+PROMETHEUS_CONFIG = "deploy/prometheus.yml"  # the `monitoring` profile's scrape configuration
 
 # Environment every service of the distributed mode gets (values are the compose defaults).
 SERVICE_ENVIRONMENT = {
@@ -12,6 +14,7 @@ SERVICE_ENVIRONMENT = {
     "DATABASE_URL": "postgresql+psycopg://autograder:autograder@postgres:5432/autograder",
     "REDIS_URL": "redis://redis:6379/0",
     "AUTOGRADER_CELERY_QUEUE": "grading",
+    "AUTOGRADER_LOG_FORMAT": "json",  # one JSON object per line, with the submission id
 }
 # Must be set by the operator (compose reads them from .env); the tests set their own.
 OPERATOR_ENVIRONMENT = ("AUTOGRADER_SECRET_KEY", "AUTOGRADER_HIDDEN_SEED")

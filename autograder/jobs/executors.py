@@ -1,4 +1,4 @@
-"""Sandbox executors owned by worker threads: opened once, reused, closed at shutdown."""
+"""Sandbox executors owned by worker threads: opened once on a slot of their own, reused, closed at shutdown."""
 
 from __future__ import annotations
 
@@ -6,24 +6,66 @@ import threading
 
 from flask import Flask, current_app
 
+from autograder.jobs.slots import SlotLock, acquire_slot, runtime_dir
 from autograder.sandbox import Executor, open_executor
+from autograder.sandbox.executor import UnitJob, UnitOutcome
 
 _local = threading.local()
 
 
-def open_worker_executor(app: Flask, slot: int) -> Executor:
-    """Open an executor for a worker; raise unless fully isolated or the operator allowed less."""
-    return open_executor(require_full_isolation=not app.config.get("ALLOW_INSECURE_SANDBOX", False), slot=slot)
+class SlotExecutor:
+    """An executor on a sandbox slot this process holds the lock of; closing it frees the slot."""
+
+    def __init__(self, inner: Executor, lock: SlotLock) -> None:
+        self.inner, self.lock = inner, lock
+
+    @property
+    def slot(self) -> int:
+        return self.lock.slot
+
+    @property
+    def isolation(self) -> str:
+        return self.inner.isolation
+
+    def run(self, job: UnitJob) -> UnitOutcome:
+        return self.inner.run(job)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.lock.release()
+
+
+def open_worker_executor(app: Flask, slot: int | None = None) -> SlotExecutor:
+    """Open an executor on a free sandbox slot (or exactly ``slot``); raise unless fully isolated.
+
+    Raises SlotClash when ``slot`` is held by another process of this machine (or none is free),
+    InsecureSandboxError when isolation is reduced and the operator did not allow it.
+    """
+    lock = acquire_slot(runtime_dir(app.config.get("SANDBOX_RUNTIME_DIR") or None), slot,
+                        int(app.config.get("SANDBOX_SLOTS", 64)))
+    try:
+        inner = open_executor(require_full_isolation=not app.config.get("ALLOW_INSECURE_SANDBOX", False),
+                              slot=lock.slot)
+    except BaseException:
+        lock.release()
+        raise
+    return SlotExecutor(inner, lock)
+
+
+def configured_slot(app: Flask, offset: int = 0) -> int | None:
+    """Return the slot the operator forced (AUTOGRADER_SANDBOX_SLOT + ``offset``), or None to take a free one."""
+    base = app.config.get("SANDBOX_SLOT")
+    return None if base is None else int(base) + offset
 
 
 def thread_executor(slot: int | None = None) -> Executor:
-    """Return this thread's executor, opening it on first use (slot from the app's config)."""
+    """Return this thread's executor, opening it on first use (a free slot unless one is forced)."""
     executor = getattr(_local, "executor", None)
     if executor is None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        executor = _local.executor = open_worker_executor(
-            app, slot if slot is not None else int(app.config.get("SANDBOX_SLOT", 0))
-        )
+        executor = _local.executor = open_worker_executor(app, slot)
     return executor
 
 

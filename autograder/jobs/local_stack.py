@@ -67,10 +67,23 @@ class LocalStack:
         self._wait(lambda: _accepts(port), "web", 30)
         return process
 
-    def start_worker(self, name: str, sandbox_slot: int, concurrency: int = 1) -> subprocess.Popen:
-        """Start a Celery worker node ``name`` and wait until it consumes."""
-        process = self._start(name, commands.worker_command(name=f"{name}@%h", concurrency=concurrency),
-                              AUTOGRADER_SANDBOX_SLOT=str(sandbox_slot))
+    def start_embedded(self, port: int, name: str = "serve") -> subprocess.Popen:
+        """Start `autograder serve` (the embedded mode: web and grading pool in one process) and wait for it."""
+        process = self._start(name, ["autograder", "serve", "--host", "127.0.0.1", "--port", str(port)])
+        self._wait(lambda: _accepts(port), name, 60)
+        return process
+
+    def start_worker(self, name: str, sandbox_slot: int | None = None, concurrency: int = 1,
+                     metrics_port: int = 0) -> subprocess.Popen:
+        """Start a Celery worker node ``name`` and wait until it consumes.
+
+        ``sandbox_slot`` forces AUTOGRADER_SANDBOX_SLOT (None: the worker takes free slots by lock
+        file); ``metrics_port`` is its /metrics port (0: none).
+        """
+        extra = {"AUTOGRADER_WORKER_METRICS_PORT": str(metrics_port)}
+        if sandbox_slot is not None:
+            extra["AUTOGRADER_SANDBOX_SLOT"] = str(sandbox_slot)
+        process = self._start(name, commands.worker_command(name=f"{name}@%h", concurrency=concurrency), **extra)
         self._wait(lambda: b" ready." in self.log(name), name, 60)
         return process
 

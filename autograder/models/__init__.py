@@ -5,6 +5,7 @@ from autograder.models.assignment import Assignment
 from autograder.models.regrade import Regrade, RegradeEntry
 from autograder.models.submission import CheckResult, Submission, SubmissionStatus
 from autograder.models.user import Role, User
+from autograder.models.worker import WorkerHeartbeat
 
 __all__ = [
     "Assignment",
@@ -18,4 +19,5 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "User",
+    "WorkerHeartbeat",
 ]

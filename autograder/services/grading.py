@@ -14,12 +14,13 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.engine import Engine
 
 import autograder
@@ -27,7 +28,9 @@ from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.sandbox.executor import Executor
+from autograder.sandbox.executor import CRASHED, OK, Executor, Limits, UnitJob
+from autograder.sandbox.program import Call
+from autograder.logs import log_context
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class GradingOutcome(str, enum.Enum):
     FAILED = "failed"  # the grader failed; the row is in status error (the sweeper retries it)
     NOT_CLAIMED = "not_claimed"  # someone else holds it, it is finished, or out of attempts
     LEASE_LOST = "lease_lost"  # our lease expired and another worker took over: nothing stored
+    INTERRUPTED = "interrupted"  # the sandbox failed under a dying worker: back to the queue, unscored
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,34 @@ class Claim:
     worker: str
 
 
+def worker_name(label: str, pid: int | None = None) -> str:
+    """Return ``label@host:pid``: unique among live workers, and says which process holds a claim."""
+    return f"{label[:60]}@{socket.gethostname()}:{pid if pid is not None else os.getpid()}"[:120]
+
+
 def default_worker_name() -> str:
-    """Return host:pid:thread, unique among the live workers."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"[:120]
+    """Return a worker name for the calling thread."""
+    return worker_name(f"thread-{threading.get_ident() % 100000}")
+
+
+def _process_of(worker: str) -> tuple[str, int] | None:
+    """Return (host, pid) of a worker name made by worker_name, or None for any other name."""
+    host, _, pid = worker.rpartition("@")[2].rpartition(":")
+    return (host, int(pid)) if host and pid.isdigit() else None
+
+
+def _is_dead_here(worker: str) -> bool:
+    """True when ``worker`` ran on this machine in a process that no longer exists."""
+    process = _process_of(worker)
+    if process is None or process[0] != socket.gethostname() or process[1] == os.getpid():
+        return False
+    try:
+        os.kill(process[1], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by someone else
+        return False
+    return False
 
 
 def _lease(seconds: float | None = None) -> timedelta:
@@ -103,8 +132,8 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
     if attempt is None:
         db.session.rollback()
         return None
-    # A previous attempt's partial results would mislead the result page.
-    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
+    if attempt > 1:  # a previous attempt's partial results would mislead the result page
+        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
     db.session.commit()
     return Claim(submission_id, attempt, worker)
 
@@ -121,6 +150,7 @@ class ClaimKeeper:
         self.engine, self.claim, self.lease = engine, claim, lease
         self.flush_seconds = min(flush_seconds, lease.total_seconds() / 3)
         self.lost = False
+        self.written = 0  # progress rows this keeper stored (the final write replaces them)
         self._pending: list[dict[str, Any]] = []
         self._position = 0
         self._lock = threading.Lock()
@@ -153,6 +183,7 @@ class ClaimKeeper:
             ).rowcount == 1
             if owned and rows:
                 connection.execute(insert(CheckResult), rows)
+                self.written += len(rows)
         self._extended = time.monotonic()
         return owned
 
@@ -196,20 +227,46 @@ def _result_row(submission_id: int, position: int, test: Any) -> dict[str, Any]:
     }
 
 
+_engine_assignments: dict[str, Any] = {}
+
+
+def engine_assignment(name: str, version: str | None = None) -> Any:
+    """Return the engine's assignment ``name``, reusing the loaded one while it is the ``version`` the database has.
+
+    find_assignment hashes the whole folder on every call (milliseconds of CPU per submission);
+    the catalog row's version tells when that is needed. Raises like find_assignment.
+    """
+    from autograder.grading.assignment import find_assignment
+
+    cached = _engine_assignments.get(name)
+    if cached is not None and version and cached.version == version:
+        return cached
+    assignment = _engine_assignments[name] = find_assignment(name)
+    return assignment
+
+
 def _grading_mode() -> tuple[str, int | None]:
     seed = current_app.config.get("HIDDEN_SEED")
     return ("hidden", int(seed)) if seed is not None else ("public", None)
 
 
 def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: float,
-                       assignment_version: str) -> bool:
-    """Replace the submission's results and scores in one transaction; return False if the claim was lost."""
-    submission = db.session.get(Submission, claim.submission_id)
-    if submission is None:
-        return False
-    late_days = submission.late_days or 0
+                       assignment_version: str, late: tuple[int, CourseAssignment] | None = None,
+                       no_results_yet: bool = False) -> bool:
+    """Replace the submission's results and scores in one transaction; return False if the claim was lost.
+
+    ``late`` (late days, course assignment), when the caller already has them, saves reading them
+    again; ``no_results_yet`` says no result row of this submission can exist (a first attempt that
+    wrote no progress), which saves deleting them.
+    """
+    if late is None:
+        submission = db.session.get(Submission, claim.submission_id)
+        if submission is None:
+            return False
+        late = (submission.late_days or 0, submission.course_assignment)
+    late_days, course_assignment = late
     score, max_score = float(report.score), float(report.max_score)
-    final = late_adjusted_score(score, late_days, submission.course_assignment)
+    final = late_adjusted_score(score, late_days, course_assignment)
     grader_version = str(getattr(report, "grader_version", "") or autograder.__version__)[:40]
     # Locks the row first (PostgreSQL row lock, SQLite write lock): finalisers are serialised.
     owned = db.session.execute(
@@ -233,7 +290,8 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     if not owned:
         db.session.rollback()
         return False
-    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
+    if not (no_results_yet and claim.attempt == 1):
+        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
         db.session.execute(insert(CheckResult), rows)
@@ -254,14 +312,59 @@ def record_failure(claim: Claim, message: str) -> bool:
     return owned == 1
 
 
-def grade_submission(submission_id: int, *, executor: Executor | None = None,
-                     worker: str | None = None) -> GradingOutcome:
+class SandboxWatch:
+    """The executor as the engine sees it, noting every unit the sandbox itself failed (not the student)."""
+
+    # What the executor's outcomes say when the zygote died or could not start (sandbox/zygote.py).
+    _INFRASTRUCTURE = "the grader's sandbox"
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.isolation = executor.isolation
+        self.failures: list[str] = []
+
+    def run(self, job: Any) -> Any:
+        outcome = self.executor.run(job)
+        if outcome.status == CRASHED and str(outcome.message).startswith(self._INFRASTRUCTURE):
+            self.failures.append(str(outcome.message))
+        return outcome
+
+    def close(self) -> None:
+        self.executor.close()
+
+    def sandbox_is_sound(self) -> bool:
+        """Run a trivial unit: True if the sandbox grades it (the failure was the student's own doing)."""
+        try:
+            outcome = self.executor.run(UnitJob(source="def ping():\n    return 1\n", filename="ping.py",
+                                                calls=[Call("ping")], limits=Limits(wall_seconds=5, cpu_seconds=5)))
+        except Exception:
+            return False
+        return outcome.status == OK and len(outcome.calls) == 1
+
+
+def release_claim(claim: Claim, reason: str) -> bool:
+    """Hand a claimed submission back to the queue unscored (the sweeper resends it at once)."""
+    now = utcnow()
+    owned = db.session.execute(
+        update(Submission)
+        .where(_owned(claim))
+        .values(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
+    db.session.commit()
+    return owned == 1
+
+
+def grade_submission(submission_id: int, *, executor: Executor | None = None, worker: str | None = None,
+                     stopping: Callable[[], bool] | None = None) -> GradingOutcome:
     """Claim, grade and store one submission (idempotent: regrading gives one consistent result).
 
+    ``stopping`` tells whether this worker is shutting down: a sandbox failure then is the
+    worker's, not the student's, and the submission goes back to the queue unscored.
     Returns what happened. Raises only for infrastructure failures outside a claim
     (database unreachable), which the caller retries with backoff.
     """
-    from autograder.grading.assignment import find_assignment
     from autograder.grading.engine import grade_source
 
     if executor is None:
@@ -273,30 +376,77 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
         return GradingOutcome.NOT_CLAIMED
     lease = _lease()
     started = time.monotonic()
+    watch = SandboxWatch(executor)
+    student_id: int | None = None
+    with log_context(submission_id=submission_id):
+        try:
+            # One query for the submission, its course assignment (late policy) and the catalog row.
+            submission = db.session.scalars(
+                select(Submission).where(Submission.id == submission_id)
+                .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment))
+            ).one()
+            source = submission.source.encode("utf-8")
+            filename = submission.filename
+            course_assignment = submission.course_assignment
+            assignment_name = course_assignment.assignment.name
+            catalog_version = course_assignment.assignment.version
+            student_id, late_days = submission.user_id, submission.late_days or 0
+            db.session.expunge(course_assignment)  # kept (detached) for the late policy at the final write
+            db.session.commit()  # end the read transaction: grading takes a while
+            assignment = engine_assignment(assignment_name, catalog_version)
+            mode, seed = _grading_mode()
+            with ClaimKeeper(db.engine, claim, lease) as keeper:
+                report = grade_source(assignment, source, watch, mode=mode, hidden_seed=seed,
+                                      on_result=keeper.record, filename=filename)
+            if keeper.lost:
+                log.warning("submission %s: lease lost while grading; another worker regrades it", submission_id)
+        except Exception as error:
+            db.session.rollback()
+            log.exception("grading submission %s failed", submission_id)
+            record_failure(claim, f"the grader failed: {type(error).__name__}: {error}")
+            _observe(GradingOutcome.FAILED, time.monotonic() - started, watch)
+            _dispatch_next(student_id)
+            return GradingOutcome.FAILED
+        if watch.failures and ((stopping is not None and stopping()) or not watch.sandbox_is_sound()):
+            # The sandbox died under the grader (worker shutting down, zygote killed from outside):
+            # whatever the report says about the student's functions is not their doing.
+            log.warning("submission %s: the sandbox failed under the worker (%s); handed back unscored",
+                        submission_id, watch.failures[0])
+            release_claim(claim, "interrupted: the grading worker's sandbox failed; graded again shortly")
+            _observe(GradingOutcome.INTERRUPTED, time.monotonic() - started, watch)
+            return GradingOutcome.INTERRUPTED
+        seconds = time.monotonic() - started
+        stored = store_final_result(
+            claim, report, seed=seed if mode == "hidden" else assignment.spec.public_seed,
+            seconds=seconds, assignment_version=assignment.version, late=(late_days, course_assignment),
+            no_results_yet=keeper.written == 0,
+        )
+        outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
+        _observe(outcome, seconds, watch)
+        if stored:
+            log.info("submission %s graded: %s/%s in %.0f ms", submission_id, report.score, report.max_score,
+                     seconds * 1000)
+        _dispatch_next(student_id)
+        return outcome
+
+
+def _observe(outcome: GradingOutcome, seconds: float, watch: SandboxWatch) -> None:
+    from autograder import metrics
+
+    metrics.observe_grading(outcome.value, seconds, len(watch.failures))
+
+
+def _dispatch_next(student_id: int | None) -> None:
+    # The student's next waiting submission goes to the back of the queue (fair queueing).
+    if student_id is None:
+        return
+    from autograder.services.submissions import dispatch_next_of
+
     try:
-        submission = db.session.get(Submission, submission_id)
-        assert submission is not None
-        source = submission.source.encode("utf-8")
-        filename = submission.filename
-        assignment_name = submission.course_assignment.assignment.name
-        db.session.commit()  # end the read transaction: grading takes a while
-        assignment = find_assignment(assignment_name)
-        mode, seed = _grading_mode()
-        with ClaimKeeper(db.engine, claim, lease) as keeper:
-            report = grade_source(assignment, source, executor, mode=mode, hidden_seed=seed,
-                                  on_result=keeper.record, filename=filename)
-        if keeper.lost:
-            log.warning("submission %s: lease lost while grading; another worker regrades it", submission_id)
-    except Exception as error:
+        dispatch_next_of(student_id)
+    except Exception:  # the sweeper sends it once its predecessor is finished
         db.session.rollback()
-        log.exception("grading submission %s failed", submission_id)
-        record_failure(claim, f"the grader failed: {type(error).__name__}: {error}")
-        return GradingOutcome.FAILED
-    stored = store_final_result(
-        claim, report, seed=seed if mode == "hidden" else assignment.spec.public_seed,
-        seconds=time.monotonic() - started, assignment_version=assignment.version,
-    )
-    return GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
+        log.warning("could not dispatch the next submission of student %s", student_id, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -305,27 +455,64 @@ class SweepResult:
 
     requeued: list[int]
     abandoned: list[int]
+    # Interrupted mid-grade: their students have waited longest, so they go first where the queue allows.
+    urgent: list[int] = field(default_factory=list)
 
 
 def _retry_delay(attempts: int, lease: timedelta) -> timedelta:
-    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), lease)
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), max(lease, timedelta(seconds=5)))
 
 
-def sweep_stale_submissions(now: datetime | None = None) -> SweepResult:
+def _resend_window() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
+
+
+def _held_by_dead_processes(now: datetime) -> list[int]:
+    """Ids of running submissions whose worker process on this machine is gone (no need to await the lease)."""
+    running = db.session.execute(
+        select(Submission.id, Submission.worker)
+        .where(Submission.status == SubmissionStatus.RUNNING, Submission.lease_expires_at >= now)
+    ).all()
+    return [submission_id for submission_id, worker in running if _is_dead_here(worker)]
+
+
+def _dispatchable_queued(now: datetime, window: timedelta) -> list[int]:
+    """Queued ids that head their student's line and were not sent within ``window`` (nor marked to wait)."""
+    earlier = aliased(Submission)
+    older_pending = (
+        select(earlier.id)
+        .where(earlier.user_id == Submission.user_id, earlier.id < Submission.id,
+               earlier.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)))
+        .exists()
+    )
+    return list(db.session.scalars(
+        select(Submission.id).where(
+            Submission.status == SubmissionStatus.QUEUED,
+            ~older_pending,
+            or_(and_(Submission.lease_expires_at.is_(None), Submission.created_at <= now - window),
+                Submission.lease_expires_at <= now),
+        ).order_by(Submission.id)
+    ))
+
+
+def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = False) -> SweepResult:
     """Find submissions that no live worker holds and make them claimable again.
 
-    Running past the lease -> queued (or error once out of attempts); error with attempts
-    left, after a backoff -> queued; queued but apparently not in the queue (older than a
-    lease, not re-sent within the last lease) -> sent again. Returns the ids to (re)enqueue:
-    duplicates in the queue are harmless, the claim lets only one worker through.
+    Running past the lease, or held by a process of this machine that died -> queued (or
+    error once out of attempts); error with attempts left, after a backoff -> queued; queued,
+    at the head of its student's line and not sent within AUTOGRADER_RESEND_SECONDS (every one
+    when ``fresh_queue``: the in-process queue just started empty) -> sent again. Returns the ids
+    to (re)enqueue: duplicates in the queue are harmless, the claim lets only one worker through.
     """
     now = now or utcnow()
     lease, max_attempts = _lease(), _max_attempts()
-    requeue_mark = now + lease  # on queued rows, lease_expires_at means "sent again until"
+    window = timedelta(0) if fresh_queue else _resend_window()
+    resend_mark = now + window  # on queued rows, lease_expires_at means "sent again until"
+    dead = _held_by_dead_processes(now)
+    interrupted = or_(Submission.lease_expires_at < now, Submission.id.in_(dead))
     abandoned = list(db.session.scalars(
         update(Submission)
-        .where(Submission.status == SubmissionStatus.RUNNING, Submission.lease_expires_at < now,
-               Submission.attempts >= max_attempts)
+        .where(Submission.status == SubmissionStatus.RUNNING, interrupted, Submission.attempts >= max_attempts)
         .values(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
                 error_message=f"grading was interrupted {max_attempts} times; giving up")
         .returning(Submission.id)
@@ -333,8 +520,8 @@ def sweep_stale_submissions(now: datetime | None = None) -> SweepResult:
     ))
     expired = list(db.session.scalars(
         update(Submission)
-        .where(Submission.status == SubmissionStatus.RUNNING, Submission.lease_expires_at < now)
-        .values(status=SubmissionStatus.QUEUED, lease_expires_at=requeue_mark)
+        .where(Submission.status == SubmissionStatus.RUNNING, interrupted)
+        .values(status=SubmissionStatus.QUEUED, lease_expires_at=resend_mark)
         .returning(Submission.id)
         .execution_options(synchronize_session=False)
     ))
@@ -350,21 +537,16 @@ def sweep_stale_submissions(now: datetime | None = None) -> SweepResult:
             update(Submission)
             .where(Submission.id == submission_id, Submission.status == SubmissionStatus.ERROR,
                    Submission.attempts == attempts)
-            .values(status=SubmissionStatus.QUEUED, lease_expires_at=requeue_mark)
+            .values(status=SubmissionStatus.QUEUED, lease_expires_at=resend_mark)
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed:
             retried.append(submission_id)
-    forgotten = list(db.session.scalars(
-        update(Submission)
-        .where(
-            Submission.status == SubmissionStatus.QUEUED,
-            Submission.created_at < now - lease,
-            or_(Submission.lease_expires_at.is_(None), Submission.lease_expires_at < now),
-        )
-        .values(lease_expires_at=requeue_mark)
-        .returning(Submission.id)
-        .execution_options(synchronize_session=False)
-    ))
+    forgotten = _dispatchable_queued(now, window)
+    if forgotten:
+        db.session.execute(
+            update(Submission).where(Submission.id.in_(forgotten), Submission.status == SubmissionStatus.QUEUED)
+            .values(lease_expires_at=resend_mark).execution_options(synchronize_session=False))
     db.session.commit()
-    return SweepResult(requeued=sorted(set(expired + retried + forgotten)), abandoned=abandoned)
+    return SweepResult(requeued=sorted(set(expired + retried + forgotten)), abandoned=abandoned,
+                       urgent=sorted(set(expired)))

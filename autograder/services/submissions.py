@@ -6,10 +6,10 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from autograder import jobs
 from autograder.extensions import db
@@ -20,6 +20,7 @@ from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses
 from autograder.services.errors import Forbidden, ServiceError
+from autograder.services.grading import engine_assignment
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +64,85 @@ def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
     return Lateness(days, True)
 
 
-def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
-    """Return the seconds the cooldown still forbids a new submission (0 when allowed)."""
+class PreviousStillGrading(CooldownActive):
+    """The student's previous submission to this assignment is not graded yet."""
+
+    def __init__(self, retry_after: int) -> None:
+        ServiceError.__init__(
+            self,
+            "Your previous submission to this assignment is still being graded: please wait for its result "
+            f"(and {retry_after} second{'s' if retry_after != 1 else ''} after it) before submitting again.",
+        )
+        self.retry_after = retry_after
+
+
+_PENDING = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
+# lease_expires_at of a queued submission held back behind its student's earlier one (never sent yet).
+HELD = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) -> tuple[int, bool]:
+    """Return (seconds the cooldown still forbids a submission, whether the previous one is still pending)."""
     cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
     if cooldown <= 0:
-        return 0
-    last = db.session.scalar(
-        select(func.max(Submission.created_at)).where(
-            Submission.user_id == user.id, Submission.course_assignment_id == course_assignment.id
-        )
-    )
+        return 0, False
+    mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
+    if db.session.scalar(select(Submission.id).where(mine, Submission.status.in_(_PENDING)).limit(1)) is not None:
+        return cooldown, True  # at least: the cooldown starts when its grading ends
+    last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
     if last is None:
-        return 0
+        return 0, False
     remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
-    return max(0, math.ceil(remaining))
+    return max(0, math.ceil(remaining)), False
+
+
+def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
+    """Return the seconds the cooldown still forbids a new submission (0 when allowed).
+
+    The cooldown counts from the END of the grading of the student's previous submission to the
+    assignment, so a slow or queued grading does not shorten it; while that submission is still
+    queued or running, the answer is the whole cooldown.
+    """
+    return _cooldown(user, course_assignment, now)[0]
+
+
+def _waits_behind_earlier(submission: Submission) -> bool:
+    """True when the same student has an earlier submission still queued or running (any assignment)."""
+    return db.session.scalar(
+        select(Submission.id).where(Submission.user_id == submission.user_id, Submission.id < submission.id,
+                                    Submission.status.in_(_PENDING)).limit(1)
+    ) is not None
+
+
+def dispatch_next_of(user_id: int) -> int | None:
+    """Enqueue the student's oldest queued submission if it was held back and nothing of theirs is ahead of it.
+
+    Fair queueing: each student has at most one submission in the grading queue, so one student's
+    burst waits behind their own submissions, never in front of another student's. Returns the id
+    sent, or None. Raises QueueUnavailable when the queue refuses it (the sweeper sends it later).
+    """
+    head = db.session.execute(
+        select(Submission.id, Submission.status).where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
+        .order_by(Submission.id).limit(1)
+    ).first()
+    if head is None or head.status != SubmissionStatus.QUEUED:
+        db.session.commit()
+        return None
+    # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
+    # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
+    resend = timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
+    released = db.session.execute(
+        update(Submission)
+        .where(Submission.id == head.id, Submission.status == SubmissionStatus.QUEUED,
+               Submission.lease_expires_at == HELD)
+        .values(lease_expires_at=utcnow() + resend)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not released:
+        return None
+    jobs.enqueue_grading(head.id)
+    return head.id
 
 
 def _decode_source(data: bytes, limit: int) -> str:
@@ -104,7 +170,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         raise Forbidden("Only students of this course can submit to it.")
     assignment = course_assignment.assignment
     try:
-        limit = find_assignment(assignment.name).spec.max_file_bytes
+        limit = engine_assignment(assignment.name, assignment.version).spec.max_file_bytes
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
     filename = (filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255]
@@ -121,7 +187,9 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     late = lateness(course_assignment, now)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
-    wait = seconds_until_next_submission(user, course_assignment, now)
+    wait, pending = _cooldown(user, course_assignment, now)
+    if pending:
+        raise PreviousStillGrading(wait)
     if wait:
         raise CooldownActive(wait)
     submission = Submission(
@@ -136,13 +204,24 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         created_at=now,
     )
     db.session.add(submission)
+    db.session.flush()
+    held = _waits_behind_earlier(submission)
+    if held:
+        # Fair queueing: sent when the student's earlier one is graded (dispatch_next_of), or by the
+        # sweeper once nothing of theirs is ahead of it (should that one finish before this commit).
+        submission.lease_expires_at = HELD
     # Committed before enqueueing: whatever happens to the queue, the file is not lost.
     db.session.commit()
+    if held:
+        log.info("submission %s waits behind an earlier submission of its student", submission.id,
+                 extra={"submission_id": submission.id})
+        return submission
     try:
         jobs.enqueue_grading(submission.id)
     except jobs.QueueUnavailable as error:
         # The row stays queued and the sweeper grades it once the queue is back.
-        log.warning("submission %s stored but not enqueued: %s", submission.id, error)
+        log.warning("submission %s stored but not enqueued: %s", submission.id, error,
+                    extra={"submission_id": submission.id})
         raise GradingUnavailable(
             "The grader is not taking new work right now. Your file was saved and will be graded "
             "when it is back; you may also try again in a minute."

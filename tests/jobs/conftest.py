@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import shutil
 import socket
 import subprocess
 import time
@@ -34,11 +35,14 @@ _counter = itertools.count()
 
 @pytest.fixture
 def jobs_app(tmp_path: Path) -> Iterator[Flask]:
-    """An app on a fresh SQLite database, hidden seed set, lease of 30 s."""
+    """An app on a fresh SQLite database, hidden seed set, lease and resend window of 30 s."""
     config = TestConfig(tmp_path, f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     config.HIDDEN_SEED = HIDDEN_SEED
     config.GRADING_LEASE_SECONDS = 30
+    config.GRADING_RESEND_SECONDS = 30
     config.GRADING_SWEEP_SECONDS = 0.2
+    config.WORKER_HEARTBEAT_SECONDS = 0.5
+    config.SANDBOX_RUNTIME_DIR = str(tmp_path / "run")
     config.EMBEDDED_WORKERS = 2
     config.SANDBOX_SLOT = TEST_SLOT_BASE
     # These tests are about the queue, not the sandbox: take the best executor available.
@@ -140,29 +144,44 @@ def redis_target(real_services: None) -> Iterator[tuple[str, str]]:
         pass
 
 
+class PrivateRedis:
+    """A redis-server of this test alone, on a free port: stopping it disturbs nobody else's queues."""
+
+    def __init__(self, directory: Path) -> None:
+        from autograder.jobs.local_stack import free_port
+
+        self.directory, self.port = directory, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not _reachable(self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the private redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Kill it: everything it held is gone, as after a crash without persistence."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 @pytest.fixture
-def ensure_redis_running() -> Iterator[None]:
-    """Whatever a test does to Redis, it is running again afterwards."""
-    yield
-    restart_redis_if_down()
-
-
-def restart_redis_if_down() -> None:
-    """Start the machine's Redis (CI's own command line) unless it answers."""
-    if _reachable(6379):
-        return
-    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-                    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-                    "--logfile", "/var/log/redis/ci.log"], check=True, timeout=30)
-    deadline = time.monotonic() + 15
-    while not _reachable(6379) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def redis_control() -> Callable[[], None]:
-    """The function that restarts Redis (tests stop it with `redis-cli shutdown nosave`)."""
-    return restart_redis_if_down
+def private_redis(real_services: None, tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A running redis-server of this test (stopped afterwards)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
 
 
 SERVICE_LEASE_SECONDS = 3
@@ -177,7 +196,9 @@ def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> I
         DATABASE_URL=postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
         AUTOGRADER_SECRET_KEY="integration-test-secret", AUTOGRADER_HIDDEN_SEED=str(HIDDEN_SEED),
         AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
+        AUTOGRADER_RESEND_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_HEARTBEAT_SECONDS="1",
         AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
     deployment.migrate()
     try:
@@ -210,3 +231,16 @@ def student_token(stack_app: Flask) -> str:
     student = accounts.create_user("ada@example.edu", "correct horse battery staple", name="Ada")
     courses.enroll(student, course)
     return accounts.issue_api_token(student)
+
+
+@pytest.fixture
+def make_student_token(stack_app: Flask, student_token: str) -> Callable[[str], str]:
+    """Return a function creating another enrolled student of DL101 and returning their API token."""
+    from autograder.services import accounts, courses
+
+    def make(email: str) -> str:
+        student = accounts.create_user(email, "correct horse battery staple", name=email.split("@")[0])
+        courses.enroll(student, courses.get_course("DL101"))
+        return accounts.issue_api_token(student)
+
+    return make

@@ -62,7 +62,7 @@ def test_start_order_waits_for_healthy_dependencies_and_migrations(compose):
 
 def test_data_lives_in_volumes_on_an_internal_network(compose):
     services = compose["services"]
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "prometheus-data"}
     assert services["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
     assert compose["networks"]["backend"]["internal"] is True
     for name in ("postgres", "redis", "worker", "migrate"):
@@ -82,3 +82,46 @@ def test_dockerfile_installs_the_checkout_with_migrations_and_assignments():
     for folder in ("autograder", "migrations", "assignments"):
         assert f"COPY {folder} ./{folder}" in dockerfile
     assert "pip install -e ." in dockerfile
+
+
+@pytest.fixture(scope="module")
+def prometheus_config() -> dict:
+    return yaml.safe_load((REPOSITORY / commands.PROMETHEUS_CONFIG).read_text())
+
+
+def test_monitoring_is_an_optional_profile_with_a_real_prometheus(compose):
+    prometheus = compose["services"]["prometheus"]
+    assert prometheus["profiles"] == ["monitoring"]  # `docker compose up` alone does not start it
+    assert prometheus["image"].startswith("prom/prometheus:")
+    assert f"./{commands.PROMETHEUS_CONFIG}:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert "backend" in prometheus["networks"]  # the workers are only on the internal network
+    for name, service in compose["services"].items():
+        if name != "prometheus":
+            assert "profiles" not in service, name
+
+
+def test_prometheus_scrapes_the_web_and_every_worker_replica(compose, prometheus_config):
+    jobs = {job["job_name"]: job for job in prometheus_config["scrape_configs"]}
+    assert jobs["web"]["metrics_path"] == "/metrics"
+    assert jobs["web"]["static_configs"][0]["targets"] == [f"web:{commands.WEB_PORT}"]
+    workers = jobs["workers"]["dns_sd_configs"][0]
+    assert workers["names"] == ["worker"] and workers["type"] == "A"  # every `--scale worker=N` replica
+    worker = compose["services"]["worker"]
+    assert workers["port"] == commands.WORKER_METRICS_PORT
+    assert int(worker["environment"]["AUTOGRADER_WORKER_METRICS_PORT"]) == commands.WORKER_METRICS_PORT
+    assert str(commands.WORKER_METRICS_PORT) in [str(port) for port in worker["expose"]]
+
+
+def test_web_health_check_is_the_liveness_endpoint(compose):
+    assert "/healthz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
+
+
+def test_services_log_json_lines(compose):
+    for name in ("web", "worker"):
+        assert compose["services"][name]["environment"]["AUTOGRADER_LOG_FORMAT"] == "json"
+
+
+def test_worker_replicas_of_a_host_share_the_slot_lock_directory(compose):
+    # Without it, two replicas would both take slot 0 and grade as the same host uid.
+    assert "/run/autograder:/run/autograder" in compose["services"]["worker"]["volumes"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, inspect, select
 
 from autograder.extensions import db
@@ -62,10 +62,10 @@ def test_migrations_bring_postgresql_to_the_models(stack, stack_app):
 
 
 def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, student_token, losses_reference):
-    port = free_port()
+    port, metrics_a, metrics_b = free_port(), free_port(), free_port()
     stack.start_web(port)
-    stack.start_worker("grader-a", sandbox_slot=800)
-    stack.start_worker("grader-b", sandbox_slot=810)
+    stack.start_worker("grader-a", metrics_port=metrics_a)  # free sandbox slots, taken by lock file
+    stack.start_worker("grader-b", metrics_port=metrics_b)
     responses = [_submit(port, student_token, losses_reference) for _ in range(6)]
     assert [response.status_code for response in responses] == [202] * 6
     ids = [response.json()["id"] for response in responses]
@@ -79,6 +79,18 @@ def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, stu
     shown = requests.get(f"http://127.0.0.1:{port}/api/v1/submissions/{ids[0]}",
                          headers={"Authorization": f"Bearer {student_token}"}, timeout=10).json()
     assert shown["score"] == 35.0
+    # Each worker's grading process serves its own metrics; together they graded all six.
+    graded = 0.0
+    for metrics_port in (metrics_a, metrics_b):
+        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        graded += sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                      if sample.name == "autograder_gradings_total" and sample.labels == {"outcome": "graded"})
+    assert graded == 6
+    # The web's readiness sees the database, the broker and both workers' heartbeats.
+    ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+    assert ready.status_code == 200 and ready.json()["checks"]["workers"] == "2 live"
+    web_metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'autograder_submissions{status="done"} 6.0' in web_metrics
 
 
 def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, student_token, losses_reference):
@@ -110,19 +122,22 @@ def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, st
     assert total == distinct > 8
 
 
-def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, losses_reference, ensure_redis_running,
-                                              redis_control):
+def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, make_student_token, losses_reference,
+                                              private_redis):
+    stack.environment["REDIS_URL"] = private_redis.url  # a broker of our own, so we may kill it
     port = free_port()
     stack.start_web(port)
     stack.start_worker("grader-a", sandbox_slot=800)
     stack.start_worker("grader-b", sandbox_slot=810)
     accepted = [_submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], timeout=10)  # the queue is gone
-    during_outage = _submit(port, student_token, losses_reference)
+    private_redis.stop()  # the queue is gone, with everything in it
+    # Another student (the first one's later files wait behind their earlier ones, not in the broker).
+    other = make_student_token("grace@example.edu")
+    during_outage = _submit(port, other, losses_reference)
     assert during_outage.status_code == 503  # refused, yet the file was kept ...
     time.sleep(1)
-    redis_control()
-    after = _submit(port, student_token, losses_reference)
+    private_redis.start()  # back, empty
+    after = _submit(port, make_student_token("alan@example.edu"), losses_reference)
     assert after.status_code == 202
 
     ids = accepted + [after.json()["id"]]
@@ -144,3 +159,15 @@ def test_worker_refuses_to_start_without_full_isolation(stack):
         stack.start_worker("unsafe", sandbox_slot=820)
     assert b"refusing to start a grading worker" in stack.log("unsafe")
     assert b"seccomp" in stack.log("unsafe")
+
+
+def test_worker_refuses_a_sandbox_slot_another_process_holds(stack):
+    from autograder.jobs.slots import acquire_slot, runtime_dir
+
+    held = acquire_slot(runtime_dir(stack.environment["AUTOGRADER_RUNTIME_DIR"]), 820)  # as another worker would
+    try:
+        with pytest.raises(RuntimeError, match="clash exited"):
+            stack.start_worker("clash", sandbox_slot=820)
+        assert b"sandbox slot 820 is already in use by pid" in stack.log("clash")
+    finally:
+        held.release()

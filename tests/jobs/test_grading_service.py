@@ -135,7 +135,7 @@ def test_sweeper_requeues_expired_leases_and_gives_up_after_max_attempts(make_su
     assert gave_up.status == SubmissionStatus.ERROR and "3 times" in gave_up.error_message
 
 
-def test_sweeper_resends_a_forgotten_queued_row_once_per_lease(make_submission):
+def test_sweeper_resends_a_forgotten_queued_row_once_per_resend_window(make_submission):
     submission = make_submission()
     assert sweep_stale_submissions().requeued == []  # just created: presumably still in the queue
     later = utcnow() + timedelta(seconds=31)

@@ -1,0 +1,109 @@
+"""export-course / import-course: a course leaves the embedded SQLite for the real PostgreSQL unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from autograder.app import create_app
+from autograder.course_transfer_cli import export_course_command, import_course_command
+from autograder.extensions import db
+from autograder.models import Course, Regrade, RegradeEntry, Role, Submission, SubmissionStatus
+from autograder.models._time import as_utc, utcnow
+from autograder.models.course import LatePolicy
+from autograder.services import courses
+from autograder.services.course_transfer import CourseTransferError, import_course
+from autograder.services.exports import gradebook_csv
+
+from tests.conftest import make_config
+
+
+def _history(course: Course) -> list[tuple]:
+    """Every submission with its results, and every regrade entry, in terms that do not depend on row ids."""
+    ids = [ca.id for ca in course.course_assignments]
+    rows = []
+    for submission in db.session.scalars(select(Submission).where(Submission.course_assignment_id.in_(ids))
+                                         .order_by(Submission.created_at)):
+        rows.append((submission.user.email, submission.course_assignment.assignment.name, submission.status.value,
+                     submission.score, submission.final_score, submission.late_days, submission.source,
+                     as_utc(submission.created_at).isoformat(),
+                     [(r.position, r.function, r.check, r.score, r.max_score, r.status, r.output, r.mistake)
+                      for r in submission.results]))
+    for regrade in db.session.scalars(select(Regrade).where(Regrade.course_assignment_id.in_(ids))):
+        entries = [(entry.submission.user.email, entry.old_score, entry.old_final_score) for entry in regrade.entries]
+        rows.append(("regrade", regrade.requested_by.email, regrade.course_assignment.assignment.name, entries))
+    return rows
+
+
+def _build_course(factory) -> Course:
+    instructor = factory.user(Role.INSTRUCTOR, name="Prof")
+    students = [factory.user(name=f"Student {n}") for n in range(3)]
+    course = factory.course(instructor=instructor, students=tuple(students), assignments=("losses", "optimizers"))
+    losses = next(ca for ca in course.course_assignments if ca.assignment.name == "losses")
+    courses.set_deadline(losses, utcnow() - timedelta(days=1), LatePolicy.PENALTY, penalty_per_day=0.2)
+    failing = [("mse", "random shapes", 0.0, 4.0, "failed", "expected 1.5, got 3.0"),
+               ("mse_grad", "random shapes", 4.0, 4.0, "passed", "")]
+    first = factory.submission(students[0], course, score=20.0, results=failing,
+                               created_at=utcnow() - timedelta(days=2))
+    factory.submission(students[0], course, score=35.0, late_days=1, created_at=utcnow() - timedelta(hours=3))
+    factory.submission(students[1], course, assignment="optimizers", score=12.5)
+    factory.submission(students[2], course, status=SubmissionStatus.QUEUED, score=None)
+    regrade = Regrade(course_assignment=losses, requested_by=instructor, assignment_version="v0")
+    regrade.entries.append(RegradeEntry(submission=first, old_score=18.0, old_final_score=18.0))
+    db.session.add(regrade)
+    db.session.commit()
+    return course
+
+
+@pytest.mark.services
+def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, factory, postgres_url, tmp_path):
+    course = _build_course(factory)
+    gradebook, history = gradebook_csv(course), _history(course)
+    export = tmp_path / "course.json"
+    result = app.test_cli_runner().invoke(export_course_command, [course.code, "-o", str(export)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(export.read_text())
+    assert document["format"] == "autograder-course" and len(document["submissions"]) == 4
+
+    target = create_app(make_config(tmp_path, postgres_url))
+    with target.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        result = target.test_cli_runner().invoke(import_course_command, [str(export)])
+        assert result.exit_code == 0, result.output
+        assert "4 submissions, 1 regrades" in result.output
+        moved = db.session.scalar(select(Course).where(Course.code == course.code))
+        assert gradebook_csv(moved) == gradebook
+        assert _history(moved) == history
+        # The same people sign in as before: their password hashes came along.
+        instructor = next(e.user for e in moved.enrollments if e.role == Role.INSTRUCTOR)
+        assert instructor.password_hash and instructor.name == "Prof"
+        # Importing twice would duplicate the course: refused, nothing written.
+        with pytest.raises(CourseTransferError, match="already exists"):
+            import_course(document)
+        assert db.session.scalar(select(db.func.count()).select_from(Course)) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_import_refuses_what_is_not_an_export(app):
+    for document in ({"format": "something else"}, [], {"format": "autograder-course", "version": 99}):
+        with pytest.raises(CourseTransferError):
+            import_course(document)
+
+
+def test_a_malformed_export_writes_nothing(app, factory):
+    course = _build_course(factory)
+    from autograder.services.course_transfer import export_course
+
+    document = export_course(course.code)
+    document["course"]["code"] = "NEW"
+    document["course"]["join_code"] = "NEW-JOIN"
+    document["submissions"][-1]["email"] = "stranger@example.edu"  # not among the export's users
+    with pytest.raises(CourseTransferError, match="stranger@example.edu"):
+        import_course(document)
+    assert db.session.scalar(select(Course).where(Course.code == "NEW")) is None
