@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import click
 from rich.console import Console
 
 from autograder.client import submit_and_print
-from autograder.grading.assignment import Assignment, AssignmentError, AssignmentNotFound, find_assignment, load_assignment
+from autograder.grading.assignment import (
+    BUNDLE_FIXTURES, Assignment, AssignmentError, AssignmentNotFound, find_assignment, load_assignment,
+)
 from autograder.grading.engine import grade_source
 from autograder.grading.render import render_report
 from autograder.grading.spec import SpecError
@@ -21,10 +24,25 @@ EXIT_NOT_FULL = 1
 EXIT_USAGE = 2
 
 
+def names_a_folder(name_or_path: str) -> bool:
+    """Tell whether the ASSIGNMENT argument is a folder rather than an assignment name.
+
+    The rule, stated in `grade --help` and the README: an argument with a path separator
+    (``./losses-kit``, ``kits/losses``, ``/abs/path``) or ``.``/``..`` is a folder; a bare word is
+    an assignment name, unless a starter kit (a folder holding ``public_cases.npz``) of that
+    name is in the current directory. A plain ``losses`` folder of the student's own work never
+    shadows the ``losses`` assignment.
+    """
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    if name_or_path in {".", ".."} or any(separator in name_or_path for separator in separators):
+        return True
+    return (Path(name_or_path) / BUNDLE_FIXTURES).is_file()
+
+
 def resolve_assignment(name_or_path: str) -> Assignment:
-    """Return the assignment named ``name_or_path``, or the starter kit in that directory; raise click.UsageError."""
+    """Return the assignment named ``name_or_path``, or the starter kit in that folder; raise click.UsageError."""
     try:
-        if Path(name_or_path).is_dir():
+        if names_a_folder(name_or_path):
             return load_assignment(name_or_path)
         return find_assignment(name_or_path)
     except AssignmentNotFound as error:
@@ -42,13 +60,15 @@ def resolve_assignment(name_or_path: str) -> Assignment:
                    "~/.config/autograder/config.toml) and print its result when it is ready.")
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
 def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
-    """Grade FILE for ASSIGNMENT (an assignment name, or a starter kit directory made by `autograder bundle`).
+    """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.
 
-    Exits 0 for full marks, 1 otherwise, 2 for a usage error.
+    A folder is written with a slash (./losses-kit); a bare word is a name, unless the current
+    directory holds a starter kit of that name. Exits 0 for full marks, 1 otherwise, 2 for a
+    usage error.
     """
     if submit:
         # A student may only have a starter kit: the server knows the assignment by name.
-        name = resolve_assignment(assignment).name if Path(assignment).is_dir() else assignment
+        name = resolve_assignment(assignment).name if names_a_folder(assignment) else assignment
         sys.exit(submit_and_print(name, file, sys.stdout, course=course))
     loaded = resolve_assignment(assignment)
     source = file.read_bytes()
