@@ -62,4 +62,5 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def _migrations_directory() -> str:
-    return str(Path(__file__).resolve().parent.parent / "migrations")
+    # Shipped inside the package, so a non-editable install can migrate too.
+    return str(Path(__file__).resolve().parent / "migrations")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -19,6 +20,31 @@ def _read_secret(path: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     except OSError:
         return ""
+
+
+def bundled_assignments_dir() -> Path:
+    """Return the assignments that come with this installation.
+
+    In a checkout (editable install) that is the checkout's assignments/ folder; in a
+    non-editable install, the companion distribution `autograder-assignments` (assignments/ of
+    the repository, installed beside the package on servers only: the student wheel carries no
+    reference solution).
+    """
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "assignments").is_dir():
+        return checkout / "assignments"
+    import importlib.util
+
+    spec = importlib.util.find_spec("autograder_assignments")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return checkout / "assignments"
+
+
+def assignments_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the assignments folder: AUTOGRADER_ASSIGNMENTS_DIR, else the bundled assignments."""
+    configured = (os.environ if environ is None else environ).get("AUTOGRADER_ASSIGNMENTS_DIR", "").strip()
+    return Path(configured).expanduser() if configured else bundled_assignments_dir()
 
 
 class Config:

@@ -90,11 +90,10 @@ class Assignment:
 
 
 def assignments_root() -> Path:
-    """Return the folder holding the assignments (env override, else the repo's assignments/)."""
-    configured = os.environ.get(ENV_ASSIGNMENTS_DIR)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "assignments"
+    """Return the folder holding the assignments (see autograder.config.assignments_dir)."""
+    from autograder.config import assignments_dir
+
+    return assignments_dir()
 
 
 def folder_version(path: Path) -> str:

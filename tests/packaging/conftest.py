@@ -57,6 +57,7 @@ def make_env(folder: Path) -> FreshEnv:
 
 def copy_checkout(target: Path, *parts: str) -> Path:
     """Copy the named top-level parts of the checkout (as a clone would have them) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv")
     for part in parts:
         source = REPO / part
