@@ -47,6 +47,19 @@ def assignments_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(configured).expanduser() if configured else bundled_assignments_dir()
 
 
+def suite_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return the per-user folder where `grade` caches starter kits' decoded suites, or None.
+
+    ``$XDG_CACHE_HOME/autograder/suites`` (default ``~/.cache/autograder/suites``);
+    AUTOGRADER_SUITE_CACHE=0 turns the cache off.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("AUTOGRADER_SUITE_CACHE", "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    base = environ.get("XDG_CACHE_HOME", "").strip() or str(Path("~/.cache").expanduser())
+    return Path(base) / "autograder" / "suites"
+
+
 class Config:
     """Settings read once from environment variables when the app is created."""
 

@@ -112,9 +112,10 @@ _loaded: dict[tuple[str, str], Assignment] = {}
 _loaded_lock = threading.Lock()
 
 
-def load_assignment(path: str | os.PathLike[str]) -> Assignment:
+def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = None) -> Assignment:
     """Load the assignment folder at ``path`` (repository layout or bundle).
 
+    ``suite_cache``: a folder where a bundle's decoded public suite may be cached between runs.
     Returns the Assignment (cached per folder version); raises AssignmentError or SpecError.
     """
     folder = Path(path).resolve()
@@ -131,7 +132,7 @@ def load_assignment(path: str | os.PathLike[str]) -> Assignment:
         else:
             from autograder.grading.bundle import load_bundle
 
-            assignment = load_bundle(folder)
+            assignment = load_bundle(folder, suite_cache=suite_cache)
         _loaded[key] = assignment
         return assignment
 
