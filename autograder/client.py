@@ -9,6 +9,7 @@ import tomllib
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -29,13 +30,16 @@ class ClientSettings:
     token: str
 
 
-def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> ClientSettings:
-    """Read server URL and token from env AUTOGRADER_URL / AUTOGRADER_TOKEN, else the config file.
+def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> ClientSettings:
+    """Read server URL and token from AUTOGRADER_URL / AUTOGRADER_TOKEN, else the config file.
 
+    ``environ`` is the environment to read (default: the process's, through autograder.config).
     The config file (~/.config/autograder/config.toml) holds ``url = "..."`` and ``token = "..."``.
     Raises SubmitError when either is missing.
     """
-    environ = os.environ if environ is None else environ
+    from autograder.config import submit_settings
+
+    env_server, env_token = submit_settings(environ)
     path = (config_path or CONFIG_PATH).expanduser()
     stored: dict[str, Any] = {}
     if path.is_file():
@@ -43,8 +47,8 @@ def load_settings(config_path: Path | None = None, environ: dict[str, str] | Non
             stored = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise SubmitError(f"{path} is not valid TOML: {error}") from None
-    server = environ.get("AUTOGRADER_URL") or str(stored.get("url", ""))
-    token = environ.get("AUTOGRADER_TOKEN") or str(stored.get("token", ""))
+    server = env_server or str(stored.get("url", ""))
+    token = env_token or str(stored.get("token", ""))
     if not server or not token:
         raise SubmitError(
             f"set AUTOGRADER_URL and AUTOGRADER_TOKEN, or write url and token in {path} "

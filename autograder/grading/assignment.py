@@ -20,7 +20,6 @@ from autograder.sandbox.executor import Limits
 if TYPE_CHECKING:
     from autograder.grading.prepare import PreparedSuite
 
-ENV_ASSIGNMENTS_DIR = "AUTOGRADER_ASSIGNMENTS_DIR"
 BUNDLE_FIXTURES = "public_cases.npz"
 
 
