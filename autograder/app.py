@@ -48,9 +48,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from autograder.commands import FLASK_COMMANDS
+    from autograder.cli.service import APP_COMMANDS
 
-    for command in FLASK_COMMANDS:
+    for command in APP_COMMANDS:
         app.cli.add_command(command)
 
 

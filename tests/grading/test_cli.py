@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from autograder.cli import main as autograder_main
-from autograder.grade_cli import main as grade_main
+from autograder.cli.grade import main as grade_main
 
 TOY = Path(__file__).parent / "fixtures" / "toy"
 
@@ -80,7 +80,7 @@ def test_a_bare_word_is_a_name_even_beside_a_folder_of_that_name(tmp_path, monke
 
 
 def test_a_path_or_a_kit_of_that_name_is_a_folder(tmp_path, monkeypatch):
-    from autograder.grade_cli import names_a_folder
+    from autograder.cli.grade import names_a_folder
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "losses").mkdir()

@@ -19,7 +19,7 @@ def imported_top_levels(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize("code", [
-    "import autograder.grade_cli",
+    "import autograder.cli.grade",
     "import autograder.client",
     "from autograder.grading import engine, bundle, render, report, selfcheck",
     "import autograder.sandbox.zygote",

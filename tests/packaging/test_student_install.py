@@ -25,7 +25,7 @@ def test_the_wheel_holds_no_assignment(student_wheel: Path) -> None:
     # autograder/grading/cases.py and mistakes.py are the authoring API, not an assignment's).
     assert not [name for name in names if name.endswith(("/reference.py", "/spec.toml", "/starter.py"))]
     assert not [name for name in names if "assignments/" in name]
-    assert "autograder/grade_cli.py" in names
+    assert "autograder/cli/grade.py" in names
 
 
 @pytest.fixture(scope="module")

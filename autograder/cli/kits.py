@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from autograder.grading.bundle import write_bundle
-from autograder.grade_cli import resolve_assignment
+from autograder.cli.grade import resolve_assignment
 
 
 @click.command("bundle")
@@ -16,6 +15,8 @@ from autograder.grade_cli import resolve_assignment
               help="Directory to write the starter kit into (created if missing).")
 def bundle(name: str, output: Path) -> None:
     """Write assignment NAME's starter kit (README, starter file, probes, spec, public cases) to OUTPUT."""
+    from autograder.grading.bundle import write_bundle
+
     assignment = resolve_assignment(name)
     if assignment.is_bundle:
         raise click.UsageError(f"{name!r} is already a starter kit; bundle a repository assignment")
@@ -26,3 +27,6 @@ def bundle(name: str, output: Path) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"grade your work with: grade {output} {output / assignment.file}")
+
+
+COMMANDS = [bundle]
