@@ -52,7 +52,8 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
     if not server or not token:
         raise SubmitError(
             f"set AUTOGRADER_URL and AUTOGRADER_TOKEN, or write url and token in {path} "
-            "(create a token on the Account page of the web site)")
+            "(create a token on the Account page of the web site)"
+        )
     return ClientSettings(server.rstrip("/"), token)
 
 
@@ -80,8 +81,12 @@ def _multipart(fields: dict[str, str], file_field: str, file_name: str, data: by
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     safe_name = file_name.replace('"', "_").replace("\r", "_").replace("\n", "_")
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
-                 f"Content-Type: text/x-python\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
+        f"Content-Type: text/x-python\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
@@ -97,9 +102,17 @@ def _request(url: str, headers: dict[str, str], body: bytes | None = None, timeo
             return _Reply(error.code, str(error.reason), error.read())
 
 
-def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str], wait: bool = True,
-           course: str | None = None, timeout: float = 300.0, poll_seconds: float = 1.0,
-           on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def submit(
+    server: str,
+    token: str,
+    assignment: str,
+    path: str | os.PathLike[str],
+    wait: bool = True,
+    course: str | None = None,
+    timeout: float = 300.0,
+    poll_seconds: float = 1.0,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Upload ``path`` as a submission to ``assignment`` and, with ``wait``, poll until it is graded.
 
     Returns the submission JSON (``status`` "queued" when not waiting). Raises SubmitError for
@@ -113,8 +126,9 @@ def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str
         raise SubmitError(f"cannot read {file_path}: {error.strerror}") from None
     body, content_type = _multipart({"course": course} if course else {}, "file", file_path.name, data)
     try:
-        reply = _request(f"{server}/api/v1/assignments/{assignment}/submissions",
-                         {**headers, "Content-Type": content_type}, body)
+        reply = _request(
+            f"{server}/api/v1/assignments/{assignment}/submissions", {**headers, "Content-Type": content_type}, body
+        )
     except (OSError, ValueError) as error:
         raise SubmitError(f"cannot reach {server}: {error}") from None
     if reply.status != 202:
@@ -137,8 +151,10 @@ def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str
         if submission["status"] in FINISHED:
             return submission
         if time.monotonic() > deadline:
-            raise SubmitError(f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
-                              f"see {server}/submissions/{submission['id']}")
+            raise SubmitError(
+                f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
+                f"see {server}/submissions/{submission['id']}"
+            )
         time.sleep(poll_seconds)
 
 
@@ -167,13 +183,17 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         if test["status"] != "passed" and test.get("output"):
             for line in test["output"].splitlines()[:6]:
                 out.write(f"      {line}\n")
-    late = f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)" \
-        if result.get("late_days") else ""
+    late = (
+        f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)"
+        if result.get("late_days")
+        else ""
+    )
     out.write(f"score: {result['score']:g} / {result['max_score']:g}{late}\n")
 
 
-def submit_and_print(assignment: str, path: str | os.PathLike[str], out: TextIO, course: str | None = None,
-                     wait: bool = True) -> int:
+def submit_and_print(
+    assignment: str, path: str | os.PathLike[str], out: TextIO, course: str | None = None, wait: bool = True
+) -> int:
     """Run `grade --submit`: settings from env/config, submit, print; return the exit status (0 full marks)."""
     try:
         settings = load_settings()

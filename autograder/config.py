@@ -161,7 +161,8 @@ class Config:
         env = Settings(environ)
         self.SECRET_KEY = env.text("AUTOGRADER_SECRET_KEY", "") or _read_secret(instance / "secret_key")
         self.SQLALCHEMY_DATABASE_URI = env.url(
-            "AUTOGRADER_DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}", ("sqlite", "postgresql"))
+            "AUTOGRADER_DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}", ("sqlite", "postgresql")
+        )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
         self.QUEUE_BACKEND = env.choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))

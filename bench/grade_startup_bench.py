@@ -58,10 +58,14 @@ def main() -> None:
     grade_median = statistics.median(grade_times)
     ratio = grade_median / numpy_median
     print(f"python -c 'import numpy'     median {numpy_median * 1000:7.1f} ms  (min {min(numpy_times) * 1000:.1f})")
-    print(f"{' '.join(['grade', *grade_command[1:]]):<28} median {grade_median * 1000:7.1f} ms  "
-          f"(min {min(grade_times) * 1000:.1f})")
-    print(f"ratio {ratio:.2f} (goal <= {GOAL_RATIO}); {options.runs} runs each, alternating; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{' '.join(['grade', *grade_command[1:]]):<28} median {grade_median * 1000:7.1f} ms  "
+        f"(min {min(grade_times) * 1000:.1f})"
+    )
+    print(
+        f"ratio {ratio:.2f} (goal <= {GOAL_RATIO}); {options.runs} runs each, alternating; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,22 +12,49 @@ from autograder.cli import main
 from autograder.cli.service import ROLES
 from autograder import config as settings
 
-WEB_STACK = ("autograder.app", "autograder.web", "autograder.models", "autograder.services", "sqlalchemy",
-             "flask_sqlalchemy", "flask_migrate", "alembic", "celery", "flask_login", "flask_wtf", "flask_limiter",
-             "gunicorn")
+WEB_STACK = (
+    "autograder.app",
+    "autograder.web",
+    "autograder.models",
+    "autograder.services",
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "flask_migrate",
+    "alembic",
+    "celery",
+    "flask_login",
+    "flask_wtf",
+    "flask_limiter",
+    "gunicorn",
+)
 
 
 def test_help_lists_every_command_and_imports_no_web_stack() -> None:
-    probe = ("import sys\nfrom click.testing import CliRunner\nfrom autograder.cli import main\n"
-             "result = CliRunner().invoke(main, ['--help'])\nassert result.exit_code == 0, result.output\n"
-             "print(result.output)\nprint('MODULES', ' '.join(sorted(sys.modules)))")
+    probe = (
+        "import sys\nfrom click.testing import CliRunner\nfrom autograder.cli import main\n"
+        "result = CliRunner().invoke(main, ['--help'])\nassert result.exit_code == 0, result.output\n"
+        "print(result.output)\nprint('MODULES', ' '.join(sorted(sys.modules)))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     help_text, modules = result.stdout.split("MODULES ")
     loaded = set(modules.split())
     assert not {name for name in loaded if name.startswith(WEB_STACK)}, "--help imported the web stack"
-    for command in ("bundle", "check", "mistakes", "db", "create-course", "create-user", "import-roster", "token",
-                    "sync-assignments", "demo", "serve", "worker", "sweep"):
+    for command in (
+        "bundle",
+        "check",
+        "mistakes",
+        "db",
+        "create-course",
+        "create-user",
+        "import-roster",
+        "token",
+        "sync-assignments",
+        "demo",
+        "serve",
+        "worker",
+        "sweep",
+    ):
         assert f"  {command} " in help_text
 
 

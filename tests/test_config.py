@@ -26,17 +26,34 @@ def test_prefixed_names_win_over_their_aliases(tmp_path: Path) -> None:
     assert both.SQLALCHEMY_DATABASE_URI == "sqlite:///n.db"
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    ("AUTOGRADER_EMBEDDED_WORKERS", "two", r"AUTOGRADER_EMBEDDED_WORKERS must be a whole number of at least 1 \(got 'two'\)"),
-    ("AUTOGRADER_EMBEDDED_WORKERS", "0", r"AUTOGRADER_EMBEDDED_WORKERS must be a whole number of at least 1"),
-    ("AUTOGRADER_SWEEP_SECONDS", "soon", r"AUTOGRADER_SWEEP_SECONDS must be a number"),
-    ("AUTOGRADER_QUEUE", "rabbit", r"AUTOGRADER_QUEUE must be one of embedded, celery \(got 'rabbit'\)"),
-    ("AUTOGRADER_ALLOW_INSECURE_SANDBOX", "sure", r"AUTOGRADER_ALLOW_INSECURE_SANDBOX must be 1/0, true/false"),
-    ("DATABASE_URL", "localhost:5432", r"AUTOGRADER_DATABASE_URL \(or DATABASE_URL\) must be a URL of the form "
-                                       r"sqlite://... or postgresql://..."),
-    ("AUTOGRADER_REDIS_URL", "127.0.0.1", r"AUTOGRADER_REDIS_URL \(or REDIS_URL\) must be a URL of the form redis://"),
-])
-def test_a_malformed_value_names_the_variable_and_the_form(tmp_path: Path, name: str, value: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "AUTOGRADER_EMBEDDED_WORKERS",
+            "two",
+            r"AUTOGRADER_EMBEDDED_WORKERS must be a whole number of at least 1 \(got 'two'\)",
+        ),
+        ("AUTOGRADER_EMBEDDED_WORKERS", "0", r"AUTOGRADER_EMBEDDED_WORKERS must be a whole number of at least 1"),
+        ("AUTOGRADER_SWEEP_SECONDS", "soon", r"AUTOGRADER_SWEEP_SECONDS must be a number"),
+        ("AUTOGRADER_QUEUE", "rabbit", r"AUTOGRADER_QUEUE must be one of embedded, celery \(got 'rabbit'\)"),
+        ("AUTOGRADER_ALLOW_INSECURE_SANDBOX", "sure", r"AUTOGRADER_ALLOW_INSECURE_SANDBOX must be 1/0, true/false"),
+        (
+            "DATABASE_URL",
+            "localhost:5432",
+            r"AUTOGRADER_DATABASE_URL \(or DATABASE_URL\) must be a URL of the form "
+            r"sqlite://... or postgresql://...",
+        ),
+        (
+            "AUTOGRADER_REDIS_URL",
+            "127.0.0.1",
+            r"AUTOGRADER_REDIS_URL \(or REDIS_URL\) must be a URL of the form redis://",
+        ),
+    ],
+)
+def test_a_malformed_value_names_the_variable_and_the_form(
+    tmp_path: Path, name: str, value: str, expected: str
+) -> None:
     with pytest.raises(SettingsError, match=expected):
         Config(tmp_path, environ={name: value})
 
@@ -51,8 +68,7 @@ def test_client_and_grade_settings_come_from_the_given_mapping(tmp_path: Path) -
 
 # The sandbox reads its own two switches until it takes them as parameters (see docs/DEPLOY.md);
 # local_stack hands the whole environment on to the services it launches (it reads no setting).
-KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/executor.py",
-                   "autograder/jobs/local_stack.py"}
+KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/executor.py", "autograder/jobs/local_stack.py"}
 READS_ENVIRONMENT = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 

@@ -46,8 +46,15 @@ def _server_group() -> click.Group:
 
     from autograder.cli import authoring, jobs, kits, service
 
-    group = AutograderGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
-                            load_dotenv=False, set_debug_flag=False, help=HELP, context_settings=CONTEXT)
+    group = AutograderGroup(
+        create_app=create_app,
+        add_default_commands=False,
+        add_version_option=False,
+        load_dotenv=False,
+        set_debug_flag=False,
+        help=HELP,
+        context_settings=CONTEXT,
+    )
     for command in (*kits.COMMANDS, *authoring.COMMANDS, *service.COMMANDS, *jobs.COMMANDS):
         group.add_command(command)
     return group
@@ -56,8 +63,9 @@ def _server_group() -> click.Group:
 def _student_group() -> click.Group:
     from autograder.cli import authoring, kits
 
-    group = click.Group("autograder", help=HELP + " (Install autograder[server] for the service's commands.)",
-                        context_settings=CONTEXT)
+    group = click.Group(
+        "autograder", help=HELP + " (Install autograder[server] for the service's commands.)", context_settings=CONTEXT
+    )
     for command in (*kits.COMMANDS, *authoring.COMMANDS):
         group.add_command(command)
     return group

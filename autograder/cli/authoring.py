@@ -19,8 +19,13 @@ def known_mistakes(assignment: Assignment) -> list[tuple[str, str, str]]:
         found = [(mistake.function, mistake.name, mistake.hint) for mistake in assignment.mistakes]
     elif assignment.bundled_suite is not None:
         # A starter kit has no mistakes.py: its public cases carry the names and hints.
-        found = [(function.name, variant.mistake, variant.hint) for function in assignment.bundled_suite.functions
-                 for check in function.checks if check.diagnosis for variant in check.diagnosis.variants]
+        found = [
+            (function.name, variant.mistake, variant.hint)
+            for function in assignment.bundled_suite.functions
+            for check in function.checks
+            if check.diagnosis
+            for variant in check.diagnosis.variants
+        ]
     else:
         found = []
     order = {function.name: position for position, function in enumerate(assignment.functions)}
@@ -51,8 +56,10 @@ def self_check_lines(report: SelfCheckReport) -> list[str]:
     """Return the lines that tell an author what the self-check found."""
     caught = sum(1 for verdict in report.mistakes if verdict.caught_by and not verdict.also_failed)
     verdict = "ok" if report.ok else f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}"
-    lines = [f"{report.assignment}: {verdict} ({', '.join(report.suites) or 'no suite prepared'}; "
-             f"{caught}/{len(report.mistakes)} mistakes caught by their function only; {report.seconds:.1f} s)"]
+    lines = [
+        f"{report.assignment}: {verdict} ({', '.join(report.suites) or 'no suite prepared'}; "
+        f"{caught}/{len(report.mistakes)} mistakes caught by their function only; {report.seconds:.1f} s)"
+    ]
     for problem in report.problems:
         lines.append(f"  {problem.part:<9} {problem.subject + ': ' if problem.subject else ''}{problem.message}")
     if report.fixed_generators:
@@ -62,9 +69,13 @@ def self_check_lines(report: SelfCheckReport) -> list[str]:
 
 @click.command("check")
 @click.argument("name", required=False)
-@click.option("--hidden-seed", "hidden_seeds", type=int, multiple=True,
-              help="Also prepare the hidden draw of this seed (repeatable; default: the self-check's "
-                   "DEFAULT_HIDDEN_SEEDS).")
+@click.option(
+    "--hidden-seed",
+    "hidden_seeds",
+    type=int,
+    multiple=True,
+    help="Also prepare the hidden draw of this seed (repeatable; default: the self-check's DEFAULT_HIDDEN_SEEDS).",
+)
 def check(name: str | None, hidden_seeds: tuple[int, ...]) -> None:
     """Self-check assignment NAME (or the folder PATH), or every assignment; exit 1 on problems.
 

@@ -64,9 +64,12 @@ def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> As
 @click.argument("assignment")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a Gradescope-shaped JSON object instead of tables.")
-@click.option("--submit", is_flag=True,
-              help="Submit FILE to the course server instead (AUTOGRADER_URL and AUTOGRADER_TOKEN, or "
-                   "~/.config/autograder/config.toml) and print its result when it is ready.")
+@click.option(
+    "--submit",
+    is_flag=True,
+    help="Submit FILE to the course server instead (AUTOGRADER_URL and AUTOGRADER_TOKEN, or "
+    "~/.config/autograder/config.toml) and print its result when it is ready.",
+)
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
 def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
     """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.

@@ -11,8 +11,14 @@ from autograder.cli.grade import resolve_assignment
 
 @click.command("bundle")
 @click.argument("name")
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write the starter kit into (created if missing).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the starter kit into (created if missing).",
+)
 def bundle(name: str, output: Path) -> None:
     """Write assignment NAME's starter kit (README, starter file, probes, spec, public cases) to OUTPUT."""
     from autograder.grading.bundle import write_bundle

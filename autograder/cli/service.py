@@ -135,8 +135,10 @@ def import_roster(code: str, csv_file: Any) -> None:
     except ServiceError as error:
         _fail(str(error))
     result = courses.import_roster(course, csv_file.read())
-    click.echo(f"{len(result.enrolled)} enrolled, {len(result.already_enrolled)} already enrolled, "
-               f"{len(result.created)} accounts created, {len(result.errors)} problems")
+    click.echo(
+        f"{len(result.enrolled)} enrolled, {len(result.already_enrolled)} already enrolled, "
+        f"{len(result.created)} accounts created, {len(result.errors)} problems"
+    )
     for email, password in result.created:
         if password:
             click.echo(f"  new account {email}  password {password}")

@@ -15,7 +15,6 @@ from autograder.grading.source_checks import (
     SourceRejected, decode_source, missing_function_message, missing_functions_message,
 )
 from autograder.sandbox.executor import IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
-from autograder.sandbox.program import Call
 
 
 def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor, mode: str = "public",

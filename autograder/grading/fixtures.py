@@ -110,7 +110,7 @@ def write_suite(suite: PreparedSuite, path: Path, **metadata: Any) -> None:
     writer = _Writer()
     manifest = {"format": FORMAT, "metadata": metadata, "suite": writer.encode(suite)}
     encoded = json.dumps(manifest, separators=(",", ":"), allow_nan=False).encode()
-    arrays = dict(writer.arrays)
+    arrays: dict[str, Any] = dict(writer.arrays)
     arrays[MANIFEST_KEY] = np.frombuffer(encoded, dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)

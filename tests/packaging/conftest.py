@@ -73,8 +73,11 @@ def student_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel an instructor hands to students, built from a copy of the checkout."""
     source = copy_checkout(tmp_path_factory.mktemp("source"), "pyproject.toml", "README.md", "autograder")
     out = tmp_path_factory.mktemp("wheel")
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
-        timeout=INSTALL_TIMEOUT, needs_index=True)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
+        timeout=INSTALL_TIMEOUT,
+        needs_index=True,
+    )
     (wheel,) = out.glob("autograder-*.whl")
     return wheel
 

@@ -7,8 +7,22 @@ import sys
 
 import pytest
 
-SERVER_PACKAGES = ("flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic", "celery",
-                   "kombu", "redis", "psycopg", "gunicorn", "markdown", "requests", "jinja2")
+SERVER_PACKAGES = (
+    "flask",
+    "werkzeug",
+    "sqlalchemy",
+    "flask_sqlalchemy",
+    "flask_migrate",
+    "alembic",
+    "celery",
+    "kombu",
+    "redis",
+    "psycopg",
+    "gunicorn",
+    "markdown",
+    "requests",
+    "jinja2",
+)
 
 
 def imported_top_levels(code: str) -> set[str]:
@@ -18,11 +32,14 @@ def imported_top_levels(code: str) -> set[str]:
     return set(result.stdout.split())
 
 
-@pytest.mark.parametrize("code", [
-    "import autograder.cli.grade",
-    "import autograder.client",
-    "from autograder.grading import engine, bundle, render, report, selfcheck",
-    "import autograder.sandbox.zygote",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import autograder.cli.grade",
+        "import autograder.client",
+        "from autograder.grading import engine, bundle, render, report, selfcheck",
+        "import autograder.sandbox.zygote",
+    ],
+)
 def test_student_code_paths_import_no_server_package(code: str) -> None:
     assert imported_top_levels(code) & set(SERVER_PACKAGES) == set()

@@ -33,21 +33,27 @@ def fetch(url: str) -> tuple[int, str]:
 
 
 def test_non_editable_install_migrates_syncs_and_serves(tmp_path: Path, tools) -> None:
-    source = tools.copy_checkout(tmp_path / "src", "pyproject.toml", "README.md", "autograder", "assignments",
-                                 "requirements")
+    source = tools.copy_checkout(
+        tmp_path / "src", "pyproject.toml", "README.md", "autograder", "assignments", "requirements"
+    )
     env = tools.make_env(tmp_path / "venv")
     env.pip("-c", str(source / "requirements" / "server.lock"), f"{source}[server]", str(source / "assignments"))
     # Nothing may depend on the source folder once installed.
     shutil.rmtree(source)
     work = tmp_path / "operator"
     work.mkdir()
-    environment = {"PATH": f"{env.bin}:/usr/bin:/bin", "HOME": str(work), "AUTOGRADER_ALLOW_INSECURE_SANDBOX": "1",
-                   "AUTOGRADER_SECRET_KEY": "operator-test-secret"}
+    environment = {
+        "PATH": f"{env.bin}:/usr/bin:/bin",
+        "HOME": str(work),
+        "AUTOGRADER_ALLOW_INSECURE_SANDBOX": "1",
+        "AUTOGRADER_SECRET_KEY": "operator-test-secret",
+    }
     autograder = str(env.bin / "autograder")
 
     def command(*args: str) -> str:
-        result = subprocess.run([autograder, *args], cwd=work, env=environment, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            [autograder, *args], cwd=work, env=environment, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, f"autograder {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
@@ -56,8 +62,14 @@ def test_non_editable_install_migrates_syncs_and_serves(tmp_path: Path, tools) -
     for name in ("losses", "backprop", "optimizers", "gradient_check", "training"):
         assert name in synced
     port = free_port()
-    server = subprocess.Popen([autograder, "serve", "--port", str(port)], cwd=work, env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [autograder, "serve", "--port", str(port)],
+        cwd=work,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + SERVE_DEADLINE_SECONDS
         status, page = 0, ""

@@ -55,8 +55,14 @@ def graded(student_wheel: Path, tmp_path_factory: pytest.TempPathFactory, tools)
 def run_grade(env, work: Path, args: list[str]):
     import subprocess
 
-    return subprocess.run([str(env.bin / "grade"), *args], cwd=work, capture_output=True, text=True, timeout=300,
-                          env={"PATH": f"{env.bin}:/usr/bin:/bin", "HOME": str(work)})
+    return subprocess.run(
+        [str(env.bin / "grade"), *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": f"{env.bin}:/usr/bin:/bin", "HOME": str(work)},
+    )
 
 
 def verdicts(report: dict) -> list[tuple]:
