@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -48,13 +49,14 @@ def graded(student_wheel: Path, tmp_path_factory: pytest.TempPathFactory, tools)
             outcome = run_grade(env, work, ["./losses-kit", f"{name}.py", "--json"])
             reports[name] = (outcome.returncode, json.loads(outcome.stdout))
         text = run_grade(env, work, ["./losses-kit", "right.py"])
-        results[label] = {"packages": packages, "reports": reports, "text": text}
+        operator_help = subprocess.run(
+            [str(env.bin / "autograder"), "--help"], cwd=work, capture_output=True, text=True, timeout=120
+        )
+        results[label] = {"packages": packages, "reports": reports, "text": text, "autograder": operator_help}
     return results
 
 
 def run_grade(env, work: Path, args: list[str]):
-    import subprocess
-
     return subprocess.run(
         [str(env.bin / "grade"), *args],
         cwd=work,
@@ -87,3 +89,12 @@ def test_full_marks_and_identical_verdicts_under_both_numpys(graded: dict[str, d
         assert result["text"].returncode == 0 and "Traceback" not in result["text"].stderr, label
     for name in ("right", "starter"):
         assert verdicts(graded["oldest"]["reports"][name][1]) == verdicts(graded["newest"]["reports"][name][1])
+
+
+def test_autograder_without_the_server_extra_offers_the_authoring_commands(graded: dict[str, dict]) -> None:
+    for result in graded.values():
+        shown = result["autograder"]
+        assert shown.returncode == 0, shown.stderr
+        assert "autograder[server]" in shown.stdout
+        assert all(f"  {name} " in shown.stdout for name in ("bundle", "check", "mistakes"))
+        assert "  serve " not in shown.stdout
