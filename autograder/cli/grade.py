@@ -92,6 +92,9 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
         loaded = resolve_assignment(assignment, suite_cache=suite_cache_dir())
         from autograder.grading.engine import grade_source
 
+        if not as_json:
+            # Loaded while the zygote may still be warming up, rather than after grading.
+            import autograder.grading.render  # noqa: F401
         report = grade_source(loaded, source, sandbox.result(), mode="public")
     except BaseException:
         sandbox.close_in_background().join()
