@@ -61,9 +61,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from autograder.commands import FLASK_COMMANDS
+    from autograder.cli.service import APP_COMMANDS
 
-    for command in FLASK_COMMANDS:
+    for command in APP_COMMANDS:
         app.cli.add_command(command)
 
 
@@ -82,4 +82,5 @@ def register_logging(app: Flask) -> None:
 
 
 def _migrations_directory() -> str:
-    return str(Path(__file__).resolve().parent.parent / "migrations")
+    # Shipped inside the package, so a non-editable install can migrate too.
+    return str(Path(__file__).resolve().parent / "migrations")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import tomllib
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
-
-import requests
-
-from autograder.grading.notebook import NotebookRejected, is_notebook, slim_notebook
 
 CONFIG_PATH = Path("~/.config/autograder/config.toml")
 FINISHED = ("done", "error")
@@ -29,13 +30,16 @@ class ClientSettings:
     token: str
 
 
-def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> ClientSettings:
-    """Read server URL and token from env AUTOGRADER_URL / AUTOGRADER_TOKEN, else the config file.
+def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> ClientSettings:
+    """Read server URL and token from AUTOGRADER_URL / AUTOGRADER_TOKEN, else the config file.
 
+    ``environ`` is the environment to read (default: the process's, through autograder.config).
     The config file (~/.config/autograder/config.toml) holds ``url = "..."`` and ``token = "..."``.
     Raises SubmitError when either is missing.
     """
-    environ = os.environ if environ is None else environ
+    from autograder.config import submit_settings
+
+    env_server, env_token = submit_settings(environ)
     path = (config_path or CONFIG_PATH).expanduser()
     stored: dict[str, Any] = {}
     if path.is_file():
@@ -43,75 +47,136 @@ def load_settings(config_path: Path | None = None, environ: dict[str, str] | Non
             stored = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise SubmitError(f"{path} is not valid TOML: {error}") from None
-    server = environ.get("AUTOGRADER_URL") or str(stored.get("url", ""))
-    token = environ.get("AUTOGRADER_TOKEN") or str(stored.get("token", ""))
+    server = env_server or str(stored.get("url", ""))
+    token = env_token or str(stored.get("token", ""))
     if not server or not token:
         raise SubmitError(
             f"set AUTOGRADER_URL and AUTOGRADER_TOKEN, or write url and token in {path} "
-            "(create a token on the Account page of the web site)")
+            "(create a token on the Account page of the web site)"
+        )
     return ClientSettings(server.rstrip("/"), token)
 
 
-def _error_text(response: requests.Response) -> str:
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    reason: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+def _error_text(reply: _Reply) -> str:
     try:
-        return str(response.json().get("error") or response.reason)
-    except ValueError:
-        return f"{response.status_code} {response.reason}"
+        return str(reply.json().get("error") or reply.reason)
+    except (ValueError, AttributeError):
+        return f"{reply.status} {reply.reason}"
 
 
-def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str], wait: bool = True,
-           course: str | None = None, timeout: float = 300.0, poll_seconds: float = 1.0,
-           session: requests.Session | None = None,
-           on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def _multipart(fields: dict[str, str], file_field: str, file_name: str, data: bytes,
+               file_type: str = "text/x-python") -> tuple[bytes, str]:
+    """Encode a form with one file as multipart/form-data; return the body and its content type."""
+    boundary = f"autograder-{uuid.uuid4().hex}"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    safe_name = file_name.replace('"', "_").replace("\r", "_").replace("\n", "_")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
+        f"Content-Type: {file_type}\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _request(url: str, headers: dict[str, str], body: bytes | None = None, timeout: float = 30) -> _Reply:
+    """Send one HTTP request (the standard library's client: `grade` installs no HTTP package)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return _Reply(response.status, response.reason, response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return _Reply(error.code, str(error.reason), error.read())
+
+
+def submit(
+    server: str,
+    token: str,
+    assignment: str,
+    path: str | os.PathLike[str],
+    wait: bool = True,
+    course: str | None = None,
+    timeout: float = 300.0,
+    poll_seconds: float = 1.0,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Upload ``path`` as a submission to ``assignment`` and, with ``wait``, poll until it is graded.
 
     Returns the submission JSON (``status`` "queued" when not waiting). Raises SubmitError for
     refused uploads (message from the server), unreachable servers and time-outs.
     """
-    http = session or requests.Session()
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     file_path = Path(path)
     try:
         data = file_path.read_bytes()
     except OSError as error:
         raise SubmitError(f"cannot read {file_path}: {error.strerror}") from None
-    content_type = "text/x-python"
+    file_type = "text/x-python"
+    from autograder.grading.notebook import NotebookRejected, is_notebook, slim_notebook
+
     if is_notebook(file_path.name, data):
         # Stored outputs are never graded: send the cells only.
         try:
             data = slim_notebook(data, file_path.name).encode("utf-8")
         except NotebookRejected as error:
             raise SubmitError(str(error)) from None
-        content_type = "application/x-ipynb+json"
-    form = {"course": course} if course else {}
+        file_type = "application/x-ipynb+json"
+    body, content_type = _multipart({"course": course} if course else {}, "file", file_path.name, data, file_type)
     try:
-        response = http.post(f"{server}/api/v1/assignments/{assignment}/submissions", headers=headers,
-                             files={"file": (file_path.name, data, content_type)}, data=form, timeout=30)
-    except requests.RequestException as error:
+        reply = _request(
+            f"{server}/api/v1/assignments/{assignment}/submissions", {**headers, "Content-Type": content_type}, body
+        )
+    except (OSError, ValueError) as error:
         raise SubmitError(f"cannot reach {server}: {error}") from None
-    if response.status_code != 202:
-        raise SubmitError(f"the server refused the submission ({response.status_code}): {_error_text(response)}")
-    submission = response.json()
+    if reply.status != 202:
+        raise SubmitError(f"the server refused the submission ({reply.status}): {_error_text(reply)}")
+    submission = _json_of(reply, server)
     if not wait:
         return submission
     deadline = time.monotonic() + timeout
     url = f"{server}/api/v1/submissions/{submission['id']}"
     while True:
         try:
-            response = http.get(url, headers=headers, timeout=30)
-        except requests.RequestException as error:
+            reply = _request(url, headers)
+        except (OSError, ValueError) as error:
             raise SubmitError(f"lost contact with {server}: {error}") from None
-        if response.status_code != 200:
-            raise SubmitError(f"cannot read submission {submission['id']}: {_error_text(response)}")
-        submission = response.json()
+        if reply.status != 200:
+            raise SubmitError(f"cannot read submission {submission['id']}: {_error_text(reply)}")
+        submission = _json_of(reply, server)
         if on_progress is not None:
             on_progress(submission)
         if submission["status"] in FINISHED:
             return submission
         if time.monotonic() > deadline:
-            raise SubmitError(f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
-                              f"see {server}/submissions/{submission['id']}")
+            raise SubmitError(
+                f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
+                f"see {server}/submissions/{submission['id']}"
+            )
         time.sleep(poll_seconds)
+
+
+def _json_of(reply: _Reply, server: str) -> dict[str, Any]:
+    try:
+        value = reply.json()
+    except ValueError:
+        raise SubmitError(f"{server} did not answer with JSON: is AUTOGRADER_URL the course server?") from None
+    if not isinstance(value, dict) or "id" not in value or "status" not in value:
+        raise SubmitError(f"{server} gave an unexpected answer: is AUTOGRADER_URL the course server?")
+    return value
 
 
 def print_result(result: dict[str, Any], out: TextIO) -> None:
@@ -129,13 +194,17 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         if test["status"] != "passed" and test.get("output"):
             for line in test["output"].splitlines()[:6]:
                 out.write(f"      {line}\n")
-    late = f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)" \
-        if result.get("late_days") else ""
+    late = (
+        f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)"
+        if result.get("late_days")
+        else ""
+    )
     out.write(f"score: {result['score']:g} / {result['max_score']:g}{late}\n")
 
 
-def submit_and_print(assignment: str, path: str | os.PathLike[str], out: TextIO, course: str | None = None,
-                     wait: bool = True) -> int:
+def submit_and_print(
+    assignment: str, path: str | os.PathLike[str], out: TextIO, course: str | None = None, wait: bool = True
+) -> int:
     """Run `grade --submit`: settings from env/config, submit, print; return the exit status (0 full marks)."""
     try:
         settings = load_settings()

@@ -1,16 +1,99 @@
-"""Configuration from the environment, with safe defaults for the embedded mode."""
+"""Every setting read from the environment, in one place, with safe defaults for the embedded mode.
+
+Only this module reads the environment: the grading engine, the client and the CLI get their
+settings from it as parameters. A malformed value raises SettingsError naming the variable and
+the expected form. The variables are listed in docs/DEPLOY.md ("Settings").
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def _bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(ValueError):
+    """A setting in the environment has the wrong form; the message names the variable and the form."""
+
+
+PREFIX = "AUTOGRADER_"
+# Older, unprefixed names still accepted (the AUTOGRADER_ name wins when both are set).
+ALIASES = {
+    "AUTOGRADER_DATABASE_URL": "DATABASE_URL",
+    "AUTOGRADER_REDIS_URL": "REDIS_URL",
+    "AUTOGRADER_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Settings:
+    """Typed reads of one environment mapping (default: the process's): every read names its variable."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def raw(self, name: str) -> str | None:
+        """Return the variable's text (or its alias's), or None when neither is set."""
+        value = self.environ.get(name)
+        if value is None and name in ALIASES:
+            value = self.environ.get(ALIASES[name])
+        return value
+
+    def text(self, name: str, default: str) -> str:
+        value = self.raw(name)
+        return default if value is None or not value.strip() else value.strip()
+
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None or not value.strip():
+            return default
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+        if number is None or (minimum is not None and number < minimum):
+            floor = f" of at least {minimum}" if minimum is not None else ""
+            raise SettingsError(f"{name} must be a whole number{floor} (got {value!r})")
+        return number
+
+    def number(self, name: str, default: float, minimum: float = 0.0) -> float:
+        value = self.raw(name)
+        if value is None or not value.strip():
+            return default
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+        if number is None or number != number or number < minimum:
+            raise SettingsError(f"{name} must be a number of at least {minimum:g}, such as 30 or 0.5 (got {value!r})")
+        return number
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be 1/0, true/false, yes/no or on/off (got {value!r})")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if not scheme or not any(scheme == wanted or scheme.startswith(wanted + "+") for wanted in schemes):
+            alias = f" (or {ALIASES[name]})" if name in ALIASES else ""
+            forms = " or ".join(f"{wanted}://..." for wanted in schemes)
+            raise SettingsError(f"{name}{alias} must be a URL of the form {forms} (got {value!r})")
+        return value
 
 
 def _read_secret(path: Path) -> str:
@@ -21,55 +104,105 @@ def _read_secret(path: Path) -> str:
         return ""
 
 
-class Config:
-    """Settings read once from environment variables when the app is created."""
+def bundled_assignments_dir() -> Path:
+    """Return the assignments that come with this installation.
 
-    def __init__(self, instance_path: str | os.PathLike[str]) -> None:
+    In a checkout (editable install) that is the checkout's assignments/ folder; in a
+    non-editable install, the companion distribution `autograder-assignments` (assignments/ of
+    the repository, installed beside the package on servers only: the student wheel carries no
+    reference solution).
+    """
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "assignments").is_dir():
+        return checkout / "assignments"
+    import importlib.util
+
+    spec = importlib.util.find_spec("autograder_assignments")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return checkout / "assignments"
+
+
+def assignments_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the assignments folder: AUTOGRADER_ASSIGNMENTS_DIR, else the bundled assignments."""
+    configured = Settings(environ).text("AUTOGRADER_ASSIGNMENTS_DIR", "")
+    return Path(configured).expanduser() if configured else bundled_assignments_dir()
+
+
+def suite_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return the per-user folder where `grade` caches starter kits' decoded suites, or None.
+
+    ``$XDG_CACHE_HOME/autograder/suites`` (default ``~/.cache/autograder/suites``);
+    AUTOGRADER_SUITE_CACHE=0 turns the cache off.
+    """
+    env = Settings(environ)
+    if not env.flag("AUTOGRADER_SUITE_CACHE", default=True):
+        return None
+    base = env.text("XDG_CACHE_HOME", "") or str(Path("~/.cache").expanduser())
+    return Path(base) / "autograder" / "suites"
+
+
+def submit_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Return (server URL, API token) for `grade --submit` from AUTOGRADER_URL / AUTOGRADER_TOKEN ("" when unset)."""
+    env = Settings(environ)
+    return env.text("AUTOGRADER_URL", ""), env.text("AUTOGRADER_TOKEN", "")
+
+
+class Config:
+    """Settings read once from the environment when the app is created (raises SettingsError).
+
+    Every variable has the AUTOGRADER_ prefix; DATABASE_URL, REDIS_URL and RATELIMIT_STORAGE_URI
+    are accepted as aliases of AUTOGRADER_DATABASE_URL, AUTOGRADER_REDIS_URL and
+    AUTOGRADER_RATELIMIT_STORAGE_URI.
+    """
+
+    def __init__(self, instance_path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> None:
         instance = Path(instance_path)
-        self.SECRET_KEY = os.environ.get("AUTOGRADER_SECRET_KEY", "") or _read_secret(instance / "secret_key")
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}"
+        env = Settings(environ)
+        self.SECRET_KEY = env.text("AUTOGRADER_SECRET_KEY", "") or _read_secret(instance / "secret_key")
+        self.SQLALCHEMY_DATABASE_URI = env.url(
+            "AUTOGRADER_DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}", ("sqlite", "postgresql")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # SQLite (embedded mode) runs in WAL mode; FULL makes every answered commit survive a power cut.
-        self.SQLITE_SYNCHRONOUS = os.environ.get("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
+        self.SQLITE_SYNCHRONOUS = env.text("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
-        self.QUEUE_BACKEND = os.environ.get("AUTOGRADER_QUEUE", "embedded")
-        self.EMBEDDED_WORKERS = int(os.environ.get("AUTOGRADER_EMBEDDED_WORKERS", "2"))
-        self.REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.QUEUE_BACKEND = env.choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))
+        self.EMBEDDED_WORKERS = env.integer("AUTOGRADER_EMBEDDED_WORKERS", 2, minimum=1)
+        self.REDIS_URL = env.url("AUTOGRADER_REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss"))
+        self.RATELIMIT_STORAGE_URI = env.text("AUTOGRADER_RATELIMIT_STORAGE_URI", "memory://")
         # Seed of the hidden cases; only the server knows it.
-        self.HIDDEN_SEED = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", "0")) or None
+        self.HIDDEN_SEED = env.integer("AUTOGRADER_HIDDEN_SEED", 0) or None
         # A claim's lease, renewed every third of it while grading: a dead worker is noticed in seconds.
-        self.GRADING_LEASE_SECONDS = float(os.environ.get("AUTOGRADER_LEASE_SECONDS", "10"))
-        self.GRADING_MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
-        self.GRADING_SWEEP_SECONDS = float(os.environ.get("AUTOGRADER_SWEEP_SECONDS", "2"))
+        self.GRADING_LEASE_SECONDS = env.number("AUTOGRADER_LEASE_SECONDS", 10.0, minimum=0.1)
+        self.GRADING_MAX_ATTEMPTS = env.integer("AUTOGRADER_MAX_ATTEMPTS", 3, minimum=1)
+        self.GRADING_SWEEP_SECONDS = env.number("AUTOGRADER_SWEEP_SECONDS", 2.0, minimum=0.01)
         # A queued id not claimed for this long is sent again (the broker may have lost it).
-        self.GRADING_RESEND_SECONDS = float(os.environ.get("AUTOGRADER_RESEND_SECONDS", "60"))
+        self.GRADING_RESEND_SECONDS = env.number("AUTOGRADER_RESEND_SECONDS", 60.0, minimum=0.1)
         # Every worker process writes a heartbeat this often; /readyz wants one younger than 3 of them.
-        self.WORKER_HEARTBEAT_SECONDS = float(os.environ.get("AUTOGRADER_HEARTBEAT_SECONDS", "3"))
-        self.CELERY_QUEUE = os.environ.get("AUTOGRADER_CELERY_QUEUE", "grading")
+        self.WORKER_HEARTBEAT_SECONDS = env.number("AUTOGRADER_HEARTBEAT_SECONDS", 3.0, minimum=0.1)
+        self.CELERY_QUEUE = env.text("AUTOGRADER_CELERY_QUEUE", "grading")
         # Sandbox slot (unprivileged uid) of this worker: None = the first free one, found by a lock
         # file per slot in SANDBOX_RUNTIME_DIR; a number forces that slot (pool process i: slot + i).
-        slot = os.environ.get("AUTOGRADER_SANDBOX_SLOT", "").strip()
-        self.SANDBOX_SLOT = int(slot) if slot else None
-        self.SANDBOX_RUNTIME_DIR = os.environ.get("AUTOGRADER_RUNTIME_DIR", "")
-        self.SANDBOX_SLOTS = int(os.environ.get("AUTOGRADER_SANDBOX_SLOTS", "64"))
+        slot = env.integer("AUTOGRADER_SANDBOX_SLOT", -1, minimum=-1)
+        self.SANDBOX_SLOT = slot if slot >= 0 else None
+        self.SANDBOX_RUNTIME_DIR = env.text("AUTOGRADER_RUNTIME_DIR", "")
+        self.SANDBOX_SLOTS = env.integer("AUTOGRADER_SANDBOX_SLOTS", 64, minimum=1)
         # Port of a Celery worker's own /metrics (pool process i: port + i); 0 switches it off.
-        self.WORKER_METRICS_PORT = int(os.environ.get("AUTOGRADER_WORKER_METRICS_PORT", "9100"))
+        self.WORKER_METRICS_PORT = env.integer("AUTOGRADER_WORKER_METRICS_PORT", 9100, minimum=0)
         # When set, /metrics wants "Authorization: Bearer <token>" (Prometheus' authorization.credentials).
-        self.METRICS_TOKEN = os.environ.get("AUTOGRADER_METRICS_TOKEN", "")
+        self.METRICS_TOKEN = env.text("AUTOGRADER_METRICS_TOKEN", "")
         # "json": one JSON object per log line (with the submission id); "text": plain lines.
-        self.LOG_FORMAT = os.environ.get("AUTOGRADER_LOG_FORMAT", "text")
+        self.LOG_FORMAT = env.text("AUTOGRADER_LOG_FORMAT", "text")
         # Counted from the end of the grading of the student's previous submission to the assignment.
-        self.SUBMISSION_COOLDOWN_SECONDS = int(os.environ.get("AUTOGRADER_COOLDOWN_SECONDS", "30"))
+        self.SUBMISSION_COOLDOWN_SECONDS = env.integer("AUTOGRADER_COOLDOWN_SECONDS", 30, minimum=0)
         # The whole upload: a Jupyter notebook with stored images can be large (its code is held to the
         # assignment's max_file_bytes; grading/notebook.py caps a whole notebook at 40 MiB).
-        self.MAX_CONTENT_LENGTH = int(os.environ.get("AUTOGRADER_MAX_UPLOAD_BYTES", str(41 << 20)))
-        self.ALLOW_INSECURE_SANDBOX = _bool("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
+        self.MAX_CONTENT_LENGTH = env.integer("AUTOGRADER_MAX_UPLOAD_BYTES", 41 << 20, minimum=1)
+        self.ALLOW_INSECURE_SANDBOX = env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = _bool("AUTOGRADER_SECURE_COOKIES")
+        self.SESSION_COOKIE_SECURE = env.flag("AUTOGRADER_SECURE_COOKIES")
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None
@@ -85,3 +218,16 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SUBMISSION_COOLDOWN_SECONDS = 0
         self.RATELIMIT_ENABLED = False
+
+
+def logging_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The log format ("text" or "json") and level of processes started without an app."""
+    env = Settings(environ)
+    return env.text("AUTOGRADER_LOG_FORMAT", "text"), env.text("AUTOGRADER_LOG_LEVEL", "INFO")
+
+
+def gradescope_settings(environ: Mapping[str, str] | None = None) -> tuple[str, int, bool]:
+    """Inside a Gradescope container: the autograder root, the sandbox slot, and whether reduced isolation is allowed."""
+    env = Settings(environ)
+    return (env.text("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"), env.integer("AUTOGRADER_SANDBOX_SLOT", 0, minimum=0),
+            env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX"))

@@ -62,7 +62,10 @@ _TEXT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 
 def configure_logging(log_format: str | None = None, level: str | None = None) -> None:
     """Send the `autograder` loggers to stderr as JSON or text lines (idempotent; called by entry points)."""
-    log_format = (log_format or os.environ.get("AUTOGRADER_LOG_FORMAT", "text")).lower()
+    from autograder.config import logging_settings
+
+    default_format, default_level = logging_settings()
+    log_format = (log_format or default_format).lower()
     root = logging.getLogger("autograder")
     for handler in list(root.handlers):
         if getattr(handler, "_autograder", False):
@@ -72,5 +75,5 @@ def configure_logging(log_format: str | None = None, level: str | None = None) -
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT))
     root.addHandler(handler)
-    root.setLevel(level or os.environ.get("AUTOGRADER_LOG_LEVEL", "INFO"))
+    root.setLevel(level or default_level)
     root.propagate = False

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.config import gradescope_settings
 from autograder.grading.assignment import Assignment, AssignmentError
 from autograder.grading.bundle import load_bundle
 from autograder.grading.engine import grade_source
@@ -140,13 +141,14 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
 def main(argv: list[str] | None = None) -> int:
     """Grade the submission under ``--root`` (or probe the isolation with ``--probe``). Returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run")
-    parser.add_argument("--root", default=os.environ.get(ROOT_ENV, "/autograder"))
+    root, slot, allow_insecure = gradescope_settings()
+    parser.add_argument("--root", default=root)
     parser.add_argument("--probe", action="store_true", help="only say what isolation this container allows")
     options = parser.parse_args(argv)
     root = Path(options.root)
     results_path = root / "results" / "results.json"
     started = time.monotonic()
-    executor = open_executor(slot=int(os.environ.get(SLOT_ENV, "0")))
+    executor = open_executor(slot=slot)
     try:
         isolation = detect_isolation(executor)
         print(isolation.summary(), flush=True)  # run_autograder's stdout: the instructors' log
@@ -164,10 +166,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(root: Path, executor: Executor, isolation: Isolation) -> dict[str, Any]:
-    if isolation.as_root and not isolation.unprivileged_uid and os.environ.get(ALLOW_INSECURE_ENV) != "1":
+    if isolation.as_root and not isolation.unprivileged_uid and not gradescope_settings()[2]:
         return failure_json("The autograder could not start its sandbox here, so your file was not run. "
                             "Your instructor has been told; this is not about your code.")
-    if not isolation.as_root and os.environ.get(ALLOW_INSECURE_ENV) != "1":
+    if not isolation.as_root and not gradescope_settings()[2]:
         return failure_json("The autograder must run as root (as Gradescope runs it) so that student code runs "
                             f"under another uid; set {ALLOW_INSECURE_ENV}=1 to grade anyway.")
     try:

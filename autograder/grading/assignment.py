@@ -20,7 +20,6 @@ from autograder.sandbox.executor import Limits
 if TYPE_CHECKING:
     from autograder.grading.prepare import PreparedSuite
 
-ENV_ASSIGNMENTS_DIR = "AUTOGRADER_ASSIGNMENTS_DIR"
 BUNDLE_FIXTURES = "public_cases.npz"
 
 
@@ -90,11 +89,10 @@ class Assignment:
 
 
 def assignments_root() -> Path:
-    """Return the folder holding the assignments (env override, else the repo's assignments/)."""
-    configured = os.environ.get(ENV_ASSIGNMENTS_DIR)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "assignments"
+    """Return the folder holding the assignments (see autograder.config.assignments_dir)."""
+    from autograder.config import assignments_dir
+
+    return assignments_dir()
 
 
 def folder_version(path: Path) -> str:
@@ -113,9 +111,10 @@ _loaded: dict[tuple[str, str], Assignment] = {}
 _loaded_lock = threading.Lock()
 
 
-def load_assignment(path: str | os.PathLike[str]) -> Assignment:
+def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = None) -> Assignment:
     """Load the assignment folder at ``path`` (repository layout or bundle).
 
+    ``suite_cache``: a folder where a bundle's decoded public suite may be cached between runs.
     Returns the Assignment (cached per folder version); raises AssignmentError or SpecError.
     """
     folder = Path(path).resolve()
@@ -132,7 +131,7 @@ def load_assignment(path: str | os.PathLike[str]) -> Assignment:
         else:
             from autograder.grading.bundle import load_bundle
 
-            assignment = load_bundle(folder)
+            assignment = load_bundle(folder, suite_cache=suite_cache)
         _loaded[key] = assignment
         return assignment
 

@@ -52,11 +52,14 @@ def starter_notebook_name(assignment: Assignment) -> str:
     return f"{Path(assignment.file).stem}.ipynb"
 
 
-def load_bundle(folder: Path) -> Assignment:
-    """Load a starter kit written by write_bundle. Returns its Assignment; raises AssignmentError."""
+def load_bundle(folder: Path, suite_cache: Path | None = None) -> Assignment:
+    """Load a starter kit written by write_bundle. Returns its Assignment; raises AssignmentError.
+
+    ``suite_cache``: a folder where the decoded public suite may be cached (see read_suite).
+    """
     spec = load_spec(folder / "spec.toml")
     try:
-        suite, metadata = read_suite(folder / BUNDLE_FIXTURES)
+        suite, metadata = read_suite(folder / BUNDLE_FIXTURES, cache=suite_cache)
     except FixtureError as error:
         raise AssignmentError(str(error)) from None
     if suite.assignment != spec.name or metadata.get("assignment") != spec.name:

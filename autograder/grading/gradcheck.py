@@ -87,12 +87,12 @@ def judge_grad_case(case: GradCase, outcomes: Sequence[CallOutcome], program: Se
         numerical = (value_plus - value_minus) / (2 * case.h)
         noise = 8 * np.finfo(np.float64).eps * max(1.0, abs(value_plus), abs(value_minus)) / (2 * case.h)
         value = float(gradients[entry.variable][entry.index])
-        error = relative_error(value, numerical)
-        if error > case.tolerance and abs(value - numerical) > NOISE_FLOOR + noise:
+        disagreement = relative_error(value, numerical)
+        if disagreement > case.tolerance and abs(value - numerical) > NOISE_FLOOR + noise:
             failures += 1
-            if error > worst_error:
+            if disagreement > worst_error:
                 where = f"{entry.variable}[{', '.join(map(str, entry.index))}]" if entry.index else entry.variable
-                worst_error = error
+                worst_error = disagreement
                 worst_line = (f"at {where}: your gradient {format_number(value)}, centred difference of your forward "
                               f"{format_number(numerical)}")
     if not failures:

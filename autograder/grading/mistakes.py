@@ -78,6 +78,7 @@ def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
     for name in reversed(needed[1:]):
         parts.append(ast.unparse(definitions[name]))
     variant = copy.deepcopy(definitions[mistake.implementation])
+    assert isinstance(variant, (ast.FunctionDef, ast.AsyncFunctionDef))
     variant.name = mistake.function
     parts.append(ast.unparse(variant))
     return "\n\n".join(parts) + "\n"

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-import nbformat
+try:  # the server and the `notebook` extra have nbformat; a student's small install reads v4 itself
+    import nbformat
+except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
+    nbformat = None
 
 from autograder.grading.source_checks import SourceRejected
 
@@ -90,7 +93,37 @@ def is_notebook(filename: str | None, data: bytes = b"") -> bool:
     return data[:64].lstrip().startswith(b"{") and b'"nbformat"' in data and b'"cells"' in data
 
 
-def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat.NotebookNode:
+class _Node(dict):
+    """A JSON object with attribute access, like nbformat's NotebookNode (for installs without nbformat)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _as_nodes(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Node({key: _as_nodes(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_as_nodes(item) for item in value]
+    return value
+
+
+def _read_v4(document: dict[str, Any], filename: str) -> Any:
+    """Read a v4 notebook without nbformat: the cells' type and source are all grading needs."""
+    if document["nbformat"] != 4 or not isinstance(document.get("cells"), list):
+        raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; without nbformat the "
+                               "grader reads v4 only (save it with a current Jupyter, or install "
+                               "'autograder[notebook]').")
+    for number, cell in enumerate(document["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise NotebookRejected(f"{filename}: cell {number} is malformed (no known cell_type).")
+    return _as_nodes(document)
+
+
+def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Any:
     """Parse ``data`` as a Jupyter notebook (read as nbformat v4), with its stored outputs dropped unread.
 
     Raises NotebookRejected for a file too large, not UTF-8 JSON, or JSON that is not a notebook.
@@ -126,6 +159,12 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
                 kept["outputs"] = []
                 kept["execution_count"] = None
             document["cells"][position] = kept
+    if nbformat is None:
+        notebook = _read_v4(document, filename)
+        for number, cell in enumerate(notebook.cells, 1):
+            if not isinstance(cell.get("source", ""), (str, list)):
+                raise NotebookRejected(f"{filename}: cell {number} is malformed (its source is not text).")
+        return notebook
     problems: dict[str, Any] = {}
     try:
         with warnings.catch_warnings():  # e.g. cells without ids (older notebooks): not the student's concern
@@ -145,7 +184,10 @@ def slim_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
 
     Raises NotebookRejected like load_notebook.
     """
-    return nbformat.writes(load_notebook(data, filename, max_bytes))
+    notebook = load_notebook(data, filename, max_bytes)
+    if nbformat is None:
+        return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    return nbformat.writes(notebook)
 
 
 def cell_text(cell: Any) -> str:
@@ -336,7 +378,7 @@ def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
     return trimmed, True
 
 
-def notebook_from_source(source: str, title: str, intro: str = "") -> nbformat.NotebookNode:
+def notebook_from_source(source: str, title: str, intro: str = "") -> Any:
     """Split a Python file into a notebook: a title, the file's preamble, then a markdown and a code cell per function.
 
     Code between functions goes with the function after it; the file's text is kept verbatim,
@@ -397,7 +439,7 @@ def stored_notebook(data: bytes, filename: str, max_code_bytes: int, max_bytes: 
     return nbformat.writes(notebook)
 
 
-def code_bytes(notebook: nbformat.NotebookNode) -> int:
+def code_bytes(notebook: Any) -> int:
     """The size in bytes of a notebook's code cells (what the assignment's file-size limit applies to)."""
     return sum(len(cell_text(cell).encode("utf-8")) for cell in notebook.cells if cell.get("cell_type") == "code")
 

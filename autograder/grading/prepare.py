@@ -254,7 +254,7 @@ class _Preparer:
         if function not in self.parameters:
             target = self.assignment.probes.get(function[6:]) if function.startswith("probe:") else self.namespace.get(function)
             try:
-                names = [p.name for p in inspect.signature(target).parameters.values()
+                names = [p.name for p in inspect.signature(target).parameters.values()  # type: ignore[arg-type]
                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             except (TypeError, ValueError):
                 names = []
@@ -424,26 +424,26 @@ class _Preparer:
         planned: list[tuple[str, tuple[int, ...], int, int]] = []
         for name, value in inputs.items():
             count = min(check.entries, value.size)
-            flat = np.sort(entry_rng.choice(value.size, size=count, replace=False)) if count else []
+            flat: Any = np.sort(entry_rng.choice(value.size, size=count, replace=False)) if count else []
             for position in flat:
-                index = tuple(int(i) for i in np.unravel_index(int(position), value.shape))
+                entry_index = tuple(int(i) for i in np.unravel_index(int(position), value.shape))
                 calls = []
                 for sign in (1.0, -1.0):
                     values = {key: array.copy() for key, array in inputs.items()}
-                    values[name][index] += sign * check.h
+                    values[name][entry_index] += sign * check.h
                     forward = check.forward(values)
                     calls.append(dataclasses.replace(forward, send_args=False, send_result=True))
-                planned.append((name, index, len(local), len(local) + 1))
+                planned.append((name, entry_index, len(local), len(local) + 1))
                 local.extend(calls)
         outcomes = self.run_reference(local, where)
         entries = []
-        for name, index, plus, minus in planned:
+        for name, entry_index, plus, minus in planned:
             try:
                 reference_plus = objective(outcomes[plus].value, weights)
                 reference_minus = objective(outcomes[minus].value, weights)
             except ValueError as error:
                 raise PreparationError(f"{where}: the forward call does not give a scalar objective: {error}") from None
-            entries.append(GradEntry(variable=name, index=index, plus=plus, minus=minus,
+            entries.append(GradEntry(variable=name, index=entry_index, plus=plus, minus=minus,
                                      reference_plus=reference_plus, reference_minus=reference_minus))
         offset = len(unit_calls)
         unit_calls.extend(_shift_call(call, offset) for call in local)

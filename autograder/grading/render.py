@@ -22,8 +22,8 @@ def render_report(report: Report, console: Console) -> None:
         console.print("[yellow]note: the sandbox runs with reduced isolation on this machine[/yellow]")
     for message in report.messages:
         console.print(Panel(Text(message), title="about your file", border_style="red", expand=False))
-    for function, tests in groupby(report.tests, key=lambda test: test.function):
-        tests = list(tests)
+    for function, grouped in groupby(report.tests, key=lambda test: test.function):
+        tests = list(grouped)
         earned = sum(test.score for test in tests)
         available = sum(test.max_score for test in tests)
         table = Table(title=f"{function}  {_points(earned)}/{_points(available)}", title_justify="left",

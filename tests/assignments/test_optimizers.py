@@ -13,7 +13,7 @@ from autograder.sandbox.program import run_program
 OPTIMIZERS = find_assignment("optimizers")
 REFERENCE = OPTIMIZERS.reference
 FUNCTIONS = [function.name for function in OPTIMIZERS.functions]
-# The defaults published in the contract (ASSIGNMENTS.md, section 3).
+# The defaults published in the contract (docs/CONTRACT.md, section 3).
 CONTRACT_DEFAULTS = {
     "sgd": {"learning_rate": 1e-2},
     "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False},

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from autograder.cli import main as autograder_main
-from autograder.grade_cli import main as grade_main
+from autograder.cli.grade import main as grade_main
 
 TOY = Path(__file__).parent / "fixtures" / "toy"
 
@@ -65,3 +65,29 @@ def test_bundle_command_then_grade_the_kit(tmp_path):
     (kit / "toy.py").write_text("# my work\n")
     refused = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
     assert refused.exit_code == 1 and "not overwriting your work" in refused.output
+
+
+def test_a_bare_word_is_a_name_even_beside_a_folder_of_that_name(tmp_path, monkeypatch):
+    # Students often keep their work in a folder named after the assignment.
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "notes.txt").write_text("my work\n")
+    monkeypatch.setenv("AUTOGRADER_ASSIGNMENTS_DIR", str(TOY.parent))
+    monkeypatch.chdir(tmp_path)
+    file = _write(tmp_path, (TOY / "reference.py").read_text())
+    outcome = CliRunner().invoke(grade_main, ["toy", str(file)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "score: 12/12" in outcome.output
+
+
+def test_a_path_or_a_kit_of_that_name_is_a_folder(tmp_path, monkeypatch):
+    from autograder.cli.grade import names_a_folder
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "losses").mkdir()
+    assert not names_a_folder("losses")  # a work folder without public_cases.npz
+    assert names_a_folder("./losses") and names_a_folder("kits/losses") and names_a_folder(".")
+    built = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", "toy"])
+    assert built.exit_code == 0, built.output
+    assert names_a_folder("toy")  # an unpacked kit in the current directory
+    outcome = CliRunner().invoke(grade_main, ["toy", "toy/toy.py", "--json"])
+    assert outcome.exit_code == 1 and json.loads(outcome.output)["assignment"] == "toy"

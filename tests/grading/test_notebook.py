@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.grade_cli import main as grade_main
+from autograder.cli.grade import main as grade_main
 from autograder.grading.assignment import find_assignment
 from autograder.grading.bundle import write_bundle
 from autograder.grading.mistakes import variant_source

@@ -65,7 +65,7 @@ def test_celery_settings_never_lose_a_message(jobs_app):
 def test_sweep_command_grades_a_submission_nobody_enqueued(jobs_app, make_submission):
     from click.testing import CliRunner
 
-    from autograder.jobs.cli import sweep_command
+    from autograder.cli.jobs import sweep_command
 
     forgotten = make_submission()
     db.session.execute(update(Submission).where(Submission.id == forgotten.id).values(
@@ -81,7 +81,7 @@ def test_sweep_command_grades_a_submission_nobody_enqueued(jobs_app, make_submis
 def test_worker_command_refuses_the_embedded_mode(jobs_app):
     from click.testing import CliRunner
 
-    from autograder.jobs.cli import worker_command
+    from autograder.cli.jobs import worker_command
 
     result = CliRunner().invoke(worker_command)
     assert result.exit_code != 0 and "embedded" in result.output

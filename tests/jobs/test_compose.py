@@ -77,11 +77,12 @@ def test_worker_scales_out(compose):
     assert "%h" in worker["command"][worker["command"].index("--hostname") + 1]
 
 
-def test_dockerfile_installs_the_checkout_with_migrations_and_assignments():
+def test_dockerfile_installs_the_package_and_assignments_without_editable_mode():
     dockerfile = (REPOSITORY / "Dockerfile").read_text()
-    for folder in ("autograder", "migrations", "assignments"):
+    for folder in ("autograder", "assignments"):
         assert f"COPY {folder} ./{folder}" in dockerfile
-    assert "pip install -e ." in dockerfile
+    assert "pip install -c requirements/server.lock '.[server]' ./assignments" in dockerfile
+    assert " -e " not in dockerfile and "COPY migrations" not in dockerfile
 
 
 @pytest.fixture(scope="module")

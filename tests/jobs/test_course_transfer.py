@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from autograder.app import create_app
-from autograder.course_transfer_cli import export_course_command, import_course_command
+from autograder.cli.service import export_course_command, import_course_command
 from autograder.extensions import db
 from autograder.models import Course, Regrade, RegradeEntry, Role, Submission, SubmissionStatus
 from autograder.models._time import as_utc, utcnow

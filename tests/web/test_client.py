@@ -48,7 +48,7 @@ def test_settings_from_env_then_config_file(tmp_path):
 def test_grade_submit_command_prints_the_server_result(live_server, factory, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from autograder.grade_cli import main as grade_main
+    from autograder.cli.grade import main as grade_main
 
     student = factory.user()
     factory.course(students=(student,))

@@ -1,39 +1,32 @@
-"""Operator commands (`autograder ...`, also available as `flask --app autograder.app ...`)."""
+"""Operating the web service: the database schema, courses, users, rosters, tokens, the demo, `serve`.
+
+Each command is a thin shell over a service function (autograder/services) run inside the app
+context that Flask's CLI machinery provides (`with_appcontext`); the app comes from the group's
+`create_app` (`autograder ...`), from `flask --app autograder.app ...`, or from a test runner.
+"""
 
 from __future__ import annotations
 
-import functools
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
-from flask.cli import ScriptInfo
+from flask.cli import ScriptInfo, with_appcontext
 
-from autograder.models import Role
-
-
-def _app() -> Flask:
-    # Under `flask` (and the test runner) the ScriptInfo names the app; under `autograder` we build it.
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
-        return info.load_app()
-    from autograder.app import create_app
-
-    return create_app()
+# autograder.models.Role's values, spelt here so that listing the commands imports no model
+# (tests/test_cli_package.py checks they agree).
+ROLES = ("student", "instructor")
 
 
-def in_app_context(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the command inside an application context."""
-    @functools.wraps(command)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            return command(*args, **kwargs)
-        with _app().app_context():
-            return command(*args, **kwargs)
-    return wrapped
+def current_application() -> Flask:
+    """Return the app of the running command: the current app context's, else the CLI's ScriptInfo's."""
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    return click.get_current_context().ensure_object(ScriptInfo).load_app()
 
 
 def _fail(message: str) -> None:
@@ -46,22 +39,54 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@in_app_context
-def db_upgrade() -> None:
-    """Create or upgrade the database schema to the latest migration."""
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the database schema to REVISION (default: the latest migration)."""
     from flask_migrate import upgrade
 
     # The default SQLite file lives in the instance folder, which a fresh clone does not have.
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
-    upgrade()
-    click.echo("database is up to date")
+    upgrade(revision=revision)
+    click.echo("database is up to date" if revision == "head" else f"database is at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert the schema to REVISION (default: one migration back; "base" empties the database)."""
+    from flask_migrate import downgrade
+
+    downgrade(revision=revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db_group.command("current")
+@click.option("-v", "--verbose", is_flag=True, help="Show each revision's details.")
+@with_appcontext
+def db_current(verbose: bool) -> None:
+    """Print the database's current migration revision."""
+    from flask_migrate import current
+
+    current(verbose=verbose)
+
+
+@db_group.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Exit 1 when the models differ from what the migrations build (a migration is missing)."""
+    from flask_migrate import check
+
+    check()
+    click.echo("the migrations match the models")
 
 
 @click.command("create-course")
 @click.argument("code")
 @click.option("--title", default="", help="Course title shown to students.")
 @click.option("--join-code", default=None, help="Code students type to join (random if omitted).")
-@in_app_context
+@with_appcontext
 def create_course(code: str, title: str, join_code: str | None) -> None:
     """Create a course; every synced assignment is set in it."""
     from autograder.services import courses
@@ -76,13 +101,14 @@ def create_course(code: str, title: str, join_code: str | None) -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STUDENT.value)
+@click.option("--role", type=click.Choice(ROLES), default="student")
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--name", default="")
 @click.option("--course", "course_code", default=None, help="Enrol the user in this course.")
-@in_app_context
+@with_appcontext
 def create_user(email: str, role: str, password: str, name: str, course_code: str | None) -> None:
     """Create a user account (optionally enrolled in a course)."""
+    from autograder.models import Role
     from autograder.services import accounts, courses
     from autograder.services.errors import ServiceError
 
@@ -99,7 +125,7 @@ def create_user(email: str, role: str, password: str, name: str, course_code: st
 @click.command("import-roster")
 @click.argument("code")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-@in_app_context
+@with_appcontext
 def import_roster(code: str, csv_file: Any) -> None:
     """Enrol the students of a CSV roster (email[,name][,password]) in a course."""
     from autograder.services import courses
@@ -110,8 +136,10 @@ def import_roster(code: str, csv_file: Any) -> None:
     except ServiceError as error:
         _fail(str(error))
     result = courses.import_roster(course, csv_file.read())
-    click.echo(f"{len(result.enrolled)} enrolled, {len(result.already_enrolled)} already enrolled, "
-               f"{len(result.created)} accounts created, {len(result.errors)} problems")
+    click.echo(
+        f"{len(result.enrolled)} enrolled, {len(result.already_enrolled)} already enrolled, "
+        f"{len(result.created)} accounts created, {len(result.errors)} problems"
+    )
     for email, password in result.created:
         if password:
             click.echo(f"  new account {email}  password {password}")
@@ -121,7 +149,7 @@ def import_roster(code: str, csv_file: Any) -> None:
 
 @click.command("token")
 @click.argument("email")
-@in_app_context
+@with_appcontext
 def token(email: str) -> None:
     """Print a new API token for a user (the previous one stops working)."""
     from autograder.services import accounts
@@ -133,7 +161,7 @@ def token(email: str) -> None:
 
 
 @click.command("sync-assignments")
-@in_app_context
+@with_appcontext
 def sync_assignments() -> None:
     """Load assignments/ into the database and set them in every course."""
     from autograder.services import catalog
@@ -143,7 +171,7 @@ def sync_assignments() -> None:
 
 
 @click.command("demo")
-@in_app_context
+@with_appcontext
 def demo() -> None:
     """Create (once) a demo course with an instructor, students and graded submissions."""
     from autograder.jobs.executors import open_worker_executor
@@ -182,7 +210,7 @@ def ensure_secret_key(instance_path: str | os.PathLike[str]) -> Path:
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, threads: int, dev: bool) -> None:
     """Serve the web app with the embedded grading pool (one process, gunicorn threads)."""
-    app = _app()
+    app = current_application()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path).read_text().strip()
     click.echo(f"serving on http://{host}:{port}/")
@@ -198,11 +226,47 @@ def serve(host: str, port: int, threads: int, dev: bool) -> None:
     run_gunicorn(app, host, port, threads)
 
 
-FLASK_COMMANDS = [create_course, create_user, import_roster, token, sync_assignments, demo, serve]
-OPERATOR_COMMANDS = [db_group, *FLASK_COMMANDS]
+# Registered on the `autograder` group; all but `db` also on app.cli, so `flask --app autograder.app`
+# has them too (there `db` is Flask-Migrate's own group).
+APP_COMMANDS = [create_course, create_user, import_roster, token, sync_assignments, demo, serve]
+@click.command("export-course")
+@click.argument("code")
+@click.option("-o", "--output", "output", type=click.File("w", encoding="utf-8"), required=True,
+              help="The JSON file to write ('-' for standard output).")
+@with_appcontext
+def export_course_command(code: str, output: Any) -> None:
+    """Write a course (people, enrolments, submissions, results, regrades) to a JSON file."""
+    from autograder.services.course_transfer import CourseTransferError, export_course
+
+    try:
+        document = export_course(code)
+    except CourseTransferError as error:
+        raise click.ClickException(str(error)) from None
+    json.dump(document, output, ensure_ascii=False, indent=1)
+    output.write("\n")
+    click.echo(f"exported {code}: {len(document['users'])} people, {len(document['submissions'])} submissions, "
+               f"{len(document['regrades'])} regrades", err=True)
 
 
-def add_operator_commands(group: click.Group) -> None:
-    """Register every operator command on a click group (the `autograder` entry point)."""
-    for command in OPERATOR_COMMANDS:
-        group.add_command(command)
+@click.command("import-course")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+def import_course_command(file: Any) -> None:
+    """Create a course in this database from an export-course file (nothing is written if it fails)."""
+    from autograder.services.course_transfer import CourseTransferError, import_course
+
+    try:
+        document = json.load(file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"not a JSON file: {error}") from None
+    try:
+        result = import_course(document)
+    except CourseTransferError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"imported {result.course.code}: {result.users_created} people created, {result.users_existing} "
+               f"already here, {result.submissions} submissions, {result.regrades} regrades")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+
+
+COMMANDS = [db_group, *APP_COMMANDS, export_course_command, import_course_command]

@@ -1,4 +1,4 @@
-"""`autograder gradescope NAME -o NAME.zip`: write a Gradescope autograder archive."""
+"""Kits: `autograder bundle NAME -o DIR` (a student's starter kit), `autograder gradescope NAME -o ZIP`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,37 @@ from pathlib import Path
 
 import click
 
-from autograder.grade_cli import resolve_assignment
-from autograder.gradescope.archive import ArchiveError, ArchiveSettings, random_seed, write_archive
-from autograder.gradescope.results import HIDDEN_CASE_VISIBILITIES, VISIBILITIES
+from autograder.cli.grade import resolve_assignment
+
+# Gradescope's visibility words (docs/GRADESCOPE.md); spelt here so listing commands imports no archive code.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+HIDDEN_CASE_VISIBILITIES = ("after_published", "hidden", "after_due_date", "visible")
+
+
+@click.command("bundle")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the starter kit into (created if missing).",
+)
+def bundle(name: str, output: Path) -> None:
+    """Write assignment NAME's starter kit (README, starter file, probes, spec, public cases) to OUTPUT."""
+    from autograder.grading.bundle import write_bundle
+
+    assignment = resolve_assignment(name)
+    if assignment.is_bundle:
+        raise click.UsageError(f"{name!r} is already a starter kit; bundle a repository assignment")
+    try:
+        written = write_bundle(assignment, output)
+    except FileExistsError as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"grade your work with: grade {output} {output / assignment.file}")
 
 
 @click.command("gradescope")
@@ -26,6 +54,8 @@ from autograder.gradescope.results import HIDDEN_CASE_VISIBILITIES, VISIBILITIES
 def gradescope(name: str, output: Path, hidden_seed: int | None, hidden_visibility: str, stdout_visibility: str,
                wheel: Path | None) -> None:
     """Write assignment NAME's Gradescope autograder archive (no reference code inside) to OUTPUT."""
+    from autograder.gradescope.archive import ArchiveError, ArchiveSettings, random_seed, write_archive
+
     assignment = resolve_assignment(name)
     try:
         settings = ArchiveSettings(hidden_seed=hidden_seed or random_seed(), hidden_visibility=hidden_visibility,
@@ -36,3 +66,6 @@ def gradescope(name: str, output: Path, hidden_seed: int | None, hidden_visibili
     click.echo(f"wrote {written}: upload it as the autograder of a Gradescope programming assignment "
                f"({assignment.max_score:g} points; students submit {assignment.file} or "
                f"{Path(assignment.file).stem}.ipynb)")
+
+
+COMMANDS = [bundle, gradescope]

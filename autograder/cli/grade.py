@@ -1,0 +1,159 @@
+"""`grade ASSIGNMENT FILE`: grade a file offline with the public cases, as the service does.
+
+Startup time is most of what a student waits for, so this module imports only click at load
+time; the engine, the sandbox and rich are imported when a command needs them, the sandbox's
+zygote starts in a thread while the suite loads, and a starter kit's suite is read from a
+per-user cache after the first run (see autograder.grading.fixtures).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from autograder.grading.assignment import Assignment
+    from autograder.sandbox import Executor
+
+EXIT_FULL_MARKS = 0
+EXIT_NOT_FULL = 1
+EXIT_USAGE = 2
+# A starter kit's marker: its public cases with their expected values (autograder.grading.assignment).
+KIT_MARKER = "public_cases.npz"
+
+
+def names_a_folder(name_or_path: str) -> bool:
+    """Tell whether the ASSIGNMENT argument is a folder rather than an assignment name.
+
+    The rule, stated in `grade --help` and the README: an argument with a path separator
+    (``./losses-kit``, ``kits/losses``, ``/abs/path``) or ``.``/``..`` is a folder; a bare word is
+    an assignment name, unless a starter kit (a folder holding ``public_cases.npz``) of that
+    name is in the current directory. A plain ``losses`` folder of the student's own work never
+    shadows the ``losses`` assignment.
+    """
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    if name_or_path in {".", ".."} or any(separator in name_or_path for separator in separators):
+        return True
+    return (Path(name_or_path) / KIT_MARKER).is_file()
+
+
+def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> Assignment:
+    """Return the assignment named ``name_or_path``, or the starter kit in that folder; raise click.UsageError.
+
+    ``suite_cache`` is a folder where a starter kit's decoded suite may be cached.
+    """
+    from autograder.grading.assignment import AssignmentError, AssignmentNotFound, find_assignment, load_assignment
+    from autograder.grading.spec import SpecError
+
+    try:
+        if names_a_folder(name_or_path):
+            return load_assignment(name_or_path, suite_cache=suite_cache)
+        return find_assignment(name_or_path)
+    except AssignmentNotFound as error:
+        raise click.UsageError(str(error)) from None
+    except (AssignmentError, SpecError) as error:
+        raise click.UsageError(f"the assignment {name_or_path!r} cannot be loaded: {error}") from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("assignment")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a Gradescope-shaped JSON object instead of tables.")
+@click.option(
+    "--submit",
+    is_flag=True,
+    help="Submit FILE to the course server instead (AUTOGRADER_URL and AUTOGRADER_TOKEN, or "
+    "~/.config/autograder/config.toml) and print its result when it is ready.",
+)
+@click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
+def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
+    """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.
+
+    FILE is your Python file or a Jupyter notebook (.ipynb) holding your functions in its code
+    cells. A folder is written with a slash (./losses-kit); a bare word is a name, unless the
+    current directory holds a starter kit of that name. Exits 0 for full marks, 1 otherwise, 2
+    for a usage error.
+    """
+    if submit:
+        from autograder.client import submit_and_print
+
+        # A student may only have a starter kit: the server knows the assignment by name.
+        name = resolve_assignment(assignment).name if names_a_folder(assignment) else assignment
+        sys.exit(submit_and_print(name, file, sys.stdout, course=course))
+    source = file.read_bytes()
+    sandbox = _SandboxStarter()  # the zygote warms up while the suite loads
+    try:
+        from autograder.config import suite_cache_dir
+
+        loaded = resolve_assignment(assignment, suite_cache=suite_cache_dir())
+        from autograder.grading.engine import grade_source
+
+        if not as_json:
+            # Loaded while the zygote may still be warming up, rather than after grading.
+            import autograder.grading.render  # noqa: F401
+        report = grade_source(loaded, source, sandbox.result(), mode="public", filename=file.name)
+    except BaseException:
+        sandbox.close_in_background().join()
+        raise
+    closing = sandbox.close_in_background()  # the zygote winds down while the report prints
+    try:
+        if as_json:
+            import json
+
+            click.echo(json.dumps(report.to_json(), indent=2))
+        else:
+            from rich.console import Console
+
+            from autograder.grading.render import render_report
+
+            render_report(report, Console())
+    finally:
+        closing.join()
+    sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
+
+
+class _SandboxStarter:
+    """Open the sandbox executor in a thread, so the zygote starts while the caller does other work.
+
+    The thread stays alive until the executor is closed: the zygote is tied to the thread that
+    started it (the kernel's parent-death signal follows the thread, not the process).
+    """
+
+    def __init__(self) -> None:
+        self._executor: Executor | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            from autograder.sandbox import open_executor
+
+            self._executor = open_executor()
+        except BaseException as error:  # handed to the caller by result()
+            self._error = error
+        finally:
+            self._ready.set()
+        self._release.wait()
+        if self._executor is not None:
+            self._executor.close()
+
+    def result(self) -> Executor:
+        """Wait for the executor; re-raise whatever opening it raised."""
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._executor is not None
+        return self._executor
+
+    def close_in_background(self) -> threading.Thread:
+        """Close the executor in its thread; join the returned thread before exiting."""
+        self._release.set()
+        return self._thread

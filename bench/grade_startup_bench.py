@@ -1,0 +1,72 @@
+"""Measure `grade ./losses-kit losses.py` as a whole process, against `python -c "import numpy"`.
+
+The goal (issue 13): grading a kit offline takes at most 2.5 times as long as importing NumPy,
+both measured here in the same run, alternating, so a loaded machine slows both alike.
+
+Usage: .venv/bin/python bench/grade_startup_bench.py [--runs 7] [--json-output]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_RATIO = 2.5
+
+
+def timed(command: list[str], cwd: Path, environment: dict[str, str], expect: int) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, timeout=120)
+    elapsed = time.perf_counter() - started
+    if result.returncode != expect:
+        raise SystemExit(f"{command} exited {result.returncode}:\n{result.stdout.decode()}\n{result.stderr.decode()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs of each command (after one warm-up)")
+    parser.add_argument("--json-output", action="store_true", help="time `grade ... --json` instead of the tables")
+    options = parser.parse_args()
+
+    from autograder.grading.assignment import find_assignment
+    from autograder.grading.bundle import write_bundle
+
+    grade = Path(sys.executable).with_name("grade")
+    with tempfile.TemporaryDirectory(prefix="grade-bench-") as folder:
+        work = Path(folder)
+        losses = find_assignment("losses")
+        write_bundle(losses, work / "losses-kit")
+        (work / "losses.py").write_text(losses.reference_source)
+        # The student's own cache folder, as on a laptop: the first run fills it (the warm-up).
+        environment = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"), "COLUMNS": "120"}
+        grade_command = [str(grade), "./losses-kit", "losses.py", *(["--json"] if options.json_output else [])]
+        numpy_command = [sys.executable, "-c", "import numpy"]
+        timed(grade_command, work, environment, expect=0)
+        timed(numpy_command, work, environment, expect=0)
+        grade_times, numpy_times = [], []
+        for _ in range(options.runs):
+            numpy_times.append(timed(numpy_command, work, environment, expect=0))
+            grade_times.append(timed(grade_command, work, environment, expect=0))
+    numpy_median = statistics.median(numpy_times)
+    grade_median = statistics.median(grade_times)
+    ratio = grade_median / numpy_median
+    print(f"python -c 'import numpy'     median {numpy_median * 1000:7.1f} ms  (min {min(numpy_times) * 1000:.1f})")
+    print(
+        f"{' '.join(['grade', *grade_command[1:]]):<28} median {grade_median * 1000:7.1f} ms  "
+        f"(min {min(grade_times) * 1000:.1f})"
+    )
+    print(
+        f"ratio {ratio:.2f} (goal <= {GOAL_RATIO}); {options.runs} runs each, alternating; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Fresh virtual environments built from a copy of the checkout: what a student or an operator gets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# Installing from the package index can take a while on a loaded machine; nothing here waits forever.
+INSTALL_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class FreshEnv:
+    """A virtual environment of its own, with helpers to run its commands."""
+
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    def pip(self, *args: str) -> None:
+        run([str(self.python), "-m", "pip", "install", "-q", *args], timeout=INSTALL_TIMEOUT, needs_index=True)
+
+    def packages(self) -> dict[str, str]:
+        listing = run([str(self.python), "-m", "pip", "list", "--format=json"], timeout=120).stdout
+        return {item["name"].lower(): item["version"] for item in json.loads(listing)}
+
+
+def run(command: list[str], timeout: float, needs_index: bool = False, **options) -> subprocess.CompletedProcess:
+    """Run a command; a failure that needs the package index skips on a laptop and fails in CI."""
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
+    if result.returncode != 0 and needs_index and not os.environ.get("CI"):
+        pytest.skip(f"cannot install from the package index here: {result.stderr.strip()[-300:]}")
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    return result
+
+
+def make_env(folder: Path) -> FreshEnv:
+    """Create an empty virtual environment (pip only) in ``folder``."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    return FreshEnv(folder)
+
+
+def copy_checkout(target: Path, *parts: str) -> Path:
+    """Copy the named top-level parts of the checkout (as a clone would have them) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv")
+    for part in parts:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=ignore)
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+@pytest.fixture(scope="session")
+def student_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel an instructor hands to students, built from a copy of the checkout."""
+    source = copy_checkout(tmp_path_factory.mktemp("source"), "pyproject.toml", "README.md", "autograder")
+    out = tmp_path_factory.mktemp("wheel")
+    run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
+        timeout=INSTALL_TIMEOUT,
+        needs_index=True,
+    )
+    (wheel,) = out.glob("autograder-*.whl")
+    return wheel
+
+
+class Tools:
+    """The helpers above, handed to tests as a fixture (test modules cannot import a conftest)."""
+
+    run = staticmethod(run)
+    make_env = staticmethod(make_env)
+    copy_checkout = staticmethod(copy_checkout)
+    REPO = REPO
+
+
+@pytest.fixture(scope="session")
+def tools() -> type[Tools]:
+    return Tools
