@@ -74,8 +74,9 @@ def _error_text(reply: _Reply) -> str:
         return f"{reply.status} {reply.reason}"
 
 
-def _multipart(fields: dict[str, str], file_field: str, file_name: str, data: bytes,
-               file_type: str = "text/x-python") -> tuple[bytes, str]:
+def _multipart(
+    fields: dict[str, str], file_field: str, file_name: str, data: bytes, file_type: str = "text/x-python"
+) -> tuple[bytes, str]:
     """Encode a form with one file as multipart/form-data; return the body and its content type."""
     boundary = f"autograder-{uuid.uuid4().hex}"
     parts = []

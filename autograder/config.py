@@ -229,5 +229,8 @@ def logging_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str
 def gradescope_settings(environ: Mapping[str, str] | None = None) -> tuple[str, int, bool]:
     """Inside a Gradescope container: the autograder root, the sandbox slot, and whether reduced isolation is allowed."""
     env = Settings(environ)
-    return (env.text("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"), env.integer("AUTOGRADER_SANDBOX_SLOT", 0, minimum=0),
-            env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX"))
+    return (
+        env.text("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"),
+        env.integer("AUTOGRADER_SANDBOX_SLOT", 0, minimum=0),
+        env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX"),
+    )

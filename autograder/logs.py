@@ -6,13 +6,13 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("autograder_log_context", default={})
+# No mutable default: each context gets its own dict (set by log_context).
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("autograder_log_context", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged too.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
@@ -21,7 +21,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 @contextlib.contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Add ``fields`` (e.g. submission_id) to every log record emitted inside the block, in this thread."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**(_context.get() or {}), **fields})
     try:
         yield
     finally:
@@ -32,7 +32,7 @@ class ContextFilter(logging.Filter):
     """Copy the current log context onto each record (as attributes, so any formatter may use them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in (_context.get() or {}).items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True

@@ -18,15 +18,20 @@ from prometheus_client.registry import Collector
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 GRADING_SECONDS = Histogram(
-    "autograder_grading_seconds", "Wall time of one grading (claim to stored result), by outcome.",
-    ["outcome"], registry=REGISTRY,
+    "autograder_grading_seconds",
+    "Wall time of one grading (claim to stored result), by outcome.",
+    ["outcome"],
+    registry=REGISTRY,
     buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
-GRADINGS = Counter("autograder_gradings", "Gradings finished by this process, by outcome.", ["outcome"],
-                   registry=REGISTRY)
+GRADINGS = Counter(
+    "autograder_gradings", "Gradings finished by this process, by outcome.", ["outcome"], registry=REGISTRY
+)
 SANDBOX_FAILURES = Counter(
-    "autograder_sandbox_failures", "Units the sandbox itself failed (zygote died or could not start).",
-    registry=REGISTRY)
+    "autograder_sandbox_failures",
+    "Units the sandbox itself failed (zygote died or could not start).",
+    registry=REGISTRY,
+)
 
 
 def observe_grading(outcome: str, seconds: float, sandbox_failures: int) -> None:
@@ -45,9 +50,12 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.read()
-        depth = GaugeMetricFamily("autograder_queue_depth",
-                                  "Submissions waiting to be graded (queued), by whether they are dispatched "
-                                  "or wait behind the same student's earlier one.", labels=["state"])
+        depth = GaugeMetricFamily(
+            "autograder_queue_depth",
+            "Submissions waiting to be graded (queued), by whether they are dispatched "
+            "or wait behind the same student's earlier one.",
+            labels=["state"],
+        )
         for state, value in snapshot["queue"].items():
             depth.add_metric([state], value)
         yield depth
@@ -55,10 +63,16 @@ class DatabaseCollector(Collector):
         for status, value in snapshot["statuses"].items():
             statuses.add_metric([status], value)
         yield statuses
-        beats = GaugeMetricFamily("autograder_worker_heartbeat_timestamp_seconds",
-                                  "Unix time of each grading worker's last heartbeat.", labels=["worker", "kind"])
-        ages = GaugeMetricFamily("autograder_worker_heartbeat_age_seconds",
-                                 "Seconds since each grading worker's last heartbeat.", labels=["worker", "kind"])
+        beats = GaugeMetricFamily(
+            "autograder_worker_heartbeat_timestamp_seconds",
+            "Unix time of each grading worker's last heartbeat.",
+            labels=["worker", "kind"],
+        )
+        ages = GaugeMetricFamily(
+            "autograder_worker_heartbeat_age_seconds",
+            "Seconds since each grading worker's last heartbeat.",
+            labels=["worker", "kind"],
+        )
         for worker in snapshot["workers"]:
             beats.add_metric([worker["name"], worker["kind"]], worker["timestamp"])
             ages.add_metric([worker["name"], worker["kind"]], worker["age"])

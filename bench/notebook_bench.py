@@ -39,13 +39,18 @@ def main() -> None:
     notebook = notebook_from_source(losses.reference_source, "Losses")
     small = nbformat.writes(notebook).encode()
     code_cell = next(cell for cell in notebook.cells if cell.cell_type == "code" and "def mse(" in cell.source)
-    code_cell.outputs = [nbformat.v4.new_output(
-        "display_data", data={"image/png": base64.b64encode(os.urandom(20 << 20)).decode()})]
+    code_cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(os.urandom(20 << 20)).decode()})
+    ]
     large = nbformat.writes(notebook).encode()
-    print(f"convert, {len(small) / 1024:.0f} kB notebook: median "
-          f"{_median_ms(lambda: notebook_source(small, 'losses.ipynb', 200_000), runs):.2f} ms")
-    print(f"convert, {len(large) / (1 << 20):.1f} MB notebook (20 MB image): median "
-          f"{_median_ms(lambda: notebook_source(large, 'losses.ipynb', 200_000), max(3, runs // 5)):.0f} ms")
+    print(
+        f"convert, {len(small) / 1024:.0f} kB notebook: median "
+        f"{_median_ms(lambda: notebook_source(small, 'losses.ipynb', 200_000), runs):.2f} ms"
+    )
+    print(
+        f"convert, {len(large) / (1 << 20):.1f} MB notebook (20 MB image): median "
+        f"{_median_ms(lambda: notebook_source(large, 'losses.ipynb', 200_000), max(3, runs // 5)):.0f} ms"
+    )
     executor = open_executor()
     try:
         python = losses.reference_source.encode()

@@ -88,8 +88,12 @@ def end_to_end(stack: LocalStack, app, token: str, count: int) -> None:
     steps: dict[str, list[float]] = defaultdict(list)
     for n in range(count + 3):
         started = time.time()
-        response = session.post(f"{url}/assignments/losses/submissions", headers=headers,
-                                files={"file": ("losses.py", REFERENCE)}, timeout=30)
+        response = session.post(
+            f"{url}/assignments/losses/submissions",
+            headers=headers,
+            files={"file": ("losses.py", REFERENCE)},
+            timeout=30,
+        )
         posted = time.time()
         assert response.status_code == 202, response.text
         submission_id = response.json()["id"]
@@ -103,8 +107,11 @@ def end_to_end(stack: LocalStack, app, token: str, count: int) -> None:
             continue  # warm-up: the worker's first grading prepares the suite
         with app.app_context():
             row = db.session.get(Submission, submission_id)
-            created, claimed, stored = (as_utc(row.created_at).timestamp(), as_utc(row.started_at).timestamp(),
-                                        as_utc(row.finished_at).timestamp())
+            created, claimed, stored = (
+                as_utc(row.created_at).timestamp(),
+                as_utc(row.started_at).timestamp(),
+                as_utc(row.finished_at).timestamp(),
+            )
             grading = row.grading_seconds
             db.session.rollback()
         steps["client POST round trip"].append((posted - started) * 1000)
@@ -145,10 +152,12 @@ def in_process(app, token: str, count: int) -> None:
         with app.app_context():
             for n in range(count + 3):
                 started = time.perf_counter()
-                response = client.post("/api/v1/assignments/losses/submissions",
-                                       headers={"Authorization": f"Bearer {token}"},
-                                       data={"file": (__import__("io").BytesIO(REFERENCE), "losses.py")},
-                                       content_type="multipart/form-data")
+                response = client.post(
+                    "/api/v1/assignments/losses/submissions",
+                    headers={"Authorization": f"Bearer {token}"},
+                    data={"file": (__import__("io").BytesIO(REFERENCE), "losses.py")},
+                    content_type="multipart/form-data",
+                )
                 post_ms = (time.perf_counter() - started) * 1000
                 assert response.status_code == 202, response.get_data(as_text=True)
                 submission_id = response.get_json()["id"]
@@ -169,8 +178,9 @@ def in_process(app, token: str, count: int) -> None:
     finally:
         executor.close()
     print(f"\nin process, step by step ({count} submissions after 3 warm-ups):")
-    for label in sorted(timings, key=lambda label: (not label.startswith("POST"), not label.startswith("worker"),
-                                                    label)):
+    for label in sorted(
+        timings, key=lambda label: (not label.startswith("POST"), not label.startswith("worker"), label)
+    ):
         print(summary(label, timings[label]))
 
 
@@ -186,9 +196,15 @@ def main() -> int:
     redis_url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
     queue = f"grading-profile-{uuid.uuid4().hex[:10]}"
     stack = LocalStack.create(
-        work / "logs", DATABASE_URL=database_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
-        AUTOGRADER_SECRET_KEY="profile", AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED, AUTOGRADER_COOLDOWN_SECONDS="0",
-        AUTOGRADER_ALLOW_INSECURE_SANDBOX="1", AUTOGRADER_RUNTIME_DIR=str(work / "run"),
+        work / "logs",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        AUTOGRADER_CELERY_QUEUE=queue,
+        AUTOGRADER_SECRET_KEY="profile",
+        AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
+        AUTOGRADER_COOLDOWN_SECONDS="0",
+        AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        AUTOGRADER_RUNTIME_DIR=str(work / "run"),
     )
     config = TestConfig(work, database_url)
     config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", redis_url, queue

@@ -229,10 +229,18 @@ def serve(host: str, port: int, threads: int, dev: bool) -> None:
 # Registered on the `autograder` group; all but `db` also on app.cli, so `flask --app autograder.app`
 # has them too (there `db` is Flask-Migrate's own group).
 APP_COMMANDS = [create_course, create_user, import_roster, token, sync_assignments, demo, serve]
+
+
 @click.command("export-course")
 @click.argument("code")
-@click.option("-o", "--output", "output", type=click.File("w", encoding="utf-8"), required=True,
-              help="The JSON file to write ('-' for standard output).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.File("w", encoding="utf-8"),
+    required=True,
+    help="The JSON file to write ('-' for standard output).",
+)
 @with_appcontext
 def export_course_command(code: str, output: Any) -> None:
     """Write a course (people, enrolments, submissions, results, regrades) to a JSON file."""
@@ -244,8 +252,11 @@ def export_course_command(code: str, output: Any) -> None:
         raise click.ClickException(str(error)) from None
     json.dump(document, output, ensure_ascii=False, indent=1)
     output.write("\n")
-    click.echo(f"exported {code}: {len(document['users'])} people, {len(document['submissions'])} submissions, "
-               f"{len(document['regrades'])} regrades", err=True)
+    click.echo(
+        f"exported {code}: {len(document['users'])} people, {len(document['submissions'])} submissions, "
+        f"{len(document['regrades'])} regrades",
+        err=True,
+    )
 
 
 @click.command("import-course")
@@ -263,8 +274,10 @@ def import_course_command(file: Any) -> None:
         result = import_course(document)
     except CourseTransferError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"imported {result.course.code}: {result.users_created} people created, {result.users_existing} "
-               f"already here, {result.submissions} submissions, {result.regrades} regrades")
+    click.echo(
+        f"imported {result.course.code}: {result.users_created} people created, {result.users_existing} "
+        f"already here, {result.submissions} submissions, {result.regrades} regrades"
+    )
     for note in result.notes:
         click.echo(f"  note: {note}")
 

@@ -62,8 +62,9 @@ def random_seed() -> int:
     return secrets.randbelow(2**31 - 2) + 1
 
 
-def write_archive(assignment: Assignment, output: str | os.PathLike[str], settings: ArchiveSettings,
-                  wheel: Path | None = None) -> Path:
+def write_archive(
+    assignment: Assignment, output: str | os.PathLike[str], settings: ArchiveSettings, wheel: Path | None = None
+) -> Path:
     """Write ``assignment``'s Gradescope archive to ``output`` (a .zip).
 
     ``wheel`` is this package's wheel; without it one is built from the source checkout. Returns
@@ -80,17 +81,28 @@ def write_archive(assignment: Assignment, output: str | os.PathLike[str], settin
         write_bundle(assignment, staging / KIT)
         (staging / "private").mkdir()
         suite = prepare_suite(assignment, "hidden", settings.hidden_seed)
-        write_suite(suite, staging / GRADED_CASES, assignment=assignment.name, version=assignment.version,
-                    mode="hidden")
-        config = {"format": FORMAT, "assignment": assignment.name, "version": assignment.version,
-                  "file": assignment.file, "hidden_seed": settings.hidden_seed,
-                  "hidden_visibility": settings.hidden_visibility, "stdout_visibility": settings.stdout_visibility}
+        write_suite(
+            suite, staging / GRADED_CASES, assignment=assignment.name, version=assignment.version, mode="hidden"
+        )
+        config = {
+            "format": FORMAT,
+            "assignment": assignment.name,
+            "version": assignment.version,
+            "file": assignment.file,
+            "hidden_seed": settings.hidden_seed,
+            "hidden_visibility": settings.hidden_visibility,
+            "stdout_visibility": settings.stdout_visibility,
+        }
         (staging / CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in ("setup.sh", "run_autograder"):
-                _add(archive, name, resources.files("autograder.gradescope").joinpath("files", name).read_bytes(),
-                     executable=True)
+                _add(
+                    archive,
+                    name,
+                    resources.files("autograder.gradescope").joinpath("files", name).read_bytes(),
+                    executable=True,
+                )
             _add(archive, f"wheels/{wheel_path.name}", wheel_path.read_bytes())
             for path in sorted((staging / KIT).iterdir()):
                 if path.suffix in (".py", ".ipynb") and path.stem == Path(assignment.file).stem:
@@ -105,10 +117,27 @@ def build_wheel(directory: Path) -> Path:
     """Build this package's wheel from its source checkout into ``directory``; raise ArchiveError."""
     project = Path(__file__).resolve().parents[2]
     if not (project / "pyproject.toml").is_file():
-        raise ArchiveError("no source checkout to build the wheel from: pass --wheel (made with `pip wheel --no-deps .`)")
+        raise ArchiveError(
+            "no source checkout to build the wheel from: pass --wheel (made with `pip wheel --no-deps .`)"
+        )
     directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                           "-w", str(directory), str(project)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-w",
+            str(directory),
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     wheels = sorted(directory.glob("autograder-*.whl"))
     if done.returncode != 0 or not wheels:
         raise ArchiveError(f"building the wheel failed: {(done.stderr or done.stdout).strip()[-2000:]}")

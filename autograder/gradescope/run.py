@@ -48,34 +48,49 @@ class Isolation:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"sandbox isolation: {self.level}; layers: {', '.join(self.layers) or 'none'}; always: "
-                 "no_new_privs, rlimits (memory, CPU, processes, file size, descriptors), wall-clock deadline"]
+        lines = [
+            f"sandbox isolation: {self.level}; layers: {', '.join(self.layers) or 'none'}; always: "
+            "no_new_privs, rlimits (memory, CPU, processes, file size, descriptors), wall-clock deadline"
+        ]
         lines += [f"  unavailable: {problem}" for problem in self.problems]
         lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "layers": self.layers, "problems": self.problems,
-                "unprivileged_uid": self.unprivileged_uid}
+        return {
+            "level": self.level,
+            "layers": self.layers,
+            "problems": self.problems,
+            "unprivileged_uid": self.unprivileged_uid,
+        }
 
 
 def detect_isolation(executor: Executor) -> Isolation:
     """Describe what ``executor`` applies to student code here (namespaces, jail, uid, seccomp)."""
     layers = list(getattr(executor, "layers", []) or [])
     problems = list(getattr(executor, "problems", []) or [])
-    isolation = Isolation(level=getattr(executor, "isolation", "reduced"), layers=layers, problems=problems,
-                          as_root=os.geteuid() == 0 if hasattr(os, "geteuid") else False)
+    isolation = Isolation(
+        level=getattr(executor, "isolation", "reduced"),
+        layers=layers,
+        problems=problems,
+        as_root=os.geteuid() == 0 if hasattr(os, "geteuid") else False,
+    )
     isolation.unprivileged_uid = all(layer in layers for layer in REQUIRED_LAYERS)
     if not layers:
-        isolation.notes.append("the hardened sandbox could not start: student code would run as a plain child "
-                               "process of this one (rlimits only)")
+        isolation.notes.append(
+            "the hardened sandbox could not start: student code would run as a plain child "
+            "process of this one (rlimits only)"
+        )
     if "namespaces" not in layers:
-        isolation.notes.append("no namespaces (Docker's default seccomp profile forbids unshare): student code "
-                               "sees the container's world-readable files as an unprivileged uid; the expected "
-                               "values are readable by root only")
+        isolation.notes.append(
+            "no namespaces (Docker's default seccomp profile forbids unshare): student code "
+            "sees the container's world-readable files as an unprivileged uid; the expected "
+            "values are readable by root only"
+        )
     if "seccomp" not in layers:
-        isolation.notes.append("no seccomp filter: student code may make any system call its uid allows "
-                               "(sockets included)")
+        isolation.notes.append(
+            "no seccomp filter: student code may make any system call its uid allows (sockets included)"
+        )
     return isolation
 
 
@@ -88,8 +103,13 @@ def find_submission(folder: Path, file: str) -> Path:
     for name in (file, f"{stem}{NOTEBOOK_SUFFIX}"):
         if (folder / name).is_file():
             return folder / name
-    candidates = sorted(path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in SUBMISSION_SUFFIXES
-                        and not any(part.startswith((".", "__")) for part in path.relative_to(folder).parts))
+    candidates = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() in SUBMISSION_SUFFIXES
+        and not any(part.startswith((".", "__")) for part in path.relative_to(folder).parts)
+    )
     named = [path for path in candidates if path.stem == stem]
     if len(named) == 1:
         return named[0]
@@ -111,13 +131,25 @@ def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[s
         suite, metadata = read_suite(source / GRADED_CASES)
     except (OSError, ValueError, FixtureError, SpecError) as error:
         raise AssignmentError(f"the autograder archive is incomplete: {error}") from None
-    if config.get("format") != FORMAT or config.get("assignment") != spec.name or suite.assignment != spec.name \
-            or suite.mode != "hidden" or type(config.get("hidden_seed")) is not int:
+    if (
+        config.get("format") != FORMAT
+        or config.get("assignment") != spec.name
+        or suite.assignment != spec.name
+        or suite.mode != "hidden"
+        or type(config.get("hidden_seed")) is not int
+    ):
         raise AssignmentError("the autograder archive's files do not belong together")
     if [function.name for function in suite.functions] != [function.name for function in spec.functions]:
         raise AssignmentError("spec.toml and the graded cases list different functions")
-    graded = Assignment(path=source / KIT, spec=spec, version=str(metadata.get("version", "")),
-                        readme="", starter="", probes_source=public.probes_source, bundled_suite=suite)
+    graded = Assignment(
+        path=source / KIT,
+        spec=spec,
+        version=str(metadata.get("version", "")),
+        readme="",
+        starter="",
+        probes_source=public.probes_source,
+        bundled_suite=suite,
+    )
     return graded, public, config
 
 
@@ -126,16 +158,23 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
     graded_assignment, public_assignment, config = load_graded_assignment(source)
     size = submission.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        return failure_json(f"{submission.name} is {size:,} bytes: too large to grade.",
-                            stdout_visibility=config.get("stdout_visibility", "hidden"))
+        return failure_json(
+            f"{submission.name} is {size:,} bytes: too large to grade.",
+            stdout_visibility=config.get("stdout_visibility", "hidden"),
+        )
     data = submission.read_bytes()
-    graded = grade_source(graded_assignment, data, executor, mode="hidden", hidden_seed=config["hidden_seed"],
-                          filename=submission.name)
+    graded = grade_source(
+        graded_assignment, data, executor, mode="hidden", hidden_seed=config["hidden_seed"], filename=submission.name
+    )
     public = grade_source(public_assignment, data, executor, mode="public", filename=submission.name)
-    return results_json(graded, public, checks_with_hidden_cases(graded_assignment.bundled_suite),  # type: ignore[arg-type]
-                        hidden_visibility=config.get("hidden_visibility", "after_published"),
-                        stdout_visibility=config.get("stdout_visibility", "hidden"),
-                        extra={"submission": submission.name})
+    return results_json(
+        graded,
+        public,
+        checks_with_hidden_cases(graded_assignment.bundled_suite),  # type: ignore[arg-type]
+        hidden_visibility=config.get("hidden_visibility", "after_published"),
+        stdout_visibility=config.get("stdout_visibility", "hidden"),
+        extra={"submission": submission.name},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,11 +206,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade(root: Path, executor: Executor, isolation: Isolation) -> dict[str, Any]:
     if isolation.as_root and not isolation.unprivileged_uid and not gradescope_settings()[2]:
-        return failure_json("The autograder could not start its sandbox here, so your file was not run. "
-                            "Your instructor has been told; this is not about your code.")
+        return failure_json(
+            "The autograder could not start its sandbox here, so your file was not run. "
+            "Your instructor has been told; this is not about your code."
+        )
     if not isolation.as_root and not gradescope_settings()[2]:
-        return failure_json("The autograder must run as root (as Gradescope runs it) so that student code runs "
-                            f"under another uid; set {ALLOW_INSECURE_ENV}=1 to grade anyway.")
+        return failure_json(
+            "The autograder must run as root (as Gradescope runs it) so that student code runs "
+            f"under another uid; set {ALLOW_INSECURE_ENV}=1 to grade anyway."
+        )
     try:
         graded_assignment_file = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))["file"]
         submission = find_submission(root / "submission", graded_assignment_file)

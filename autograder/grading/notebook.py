@@ -23,7 +23,7 @@ from typing import Any
 try:  # the server and the `notebook` extra have nbformat; a student's small install reads v4 itself
     import nbformat
 except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
-    nbformat = None
+    nbformat = None  # type: ignore[assignment]
 
 from autograder.grading.source_checks import SourceRejected
 

@@ -103,9 +103,10 @@ def python_layout() -> PythonLayout:
     sys_path.append(SITE_PACKAGES)
     for name in WHOLE_PACKAGES:
         module = sys.modules.get(name)
-        if module is None or not isinstance(getattr(module, "__file__", None), str):
+        module_file = getattr(module, "__file__", None)
+        if module is None or not isinstance(module_file, str):
             continue
-        package_dir = os.path.dirname(module.__file__)
+        package_dir = os.path.dirname(module_file)
         site_dir = os.path.dirname(package_dir)
         # Wheels vendor their shared libraries (OpenBLAS) next to the package.
         vendored = sorted(entry for entry in os.listdir(site_dir) if entry.startswith(f"{name}.libs"))
@@ -184,8 +185,8 @@ def relocate_interpreter(paths: InterpreterPaths) -> None:
         sys.orig_argv = ["", *sys.orig_argv[1:]]
     site = sys.modules.get("site")
     if site is not None:
-        site.PREFIXES = [JAIL_PREFIX]
-        site.USER_BASE = site.USER_SITE = None
+        for name, value in (("PREFIXES", [JAIL_PREFIX]), ("USER_BASE", None), ("USER_SITE", None)):
+            setattr(site, name, value)
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
     linecache = sys.modules.get("linecache")
@@ -227,7 +228,8 @@ def _relocate_module(module: object, move: Callable[[str], str | None]) -> None:
             if isinstance(getattr(state, "filename", None), str) and (new := move(state.filename)) is not None:
                 state.filename = new
         loader = getattr(module, "__loader__", None)
-        if isinstance(getattr(loader, "path", None), str) and (new := move(loader.path)) is not None:
+        loader_path = getattr(loader, "path", None)
+        if loader is not None and isinstance(loader_path, str) and (new := move(loader_path)) is not None:
             loader.path = new
     except (AttributeError, TypeError):
         pass  # an odd object in sys.modules: it keeps its names

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from autograder import jobs
 from autograder.extensions import db
-from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.assignment import AssignmentError
 from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_notebook, stored_notebook
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow

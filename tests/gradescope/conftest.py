@@ -41,8 +41,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def archive(losses: Assignment, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The losses archive, hidden cases drawn from SEED, graded tests shown after publication."""
-    return write_archive(losses, tmp_path_factory.mktemp("archive") / "losses.zip",
-                         ArchiveSettings(hidden_seed=SEED), wheel=wheel)
+    return write_archive(
+        losses, tmp_path_factory.mktemp("archive") / "losses.zip", ArchiveSettings(hidden_seed=SEED), wheel=wheel
+    )
 
 
 @pytest.fixture(scope="session")

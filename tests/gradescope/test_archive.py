@@ -42,8 +42,7 @@ def grade_in_root(root: Path) -> dict:
 
 
 def graded_scores(results: dict) -> dict[str, float]:
-    return {test["name"]: test["score"] for test in results["tests"]
-            if test["extra_data"]["role"] != "public cases"}
+    return {test["name"]: test["score"] for test in results["tests"] if test["extra_data"]["role"] != "public cases"}
 
 
 def service_scores(losses, data: bytes, filename: str, executor, seed: int) -> tuple[float, dict[str, float]]:
@@ -96,8 +95,9 @@ def test_correct_file_gets_full_marks_and_valid_results(losses, gradescope_root,
 
 
 @pytest.mark.parametrize("kind", ["py", "ipynb"])
-def test_wrong_file_is_graded_exactly_as_the_service_does(losses, gradescope_root, results_schema, service_executor,
-                                                          seed, kind):
+def test_wrong_file_is_graded_exactly_as_the_service_does(
+    losses, gradescope_root, results_schema, service_executor, seed, kind
+):
     mistake = next(item for item in losses.mistakes if item.function == "binary_cross_entropy")
     source = variant_source(losses, mistake)
     data = source.encode() if kind == "py" else notebook_bytes(source)
@@ -108,22 +108,41 @@ def test_wrong_file_is_graded_exactly_as_the_service_does(losses, gradescope_roo
     assert graded_scores(results) == per_test
     lost = {test["extra_data"]["function"] for test in results["tests"] if test["score"] < test["max_score"]}
     assert lost == {"binary_cross_entropy"}
-    public_twin = next(test for test in results["tests"] if test["name"].startswith("binary_cross_entropy: ")
-                       and test["extra_data"]["role"] == "public cases" and test["status"] == "failed")
+    public_twin = next(
+        test
+        for test in results["tests"]
+        if test["name"].startswith("binary_cross_entropy: ")
+        and test["extra_data"]["role"] == "public cases"
+        and test["status"] == "failed"
+    )
     assert public_twin["output"] and public_twin["visibility"] == "visible"
 
 
 def test_docker_like_container_degrades_to_uid_and_seccomp_and_keeps_expected_values_root_only(
-        losses, gradescope_root, results_schema):
+    losses, gradescope_root, results_schema
+):
     # The runner under the namespace rules of Docker's default seccomp profile, as in Gradescope's container.
     root = gradescope_root("losses.py", b"")
     secret = root / "source" / "private" / "graded_cases.npz"
-    snoop = (losses.reference_source + "\n\ndef mse(y_pred, y_true):\n"
-             f"    return float(len(open({str(secret)!r}, 'rb').read()))\n")
+    snoop = (
+        losses.reference_source + "\n\ndef mse(y_pred, y_true):\n"
+        f"    return float(len(open({str(secret)!r}, 'rb').read()))\n"
+    )
     (root / "submission" / "losses.py").write_text(snoop)
-    done = subprocess.run([sys.executable, str(Path(__file__).with_name("docker_like_seccomp.py")), sys.executable,
-                           "-m", "autograder.gradescope.run", "--root", str(root)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("docker_like_seccomp.py")),
+            sys.executable,
+            "-m",
+            "autograder.gradescope.run",
+            "--root",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sandbox isolation: reduced; layers: drop_uid, seccomp" in done.stdout
     assert "unshare: Operation not permitted" in done.stdout
@@ -164,18 +183,27 @@ def test_probe_reports_the_isolation(gradescope_root, capsys):
 
 
 def test_schema_rejects_what_the_specification_does_not_allow(results_schema):
-    good = {"score": 1, "tests": [{"name": "t", "score": 1, "max_score": 1, "status": "passed", "visibility": "visible"}]}
+    good = {
+        "score": 1,
+        "tests": [{"name": "t", "score": 1, "max_score": 1, "status": "passed", "visibility": "visible"}],
+    }
     validate(good, results_schema)
-    for bad in ({"tests": [{"name": "t"}]}, {"score": 1, "visibility": "sometimes"},
-                {"score": 1, "tests": [{"score": 1, "status": "ok"}]}, {"score": 1, "max_score": 3}):
+    for bad in (
+        {"tests": [{"name": "t"}]},
+        {"score": 1, "visibility": "sometimes"},
+        {"score": 1, "tests": [{"score": 1, "status": "ok"}]},
+        {"score": 1, "max_score": 3},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             validate(bad, results_schema)
 
 
 def test_command_writes_an_archive_and_refuses_bad_settings(wheel, tmp_path):
     output = tmp_path / "gradient_check.zip"
-    outcome = CliRunner().invoke(autograder_main, ["gradescope", "gradient_check", "-o", str(output), "--wheel", str(wheel),
-                                                   "--hidden-visibility", "hidden"])
+    outcome = CliRunner().invoke(
+        autograder_main,
+        ["gradescope", "gradient_check", "-o", str(output), "--wheel", str(wheel), "--hidden-visibility", "hidden"],
+    )
     assert outcome.exit_code == 0, outcome.output
     with zipfile.ZipFile(output) as opened:
         config = json.loads(opened.read("private/config.json"))

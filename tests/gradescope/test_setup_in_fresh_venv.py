@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 
 
 def _environment(root: Path) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
     environment["AUTOGRADER_GRADESCOPE_ROOT"] = str(root)
     environment["AUTOGRADER_SANDBOX_SLOT"] = "785"
     # Offline-capable: pip's own configuration (index, caches) plus the directory of the archive's wheel.
@@ -45,8 +46,14 @@ def installed_root(archive: Path) -> Iterator[Path]:
         shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
         (root / "submission").mkdir()
         (root / "results").mkdir()
-        done = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=_environment(root),
-                              capture_output=True, text=True, timeout=1500)
+        done = subprocess.run(
+            ["bash", str(root / "source" / "setup.sh")],
+            cwd=root / "source",
+            env=_environment(root),
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert "sandbox isolation:" in done.stdout
         assert (root / "venv" / "bin" / "python").is_file()
@@ -70,24 +77,29 @@ def _run(root: Path, filename: str, data: bytes) -> dict:
         path.unlink()
     (root / "results" / "results.json").unlink(missing_ok=True)
     (root / "submission" / filename).write_bytes(data)
-    done = subprocess.run([str(root / "run_autograder")], cwd=root, env=_environment(root), capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [str(root / "run_autograder")], cwd=root, env=_environment(root), capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text())
 
 
 @pytest.mark.parametrize("kind", ["ipynb", "py"])
-def test_run_autograder_grades_correct_and_wrong_files(installed_root, losses, results_schema, service_executor,
-                                                       seed, kind):
+def test_run_autograder_grades_correct_and_wrong_files(
+    installed_root, losses, results_schema, service_executor, seed, kind
+):
     mistake = next(item for item in losses.mistakes if item.function == "cross_entropy_grad")
     for source, full in ((losses.reference_source, True), (variant_source(losses, mistake), False)):
         data = source.encode() if kind == "py" else _notebook(source)
         results = _run(installed_root, f"losses.{kind}", data)
         jsonschema.validate(results, results_schema, cls=jsonschema.Draft202012Validator)
-        service = grade_source(losses, data, service_executor, mode="hidden", hidden_seed=seed,
-                               filename=f"losses.{kind}")
+        service = grade_source(
+            losses, data, service_executor, mode="hidden", hidden_seed=seed, filename=f"losses.{kind}"
+        )
         assert results["score"] == service.score
-        graded = {test["name"]: test["score"] for test in results["tests"] if test["extra_data"]["role"] != "public cases"}
+        graded = {
+            test["name"]: test["score"] for test in results["tests"] if test["extra_data"]["role"] != "public cases"
+        }
         assert graded == {test.name: test.score for test in service.tests}
         if full:
             assert results["score"] == 35

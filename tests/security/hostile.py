@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-LOSSES_FUNCTIONS = ("mse", "mse_grad", "softmax", "cross_entropy", "cross_entropy_grad", "sigmoid",
-                    "binary_cross_entropy", "binary_cross_entropy_grad")
+LOSSES_FUNCTIONS = (
+    "mse",
+    "mse_grad",
+    "softmax",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "sigmoid",
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+)
 
 
 def override(reference: str, function: str, body: str, preamble: str = "") -> str:
@@ -56,7 +64,10 @@ def searcher_file(reference: str, marker: str) -> str:
     half = len(marker) // 2
     first, second = marker[:half].encode(), marker[half:].encode()
     probe_first, probe_second = b"PLANTED-", b"SELF-CHECK-7c1d"
-    return override(reference, "mse", f'''
+    return override(
+        reference,
+        "mse",
+        f"""
 import ctypes, gc, os, sys
 pairs = [({first!r}, {second!r}), ({probe_first!r}, {probe_second!r})]
 planted = {probe_first!r} + {probe_second!r}  # whole in memory: the search must find it
@@ -119,12 +130,16 @@ while frame is not None:
     frame = frame.f_back
 raise RuntimeError(f"FOUND frames={{frames}} objects={{objects[0]}} heap={{heap[0]}} "
                    f"selfcheck_objects={{objects[1]}} selfcheck_heap={{heap[1]}} pages={{scanned}}")
-''')
+""",
+    )
 
 
 def hidden_harvester_file(reference: str) -> str:
     """``mse`` finds the call program in its caller's frames and prints and raises every input it sees."""
-    return override(reference, "mse", '''
+    return override(
+        reference,
+        "mse",
+        """
 import sys
 import numpy as np
 seen = []
@@ -139,12 +154,15 @@ while frame is not None:
     frame = frame.f_back
 print("SEEN", " ".join(seen))
 raise ValueError("SEEN " + " ".join(seen))
-''')
+""",
+    )
 
 
 def garbage_everywhere_file(reference: str, function: str = "softmax") -> str:
     """``function`` writes garbage to every descriptor it may have, then answers correctly."""
-    return reference + f'''
+    return (
+        reference
+        + f"""
 
 import os as _os
 _honest_{function} = {function}
@@ -156,10 +174,11 @@ def {function}(*args, **kwargs):
         except OSError:
             pass
     return _honest_{function}(*args, **kwargs)
-'''
+"""
+    )
 
 
-STDLIB_PATCHES = '''
+STDLIB_PATCHES = """
 import builtins, copy, json, pickle, time, traceback
 json.dumps = json.loads = lambda *a, **k: 1 / 0
 pickle.dumps = pickle.loads = lambda *a, **k: 1 / 0
@@ -167,7 +186,7 @@ copy.deepcopy = copy.copy = lambda *a, **k: 1 / 0
 time.perf_counter = lambda: 1 / 0
 traceback.extract_tb = lambda *a, **k: 1 / 0
 builtins.print = lambda *a, **k: 1 / 0
-'''
+"""
 
 
 def slot_hogging_file(reference: str) -> str:
@@ -196,7 +215,7 @@ def slower_file(reference: str, factor: int) -> str:
     """
     source = reference + "\nimport time as _time\n"
     for name in LOSSES_FUNCTIONS:
-        source += f'''
+        source += f"""
 _fast_{name} = {name}
 
 def {name}(*args, **kwargs):
@@ -207,5 +226,5 @@ def {name}(*args, **kwargs):
     while _time.process_time() < until:
         pass
     return value
-'''
+"""
     return source

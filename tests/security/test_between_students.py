@@ -22,8 +22,9 @@ MODES = ("public", "hidden")
 
 
 def grade(assignment, source: str, executor, mode: str):
-    return grade_source(assignment, source.encode(), executor, mode=mode,
-                        hidden_seed=HIDDEN_SEED if mode == "hidden" else None)
+    return grade_source(
+        assignment, source.encode(), executor, mode=mode, hidden_seed=HIDDEN_SEED if mode == "hidden" else None
+    )
 
 
 def everything_shown(report) -> str:
@@ -36,8 +37,11 @@ def test_no_trace_of_the_previous_student(roomy_losses, losses_reference, worker
     previous = losses_reference + f"\n# {marker}\nNOTES = {marker!r}\n"
     assert grade(roomy_losses, previous, worker_sandbox, mode).full_marks
     report = grade(roomy_losses, hostile.searcher_file(losses_reference, marker), worker_sandbox, mode)
-    found = re.search(r"FOUND frames=(\d+) objects=(\d+) heap=(\d+) selfcheck_objects=(\d+) "
-                      r"selfcheck_heap=(\d+) pages=(\d+)", everything_shown(report))
+    found = re.search(
+        r"FOUND frames=(\d+) objects=(\d+) heap=(\d+) selfcheck_objects=(\d+) "
+        r"selfcheck_heap=(\d+) pages=(\d+)",
+        everything_shown(report),
+    )
     assert found, everything_shown(report)
     frames, objects, heap, self_objects, self_heap, pages = map(int, found.groups())
     # The search works: it finds what the file planted in its own memory, over many pages.
@@ -50,16 +54,18 @@ def test_no_trace_of_the_previous_student(roomy_losses, losses_reference, worker
 def test_a_forged_result_stream_costs_only_its_own_function(losses, losses_reference, worker_sandbox, mode, name):
     tracemalloc.start()
     try:
-        report = grade(losses, hostile.forged_stream_file(losses_reference, hostile.FORGED_STREAMS[name]),
-                       worker_sandbox, mode)
+        report = grade(
+            losses, hostile.forged_stream_file(losses_reference, hostile.FORGED_STREAMS[name]), worker_sandbox, mode
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 100 << 20, f"the grader held {peak >> 20} MB for one forged stream"
     assert report.function_score("mse") == 0
     others = [function for function in hostile.LOSSES_FUNCTIONS if function != "mse"]
-    assert all(report.function_score(function) == losses.spec.function(function).points for function in others), \
+    assert all(report.function_score(function) == losses.spec.function(function).points for function in others), (
         everything_shown(report)
+    )
     # The next student on the same worker is graded as if nothing had happened.
     assert grade(losses, losses_reference, worker_sandbox, mode).full_marks
 
@@ -84,23 +90,23 @@ def test_hidden_inputs_never_reach_the_report(losses, losses_reference, worker_s
 
 def test_a_misbehaving_function_gets_the_same_verdict_every_time(losses, losses_reference, worker_sandbox):
     source = hostile.garbage_everywhere_file(losses_reference, "softmax")
-    verdicts = {tuple(sorted((test.name, test.score) for test in grade(losses, source, worker_sandbox, "public").tests))
-                for _ in range(20)}
+    verdicts = {
+        tuple(sorted((test.name, test.score) for test in grade(losses, source, worker_sandbox, "public").tests))
+        for _ in range(20)
+    }
     assert len(verdicts) == 1
     scores = dict(next(iter(verdicts)))
     assert all(score == 0 for name, score in scores.items() if name.startswith("softmax:"))
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_patching_the_standard_library_costs_nothing_it_did_not_break(losses, losses_reference, worker_sandbox,
-                                                                    mode):
+def test_patching_the_standard_library_costs_nothing_it_did_not_break(losses, losses_reference, worker_sandbox, mode):
     report = grade(losses, hostile.STDLIB_PATCHES + losses_reference, worker_sandbox, mode)
     assert report.full_marks, everything_shown(report)
 
 
 @pytest.mark.parametrize("attack", ["sleep just under the limit", "infinite loop", "memory bomb"])
-def test_one_hostile_submission_holds_a_worker_for_at_most_its_budget(losses, losses_reference, worker_sandbox,
-                                                                     attack):
+def test_one_hostile_submission_holds_a_worker_for_at_most_its_budget(losses, losses_reference, worker_sandbox, attack):
     budget = losses.spec.limits.submission_budget(prepare_suite(losses).reference_seconds)
     assert budget <= 3.0
     if attack == "sleep just under the limit":
@@ -108,8 +114,10 @@ def test_one_hostile_submission_holds_a_worker_for_at_most_its_budget(losses, lo
     elif attack == "infinite loop":
         source = "".join(hostile.override("", name, "while True:\n    pass") for name in hostile.LOSSES_FUNCTIONS)
     else:
-        source = "".join(hostile.override("", name, "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 24))")
-                         for name in hostile.LOSSES_FUNCTIONS)
+        source = "".join(
+            hostile.override("", name, "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 24))")
+            for name in hostile.LOSSES_FUNCTIONS
+        )
     report = grade(losses, source, worker_sandbox, "hidden")
     assert report.score < report.max_score
     # The units stop at the budget; what is left is the grader's own bookkeeping between them.
@@ -123,8 +131,7 @@ def test_honest_but_slow_code_still_passes(losses, losses_reference, worker_sand
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_arguments_changed_in_place_to_anything_never_break_the_grader(losses, losses_reference, worker_sandbox,
-                                                                     mode):
+def test_arguments_changed_in_place_to_anything_never_break_the_grader(losses, losses_reference, worker_sandbox, mode):
     changes = {
         "text dtype": "args[0].dtype = np.dtype('<U2')",
         "shape": "args[0].shape = (-1,)",

@@ -33,9 +33,12 @@ def students(service, factory):
 
 
 def submit(client, token: str, source: str) -> int:
-    response = client.post("/api/v1/assignments/losses/submissions",
-                           data={"file": (io.BytesIO(source.encode()), "losses.py")},
-                           headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/assignments/losses/submissions",
+        data={"file": (io.BytesIO(source.encode()), "losses.py")},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 202, response.get_data(as_text=True)
     return response.get_json()["id"]
 
@@ -60,15 +63,20 @@ def test_students_in_sequence_on_one_worker(service, client, students, losses_re
 
     # The next student searches frames, objects and heap for the first one's file: nothing.
     searching = submit(client, second, hostile.searcher_file(losses_reference, marker))
-    found = re.search(r"FOUND frames=(\d+) objects=(\d+) heap=(\d+) selfcheck_objects=(\d+)",
-                      shown(result(service, client, second, searching)))
+    found = re.search(
+        r"FOUND frames=(\d+) objects=(\d+) heap=(\d+) selfcheck_objects=(\d+)",
+        shown(result(service, client, second, searching)),
+    )
     if found:  # the search may run out of its 1 s limit here; when it finished, it found nothing
         assert found.groups()[:3] == ("0", "0", "0") and int(found.group(4)) >= 1
     assert marker not in shown(result(service, client, second, searching))
 
     # A forged frame costs its author one function, and the next student nothing.
-    forged = submit(client, third, hostile.forged_stream_file(
-        losses_reference, hostile.FORGED_STREAMS["zero-size items, enormous shape"]))
+    forged = submit(
+        client,
+        third,
+        hostile.forged_stream_file(losses_reference, hostile.FORGED_STREAMS["zero-size items, enormous shape"]),
+    )
     body = result(service, client, third, forged)
     assert body["score"] == 35 - 4  # mse's 4 points only
     assert "sandbox failed" not in shown(body)
@@ -76,8 +84,11 @@ def test_students_in_sequence_on_one_worker(service, client, students, losses_re
     assert result(service, client, fourth, honest)["score"] == 35
 
     # A 5000-digit integer in a frame header: the same.
-    forged = submit(client, third, hostile.forged_stream_file(
-        losses_reference, hostile.FORGED_STREAMS["a 5000-digit integer in the header"]))
+    forged = submit(
+        client,
+        third,
+        hostile.forged_stream_file(losses_reference, hostile.FORGED_STREAMS["a 5000-digit integer in the header"]),
+    )
     assert result(service, client, third, forged)["score"] == 35 - 4
     honest = submit(client, first, losses_reference)
     assert result(service, client, first, honest)["score"] == 35

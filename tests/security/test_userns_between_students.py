@@ -17,7 +17,7 @@ import pytest
 from tests.security import hostile
 from tests.sandbox.test_userns import unprivileged_python  # noqa: F401 - a fixture shared with the sandbox suite
 
-PROGRAM = r'''
+PROGRAM = r"""
 import json, sys
 from autograder.sandbox import open_executor
 from autograder.sandbox.executor import Limits, UnitJob
@@ -35,14 +35,21 @@ for source, function in sources:
                              "value": call.value if call is not None and type(call.value) in (int, float) else None})
 executor.close()
 print(json.dumps(results))
-'''
+"""
 
 BENIGN = "def answer():\n    return 42\n"
 
 
 def run_as_unprivileged(command: list[str], units: list[tuple[str, str]]) -> dict:
-    run = subprocess.run([*command, "-c", PROGRAM], input=json.dumps(units), capture_output=True, text=True,
-                         cwd="/", timeout=180, env={"PATH": os.environ.get("PATH", "")})
+    run = subprocess.run(
+        [*command, "-c", PROGRAM],
+        input=json.dumps(units),
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=180,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     if any(problem.startswith("no user namespace") for problem in result["problems"]):
@@ -53,10 +60,13 @@ def run_as_unprivileged(command: list[str], units: list[tuple[str, str]]) -> dic
 
 def test_no_trace_of_the_previous_unit(unprivileged_python):  # noqa: F811
     marker = "LEAK-" + secrets.token_hex(12)
-    result = run_as_unprivileged(unprivileged_python, [
-        (BENIGN + f"# {marker}\nNOTES = {marker!r}\n", "answer"),
-        (hostile.searcher_file("", marker), "mse"),
-    ])
+    result = run_as_unprivileged(
+        unprivileged_python,
+        [
+            (BENIGN + f"# {marker}\nNOTES = {marker!r}\n", "answer"),
+            (hostile.searcher_file("", marker), "mse"),
+        ],
+    )
     first, search = result["units"]
     assert first["value"] == 42
     counts = dict(item.split("=") for item in search["error"].removeprefix("FOUND ").split())
@@ -64,13 +74,18 @@ def test_no_trace_of_the_previous_unit(unprivileged_python):  # noqa: F811
     assert (counts["frames"], counts["objects"], counts["heap"]) == ("0", "0", "0"), search
 
 
-@pytest.mark.parametrize("name", ["zero-size items, enormous shape", "a 5000-digit integer in the header",
-                                  "a flood of valid 'loaded' frames"])
+@pytest.mark.parametrize(
+    "name",
+    ["zero-size items, enormous shape", "a 5000-digit integer in the header", "a flood of valid 'loaded' frames"],
+)
 def test_a_forged_frame_does_not_reach_the_next_unit(unprivileged_python, name):  # noqa: F811
-    result = run_as_unprivileged(unprivileged_python, [
-        (hostile.forged_stream_file("", hostile.FORGED_STREAMS[name]), "mse"),
-        (BENIGN, "answer"),
-    ])
+    result = run_as_unprivileged(
+        unprivileged_python,
+        [
+            (hostile.forged_stream_file("", hostile.FORGED_STREAMS[name]), "mse"),
+            (BENIGN, "answer"),
+        ],
+    )
     forged, honest = result["units"]
     assert forged["status"] == "bad_output", forged
     assert (honest["status"], honest["value"]) == ("ok", 42), honest
