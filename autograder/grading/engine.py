@@ -10,7 +10,7 @@ from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.prepare import PreparedFunction, PreparedSuite, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
-from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
+from autograder.grading.scoring import NOT_IMPLEMENTED, failed_everywhere, judge_function, unit_failure_message
 from autograder.grading.source_checks import (
     SourceRejected, decode_source, missing_function_message, missing_functions_message,
 )
@@ -65,12 +65,29 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
         if function.name not in defined:
             publish(failed_everywhere(function, missing_function_message(function.name, defined - _contract_names(suite))))
             continue
-        results = judge_function(function, graded.outcomes[function.name])
-        diagnose_function(function, graded.outcomes[function.name], results)
-        _note_missing_needs(function, graded.outcomes[function.name], defined, results)
-        publish(results)
+        publish(_judge_safely(function, graded.outcomes[function.name], defined))
+    if report.tests and all(test.output == NOT_IMPLEMENTED for test in report.tests):
+        report.messages.append(UNTOUCHED_STARTER)
     report.seconds = time.monotonic() - started
     return report
+
+
+UNTOUCHED_STARTER = ("Every function of your file raises NotImplementedError: this is the starter as given. "
+                     "Implement the functions one at a time; each is graded on its own.")
+
+
+def _judge_safely(function: PreparedFunction, outcome: UnitOutcome, defined: set[str]) -> list[TestResult]:
+    """Judge and diagnose one function; a failure of the grader here costs that function only."""
+    try:
+        results = judge_function(function, outcome)
+    except Exception:
+        return failed_everywhere(function, "the grader could not judge this function's results")
+    try:
+        diagnose_function(function, outcome, results)
+        _note_missing_needs(function, outcome, defined, results)
+    except Exception:
+        pass  # diagnosis only adds hints: the verdicts stand without them
+    return results
 
 
 @dataclass

@@ -117,6 +117,7 @@ class PreparedFunction:
     calls: list[Call]
     needs: list[str]
     checks: list[PreparedCheck]
+    returns: tuple[str, ...] = ()  # contract names of the returned tuple's entries (spec.toml)
 
 
 @dataclass
@@ -276,7 +277,8 @@ class _Preparer:
                           for index, call in enumerate(unit_calls)]
             needs = sorted({call.function for call in unit_calls if not call.function.startswith("probe:")})
             functions.append(PreparedFunction(name=function_spec.name, points=function_spec.points,
-                                              calls=unit_calls, needs=needs, checks=checks))
+                                              calls=unit_calls, needs=needs, checks=checks,
+                                              returns=function_spec.returns))
             precompute_diagnosis(self.assignment, functions[-1], self.parameter_names)
         return PreparedSuite(assignment=self.assignment.name, version=self.assignment.version, mode=self.mode,
                              functions=functions)
