@@ -210,6 +210,20 @@ def _low_precision(expected_array: np.ndarray, got: Any) -> str:
     return ""
 
 
+def has_float32_precision(values: np.ndarray) -> bool:
+    """True when float64 ``values`` look computed in float32 (or float16) and converted afterwards.
+
+    Every non-zero value survives a round trip through float32 and at least one is no short binary
+    number (it does not survive float16): an honest float64 result almost never does both.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        flat = np.asarray(values, dtype=np.float64).reshape(-1)
+        flat = flat[np.isfinite(flat) & (flat != 0)]
+        if not flat.size or not np.all(flat.astype(np.float32).astype(np.float64) == flat):
+            return False
+        return bool(np.any(flat.astype(np.float16).astype(np.float64) != flat))
+
+
 def _compare_numeric(expected: Any, got: Any, rtol: float, atol: float, path: str, show_values: bool) -> Mismatch | None:
     expected_array = np.asarray(expected)
     scalar_expected = expected_array.ndim == 0
@@ -245,6 +259,11 @@ def _compare_numeric(expected: Any, got: Any, rtol: float, atol: float, path: st
     want = expected_array.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         have = np.asarray(got).astype(np.float64)
+    if expected_array.dtype == np.float64 and have.dtype.kind == "f" and np.asarray(got).dtype.kind == "f" \
+            and not np.array_equal(have, want) and has_float32_precision(have[have != want]) \
+            and not has_float32_precision(want):
+        return Mismatch(f"returned float32 precision{_where(path)}: compute in float64 (your result was computed "
+                        "in float32 and converted; float32 keeps only 7 significant digits)", kind=DTYPE, where=path)
     nonfinite = ~np.isfinite(have) & np.isfinite(want)
     if nonfinite.any():
         positions = np.flatnonzero(nonfinite)

@@ -160,3 +160,18 @@ def test_all_close_agrees_with_numpy(have, want):
 
     have, want = np.array(have), np.array(want)
     assert all_close(have, want, 1e-6, 1e-9) == np.allclose(have, want, rtol=1e-6, atol=1e-9, equal_nan=True)
+
+
+def test_float32_precision_converted_to_float64_is_named():
+    expected = np.sin(np.linspace(0.1, 2.0, 6))
+    converted = np.sin(np.linspace(0.1, 2.0, 6).astype(np.float32)).astype(np.float64)
+    mismatch = compare_values(expected, converted, RTOL, ATOL)
+    assert mismatch is not None and mismatch.reason.startswith("returned float32 precision: compute in float64")
+    scalar = compare_values(float(expected[2]), float(np.float32(expected[2])), RTOL, ATOL)
+    assert scalar is not None and scalar.kind == "dtype"
+
+
+@pytest.mark.parametrize("got", [np.array([0.5, 0.0, 1.25]), np.array([0.5, 1e-17, 1.25]), 0.25])
+def test_short_binary_numbers_are_not_mistaken_for_float32(got):
+    expected = np.array([0.5, 1e-17, 1.25]) if np.ndim(got) else 0.25 + 1e-12
+    assert compare_values(expected, got, RTOL, ATOL) is None
