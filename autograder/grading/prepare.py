@@ -188,6 +188,7 @@ class _Preparer:
         self.hidden_seed = hidden_seed
         self.namespace = vars(assignment.reference)
         self.parameters: dict[str, list[str]] = {}
+        self.result_names = {function.name: function.returns for function in assignment.functions}
 
     def parameter_names(self, function: str) -> list[str]:
         if function not in self.parameters:
@@ -305,7 +306,8 @@ class _Preparer:
                 expected.append(_follow(outcomes[index].value, tuple(case.compare)))
             except (LookupError, TypeError) as error:
                 raise PreparationError(f"{where}: compare path {case.compare} does not fit the reference result") from error
-            descriptions.append("" if hidden else describe_call(call, case.calls, self.parameter_names(call.function)))
+            descriptions.append("" if hidden else describe_call(call, case.calls, self.parameter_names(call.function),
+                                                                self.result_names))
         unit_calls.extend(_shift_call(call, offset) for call in case.calls)
         return ValueCase(label="" if hidden else case.label, hidden=hidden, start=offset,
                          calls=[offset + index for index in graded],
@@ -329,7 +331,7 @@ class _Preparer:
                         continue
                     restored = key in case.restored or name in case.restored
                     global_index = offset + index
-                    description = "" if hidden else describe_call(call, case.calls, names)
+                    description = "" if hidden else describe_call(call, case.calls, names, self.result_names)
                     argument = name or f"#{int(key) + 1}"
                     result.append(ArgWatch(call=global_index, key=key, argument=argument, restored=restored, start=offset,
                                            label="" if hidden else case.label, hidden=hidden,
@@ -380,7 +382,7 @@ class _Preparer:
             entry.minus += offset
         analytic_call = check.analytic[-1]
         description = "" if hidden else describe_call(analytic_call, check.analytic,
-                                                      self.parameter_names(analytic_call.function))
+                                                      self.parameter_names(analytic_call.function), self.result_names)
         return GradCase(label="" if hidden else check.label, hidden=hidden, analytic=offset + last,
                         paths={name: tuple(path) for name, path in check.gradient_paths.items() if name in inputs},
                         shapes={name: tuple(value.shape) for name, value in inputs.items()}, weights=weights,
