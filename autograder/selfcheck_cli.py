@@ -31,7 +31,8 @@ def check(name: str | None, hidden_seeds: tuple[int, ...]) -> None:
 
     Runs the folder's own code in this process: every generator is deterministic and gives finite
     expected values, the reference passes its checks, every starter function raises
-    NotImplementedError, every named mistake fails its own function and no other.
+    NotImplementedError, no trivial implementation (None, constants, zeros, its input) earns a
+    point, every named mistake fails its own function and no other.
     """
     names = [name] if name else assignment_names()
     failed = False
