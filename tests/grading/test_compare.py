@@ -175,3 +175,8 @@ def test_float32_precision_converted_to_float64_is_named():
 def test_short_binary_numbers_are_not_mistaken_for_float32(got):
     expected = np.array([0.5, 1e-17, 1.25]) if np.ndim(got) else 0.25 + 1e-12
     assert compare_values(expected, got, RTOL, ATOL) is None
+
+
+def test_an_honest_float64_result_short_in_binary_is_not_float32():
+    # 19999.5 fits float32 exactly; the reference's last-bit difference is float64 rounding, not float32.
+    assert compare_values(19999.5 + 2 * np.spacing(19999.5), 19999.5, RTOL, ATOL) is None
