@@ -183,12 +183,23 @@ def optimizer_function():
     return next(function for function in suite.functions if function.name == "adam")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(scope="module")
+def gradient_function():
+    """`cross_entropy_grad` of the losses suite: values, watched arguments and a gradient check."""
+    suite = prepare_suite(find_assignment("losses"), "hidden", 5)
+    return next(function for function in suite.functions if function.name == "cross_entropy_grad")
+
+
+@pytest.mark.parametrize("which", ["optimizer_function", "gradient_function"])
+def test_judging_a_function_never_raises_and_gives_one_verdict_per_check(which, request):
+    _fuzz_judging(request.getfixturevalue(which))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pool=st.lists(values, min_size=1, max_size=4), choices=st.lists(st.integers(0, 1000), min_size=8, max_size=8),
        cut=st.floats(0.0, 1.0))
-def test_judging_a_function_never_raises_and_gives_one_verdict_per_check(optimizer_function, pool, choices, cut):
+def _fuzz_judging(function, pool, choices, cut):
     """Every call's result and every argument after the call drawn from a small pool of hostile values."""
-    function = optimizer_function
     calls = []
     for index, call in enumerate(function.calls):
         choice = choices[index % len(choices)] + index
