@@ -71,10 +71,18 @@ def numerical_gradient_edge_cases(rng):
     ]
 
 
+def _steep_x(rng, *shape):
+    """Points where the steep exponential probes stay moderate (see probes.STEEPNESS)."""
+    return rng.uniform(-0.1, 0.1, size=shape)
+
+
 def numerical_gradient_step_size(rng):
-    """Large steps h (by keyword and by position), where forward and centred differences part ways."""
+    """The default h (on a steep function, where h=1e-3 would be off by 1e-4) and large steps h
+    (by keyword and by position), where forward and centred differences part ways."""
     n, d = _distinct(rng, 2)
     return [
+        Case([call("numerical_gradient", Probe("steep_exponential"), _steep_x(rng, n))],
+             label=f"steep exponential, x ({n},), default h", restored=X_RESTORED),
         Case([call("numerical_gradient", Probe("sum_of_cubes"), rng.uniform(0.1, 1.0, size=(n,)), h=1e-2)],
              label=f"sum of cubes, x ({n},), h=1e-2", restored=X_RESTORED),
         Case([call("numerical_gradient", Probe("log_sum_exp"), rng.normal(size=(d, n)), 1e-3)],
@@ -111,9 +119,13 @@ def numerical_gradient_array_random_shapes(rng):
 
 
 def numerical_gradient_array_edge_cases(rng):
-    """N = 1 and D = 1 affine maps, a 3-D tanh and large steps h (keyword and position)."""
+    """N = 1 and D = 1 affine maps, a 3-D tanh, the default h on a steep function and large steps h
+    (keyword and position)."""
     n, d, m = _distinct(rng, 3)
     return [
+        Case([call("numerical_gradient_array", Probe("elementwise_steep_exponential"), _steep_x(rng, d, n),
+                   rng.normal(size=(d, n)))],
+             label=f"steep exponential, x ({d}, {n}), default h", restored=X_RESTORED),
         _affine_case(rng, 1, d, m, f"x @ W + c, N=1, D={d}, M={m}"),
         _affine_case(rng, n, 1, m, f"x @ W + c, N={n}, D=1, M={m}"),
         Case([call("numerical_gradient_array", Probe("elementwise_tanh"), rng.normal(size=(2, 3, 2)),
@@ -176,12 +188,21 @@ def _least_squares_check(rng, n, d, k=None, wrong=None, label="", **kwargs):
     return Case(calls, label=label, restored=GC_X_RESTORED)
 
 
+# The relative error of a steep exponential's right gradient is the centred differences' own
+# error, known to ~1e-12: compared relatively, so that returning 0.0 cannot pass for it.
+STEEP = {"rtol": 1e-2, "atol": 0.0}
+
+
 def gradient_check_right_gradients(rng):
-    """Right analytic gradients: the relative error is tiny (compared with atol=1e-7)."""
+    """Right analytic gradients: the relative error is tiny (compared with atol=1e-7), or, on a
+    steep exponential, exactly the error of centred differences at that h (compared relatively)."""
     n, d, k = _distinct(rng, 3)
     zeros = rng.normal(size=(d, k))
     zeros[0, :] = 0.0
     return [
+        Case([call("gradient_check", Probe("steep_exponential"), Probe("steep_exponential_gradient"),
+                   _steep_x(rng, d), h=1e-3)],
+             label=f"steep exponential, x ({d},), h=1e-3", restored=GC_X_RESTORED, **STEEP),
         _least_squares_check(rng, n, d, label=f"least squares, x ({d},)"),
         _least_squares_check(rng, n, d, k, label=f"least squares, x ({d}, {k})"),
         _least_squares_check(rng, n, d, h=1e-3, label=f"least squares, x ({d},), h=1e-3"),
@@ -205,9 +226,13 @@ def gradient_check_wrong_entries(rng):
 
 
 def gradient_check_step_size(rng):
-    """A large step h on a cubic, where centred differences are off by exactly h**2 per entry."""
+    """The default h on a steep exponential (h=1e-3 would give 1e4 times its error) and a large
+    step h on a cubic, where centred differences are off by exactly h**2 per entry."""
     n = _distinct(rng, 1, 3, 8)[0]
     return [
+        Case([call("gradient_check", Probe("steep_exponential"), Probe("steep_exponential_gradient"),
+                   _steep_x(rng, 2, n))],
+             label=f"steep exponential, x (2, {n}), default h", restored=GC_X_RESTORED, **STEEP),
         Case([call("gradient_check", Probe("sum_of_cubes"), Probe("sum_of_cubes_gradient"),
                    rng.uniform(0.2, 1.0, size=(n,)), h=1e-2)],
              label=f"sum of cubes, x ({n},), h=1e-2", restored=GC_X_RESTORED),

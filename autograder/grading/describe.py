@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,21 +60,32 @@ def describe_kind(value: Any) -> str:
     return f"Python {type(value).__name__}"
 
 
-def describe_call(call: Call, program: Sequence[Call], parameters: Sequence[str] = ()) -> str:
-    """Describe ``call`` with argument shapes, e.g. ``mse(y_pred: (5, 3), y_true: (5, 3))``."""
+def describe_call(call: Call, program: Sequence[Call], parameters: Sequence[str] = (),
+                  result_names: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Describe ``call`` with argument shapes, e.g. ``mse(y_pred: (5, 3), y_true: (5, 3))``.
+
+    ``result_names`` gives the contract's names of functions' returned entries, so an earlier
+    result reads ``your affine_forward's cache`` instead of ``your affine_forward(...)[1]``.
+    """
+    names = result_names or {}
     parts = []
     for position, argument in enumerate(call.args):
         name = parameters[position] if position < len(parameters) else f"arg{position}"
-        parts.append(f"{name}: {_describe_argument(argument, program)}")
+        parts.append(f"{name}: {_describe_argument(argument, program, names)}")
     for name, argument in call.kwargs.items():
-        parts.append(f"{name}={_describe_argument(argument, program)}")
+        parts.append(f"{name}={_describe_argument(argument, program, names)}")
     function = call.function.removeprefix("probe:")
     return f"{function}({', '.join(parts)})"
 
 
-def _describe_argument(argument: Any, program: Sequence[Call]) -> str:
+def _describe_argument(argument: Any, program: Sequence[Call], result_names: Mapping[str, Sequence[str]]) -> str:
     if type(argument) is Ref:
         source = program[argument.call].function if 0 <= argument.call < len(program) else "an earlier call"
-        path = "".join(f"[{step!r}]" for step in argument.path)
+        steps = list(argument.path)
+        returned = result_names.get(source, ())
+        if steps and type(steps[0]) is int and 0 <= steps[0] < len(returned):
+            named = returned[steps.pop(0)]
+            return f"your {source}'s {named}" + "".join(f"[{step!r}]" for step in steps)
+        path = "".join(f"[{step!r}]" for step in steps)
         return f"your {source}(...){path}"
     return describe_value(argument)

@@ -12,7 +12,7 @@ from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source
 from autograder.grading.prepare import PreparedFunction, PreparedSuite, Program, prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
-from autograder.grading.scoring import failed_everywhere, judge_function, unit_failure_message
+from autograder.grading.scoring import NOT_IMPLEMENTED, failed_everywhere, judge_function, unit_failure_message
 from autograder.grading.source_checks import (
     SourceRejected, decode_source, missing_function_message, missing_functions_message,
 )
@@ -84,22 +84,27 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
             publish(failed_everywhere(function, missing_function_message(function.name, defined - _contract_names(suite))))
             continue
         publish(_judge_safely(function, graded.outcomes[function.name], defined))
+    if report.tests and all(test.output == NOT_IMPLEMENTED for test in report.tests):
+        report.messages.append(UNTOUCHED_STARTER)
     report.seconds = time.monotonic() - started
     return report
 
 
+UNTOUCHED_STARTER = ("Every function of your file raises NotImplementedError: this is the starter as given. "
+                     "Implement the functions one at a time; each is graded on its own.")
+
+
 def _judge_safely(function: PreparedFunction, outcome: UnitOutcome, defined: set[str]) -> list[TestResult]:
-    """Judge one function; whatever its results make the judge do, only this function's checks fail."""
+    """Judge and diagnose one function; a failure of the grader here costs that function only."""
     try:
         results = judge_function(function, outcome)
-    except Exception:  # noqa: BLE001 - a value no comparison foresaw: not the grader's crash, the student's 0
-        return failed_everywhere(function, f"{function.name}: the grader could not make sense of what your "
-                                           "function returned or did to its arguments")
+    except Exception:
+        return failed_everywhere(function, "the grader could not judge this function's results")
     try:
         diagnose_function(function, outcome, results)
         _note_missing_needs(function, outcome, defined, results)
-    except Exception:  # noqa: BLE001 - hints are extras: the verdicts stand without them
-        pass
+    except Exception:
+        pass  # diagnosis only adds hints: the verdicts stand without them
     return results
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.grading.compare import format_number
+from autograder.grading.compare import LOW_PRECISION, format_number, has_float32_precision
 from autograder.grading.prepare import GradCase, objective
 from autograder.sandbox.program import Call, CallOutcome
 
@@ -41,6 +41,24 @@ def _gradient(value: object, path: tuple[int | str, ...], shape: tuple[int, ...]
     if array.shape != shape and not (shape == () and array.size == 1 and array.ndim == 0):
         raise ValueError(f"has shape {array.shape}, expected {shape}")
     return array.astype(np.float64)
+
+
+def _low_precision_forward(case: GradCase, outcomes: Sequence[CallOutcome]) -> str:
+    """'float32' (or 'float16') when the forward's results at the probed points have that precision, else ''."""
+    values = []
+    for entry in case.entries:
+        for index in (entry.plus, entry.minus):
+            value = outcomes[index].value
+            dtype = getattr(value, "dtype", None)
+            if isinstance(value, (np.ndarray, np.generic)) and dtype is not None and dtype.name in LOW_PRECISION:
+                return str(dtype.name)
+            try:
+                values.append(np.asarray(value, dtype=np.float64).reshape(-1))
+            except (TypeError, ValueError, OverflowError):
+                return ""
+    if values and has_float32_precision(np.concatenate(values)):
+        return "float32"
+    return ""
 
 
 def judge_grad_case(case: GradCase, outcomes: Sequence[CallOutcome], program: Sequence[Call]) -> GradVerdict:
@@ -98,6 +116,12 @@ def judge_grad_case(case: GradCase, outcomes: Sequence[CallOutcome], program: Se
     if not failures:
         return GradVerdict(True)
     total = len(case.entries)
+    low = _low_precision_forward(case, outcomes)
+    if low:
+        forward = program[case.entries[0].plus].function if case.entries else "forward"
+        return GradVerdict(False, f"your {forward} computes in {low}: centred differences of a {low} function are "
+                                  "rounding noise at this step, so your backward cannot be checked against it. "
+                                  "Compute the forward in float64.", [], worst_error)
     details = [f"{failures} of {total} probed entries disagree (relative error up to {worst_error:.2g}, "
                f"tolerance {case.tolerance:g})"]
     if not case.hidden:

@@ -122,6 +122,7 @@ class PreparedFunction:
     hidden_calls: tuple[int, ...] = ()
     # The reference's own time on the public cases (the function's time limit is derived from it).
     reference_seconds: float = 0.0
+    returns: tuple[str, ...] = ()  # contract names of the returned tuple's entries (spec.toml)
 
 
 @dataclass
@@ -249,6 +250,7 @@ class _Preparer:
         self.parameters: dict[str, list[str]] = {}
         self.reference_seconds = 0.0  # of the function being prepared, public cases only
         self.timing = True
+        self.result_names = {function.name: function.returns for function in assignment.functions}
 
     def parameter_names(self, function: str) -> list[str]:
         if function not in self.parameters:
@@ -350,7 +352,8 @@ class _Preparer:
             functions.append(PreparedFunction(name=function_spec.name, points=function_spec.points,
                                               calls=unit_calls, needs=needs, checks=checks,
                                               hidden_calls=tuple(hidden_calls),
-                                              reference_seconds=self.reference_seconds))
+                                              reference_seconds=self.reference_seconds,
+                                              returns=function_spec.returns))
             precompute_diagnosis(self.assignment, functions[-1], self.parameter_names)
         return PreparedSuite(assignment=self.assignment.name, version=self.assignment.version, mode=self.mode,
                              functions=functions)
@@ -377,7 +380,8 @@ class _Preparer:
                 expected.append(_follow(outcomes[index].value, tuple(case.compare)))
             except (LookupError, TypeError) as error:
                 raise PreparationError(f"{where}: compare path {case.compare} does not fit the reference result") from error
-            descriptions.append("" if hidden else describe_call(call, case.calls, self.parameter_names(call.function)))
+            descriptions.append("" if hidden else describe_call(call, case.calls, self.parameter_names(call.function),
+                                                                self.result_names))
         unit_calls.extend(_shift_call(call, offset) for call in case.calls)
         return ValueCase(label="" if hidden else case.label, hidden=hidden, start=offset,
                          calls=[offset + index for index in graded],
@@ -401,7 +405,7 @@ class _Preparer:
                         continue
                     restored = key in case.restored or name in case.restored
                     global_index = offset + index
-                    description = "" if hidden else describe_call(call, case.calls, names)
+                    description = "" if hidden else describe_call(call, case.calls, names, self.result_names)
                     argument = name or f"#{int(key) + 1}"
                     result.append(ArgWatch(call=global_index, key=key, argument=argument, restored=restored, start=offset,
                                            label="" if hidden else case.label, hidden=hidden,
@@ -452,7 +456,7 @@ class _Preparer:
             entry.minus += offset
         analytic_call = check.analytic[-1]
         description = "" if hidden else describe_call(analytic_call, check.analytic,
-                                                      self.parameter_names(analytic_call.function))
+                                                      self.parameter_names(analytic_call.function), self.result_names)
         return GradCase(label="" if hidden else check.label, hidden=hidden, analytic=offset + last,
                         paths={name: tuple(path) for name, path in check.gradient_paths.items() if name in inputs},
                         shapes={name: tuple(value.shape) for name, value in inputs.items()}, weights=weights,

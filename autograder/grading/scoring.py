@@ -55,25 +55,30 @@ def unit_failure_message(outcome: UnitOutcome, function: str) -> str:
     return text
 
 
-def describe_exception(outcome: CallOutcome) -> str:
-    """Say which exception a call raised, with the student's traceback lines."""
+def describe_exception(outcome: CallOutcome, hidden: bool = False) -> str:
+    """Say which exception a call raised, with the student's traceback lines (only that it raised, if hidden)."""
+    if hidden:
+        # The type and message are the student's code's to choose: they could carry hidden inputs.
+        return "raised an exception"
     text = f"raised {outcome.error_type}" + (f": {outcome.error_message}" if outcome.error_message else "")
     if outcome.traceback:
         text += "\n" + "\n".join(outcome.traceback[-8:])
     return text
 
 
-def call_failure(outcome: CallOutcome, program: list[Call], calls: list[CallOutcome], start: int, index: int) -> str:
+def call_failure(outcome: CallOutcome, program: list[Call], calls: list[CallOutcome], start: int, index: int,
+                 hidden: bool = False) -> str:
     """Explain a failed call; for a failed set-up call earlier in the case, explain that one instead."""
     if outcome.error_type != "GraderError":
-        return describe_exception(outcome)
+        return describe_exception(outcome, hidden)
     message = outcome.error_message
     if "is not defined" in message:
         return f"could not run: {message} in your file"
     for earlier in range(start, index):
         if not calls[earlier].ok and calls[earlier].error_type != "GraderError":
-            return f"could not run: your {program[earlier].function} (called first) {describe_exception(calls[earlier])}"
-    return f"could not run: {message}"
+            return (f"could not run: your {program[earlier].function} (called first) "
+                    f"{describe_exception(calls[earlier], hidden)}")
+    return "could not run: a call it depends on failed" if hidden else f"could not run: {message}"
 
 
 def _heading(description: str, label: str, hidden: bool) -> str:
@@ -88,20 +93,33 @@ def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
     return value
 
 
-def _judge_value_case(case: ValueCase, program: list[Call], calls: list[CallOutcome]) -> str | None:
+def compared_path(compare: tuple[int | str, ...], names: tuple[str, ...]) -> str:
+    """Name the compared part of a result: ``next_w`` for ``(0,)`` of ``(next_w, config)``, else ``[0]['w']``."""
+    steps = list(compare)
+    text = ""
+    if steps and type(steps[0]) is int and 0 <= steps[0] < len(names):
+        text = names[steps.pop(0)]
+    return text + "".join(f"[{step!r}]" for step in steps)
+
+
+def _judge_value_case(case: ValueCase, program: list[Call], calls: list[CallOutcome],
+                      names: tuple[str, ...] = ()) -> str | None:
     for position, index in enumerate(case.calls):
         outcome = calls[index]
         heading = _heading(case.descriptions[position], case.label, case.hidden)
         if not outcome.ok:
-            return f"{heading}\n{call_failure(outcome, program, calls, case.start, index)}"
+            return f"{heading}\n{call_failure(outcome, program, calls, case.start, index, case.hidden)}"
+        path = compared_path(case.compare, names)
         try:
             got = _follow(outcome.value, case.compare)
-        except (LookupError, TypeError):
-            path = "".join(f"[{step!r}]" for step in case.compare)
+        except Exception:  # a missing element, or a value that cannot be indexed at all
             return f"{heading}\nyour result has no element {path}: got {type(outcome.value).__name__}"
-        mismatch: Mismatch | None = compare_values(case.expected[position], got, case.rtol, case.atol,
-                                                   show_values=not case.hidden)
+        mismatch: Mismatch | None = compare_values(case.expected[position], got, case.rtol, case.atol, path=path,
+                                                   show_values=not case.hidden,
+                                                   names=() if case.compare else names)
         if mismatch:
+            if case.hidden:
+                return f"{heading}\n{mismatch.hidden_text()}"
             return "\n".join([heading, mismatch.reason, *mismatch.details])
     return None
 
@@ -111,12 +129,14 @@ def _sent_argument(call: Call, key: str) -> Any:
 
 
 def _judge_watch(watch: ArgWatch, program: list[Call], calls: list[CallOutcome]) -> str | None:
+    """Say how the watched argument changed; None when unchanged or when the call raised.
+
+    A call that raised is scored by the value checks: its arguments are not judged twice.
+    """
     outcome = calls[watch.call]
     heading = _heading(watch.description, watch.label, watch.hidden)
     if not outcome.ok:
-        return f"{heading}\n{call_failure(outcome, program, calls, watch.start, watch.call)}"
-    if program[watch.call].send_result and outcome.value is None:
-        return f"{heading}\nreturned None: the function is not implemented yet"
+        return None
     after = (outcome.args_after or {}).get(watch.key)
     if outcome.args_after is None or watch.key not in outcome.args_after:
         return f"{heading}\nthe grader did not get the argument back"
@@ -137,12 +157,23 @@ def _summarise(first: str, failed: int, total: int, noun: str = "case") -> str:
 
 
 def judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[CallOutcome]) -> TestResult:
-    """Judge one check against the call outcomes of its function's unit."""
+    """Judge one check against the call outcomes of its function's unit; never raises.
+
+    A failure of the grader while judging (a value no comparison foresaw) fails this check only.
+    """
+    try:
+        return _judge_check(function, check, calls)
+    except Exception:
+        return result(function, check, False, "the grader could not judge your results for this check "
+                                              "(they are not values it can read)")
+
+
+def _judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[CallOutcome]) -> TestResult:
     failures: list[str] = []
     if check.kind == "values":
         total = len(check.value_cases)
         for case in check.value_cases:
-            failure = _judge_value_case(case, function.calls, calls)
+            failure = _judge_value_case(case, function.calls, calls, function.returns)
             if failure:
                 failures.append(failure)
     elif check.kind == "unchanged":
@@ -174,12 +205,41 @@ def last_call(check: PreparedCheck) -> int:
     return max(indices, default=-1)
 
 
+NOT_IMPLEMENTED = "not implemented yet: it raises NotImplementedError"
+UNCHANGED_NEEDS_VALUES = ("no points for leaving the arguments unchanged until {function} returns right values "
+                          "on at least one of its checks")
+
+
+def not_implemented(function: PreparedFunction, calls: list[CallOutcome]) -> bool:
+    """True when every call of ``function`` itself raised NotImplementedError (an untouched starter)."""
+    own = [outcome for call, outcome in zip(function.calls, calls) if call.function == function.name]
+    return bool(own) and all(not outcome.ok and outcome.error_type == "NotImplementedError" for outcome in own)
+
+
+def _gate_unchanged(function: PreparedFunction, results: list[TestResult]) -> None:
+    """An "arguments unchanged" check earns only when the function earns on a value check.
+
+    Otherwise a function that does nothing (returns 0.0 or its input) would earn it for free.
+    """
+    valued = [test for test in results if test.kind == "values" and test.max_score > 0]
+    if not valued or any(test.status == PASSED for test in valued):
+        return
+    for test in results:
+        if test.kind == "unchanged" and test.status == PASSED:
+            test.status, test.score = FAILED, 0.0
+            test.output = UNCHANGED_NEEDS_VALUES.format(function=function.name)
+
+
 def judge_function(function: PreparedFunction, outcome: UnitOutcome) -> list[TestResult]:
-    """Judge every check of ``function`` from its unit's outcome.
+    """Judge every check of ``function`` from its unit's outcome; never raises.
 
     When the unit did not finish, the checks whose calls all completed are still judged;
-    the others fail with the reason the unit stopped.
+    the others fail with the reason the unit stopped. A function that only raises
+    NotImplementedError gets one short line per check instead of a traceback each.
     """
+    if outcome.status == OK and not_implemented(function, outcome.calls):
+        return failed_everywhere(function, NOT_IMPLEMENTED)
+    # Only the public unit's console reaches here: hidden calls run in units whose output is dropped.
     printed = console_excerpt(outcome.console)
     message = "" if outcome.status == OK else unit_failure_message(outcome, function.name)
     results = []
@@ -188,6 +248,7 @@ def judge_function(function: PreparedFunction, outcome: UnitOutcome) -> list[Tes
             results.append(judge_check(function, check, outcome.calls))
         else:
             results.append(result(function, check, False, message))
+    _gate_unchanged(function, results)
     if printed:
         for test in results:
             if test.status == FAILED:

@@ -22,20 +22,21 @@ from autograder.grading.diagnosis import snapshot_run, variant_namespace
 from autograder.grading.prepare import PreparationError, PreparedFunction, PreparedSuite, check_seed, prepare_suite
 from autograder.grading.report import FAILED, TestResult
 from autograder.grading.scoring import judge_function
+from autograder.grading.trivial import trivial_functions
 from autograder.sandbox import codec
 from autograder.sandbox.executor import OK, UnitOutcome
 
 # Hidden draws the self-check prepares besides the public one: cases must hold for any seed.
 DEFAULT_HIDDEN_SEEDS = (7,)
 
-CASES, REFERENCE, STARTER, MISTAKES = "cases", "reference", "starter", "mistakes"
+CASES, REFERENCE, STARTER, MISTAKES, TRIVIAL = "cases", "reference", "starter", "mistakes", "trivial"
 
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an assignment folder, in the words an author can act on."""
 
-    part: str  # CASES, REFERENCE, STARTER or MISTAKES
+    part: str  # CASES, REFERENCE, STARTER, MISTAKES or TRIVIAL
     subject: str  # the check ("mse: random shapes"), function or mistake ("mse: sum instead of mean")
     message: str
 
@@ -146,6 +147,7 @@ def check_assignment(assignment: Assignment, hidden_seeds: Sequence[int] = DEFAU
             _check_expected_values(suite, label, report)
             _check_reference(assignment, suite, label, report)
         _check_starter(assignment, suites["public"], report)
+        _check_trivial(assignment, suites, report)
         _check_mistakes(assignment, suites, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -279,6 +281,55 @@ def _check_starter(assignment: Assignment, suite: PreparedSuite, report: SelfChe
             shown = ", ".join(sorted(error or "a result" for error in errors))
             report.problems.append(Problem(STARTER, function.name,
                                            f"should raise NotImplementedError on every case, gave {shown}"))
+
+
+# --- trivial implementations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrivialVerdict:
+    """The checks (with points) a do-nothing implementation of one function passes in one suite."""
+
+    function: str
+    kind: str  # "returns None", "returns 0.0", ... (trivial.TRIVIAL_KINDS)
+    earned: tuple[str, ...]
+
+
+def _starter_namespace(assignment: Assignment) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": f"_autograder_starter_{assignment.name}", "__file__": "starter.py"}
+    try:
+        exec(compile(assignment.starter, "starter.py", "exec"), namespace)  # our own file, trusted side
+    except Exception:  # reported by _check_starter
+        return {}
+    return namespace
+
+
+def trivial_verdicts(assignment: Assignment, suite: PreparedSuite) -> list[TrivialVerdict]:
+    """Grade every trivial implementation of every function of ``suite`` in place of the reference's.
+
+    Returns one TrivialVerdict per (function, kind); ``earned`` must be empty for all of them.
+    """
+    _require_repository(assignment)
+    starter = _starter_namespace(assignment)
+    verdicts = []
+    for function in suite.functions:
+        reference = getattr(assignment.reference, function.name)
+        for kind, trivial in trivial_functions(reference, starter.get(function.name)):
+            namespace = dict(vars(assignment.reference), **{function.name: trivial})
+            earned = tuple(test.check for test in grade_in_process(assignment, suite, namespace, [function.name])
+                           if test.score > 0)
+            verdicts.append(TrivialVerdict(function=function.name, kind=kind, earned=earned))
+    return verdicts
+
+
+def _check_trivial(assignment: Assignment, suites: dict[str, PreparedSuite], report: SelfCheckReport) -> None:
+    """No implementation that does nothing (returns None, 0.0, zeros, its input...) earns a point."""
+    for label, suite in suites.items():
+        for verdict in trivial_verdicts(assignment, suite):
+            if verdict.earned and not report.problems_about(f"{verdict.function}: {verdict.kind}"):
+                report.problems.append(Problem(TRIVIAL, f"{verdict.function}: {verdict.kind}",
+                                               f"{label}: earns points on {', '.join(verdict.earned)}: add a case "
+                                               "that an implementation doing nothing fails"))
 
 
 # --- mistakes -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class FunctionSpec:
     name: str
     points: float
     checks: tuple[CheckSpec, ...]
+    returns: tuple[str, ...] = ()  # contract names of a returned tuple's entries, for feedback
 
     @property
     def total_weight(self) -> float:
@@ -105,7 +106,7 @@ class AssignmentSpec:
 _TOP_KEYS = {"name", "title", "file", "public_seed", "max_file_bytes", "limits", "functions"}
 _LIMIT_KEYS = {"wall_seconds", "cpu_seconds", "memory_mb", "function_seconds", "reference_factor",
                "submission_seconds", "budget_factor"}
-_FUNCTION_KEYS = {"name", "points", "checks"}
+_FUNCTION_KEYS = {"name", "points", "checks", "returns"}
 _CHECK_KEYS = {"name", "kind", "cases", "weight", "rtol", "atol"}
 
 
@@ -171,7 +172,10 @@ def _parse_function(table: Any, where: str) -> FunctionSpec:
         raise SpecError(f"{where}: check names must be unique")
     if points > 0 and sum(check.weight for check in checks) <= 0:
         raise SpecError(f"{where}: has points but every check has weight 0")
-    return FunctionSpec(name=name, points=points, checks=checks)
+    returns = _typed(table, "returns", (list,), where, [])
+    if not all(type(item) is str and item for item in returns):
+        raise SpecError(f"{where}: 'returns' must list the names of the returned entries, e.g. [\"dx\", \"dw\"]")
+    return FunctionSpec(name=name, points=points, checks=checks, returns=tuple(returns))
 
 
 def parse_spec(data: dict[str, Any], where: str = "spec.toml") -> AssignmentSpec:

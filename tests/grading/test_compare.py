@@ -11,9 +11,58 @@ from autograder.sandbox.codec import Unsupported
 RTOL, ATOL = 1e-6, 1e-9
 
 
-@pytest.mark.parametrize("got", [1.5, np.float64(1.5), np.array(1.5), np.float32(1.5), 1.5 + 1e-9])
+@pytest.mark.parametrize("got", [1.5, np.float64(1.5), np.array(1.5), 1.5 + 1e-9, 2 - 0.5])
 def test_scalar_accepts_float_numpy_scalar_and_0d(got):
     assert compare_values(1.5, got, RTOL, ATOL) is None
+
+
+@pytest.mark.parametrize("got", [np.float32(1.5), np.array(1.5, dtype=np.float32), np.array([1.5], dtype=np.float16)[0],
+                                 np.ones(3, dtype=np.float32)])
+def test_low_precision_result_fails_where_float64_is_expected(got):
+    expected = 1.5 if np.ndim(got) == 0 else np.ones(3)
+    mismatch = compare_values(expected, got, RTOL, ATOL)
+    assert mismatch is not None and mismatch.reason.startswith(f"returned {got.dtype}: compute in float64")
+    assert mismatch.hidden_text() == f"returned {got.dtype}: compute in float64"
+
+
+def test_low_precision_rule_needs_float64_expected():
+    assert compare_values(np.ones(2, dtype=np.float32), np.ones(2, dtype=np.float32), RTOL, ATOL) is None
+
+
+@pytest.mark.parametrize("got", [[1.0, 2.0, 3.0], (1.0, 2.0, 3.0), np.array([1.0, 2.0, 3.0]),
+                                 [np.float64(1.0), 2.0, np.array(3.0)]])
+def test_sequence_of_numbers_may_be_list_tuple_or_1d_array(got):
+    assert compare_values([1.0, 2.0, 3.0], got, RTOL, ATOL, names=()) is None
+
+
+@pytest.mark.parametrize("got, reason", [
+    (np.array([1.0, 2.0]), "expected 3 values"), (np.ones((3, 1)), "expected a sequence"),
+    (np.array([1.0, 2.0, 4.0]), "wrong values"), (np.array([1.0, 2.0, 3.0], dtype=np.float32), "float32"),
+])
+def test_sequence_rule_still_checks_length_values_and_dtype(got, reason):
+    assert reason in compare_values([1.0, 2.0, 3.0], got, RTOL, ATOL).reason
+
+
+def test_entries_are_named_by_the_contract():
+    mismatch = compare_values((np.ones(2), np.ones(3), 0.0), (np.ones(2), np.zeros(3), 0.0), RTOL, ATOL,
+                              names=("dx", "dw", "db"))
+    assert mismatch.reason == "wrong values in dw"
+    nested = compare_values((1.0, {"v": np.ones(2)}), (1.0, {"v": np.zeros(2)}), RTOL, ATOL, names=("next_w", "config"))
+    assert nested.reason == "wrong values in config['v']"
+
+
+def test_values_printing_alike_at_six_digits_are_shown_with_more():
+    mismatch = compare_values(1.1284513, 1.1284527, RTOL, ATOL)
+    assert mismatch.details[:2] == ["expected: 1.1284513", "got:      1.1284527"]
+    array = compare_values(np.array([2.0, 1.1284513]), np.array([2.0, 1.1284527]), RTOL, ATOL)
+    assert "expected 1.1284513, got 1.1284527" in array.details[2]
+
+
+def test_expected_zero_reports_absolute_error():
+    text = "\n".join(compare_values(np.zeros(3), np.array([0.0, 1e-3, 0.0]), RTOL, ATOL).details)
+    assert "max absolute error 0.001 where 0 is expected" in text and "relative" not in text
+    mixed = "\n".join(compare_values(np.array([0.0, 2.0]), np.array([1.0, 2.0]), RTOL, ATOL).details)
+    assert "e+" not in mixed and "where the expected value is not 0" in mixed
 
 
 @pytest.mark.parametrize("got, reason", [
@@ -81,7 +130,12 @@ def test_structure_length_and_dict_keys():
 def test_hidden_comparison_does_not_show_values():
     mismatch = compare_values(np.array([1.25, 2.5]), np.array([9.75, 2.5]), RTOL, ATOL, show_values=False)
     text = "\n".join([mismatch.reason, *mismatch.details])
-    assert "1.25" not in text and "9.75" not in text and "1 of 2" in text
+    assert "1.25" not in text and "9.75" not in text and "1 of 2" not in text and "relative" not in text
+    assert mismatch.hidden_text() == "wrong values"
+    shape = compare_values(np.ones((3, 2)), np.ones((2, 3)), RTOL, ATOL, show_values=False)
+    assert shape.hidden_text() == "wrong shape"
+    nonfinite = compare_values(np.ones(5), np.array([1.0, np.nan, 1, 1, 1]), RTOL, ATOL, show_values=False)
+    assert "(" not in nonfinite.reason and "NaN" in nonfinite.hidden_text()
 
 
 def test_unchanged_difference_exact_and_restored():
@@ -106,3 +160,23 @@ def test_all_close_agrees_with_numpy(have, want):
 
     have, want = np.array(have), np.array(want)
     assert all_close(have, want, 1e-6, 1e-9) == np.allclose(have, want, rtol=1e-6, atol=1e-9, equal_nan=True)
+
+
+def test_float32_precision_converted_to_float64_is_named():
+    expected = np.sin(np.linspace(0.1, 2.0, 6))
+    converted = np.sin(np.linspace(0.1, 2.0, 6).astype(np.float32)).astype(np.float64)
+    mismatch = compare_values(expected, converted, RTOL, ATOL)
+    assert mismatch is not None and mismatch.reason.startswith("returned float32 precision: compute in float64")
+    scalar = compare_values(float(expected[2]), float(np.float32(expected[2])), RTOL, ATOL)
+    assert scalar is not None and scalar.kind == "dtype"
+
+
+@pytest.mark.parametrize("got", [np.array([0.5, 0.0, 1.25]), np.array([0.5, 1e-17, 1.25]), 0.25])
+def test_short_binary_numbers_are_not_mistaken_for_float32(got):
+    expected = np.array([0.5, 1e-17, 1.25]) if np.ndim(got) else 0.25 + 1e-12
+    assert compare_values(expected, got, RTOL, ATOL) is None
+
+
+def test_an_honest_float64_result_short_in_binary_is_not_float32():
+    # 19999.5 fits float32 exactly; the reference's last-bit difference is float64 rounding, not float32.
+    assert compare_values(19999.5 + 2 * np.spacing(19999.5), 19999.5, RTOL, ATOL) is None

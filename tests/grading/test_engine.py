@@ -120,7 +120,10 @@ def test_hidden_mode_adds_cases_and_hides_their_data(toy, grade):
     assert report.mode == "hidden" and report.function_score("scale") == 2
     report = grade(toy, _with(toy, "scale", "import numpy as np; return np.zeros_like(args[0])"), mode="hidden",
                    hidden_seed=99)
-    assert report.function_score("scale") == 0.5
+    # Zeros leave the argument unchanged, but a function that earns on no value check earns nothing.
+    assert report.function_score("scale") == 0
+    unchanged = next(test for test in report.tests if test.name == "scale: arguments unchanged")
+    assert unchanged.output.startswith("no points for leaving the arguments unchanged")
     with pytest.raises(ValueError):
         grade(toy, toy.reference_source, mode="hidden")
 

@@ -63,3 +63,14 @@ def test_wrong_gradient_shape_is_reported():
     forward = _values(lambda x: float(np.sum(x ** 2)))
     verdict = judge_grad_case(*_case(forward, forward, [[2.0, 4.0]]))
     assert not verdict.passed and "shape (1, 2)" in verdict.reason
+
+
+def test_float32_forward_is_named_instead_of_blaming_a_right_backward():
+    x = np.array([1.1, 2.3])
+    reference = _values(lambda v: float(np.sum(np.sin(v))), x)
+    as_python_float = _values(lambda v: float(np.sum(np.sin(v.astype(np.float32)))), x)
+    as_float32 = _values(lambda v: np.sum(np.sin(v.astype(np.float32))), x)
+    for student in (as_python_float, as_float32):
+        verdict = judge_grad_case(*_case(student, reference, list(np.cos(x))))
+        assert not verdict.passed and verdict.reason.startswith("your f computes in float32")
+        assert "backward disagrees" not in verdict.reason

@@ -22,6 +22,12 @@ def test_minimal_spec_has_defaults():
     assert spec.title == "toy" and spec.max_file_bytes == 200_000 and spec.limits.wall_seconds == 10
     check = spec.functions[0].checks[0]
     assert (check.kind, check.weight, check.rtol, check.atol) == ("values", 1.0, 1e-6, 1e-9)
+    assert spec.functions[0].returns == ()
+
+
+def test_returned_entries_can_be_named():
+    functions = [{"name": "f", "points": 1, "returns": ["dx", "dw"], "checks": [{"name": "c", "cases": "g"}]}]
+    assert parse_spec(_minimal(functions=functions)).functions[0].returns == ("dx", "dw")
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -34,6 +40,10 @@ def test_minimal_spec_has_defaults():
     ({"functions": [{"name": "f", "points": 1, "checks": [{"name": "c", "kind": "unchanged", "cases": "g"}]}]}, "remove 'cases'"),
     ({"functions": [{"name": "f", "points": 1, "checks": [{"name": "c", "cases": "g", "wieght": 1}]}]}, "unknown key(s) wieght"),
     ({"limits": {"wall": 3}}, "unknown key(s) wall"),
+    ({"functions": [{"name": "f", "points": 1, "returns": "dx", "checks": [{"name": "c", "cases": "g"}]}]},
+     "'returns' must be list"),
+    ({"functions": [{"name": "f", "points": 1, "returns": ["dx", 1], "checks": [{"name": "c", "cases": "g"}]}]},
+     "'returns' must list the names"),
 ])
 def test_spec_errors_name_the_problem(changes, message):
     with pytest.raises(SpecError, match=None) as error:
