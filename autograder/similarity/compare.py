@@ -1,0 +1,146 @@
+"""Scores between two fingerprinted files: per file, per function, and the matched regions.
+
+``file_score`` is the Jaccard index of the two files' fingerprint sets. ``function_score``
+matches each unit with its most similar unit of the other file (names are ignored, so renamed
+helpers and reordered functions still match) and averages those best matches weighted by unit
+size, over the units of both files. ``score`` is the larger of the two: a whole copied file
+raises both, a file assembled from copied functions raises the second.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autograder.similarity.fingerprints import FilePrint, UnitPrint, kgram_hashes, K
+from autograder.similarity.tokens import normalise
+
+FUNCTION_MATCH_SHOWN = 0.5  # unit pairs at least this similar are listed with a comparison
+
+
+@dataclass(frozen=True)
+class FunctionMatch:
+    """A unit of file A, its most similar unit of file B, and their Jaccard index."""
+
+    a: str
+    b: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How similar two files are; every score is in [0, 1]."""
+
+    score: float
+    file_score: float
+    function_score: float
+    shared: int  # fingerprints in common
+    functions: tuple[FunctionMatch, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"score": round(self.score, 4), "file_score": round(self.file_score, 4),
+                "function_score": round(self.function_score, 4), "shared": self.shared,
+                "functions": [{"a": m.a, "b": m.b, "score": round(m.score, 4)} for m in self.functions]}
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def _best_matches(units: Sequence[UnitPrint], others: Sequence[UnitPrint]) -> list[tuple[UnitPrint, UnitPrint | None, float]]:
+    result = []
+    for unit in units:
+        best, best_score = None, 0.0
+        for other in others:
+            if unit.hashes.isdisjoint(other.hashes):
+                continue
+            score = _jaccard(unit.hashes, other.hashes)
+            if score > best_score:
+                best, best_score = other, score
+        result.append((unit, best, best_score))
+    return result
+
+
+def compare(a: FilePrint, b: FilePrint) -> Comparison:
+    """Compare two files' fingerprints (symmetric in its scores)."""
+    shared = len(a.hashes & b.hashes)
+    if not shared:
+        return Comparison(0.0, 0.0, 0.0, 0)
+    file_score = shared / len(a.hashes | b.hashes)
+    forward, backward = _best_matches(a.units, b.units), _best_matches(b.units, a.units)
+    weight = sum(len(unit.hashes) for unit in a.units) + sum(len(unit.hashes) for unit in b.units)
+    matched = sum(len(unit.hashes) * score for unit, _, score in forward + backward)
+    function_score = matched / weight if weight else 0.0
+    functions = tuple(FunctionMatch(unit.name, best.name, score) for unit, best, score in forward
+                      if best is not None and score >= FUNCTION_MATCH_SHOWN)
+    return Comparison(max(file_score, function_score), file_score, function_score, shared, functions)
+
+
+def upper_bound(shared: int, size_a: int, size_b: int) -> float:
+    """Return the highest score two files with these set sizes and ``shared`` hashes could get.
+
+    Each hash lies in one unit only, so a unit's best Jaccard is at most its shared hashes over
+    its size: the weighted function score is at most 2*shared/(size_a+size_b), the file score
+    at most shared/max(size). Used to skip candidates that cannot reach a threshold.
+    """
+    if not size_a or not size_b:
+        return 0.0
+    return min(1.0, 2 * shared / (size_a + size_b))
+
+
+@dataclass(frozen=True)
+class Region:
+    """A matched stretch of code: lines of file A and the matching lines of file B (1-based, inclusive)."""
+
+    number: int
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+def matched_regions(source_a: str, source_b: str, starter: frozenset[int] = frozenset()) -> list[Region]:
+    """Return the regions of A whose k-grams also occur in B (starter code left out), in A's order.
+
+    Uses every k-gram, not only the winnowed ones, so the highlighted lines are exact.
+    """
+    positions: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    b_kgrams = []
+    for unit_index, unit in enumerate(normalise(source_b)):
+        kgrams = kgram_hashes(unit.tokens)
+        b_kgrams.append(kgrams)
+        for index, fp in enumerate(kgrams):
+            if fp.hash not in starter:
+                positions[fp.hash].append((unit_index, index))
+    runs: list[list[int]] = []  # [a_start, a_end, b_start, b_end] in lines
+    for unit in normalise(source_a):
+        previous: tuple[int, int] | None = None
+        for fp in kgram_hashes(unit.tokens):
+            places = positions.get(fp.hash)
+            if not places:
+                previous = None
+                continue
+            follow = (previous[0], previous[1] + 1) if previous else None
+            place = follow if follow in places else places[0]
+            match = b_kgrams[place[0]][place[1]]
+            if previous is not None and place == follow:
+                run = runs[-1]
+                run[1], run[3] = max(run[1], fp.end_line), max(run[3], match.end_line)
+                run[2] = min(run[2], match.start_line)
+            else:
+                runs.append([fp.start_line, fp.end_line, match.start_line, match.end_line])
+            previous = place
+    runs.sort()
+    merged: list[list[int]] = []
+    for run in runs:
+        last = merged[-1] if merged else None
+        if last and run[0] <= last[1] + 1 and last[2] <= run[2] <= last[3] + 1:
+            last[1], last[3] = max(last[1], run[1]), max(last[3], run[3])
+        else:
+            merged.append(list(run))
+    return [Region(number, *run) for number, run in enumerate(merged, start=1)]
+
+
+__all__ = ["Comparison", "FunctionMatch", "Region", "compare", "matched_regions", "upper_bound", "K"]
