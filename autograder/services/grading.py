@@ -28,6 +28,7 @@ from autograder.models import CheckResult, CourseAssignment, Submission, Submiss
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
+from autograder.services import similarity
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
         claim, report, seed=seed if mode == "hidden" else assignment.spec.public_seed,
         seconds=time.monotonic() - started, assignment_version=assignment.version,
     )
+    if stored:  # similarity indexing: after the grade is committed; it logs its failures, never raises
+        similarity.index_after_grading(submission_id)
     return GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
 
 
