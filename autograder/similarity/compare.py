@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograder.similarity.fingerprints import FilePrint, UnitPrint, kgram_hashes, K
-from autograder.similarity.tokens import normalise
+from autograder.similarity.fingerprints import K, FilePrint, Fingerprint, UnitPrint, kgram_hashes
+from autograder.similarity.tokens import Token, normalise
 
-FUNCTION_MATCH_SHOWN = 0.5  # unit pairs at least this similar are listed with a comparison
+FUNCTION_MATCH_SHOWN = 0.5
+_REGION_GAP = 3  # lines between two matched runs that still make one region  # unit pairs at least this similar are listed with a comparison
 
 
 @dataclass(frozen=True)
@@ -104,28 +105,33 @@ class Region:
 def matched_regions(source_a: str, source_b: str, starter: frozenset[int] = frozenset()) -> list[Region]:
     """Return the regions of A whose k-grams also occur in B (starter code left out), in A's order.
 
-    Uses every k-gram, not only the winnowed ones, so the highlighted lines are exact.
+    Each unit of A is matched with the unit of B it shares most k-grams with, as the function
+    score does, so a common idiom elsewhere in B does not light up. Uses every k-gram, not only
+    the winnowed ones, so the highlighted lines are exact.
     """
-    positions: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    b_kgrams = []
-    for unit_index, unit in enumerate(normalise(source_b)):
-        kgrams = kgram_hashes(unit.tokens)
-        b_kgrams.append(kgrams)
-        for index, fp in enumerate(kgrams):
-            if fp.hash not in starter:
-                positions[fp.hash].append((unit_index, index))
+    units_a = [_highlightable(unit.tokens, starter) for unit in normalise(source_a)]
+    units_b = [_highlightable(unit.tokens, starter) for unit in normalise(source_b)]
+    sets_b = [{fp.hash for fp in kgrams} for kgrams in units_b]
     runs: list[list[int]] = []  # [a_start, a_end, b_start, b_end] in lines
-    for unit in normalise(source_a):
-        previous: tuple[int, int] | None = None
-        for fp in kgram_hashes(unit.tokens):
+    for kgrams in units_a:
+        hashes = {fp.hash for fp in kgrams}
+        shared = [len(hashes & other) for other in sets_b]
+        if not shared or max(shared) == 0:
+            continue
+        partner = units_b[shared.index(max(shared))]
+        positions: dict[int, list[int]] = defaultdict(list)
+        for index, fp in enumerate(partner):
+            positions[fp.hash].append(index)
+        previous: int | None = None
+        for fp in kgrams:
             places = positions.get(fp.hash)
             if not places:
                 previous = None
                 continue
-            follow = (previous[0], previous[1] + 1) if previous else None
-            place = follow if follow in places else places[0]
-            match = b_kgrams[place[0]][place[1]]
-            if previous is not None and place == follow:
+            follows = previous is not None and previous + 1 in places
+            place = previous + 1 if follows and previous is not None else places[0]
+            match = partner[place]
+            if follows:
                 run = runs[-1]
                 run[1], run[3] = max(run[1], fp.end_line), max(run[3], match.end_line)
                 run[2] = min(run[2], match.start_line)
@@ -136,11 +142,18 @@ def matched_regions(source_a: str, source_b: str, starter: frozenset[int] = froz
     merged: list[list[int]] = []
     for run in runs:
         last = merged[-1] if merged else None
-        if last and run[0] <= last[1] + 1 and last[2] <= run[2] <= last[3] + 1:
-            last[1], last[3] = max(last[1], run[1]), max(last[3], run[3])
+        # Nearby runs on both sides are one region: a changed line inside a copied block does not split it.
+        if last and run[0] <= last[1] + _REGION_GAP and last[2] - _REGION_GAP <= run[2] <= last[3] + _REGION_GAP:
+            last[1], last[2], last[3] = max(last[1], run[1]), min(last[2], run[2]), max(last[3], run[3])
         else:
             merged.append(list(run))
     return [Region(number, *run) for number, run in enumerate(merged, start=1)]
+
+
+def _highlightable(tokens: Sequence[Token], starter: frozenset[int]) -> list[Fingerprint]:
+    # A k-gram of the module's rest may join statements far apart (imports, a __main__ block):
+    # it counts for the score but would highlight everything between them.
+    return [fp for fp in kgram_hashes(tokens) if fp.hash not in starter and fp.end_line - fp.start_line <= K]
 
 
 __all__ = ["Comparison", "FunctionMatch", "Region", "compare", "matched_regions", "upper_bound", "K"]
