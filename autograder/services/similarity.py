@@ -102,12 +102,13 @@ def index_submission(submission_id: int) -> int:
         data=json.dumps(prints.to_json(), separators=(",", ":"))))
     hashes = sorted(prints.hashes)
     if hashes:
-        db.session.execute(insert(FingerprintHash), [
+        # Core executemany: hundreds of rows per submission, no ORM objects needed.
+        db.session.execute(insert(FingerprintHash.__table__), [
             {"course_assignment_id": course_assignment.id, "hash": value, "submission_id": submission_id,
              "user_id": submission.user_id} for value in hashes])
     pairs = _pairs_with_others(submission, prints, starter.digest, hashes)
     if pairs:
-        db.session.execute(insert(SimilarityPair), pairs)
+        db.session.execute(insert(SimilarityPair.__table__), pairs)
     db.session.commit()
     return len(pairs)
 

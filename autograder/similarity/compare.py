@@ -9,7 +9,7 @@ raises both, a file assembled from copied functions raises the second.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,37 +45,38 @@ class Comparison:
                 "functions": [{"a": m.a, "b": m.b, "score": round(m.score, 4)} for m in self.functions]}
 
 
-def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
-
-
-def _best_matches(units: Sequence[UnitPrint], others: Sequence[UnitPrint]) -> list[tuple[UnitPrint, UnitPrint | None, float]]:
-    result = []
-    for unit in units:
-        best, best_score = None, 0.0
-        for other in others:
-            if unit.hashes.isdisjoint(other.hashes):
-                continue
-            score = _jaccard(unit.hashes, other.hashes)
-            if score > best_score:
-                best, best_score = other, score
-        result.append((unit, best, best_score))
-    return result
+def _best_matches(overlaps: dict[tuple[int, int], int], sizes: Sequence[int], other_sizes: Sequence[int],
+                  side: int) -> list[tuple[int, float]]:
+    """For each unit (of side 0 or 1 of the keys), the most similar unit of the other file and their Jaccard index."""
+    best: list[tuple[int, float]] = [(-1, 0.0)] * len(sizes)
+    for key, common in overlaps.items():
+        mine, theirs = key[side], key[1 - side]
+        score = common / (sizes[mine] + other_sizes[theirs] - common)
+        if score > best[mine][1]:
+            best[mine] = (theirs, score)
+    return best
 
 
 def compare(a: FilePrint, b: FilePrint) -> Comparison:
     """Compare two files' fingerprints (symmetric in its scores)."""
-    shared = len(a.hashes & b.hashes)
+    common_hashes = a.hashes & b.hashes
+    shared = len(common_hashes)
     if not shared:
         return Comparison(0.0, 0.0, 0.0, 0)
-    file_score = shared / len(a.hashes | b.hashes)
-    forward, backward = _best_matches(a.units, b.units), _best_matches(b.units, a.units)
-    weight = sum(len(unit.hashes) for unit in a.units) + sum(len(unit.hashes) for unit in b.units)
-    matched = sum(len(unit.hashes) * score for unit, _, score in forward + backward)
-    function_score = matched / weight if weight else 0.0
-    functions = tuple(FunctionMatch(unit.name, best.name, score) for unit, best, score in forward
-                      if best is not None and score >= FUNCTION_MATCH_SHOWN)
+    file_score = shared / (a.size + b.size - shared)
+    # Shared hashes per (unit of A, unit of B): each hash lies in one unit on each side.
+    overlaps: Counter[tuple[int, int]] = Counter()
+    unit_a, unit_b = a.unit_of_hash, b.unit_of_hash
+    for value in common_hashes:
+        overlaps[unit_a[value], unit_b[value]] += 1
+    sizes_a, sizes_b = [len(u.hashes) for u in a.units], [len(u.hashes) for u in b.units]
+    forward = _best_matches(overlaps, sizes_a, sizes_b, 0)
+    backward = _best_matches(overlaps, sizes_b, sizes_a, 1)
+    matched = sum(size * score for size, (_, score) in zip(sizes_a, forward)) \
+        + sum(size * score for size, (_, score) in zip(sizes_b, backward))
+    function_score = matched / (sum(sizes_a) + sum(sizes_b))
+    functions = tuple(FunctionMatch(a.units[index].name, b.units[partner].name, score)
+                      for index, (partner, score) in enumerate(forward) if score >= FUNCTION_MATCH_SHOWN)
     return Comparison(max(file_score, function_score), file_score, function_score, shared, functions)
 
 

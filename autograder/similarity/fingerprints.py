@@ -11,7 +11,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograder.similarity.tokens import Token, Unit, normalise
 
@@ -24,8 +24,7 @@ _BASE = 1_000_003
 _HASH_MASK = (1 << 63) - 1  # fits a signed 64-bit database column
 
 
-@dataclass(frozen=True)
-class Fingerprint:
+class Fingerprint(NamedTuple):
     """One selected k-gram hash and the lines of the original source it covers."""
 
     hash: int
@@ -62,6 +61,11 @@ class FilePrint:
     def size(self) -> int:
         return len(self.hashes)
 
+    @functools.cached_property
+    def unit_of_hash(self) -> dict[int, int]:
+        """Map each hash to the index of the one unit holding it."""
+        return {value: index for index, unit in enumerate(self.units) for value in unit.hashes}
+
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "units": [
             {"name": unit.name, "start": unit.start_line, "end": unit.end_line,
@@ -75,32 +79,39 @@ class FilePrint:
                     for unit in data["units"]], str(data.get("version", "")))
 
 
-@functools.lru_cache(maxsize=65536)
+_TOKEN_IDS: dict[str, int] = {}
+
+
 def _token_id(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest(), "big")
+    found = _TOKEN_IDS.get(text)
+    if found is None:
+        found = int.from_bytes(hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest(), "big")
+        found %= _MODULUS
+        if len(_TOKEN_IDS) < 1_000_000:  # names are abstracted: the vocabulary is small
+            _TOKEN_IDS[text] = found
+    return found
 
 
 def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
     """Return the hash of every k-gram of ``tokens`` (none when there are fewer than k), in order."""
     if len(tokens) < k:
         return []
-    ids = [_token_id(token.text) % _MODULUS for token in tokens]
+    ids = [_token_id(token.text) for token in tokens]
     top = pow(_BASE, k - 1, _MODULUS)
     value = 0
     for index in range(k):
         value = (value * _BASE + ids[index]) % _MODULUS
-    result = [Fingerprint(_mix(value), tokens[0].line, tokens[k - 1].end_line)]
+    values = [value]
     for index in range(k, len(ids)):
         value = ((value - ids[index - k] * top) * _BASE + ids[index]) % _MODULUS
-        result.append(Fingerprint(_mix(value), tokens[index - k + 1].line, tokens[index].end_line))
+        values.append(value)
+    result = []
+    for start, value in enumerate(values):
+        # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
+        mixed = (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        mixed = (mixed ^ (mixed >> 29)) & _HASH_MASK
+        result.append(Fingerprint(mixed, tokens[start].line, tokens[start + k - 1].end_line))
     return result
-
-
-def _mix(value: int) -> int:
-    # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
-    value = (value * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
-    value ^= value >> 29
-    return value & _HASH_MASK
 
 
 def winnow(kgrams: Sequence[Fingerprint], window: int = WINDOW) -> list[Fingerprint]:

@@ -20,6 +20,7 @@ import keyword
 import re
 import tokenize
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 NAME_PLACEHOLDER = "V"
 NUMBER_PLACEHOLDER = "NUM"
@@ -34,8 +35,7 @@ _TSTRING_END = getattr(tokenize, "TSTRING_END", None)
 _CRUDE_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"[^\"\n]*\"?|'[^'\n]*'?|\S")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One normalised token and the lines of the original source it came from."""
 
     text: str
@@ -83,51 +83,71 @@ def normalise(source: str) -> list[Unit]:
 
 def _facts(tree: ast.Module) -> _FileFacts:
     facts = _FileFacts()
+    bound, parameters = facts.bound, facts.parameters
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            facts.bound.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            facts.bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            facts.bound.add(node.arg)
-            facts.parameters.add(node.arg)
-        elif isinstance(node, ast.keyword) and node.arg is not None and hasattr(node, "lineno"):
-            facts.keyword_arguments.add((node.lineno, node.col_offset))
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            facts.bound.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            facts.bound.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            facts.bound.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            facts.bound.add(node.rest)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            facts.assigned_attributes.add(node.attr)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".")[0]
-                facts.aliases[local] = alias.name if alias.asname else local
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.name != "*":
-                    facts.aliases[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            _drop_bare_strings(node.body, facts)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)):
-            for body in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])):
-                _drop_bare_strings(body, facts)
+        kind = type(node)
+        # The common nodes first: this loop runs over every node of every submission.
+        if kind is ast.Name:
+            if type(node.ctx) is not ast.Load:
+                bound.add(node.id)
+        elif kind is ast.Attribute:
+            if type(node.ctx) is not ast.Load:
+                facts.assigned_attributes.add(node.attr)
+        elif kind is ast.arg:
+            bound.add(node.arg)
+            parameters.add(node.arg)
+        elif kind is ast.keyword:
+            if node.arg is not None and hasattr(node, "lineno"):
+                facts.keyword_arguments.add((node.lineno, node.col_offset))
+        elif kind is ast.Expr:
+            # A string statement (docstring or not) does nothing: it is a comment.
+            value = node.value
+            if type(value) is ast.Constant and isinstance(value.value, (str, bytes)):
+                facts.dropped_strings.add((node.lineno, node.col_offset))
+        elif kind in _RARE_BINDERS:
+            _RARE_BINDERS[kind](node, facts)
     # An import alias is the module it names, even when the file also rebinds it.
     facts.bound -= set(facts.aliases)
     facts.units = _units(tree)
     return facts
 
 
-def _drop_bare_strings(body: list[ast.stmt], facts: _FileFacts) -> None:
-    # A string statement (docstring or not) does nothing: it is a comment.
-    for statement in body:
-        if (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-                and isinstance(statement.value.value, (str, bytes))):
-            facts.dropped_strings.add((statement.lineno, statement.col_offset))
+def _bind_name(node: ast.AST, facts: _FileFacts) -> None:
+    name = getattr(node, "name", None)
+    if name:
+        facts.bound.add(name)
+
+
+def _bind_names(node: ast.AST, facts: _FileFacts) -> None:
+    facts.bound.update(getattr(node, "names", ()))
+
+
+def _bind_rest(node: ast.AST, facts: _FileFacts) -> None:
+    rest = getattr(node, "rest", None)
+    if rest:
+        facts.bound.add(rest)
+
+
+def _bind_import(node: ast.AST, facts: _FileFacts) -> None:
+    assert isinstance(node, ast.Import)
+    for alias in node.names:
+        local = alias.asname or alias.name.split(".")[0]
+        facts.aliases[local] = alias.name if alias.asname else local
+
+
+def _bind_import_from(node: ast.AST, facts: _FileFacts) -> None:
+    assert isinstance(node, ast.ImportFrom)
+    for alias in node.names:
+        if alias.name != "*":
+            facts.aliases[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
+
+
+_RARE_BINDERS = {
+    ast.FunctionDef: _bind_name, ast.AsyncFunctionDef: _bind_name, ast.ClassDef: _bind_name,
+    ast.ExceptHandler: _bind_name, ast.MatchAs: _bind_name, ast.MatchStar: _bind_name,
+    ast.Global: _bind_names, ast.Nonlocal: _bind_names, ast.MatchMapping: _bind_rest,
+    ast.Import: _bind_import, ast.ImportFrom: _bind_import_from,
+}
 
 
 def _units(tree: ast.Module) -> list[Unit]:
@@ -147,6 +167,12 @@ def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     return min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
 
 
+_SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER})
+_FSTRING_STARTS = frozenset(kind for kind in (_FSTRING_START, _TSTRING_START) if kind is not None)
+_FSTRING_ENDS = frozenset(kind for kind in (_FSTRING_END, _TSTRING_END) if kind is not None)
+_NAME, _OP, _STRING, _NEWLINE, _DEDENT = tokenize.NAME, tokenize.OP, tokenize.STRING, tokenize.NEWLINE, tokenize.DEDENT
+
+
 def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
     module = Unit(MODULE_UNIT, 1, max(1, source.count("\n") + 1))
     unit_of_line: dict[int, Unit] = {}
@@ -154,70 +180,67 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
         for line in range(unit.start_line, unit.end_line + 1):
             unit_of_line[line] = unit
     previous = ""
-    previous_kind = tokenize.NEWLINE
+    previous_kind = _NEWLINE
     grouping: list[bool] = []  # for each open "(": is it a grouping parenthesis (dropped)?
     last_unit: Unit | None = None
     skip_until: tuple[int, int] | None = None  # end of a dropped string
     fstring_depth = 0
-    for token in _raw_tokens(source):
-        kind, text, (line, col), end = token.type, token.string, token.start, token.end
-        if _FSTRING_START is not None and kind in (_FSTRING_START, _TSTRING_START):
+    dropped_strings, keyword_arguments = facts.dropped_strings, facts.keyword_arguments
+    for kind, text, start, end, _ in _raw_tokens(source):
+        line = start[0]
+        if kind in _FSTRING_STARTS:
             fstring_depth += 1
             if fstring_depth == 1:
-                _append(unit_of_line.get(line, module), STRING_PLACEHOLDER, line, end[0])
+                unit_of_line.get(line, module).tokens.append(Token(STRING_PLACEHOLDER, line, end[0]))
             continue
         if fstring_depth:
-            if kind in (_FSTRING_END, _TSTRING_END):
+            if kind in _FSTRING_ENDS:
                 fstring_depth -= 1
             continue
-        if skip_until is not None and ((line, col) < skip_until or kind == tokenize.NEWLINE):
-            if kind == tokenize.NEWLINE:  # the end of the dropped string statement
+        if skip_until is not None and (start < skip_until or kind == _NEWLINE):
+            if kind == _NEWLINE:  # the end of the dropped string statement
                 skip_until = None
             continue
-        if kind in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER):
+        if kind in _SKIPPED:
             continue
-        if kind == tokenize.STRING and (line, col) in facts.dropped_strings:
+        if kind == _STRING and start in dropped_strings:
             skip_until = end
             continue
         unit = unit_of_line.get(line, module)
-        if kind == tokenize.DEDENT and unit is not last_unit:
+        if kind == _DEDENT and unit is not last_unit:
             continue  # closes the previous unit: depends on which unit came before
-        if kind == tokenize.NAME and (line, col) in facts.keyword_arguments:
+        if kind == _NAME and start in keyword_arguments:
             # A library's keyword (axis=0) stays; one naming a parameter of the file's own function is V.
             normalised: str | None = NAME_PLACEHOLDER if text in facts.parameters else text
         else:
             normalised = _normalise_token(kind, text, previous, facts)
         if normalised is None:
             continue
-        if kind == tokenize.OP and text == "(":
-            # Parentheses that only group ("(a - b) ** 2", "return (x, y)") are optional: drop them.
-            called = previous_kind in (tokenize.NAME, tokenize.STRING) and not keyword.iskeyword(previous)
-            called = called or previous in (")", "]")
-            grouping.append(not called)
-            if not called:
+        if kind == _OP:
+            if text == "(":
+                # Parentheses that only group ("(a - b) ** 2", "return (x, y)") are optional: drop them.
+                called = (previous_kind in (_NAME, _STRING) and not keyword.iskeyword(previous)) \
+                    or previous in (")", "]")
+                grouping.append(not called)
+                if not called:
+                    previous, previous_kind = text, kind
+                    continue
+            elif text == ")" and grouping and grouping.pop():
                 previous, previous_kind = text, kind
-                continue
-        elif kind == tokenize.OP and text == ")" and grouping and grouping.pop():
-            previous, previous_kind = text, kind
-            continue  # "(x,)" keeps its comma: it makes the tuple
-        if kind == tokenize.OP and text in ")]}" and unit.tokens and unit.tokens[-1].text == ",":
-            unit.tokens.pop()  # a trailing comma before a closing bracket changes nothing
+                continue  # "(x,)" keeps its comma: it makes the tuple
+            if text in ")]}" and unit.tokens and unit.tokens[-1].text == ",":
+                unit.tokens.pop()  # a trailing comma before a closing bracket changes nothing
         previous, previous_kind, last_unit = text, kind, unit
-        if kind == tokenize.NAME and "." in normalised.strip("."):
+        if kind == _NAME and "." in normalised and normalised.strip("."):
             # "from numpy import abs as absolute": absolute(x) reads as numpy.abs(x).
-            parts = [part for part in normalised.split(".") if part]
-            for position, part in enumerate(parts):
+            for position, part in enumerate(part for part in normalised.split(".") if part):
                 if position:
-                    _append(unit, ".", line, end[0])
-                _append(unit, part, line, end[0])
+                    unit.tokens.append(Token(".", line, end[0]))
+                unit.tokens.append(Token(part, line, end[0]))
             continue
-        _append(unit, normalised, line, end[0])
+        unit.tokens.append(Token(normalised, line, end[0]))
     units = [*facts.units, module]
     return [unit for unit in sorted(units, key=lambda u: u.start_line) if unit.tokens]
-
-
-def _append(unit: Unit, text: str, line: int, end_line: int) -> None:
-    unit.tokens.append(Token(text, line, end_line))
 
 
 def _normalise_token(kind: int, text: str, previous: str, facts: _FileFacts) -> str | None:
