@@ -92,8 +92,8 @@ def _token_id(text: str) -> int:
     return found
 
 
-def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
-    """Return the hash of every k-gram of ``tokens`` (none when there are fewer than k), in order."""
+def _kgram_values(tokens: Sequence[Token], k: int) -> list[int]:
+    """Return the 63-bit hash of every k-gram of ``tokens``, in order (rolling polynomial hash)."""
     if len(tokens) < k:
         return []
     ids = [_token_id(token.text) for token in tokens]
@@ -105,45 +105,57 @@ def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
     for index in range(k, len(ids)):
         value = ((value - ids[index - k] * top) * _BASE + ids[index]) % _MODULUS
         values.append(value)
-    result = []
-    for start, value in enumerate(values):
-        # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
-        mixed = (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-        mixed = (mixed ^ (mixed >> 29)) & _HASH_MASK
-        result.append(Fingerprint(mixed, tokens[start].line, tokens[start + k - 1].end_line))
-    return result
+    # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
+    return [((mixed := (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) ^ (mixed >> 29)) & _HASH_MASK
+            for value in values]
+
+
+def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
+    """Return the hash of every k-gram of ``tokens`` (none when there are fewer than k), in order."""
+    return [Fingerprint(value, tokens[start].line, tokens[start + k - 1].end_line)
+            for start, value in enumerate(_kgram_values(tokens, k))]
 
 
 def winnow(kgrams: Sequence[Fingerprint], window: int = WINDOW) -> list[Fingerprint]:
     """Select the rightmost minimal hash of every window of ``window`` k-grams (robust winnowing)."""
-    if not kgrams:
+    return [kgrams[index] for index in _winnowed([fp.hash for fp in kgrams], window)]
+
+
+def _winnowed(values: Sequence[int], window: int) -> list[int]:
+    """Return the positions robust winnowing selects: the rightmost minimum of each window, once each."""
+    if not values:
         return []
-    if len(kgrams) <= window:
-        return [min(reversed(kgrams), key=lambda fp: fp.hash)]
-    selected: list[Fingerprint] = []
+    if len(values) <= window:
+        low = min(values)
+        return [len(values) - 1 - values[::-1].index(low)]
+    selected: list[int] = []
     last = -1
-    for start in range(len(kgrams) - window + 1):
-        best = start
-        for index in range(start + 1, start + window):
-            if kgrams[index].hash <= kgrams[best].hash:
-                best = index
+    for start in range(len(values) - window + 1):
+        chunk = values[start:start + window]
+        low = min(chunk)
+        best = start + window - 1 - chunk[::-1].index(low)
         if best != last:
-            selected.append(kgrams[best])
+            selected.append(best)
             last = best
     return selected
 
 
+def _unit_fingerprints(tokens: Sequence[Token], starter: frozenset[int]) -> list[Fingerprint]:
+    values = _kgram_values(tokens, K)
+    return [Fingerprint(values[index], tokens[index].line, tokens[index + K - 1].end_line)
+            for index in _winnowed(values, WINDOW) if values[index] not in starter]
+
+
 def starter_hashes(starter_source: str) -> frozenset[int]:
     """Return every k-gram hash of the starter file (all of them, not only the winnowed ones)."""
-    return frozenset(fp.hash for unit in normalise(starter_source) for fp in kgram_hashes(unit.tokens))
+    return frozenset(value for unit in normalise(starter_source) for value in _kgram_values(unit.tokens, K))
 
 
 def fingerprint_units(units: Iterable[Unit], starter: frozenset[int] = frozenset()) -> FilePrint:
     """Fingerprint normalised units, leaving out the starter's hashes and repeats across units."""
     prints = []
     for unit in units:
-        kept = [fp for fp in winnow(kgram_hashes(unit.tokens)) if fp.hash not in starter]
-        prints.append(UnitPrint(unit.name, unit.start_line, unit.end_line, kept))
+        prints.append(UnitPrint(unit.name, unit.start_line, unit.end_line, _unit_fingerprints(unit.tokens, starter)))
     # A hash repeated in two units is kept in one only, chosen by content (not by position, which
     # a reordering changes): then no shared hash counts twice in a score.
     claimed: set[int] = set()

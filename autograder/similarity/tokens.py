@@ -77,14 +77,14 @@ def normalise(source: str) -> list[Unit]:
     try:
         facts = _facts(tree)
         return _tokenise(source, facts)
-    except RecursionError:
+    except Exception:  # noqa: BLE001  (never fail a submission's indexing on an odd file: tokenise it crudely)
         return [_crude_unit(source)]
 
 
 def _facts(tree: ast.Module) -> _FileFacts:
     facts = _FileFacts()
     bound, parameters = facts.bound, facts.parameters
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         kind = type(node)
         # The common nodes first: this loop runs over every node of every submission.
         if kind is ast.Name:
@@ -110,6 +110,32 @@ def _facts(tree: ast.Module) -> _FileFacts:
     facts.bound -= set(facts.aliases)
     facts.units = _units(tree)
     return facts
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = (str, int, float, complex, bytes, bool, type(None), type(...))
+
+
+def _walk(tree: ast.AST):
+    """Yield every node, like ast.walk but faster: expression contexts and literal fields are skipped."""
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        kind = type(node)
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None or isinstance(value, _LEAVES):
+                continue
+            if type(value) is list:
+                # Lists may hold names (global x) or None (the key of {**mapping}).
+                extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                push(value)
 
 
 def _bind_name(node: ast.AST, facts: _FileFacts) -> None:

@@ -177,6 +177,7 @@ def test_normalisation_abstracts_names_literals_comments_and_module_aliases():
     "", "\n\n", "def f(:\n  pass\n", "x = '''unterminated\n", "\x00\x01garbage\xff",
     "(" * 5000, "def f():\n" + "    if x:\n" * 100 + "        pass\n", "f'{x!r:>{width}}' + t'{y}'\n",
     "class A:\n    def m(self):\n        self.w = 1\n        return self.w\n",
+    "def f():\n    global g\n    g = {**{}, 'a': 1}\n    match g:\n        case {'a': x, **rest}: pass\n        case P(q, k=z): pass\n",
 ])
 def test_never_raises_for_any_text(source):
     fingerprints = fingerprint_source(source)
