@@ -224,6 +224,9 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
             db.session.add_all(rows)
             db.session.commit()
             ids = [row.id for row in rows]
+            ca_id = ca.id
+            db.session.remove()  # as in a worker: the session holds nothing else
+            ca = db.session.get(CourseAssignment, ca_id)
             stored, indexing, indexing_cpu = timed(lambda: sum(similarity.index_submission(i) for i in ids))
             print(f"service: index_submission x {len(ids)} (SQLite; fingerprints, index rows and pairs committed "
                   f"one submission at a time, as after grading): {indexing:.2f} s wall, {indexing_cpu:.2f} s CPU, "

@@ -37,7 +37,8 @@ class SubmissionFingerprint(db.Model):
 class FingerprintHash(db.Model):
     """One row of the inverted index: this submission holds this fingerprint."""
 
-    __table_args__ = (Index("ix_fingerprint_hash_lookup", "course_assignment_id", "hash"),)
+    # Covering index: the candidate query (hash IN ... GROUP BY submission) never reads the table.
+    __table_args__ = (Index("ix_fingerprint_hash_lookup", "course_assignment_id", "hash", "submission_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_assignment_id: Mapped[int] = mapped_column(ForeignKey("course_assignment.id", ondelete="CASCADE"))

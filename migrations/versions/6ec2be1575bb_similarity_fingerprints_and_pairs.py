@@ -30,7 +30,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fingerprint_hash'))
     )
     with op.batch_alter_table('fingerprint_hash', schema=None) as batch_op:
-        batch_op.create_index('ix_fingerprint_hash_lookup', ['course_assignment_id', 'hash'], unique=False)
+        batch_op.create_index('ix_fingerprint_hash_lookup', ['course_assignment_id', 'hash', 'submission_id', 'user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fingerprint_hash_submission_id'), ['submission_id'], unique=False)
 
     op.create_table('similarity_pair',
