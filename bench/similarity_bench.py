@@ -234,12 +234,13 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
             ranking_times = []
             for _ in range(ranking_runs):
                 db.session.expire_all()
-                ranked, seconds, _ = timed(similarity.ranking, ca)
+                # What the page does per request: index anything missed, then read the stored pairs.
+                ranked, seconds, _ = timed(lambda: (similarity.ensure_indexed(ca), similarity.ranking(ca))[1])
                 ranking_times.append(seconds)
             db.session.expire_all()
             naive_seconds = naive_ranking(ca, sample_pairs)
             median = statistics.median(ranking_times)
-            print(f"ranking served from stored pairs ({ranked.students_compared} students, {len(ranked.pairs)} pairs): "
+            print(f"ranking served (ensure_indexed + stored pairs; {ranked.students_compared} students, {len(ranked.pairs)} pairs): "
                   f"median {median * 1000:.1f} ms, max {max(ranking_times) * 1000:.1f} ms over {ranking_runs} requests; "
                   f"naive (fingerprint and compare everyone on request{', extrapolated' if sample_pairs else ''}): "
                   f"{naive_seconds:.1f} s; ratio {naive_seconds / median:.0f}x")

@@ -13,12 +13,13 @@ import functools
 import hashlib
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 
 from autograder.extensions import db
 from autograder.models import (
@@ -120,15 +121,32 @@ def _forget(submission_id: int) -> None:
     db.session.execute(delete(SubmissionFingerprint).where(SubmissionFingerprint.submission_id == submission_id))
 
 
+# Expanding parameters: the hundreds of values of an IN list are bound, not compiled one by one.
+_SHARED_COUNTS = (
+    select(FingerprintHash.submission_id, func.count())
+    .where(FingerprintHash.course_assignment_id == bindparam("ca"),
+           FingerprintHash.hash.in_(bindparam("hashes", expanding=True)),
+           FingerprintHash.user_id != bindparam("user"))
+    .group_by(FingerprintHash.submission_id)
+    .having(func.count() >= bindparam("at_least")))
+_SIZES = (
+    select(SubmissionFingerprint.submission_id, SubmissionFingerprint.size)
+    .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True)),
+           SubmissionFingerprint.engine_version == bindparam("version"),
+           SubmissionFingerprint.starter_digest == bindparam("digest")))
+_DATA = (
+    select(SubmissionFingerprint.submission_id, SubmissionFingerprint.user_id, SubmissionFingerprint.data)
+    .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True))))
+
+
 def _shared_counts(course_assignment_id: int, user_id: int, hashes: list[int]) -> Counter[int]:
     shared: Counter[int] = Counter()
+    # Reaching STORED_MIN_SCORE needs shared >= min_score * (size + other size) / 2 > min_score * size / 2
+    # (compare.upper_bound): in one query the database can drop the others; over several, counts add up.
+    at_least = math.ceil(STORED_MIN_SCORE * len(hashes) / 2) if len(hashes) <= _QUERY_CHUNK else 1
     for start in range(0, len(hashes), _QUERY_CHUNK):
-        rows = db.session.execute(
-            select(FingerprintHash.submission_id, func.count())
-            .where(FingerprintHash.course_assignment_id == course_assignment_id,
-                   FingerprintHash.hash.in_(hashes[start:start + _QUERY_CHUNK]),
-                   FingerprintHash.user_id != user_id)
-            .group_by(FingerprintHash.submission_id))
+        rows = db.session.execute(_SHARED_COUNTS, {"ca": course_assignment_id, "user": user_id, "at_least": at_least,
+                                                    "hashes": hashes[start:start + _QUERY_CHUNK]})
         for other_id, count in rows:
             shared[other_id] += count
     return shared
@@ -139,18 +157,16 @@ def _pairs_with_others(submission: Submission, prints: FilePrint, starter_digest
     shared = _shared_counts(submission.course_assignment_id, submission.user_id, hashes)
     if not shared:
         return []
-    sizes = dict(db.session.execute(
-        select(SubmissionFingerprint.submission_id, SubmissionFingerprint.size)
-        .where(SubmissionFingerprint.submission_id.in_(list(shared)),
-               SubmissionFingerprint.engine_version == ENGINE_VERSION,
-               SubmissionFingerprint.starter_digest == starter_digest)).all())
+    sizes: dict[int, int] = {}
+    others = list(shared)
+    for start in range(0, len(others), _QUERY_CHUNK):
+        sizes.update(db.session.execute(_SIZES, {"ids": others[start:start + _QUERY_CHUNK], "version": ENGINE_VERSION,
+                                                 "digest": starter_digest}).all())
     hopeful = [other for other, count in shared.items()
                if other in sizes and upper_bound(count, prints.size, sizes[other]) >= STORED_MIN_SCORE]
     rows = []
     for start in range(0, len(hopeful), _QUERY_CHUNK):
-        for other_id, other_user, data in db.session.execute(
-                select(SubmissionFingerprint.submission_id, SubmissionFingerprint.user_id, SubmissionFingerprint.data)
-                .where(SubmissionFingerprint.submission_id.in_(hopeful[start:start + _QUERY_CHUNK]))):
+        for other_id, other_user, data in db.session.execute(_DATA, {"ids": hopeful[start:start + _QUERY_CHUNK]}):
             other = FilePrint.from_json(json.loads(data))
             # Pairs are stored with the older submission first; function names read from its side.
             comparison = compare(other, prints) if other_id < submission.id else compare(prints, other)
