@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograder.similarity.fingerprints import K, FilePrint, Fingerprint, UnitPrint, kgram_hashes
+from autograder.similarity.fingerprints import K, FilePrint, Fingerprint, kgram_hashes
 from autograder.similarity.tokens import Token, normalise
 
 FUNCTION_MATCH_SHOWN = 0.5
@@ -157,4 +157,4 @@ def _highlightable(tokens: Sequence[Token], starter: frozenset[int]) -> list[Fin
     return [fp for fp in kgram_hashes(tokens) if fp.hash not in starter and fp.end_line - fp.start_line <= K]
 
 
-__all__ = ["Comparison", "FunctionMatch", "Region", "compare", "matched_regions", "upper_bound", "K"]
+__all__ = ["Comparison", "FunctionMatch", "Region", "compare", "matched_regions", "upper_bound"]
