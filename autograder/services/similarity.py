@@ -185,25 +185,32 @@ def _pair_row(submission: Submission, other_id: int, other_user: int, comparison
             "functions": json.dumps([[m.a, m.b, round(m.score, 4)] for m in comparison.functions])}
 
 
-def ensure_indexed(course_assignment: CourseAssignment) -> int:
-    """Index every graded submission of the assignment not yet indexed (or indexed by an older engine).
-
-    Covers submissions graded before this feature existed or while indexing failed. Returns how
-    many were indexed.
-    """
+def _unindexed(course_assignment: CourseAssignment) -> Any:
     starter = starter_for(course_assignment.assignment.name)
     current = select(SubmissionFingerprint.submission_id).where(
         SubmissionFingerprint.course_assignment_id == course_assignment.id,
         SubmissionFingerprint.engine_version == ENGINE_VERSION,
         SubmissionFingerprint.starter_digest == starter.digest)
-    missing = list(db.session.scalars(
-        select(Submission.id).where(Submission.course_assignment_id == course_assignment.id,
-                                    Submission.status == SubmissionStatus.DONE, Submission.id.not_in(current))
-        .order_by(Submission.id)))
+    return select(Submission.id).where(Submission.course_assignment_id == course_assignment.id,
+                                       Submission.status == SubmissionStatus.DONE, Submission.id.not_in(current))
+
+
+def ensure_indexed(course_assignment: CourseAssignment, limit: int | None = None) -> int:
+    """Index the graded submissions of the assignment not yet indexed (or indexed by an older engine).
+
+    Covers submissions graded before this feature existed or while indexing failed, oldest
+    first, at most ``limit`` of them (all when None). Returns how many were indexed.
+    """
+    missing = list(db.session.scalars(_unindexed(course_assignment).order_by(Submission.id).limit(limit)))
     db.session.commit()
     for submission_id in missing:
         index_submission(submission_id)
     return len(missing)
+
+
+def unindexed_count(course_assignment: CourseAssignment) -> int:
+    """Return how many graded submissions of the assignment are not indexed yet."""
+    return int(db.session.scalar(select(func.count()).select_from(_unindexed(course_assignment).subquery())) or 0)
 
 
 @dataclass

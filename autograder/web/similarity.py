@@ -11,6 +11,7 @@ from autograder.web.access import course_taught, instructor_required
 bp = Blueprint("similarity", __name__, url_prefix="/instructor/courses")
 
 PAIRS_SHOWN = 200  # the page lists the most similar pairs; the JSON has them all
+INDEXED_PER_REQUEST = 100  # a backlog (a new engine version, work graded before) is indexed over a few loads
 
 
 def _course_assignment(code: str, name: str):
@@ -25,18 +26,20 @@ def _course_assignment(code: str, name: str):
 @instructor_required
 def ranking(code: str, name: str):
     ca = _course_assignment(code, name)
-    similarity.ensure_indexed(ca)
+    similarity.ensure_indexed(ca, limit=INDEXED_PER_REQUEST)
     ranked = similarity.ranking(ca)
     return render_template("similarity/ranking.html", ca=ca, ranking=ranked, pairs=ranked.pairs[:PAIRS_SHOWN],
-                           hidden=max(0, len(ranked.pairs) - PAIRS_SHOWN))
+                           hidden=max(0, len(ranked.pairs) - PAIRS_SHOWN), pending=similarity.unindexed_count(ca))
 
 
 @bp.route("/<code>/<name>/similarity.json")
 @instructor_required
 def ranking_json(code: str, name: str):
     ca = _course_assignment(code, name)
-    similarity.ensure_indexed(ca)
-    return jsonify(similarity.ranking(ca).to_json())
+    similarity.ensure_indexed(ca, limit=INDEXED_PER_REQUEST)
+    data = similarity.ranking(ca).to_json()
+    data["submissions_not_yet_indexed"] = similarity.unindexed_count(ca)
+    return jsonify(data)
 
 
 @bp.route("/<code>/<name>/similarity/<int:submission_a>/<int:submission_b>")

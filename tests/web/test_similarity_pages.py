@@ -79,3 +79,18 @@ def test_an_assignment_without_graded_work_says_so(client, factory, login):
     html = client.get(f"/instructor/courses/{course.code}/losses/similarity").get_data(as_text=True)
     assert "No pair of students reaches 20%." in html
     assert client.get(f"/instructor/courses/{course.code}/training/similarity").status_code == 404
+
+
+def test_a_backlog_is_indexed_a_slice_per_load_and_said(client, factory, login, monkeypatch):
+    from autograder.web import similarity as pages
+
+    monkeypatch.setattr(pages, "INDEXED_PER_REQUEST", 2)
+    teacher, students, course, _ = _four_students(factory)
+    login(teacher)
+    url = f"/instructor/courses/{course.code}/losses/similarity"
+    first = client.get(url).get_data(as_text=True)
+    assert "2 graded submissions are not compared yet" in first
+    assert client.get(url + ".json").get_json()["submissions_not_yet_indexed"] == 0
+    second = client.get(url).get_data(as_text=True)
+    assert "not compared yet" not in second
+    assert set(_rows(second)[0][0]) == {students["original"].email, students["copier"].email}
