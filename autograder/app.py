@@ -45,9 +45,9 @@ def register_database_tuning(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from autograder.web import api, auth, instructor, student
+    from autograder.web import api, auth, instructor, similarity, student
 
-    for blueprint in (auth.bp, student.bp, instructor.bp, api.bp):
+    for blueprint in (auth.bp, student.bp, instructor.bp, similarity.bp, api.bp):
         app.register_blueprint(blueprint)
     from autograder.web import operations  # /healthz, /readyz, /metrics
 

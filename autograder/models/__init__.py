@@ -3,6 +3,7 @@
 from autograder.models.course import Course, CourseAssignment, Enrollment
 from autograder.models.assignment import Assignment
 from autograder.models.regrade import Regrade, RegradeEntry
+from autograder.models.similarity import FingerprintHash, SimilarityPair, SubmissionFingerprint
 from autograder.models.submission import CheckResult, Submission, SubmissionStatus
 from autograder.models.user import Role, User
 from autograder.models.worker import WorkerHeartbeat
@@ -13,10 +14,13 @@ __all__ = [
     "Course",
     "CourseAssignment",
     "Enrollment",
+    "FingerprintHash",
     "Regrade",
     "RegradeEntry",
     "Role",
+    "SimilarityPair",
     "Submission",
+    "SubmissionFingerprint",
     "SubmissionStatus",
     "User",
     "WorkerHeartbeat",

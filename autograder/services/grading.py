@@ -31,6 +31,7 @@ from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import CRASHED, OK, Executor, Limits, UnitJob
 from autograder.sandbox.program import Call
 from autograder.logs import log_context
+from autograder.services import similarity
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +422,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             seconds=seconds, assignment_version=assignment.version, late=(late_days, course_assignment),
             no_results_yet=keeper.written == 0,
         )
+        if stored:  # similarity indexing: after the grade is committed; it logs its failures, never raises
+            similarity.index_after_grading(submission_id)
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
         _observe(outcome, seconds, watch)
         if stored:

@@ -20,6 +20,8 @@ COURSE_PAGES = [
     "/instructor/courses/{code}/losses/dashboard.json",
     "/instructor/courses/{code}/gradebook.csv",
     "/instructor/courses/{code}/students/{student}",
+    "/instructor/courses/{code}/losses/similarity",
+    "/instructor/courses/{code}/losses/similarity.json",
 ]
 
 
@@ -96,3 +98,31 @@ def test_regrade_actions_and_report_are_limited_to_the_course_instructors(app, c
     assert response.status_code == 404
     login(world["teacher"])
     assert client.get(f"/instructor/regrades/{run.id}").status_code == 200
+
+
+def test_similarity_side_by_side_only_for_the_course_staff_and_its_own_submissions(client, login, world, factory):
+    other = factory.user()
+    course = world["course"]
+    from autograder.models import Enrollment
+    from autograder.extensions import db
+
+    db.session.add(Enrollment(user=other, course=course, role=Role.STUDENT))
+    db.session.commit()
+    second = factory.submission(other, course, source="SECRET_SOURCE_MARKER = 2\n")
+    url = f"/instructor/courses/{course.code}/losses/similarity/{world['submission'].id}/{second.id}"
+    assert client.get(url).status_code == 302  # sign in first
+    for viewer, expected in (("teacher", 200), ("other_teacher", 404), ("owner", 403), ("stranger", 403)):
+        login(world[viewer])
+        response = client.get(url)
+        assert response.status_code == expected
+        assert ("SECRET_SOURCE_MARKER" in response.get_data(as_text=True)) == (expected == 200)
+    # A submission of another course cannot be pulled into this course's comparison.
+    foreign_course = factory.course(world["other_teacher"], (world["stranger"],))
+    foreign = factory.submission(world["stranger"], foreign_course, source="FOREIGN_MARKER = 1\n")
+    login(world["teacher"])
+    for pair in ((world["submission"].id, foreign.id), (foreign.id, second.id)):
+        response = client.get(f"/instructor/courses/{course.code}/losses/similarity/{pair[0]}/{pair[1]}")
+        assert response.status_code == 404 and "FOREIGN_MARKER" not in response.get_data(as_text=True)
+    login(world["other_teacher"])
+    response = client.get(f"/instructor/courses/{foreign_course.code}/losses/similarity/{foreign.id}/{second.id}")
+    assert response.status_code == 404

@@ -1,0 +1,209 @@
+"""The similarity service: indexed after grading, ranked per assignment, never in the way of a grade."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from autograder.extensions import db
+from autograder.models import (
+    FingerprintHash, Role, SimilarityPair, Submission, SubmissionFingerprint, SubmissionStatus,
+)
+from autograder.services import similarity
+from autograder.services.grading import GradingOutcome, grade_submission
+from autograder.similarity.compare import compare
+from autograder.similarity.disguise import disguise
+from autograder.similarity.fingerprints import fingerprint_source
+from autograder.cli.service import similarity as similarity_command
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "tests" / "conformance" / "solutions" / "losses"
+GRADED = ("mse", "mse_grad", "softmax", "cross_entropy", "cross_entropy_grad", "sigmoid",
+          "binary_cross_entropy", "binary_cross_entropy_grad")
+# Sandbox uids of these tests, away from the slots other suites and workers use.
+SIMILARITY_SLOT = 785
+
+
+def _source(style: str) -> str:
+    return (SOLUTIONS / f"{style}.py").read_text()
+
+
+@pytest.fixture
+def four_students(factory):
+    """One original, a disguised copy of it, two independent solutions; each graded and indexed."""
+    teacher = factory.user(Role.INSTRUCTOR, email="teacher@example.edu")
+    names = ("original", "copier", "second", "third")
+    students = {name: factory.user(email=f"{name}@example.edu") for name in names}
+    course = factory.course(teacher, tuple(students.values()))
+    sources = {"original": _source("vectorised"), "copier": disguise(_source("vectorised"), keep=GRADED, seed=4),
+               "second": _source("loops"), "third": _source("einsum")}
+    submissions = {name: factory.submission(students[name], course, source=sources[name], score=35.0)
+                   for name in names}
+    for submission in submissions.values():
+        similarity.index_submission(submission.id)
+    ca = course.course_assignments[0]
+    return {"teacher": teacher, "students": students, "course": course, "ca": ca, "sources": sources,
+            "submissions": submissions}
+
+
+def test_four_students_the_disguised_pair_ranks_first(four_students):
+    ranking = similarity.ranking(four_students["ca"])
+    assert ranking.students_compared == 4
+    top = ranking.pairs[0]
+    assert {top.student_a.email, top.student_b.email} == {"original@example.edu", "copier@example.edu"}
+    assert top.score >= 0.8
+    assert all(pair.score < 0.5 for pair in ranking.pairs[1:])
+    # Stored scores are the engine's, and every pair the engine puts above the floor is stored.
+    starter = similarity.starter_for("losses").hashes
+    prints = {name: fingerprint_source(source, starter) for name, source in four_students["sources"].items()}
+    listed = {frozenset((p.student_a.email.split("@")[0], p.student_b.email.split("@")[0])): p.score
+              for p in ranking.pairs}
+    expected = {}
+    for i, a in enumerate(prints):
+        for b in list(prints)[i + 1:]:
+            score = compare(prints[a], prints[b]).score
+            assert score < 0.5 or {a, b} == {"original", "copier"}
+            if score >= similarity.STORED_MIN_SCORE:
+                expected[frozenset((a, b))] = score
+    assert listed == pytest.approx(expected)
+
+
+def test_indexing_is_idempotent_and_fills_the_inverted_index(four_students):
+    copier = four_students["submissions"]["copier"]
+    pairs = db.session.scalar(select(func.count()).select_from(SimilarityPair))
+    assert similarity.index_submission(copier.id) == 0  # already indexed: nothing redone
+    assert db.session.scalar(select(func.count()).select_from(SimilarityPair)) == pairs
+    row = db.session.scalar(select(SubmissionFingerprint).where(SubmissionFingerprint.submission_id == copier.id))
+    hashes = db.session.scalar(select(func.count()).select_from(FingerprintHash)
+                               .where(FingerprintHash.submission_id == copier.id))
+    assert row.size == hashes > 20
+    # An older engine's fingerprints are recomputed, replacing its rows and pairs.
+    row.engine_version = "old"
+    db.session.commit()
+    assert similarity.index_submission(copier.id) >= 1
+    assert db.session.scalar(select(func.count()).select_from(SimilarityPair)) == pairs
+    assert db.session.scalar(select(func.count()).select_from(FingerprintHash)
+                             .where(FingerprintHash.submission_id == copier.id)) == hashes
+
+
+def test_each_students_latest_and_best_submissions_are_compared(factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, bob = factory.user(), factory.user()
+    course = factory.course(teacher, (ada, bob))
+    copied = disguise(_source("einsum"), keep=GRADED, seed=9)
+    factory.submission(ada, course, source=_source("einsum"), score=35.0)
+    # Bob's copy is neither his best nor his latest: it is not compared.
+    old_copy = factory.submission(bob, course, source=copied, score=10.0)
+    factory.submission(bob, course, source=_source("loops"), score=30.0)
+    bob_latest = factory.submission(bob, course, source=_source("vectorised"), score=20.0)
+    similarity.ensure_indexed(course.course_assignments[0])
+    ranking = similarity.ranking(course.course_assignments[0])
+    assert all(pair.score < 0.5 for pair in ranking.pairs)
+    assert db.session.scalar(select(func.count()).select_from(SimilarityPair)
+                             .where(SimilarityPair.submission_b_id == old_copy.id,
+                                    SimilarityPair.score >= 0.8)) == 1  # stored, just not compared now
+    # When the copy becomes his best, the pair is listed, labelled with which submission it is.
+    old_copy.final_score = old_copy.score = 35.0
+    db.session.commit()
+    ranking = similarity.ranking(course.course_assignments[0])
+    top = ranking.pairs[0]
+    assert top.score >= 0.8 and old_copy.id in (top.submission_a_id, top.submission_b_id)
+    assert ("best",) in (top.labels_a, top.labels_b)
+    assert bob_latest.id not in (top.submission_a_id, top.submission_b_id)
+
+
+def test_a_students_own_submissions_and_other_assignments_are_never_paired(factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, bob = factory.user(), factory.user()
+    course = factory.course(teacher, (ada, bob), assignments=("losses", "training"))
+    factory.submission(ada, course, source=_source("loops"), score=1.0)
+    factory.submission(ada, course, source=_source("loops"), score=2.0)
+    factory.submission(bob, course, source=_source("loops"), score=3.0, assignment="training")
+    for ca in course.course_assignments:
+        similarity.ensure_indexed(ca)
+    assert db.session.scalar(select(func.count()).select_from(SimilarityPair)) == 0
+
+
+def test_ungraded_submissions_are_not_indexed(factory):
+    ada = factory.user()
+    course = factory.course(None, (ada,))
+    queued = factory.submission(ada, course, source=_source("loops"), status=SubmissionStatus.QUEUED)
+    assert similarity.index_submission(queued.id) == 0
+    assert db.session.scalar(select(func.count()).select_from(SubmissionFingerprint)) == 0
+
+
+def test_side_by_side_highlights_the_copied_lines(four_students):
+    original, copier = four_students["submissions"]["original"], four_students["submissions"]["copier"]
+    view = similarity.side_by_side(four_students["ca"], original.id, copier.id)
+    assert view.comparison.score >= 0.8 and view.regions
+    marked = sum(1 for _, text, regions in view.lines_a if regions and text.strip())
+    code = sum(1 for _, text, _ in view.lines_a if text.strip() and not text.strip().startswith(("#", '"')))
+    assert marked >= code * 0.6
+    assert any(regions for _, _, regions in view.lines_b)
+    from autograder.services.errors import NotFound
+
+    with pytest.raises(NotFound):
+        similarity.side_by_side(four_students["ca"], original.id, original.id)
+
+
+@pytest.fixture(scope="module")
+def executor():
+    from autograder.sandbox import open_executor
+
+    opened = open_executor(slot=SIMILARITY_SLOT)
+    yield opened
+    opened.close()
+
+
+def test_grading_indexes_the_submission(factory, executor):
+    ada, bob = factory.user(), factory.user()
+    course = factory.course(None, (ada, bob))
+    first = factory.submission(ada, course, source=_source("vectorised"), status=SubmissionStatus.QUEUED)
+    second = factory.submission(bob, course, source=disguise(_source("vectorised"), keep=GRADED, seed=2),
+                                status=SubmissionStatus.QUEUED)
+    for submission in (first, second):
+        assert grade_submission(submission.id, executor=executor, worker="w") == GradingOutcome.GRADED
+    pair = db.session.scalar(select(SimilarityPair))
+    assert (pair.submission_a_id, pair.submission_b_id) == (first.id, second.id) and pair.score >= 0.8
+    assert {name for name, _, _ in json.loads(pair.functions)} >= {"mse", "softmax"}
+
+
+def test_a_failing_indexer_never_touches_the_grade(factory, executor, monkeypatch, caplog):
+    ada = factory.user()
+    course = factory.course(None, (ada,))
+    submission = factory.submission(ada, course, source=_source("loops"), status=SubmissionStatus.QUEUED)
+
+    def broken(submission_id):
+        db.session.execute(select(func.count()).select_from(SubmissionFingerprint))
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(similarity, "index_submission", broken)
+    # Alembic's fileConfig (the migrated test database) disables loggers that existed before it.
+    monkeypatch.setattr(similarity.log, "disabled", False)
+    assert grade_submission(submission.id, executor=executor, worker="w") == GradingOutcome.GRADED
+    db.session.expire_all()
+    row = db.session.get(Submission, submission.id)
+    assert row.status == SubmissionStatus.DONE and row.score == row.max_score
+    assert "similarity indexing of submission" in caplog.text
+    monkeypatch.undo()
+    # The page (or the command) indexes what was missed.
+    assert similarity.ensure_indexed(course.course_assignments[0]) == 1
+
+
+def test_command_prints_the_ranking_as_text_and_json(four_students, runner):
+    code = four_students["course"].code
+    result = runner.invoke(similarity_command, [code, "losses", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    top, rest = data["pairs"][0], data["pairs"][1:]
+    assert {top["a"], top["b"]} == {"original@example.edu", "copier@example.edu"} and top["score"] >= 0.8
+    assert all(0 <= pair["score"] < 0.5 for pair in rest)
+    assert data["students_compared"] == 4
+    text = runner.invoke(similarity_command, [code, "losses"])
+    assert text.exit_code == 0 and "evidence to review, not a verdict" in text.output
+    assert text.output.splitlines()[2].split()[0] == "1" and "copier@example.edu" in text.output.splitlines()[2]
+    missing = runner.invoke(similarity_command, [code, "nope"])
+    assert missing.exit_code != 0 and "sets no assignment" in missing.output
