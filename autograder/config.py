@@ -200,6 +200,9 @@ class Config:
         # assignment's max_file_bytes; grading/notebook.py caps a whole notebook at 40 MiB).
         self.MAX_CONTENT_LENGTH = env.integer("AUTOGRADER_MAX_UPLOAD_BYTES", 41 << 20, minimum=1)
         self.ALLOW_INSECURE_SANDBOX = env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
+        # Multiplies every grading time limit and submission budget (derived from the reference's own
+        # time, docs/SANDBOX.md): for machines much slower or busier than the one the limits suit.
+        self.GRADING_TIME_SCALE = env.number("AUTOGRADER_TIME_LIMIT_SCALE", 1.0, minimum=0.1)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.flag("AUTOGRADER_SECURE_COOKIES")

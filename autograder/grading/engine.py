@@ -22,10 +22,12 @@ from autograder.sandbox.program import CallOutcome
 
 def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor, mode: str = "public",
                  hidden_seed: int | None = None,
-                 on_result: Callable[[TestResult], None] | None = None, filename: str | None = None) -> Report:
+                 on_result: Callable[[TestResult], None] | None = None, filename: str | None = None,
+                 time_scale: float = 1.0) -> Report:
     """Grade ``source_bytes`` as the student's file for ``assignment``.
 
-    ``filename`` is the name the student's file had: a Jupyter notebook (``.ipynb``, or a file
+    ``time_scale`` multiplies every time limit and the submission's budget (an operator's setting
+    for slow machines). ``filename`` is the name the student's file had: a Jupyter notebook (``.ipynb``, or a file
     that plainly is one) is graded by its code cells, with feedback naming cells and lines.
 
     Returns a Report; never raises for anything the student's file does. Raises ValueError for a
@@ -67,8 +69,8 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     except SourceRejected as rejection:
         return fail_all(str(rejection))
 
-    budget = _Budget(seconds=assignment.spec.limits.submission_budget(suite.reference_seconds),
-                     output_bytes=assignment.limits.output_bytes)
+    budget = _Budget(seconds=assignment.spec.limits.submission_budget(suite.reference_seconds) * time_scale,
+                     output_bytes=assignment.limits.output_bytes, time_scale=time_scale)
     graded = _run_units(suite, source, assignment, executor, budget)
     if graded.import_failure:
         return fail_all(graded.import_failure)
@@ -121,6 +123,7 @@ class _Budget:
 
     seconds: float
     output_bytes: int
+    time_scale: float = 1.0  # applied to each function's own limit too
 
     def spend(self, outcome: UnitOutcome) -> None:
         self.seconds -= outcome.seconds
@@ -296,7 +299,8 @@ def _combined_job(suite: PreparedSuite, functions: list[PreparedFunction], progr
                    limits=replace(assignment.limits, output_bytes=max(0, budget.output_bytes)),
                    probes_source=assignment.probes_source,
                    segments=tuple(len(programs[function.name].calls) for function in functions),
-                   segment_seconds=tuple(limits.function_limit(function.reference_seconds) for function in functions),
+                   segment_seconds=tuple(limits.function_limit(function.reference_seconds) * budget.time_scale
+                                         for function in functions),
                    budget_seconds=max(0.0, budget.seconds))
 
 

@@ -398,7 +398,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             mode, seed = _grading_mode()
             with ClaimKeeper(db.engine, claim, lease) as keeper:
                 report = grade_source(assignment, source, watch, mode=mode, hidden_seed=seed,
-                                      on_result=keeper.record, filename=filename)
+                                      on_result=keeper.record, filename=filename,
+                                      time_scale=current_app.config.get("GRADING_TIME_SCALE", 1.0))
             if keeper.lost:
                 log.warning("submission %s: lease lost while grading; another worker regrades it", submission_id)
         except Exception as error:

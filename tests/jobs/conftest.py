@@ -198,6 +198,8 @@ def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> I
         AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
         AUTOGRADER_RESEND_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_HEARTBEAT_SECONDS="1",
         AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        # Room for the deliberately slow (but honest) submissions these tests kill workers under.
+        AUTOGRADER_TIME_LIMIT_SCALE="5",
         AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
     deployment.migrate()

@@ -113,7 +113,7 @@ def test_embedded_mode_killed_mid_burst_grades_everything_within_15_s_of_its_res
     database = tmp_path / "embedded.sqlite3"
     stack = LocalStack.create(
         tmp_path / "logs", AUTOGRADER_QUEUE="embedded", DATABASE_URL=f"sqlite:///{database}",
-        AUTOGRADER_SECRET_KEY="embedded-test", AUTOGRADER_HIDDEN_SEED="424242", AUTOGRADER_COOLDOWN_SECONDS="0",
+        AUTOGRADER_SECRET_KEY="embedded-test", AUTOGRADER_HIDDEN_SEED="424242", AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_TIME_LIMIT_SCALE="5",
         AUTOGRADER_ALLOW_INSECURE_SANDBOX="1", AUTOGRADER_EMBEDDED_WORKERS="2",
         AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
@@ -203,6 +203,9 @@ def test_a_sandbox_dying_under_a_stopping_worker_is_not_the_students_failure(mak
     if not hasattr(inner, "zygote_pid"):
         pytest.skip("this executor has no zygote to kill")
     submission = make_submission(source=losses_reference + SLOW_MSE)
+    from flask import current_app
+
+    current_app.config["GRADING_TIME_SCALE"] = 5.0  # mse's sleep stays within its own limit
 
     def kill_the_zygote_mid_grade() -> None:
         time.sleep(1.0)  # inside mse's 3 s sleep
