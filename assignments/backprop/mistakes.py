@@ -186,6 +186,14 @@ def logistic_regression_from_probabilities(params, X, y):
     return float(loss), {"w": X.T @ dlogits, "b": np.array(dlogits.sum())}
 
 
+def logistic_regression_clipped(params, X, y):
+    logits = X @ params["w"] + params["b"]
+    probabilities = np.clip(_sigmoid(logits), 1e-10, 1 - 1e-10)
+    loss = -np.mean(y * np.log(probabilities) + (1 - y) * np.log(1 - probabilities))
+    dlogits = (_sigmoid(logits) - y) / y.size
+    return float(loss), {"w": X.T @ dlogits, "b": np.array(dlogits.sum())}
+
+
 def _logistic_loss(logits, y):
     return float(np.mean(np.maximum(logits, 0.0) - logits * y + np.log1p(np.exp(-np.abs(logits)))))
 
@@ -244,9 +252,33 @@ def mlp_log_of_softmax(params, X, y):
     return _mlp_variant(params, X, y, log_softmax=log_of_softmax)
 
 
+def mlp_epsilon_in_log(params, X, y):
+    def log_of_softmax_plus_epsilon(scores):
+        exps = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return np.log(exps / exps.sum(axis=1, keepdims=True) + 1e-12)
+
+    return _mlp_variant(params, X, y, log_softmax=log_of_softmax_plus_epsilon)
+
+
+def mlp_bias_gradient_wrong_axis(params, X, y):
+    loss, grads = _mlp_variant(params, X, y)
+    n = X.shape[0]
+    pre = X @ params["W1"] + params["b1"]
+    scores = np.maximum(pre, 0.0) @ params["W2"] + params["b2"]
+    dscores = np.exp(_log_softmax(scores))
+    dscores[np.arange(n), y] -= 1.0
+    grads["b2"] = dscores.sum(axis=1) / n
+    return loss, grads
+
+
 def mlp_not_averaged(params, X, y):
     return _mlp_variant(params, X, y, divide_by_n=False)
 
+
+# What the contract divides each result by (a result 1/N too small then divides twice).
+NETWORKS = ("linear_regression_loss", "two_layer_linear_loss", "two_layer_sigmoid_loss", "logistic_regression_loss",
+            "mlp_loss")
+AVERAGED = {name: ("N", "the batch size") for name in NETWORKS}
 
 MISTAKES: list[Mistake] = [
     Mistake("affine_forward", "bias forgotten", "out must be x @ w + b: add the bias b (M,) to every row.",
@@ -319,6 +351,10 @@ MISTAKES: list[Mistake] = [
             "log(sigmoid(z)) is log(0) = -inf for z = -1e4: compute the loss from the logits, "
             "max(z, 0) - z*y + log1p(exp(-|z|)).",
             "logistic_regression_from_probabilities"),
+    Mistake("logistic_regression_loss", "probabilities clipped",
+            "Clipping sigmoid(z) caps the loss and is wrong for confident mistakes: compute the loss from the "
+            "logits, max(z, 0) - z*y + log1p(exp(-|z|)).",
+            "logistic_regression_clipped", match="pattern"),
     Mistake("logistic_regression_loss", "gradient sign flipped",
             "The gradient of the loss w.r.t. the logits is (sigmoid(z) - y) / N, not (y - sigmoid(z)) / N.",
             "logistic_regression_sign_flipped"),
@@ -335,6 +371,13 @@ MISTAKES: list[Mistake] = [
             "A probability that underflows to 0 gives log(0) = -inf: compute "
             "scores - max - log(sum(exp(scores - max))) instead.",
             "mlp_log_of_softmax"),
+    Mistake("mlp_loss", "epsilon added inside the log",
+            "log(p + eps) caps the loss near -log eps and is wrong for confident mistakes: compute "
+            "scores - max - log(sum(exp(scores - max))) instead.",
+            "mlp_epsilon_in_log", match="pattern"),
+    Mistake("mlp_loss", "bias gradient summed over the wrong axis",
+            "b2 is added to every row, so db2 has the shape of b2 (C,): sum dscores over the batch axis 0.",
+            "mlp_bias_gradient_wrong_axis"),
     Mistake("mlp_loss", "gradient not divided by N",
             "The loss is a mean over N rows, so the score gradient is (softmax - onehot) / N.",
             "mlp_not_averaged"),

@@ -17,6 +17,27 @@ def _forward_differences(f, x, h):
     return grad
 
 
+def _backward_differences(f, x, h):
+    grad = np.zeros(x.shape)
+    f_here = f(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original - h
+        grad[index] = (f_here - f(x)) / h
+        x[index] = original
+    return grad
+
+
+def numerical_gradient_backward(f, x, h=1e-5):
+    return _backward_differences(f, x, h)
+
+
+def gradient_check_of_norms(f, grad_f, x, h=1e-5):
+    analytic = np.array(grad_f(x))
+    numeric = _centred_differences(f, x, h)
+    return float(np.linalg.norm(analytic - numeric) / max(1e-8, np.linalg.norm(analytic) + np.linalg.norm(numeric)))
+
+
 def numerical_gradient_forward(f, x, h=1e-5):
     return _forward_differences(f, x, h)
 
@@ -114,6 +135,9 @@ MISTAKES = [
     Mistake("numerical_gradient", "forward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
             "only first-order accurate.", "numerical_gradient_forward"),
+    Mistake("numerical_gradient", "backward differences",
+            "Use centred differences (f(x+h) - f(x-h)) / 2h: one-sided differences (f(x) - f(x-h)) / h are "
+            "only first-order accurate.", "numerical_gradient_backward"),
     Mistake("numerical_gradient", "divided by h instead of 2h",
             "The two evaluations are 2h apart, so divide their difference by 2*h.", "numerical_gradient_over_h"),
     Mistake("numerical_gradient", "x not restored",
@@ -159,6 +183,9 @@ MISTAKES = [
     Mistake("gradient_check", "no 1e-8 floor",
             "Where both gradients are 0 the plain ratio is 0/0 = NaN: divide by maximum(1e-8, |a|+|b|).",
             "gradient_check_no_floor"),
+    Mistake("gradient_check", "relative error of norms",
+            "Compute the relative error entry by entry and take the max, not a ratio of norms: one wrong entry "
+            "among many correct ones must show.", "gradient_check_of_norms"),
     Mistake("gradient_check", "mean instead of max",
             "Report the largest entrywise relative error: a gradient wrong in one entry must not pass.",
             "gradient_check_mean"),

@@ -40,6 +40,13 @@ def iterate_minibatches_shuffles_in_place(X, y, batch_size, rng):
         yield X[start:start + batch_size].copy(), y[start:start + batch_size].copy()
 
 
+def iterate_minibatches_sorted_batches(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        rows = np.sort(order[start:start + batch_size])
+        yield X[rows], y[rows]
+
+
 def gradient_descent_ascent(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=np.float64)
     for _ in range(num_steps):
@@ -151,6 +158,47 @@ def train_loss_per_epoch(loss_and_grads, params, X, y, update, config, batch_siz
     return params, losses
 
 
+def train_loss_after_update(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            _, grads = loss_and_grads(params, X[rows], y[rows])
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+            losses.append(loss_and_grads(params, X[rows], y[rows])[0])
+    return params, losses
+
+
+def train_state_reset_every_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    losses = []
+    for _ in range(epochs):
+        configs = {name: copy.deepcopy(config) for name in params}
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_rng_ignored(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    # Stands for every generator but the one given (np.random, a new default_rng): matched by pattern.
+    other = np.random.default_rng(20261205)
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, other):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -179,6 +227,9 @@ MISTAKES = [
     Mistake("iterate_minibatches", "inputs shuffled in place",
             "Do not reorder X and y themselves (X[:] = X[order] changes the caller's data); index them "
             "with the permutation instead.", "iterate_minibatches_shuffles_in_place"),
+    Mistake("iterate_minibatches", "batch indices sorted",
+            "Keep the rows of each batch in the order of the permutation: sorting a batch's indices changes the "
+            "order of its rows.", "iterate_minibatches_sorted_batches"),
     Mistake("gradient_descent", "moves up the gradient",
             "Step against the gradient: x = x - learning_rate * grad_fn(x).", "gradient_descent_ascent"),
     Mistake("gradient_descent", "one step too many",
@@ -205,6 +256,16 @@ MISTAKES = [
             "permutation from rng.", "train_one_permutation"),
     Mistake("train", "one loss per epoch",
             "Append the loss of every step (every batch), not one value per epoch.", "train_loss_per_epoch"),
+    Mistake("train", "loss recorded after the update",
+            "Append the loss that loss_and_grads returns BEFORE the update (the one whose gradients you step "
+            "with); do not evaluate it again after updating.", "train_loss_after_update"),
+    Mistake("train", "optimizer state reset every epoch",
+            "Create each parameter's copy of config once, before the first epoch: the optimizer state carries "
+            "over from one epoch to the next.", "train_state_reset_every_epoch"),
+    Mistake("train", "rng given not used",
+            "Shuffle with the rng you are given (walk iterate_minibatches(X, y, batch_size, rng) each epoch), not "
+            "np.random or a new generator: your losses are right only where the order of the rows cannot matter.",
+            "train_rng_ignored", match="pattern"),
     Mistake("train", "given params modified",
             "Work on a new dict (params = dict(params)) so the caller's params stay unchanged.",
             "train_modifies_params"),

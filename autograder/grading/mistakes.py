@@ -26,6 +26,18 @@ class Mistake:
     implementation: str  # name of the variant function defined in mistakes.py
     # Functions that legitimately suffer too: a backward graded on the cache of this forward.
     also_breaks: tuple[str, ...] = ()
+    # "values": a student makes this mistake when their results equal the variant's wherever the
+    # variant is wrong. "pattern": the variant stands for a family whose results vary (a clipping
+    # constant, an unseeded generator): the student fails exactly where the variant is wrong, with
+    # results of the expected shapes, finite exactly where the variant's are (see diagnosis.py).
+    match: str = "values"
+
+    def __post_init__(self) -> None:
+        if self.match not in MATCHES:
+            raise ValueError(f"mistake {self.name!r}: match must be one of {MATCHES}, not {self.match!r}")
+
+
+MATCHES = ("values", "pattern")
 
 
 def _referenced_names(node: ast.AST) -> set[str]:

@@ -1,6 +1,6 @@
 """Measure how many of the student-written mistakes (student_mistakes.py) the feedback names.
 
-Run: ``.venv/bin/python -m tests.conformance.naming_rate [-v] [KEY ...]`` (public mode; about 30 s).
+Run: ``.venv/bin/python -m tests.conformance.naming_rate [-v] [--round=N] [KEY ...]`` (public mode; ~50 s).
 Prints one line per file (named or not, which functions lost points) and the naming rate of
 the files used to tune the mistake library and of the held-out ones, separately.
 """
@@ -68,7 +68,9 @@ def rate(verdicts: list[Verdict]) -> tuple[int, int]:
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
     keys = [arg for arg in argv if not arg.startswith("-")]
-    chosen = [mistake for mistake in STUDENT_MISTAKES if not keys or mistake.key in keys]
+    rounds = {int(arg[len("--round="):]) for arg in argv if arg.startswith("--round=")}
+    chosen = [mistake for mistake in STUDENT_MISTAKES
+              if (not keys or mistake.key in keys) and (not rounds or mistake.round in rounds)]
     executor = open_executor(slot=NAMING_RATE_SLOT)
     try:
         verdicts = grade_all(executor, chosen)
@@ -76,7 +78,7 @@ def main(argv: list[str]) -> int:
         executor.close()
     for verdict in verdicts:
         mark = "named " if verdict.named else "MISSED"
-        split = "held-out" if verdict.mistake.held_out else "tuned"
+        split = f"held-out{verdict.mistake.round}" if verdict.mistake.held_out else "tuned"
         extra = "" if verdict.loses_only_its_own else f"  LOST IN {sorted(verdict.lost)}"
         print(f"{mark} {split:8} {verdict.mistake.key:28} {verdict.mistake.function:26} "
               f"given={sorted(set(verdict.given))}{extra}")
@@ -84,8 +86,10 @@ def main(argv: list[str]) -> int:
             for test in verdict.report.tests:
                 if test.function == verdict.mistake.function and test.status == "failed":
                     print(f"    --- {test.name}\n    " + test.output.replace("\n", "\n    "))
-    for label, held_out in (("tuned", False), ("held-out", True)):
-        named, total = rate([verdict for verdict in verdicts if verdict.mistake.held_out == held_out])
+    groups = (("tuned", False, 1), ("held-out (round 1)", True, 1), ("held-out (round 2, written after the freeze)", True, 2))
+    for label, held_out, round_ in groups:
+        named, total = rate([verdict for verdict in verdicts
+                             if verdict.mistake.held_out == held_out and verdict.mistake.round == round_])
         if total:
             print(f"{label}: {named}/{total} named ({100 * named / total:.0f}%)")
     named, total = rate(verdicts)

@@ -28,6 +28,9 @@ class StudentMistake:
     accepted: tuple[str, ...]
     code: str
     held_out: bool = False
+    # 1: written before the library was widened (tuned on, or held out); 2: written after the
+    # library and the diagnosis were frozen, graded once (a second held-out set).
+    round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
 
@@ -50,7 +53,7 @@ def student_file(mistake: StudentMistake) -> str:
 
 
 M = StudentMistake
-DIVIDED_TWICE = ("divided by N twice", "one division by N too many", "one division by the batch size too many")
+DIVIDED_TWICE = ("divided by N twice", "divided by the batch size twice")
 NOT_DIVIDED = ("not divided by N", "sum instead of mean", "division by N missing", "division by the batch size missing",
                "gradient not divided by N")
 RNG_IGNORED = ("rng given not used",)
@@ -196,14 +199,14 @@ def affine_backward(dout, cache):
     x, w = cache
     return dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
 '''),
-    M("affine-db-all", "backprop", "vectorised", "affine_backward", ("bias gradient summed over every axis",), '''
+    M("affine-db-all", "backprop", "vectorised", "affine_backward", ("summed over every axis",), '''
 def affine_backward(dout, cache):
     x, w = cache
     db = np.sum(dout)
     return dout @ w.T, x.T @ dout, db
 ''', held_out=True),
     M("affine-dw-averaged", "backprop", "vectorised", "affine_backward",
-      ("weight gradient averaged over the batch", "one division by the batch size too many"), '''
+      ("divided by the batch size where the contract does not",), '''
 def affine_backward(dout, cache):
     x, w = cache
     n = x.shape[0]
@@ -403,16 +406,20 @@ def rmsprop(w, dw, config=None):
     config["square_avg"] = square_avg
     return w - config["learning_rate"] * dw / (np.sqrt(square_avg) + config["epsilon"]), config
 ''', held_out=True),
-    M("adam-mutable-default", "optimizers", "in_place", "adam", ("state kept outside config",), '''
+    M("adam-mutable-default", "optimizers", "in_place", "adam", ("mutable default config={}", "state kept outside config"), '''
 def adam(w, dw, config={}):
+    if config is None:
+        config = {}
     config.setdefault("learning_rate", 1e-3)
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
     return _adam_update(w, dw, config), config
 '''),
-    M("rmsprop-mutable-default", "optimizers", "in_place", "rmsprop", ("state kept outside config",), '''
+    M("rmsprop-mutable-default", "optimizers", "in_place", "rmsprop", ("mutable default config={}", "state kept outside config"), '''
 def rmsprop(w, dw, config={}):
+    if config is None:
+        config = {}
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("decay_rate", 0.99)
     config.setdefault("epsilon", 1e-8)
@@ -450,7 +457,7 @@ def rmsprop(w, dw, config=None):
     cache += (1 - config["decay_rate"]) * dw * dw
     return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
 '''),
-    M("nesterov-old-velocity", "optimizers", "copied_config", "sgd_momentum", ("Nesterov with the old velocity",), '''
+    M("nesterov-old-velocity", "optimizers", "copied_config", "sgd_momentum", ("Nesterov ignored",), '''
 def sgd_momentum(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-2, momentum=0.9, nesterov=False)
     mu = config["momentum"]
@@ -852,4 +859,314 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
 '''),
+    # ------------------------------------------------------------------ round 2 (written after the freeze)
+    M("r2-mse-norm", "losses", "einsum", "mse", ("mean over rows only",), '''
+def mse(y_pred, y_true):
+    return np.linalg.norm(y_pred - y_true) ** 2 / len(y_pred)
+''', held_out=True, round=2),
+    M("r2-mse_grad-no-two", "losses", "einsum", "mse_grad", ("missing factor 2", "factor 2 missing"), '''
+def mse_grad(y_pred, y_true):
+    return (y_pred - y_true) * (1.0 / y_pred.size)
+''', held_out=True, round=2),
+    M("r2-softmax-global", "losses", "einsum", "softmax", ("global max subtracted",), '''
+def softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum(axis=1, keepdims=True)
+''', held_out=True, round=2),
+    M("r2-ce-sum-loop", "losses", "loops", "cross_entropy", NOT_DIVIDED, '''
+def cross_entropy(logits, labels):
+    total = 0.0
+    for row, label in zip(logits, labels):
+        m = max(row)
+        total -= row[label] - m - math.log(sum(math.exp(v - m) for v in row))
+    return total
+''', held_out=True, round=2),
+    M("r2-ce_grad-no-onehot", "losses", "einsum", "cross_entropy_grad", ("one-hot not subtracted",), '''
+def cross_entropy_grad(logits, labels):
+    return softmax(logits) / len(labels)
+''', held_out=True, round=2),
+    M("r2-bce_grad-column", "losses", "einsum", "binary_cross_entropy_grad",
+      ("returns (N, 1) instead of (N,)", "extra axis of length 1"), '''
+def binary_cross_entropy_grad(logits, targets):
+    n = len(targets)
+    return ((sigmoid(logits) - targets) / n)[:, None]
+''', held_out=True, round=2),
+    M("r2-bce_grad-sum", "losses", "einsum", "binary_cross_entropy_grad", NOT_DIVIDED, '''
+def binary_cross_entropy_grad(logits, targets):
+    return sigmoid(logits) - targets
+''', held_out=True, round=2),
+    M("r2-ce-lse-unshifted", "losses", "einsum", "cross_entropy", ("log-sum-exp without max subtraction",), '''
+def cross_entropy(logits, labels):
+    lse = np.log(np.exp(logits).sum(axis=1))
+    return np.asarray(np.mean(lse - logits[np.arange(len(labels)), labels]))
+''', held_out=True, round=2),
+    M("r2-affine-no-bias", "backprop", "vectorised", "affine_forward", ("bias forgotten",), '''
+def affine_forward(x, w, b):
+    return x.dot(w), (x, w)
+''', held_out=True, round=2),
+    M("r2-affine-db-mean", "backprop", "vectorised", "affine_backward",
+      ("bias gradient averaged", "divided by the batch size where the contract does not"), '''
+def affine_backward(dout, cache):
+    x, w = cache
+    return dout @ w.T, x.T @ dout, np.mean(dout, axis=0)
+''', held_out=True, round=2),
+    M("r2-relu-backward-inplace", "backprop", "vectorised", "relu_backward", ("dout modified in place",), '''
+def relu_backward(dout, cache):
+    dout[cache <= 0] = 0
+    return dout
+''', held_out=True, round=2),
+    M("r2-sigmoid-backward-no-dout", "backprop", "vectorised", "sigmoid_backward", ("upstream gradient ignored",), '''
+def sigmoid_backward(dout, cache):
+    s = cache
+    return s - s ** 2
+''', held_out=True, round=2),
+    M("r2-two-layer-no-two", "backprop", "vectorised", "two_layer_linear_loss", ("factor 2 missing",), '''
+def two_layer_linear_loss(params, X, y):
+    hidden = X @ params["W1"] + params["b1"]
+    residual = hidden @ params["w2"] + params["b2"] - y
+    dpred = residual / len(y)
+    dhidden = np.outer(dpred, params["w2"])
+    return np.mean(residual ** 2), {"W1": X.T @ dhidden, "b1": dhidden.sum(axis=0), "w2": hidden.T @ dpred,
+                                    "b2": np.array(dpred.sum())}
+''', held_out=True, round=2),
+    M("r2-logreg-sign", "backprop", "vectorised", "logistic_regression_loss", ("gradient sign flipped", "sign flipped"), '''
+def logistic_regression_loss(params, X, y):
+    z = X @ params["w"] + params["b"]
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    dz = (y - _sigmoid(z)) / len(y)
+    return loss, {"w": X.T @ dz, "b": np.array(dz.sum())}
+''', held_out=True, round=2),
+    M("r2-mlp-relu-zero", "backprop", "vectorised", "mlp_loss", ("ReLU gradient 1 at 0",), '''
+def mlp_loss(params, X, y):
+    pre = X @ params["W1"] + params["b1"]
+    hidden = np.maximum(pre, 0)
+    scores = hidden @ params["W2"] + params["b2"]
+    n = len(y)
+    log_probs = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+    loss = -log_probs[np.arange(n), y].mean()
+    dscores = np.exp(log_probs)
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dpre = (dscores @ params["W2"].T) * (pre >= 0)
+    return loss, {"W1": X.T @ dpre, "b1": dpre.sum(axis=0), "W2": hidden.T @ dscores, "b2": dscores.sum(axis=0)}
+''', held_out=True, round=2),
+    M("r2-linreg-b-mean", "backprop", "vectorised", "linear_regression_loss", DIVIDED_TWICE, '''
+def linear_regression_loss(params, X, y):
+    loss, dpred = _mse_and_grad(X @ params["w"] + params["b"], y)
+    return loss, {"w": X.T @ dpred, "b": np.array(np.mean(dpred))}
+''', held_out=True, round=2),
+    M("r2-sgd-fixed-lr", "optimizers", "copied_config", "sgd", ("learning_rate from config ignored",), '''
+def sgd(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-2)
+    return w - 0.01 * dw, config
+''', held_out=True, round=2),
+    M("r2-rmsprop-swapped", "optimizers", "copied_config", "rmsprop", ("decay rate on the wrong term",), '''
+def rmsprop(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    rho = config["decay_rate"]
+    config["cache"] = (1 - rho) * config.get("cache", np.zeros_like(w)) + rho * dw ** 2
+    return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"]), config
+''', held_out=True, round=2),
+    M("r2-rmsprop-not-kept", "optimizers", "copied_config", "rmsprop", ("cache not kept",), '''
+def rmsprop(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    cache = config["decay_rate"] * config.get("cache", np.zeros_like(w)) + (1 - config["decay_rate"]) * dw ** 2
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+''', held_out=True, round=2),
+    M("r2-adam-eps-sqrt", "optimizers", "copied_config", "adam", ("epsilon inside the square root",), '''
+def adam(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    t = config.get("t", 0) + 1
+    m = config["beta1"] * config.get("m", np.zeros_like(w)) + (1 - config["beta1"]) * dw
+    v = config["beta2"] * config.get("v", np.zeros_like(w)) + (1 - config["beta2"]) * dw ** 2
+    config.update(m=m, v=v, t=t)
+    m_hat, v_hat = m / (1 - config["beta1"] ** t), v / (1 - config["beta2"] ** t)
+    return w - config["learning_rate"] * m_hat / np.sqrt(v_hat + config["epsilon"]), config
+''', held_out=True, round=2),
+    M("r2-adamw-unscaled", "optimizers", "copied_config", "adamw", ("decay not scaled by the learning rate",), '''
+def adamw(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                            weight_decay=1e-2)
+    return _adam_step(w * (1 - config["weight_decay"]), dw, config), config
+''', held_out=True, round=2),
+    M("r2-momentum-not-kept", "optimizers", "in_place", "sgd_momentum", ("velocity not kept",), '''
+def sgd_momentum(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    config.setdefault("nesterov", False)
+    v = config["momentum"] * np.zeros_like(w) + dw
+    step = dw + config["momentum"] * v if config["nesterov"] else v
+    return w - config["learning_rate"] * step, config
+''', held_out=True, round=2),
+    M("r2-momentum-buffer-key", "optimizers", "in_place", "sgd_momentum", KEY_RENAMED, '''
+def sgd_momentum(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    config.setdefault("nesterov", False)
+    buf = config["momentum"] * config.get("momentum_buffer", np.zeros_like(w)) + dw
+    config["momentum_buffer"] = buf
+    step = dw + config["momentum"] * buf if config["nesterov"] else buf
+    return w - config["learning_rate"] * step, config
+''', held_out=True, round=2),
+    M("r2-adam-t-not-stored", "optimizers", "copied_config", "adam", ("step count not kept",), '''
+def adam(w, dw, config=None):
+    config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    t = config.get("t", 0)
+    m = config["beta1"] * config.get("m", np.zeros_like(w)) + (1 - config["beta1"]) * dw
+    v = config["beta2"] * config.get("v", np.zeros_like(w)) + (1 - config["beta2"]) * dw ** 2
+    config.update(m=m, v=v)
+    m_hat, v_hat = m / (1 - config["beta1"] ** (t + 1)), v / (1 - config["beta2"] ** (t + 1))
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+''', held_out=True, round=2),
+    M("r2-numgrad-copy", "gradient_check", "saved_value", "numerical_gradient", ("perturbed a copy of x",), '''
+def numerical_gradient(f, x, h=1e-5):
+    xf = x.flatten()
+    grad = np.zeros(xf.size)
+    for k in range(xf.size):
+        old = xf[k]
+        xf[k] = old + h
+        fp = f(x)
+        xf[k] = old - h
+        fm = f(x)
+        xf[k] = old
+        grad[k] = (fp - fm) / (2 * h)
+    return grad.reshape(x.shape)
+''', held_out=True, round=2, also_breaks=("gradient_check",)),
+    M("r2-numgrad-array-forward", "gradient_check", "saved_value", "numerical_gradient_array", ("forward differences",), '''
+def numerical_gradient_array(f, x, df, h=1e-5):
+    grad = np.zeros_like(x, dtype=np.float64)
+    base = np.sum(np.array(f(x), copy=True) * df)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (np.sum(f(x) * df) - base) / h
+        x[i] = old
+    return grad
+''', held_out=True, round=2),
+    M("r2-numgrad-array-h", "gradient_check", "saved_value", "numerical_gradient_array", ("step size h ignored",), '''
+def numerical_gradient_array(f, x, df, h=1e-5):
+    eps = 1e-5
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        plus = np.array(f(x), copy=True)
+        x[i] = old - eps
+        minus = np.array(f(x), copy=True)
+        x[i] = old
+        grad[i] = np.sum((plus - minus) * df) / (2 * eps)
+    return grad
+''', held_out=True, round=2),
+    M("r2-relerr-norms", "gradient_check", "saved_value", "relative_error", ("relative error of norms",), '''
+def relative_error(a, b):
+    return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
+''', held_out=True, round=2, also_breaks=("gradient_check",)),
+    M("r2-gradcheck-no-floor", "gradient_check", "saved_value", "gradient_check", ("no 1e-8 floor",), '''
+def gradient_check(f, grad_f, x, h=1e-5):
+    a = np.array(grad_f(x), dtype=float)
+    n = numerical_gradient(f, x, h)
+    return float(np.max(np.abs(a - n) / (np.abs(a) + np.abs(n))))
+''', held_out=True, round=2),
+    M("r2-batches-unshuffled", "training", "batch_list", "iterate_minibatches", ("rows not shuffled",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    return [(X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+''', held_out=True, round=2, also_breaks=("train",)),
+    M("r2-batches-x-only", "training", "generator", "iterate_minibatches", ("shuffled X but not y",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    Xs = X[rng.permutation(len(X))]
+    for i in range(0, len(X), batch_size):
+        yield Xs[i:i + batch_size], y[i:i + batch_size]
+''', held_out=True, round=2, also_breaks=("train",)),
+    M("r2-batches-two-shuffles", "training", "generator", "iterate_minibatches", ("separate permutations for X and y",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    Xs, ys = X.copy(), y.copy()
+    rng.shuffle(Xs)
+    rng.shuffle(ys)
+    for i in range(0, len(Xs), batch_size):
+        yield Xs[i:i + batch_size], ys[i:i + batch_size]
+''', held_out=True, round=2, also_breaks=("train",)),
+    M("r2-batches-while-drop", "training", "batch_list", "iterate_minibatches", ("last batch dropped",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    out, start = [], 0
+    while start + batch_size <= len(X):
+        sel = order[start:start + batch_size]
+        out.append((X[sel], y[sel]))
+        start += batch_size
+    return out
+''', held_out=True, round=2, also_breaks=("train",)),
+    M("r2-gd-once", "training", "generator", "gradient_descent", ("gradient evaluated only at x0",), '''
+def gradient_descent(grad_fn, x0, learning_rate, num_steps):
+    g = grad_fn(x0)
+    x = x0.copy()
+    for _ in range(num_steps):
+        x = x - learning_rate * g
+    return x
+''', held_out=True, round=2),
+    M("r2-gd-ascent", "training", "generator", "gradient_descent", ("moves up the gradient",), '''
+def gradient_descent(grad_fn, x0, learning_rate, num_steps):
+    x = np.copy(x0)
+    for _ in range(num_steps):
+        x = x + learning_rate * grad_fn(x)
+    return x
+''', held_out=True, round=2),
+    M("r2-train-epoch-loss", "training", "batch_list", "train", ("one loss per epoch",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = dict(params)
+    states = {key: dict(config or {}) for key in current}
+    losses = []
+    for epoch in range(epochs):
+        total, count = 0.0, 0
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, X_batch, y_batch)
+            total, count = total + loss, count + 1
+            for key in list(current):
+                current[key], states[key] = update(current[key], grads[key], states[key])
+        losses.append(total / count)
+    return current, losses
+''', held_out=True, round=2),
+    M("r2-train-reset-step", "training", "batch_list", "train", ("optimizer state reset every step",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = dict(params)
+    losses = []
+    for epoch in range(epochs):
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, X_batch, y_batch)
+            losses.append(float(loss))
+            for key in list(current):
+                current[key], _ = update(current[key], grads[key], dict(config or {}))
+    return current, losses
+''', held_out=True, round=2),
+    M("r2-train-config-shared", "training", "batch_list", "train", ("config not copied",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = dict(params)
+    states = {key: config for key in current}
+    losses = []
+    for epoch in range(epochs):
+        for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, X_batch, y_batch)
+            losses.append(float(loss))
+            for key in list(current):
+                current[key], states[key] = update(current[key], grads[key], states[key])
+    return current, losses
+''', held_out=True, round=2),
+    M("r2-train-floor-batches", "training", "generator", "train", ("last batch dropped",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = {k: v.copy() for k, v in params.items()}
+    configs = {k: copy.deepcopy(config) for k in params}
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for b in range(len(X) // batch_size):
+            rows = order[b * batch_size:(b + 1) * batch_size]
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for k in params:
+                params[k], configs[k] = update(params[k], grads[k], configs[k])
+    return params, losses
+''', held_out=True, round=2),
 ]
