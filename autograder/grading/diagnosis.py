@@ -362,6 +362,12 @@ def _best_variants(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[
                 consistent = False
                 break
             matched += 1
+        # And it must explain every failing case: a student also wrong where the variant is right
+        # makes another mistake (log2 instead of log is not "log of softmax", though both give -inf).
+        covered = {variant_case.case for variant_case in variant.cases}
+        if consistent and variant.cases and any(failing and position not in covered
+                                                for position, failing in enumerate(failing_cases)):
+            consistent = False
         for variant_watch in variant.watches if consistent else []:
             watch = check.watches[variant_watch.watch]
             returned, after = _argument_after(watch, calls)
@@ -815,13 +821,39 @@ def _generic_mistake(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: lis
     return "", ""
 
 
+def _contradicted(function: PreparedFunction, calls: list[CallOutcome], named: CheckVariant) -> bool:
+    """Whether another values check of the function fails where the named variant is right everywhere."""
+    for check in function.checks:
+        if check.kind != "values" or check.diagnosis is None:
+            continue
+        failing = {position for position, case in enumerate(check.value_cases) if any(_case_failures(case, calls))}
+        if not failing:
+            continue
+        same = next((variant for variant in check.diagnosis.variants if variant.mistake == named.mistake), None)
+        if same is None or not failing <= {variant_case.case for variant_case in same.cases}:
+            return True
+    return False
+
+
 def diagnose_function(function: PreparedFunction, outcome: UnitOutcome, results: list[TestResult]) -> None:
-    """Add the diagnosis of each failed check of ``function`` to its TestResult (``mistake``, output)."""
+    """Add the diagnosis of each failed check of ``function`` to its TestResult (``mistake``, output).
+
+    A mistake named by one check is withdrawn when another check of the function fails where that
+    mistake's variant is right: the student made some other mistake.
+    """
     for check, test in zip(function.checks, results):
         if test.status != "failed" or check.diagnosis is None or not test.output:
             continue
         try:
             found = diagnose_check(check, outcome.calls, function.calls)
+            variant = next((variant for variant in check.diagnosis.variants if variant.mistake == found.mistake), None)
+            if variant is not None and variant.cases:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    if _contradicted(function, outcome.calls, variant):
+                        found.mistake = ""
+                        found.lines = [line for line in found.lines
+                                       if not line.startswith(("Looks like:", "(or:"))]
         except Exception:  # a student's odd value must never cost the grade: the diagnosis is extra
             logger.exception("diagnosis of %s: %s failed", function.name, check.name)
             continue
