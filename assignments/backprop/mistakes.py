@@ -76,6 +76,14 @@ def relu_forward_np_max(x):
     return np.max(x, 0), x
 
 
+def relu_forward_mask(x):
+    return (x > 0).astype(np.float64), x
+
+
+def relu_backward_dout_mask(dout, cache):
+    return np.where(dout > 0, dout, 0.0)
+
+
 def relu_backward_one_at_zero(dout, cache):
     x = cache
     return np.where(x >= 0, dout, 0.0)
@@ -165,6 +173,10 @@ def _two_layer_sigmoid_variant(params, X, y, factor, local_derivative):
 
 def two_layer_sigmoid_derivative_from_pre_activation(params, X, y):
     return _two_layer_sigmoid_variant(params, X, y, 2.0, lambda pre, hidden: pre * (1.0 - pre))
+
+
+def two_layer_sigmoid_tanh_derivative(params, X, y):
+    return _two_layer_sigmoid_variant(params, X, y, 2.0, lambda pre, hidden: 1.0 - hidden * hidden)
 
 
 def two_layer_sigmoid_derivative_forgotten(params, X, y):
@@ -271,6 +283,10 @@ def mlp_bias_gradient_wrong_axis(params, X, y):
     return loss, grads
 
 
+def mlp_relu_mask_forgotten(params, X, y):
+    return _mlp_variant(params, X, y, relu_mask=lambda pre: np.ones_like(pre, dtype=bool))
+
+
 def mlp_not_averaged(params, X, y):
     return _mlp_variant(params, X, y, divide_by_n=False)
 
@@ -311,9 +327,15 @@ MISTAKES: list[Mistake] = [
     Mistake("relu_forward", "input modified in place",
             "`x[x < 0] = 0` changes the caller's array: use np.maximum(x, 0), which returns a new one.",
             "relu_forward_in_place"),
+    Mistake("relu_forward", "mask instead of values",
+            "ReLU returns max(x, 0), the values themselves, not the 0/1 mask x > 0 (keep the mask for the backward).",
+            "relu_forward_mask"),
     Mistake("relu_forward", "np.max instead of np.maximum",
             "np.max(x, 0) is the maximum along axis 0; the elementwise max(x, 0) is np.maximum(x, 0).",
             "relu_forward_np_max"),
+    Mistake("relu_backward", "masked by dout instead of x",
+            "The ReLU lets the gradient through where its INPUT x was positive (the cache), whatever the sign of dout.",
+            "relu_backward_dout_mask"),
     Mistake("relu_backward", "gradient 1 at x == 0",
             "The ReLU gradient is 0 where x == 0: use x > 0, not x >= 0.", "relu_backward_one_at_zero"),
     Mistake("relu_backward", "upstream gradient ignored",
@@ -342,6 +364,9 @@ MISTAKES: list[Mistake] = [
     Mistake("two_layer_sigmoid_loss", "sigmoid derivative from the pre-activation",
             "The sigmoid's derivative is s * (1 - s) with s = sigmoid(X @ W1 + b1), not the pre-activation.",
             "two_layer_sigmoid_derivative_from_pre_activation"),
+    Mistake("two_layer_sigmoid_loss", "tanh derivative",
+            "1 - s**2 is the derivative of tanh; the sigmoid's is s * (1 - s).",
+            "two_layer_sigmoid_tanh_derivative"),
     Mistake("two_layer_sigmoid_loss", "sigmoid derivative forgotten",
             "Backpropagating into W1 and b1 passes through the sigmoid: multiply by s * (1 - s).",
             "two_layer_sigmoid_derivative_forgotten"),
@@ -364,6 +389,9 @@ MISTAKES: list[Mistake] = [
     Mistake("mlp_loss", "ReLU gradient 1 at 0",
             "The ReLU passes no gradient where its input is exactly 0: mask with pre > 0, not >= 0.",
             "mlp_relu_gradient_one_at_zero"),
+    Mistake("mlp_loss", "ReLU mask forgotten",
+            "Backpropagate through the ReLU: the gradient reaches W1 and b1 only where X @ W1 + b1 > 0.",
+            "mlp_relu_mask_forgotten"),
     Mistake("mlp_loss", "softmax without max subtraction",
             "exp(1e4) overflows to inf: subtract each row's max score before exponentiating.",
             "mlp_softmax_without_max_subtraction"),

@@ -91,6 +91,10 @@ def numerical_gradient_array_fixed_h(f, x, df, h=1e-5):
     return _centred_differences(lambda z: np.sum(f(z) * df), x, 1e-5)
 
 
+def relative_error_abs_of_sum(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
+
+
 def relative_error_no_floor(a, b):
     return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
 
@@ -167,6 +171,9 @@ MISTAKES = [
     Mistake("relative_error", "max(|a|, |b|) as denominator",
             "The denominator is |a| + |b| (floored at 1e-8), not the larger of the two.",
             "relative_error_max_denominator"),
+    Mistake("relative_error", "|a + b| instead of |a| + |b|",
+            "The denominator is |a| + |b|: |a + b| is 0 when a = -b, exactly when the two disagree most.",
+            "relative_error_abs_of_sum"),
     Mistake("relative_error", "mean instead of max",
             "Return the largest entrywise relative error, not their mean: one wrong entry must show.",
             "relative_error_mean"),

@@ -168,6 +168,23 @@ def bce_grad_column(logits, targets):
     return ((_sigmoid(logits) - targets) / logits.shape[0]).reshape(-1, 1)
 
 
+def softmax_whole_array(z):
+    exp = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return exp / np.sum(exp)
+
+
+def cross_entropy_log2(logits, labels):
+    return float(-np.mean(_log_softmax_rows(logits)[np.arange(len(labels)), labels]) / np.log(2.0))
+
+
+def sigmoid_tanh_unhalved(x):
+    return 0.5 * (1.0 + np.tanh(x))
+
+
+def bce_targets_swapped(logits, targets):
+    return float(np.mean(np.maximum(logits, 0) - (1 - targets) * logits + np.log1p(np.exp(-np.abs(logits)))))
+
+
 # What the contract divides each result by (a result 1/N too small then divides twice).
 AVERAGED = {
     "mse": ("N",), "mse_grad": ("N",),
@@ -191,11 +208,13 @@ MISTAKES = [
     Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
     Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
     Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
+    Mistake("softmax", "normalised over the whole array", "np.sum(e) without an axis adds up every entry: divide each row by its OWN sum, e.sum(axis=1, keepdims=True).", "softmax_whole_array"),
     Mistake("softmax", "sum without keepdims", "e.sum(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True (or [:, None]) so each ROW is divided by its own sum.", "softmax_sum_without_keepdims"),
     Mistake("softmax", "max without keepdims", "z.max(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True so each row is shifted by its own maximum.", "softmax_max_without_keepdims"),
     Mistake("cross_entropy", "probabilities clipped", CLIPPED_HINT, "cross_entropy_clipped", match="pattern"),
     Mistake("cross_entropy", "epsilon added inside the log", EPSILON_HINT, "cross_entropy_epsilon_in_log", match="pattern"),
     Mistake("cross_entropy", "mean over all entries instead of rows", "np.mean over the (N, C) one-hot product divides by N*C: sum each row's term (one label per row) and average over the N rows.", "cross_entropy_mean_over_entries"),
+    Mistake("cross_entropy", "log base 2", "np.log2 measures the loss in bits: the cross-entropy uses the natural logarithm (np.log, or the log-sum-exp form).", "cross_entropy_log2"),
     Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
     Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
     Mistake("cross_entropy", "sum instead of mean", "Average the per-example losses over the N rows.", "cross_entropy_summed"),
@@ -206,10 +225,12 @@ MISTAKES = [
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
+    Mistake("sigmoid", "tanh without halving x", "sigmoid(x) = (1 + tanh(x / 2)) / 2: halve x inside the tanh.", "sigmoid_tanh_unhalved"),
     Mistake("sigmoid", "output flattened", "Return an array of exactly x's shape; do not ravel or reshape it.", "sigmoid_flattened"),
     Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
     Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities", match="pattern"),
     Mistake("binary_cross_entropy", "epsilon added inside the log", "log(p + eps) caps the loss near -log eps and is wrong for confident mistakes: compute it from the logits, max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_epsilon_in_log", match="pattern"),
+    Mistake("binary_cross_entropy", "targets swapped", "The loss is -(t log σ(z) + (1 - t) log(1 - σ(z))): with logits that is softplus(z) - t*z, not softplus(z) - (1 - t)*z.", "bce_targets_swapped"),
     Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
     Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),
     Mistake("binary_cross_entropy_grad", "not divided by N", "The loss is a mean, so its gradient carries a factor 1/N.", "bce_grad_not_averaged"),

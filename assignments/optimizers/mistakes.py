@@ -141,6 +141,39 @@ def adam_t_starts_at_one(w, dw, config=None):
                       t_stored=lambda c: int(c.get("t", 1)) + 1)
 
 
+def momentum_old_velocity_stored(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    old = _state(config, "velocity", w)
+    velocity = mu * old + dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = old
+    return w - config["learning_rate"] * step, config
+
+
+def rmsprop_without_one_minus_decay(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    cache = config["decay_rate"] * _state(config, "cache", w) + dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_without_square_root(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + config["epsilon"]), config
+
+
+def adamw_decay_twice(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
+    return _adam_step(decayed, dw + config["weight_decay"] * w, config)
+
+
 def adam_mutable_default(w, dw, config={}):
     if config is None:
         config = {}
@@ -252,6 +285,7 @@ MISTAKES = [
     Mistake("sgd_momentum", "dampened momentum", "PyTorch's rule has no (1 - momentum) factor: v = momentum*v + dw.", "momentum_dampened"),
     Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v using the velocity just UPDATED at this step (not v itself, and not the previous velocity, which gives the same as v).", "momentum_nesterov_ignored"),
     Mistake("sgd_momentum", "mutable default config={}", MUTABLE_DEFAULT_HINT, "momentum_mutable_default"),
+    Mistake("sgd_momentum", "old velocity stored", "Store the NEW velocity (momentum*v + dw) in config['velocity']; storing the one you started from never lets it grow.", "momentum_old_velocity_stored"),
     Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
     Mistake("sgd_momentum", "learning rate inside the velocity", "The velocity is v = momentum*v + dw (no learning rate); the step is w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_in_velocity"),
     Mistake("sgd_momentum", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "momentum_module_state"),
@@ -259,6 +293,7 @@ MISTAKES = [
     Mistake("rmsprop", "decay rate on the wrong term", "cache = decay_rate*cache + (1 - decay_rate)*dw**2: the decay rate multiplies the old cache.", "rmsprop_decay_swapped"),
     Mistake("rmsprop", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict (def rmsprop(w, dw, config={}) shares one dict between calls).", "rmsprop_module_state"),
     Mistake("rmsprop", "mutable default config={}", MUTABLE_DEFAULT_HINT, "rmsprop_mutable_default"),
+    Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
     Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
     Mistake("adam", "mutable default config={}", MUTABLE_DEFAULT_HINT, "adam_mutable_default"),
@@ -266,11 +301,13 @@ MISTAKES = [
     Mistake("adam", "no bias correction of m", "Divide m by (1 - beta1**t) too: without it the first steps are too small.", "adam_without_m_correction"),
     Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
+    Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
     Mistake("adamw", "L2 penalty instead of decoupled decay", "AdamW does not add weight_decay*w to the gradient: it multiplies w by (1 - lr*weight_decay) before the Adam step.", "adamw_l2_penalty"),
+    Mistake("adamw", "decay applied twice", "AdamW decays w once, decoupled: w * (1 - lr*weight_decay) and then the Adam step on the plain dw. Do not also add weight_decay*w to the gradient.", "adamw_decay_twice"),
     Mistake("adamw", "decay applied after the step", "Decay w first, w * (1 - lr*weight_decay), then take the Adam step from it.", "adamw_decay_after_step"),
     Mistake("adamw", "decay not scaled by the learning rate", "The decoupled decay factor is (1 - learning_rate*weight_decay), not (1 - weight_decay).", "adamw_decay_not_scaled"),
     Mistake("adamw", "no default weight decay", "The default weight_decay of adamw is 1e-2.", "adamw_without_default_decay"),

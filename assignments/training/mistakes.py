@@ -47,6 +47,19 @@ def iterate_minibatches_sorted_batches(X, y, batch_size, rng):
         yield X[rows], y[rows]
 
 
+def iterate_minibatches_array_split(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for rows in np.array_split(order, max(1, X.shape[0] // batch_size)):
+        yield X[rows], y[rows]
+
+
+def gradient_descent_one_step_too_few(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps - 1):
+        x = x - learning_rate * grad_fn(x)
+    return x
+
+
 def gradient_descent_ascent(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=np.float64)
     for _ in range(num_steps):
@@ -199,6 +212,34 @@ def train_rng_ignored(loss_and_grads, params, X, y, update, config, batch_size, 
     return params, losses
 
 
+def train_extra_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs + 1):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_first_gradients_reused(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    first = None
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            first = grads if first is None else first
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], first[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -227,9 +268,16 @@ MISTAKES = [
     Mistake("iterate_minibatches", "inputs shuffled in place",
             "Do not reorder X and y themselves (X[:] = X[order] changes the caller's data); index them "
             "with the permutation instead.", "iterate_minibatches_shuffles_in_place"),
+    Mistake("iterate_minibatches", "batches of the wrong sizes",
+            "np.array_split(order, N // batch_size) makes batches of about equal sizes: take consecutive slices "
+            "order[start:start + batch_size], so every batch but the last has exactly batch_size rows.",
+            "iterate_minibatches_array_split"),
     Mistake("iterate_minibatches", "batch indices sorted",
             "Keep the rows of each batch in the order of the permutation: sorting a batch's indices changes the "
             "order of its rows.", "iterate_minibatches_sorted_batches"),
+    Mistake("gradient_descent", "one step too few",
+            "Take exactly num_steps steps: range(num_steps), not range(num_steps - 1).",
+            "gradient_descent_one_step_too_few"),
     Mistake("gradient_descent", "moves up the gradient",
             "Step against the gradient: x = x - learning_rate * grad_fn(x).", "gradient_descent_ascent"),
     Mistake("gradient_descent", "one step too many",
@@ -266,6 +314,11 @@ MISTAKES = [
             "Shuffle with the rng you are given (walk iterate_minibatches(X, y, batch_size, rng) each epoch), not "
             "np.random or a new generator: your losses are right only where the order of the rows cannot matter.",
             "train_rng_ignored", match="pattern"),
+    Mistake("train", "one epoch too many", "Walk exactly `epochs` epochs: range(epochs), not range(epochs + 1).",
+            "train_extra_epoch"),
+    Mistake("train", "gradients of the first batch reused",
+            "Step with the gradients loss_and_grads returns for the CURRENT batch and parameters, at every step.",
+            "train_first_gradients_reused"),
     Mistake("train", "given params modified",
             "Work on a new dict (params = dict(params)) so the caller's params stay unchanged.",
             "train_modifies_params"),

@@ -76,6 +76,9 @@ STRUCTURAL = {
     "axis dropped": ("axis of length 1 dropped",
                      "your result has the right values but lost an axis of length 1 (np.squeeze, or a "
                      "reduction without keepdims=True): return exactly the documented shape."),
+    "flattened": ("result flattened",
+                  "your values are right but flattened to one axis: return an array of the documented shape "
+                  "(for a gradient, the shape of x: grad.reshape(x.shape), or fill np.zeros_like(x))."),
     "summed": ("summed over every axis",
                "your result is the sum of the expected array's entries: pass axis=0 to sum over the batch "
                "only, which keeps one entry per column."),
@@ -630,8 +633,11 @@ def _structural_kind(want: np.ndarray, have: np.ndarray, rtol: float, atol: floa
         if want.shape[0] != want.shape[1] and close(have, want.T.reshape(want.shape)):
             return "reshape"
     if have.shape != want.shape and have.size == want.size and have.size > 1:
-        if close(have.reshape(-1), want.reshape(-1)) and have.squeeze().shape == want.squeeze().shape:
-            return "extra axis" if have.ndim > want.ndim else "axis dropped"
+        if close(have.reshape(-1), want.reshape(-1)):
+            if have.squeeze().shape == want.squeeze().shape:
+                return "extra axis" if have.ndim > want.ndim else "axis dropped"
+            if have.ndim == 1:
+                return "flattened"
     if have.size == 1 and want.ndim >= 1 and want.size > 1 and close(have.reshape(()), np.asarray(want.sum())):
         return "summed"
     return ""

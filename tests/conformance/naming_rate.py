@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
         executor.close()
     for verdict in verdicts:
         mark = "named " if verdict.named else "MISSED"
-        split = f"held-out{verdict.mistake.round}" if verdict.mistake.held_out else "tuned"
+        split = f"{'held-out' if verdict.mistake.held_out else 'tuned'}{verdict.mistake.round}"
         extra = "" if verdict.loses_only_its_own else f"  LOST IN {sorted(verdict.lost)}"
         print(f"{mark} {split:8} {verdict.mistake.key:28} {verdict.mistake.function:26} "
               f"given={sorted(set(verdict.given))}{extra}")
@@ -86,14 +86,17 @@ def main(argv: list[str]) -> int:
             for test in verdict.report.tests:
                 if test.function == verdict.mistake.function and test.status == "failed":
                     print(f"    --- {test.name}\n    " + test.output.replace("\n", "\n    "))
-    groups = (("tuned", False, 1), ("held-out (round 1)", True, 1), ("held-out (round 2, written after the freeze)", True, 2))
-    for label, held_out, round_ in groups:
+    groups = (("tuned (rounds 1 and 3)", False, (1, 3)), ("held-out (round 1)", True, (1,)),
+              ("held-out (round 2, written after the freeze)", True, (2,)))
+    for label, held_out, rounds_ in groups:
         named, total = rate([verdict for verdict in verdicts
-                             if verdict.mistake.held_out == held_out and verdict.mistake.round == round_])
+                             if verdict.mistake.held_out == held_out and verdict.mistake.round in rounds_])
         if total:
             print(f"{label}: {named}/{total} named ({100 * named / total:.0f}%)")
     named, total = rate(verdicts)
     print(f"all: {named}/{total} named ({100 * named / total:.0f}%)")
+    wrong = [verdict.mistake.key for verdict in verdicts if not verdict.loses_only_its_own]
+    print(f"files losing points outside their own functions: {len(wrong)} {wrong if wrong else ''}")
     return 0
 
 

@@ -30,7 +30,8 @@ class StudentMistake:
     held_out: bool = False
     # 1: written before the library was widened (tuned on, or held out); 2: written after the
     # library and the diagnosis were frozen, graded once (a second held-out set); 3: mistakes
-    # chosen to be absent from the library, written after round 2 was measured.
+    # chosen to be absent from the library, written after round 2 was measured: 0 of 18 named
+    # when first graded, then added to the library (tuned on since).
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -1175,35 +1176,35 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
 def cross_entropy(logits, labels):
     p = softmax(logits)[np.arange(len(labels)), labels]
     return float(-np.mean(np.log2(p)))
-''', held_out=True, round=3),
+''', round=3),
     M("r3-softmax-global-sum", "losses", "vectorised", "softmax", ("normalised over the whole array",), '''
 def softmax(z):
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / np.sum(e)
-''', held_out=True, round=3, also_breaks=("cross_entropy_grad",)),
+''', round=3, also_breaks=("cross_entropy_grad",)),
     M("r3-sigmoid-tanh", "losses", "vectorised", "sigmoid", ("tanh without halving x",), '''
 def sigmoid(x):
     return 0.5 * (1.0 + np.tanh(x))
-''', held_out=True, round=3, also_breaks=("binary_cross_entropy_grad",)),
+''', round=3, also_breaks=("binary_cross_entropy_grad",)),
     M("r3-bce-targets-swapped", "losses", "vectorised", "binary_cross_entropy", ("targets swapped",), '''
 def binary_cross_entropy(logits, targets):
     return np.mean(np.logaddexp(0.0, logits) - (1 - targets) * logits)
-''', held_out=True, round=3),
+''', round=3),
     M("r3-relu-forward-mask", "backprop", "vectorised", "relu_forward", ("mask instead of values",), '''
 def relu_forward(x):
     return (x > 0).astype(float), x
-''', held_out=True, round=3),
+''', round=3),
     M("r3-relu-backward-dout-mask", "backprop", "vectorised", "relu_backward", ("masked by dout instead of x",), '''
 def relu_backward(dout, cache):
     return dout * (dout > 0)
-''', held_out=True, round=3),
+''', round=3),
     M("r3-two-layer-tanh-derivative", "backprop", "vectorised", "two_layer_sigmoid_loss", ("tanh derivative",), '''
 def two_layer_sigmoid_loss(params, X, y):
     hidden = _sigmoid(X @ params["W1"] + params["b1"])
     loss, dpred = _mse_and_grad(hidden @ params["w2"] + params["b2"], y)
     dpre = np.outer(dpred, params["w2"]) * (1 - hidden ** 2)
     return loss, {"W1": X.T @ dpre, "b1": dpre.sum(axis=0), "w2": hidden.T @ dpred, "b2": np.array(dpred.sum())}
-''', held_out=True, round=3),
+''', round=3),
     M("r3-mlp-no-relu-mask", "backprop", "vectorised", "mlp_loss", ("ReLU mask forgotten",), '''
 def mlp_loss(params, X, y):
     pre = X @ params["W1"] + params["b1"]
@@ -1217,7 +1218,7 @@ def mlp_loss(params, X, y):
     dscores /= n
     dpre = dscores @ params["W2"].T
     return loss, {"W1": X.T @ dpre, "b1": dpre.sum(axis=0), "W2": hidden.T @ dscores, "b2": dscores.sum(axis=0)}
-''', held_out=True, round=3),
+''', round=3),
     M("r3-momentum-stores-old", "optimizers", "copied_config", "sgd_momentum", ("old velocity stored",), '''
 def sgd_momentum(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-2, momentum=0.9, nesterov=False)
@@ -1227,14 +1228,14 @@ def sgd_momentum(w, dw, config=None):
     config["velocity"] = old
     step = dw + mu * velocity if config["nesterov"] else velocity
     return w - config["learning_rate"] * step, config
-''', held_out=True, round=3),
+''', round=3),
     M("r3-rmsprop-no-one-minus", "optimizers", "copied_config", "rmsprop", ("(1 - decay_rate) missing",), '''
 def rmsprop(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     cache = config["decay_rate"] * config.get("cache", np.zeros_like(w)) + dw ** 2
     config["cache"] = cache
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
-''', held_out=True, round=3),
+''', round=3),
     M("r3-adam-sqrt-missing", "optimizers", "copied_config", "adam", ("square root missing",), '''
 def adam(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
@@ -1243,7 +1244,7 @@ def adam(w, dw, config=None):
     v = config["beta2"] * config.get("v", np.zeros_like(w)) + (1 - config["beta2"]) * dw ** 2
     config.update(m=m, v=v, t=t)
     return w - config["learning_rate"] * (m / (1 - config["beta1"] ** t)) / (v / (1 - config["beta2"] ** t) + config["epsilon"]), config
-''', held_out=True, round=3),
+''', round=3),
     M("r3-adamw-both", "optimizers", "in_place", "adamw", ("L2 penalty instead of decoupled decay", "decay applied twice"), '''
 def adamw(w, dw, config=None):
     if config is None:
@@ -1252,8 +1253,8 @@ def adamw(w, dw, config=None):
         config.setdefault(key, value)
     decayed = w - config["learning_rate"] * config["weight_decay"] * w
     return _adam_update(decayed, dw + config["weight_decay"] * w, config), config
-''', held_out=True, round=3),
-    M("r3-numgrad-flat", "gradient_check", "saved_value", "numerical_gradient", ("flattened",), '''
+''', round=3),
+    M("r3-numgrad-flat", "gradient_check", "saved_value", "numerical_gradient", ("result flattened",), '''
 def numerical_gradient(f, x, h=1e-5):
     grad = []
     for i in np.ndindex(x.shape):
@@ -1265,24 +1266,24 @@ def numerical_gradient(f, x, h=1e-5):
         x[i] = old
         grad.append((plus - minus) / (2 * h))
     return np.array(grad)
-''', held_out=True, round=3, also_breaks=("gradient_check",)),
+''', round=3, also_breaks=("gradient_check",)),
     M("r3-relerr-abs-sum", "gradient_check", "saved_value", "relative_error", ("|a + b| instead of |a| + |b|",), '''
 def relative_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
-''', held_out=True, round=3, also_breaks=("gradient_check",)),
+''', round=3, also_breaks=("gradient_check",)),
     M("r3-batches-array-split", "training", "generator", "iterate_minibatches", ("batches of the wrong sizes",), '''
 def iterate_minibatches(X, y, batch_size, rng):
     order = rng.permutation(len(X))
     for rows in np.array_split(order, max(1, len(X) // batch_size)):
         yield X[rows], y[rows]
-''', held_out=True, round=3, also_breaks=("train",)),
+''', round=3, also_breaks=("train",)),
     M("r3-gd-one-too-few", "training", "generator", "gradient_descent", ("one step too few",), '''
 def gradient_descent(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=float)
     for _ in range(num_steps - 1):
         x = x - learning_rate * grad_fn(x)
     return x
-''', held_out=True, round=3),
+''', round=3),
     M("r3-train-extra-epoch", "training", "generator", "train", ("one epoch too many",), '''
 def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     params = {name: np.array(value, copy=True) for name, value in params.items()}
@@ -1295,7 +1296,7 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
             for name in params:
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
-''', held_out=True, round=3),
+''', round=3),
     M("r3-train-stale-grads", "training", "generator", "train", ("gradients of the first batch reused",), '''
 def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     params = {name: np.array(value, copy=True) for name, value in params.items()}
@@ -1310,5 +1311,5 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
             for name in params:
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
-''', held_out=True, round=3),
+''', round=3),
 ]
