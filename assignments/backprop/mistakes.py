@@ -24,6 +24,11 @@ def affine_backward_dw_transposed(dout, cache):
     return dout @ w.T, dout.T @ x, dout.sum(axis=0)
 
 
+def affine_backward_dx_reshaped(dout, cache):
+    x, w, _ = cache
+    return dout @ w.reshape(w.shape[1], w.shape[0]), x.T @ dout, dout.sum(axis=0)
+
+
 def affine_backward_db_wrong_axis(dout, cache):
     x, w, _ = cache
     return dout @ w.T, x.T @ dout, dout.sum(axis=1)
@@ -56,6 +61,12 @@ def sigmoid_backward_from_input(dout, cache):
 def sigmoid_backward_without_dout(dout, cache):
     _, out = cache
     return out * (1.0 - out)
+
+
+def sigmoid_backward_sigmoid_of_output(dout, cache):
+    _, out = cache
+    s = _sigmoid(out)
+    return dout * s * (1.0 - s)
 
 
 def sigmoid_backward_in_place(dout, cache):
@@ -120,6 +131,12 @@ def linear_regression_column_prediction(params, X, y):
     return float(np.mean(error**2)), {"w": X.T @ dprediction, "b": np.array(dprediction.sum())}
 
 
+def linear_regression_no_bias_gradient(params, X, y):
+    error = X @ params["w"] + params["b"] - y
+    dprediction = 2 * error / y.size
+    return float(np.mean(error**2)), {"w": X.T @ dprediction, "b": np.array(0.0)}
+
+
 def linear_regression_sign_flipped(params, X, y):
     error = y - (X @ params["w"] + params["b"])
     dprediction = 2 * error / y.size
@@ -146,6 +163,13 @@ def two_layer_linear_no_factor_two(params, X, y):
 def two_layer_linear_dW1_transposed(params, X, y):
     hidden, error, dprediction, dhidden = _two_layer_linear_parts(params, X, y, 2.0)
     grads = {"W1": dhidden.T @ X, "b1": dhidden.sum(axis=0), "w2": hidden.T @ dprediction,
+             "b2": np.array(dprediction.sum())}
+    return float(np.mean(error**2)), grads
+
+
+def two_layer_linear_w2_without_b1(params, X, y):
+    hidden, error, dprediction, dhidden = _two_layer_linear_parts(params, X, y, 2.0)
+    grads = {"W1": X.T @ dhidden, "b1": dhidden.sum(axis=0), "w2": (X @ params["W1"]).T @ dprediction,
              "b2": np.array(dprediction.sum())}
     return float(np.mean(error**2)), grads
 
@@ -287,6 +311,16 @@ def mlp_relu_mask_forgotten(params, X, y):
     return _mlp_variant(params, X, y, relu_mask=lambda pre: np.ones_like(pre, dtype=bool))
 
 
+def mlp_b1_gradient_wrong_axis(params, X, y):
+    loss, grads = _mlp_variant(params, X, y)
+    n = X.shape[0]
+    pre = X @ params["W1"] + params["b1"]
+    dscores = np.exp(_log_softmax(np.maximum(pre, 0.0) @ params["W2"] + params["b2"]))
+    dscores[np.arange(n), y] -= 1.0
+    grads["b1"] = np.where(pre > 0, dscores @ params["W2"].T / n, 0.0).sum(axis=1)
+    return loss, grads
+
+
 def mlp_not_averaged(params, X, y):
     return _mlp_variant(params, X, y, divide_by_n=False)
 
@@ -305,6 +339,8 @@ MISTAKES: list[Mistake] = [
     Mistake("affine_backward", "weight gradient transposed",
             "dw must have the shape of w (D, M): it is x.T @ dout, not dout.T @ x.",
             "affine_backward_dw_transposed"),
+    Mistake("affine_backward", "reshape instead of transpose",
+            "w.reshape(M, D) keeps the memory order and is not w.T: dx = dout @ w.T.", "affine_backward_dx_reshaped"),
     Mistake("affine_backward", "bias gradient summed over the wrong axis",
             "db has the shape of b (M,): sum dout over the batch axis 0.", "affine_backward_db_wrong_axis"),
     Mistake("affine_backward", "bias gradient averaged",
@@ -320,6 +356,9 @@ MISTAKES: list[Mistake] = [
     Mistake("sigmoid_backward", "derivative from the input instead of the output",
             "The derivative is s * (1 - s) with s = sigmoid(x), the forward OUTPUT, not x itself.",
             "sigmoid_backward_from_input"),
+    Mistake("sigmoid_backward", "sigmoid applied to the cached output",
+            "The cache already holds s = sigmoid(x): the derivative is s * (1 - s), without applying sigmoid again.",
+            "sigmoid_backward_sigmoid_of_output"),
     Mistake("sigmoid_backward", "upstream gradient ignored",
             "Chain rule: multiply the local derivative s * (1 - s) by dout.", "sigmoid_backward_without_dout"),
     Mistake("sigmoid_backward", "dout modified in place",
@@ -351,6 +390,9 @@ MISTAKES: list[Mistake] = [
     Mistake("linear_regression_loss", "predictions of shape (N, 1)",
             "ŷ of shape (N, 1) minus y of shape (N,) broadcasts to (N, N): keep ŷ = X @ w + b of shape (N,).",
             "linear_regression_column_prediction"),
+    Mistake("linear_regression_loss", "bias gradient missing",
+            "b shifts every prediction, so its gradient is the sum over the batch of d loss / d ŷ = 2 (ŷ - y) / N, not 0.",
+            "linear_regression_no_bias_gradient"),
     Mistake("linear_regression_loss", "gradient sign flipped",
             "The gradient is taken of (ŷ - y)², so it is 2 (ŷ - y) / N, not 2 (y - ŷ) / N.",
             "linear_regression_sign_flipped"),
@@ -358,6 +400,9 @@ MISTAKES: list[Mistake] = [
             "d/dŷ of mean((ŷ - y)²) is 2 (ŷ - y) / N: keep the 2.", "two_layer_linear_no_factor_two"),
     Mistake("two_layer_linear_loss", "W1 gradient transposed",
             "dW1 must have the shape of W1 (D, H): it is X.T @ dhidden.", "two_layer_linear_dW1_transposed"),
+    Mistake("two_layer_linear_loss", "b1 left out of the hidden layer in the w2 gradient",
+            "dw2 = hidden.T @ dŷ with the hidden layer the forward used, X @ W1 + b1 (b1 included).",
+            "two_layer_linear_w2_without_b1"),
     Mistake("two_layer_linear_loss", "b1 gradient averaged",
             "b1 is added to every row, so its gradient is the SUM of dhidden over the batch.",
             "two_layer_linear_db1_mean"),
@@ -406,6 +451,9 @@ MISTAKES: list[Mistake] = [
     Mistake("mlp_loss", "bias gradient summed over the wrong axis",
             "b2 is added to every row, so db2 has the shape of b2 (C,): sum dscores over the batch axis 0.",
             "mlp_bias_gradient_wrong_axis"),
+    Mistake("mlp_loss", "b1 gradient summed over the wrong axis",
+            "b1 is added to every row, so db1 has the shape of b1 (H,): sum dhidden over the batch axis 0.",
+            "mlp_b1_gradient_wrong_axis"),
     Mistake("mlp_loss", "gradient not divided by N",
             "The loss is a mean over N rows, so the score gradient is (softmax - onehot) / N.",
             "mlp_not_averaged"),

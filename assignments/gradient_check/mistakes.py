@@ -91,6 +91,17 @@ def numerical_gradient_array_fixed_h(f, x, df, h=1e-5):
     return _centred_differences(lambda z: np.sum(f(z) * df), x, 1e-5)
 
 
+def numerical_gradient_all_at_once(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        grad[index] = (f(x + h) - f(x - h)) / (2 * h)
+    return grad
+
+
+def relative_error_without_max(a, b):
+    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+
+
 def relative_error_abs_of_sum(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
 
@@ -142,6 +153,9 @@ MISTAKES = [
     Mistake("numerical_gradient", "backward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: one-sided differences (f(x) - f(x-h)) / h are "
             "only first-order accurate.", "numerical_gradient_backward"),
+    Mistake("numerical_gradient", "every entry perturbed at once",
+            "x + h adds h to EVERY entry: perturb one entry at a time (x[i] += h, evaluate, restore) so that each "
+            "difference measures one partial derivative.", "numerical_gradient_all_at_once"),
     Mistake("numerical_gradient", "divided by h instead of 2h",
             "The two evaluations are 2h apart, so divide their difference by 2*h.", "numerical_gradient_over_h"),
     Mistake("numerical_gradient", "x not restored",
@@ -174,6 +188,9 @@ MISTAKES = [
     Mistake("relative_error", "|a + b| instead of |a| + |b|",
             "The denominator is |a| + |b|: |a + b| is 0 when a = -b, exactly when the two disagree most.",
             "relative_error_abs_of_sum"),
+    Mistake("relative_error", "max missing",
+            "Return one number, the largest entrywise relative error: take np.max of the array of ratios.",
+            "relative_error_without_max"),
     Mistake("relative_error", "mean instead of max",
             "Return the largest entrywise relative error, not their mean: one wrong entry must show.",
             "relative_error_mean"),

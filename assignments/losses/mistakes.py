@@ -168,6 +168,20 @@ def bce_grad_column(logits, targets):
     return ((_sigmoid(logits) - targets) / logits.shape[0]).reshape(-1, 1)
 
 
+def mse_square_of_mean(y_pred, y_true):
+    return float(np.mean(y_pred - y_true) ** 2)
+
+
+def cross_entropy_grad_rows_by_label(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[labels] -= 1.0
+    return grad / len(labels)
+
+
+def bce_softplus_overflows(logits, targets):
+    return float(np.mean(np.log1p(np.exp(logits)) - targets * logits))
+
+
 def softmax_whole_array(z):
     exp = np.exp(z - np.max(z, axis=1, keepdims=True))
     return exp / np.sum(exp)
@@ -199,6 +213,7 @@ EPSILON_HINT = ("log(p + eps) is wrong wherever p is tiny (the loss is capped ne
 
 MISTAKES = [
     Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
+    Mistake("mse", "square of the mean error", "Square each difference first, then average: np.mean((y_pred - y_true)**2), not np.mean(y_pred - y_true)**2.", "mse_square_of_mean"),
     Mistake("mse", "absolute instead of squared error", "Square the differences; np.abs gives the mean absolute error.", "mse_absolute"),
     Mistake("mse", "mean over rows only", "Average over ALL elements, not the per-row sums over the rows.", "mse_row_sums_averaged"),
     Mistake("mse_grad", "missing factor 2", "The derivative of d**2 is 2*d: multiply by 2.", "mse_grad_without_two"),
@@ -222,6 +237,7 @@ MISTAKES = [
     Mistake("cross_entropy_grad", "not divided by N", "The loss is a mean over rows, so its gradient carries a factor 1/N.", "cross_entropy_grad_not_averaged"),
     Mistake("cross_entropy_grad", "gradient sign flipped", "The gradient is softmax - onehot, not onehot - softmax.", "cross_entropy_grad_sign_flipped"),
     Mistake("cross_entropy_grad", "one-hot not subtracted", "Subtract 1 at each row's label: (softmax - onehot(labels)) / N.", "cross_entropy_grad_without_onehot"),
+    Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
@@ -230,6 +246,7 @@ MISTAKES = [
     Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
     Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities", match="pattern"),
     Mistake("binary_cross_entropy", "epsilon added inside the log", "log(p + eps) caps the loss near -log eps and is wrong for confident mistakes: compute it from the logits, max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_epsilon_in_log", match="pattern"),
+    Mistake("binary_cross_entropy", "softplus overflows", "log1p(exp(z)) overflows to inf for z near 1e4: use the stable softplus max(z, 0) + log1p(exp(-|z|)) (or np.logaddexp(0, z)).", "bce_softplus_overflows"),
     Mistake("binary_cross_entropy", "targets swapped", "The loss is -(t log σ(z) + (1 - t) log(1 - σ(z))): with logits that is softplus(z) - t*z, not softplus(z) - (1 - t)*z.", "bce_targets_swapped"),
     Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
     Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),

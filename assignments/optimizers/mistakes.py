@@ -151,6 +151,35 @@ def momentum_old_velocity_stored(w, dw, config=None):
     return w - config["learning_rate"] * step, config
 
 
+def momentum_learning_rate_added_to_velocity(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu, lr = config["momentum"], config["learning_rate"]
+    velocity = mu * _state(config, "velocity", w) + lr * dw
+    config["velocity"] = velocity
+    return (w - lr * dw - mu * velocity if config["nesterov"] else w - velocity), config
+
+
+def rmsprop_gradient_not_squared(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * np.abs(dw)
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_corrected_with_old_t(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0))
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    config.update(m=m, v=v, t=t + 1)
+    return next_w, config
+
+
 def rmsprop_without_one_minus_decay(w, dw, config=None):
     config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
     cache = config["decay_rate"] * _state(config, "cache", w) + dw * dw
@@ -285,6 +314,7 @@ MISTAKES = [
     Mistake("sgd_momentum", "dampened momentum", "PyTorch's rule has no (1 - momentum) factor: v = momentum*v + dw.", "momentum_dampened"),
     Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v using the velocity just UPDATED at this step (not v itself, and not the previous velocity, which gives the same as v).", "momentum_nesterov_ignored"),
     Mistake("sgd_momentum", "mutable default config={}", MUTABLE_DEFAULT_HINT, "momentum_mutable_default"),
+    Mistake("sgd_momentum", "learning rate inside the velocity (v = momentum*v + lr*dw)", "PyTorch's velocity holds no learning rate: v = momentum*v + dw, step w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_added_to_velocity"),
     Mistake("sgd_momentum", "old velocity stored", "Store the NEW velocity (momentum*v + dw) in config['velocity']; storing the one you started from never lets it grow.", "momentum_old_velocity_stored"),
     Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
     Mistake("sgd_momentum", "learning rate inside the velocity", "The velocity is v = momentum*v + dw (no learning rate); the step is w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_in_velocity"),
@@ -293,6 +323,7 @@ MISTAKES = [
     Mistake("rmsprop", "decay rate on the wrong term", "cache = decay_rate*cache + (1 - decay_rate)*dw**2: the decay rate multiplies the old cache.", "rmsprop_decay_swapped"),
     Mistake("rmsprop", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict (def rmsprop(w, dw, config={}) shares one dict between calls).", "rmsprop_module_state"),
     Mistake("rmsprop", "mutable default config={}", MUTABLE_DEFAULT_HINT, "rmsprop_mutable_default"),
+    Mistake("rmsprop", "gradient not squared", "The cache averages SQUARED gradients: (1 - decay_rate) * dw**2, not |dw| or dw.", "rmsprop_gradient_not_squared"),
     Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
     Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
@@ -301,6 +332,7 @@ MISTAKES = [
     Mistake("adam", "no bias correction of m", "Divide m by (1 - beta1**t) too: without it the first steps are too small.", "adam_without_m_correction"),
     Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
+    Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
     Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),

@@ -53,6 +53,19 @@ def iterate_minibatches_array_split(X, y, batch_size, rng):
         yield X[rows], y[rows]
 
 
+def iterate_minibatches_permutation_per_batch(X, y, batch_size, rng):
+    for start in range(0, X.shape[0], batch_size):
+        rows = rng.permutation(X.shape[0])[start:start + batch_size]
+        yield X[rows], y[rows]
+
+
+def gradient_descent_from_x0(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps):
+        x = x0 - learning_rate * grad_fn(x)
+    return x
+
+
 def gradient_descent_one_step_too_few(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=np.float64)
     for _ in range(num_steps - 1):
@@ -240,6 +253,20 @@ def train_first_gradients_reused(loss_and_grads, params, X, y, update, config, b
     return params, losses
 
 
+def train_one_generator(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    batches = (rows for rows in _batch_indices(X.shape[0], batch_size, rng))
+    for _ in range(epochs):
+        for rows in batches:
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -272,9 +299,15 @@ MISTAKES = [
             "np.array_split(order, N // batch_size) makes batches of about equal sizes: take consecutive slices "
             "order[start:start + batch_size], so every batch but the last has exactly batch_size rows.",
             "iterate_minibatches_array_split"),
+    Mistake("iterate_minibatches", "permutation drawn per batch",
+            "Draw ONE permutation per epoch and slice it: a new permutation for each batch repeats some rows and "
+            "skips others.", "iterate_minibatches_permutation_per_batch"),
     Mistake("iterate_minibatches", "batch indices sorted",
             "Keep the rows of each batch in the order of the permutation: sorting a batch's indices changes the "
             "order of its rows.", "iterate_minibatches_sorted_batches"),
+    Mistake("gradient_descent", "every step taken from x0",
+            "Each step starts from the CURRENT x: x = x - learning_rate * grad_fn(x), not x0 - ....",
+            "gradient_descent_from_x0"),
     Mistake("gradient_descent", "one step too few",
             "Take exactly num_steps steps: range(num_steps), not range(num_steps - 1).",
             "gradient_descent_one_step_too_few"),
@@ -314,6 +347,9 @@ MISTAKES = [
             "Shuffle with the rng you are given (walk iterate_minibatches(X, y, batch_size, rng) each epoch), not "
             "np.random or a new generator: your losses are right only where the order of the rows cannot matter.",
             "train_rng_ignored", match="pattern"),
+    Mistake("train", "one generator for all epochs",
+            "A generator is exhausted after one pass: call iterate_minibatches(X, y, batch_size, rng) again at the "
+            "start of every epoch (later epochs otherwise train on nothing).", "train_one_generator"),
     Mistake("train", "one epoch too many", "Walk exactly `epochs` epochs: range(epochs), not range(epochs + 1).",
             "train_extra_epoch"),
     Mistake("train", "gradients of the first batch reused",

@@ -79,9 +79,9 @@ STRUCTURAL = {
     "flattened": ("result flattened",
                   "your values are right but flattened to one axis: return an array of the documented shape "
                   "(for a gradient, the shape of x: grad.reshape(x.shape), or fill np.zeros_like(x))."),
-    "summed": ("summed over every axis",
-               "your result is the sum of the expected array's entries: pass axis=0 to sum over the batch "
-               "only, which keeps one entry per column."),
+    "summed": ("reduced to a scalar",
+               "your result is one number, the sum of the expected array's entries: keep the array (sum over the "
+               "batch axis only, axis=0, for a bias gradient; no np.sum or np.mean over everything)."),
 }
 BATCHES_PADDED = ("last batch padded",
                   "The last batch may be smaller than batch_size: yield the remaining rows as they are, without "
@@ -148,6 +148,7 @@ class Diagnosis:
 
     mistake: str = ""
     lines: list[str] = field(default_factory=list)
+    variant: CheckVariant | None = None  # the known variant that gave the name, if one did
 
 
 # --- preparation (trusted side, once per suite) ------------------------------------------------
@@ -789,7 +790,7 @@ def diagnose_check(check: PreparedCheck, calls: list[CallOutcome], sent: list[Ca
         failures = [_case_failures(case, calls) for case in check.value_cases]
         best = _best_variants(check, diagnosis, calls, failures)
         if best:
-            found.mistake = best[0].mistake
+            found.mistake, found.variant = best[0].mistake, best[0]
             found.lines.append(f"Looks like: {best[0].mistake} — {best[0].hint}")
             for other in best[1:3]:
                 found.lines.append(f"(or: {other.mistake} — {other.hint})")
@@ -852,7 +853,7 @@ def diagnose_function(function: PreparedFunction, outcome: UnitOutcome, results:
             continue
         try:
             found = diagnose_check(check, outcome.calls, function.calls)
-            variant = next((variant for variant in check.diagnosis.variants if variant.mistake == found.mistake), None)
+            variant = found.variant
             if variant is not None and variant.cases:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")

@@ -32,7 +32,8 @@ class StudentMistake:
     # library and the diagnosis were frozen, graded once (a second held-out set); 3: mistakes
     # chosen to be absent from the library, written after round 2 was measured: 0 of 18 named
     # when first graded, then added to the library (tuned on since); 4: written after the library
-    # was widened with round 3, as a student would write them, without consulting the library.
+    # was widened with round 3, as a student would write them, without consulting the library: 6 of
+    # 23 named when first graded, then added to the library (tuned on since).
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -202,7 +203,7 @@ def affine_backward(dout, cache):
     x, w = cache
     return dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
 '''),
-    M("affine-db-all", "backprop", "vectorised", "affine_backward", ("summed over every axis",), '''
+    M("affine-db-all", "backprop", "vectorised", "affine_backward", ("summed over every axis", "reduced to a scalar"), '''
 def affine_backward(dout, cache):
     x, w = cache
     db = np.sum(dout)
@@ -1317,54 +1318,54 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
     M("r4-mse-square-of-mean", "losses", "vectorised", "mse", ("square of the mean error",), '''
 def mse(y_pred, y_true):
     return np.mean(y_pred - y_true) ** 2
-''', held_out=True, round=4),
-    M("r4-mse_grad-scalar", "losses", "vectorised", "mse_grad", ("gradient averaged to a scalar",), '''
+''', round=4),
+    M("r4-mse_grad-scalar", "losses", "vectorised", "mse_grad", ("gradient averaged to a scalar", "reduced to a scalar"), '''
 def mse_grad(y_pred, y_true):
     return 2 * np.mean(y_pred - y_true)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-softmax-naive", "losses", "loops", "softmax", ("no max subtraction",), '''
 def softmax(z):
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-ce-log-probs", "losses", "vectorised", "cross_entropy", ("log of softmax",), '''
 def cross_entropy(logits, labels):
     n = logits.shape[0]
     return -np.sum(np.log(softmax(logits)[range(n), labels])) / n
-''', held_out=True, round=4),
+''', round=4),
     M("r4-ce_grad-rows-by-label", "losses", "vectorised", "cross_entropy_grad", ("one-hot at the wrong entries",), '''
 def cross_entropy_grad(logits, labels):
     grad = softmax(logits)
     grad[labels] -= 1
     return grad / logits.shape[0]
-''', held_out=True, round=4),
+''', round=4),
     M("r4-bce_grad-flipped", "losses", "einsum", "binary_cross_entropy_grad", ("gradient sign flipped", "sign flipped"), '''
 def binary_cross_entropy_grad(logits, targets):
     return (targets - sigmoid(logits)) / len(targets)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-bce-softplus-overflow", "losses", "vectorised", "binary_cross_entropy", ("softplus overflows",), '''
 def binary_cross_entropy(logits, targets):
     return np.mean(np.log1p(np.exp(logits)) - targets * logits)
-''', held_out=True, round=4),
-    M("r4-affine-dx-untransposed", "backprop", "vectorised", "affine_backward", ("w not transposed in dx",), '''
+''', round=4),
+    M("r4-affine-dx-untransposed", "backprop", "vectorised", "affine_backward", ("w not transposed in dx", "reshape instead of transpose"), '''
 def affine_backward(dout, cache):
     x, w = cache
     return dout @ w.reshape(w.shape[1], w.shape[0]), x.T @ dout, dout.sum(axis=0)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-sigmoid-backward-twice", "backprop", "vectorised", "sigmoid_backward", ("sigmoid applied to the cached output",), '''
 def sigmoid_backward(dout, cache):
     s = _sigmoid(cache)
     return dout * s * (1 - s)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-relu-backward-max-dout", "backprop", "vectorised", "relu_backward", ("masked by dout instead of x",), '''
 def relu_backward(dout, cache):
     return np.maximum(dout, 0)
-''', held_out=True, round=4),
+''', round=4),
     M("r4-linreg-no-b-grad", "backprop", "vectorised", "linear_regression_loss", ("bias gradient missing",), '''
 def linear_regression_loss(params, X, y):
     loss, dpred = _mse_and_grad(X @ params["w"] + params["b"], y)
     return loss, {"w": X.T @ dpred, "b": np.array(0.0)}
-''', held_out=True, round=4),
+''', round=4),
     M("r4-two-layer-hidden-no-b1", "backprop", "vectorised", "two_layer_linear_loss", ("b1 left out of the hidden layer in the w2 gradient",), '''
 def two_layer_linear_loss(params, X, y):
     hidden = X @ params["W1"] + params["b1"]
@@ -1372,8 +1373,8 @@ def two_layer_linear_loss(params, X, y):
     dhidden = np.outer(dpred, params["w2"])
     return loss, {"W1": X.T @ dhidden, "b1": dhidden.sum(axis=0), "w2": (X @ params["W1"]).T @ dpred,
                   "b2": np.array(dpred.sum())}
-''', held_out=True, round=4),
-    M("r4-mlp-db1-axis", "backprop", "vectorised", "mlp_loss", ("bias gradient summed over the wrong axis",), '''
+''', round=4),
+    M("r4-mlp-db1-axis", "backprop", "vectorised", "mlp_loss", ("bias gradient summed over the wrong axis", "b1 gradient summed over the wrong axis"), '''
 def mlp_loss(params, X, y):
     pre = X @ params["W1"] + params["b1"]
     hidden = np.maximum(pre, 0)
@@ -1386,22 +1387,22 @@ def mlp_loss(params, X, y):
     dscores /= n
     dpre = np.where(pre > 0, dscores @ params["W2"].T, 0.0)
     return loss, {"W1": X.T @ dpre, "b1": dpre.sum(axis=1), "W2": hidden.T @ dscores, "b2": dscores.sum(axis=0)}
-''', held_out=True, round=4),
-    M("r4-momentum-plus-lr", "optimizers", "copied_config", "sgd_momentum", ("learning rate inside the velocity",), '''
+''', round=4),
+    M("r4-momentum-plus-lr", "optimizers", "copied_config", "sgd_momentum", ("learning rate inside the velocity", "learning rate inside the velocity (v = momentum*v + lr*dw)"), '''
 def sgd_momentum(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-2, momentum=0.9, nesterov=False)
     mu, lr = config["momentum"], config["learning_rate"]
     v = mu * config.get("velocity", np.zeros_like(w)) + lr * dw
     config["velocity"] = v
     return (w - lr * dw - mu * v if config["nesterov"] else w - v), config
-''', held_out=True, round=4),
+''', round=4),
     M("r4-rmsprop-not-squared", "optimizers", "copied_config", "rmsprop", ("gradient not squared",), '''
 def rmsprop(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     a = config["decay_rate"]
     config["cache"] = a * config.get("cache", np.zeros_like(w)) + (1 - a) * np.abs(dw)
     return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"]), config
-''', held_out=True, round=4),
+''', round=4),
     M("r4-adam-old-t", "optimizers", "copied_config", "adam", ("bias correction with the old t",), '''
 def adam(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
@@ -1411,46 +1412,46 @@ def adam(w, dw, config=None):
     m_hat, v_hat = m / (1 - config["beta1"] ** t), v / (1 - config["beta2"] ** t)
     config.update(m=m, v=v, t=t + 1)
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
-''', held_out=True, round=4),
+''', round=4),
     M("r4-adamw-default-1e-4", "optimizers", "copied_config", "adamw", ("wrong default weight decay", "no default weight decay"), '''
 def adamw(w, dw, config=None):
     config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8,
                             weight_decay=1e-4)
     decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
     return _adam_step(decayed, dw, config), config
-''', held_out=True, round=4),
+''', round=4),
     M("r4-numgrad-all-at-once", "gradient_check", "saved_value", "numerical_gradient", ("every entry perturbed at once",), '''
 def numerical_gradient(f, x, h=1e-5):
     grad = np.zeros_like(x, dtype=np.float64)
     for i in np.ndindex(x.shape):
         grad[i] = (f(x + h) - f(x - h)) / (2 * h)
     return grad
-''', held_out=True, round=4, also_breaks=("gradient_check",)),
+''', round=4, also_breaks=("gradient_check",)),
     M("r4-relerr-no-max", "gradient_check", "saved_value", "relative_error", ("max missing",), '''
 def relative_error(a, b):
     return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
-''', held_out=True, round=4, also_breaks=("gradient_check",)),
+''', round=4, also_breaks=("gradient_check",)),
     M("r4-gradcheck-mean", "gradient_check", "saved_value", "gradient_check", ("mean instead of max",), '''
 def gradient_check(f, grad_f, x, h=1e-5):
     a = np.array(grad_f(x), dtype=float)
     n = numerical_gradient(f, x, h)
     return float(np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))
-''', held_out=True, round=4),
+''', round=4),
     M("r4-batches-permutation-per-batch", "training", "generator", "iterate_minibatches", ("permutation drawn per batch",), '''
 def iterate_minibatches(X, y, batch_size, rng):
     n = X.shape[0]
     for start in range(0, n, batch_size):
         rows = rng.permutation(n)[start:start + batch_size]
         yield X[rows], y[rows]
-''', held_out=True, round=4, also_breaks=("train",)),
+''', round=4, also_breaks=("train",)),
     M("r4-gd-from-x0", "training", "generator", "gradient_descent", ("every step taken from x0",), '''
 def gradient_descent(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=float)
     for _ in range(num_steps):
         x = x0 - learning_rate * grad_fn(x)
     return x
-''', held_out=True, round=4),
-    M("r4-train-generator-once", "training", "generator", "train", ("batches generated once for all epochs", "same shuffle every epoch"), '''
+''', round=4),
+    M("r4-train-generator-once", "training", "generator", "train", ("batches generated once for all epochs", "same shuffle every epoch", "one generator for all epochs"), '''
 def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     params = {name: np.array(value, copy=True) for name, value in params.items()}
     configs = {name: copy.deepcopy(config) for name in params}
@@ -1463,5 +1464,5 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
             for name in params:
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
-''', held_out=True, round=4),
+''', round=4),
 ]

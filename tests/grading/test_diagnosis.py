@@ -141,7 +141,7 @@ def affine_backward(dout, cache):
 def affine_backward(dout, cache):
     x, w, b = cache
     return dout @ w.T, x.T @ dout, np.sum(dout)
-""", "summed over every axis", "axis=0"),
+""", "reduced to a scalar", "axis=0"),
     ("gradient_check", "numerical_gradient", """
 def numerical_gradient(f, x, h=1e-5):
     return _centred_differences(f, x, h).ravel()
