@@ -1,6 +1,7 @@
 """Measure how many of the student-written mistakes (student_mistakes.py) the feedback names.
 
-Run: ``.venv/bin/python -m tests.conformance.naming_rate [-v] [--round=N] [KEY ...]`` (public mode; ~50 s).
+Run: ``.venv/bin/python -m tests.conformance.naming_rate [-v] [--hidden] [--round=N] [KEY ...]`` (~60 s).
+``--hidden`` grades with the hidden cases (public and hidden draws) instead of the public ones.
 Prints one line per file (named or not, which functions lost points) and the naming rate of
 the files used to tune the mistake library and of the held-out ones, separately.
 """
@@ -19,6 +20,7 @@ from tests.conformance.student_mistakes import STUDENT_MISTAKES, StudentMistake,
 
 # Sandbox uids of this script, away from the conformance tests' slot (770).
 NAMING_RATE_SLOT = 771
+HIDDEN_SEED = 424242
 
 
 @dataclass
@@ -50,12 +52,13 @@ def judge(mistake: StudentMistake, report: Report) -> Verdict:
     return Verdict(mistake=mistake, named=named, given=given, lost=lost, report=report)
 
 
-def grade_all(executor: Executor, mistakes: list[StudentMistake]) -> list[Verdict]:
-    """Grade every student file in public mode."""
+def grade_all(executor: Executor, mistakes: list[StudentMistake], mode: str = "public") -> list[Verdict]:
+    """Grade every student file in ``mode`` (hidden: with a fixed secret seed)."""
     verdicts = []
     for mistake in mistakes:
         assignment = find_assignment(mistake.assignment)
-        report = grade_source(assignment, student_file(mistake).encode(), executor)
+        seed = HIDDEN_SEED if mode == "hidden" else None
+        report = grade_source(assignment, student_file(mistake).encode(), executor, mode=mode, hidden_seed=seed)
         verdicts.append(judge(mistake, report))
     return verdicts
 
@@ -67,13 +70,14 @@ def rate(verdicts: list[Verdict]) -> tuple[int, int]:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
+    mode = "hidden" if "--hidden" in argv else "public"
     keys = [arg for arg in argv if not arg.startswith("-")]
     rounds = {int(arg[len("--round="):]) for arg in argv if arg.startswith("--round=")}
     chosen = [mistake for mistake in STUDENT_MISTAKES
               if (not keys or mistake.key in keys) and (not rounds or mistake.round in rounds)]
     executor = open_executor(slot=NAMING_RATE_SLOT)
     try:
-        verdicts = grade_all(executor, chosen)
+        verdicts = grade_all(executor, chosen, mode)
     finally:
         executor.close()
     for verdict in verdicts:
@@ -87,7 +91,8 @@ def main(argv: list[str]) -> int:
                 if test.function == verdict.mistake.function and test.status == "failed":
                     print(f"    --- {test.name}\n    " + test.output.replace("\n", "\n    "))
     groups = (("tuned (rounds 1, 3 and 4)", False, (1, 3, 4)), ("held-out (round 1)", True, (1,)),
-              ("held-out (round 2, written after the freeze)", True, (2,)))
+              ("held-out (round 2, written after the freeze)", True, (2,)),
+              ("held-out (round 5, written without consulting the library)", True, (5,)))
     for label, held_out, rounds_ in groups:
         named, total = rate([verdict for verdict in verdicts
                              if verdict.mistake.held_out == held_out and verdict.mistake.round in rounds_])
