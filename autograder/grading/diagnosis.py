@@ -329,6 +329,11 @@ def _case_failures(case: ValueCase, calls: list[CallOutcome]) -> list[bool]:
     return failures
 
 
+def _exactly_zero(value: Any) -> bool:
+    leaves = _numeric_leaves(value, value)
+    return bool(leaves) and all(not np.any(want) for _, want, _ in leaves)
+
+
 def _matches_case(variant_case: VariantCase, case: ValueCase, calls: list[CallOutcome]) -> bool:
     for value, error, index in zip(variant_case.values, variant_case.errors, case.calls):
         got, got_error = _at_path(_outcome(calls, index), case.compare)
@@ -337,7 +342,23 @@ def _matches_case(variant_case: VariantCase, case: ValueCase, calls: list[CallOu
                 return False
         elif _differs(value, got, "", case.rtol, case.atol):
             return False
+        # A variant's exact zeros (a difference never taken) are not a tiny result within atol.
+        elif _exactly_zero(value) and not _exactly_zero(got):
+            return False
     return True
+
+
+def _first_difference(expected: Any, value: Any, rtol: float, atol: float) -> list[tuple[int, int]]:
+    """Per list of numbers in a tuple result (losses per step), where it first differs from the expected."""
+    if not isinstance(expected, (tuple, list)) or not isinstance(value, (tuple, list)) or len(value) != len(expected):
+        return []
+    found = []
+    for position, (want, have) in enumerate(zip(expected, value)):
+        if isinstance(want, list) and isinstance(have, (list, tuple, np.ndarray)) and all(map(_is_number, want)):
+            first = next((index for index in range(min(len(want), len(have)))
+                          if _differs(want[index], have[index], "", rtol, atol)), min(len(want), len(have)))
+            found.append((position, first))
+    return found
 
 
 def _argument_after(watch: Any, calls: list[CallOutcome]) -> tuple[bool, Any]:
@@ -409,6 +430,8 @@ def _matches_pattern(check: PreparedCheck, variant: CheckVariant, calls: list[Ca
     # A pattern that fails everywhere tells nothing by itself: then the student's results must also
     # leave the expected ones in the variant's direction, element by element.
     same_side = len(wrong) == len(failing_cases)
+    theirs_first: list[tuple[int, int]] = []
+    ours_first: list[tuple[int, int]] = []
     for variant_case in variant.cases:
         case = check.value_cases[variant_case.case]
         for expected, value, error, index in zip(case.expected, variant_case.values, variant_case.errors, case.calls):
@@ -421,7 +444,32 @@ def _matches_pattern(check: PreparedCheck, variant: CheckVariant, calls: list[Ca
                 return False
             if same_side and not _same_side(expected, value, got, case.rtol, case.atol):
                 return False
+            theirs_first += _first_difference(expected, value, case.rtol, case.atol)
+            ours_first += _first_difference(expected, got, case.rtol, case.atol)
+    # Sequences (losses per step) must leave the reference's no later than the variant's do (a
+    # shuffle of its own may match the first rows by chance; it never keeps them right for longer).
+    if theirs_first and ours_first and min(first for _, first in ours_first) > min(first for _, first in theirs_first):
+        return False
     return True
+
+
+def _earliest_differences(function: PreparedFunction, calls: list[CallOutcome],
+                          named: CheckVariant) -> tuple[int | None, int | None]:
+    """Return the earliest step at which the variant's and the student's sequences leave the reference's."""
+    theirs: list[int] = []
+    ours: list[int] = []
+    for check in function.checks:
+        if check.kind != "values" or check.diagnosis is None:
+            continue
+        same = next((variant for variant in check.diagnosis.variants if variant.mistake == named.mistake), None)
+        for variant_case in same.cases if same is not None else []:
+            case = check.value_cases[variant_case.case]
+            for expected, value, index in zip(case.expected, variant_case.values, case.calls):
+                got, error = _at_path(_outcome(calls, index), case.compare)
+                if not error:
+                    theirs += [first for _, first in _first_difference(expected, value, case.rtol, case.atol)]
+                    ours += [first for _, first in _first_difference(expected, got, case.rtol, case.atol)]
+    return (min(theirs) if theirs else None), (min(ours) if ours else None)
 
 
 def _same_side(expected: Any, variant: Any, got: Any, rtol: float, atol: float) -> bool:
@@ -838,6 +886,11 @@ def _contradicted(function: PreparedFunction, calls: list[CallOutcome], named: C
             continue
         same = next((variant for variant in check.diagnosis.variants if variant.mistake == named.mistake), None)
         if same is None or not failing <= {variant_case.case for variant_case in same.cases}:
+            return True
+    if named.pattern:
+        # Over the whole function, a pattern's sequences and the student's leave the reference together.
+        theirs, ours = _earliest_differences(function, calls, named)
+        if theirs is not None and ours is not None and theirs != ours:
             return True
     return False
 
