@@ -19,6 +19,15 @@ def affine_forward_squeezed(x, w, b):
     return np.squeeze(x @ w + b), (x, w, b)
 
 
+def affine_forward_bias_summed(x, w, b):
+    return x @ w + b.sum(), (x, w, b)
+
+
+def affine_backward_db_first_row(dout, cache):
+    x, w, _ = cache
+    return dout @ w.T, x.T @ dout, dout[0].copy()
+
+
 def affine_backward_dw_transposed(dout, cache):
     x, w, _ = cache
     return dout @ w.T, dout.T @ x, dout.sum(axis=0)
@@ -67,6 +76,15 @@ def sigmoid_backward_sigmoid_of_output(dout, cache):
     _, out = cache
     s = _sigmoid(out)
     return dout * s * (1.0 - s)
+
+
+def sigmoid_backward_one_minus_s(dout, cache):
+    _, out = cache
+    return dout * (1.0 - out)
+
+
+def relu_forward_absolute(x):
+    return np.abs(x), x
 
 
 def sigmoid_backward_in_place(dout, cache):
@@ -321,6 +339,16 @@ def mlp_b1_gradient_wrong_axis(params, X, y):
     return loss, grads
 
 
+def mlp_dW2_from_pre_activation(params, X, y):
+    loss, grads = _mlp_variant(params, X, y)
+    n = X.shape[0]
+    pre = X @ params["W1"] + params["b1"]
+    dscores = np.exp(_log_softmax(np.maximum(pre, 0.0) @ params["W2"] + params["b2"]))
+    dscores[np.arange(n), y] -= 1.0
+    grads["W2"] = pre.T @ dscores / n
+    return loss, grads
+
+
 def mlp_not_averaged(params, X, y):
     return _mlp_variant(params, X, y, divide_by_n=False)
 
@@ -333,6 +361,8 @@ AVERAGED = {name: ("N", "the batch size") for name in NETWORKS}
 MISTAKES: list[Mistake] = [
     Mistake("affine_forward", "bias forgotten", "out must be x @ w + b: add the bias b (M,) to every row.",
             "affine_forward_without_bias"),
+    Mistake("affine_forward", "bias summed", "Add b (M,) to every row as it is (broadcasting): b.sum() adds one number to every entry.",
+            "affine_forward_bias_summed"),
     Mistake("affine_forward", "output squeezed",
             "Keep out at shape (N, M) even when N or M is 1: np.squeeze drops those axes.",
             "affine_forward_squeezed"),
@@ -343,6 +373,8 @@ MISTAKES: list[Mistake] = [
             "w.reshape(M, D) keeps the memory order and is not w.T: dx = dout @ w.T.", "affine_backward_dx_reshaped"),
     Mistake("affine_backward", "bias gradient summed over the wrong axis",
             "db has the shape of b (M,): sum dout over the batch axis 0.", "affine_backward_db_wrong_axis"),
+    Mistake("affine_backward", "bias gradient from the first row only",
+            "b is added to every row, so db sums dout over ALL rows: dout.sum(axis=0).", "affine_backward_db_first_row"),
     Mistake("affine_backward", "bias gradient averaged",
             "b is added to every row, so its gradient is the SUM of dout over the batch, not the mean.",
             "affine_backward_db_mean"),
@@ -356,6 +388,8 @@ MISTAKES: list[Mistake] = [
     Mistake("sigmoid_backward", "derivative from the input instead of the output",
             "The derivative is s * (1 - s) with s = sigmoid(x), the forward OUTPUT, not x itself.",
             "sigmoid_backward_from_input"),
+    Mistake("sigmoid_backward", "derivative (1 - s) without s",
+            "The sigmoid's derivative is s * (1 - s): both factors.", "sigmoid_backward_one_minus_s"),
     Mistake("sigmoid_backward", "sigmoid applied to the cached output",
             "The cache already holds s = sigmoid(x): the derivative is s * (1 - s), without applying sigmoid again.",
             "sigmoid_backward_sigmoid_of_output"),
@@ -366,6 +400,8 @@ MISTAKES: list[Mistake] = [
     Mistake("relu_forward", "input modified in place",
             "`x[x < 0] = 0` changes the caller's array: use np.maximum(x, 0), which returns a new one.",
             "relu_forward_in_place"),
+    Mistake("relu_forward", "absolute value instead of ReLU",
+            "ReLU zeroes the negative entries: np.maximum(x, 0), not np.abs(x).", "relu_forward_absolute"),
     Mistake("relu_forward", "mask instead of values",
             "ReLU returns max(x, 0), the values themselves, not the 0/1 mask x > 0 (keep the mask for the backward).",
             "relu_forward_mask"),
@@ -434,6 +470,9 @@ MISTAKES: list[Mistake] = [
     Mistake("mlp_loss", "ReLU gradient 1 at 0",
             "The ReLU passes no gradient where its input is exactly 0: mask with pre > 0, not >= 0.",
             "mlp_relu_gradient_one_at_zero"),
+    Mistake("mlp_loss", "pre-activation instead of activation",
+            "dW2 = hidden.T @ dscores with hidden = relu(X @ W1 + b1), the layer's OUTPUT, not its pre-activation.",
+            "mlp_dW2_from_pre_activation"),
     Mistake("mlp_loss", "ReLU mask forgotten",
             "Backpropagate through the ReLU: the gradient reaches W1 and b1 only where X @ W1 + b1 > 0.",
             "mlp_relu_mask_forgotten"),

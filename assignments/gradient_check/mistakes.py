@@ -102,6 +102,23 @@ def relative_error_without_max(a, b):
     return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
 
 
+def numerical_gradient_precedence(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / 2 * h
+    return grad
+
+
+def relative_error_ratio_of_maxima(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
 def relative_error_abs_of_sum(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
 
@@ -156,6 +173,9 @@ MISTAKES = [
     Mistake("numerical_gradient", "every entry perturbed at once",
             "x + h adds h to EVERY entry: perturb one entry at a time (x[i] += h, evaluate, restore) so that each "
             "difference measures one partial derivative.", "numerical_gradient_all_at_once"),
+    Mistake("numerical_gradient", "2*h without parentheses",
+            "(f_plus - f_minus) / 2 * h divides by 2 and then MULTIPLIES by h: write / (2 * h).",
+            "numerical_gradient_precedence"),
     Mistake("numerical_gradient", "divided by h instead of 2h",
             "The two evaluations are 2h apart, so divide their difference by 2*h.", "numerical_gradient_over_h"),
     Mistake("numerical_gradient", "x not restored",
@@ -188,6 +208,9 @@ MISTAKES = [
     Mistake("relative_error", "|a + b| instead of |a| + |b|",
             "The denominator is |a| + |b|: |a + b| is 0 when a = -b, exactly when the two disagree most.",
             "relative_error_abs_of_sum"),
+    Mistake("relative_error", "ratio of maxima",
+            "Take the max of the entrywise ratios |a-b| / max(1e-8, |a|+|b|), not max|a-b| over max(|a|+|b|): a small "
+            "entry that is wrong must show.", "relative_error_ratio_of_maxima"),
     Mistake("relative_error", "max missing",
             "Return one number, the largest entrywise relative error: take np.max of the array of ratios.",
             "relative_error_without_max"),

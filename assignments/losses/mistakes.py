@@ -168,6 +168,23 @@ def bce_grad_column(logits, targets):
     return ((_sigmoid(logits) - targets) / logits.shape[0]).reshape(-1, 1)
 
 
+def mse_mean_over_first_axis(y_pred, y_true):
+    return np.mean((y_pred - y_true) ** 2, axis=0)
+
+
+def mse_grad_over_columns(y_pred, y_true):
+    return 2.0 * (y_pred - y_true) / y_true.shape[-1]
+
+
+def cross_entropy_over_classes(logits, labels):
+    return float(-np.sum(_log_softmax_rows(logits)[np.arange(len(labels)), labels]) / logits.shape[1])
+
+
+def cross_entropy_grad_onehot_width_n(logits, labels):
+    n = logits.shape[0]
+    return (_softmax_rows(logits) - np.eye(n)[labels][:, :logits.shape[1]]) / n
+
+
 def mse_square_of_mean(y_pred, y_true):
     return float(np.mean(y_pred - y_true) ** 2)
 
@@ -213,11 +230,13 @@ EPSILON_HINT = ("log(p + eps) is wrong wherever p is tiny (the loss is capped ne
 
 MISTAKES = [
     Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
+    Mistake("mse", "mean over the first axis only", "np.mean(..., axis=0) leaves one value per column: average over ALL elements (no axis) to return one number.", "mse_mean_over_first_axis"),
     Mistake("mse", "square of the mean error", "Square each difference first, then average: np.mean((y_pred - y_true)**2), not np.mean(y_pred - y_true)**2.", "mse_square_of_mean"),
     Mistake("mse", "absolute instead of squared error", "Square the differences; np.abs gives the mean absolute error.", "mse_absolute"),
     Mistake("mse", "mean over rows only", "Average over ALL elements, not the per-row sums over the rows.", "mse_row_sums_averaged"),
     Mistake("mse_grad", "missing factor 2", "The derivative of d**2 is 2*d: multiply by 2.", "mse_grad_without_two"),
     Mistake("mse_grad", "divided by N instead of size", "mse averages over every element, so divide by y_pred.size, not by the number of rows.", "mse_grad_over_rows"),
+    Mistake("mse_grad", "divided by the number of columns", "mse averages over every element: divide by y_pred.size, not by the size of the last axis.", "mse_grad_over_columns"),
     Mistake("mse_grad", "gradient sign flipped", "The gradient with respect to y_pred is proportional to y_pred - y_true, not y_true - y_pred.", "mse_grad_sign_flipped"),
     Mistake("mse_grad", "y_pred modified in place", "`y_pred -= ...` changes the caller's array; compute a new array instead.", "mse_grad_in_place"),
     Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
@@ -232,11 +251,13 @@ MISTAKES = [
     Mistake("cross_entropy", "log base 2", "np.log2 measures the loss in bits: the cross-entropy uses the natural logarithm (np.log, or the log-sum-exp form).", "cross_entropy_log2"),
     Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
     Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
+    Mistake("cross_entropy", "divided by the number of classes", "Average over the N rows (logits.shape[0]), not the C classes.", "cross_entropy_over_classes"),
     Mistake("cross_entropy", "sum instead of mean", "Average the per-example losses over the N rows.", "cross_entropy_summed"),
     Mistake("cross_entropy", "label columns instead of entries", "Index with log_probs[np.arange(N), labels] to pick one entry per row, not log_probs[:, labels].", "cross_entropy_label_columns"),
     Mistake("cross_entropy_grad", "not divided by N", "The loss is a mean over rows, so its gradient carries a factor 1/N.", "cross_entropy_grad_not_averaged"),
     Mistake("cross_entropy_grad", "gradient sign flipped", "The gradient is softmax - onehot, not onehot - softmax.", "cross_entropy_grad_sign_flipped"),
     Mistake("cross_entropy_grad", "one-hot not subtracted", "Subtract 1 at each row's label: (softmax - onehot(labels)) / N.", "cross_entropy_grad_without_onehot"),
+    Mistake("cross_entropy_grad", "one-hot of the wrong width", "The one-hot matrix is (N, C): np.eye(C)[labels], with C = logits.shape[1] classes, not np.eye(N).", "cross_entropy_grad_onehot_width_n"),
     Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),

@@ -180,6 +180,41 @@ def adam_corrected_with_old_t(w, dw, config=None):
     return next_w, config
 
 
+def adam_gradient_not_squared(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * np.abs(dw)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + config["epsilon"]), config
+
+
+def adamw_decay_not_times_w(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    return _adam_step(w - config["learning_rate"] * config["weight_decay"], dw, config)
+
+
+def momentum_starts_at_gradient(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    previous = config.get("velocity")
+    velocity = mu * (dw if previous is None else np.asarray(previous, dtype=np.float64)) + dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * step, config
+
+
+def rmsprop_cache_starts_at_one(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    previous = config.get("cache")
+    start = np.ones_like(w, dtype=np.float64) if previous is None else np.asarray(previous, dtype=np.float64)
+    cache = alpha * start + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
 def rmsprop_without_one_minus_decay(w, dw, config=None):
     config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
     cache = config["decay_rate"] * _state(config, "cache", w) + dw * dw
@@ -315,6 +350,7 @@ MISTAKES = [
     Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v using the velocity just UPDATED at this step (not v itself, and not the previous velocity, which gives the same as v).", "momentum_nesterov_ignored"),
     Mistake("sgd_momentum", "mutable default config={}", MUTABLE_DEFAULT_HINT, "momentum_mutable_default"),
     Mistake("sgd_momentum", "learning rate inside the velocity (v = momentum*v + lr*dw)", "PyTorch's velocity holds no learning rate: v = momentum*v + dw, step w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_added_to_velocity"),
+    Mistake("sgd_momentum", "velocity starts at dw", "A fresh velocity is zeros (np.zeros_like(w)), not the first gradient: the first step is then just dw.", "momentum_starts_at_gradient"),
     Mistake("sgd_momentum", "old velocity stored", "Store the NEW velocity (momentum*v + dw) in config['velocity']; storing the one you started from never lets it grow.", "momentum_old_velocity_stored"),
     Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
     Mistake("sgd_momentum", "learning rate inside the velocity", "The velocity is v = momentum*v + dw (no learning rate); the step is w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_in_velocity"),
@@ -324,6 +360,7 @@ MISTAKES = [
     Mistake("rmsprop", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict (def rmsprop(w, dw, config={}) shares one dict between calls).", "rmsprop_module_state"),
     Mistake("rmsprop", "mutable default config={}", MUTABLE_DEFAULT_HINT, "rmsprop_mutable_default"),
     Mistake("rmsprop", "gradient not squared", "The cache averages SQUARED gradients: (1 - decay_rate) * dw**2, not |dw| or dw.", "rmsprop_gradient_not_squared"),
+    Mistake("rmsprop", "cache starts at 1", "A fresh cache is zeros (np.zeros_like(w)), as in PyTorch, not ones.", "rmsprop_cache_starts_at_one"),
     Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
     Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
@@ -333,12 +370,14 @@ MISTAKES = [
     Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
     Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
+    Mistake("adam", "gradient not squared", "The second moment averages SQUARED gradients: v = beta2*v + (1 - beta2)*dw**2.", "adam_gradient_not_squared"),
     Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
     Mistake("adamw", "L2 penalty instead of decoupled decay", "AdamW does not add weight_decay*w to the gradient: it multiplies w by (1 - lr*weight_decay) before the Adam step.", "adamw_l2_penalty"),
+    Mistake("adamw", "decay not multiplied by w", "The decoupled decay is proportional to w: w - lr*weight_decay*w (i.e. w * (1 - lr*weight_decay)), not w - lr*weight_decay.", "adamw_decay_not_times_w"),
     Mistake("adamw", "decay applied twice", "AdamW decays w once, decoupled: w * (1 - lr*weight_decay) and then the Adam step on the plain dw. Do not also add weight_decay*w to the gradient.", "adamw_decay_twice"),
     Mistake("adamw", "decay applied after the step", "Decay w first, w * (1 - lr*weight_decay), then take the Adam step from it.", "adamw_decay_after_step"),
     Mistake("adamw", "decay not scaled by the learning rate", "The decoupled decay factor is (1 - learning_rate*weight_decay), not (1 - weight_decay).", "adamw_decay_not_scaled"),

@@ -267,6 +267,35 @@ def train_one_generator(loss_and_grads, params, X, y, update, config, batch_size
     return params, losses
 
 
+def train_last_loss_per_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+        losses.append(loss)
+    return params, losses
+
+
+def train_one_update_per_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        total = {name: np.zeros(np.shape(value)) for name, value in params.items()}
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                total[name] = total[name] + grads[name]
+        for name in params:
+            params[name], configs[name] = update(params[name], total[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -347,6 +376,12 @@ MISTAKES = [
             "Shuffle with the rng you are given (walk iterate_minibatches(X, y, batch_size, rng) each epoch), not "
             "np.random or a new generator: your losses are right only where the order of the rows cannot matter.",
             "train_rng_ignored", match="pattern"),
+    Mistake("train", "last loss of each epoch only",
+            "Append the loss of EVERY step (every batch) inside the loop, not once per epoch after it.",
+            "train_last_loss_per_epoch"),
+    Mistake("train", "one update per epoch",
+            "Update the parameters after EVERY batch (mini-batch training), not once per epoch with summed gradients.",
+            "train_one_update_per_epoch"),
     Mistake("train", "one generator for all epochs",
             "A generator is exhausted after one pass: call iterate_minibatches(X, y, batch_size, rng) again at the "
             "start of every epoch (later epochs otherwise train on nothing).", "train_one_generator"),
