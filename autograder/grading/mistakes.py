@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,15 @@ class Mistake:
 MATCHES = ("values", "pattern")
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> ast.Module:
+    """Parse a source text once: a suite builds one variant file per mistake from the same two files.
+
+    Callers must not modify the tree (variant_source copies the node it renames).
+    """
+    return ast.parse(text)
+
+
 def _referenced_names(node: ast.AST) -> set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
@@ -62,7 +72,7 @@ def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
     variant is not defined in the assignment's mistakes.py.
     """
     mistakes_text = (assignment.path / "mistakes.py").read_text(encoding="utf-8")
-    mistakes_tree = ast.parse(mistakes_text)
+    mistakes_tree = _parsed(mistakes_text)
     definitions = {name: node for node in mistakes_tree.body if (name := _defined_name(node)) and name != "MISTAKES"}
     if mistake.implementation not in definitions:
         raise ValueError(f"{mistake.implementation!r} is not defined in {assignment.name}'s mistakes.py")
@@ -78,7 +88,7 @@ def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
                and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder"))]
 
     reference_text = assignment.reference_source
-    reference_tree = ast.parse(reference_text)
+    reference_tree = _parsed(reference_text)
     lines = reference_text.splitlines()
     for node in reference_tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == mistake.function:
