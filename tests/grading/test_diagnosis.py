@@ -224,6 +224,38 @@ def cross_entropy(logits, labels):
     assert failed and not any(test.mistake == "log of softmax" for test in failed)
 
 
+def test_near_zero_results_and_late_divergence_are_not_misnamed(grade):
+    # Differences divided by 2 and multiplied by h are ~1e-10, within atol of the all-zero results
+    # of "perturbed a copy of x", but not exact zeros: not that mistake.
+    assignment = find_assignment("gradient_check")
+    report = grade(assignment, assignment.reference_source + """
+
+def numerical_gradient(f, x, h=1e-5):
+    return _centred_differences(f, x, h) * h * h * 0.5
+""")
+    assert not [test for test in _failed(report, "numerical_gradient") if test.mistake == "perturbed a copy of x"]
+    # Skipping every second update is right where an epoch is one batch, like a shuffle of its own,
+    # but its first loss is always right: not "rng given not used".
+    assignment = find_assignment("training")
+    report = grade(assignment, assignment.reference_source + """
+
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for step, rows in enumerate(_batch_indices(X.shape[0], batch_size, rng)):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            if step % 2 == 0:
+                for name in params:
+                    params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+""")
+    failed = _failed(report, "train")
+    assert failed and not [test for test in failed if test.mistake == "rng given not used"]
+
+
 def _variant_output(report, function, check):
     return next(test for test in _failed(report, function) if test.check == check).output
 
