@@ -113,6 +113,10 @@ def relu_backward_dout_mask(dout, cache):
     return np.where(dout > 0, dout, 0.0)
 
 
+def relu_backward_leaky(dout, cache):
+    return np.where(cache > 0, dout, 0.01 * dout)
+
+
 def relu_backward_one_at_zero(dout, cache):
     x = cache
     return np.where(x >= 0, dout, 0.0)
@@ -219,6 +223,13 @@ def two_layer_sigmoid_derivative_from_pre_activation(params, X, y):
 
 def two_layer_sigmoid_tanh_derivative(params, X, y):
     return _two_layer_sigmoid_variant(params, X, y, 2.0, lambda pre, hidden: 1.0 - hidden * hidden)
+
+
+def two_layer_sigmoid_b1_without_derivative(params, X, y):
+    loss, grads = _two_layer_sigmoid_variant(params, X, y, 2.0, lambda pre, hidden: hidden * (1.0 - hidden))
+    error = _sigmoid(X @ params["W1"] + params["b1"]) @ params["w2"] + params["b2"] - y
+    grads["b1"] = np.outer(2.0 * error / y.size, params["w2"]).sum(axis=0)
+    return loss, grads
 
 
 def two_layer_sigmoid_derivative_forgotten(params, X, y):
@@ -349,6 +360,13 @@ def mlp_dW2_from_pre_activation(params, X, y):
     return loss, grads
 
 
+def mlp_log_sum_exp_unshifted(params, X, y):
+    def unshifted_log_softmax(scores):
+        return scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))
+
+    return _mlp_variant(params, X, y, log_softmax=unshifted_log_softmax)
+
+
 def mlp_not_averaged(params, X, y):
     return _mlp_variant(params, X, y, divide_by_n=False)
 
@@ -411,6 +429,9 @@ MISTAKES: list[Mistake] = [
     Mistake("relu_backward", "masked by dout instead of x",
             "The ReLU lets the gradient through where its INPUT x was positive (the cache), whatever the sign of dout.",
             "relu_backward_dout_mask"),
+    Mistake("relu_backward", "leaky ReLU gradient",
+            "The ReLU passes NO gradient where x <= 0 (0, not 0.01 * dout): that slope belongs to a leaky ReLU.",
+            "relu_backward_leaky"),
     Mistake("relu_backward", "gradient 1 at x == 0",
             "The ReLU gradient is 0 where x == 0: use x > 0, not x >= 0.", "relu_backward_one_at_zero"),
     Mistake("relu_backward", "upstream gradient ignored",
@@ -448,6 +469,9 @@ MISTAKES: list[Mistake] = [
     Mistake("two_layer_sigmoid_loss", "tanh derivative",
             "1 - s**2 is the derivative of tanh; the sigmoid's is s * (1 - s).",
             "two_layer_sigmoid_tanh_derivative"),
+    Mistake("two_layer_sigmoid_loss", "sigmoid derivative missing in b1",
+            "b1 enters before the sigmoid like W1: its gradient is the sum over rows of dhidden * s * (1 - s).",
+            "two_layer_sigmoid_b1_without_derivative"),
     Mistake("two_layer_sigmoid_loss", "sigmoid derivative forgotten",
             "Backpropagating into W1 and b1 passes through the sigmoid: multiply by s * (1 - s).",
             "two_layer_sigmoid_derivative_forgotten"),
@@ -473,6 +497,9 @@ MISTAKES: list[Mistake] = [
     Mistake("mlp_loss", "pre-activation instead of activation",
             "dW2 = hidden.T @ dscores with hidden = relu(X @ W1 + b1), the layer's OUTPUT, not its pre-activation.",
             "mlp_dW2_from_pre_activation"),
+    Mistake("mlp_loss", "log-sum-exp without max subtraction",
+            "log(sum(exp(scores))) overflows for scores near 1e4: subtract each row's max before exponentiating "
+            "and add it back.", "mlp_log_sum_exp_unshifted"),
     Mistake("mlp_loss", "ReLU mask forgotten",
             "Backpropagate through the ReLU: the gradient reaches W1 and b1 only where X @ W1 + b1 > 0.",
             "mlp_relu_mask_forgotten"),

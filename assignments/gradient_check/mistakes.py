@@ -119,6 +119,20 @@ def relative_error_ratio_of_maxima(a, b):
     return float(np.max(np.abs(a - b)) / np.max(np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
+def numerical_gradient_relative_step(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        step = h * max(1.0, abs(original))
+        x[index] = original + step
+        f_plus = f(x)
+        x[index] = original - step
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
 def relative_error_abs_of_sum(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
 
@@ -173,6 +187,9 @@ MISTAKES = [
     Mistake("numerical_gradient", "every entry perturbed at once",
             "x + h adds h to EVERY entry: perturb one entry at a time (x[i] += h, evaluate, restore) so that each "
             "difference measures one partial derivative.", "numerical_gradient_all_at_once"),
+    Mistake("numerical_gradient", "step relative to x",
+            "Perturb each entry by exactly h (x[i] + h and x[i] - h) and divide by 2*h: a step scaled by |x[i]| "
+            "must also be the step you divide by.", "numerical_gradient_relative_step"),
     Mistake("numerical_gradient", "2*h without parentheses",
             "(f_plus - f_minus) / 2 * h divides by 2 and then MULTIPLIES by h: write / (2 * h).",
             "numerical_gradient_precedence"),

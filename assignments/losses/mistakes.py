@@ -185,6 +185,29 @@ def cross_entropy_grad_onehot_width_n(logits, labels):
     return (_softmax_rows(logits) - np.eye(n)[labels][:, :logits.shape[1]]) / n
 
 
+def mse_broadcast_column(y_pred, y_true):
+    return float(np.mean((y_pred - y_true.reshape(-1, 1)) ** 2))
+
+
+def softmax_mean_shift(z):
+    shifted = z - z.mean(axis=1, keepdims=True)
+    return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+
+
+def cross_entropy_grad_over_entries(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return grad / logits.size
+
+
+def sigmoid_tanh_only(x):
+    return np.tanh(x / 2)
+
+
+def bce_grad_over_positives(logits, targets):
+    return (_sigmoid(logits) - targets) / max(1.0, float(np.sum(targets)))
+
+
 def mse_square_of_mean(y_pred, y_true):
     return float(np.mean(y_pred - y_true) ** 2)
 
@@ -231,6 +254,7 @@ EPSILON_HINT = ("log(p + eps) is wrong wherever p is tiny (the loss is capped ne
 MISTAKES = [
     Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
     Mistake("mse", "mean over the first axis only", "np.mean(..., axis=0) leaves one value per column: average over ALL elements (no axis) to return one number.", "mse_mean_over_first_axis"),
+    Mistake("mse", "broadcast to (N, N)", "y_true.reshape(-1, 1) is a column: (N,) minus (N, 1) broadcasts to (N, N). Keep both arrays in the same shape.", "mse_broadcast_column"),
     Mistake("mse", "square of the mean error", "Square each difference first, then average: np.mean((y_pred - y_true)**2), not np.mean(y_pred - y_true)**2.", "mse_square_of_mean"),
     Mistake("mse", "absolute instead of squared error", "Square the differences; np.abs gives the mean absolute error.", "mse_absolute"),
     Mistake("mse", "mean over rows only", "Average over ALL elements, not the per-row sums over the rows.", "mse_row_sums_averaged"),
@@ -243,6 +267,7 @@ MISTAKES = [
     Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
     Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
     Mistake("softmax", "normalised over the whole array", "np.sum(e) without an axis adds up every entry: divide each row by its OWN sum, e.sum(axis=1, keepdims=True).", "softmax_whole_array"),
+    Mistake("softmax", "mean subtracted instead of max", "Subtracting the row mean still lets exp overflow when a row spans ±1e4: subtract each row's MAXIMUM, so every exponent is <= 0.", "softmax_mean_shift"),
     Mistake("softmax", "sum without keepdims", "e.sum(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True (or [:, None]) so each ROW is divided by its own sum.", "softmax_sum_without_keepdims"),
     Mistake("softmax", "max without keepdims", "z.max(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True so each row is shifted by its own maximum.", "softmax_max_without_keepdims"),
     Mistake("cross_entropy", "probabilities clipped", CLIPPED_HINT, "cross_entropy_clipped", match="pattern"),
@@ -257,11 +282,13 @@ MISTAKES = [
     Mistake("cross_entropy_grad", "not divided by N", "The loss is a mean over rows, so its gradient carries a factor 1/N.", "cross_entropy_grad_not_averaged"),
     Mistake("cross_entropy_grad", "gradient sign flipped", "The gradient is softmax - onehot, not onehot - softmax.", "cross_entropy_grad_sign_flipped"),
     Mistake("cross_entropy_grad", "one-hot not subtracted", "Subtract 1 at each row's label: (softmax - onehot(labels)) / N.", "cross_entropy_grad_without_onehot"),
+    Mistake("cross_entropy_grad", "divided by the number of entries", "The loss averages over the N rows: divide by N = logits.shape[0], not logits.size = N*C.", "cross_entropy_grad_over_entries"),
     Mistake("cross_entropy_grad", "one-hot of the wrong width", "The one-hot matrix is (N, C): np.eye(C)[labels], with C = logits.shape[1] classes, not np.eye(N).", "cross_entropy_grad_onehot_width_n"),
     Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
+    Mistake("sigmoid", "tanh instead of sigmoid", "tanh(x/2) lies in (-1, 1): sigmoid(x) = (1 + tanh(x/2)) / 2.", "sigmoid_tanh_only"),
     Mistake("sigmoid", "tanh without halving x", "sigmoid(x) = (1 + tanh(x / 2)) / 2: halve x inside the tanh.", "sigmoid_tanh_unhalved"),
     Mistake("sigmoid", "output flattened", "Return an array of exactly x's shape; do not ravel or reshape it.", "sigmoid_flattened"),
     Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
@@ -272,6 +299,7 @@ MISTAKES = [
     Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
     Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),
     Mistake("binary_cross_entropy_grad", "not divided by N", "The loss is a mean, so its gradient carries a factor 1/N.", "bce_grad_not_averaged"),
+    Mistake("binary_cross_entropy_grad", "divided by the number of positives", "The loss is a mean over all N examples: divide by N, not by the number of targets equal to 1.", "bce_grad_over_positives"),
     Mistake("binary_cross_entropy_grad", "sigmoid derivative applied again", "With logits, sigma'(z) cancels against the log: the gradient is just (sigmoid(z) - t) / N.", "bce_grad_extra_sigmoid_derivative"),
     Mistake("binary_cross_entropy_grad", "returns (N, 1) instead of (N,)", "Return a 1-D array of shape (N,), not a column.", "bce_grad_column"),
 ]

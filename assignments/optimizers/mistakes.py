@@ -215,6 +215,32 @@ def rmsprop_cache_starts_at_one(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
 
 
+def sgd_config_not_returned(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2})
+    return w - config["learning_rate"] * dw, None
+
+
+def rmsprop_wrong_default_decay(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.9, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_wrong_default_learning_rate(w, dw, config=None):
+    return _adam_step(w, dw, _with_defaults(config, dict(ADAM_DEFAULTS, learning_rate=1e-2)))
+
+
+def momentum_velocity_opposite_sign(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    velocity = mu * _state(config, "velocity", w) - dw
+    step = -dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w + config["learning_rate"] * step, config
+
+
 def rmsprop_without_one_minus_decay(w, dw, config=None):
     config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
     cache = config["decay_rate"] * _state(config, "cache", w) + dw * dw
@@ -345,11 +371,13 @@ MISTAKES = [
     Mistake("sgd", "update moves up the gradient", "Gradient DEscent subtracts: next_w = w - learning_rate * dw.", "sgd_uphill"),
     Mistake("sgd", "learning_rate from config ignored", "Read the learning rate from config (default 1e-2 only when the key is missing).", "sgd_fixed_learning_rate"),
     Mistake("sgd", "wrong default learning rate", "The default learning_rate of sgd is 1e-2.", "sgd_wrong_default"),
+    Mistake("sgd", "config not returned", "Return (next_w, config): the caller passes the returned config to the next step, so returning None loses the learning rate it holds.", "sgd_config_not_returned"),
     Mistake("sgd", "w modified in place", "`w -= ...` changes the caller's array; return a new array (next_w = w - ...).", "sgd_in_place"),
     Mistake("sgd_momentum", "dampened momentum", "PyTorch's rule has no (1 - momentum) factor: v = momentum*v + dw.", "momentum_dampened"),
     Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v using the velocity just UPDATED at this step (not v itself, and not the previous velocity, which gives the same as v).", "momentum_nesterov_ignored"),
     Mistake("sgd_momentum", "mutable default config={}", MUTABLE_DEFAULT_HINT, "momentum_mutable_default"),
     Mistake("sgd_momentum", "learning rate inside the velocity (v = momentum*v + lr*dw)", "PyTorch's velocity holds no learning rate: v = momentum*v + dw, step w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_added_to_velocity"),
+    Mistake("sgd_momentum", "velocity stored with the opposite sign", "PyTorch's velocity is v = momentum*v + dw (the step is w - lr*v): storing -v gives the same steps from zero but a saved velocity is then followed backwards.", "momentum_velocity_opposite_sign"),
     Mistake("sgd_momentum", "velocity starts at dw", "A fresh velocity is zeros (np.zeros_like(w)), not the first gradient: the first step is then just dw.", "momentum_starts_at_gradient"),
     Mistake("sgd_momentum", "old velocity stored", "Store the NEW velocity (momentum*v + dw) in config['velocity']; storing the one you started from never lets it grow.", "momentum_old_velocity_stored"),
     Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
@@ -360,6 +388,7 @@ MISTAKES = [
     Mistake("rmsprop", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict (def rmsprop(w, dw, config={}) shares one dict between calls).", "rmsprop_module_state"),
     Mistake("rmsprop", "mutable default config={}", MUTABLE_DEFAULT_HINT, "rmsprop_mutable_default"),
     Mistake("rmsprop", "gradient not squared", "The cache averages SQUARED gradients: (1 - decay_rate) * dw**2, not |dw| or dw.", "rmsprop_gradient_not_squared"),
+    Mistake("rmsprop", "wrong default decay rate", "The default decay_rate of rmsprop is 0.99.", "rmsprop_wrong_default_decay"),
     Mistake("rmsprop", "cache starts at 1", "A fresh cache is zeros (np.zeros_like(w)), as in PyTorch, not ones.", "rmsprop_cache_starts_at_one"),
     Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
@@ -370,6 +399,7 @@ MISTAKES = [
     Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
     Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
+    Mistake("adam", "wrong default learning rate", "The default learning_rate of adam is 1e-3.", "adam_wrong_default_learning_rate"),
     Mistake("adam", "gradient not squared", "The second moment averages SQUARED gradients: v = beta2*v + (1 - beta2)*dw**2.", "adam_gradient_not_squared"),
     Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),

@@ -66,6 +66,13 @@ def gradient_descent_from_x0(grad_fn, x0, learning_rate, num_steps):
     return x
 
 
+def iterate_minibatches_overlapping(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        rows = order[start:start + batch_size + 1]
+        yield X[rows], y[rows]
+
+
 def gradient_descent_one_step_too_few(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=np.float64)
     for _ in range(num_steps - 1):
@@ -296,6 +303,19 @@ def train_one_update_per_epoch(loss_and_grads, params, X, y, update, config, bat
     return params, losses
 
 
+def train_returned_config_ignored(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], _ = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -328,6 +348,9 @@ MISTAKES = [
             "np.array_split(order, N // batch_size) makes batches of about equal sizes: take consecutive slices "
             "order[start:start + batch_size], so every batch but the last has exactly batch_size rows.",
             "iterate_minibatches_array_split"),
+    Mistake("iterate_minibatches", "overlapping batches",
+            "Slice order[start:start + batch_size]: a slice end of start + batch_size + 1 repeats each batch's last "
+            "row in the next one.", "iterate_minibatches_overlapping"),
     Mistake("iterate_minibatches", "permutation drawn per batch",
             "Draw ONE permutation per epoch and slice it: a new permutation for each batch repeats some rows and "
             "skips others.", "iterate_minibatches_permutation_per_batch"),
@@ -382,6 +405,9 @@ MISTAKES = [
     Mistake("train", "one update per epoch",
             "Update the parameters after EVERY batch (mini-batch training), not once per epoch with summed gradients.",
             "train_one_update_per_epoch"),
+    Mistake("train", "returned config ignored",
+            "Keep the config update returns (params[k], configs[k] = update(...)): a step rule that returns a NEW "
+            "dict otherwise starts from the same state at every step.", "train_returned_config_ignored"),
     Mistake("train", "one generator for all epochs",
             "A generator is exhausted after one pass: call iterate_minibatches(X, y, batch_size, rng) again at the "
             "start of every epoch (later epochs otherwise train on nothing).", "train_one_generator"),

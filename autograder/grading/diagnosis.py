@@ -79,6 +79,9 @@ STRUCTURAL = {
     "flattened": ("result flattened",
                   "your values are right but flattened to one axis: return an array of the documented shape "
                   "(for a gradient, the shape of x: grad.reshape(x.shape), or fill np.zeros_like(x))."),
+    "swapped": ("results returned in the wrong order",
+                "your function returns the right values in another order: return them in the order the "
+                "contract gives (for affine_backward, (dx, dw, db))."),
     "summed": ("reduced to a scalar",
                "your result is one number, the sum of the expected array's entries: keep the array (sum over the "
                "batch axis only, axis=0, for a bias gradient; no np.sum or np.mean over everything)."),
@@ -706,9 +709,24 @@ def _failing_values(check: PreparedCheck, calls: list[CallOutcome],
     return found
 
 
+def _swapped(expected: Any, value: Any, rtol: float, atol: float) -> bool:
+    """Whether a returned tuple holds exactly the expected entries, in another order."""
+    if not isinstance(expected, tuple) or not isinstance(value, (tuple, list)) or len(value) != len(expected):
+        return False
+    unused = list(range(len(expected)))
+    for have in value:
+        match = next((index for index in unused if not _differs(expected[index], have, "", rtol, atol)), None)
+        if match is None:
+            return False
+        unused.remove(match)
+    return True
+
+
 def _structural(check: PreparedCheck, calls: list[CallOutcome], failures: list[list[bool]]) -> str:
     """Return the STRUCTURAL key explaining every wrong array of the failing calls, or ''."""
     failing = _failing_values(check, calls, failures)
+    if failing and all(_swapped(expected, value, case.rtol, case.atol) for case, expected, value in failing):
+        return "swapped"
     kinds: set[str] = set()
     for case, expected, value in failing or []:
         leaves = _numeric_leaves(expected, value, same_shape=False)
