@@ -17,6 +17,27 @@ def _forward_differences(f, x, h):
     return grad
 
 
+def _backward_differences(f, x, h):
+    grad = np.zeros(x.shape)
+    f_here = f(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original - h
+        grad[index] = (f_here - f(x)) / h
+        x[index] = original
+    return grad
+
+
+def numerical_gradient_backward(f, x, h=1e-5):
+    return _backward_differences(f, x, h)
+
+
+def gradient_check_of_norms(f, grad_f, x, h=1e-5):
+    analytic = np.array(grad_f(x))
+    numeric = _centred_differences(f, x, h)
+    return float(np.linalg.norm(analytic - numeric) / max(1e-8, np.linalg.norm(analytic) + np.linalg.norm(numeric)))
+
+
 def numerical_gradient_forward(f, x, h=1e-5):
     return _forward_differences(f, x, h)
 
@@ -70,6 +91,52 @@ def numerical_gradient_array_fixed_h(f, x, df, h=1e-5):
     return _centred_differences(lambda z: np.sum(f(z) * df), x, 1e-5)
 
 
+def numerical_gradient_all_at_once(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        grad[index] = (f(x + h) - f(x - h)) / (2 * h)
+    return grad
+
+
+def relative_error_without_max(a, b):
+    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+
+
+def numerical_gradient_precedence(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / 2 * h
+    return grad
+
+
+def relative_error_ratio_of_maxima(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def numerical_gradient_relative_step(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        step = h * max(1.0, abs(original))
+        x[index] = original + step
+        f_plus = f(x)
+        x[index] = original - step
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def relative_error_abs_of_sum(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
+
+
 def relative_error_no_floor(a, b):
     return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
 
@@ -114,6 +181,18 @@ MISTAKES = [
     Mistake("numerical_gradient", "forward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
             "only first-order accurate.", "numerical_gradient_forward"),
+    Mistake("numerical_gradient", "backward differences",
+            "Use centred differences (f(x+h) - f(x-h)) / 2h: one-sided differences (f(x) - f(x-h)) / h are "
+            "only first-order accurate.", "numerical_gradient_backward"),
+    Mistake("numerical_gradient", "every entry perturbed at once",
+            "x + h adds h to EVERY entry: perturb one entry at a time (x[i] += h, evaluate, restore) so that each "
+            "difference measures one partial derivative.", "numerical_gradient_all_at_once"),
+    Mistake("numerical_gradient", "step relative to x",
+            "Perturb each entry by exactly h (x[i] + h and x[i] - h) and divide by 2*h: a step scaled by |x[i]| "
+            "must also be the step you divide by.", "numerical_gradient_relative_step"),
+    Mistake("numerical_gradient", "2*h without parentheses",
+            "(f_plus - f_minus) / 2 * h divides by 2 and then MULTIPLIES by h: write / (2 * h).",
+            "numerical_gradient_precedence"),
     Mistake("numerical_gradient", "divided by h instead of 2h",
             "The two evaluations are 2h apart, so divide their difference by 2*h.", "numerical_gradient_over_h"),
     Mistake("numerical_gradient", "x not restored",
@@ -143,6 +222,15 @@ MISTAKES = [
     Mistake("relative_error", "max(|a|, |b|) as denominator",
             "The denominator is |a| + |b| (floored at 1e-8), not the larger of the two.",
             "relative_error_max_denominator"),
+    Mistake("relative_error", "|a + b| instead of |a| + |b|",
+            "The denominator is |a| + |b|: |a + b| is 0 when a = -b, exactly when the two disagree most.",
+            "relative_error_abs_of_sum"),
+    Mistake("relative_error", "ratio of maxima",
+            "Take the max of the entrywise ratios |a-b| / max(1e-8, |a|+|b|), not max|a-b| over max(|a|+|b|): a small "
+            "entry that is wrong must show.", "relative_error_ratio_of_maxima"),
+    Mistake("relative_error", "max missing",
+            "Return one number, the largest entrywise relative error: take np.max of the array of ratios.",
+            "relative_error_without_max"),
     Mistake("relative_error", "mean instead of max",
             "Return the largest entrywise relative error, not their mean: one wrong entry must show.",
             "relative_error_mean"),
@@ -159,6 +247,9 @@ MISTAKES = [
     Mistake("gradient_check", "no 1e-8 floor",
             "Where both gradients are 0 the plain ratio is 0/0 = NaN: divide by maximum(1e-8, |a|+|b|).",
             "gradient_check_no_floor"),
+    Mistake("gradient_check", "relative error of norms",
+            "Compute the relative error entry by entry and take the max, not a ratio of norms: one wrong entry "
+            "among many correct ones must show.", "gradient_check_of_norms"),
     Mistake("gradient_check", "mean instead of max",
             "Report the largest entrywise relative error: a gradient wrong in one entry must not pass.",
             "gradient_check_mean"),

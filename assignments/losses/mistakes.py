@@ -54,6 +54,31 @@ def softmax_global_shift(z):
     return exp / np.sum(exp, axis=1, keepdims=True)
 
 
+def softmax_sum_without_keepdims(z):
+    exp = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return exp / np.sum(exp, axis=1)
+
+
+def softmax_max_without_keepdims(z):
+    exp = np.exp(z - np.max(z, axis=1))
+    return exp / np.sum(exp, axis=1, keepdims=True)
+
+
+def cross_entropy_clipped(logits, labels):
+    probs = _softmax_rows(logits)[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(probs, 1e-12, 1.0))))
+
+
+def cross_entropy_epsilon_in_log(logits, labels):
+    probs = _softmax_rows(logits)[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(probs + 1e-9)))
+
+
+def cross_entropy_mean_over_entries(logits, labels):
+    onehot = np.eye(logits.shape[1])[labels]
+    return float(-np.mean(onehot * _log_softmax_rows(logits)))
+
+
 def cross_entropy_log_of_softmax(logits, labels):
     probs = _softmax_rows(logits)
     return float(-np.mean(np.log(probs[np.arange(len(labels)), labels])))
@@ -88,6 +113,12 @@ def cross_entropy_grad_without_onehot(logits, labels):
     return _softmax_rows(logits) / len(labels)
 
 
+def cross_entropy_grad_label_columns(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[:, labels] -= 1.0
+    return grad / len(labels)
+
+
 def sigmoid_sign_flipped(x):
     return 1.0 / (1.0 + np.exp(x))
 
@@ -111,6 +142,11 @@ def bce_clipped_probabilities(logits, targets):
     return float(-np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs)))
 
 
+def bce_epsilon_in_log(logits, targets):
+    probs = _sigmoid(logits)
+    return float(-np.mean(targets * np.log(probs + 1e-12) + (1 - targets) * np.log(1 - probs + 1e-12)))
+
+
 def bce_summed(logits, targets):
     return float(np.sum(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-np.abs(logits)))))
 
@@ -132,32 +168,138 @@ def bce_grad_column(logits, targets):
     return ((_sigmoid(logits) - targets) / logits.shape[0]).reshape(-1, 1)
 
 
+def mse_mean_over_first_axis(y_pred, y_true):
+    return np.mean((y_pred - y_true) ** 2, axis=0)
+
+
+def mse_grad_over_columns(y_pred, y_true):
+    return 2.0 * (y_pred - y_true) / y_true.shape[-1]
+
+
+def cross_entropy_over_classes(logits, labels):
+    return float(-np.sum(_log_softmax_rows(logits)[np.arange(len(labels)), labels]) / logits.shape[1])
+
+
+def cross_entropy_grad_onehot_width_n(logits, labels):
+    n = logits.shape[0]
+    return (_softmax_rows(logits) - np.eye(n)[labels][:, :logits.shape[1]]) / n
+
+
+def mse_broadcast_column(y_pred, y_true):
+    return float(np.mean((y_pred - y_true.reshape(-1, 1)) ** 2))
+
+
+def softmax_mean_shift(z):
+    shifted = z - z.mean(axis=1, keepdims=True)
+    return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+
+
+def cross_entropy_grad_over_entries(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return grad / logits.size
+
+
+def sigmoid_tanh_only(x):
+    return np.tanh(x / 2)
+
+
+def bce_grad_over_positives(logits, targets):
+    return (_sigmoid(logits) - targets) / max(1.0, float(np.sum(targets)))
+
+
+def mse_square_of_mean(y_pred, y_true):
+    return float(np.mean(y_pred - y_true) ** 2)
+
+
+def cross_entropy_grad_rows_by_label(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[labels] -= 1.0
+    return grad / len(labels)
+
+
+def bce_softplus_overflows(logits, targets):
+    return float(np.mean(np.log1p(np.exp(logits)) - targets * logits))
+
+
+def softmax_whole_array(z):
+    exp = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return exp / np.sum(exp)
+
+
+def cross_entropy_log2(logits, labels):
+    return float(-np.mean(_log_softmax_rows(logits)[np.arange(len(labels)), labels]) / np.log(2.0))
+
+
+def sigmoid_tanh_unhalved(x):
+    return 0.5 * (1.0 + np.tanh(x))
+
+
+def bce_targets_swapped(logits, targets):
+    return float(np.mean(np.maximum(logits, 0) - (1 - targets) * logits + np.log1p(np.exp(-np.abs(logits)))))
+
+
+# What the contract divides each result by (a result 1/N too small then divides twice).
+AVERAGED = {
+    "mse": ("N",), "mse_grad": ("N",),
+    "cross_entropy": ("the batch size",), "cross_entropy_grad": ("the batch size",),
+    "binary_cross_entropy": ("N", "the batch size"), "binary_cross_entropy_grad": ("N", "the batch size"),
+}
+
+CLIPPED_HINT = ("Clipping caps -log p (at about 28 for 1e-12) and is wrong for confident mistakes: compute the loss "
+                "from the logits with the log-sum-exp form, z[label] - logsumexp(z).")
+EPSILON_HINT = ("log(p + eps) is wrong wherever p is tiny (the loss is capped near -log eps): compute the loss from "
+                "the logits with the log-sum-exp form instead of taking the log of a probability.")
+
 MISTAKES = [
     Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
+    Mistake("mse", "mean over the first axis only", "np.mean(..., axis=0) leaves one value per column: average over ALL elements (no axis) to return one number.", "mse_mean_over_first_axis"),
+    Mistake("mse", "broadcast to (N, N)", "y_true.reshape(-1, 1) is a column: (N,) minus (N, 1) broadcasts to (N, N). Keep both arrays in the same shape.", "mse_broadcast_column"),
+    Mistake("mse", "square of the mean error", "Square each difference first, then average: np.mean((y_pred - y_true)**2), not np.mean(y_pred - y_true)**2.", "mse_square_of_mean"),
     Mistake("mse", "absolute instead of squared error", "Square the differences; np.abs gives the mean absolute error.", "mse_absolute"),
     Mistake("mse", "mean over rows only", "Average over ALL elements, not the per-row sums over the rows.", "mse_row_sums_averaged"),
     Mistake("mse_grad", "missing factor 2", "The derivative of d**2 is 2*d: multiply by 2.", "mse_grad_without_two"),
     Mistake("mse_grad", "divided by N instead of size", "mse averages over every element, so divide by y_pred.size, not by the number of rows.", "mse_grad_over_rows"),
+    Mistake("mse_grad", "divided by the number of columns", "mse averages over every element: divide by y_pred.size, not by the size of the last axis.", "mse_grad_over_columns"),
     Mistake("mse_grad", "gradient sign flipped", "The gradient with respect to y_pred is proportional to y_pred - y_true, not y_true - y_pred.", "mse_grad_sign_flipped"),
     Mistake("mse_grad", "y_pred modified in place", "`y_pred -= ...` changes the caller's array; compute a new array instead.", "mse_grad_in_place"),
     Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
     Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
     Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
+    Mistake("softmax", "normalised over the whole array", "np.sum(e) without an axis adds up every entry: divide each row by its OWN sum, e.sum(axis=1, keepdims=True).", "softmax_whole_array"),
+    Mistake("softmax", "mean subtracted instead of max", "Subtracting the row mean still lets exp overflow when a row spans ±1e4: subtract each row's MAXIMUM, so every exponent is <= 0.", "softmax_mean_shift"),
+    Mistake("softmax", "sum without keepdims", "e.sum(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True (or [:, None]) so each ROW is divided by its own sum.", "softmax_sum_without_keepdims"),
+    Mistake("softmax", "max without keepdims", "z.max(axis=1) has shape (N,), which broadcasts against the columns of (N, C): use keepdims=True so each row is shifted by its own maximum.", "softmax_max_without_keepdims"),
+    Mistake("cross_entropy", "probabilities clipped", CLIPPED_HINT, "cross_entropy_clipped", match="pattern"),
+    Mistake("cross_entropy", "epsilon added inside the log", EPSILON_HINT, "cross_entropy_epsilon_in_log", match="pattern"),
+    Mistake("cross_entropy", "mean over all entries instead of rows", "np.mean over the (N, C) one-hot product divides by N*C: sum each row's term (one label per row) and average over the N rows.", "cross_entropy_mean_over_entries"),
+    Mistake("cross_entropy", "log base 2", "np.log2 measures the loss in bits: the cross-entropy uses the natural logarithm (np.log, or the log-sum-exp form).", "cross_entropy_log2"),
     Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
     Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
+    Mistake("cross_entropy", "divided by the number of classes", "Average over the N rows (logits.shape[0]), not the C classes.", "cross_entropy_over_classes"),
     Mistake("cross_entropy", "sum instead of mean", "Average the per-example losses over the N rows.", "cross_entropy_summed"),
     Mistake("cross_entropy", "label columns instead of entries", "Index with log_probs[np.arange(N), labels] to pick one entry per row, not log_probs[:, labels].", "cross_entropy_label_columns"),
     Mistake("cross_entropy_grad", "not divided by N", "The loss is a mean over rows, so its gradient carries a factor 1/N.", "cross_entropy_grad_not_averaged"),
     Mistake("cross_entropy_grad", "gradient sign flipped", "The gradient is softmax - onehot, not onehot - softmax.", "cross_entropy_grad_sign_flipped"),
     Mistake("cross_entropy_grad", "one-hot not subtracted", "Subtract 1 at each row's label: (softmax - onehot(labels)) / N.", "cross_entropy_grad_without_onehot"),
+    Mistake("cross_entropy_grad", "divided by the number of entries", "The loss averages over the N rows: divide by N = logits.shape[0], not logits.size = N*C.", "cross_entropy_grad_over_entries"),
+    Mistake("cross_entropy_grad", "one-hot of the wrong width", "The one-hot matrix is (N, C): np.eye(C)[labels], with C = logits.shape[1] classes, not np.eye(N).", "cross_entropy_grad_onehot_width_n"),
+    Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
+    Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
+    Mistake("sigmoid", "tanh instead of sigmoid", "tanh(x/2) lies in (-1, 1): sigmoid(x) = (1 + tanh(x/2)) / 2.", "sigmoid_tanh_only"),
+    Mistake("sigmoid", "tanh without halving x", "sigmoid(x) = (1 + tanh(x / 2)) / 2: halve x inside the tanh.", "sigmoid_tanh_unhalved"),
     Mistake("sigmoid", "output flattened", "Return an array of exactly x's shape; do not ravel or reshape it.", "sigmoid_flattened"),
     Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
-    Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities"),
+    Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities", match="pattern"),
+    Mistake("binary_cross_entropy", "epsilon added inside the log", "log(p + eps) caps the loss near -log eps and is wrong for confident mistakes: compute it from the logits, max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_epsilon_in_log", match="pattern"),
+    Mistake("binary_cross_entropy", "softplus overflows", "log1p(exp(z)) overflows to inf for z near 1e4: use the stable softplus max(z, 0) + log1p(exp(-|z|)) (or np.logaddexp(0, z)).", "bce_softplus_overflows"),
+    Mistake("binary_cross_entropy", "targets swapped", "The loss is -(t log σ(z) + (1 - t) log(1 - σ(z))): with logits that is softplus(z) - t*z, not softplus(z) - (1 - t)*z.", "bce_targets_swapped"),
     Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
     Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),
     Mistake("binary_cross_entropy_grad", "not divided by N", "The loss is a mean, so its gradient carries a factor 1/N.", "bce_grad_not_averaged"),
+    Mistake("binary_cross_entropy_grad", "divided by the number of positives", "The loss is a mean over all N examples: divide by N, not by the number of targets equal to 1.", "bce_grad_over_positives"),
     Mistake("binary_cross_entropy_grad", "sigmoid derivative applied again", "With logits, sigma'(z) cancels against the log: the gradient is just (sigmoid(z) - t) / N.", "bce_grad_extra_sigmoid_derivative"),
     Mistake("binary_cross_entropy_grad", "returns (N, 1) instead of (N,)", "Return a 1-D array of shape (N,), not a column.", "bce_grad_column"),
 ]

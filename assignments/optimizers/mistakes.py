@@ -109,6 +109,204 @@ def adam_without_bias_correction(w, dw, config=None):
     return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
 
 
+def _adam_with(w, dw, config, correct_m=True, correct_v=True, t_used=None, t_stored=None):
+    """One Adam step whose bias corrections and stored step count can be made wrong."""
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    used = t if t_used is None else t_used(config)
+    m_hat = m / (1 - beta1**used) if correct_m else m
+    v_hat = v / (1 - beta2**used) if correct_v else v
+    config.update(m=m, v=v, t=t if t_stored is None else t_stored(config))
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def adam_without_v_correction(w, dw, config=None):
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), correct_v=False)
+
+
+def adam_without_m_correction(w, dw, config=None):
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), correct_m=False)
+
+
+def adam_t_stored_ahead(w, dw, config=None):
+    # t defaults to 1 and is used before the increment: fresh runs are right, the stored t is one ahead.
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), t_used=lambda c: int(c.get("t", 1)),
+                      t_stored=lambda c: int(c.get("t", 1)) + 1)
+
+
+def adam_t_starts_at_one(w, dw, config=None):
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), t_used=lambda c: int(c.get("t", 1)) + 1,
+                      t_stored=lambda c: int(c.get("t", 1)) + 1)
+
+
+def momentum_old_velocity_stored(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    old = _state(config, "velocity", w)
+    velocity = mu * old + dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = old
+    return w - config["learning_rate"] * step, config
+
+
+def momentum_learning_rate_added_to_velocity(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu, lr = config["momentum"], config["learning_rate"]
+    velocity = mu * _state(config, "velocity", w) + lr * dw
+    config["velocity"] = velocity
+    return (w - lr * dw - mu * velocity if config["nesterov"] else w - velocity), config
+
+
+def rmsprop_gradient_not_squared(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * np.abs(dw)
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_corrected_with_old_t(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0))
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    config.update(m=m, v=v, t=t + 1)
+    return next_w, config
+
+
+def adam_gradient_not_squared(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * np.abs(dw)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + config["epsilon"]), config
+
+
+def adamw_decay_not_times_w(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    return _adam_step(w - config["learning_rate"] * config["weight_decay"], dw, config)
+
+
+def momentum_starts_at_gradient(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    previous = config.get("velocity")
+    velocity = mu * (dw if previous is None else np.asarray(previous, dtype=np.float64)) + dw
+    step = dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * step, config
+
+
+def rmsprop_cache_starts_at_one(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    previous = config.get("cache")
+    start = np.ones_like(w, dtype=np.float64) if previous is None else np.asarray(previous, dtype=np.float64)
+    cache = alpha * start + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def sgd_config_not_returned(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2})
+    return w - config["learning_rate"] * dw, None
+
+
+def rmsprop_wrong_default_decay(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.9, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_wrong_default_learning_rate(w, dw, config=None):
+    return _adam_step(w, dw, _with_defaults(config, dict(ADAM_DEFAULTS, learning_rate=1e-2)))
+
+
+def momentum_velocity_opposite_sign(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    velocity = mu * _state(config, "velocity", w) - dw
+    step = -dw + mu * velocity if config["nesterov"] else velocity
+    config["velocity"] = velocity
+    return w + config["learning_rate"] * step, config
+
+
+def rmsprop_without_one_minus_decay(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    cache = config["decay_rate"] * _state(config, "cache", w) + dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_without_square_root(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + config["epsilon"]), config
+
+
+def adamw_decay_twice(w, dw, config=None):
+    config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
+    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
+    return _adam_step(decayed, dw + config["weight_decay"] * w, config)
+
+
+def adam_mutable_default(w, dw, config={}):
+    if config is None:
+        config = {}
+    for key, value in ADAM_DEFAULTS.items():
+        config.setdefault(key, value)
+    return _adam_step(w, dw, config)
+
+
+def rmsprop_mutable_default(w, dw, config={}):
+    if config is None:
+        config = {}
+    for key, value in {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}.items():
+        config.setdefault(key, value)
+    alpha = config["decay_rate"]
+    config["cache"] = alpha * _state(config, "cache", w) + (1 - alpha) * dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"]), config
+
+
+def momentum_mutable_default(w, dw, config={}):
+    if config is None:
+        config = {}
+    for key, value in {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False}.items():
+        config.setdefault(key, value)
+    mu = config["momentum"]
+    config["velocity"] = mu * _state(config, "velocity", w) + dw
+    step = dw + mu * config["velocity"] if config["nesterov"] else config["velocity"]
+    return w - config["learning_rate"] * step, config
+
+
+_SHARED_RMSPROP_CONFIG = {}
+
+
+def rmsprop_module_state(w, dw, config=None):
+    if config is None:
+        config = _SHARED_RMSPROP_CONFIG
+    for key, value in {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}.items():
+        config.setdefault(key, value)
+    alpha = config["decay_rate"]
+    cache = alpha * _state(config, "cache", w) + (1 - alpha) * dw * dw
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
 def adam_beta1_in_second_moment(w, dw, config=None):
     config = _with_defaults(config, ADAM_DEFAULTS)
     t = int(config.get("t", 0)) + 1
@@ -166,25 +364,51 @@ def adamw_without_default_decay(w, dw, config=None):
     return _adam_step(w * (1 - config["learning_rate"] * config["weight_decay"]), dw, config)
 
 
+MUTABLE_DEFAULT_HINT = ("A default argument is created once: with config={} every call that leaves config out "
+                        "shares (and fills) the same dict. Write config=None and start from a fresh dict inside.")
+
 MISTAKES = [
     Mistake("sgd", "update moves up the gradient", "Gradient DEscent subtracts: next_w = w - learning_rate * dw.", "sgd_uphill"),
     Mistake("sgd", "learning_rate from config ignored", "Read the learning rate from config (default 1e-2 only when the key is missing).", "sgd_fixed_learning_rate"),
     Mistake("sgd", "wrong default learning rate", "The default learning_rate of sgd is 1e-2.", "sgd_wrong_default"),
+    Mistake("sgd", "config not returned", "Return (next_w, config): the caller passes the returned config to the next step, so returning None loses the learning rate it holds.", "sgd_config_not_returned"),
     Mistake("sgd", "w modified in place", "`w -= ...` changes the caller's array; return a new array (next_w = w - ...).", "sgd_in_place"),
     Mistake("sgd_momentum", "dampened momentum", "PyTorch's rule has no (1 - momentum) factor: v = momentum*v + dw.", "momentum_dampened"),
-    Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v (using the NEW v), not v.", "momentum_nesterov_ignored"),
+    Mistake("sgd_momentum", "Nesterov ignored", "With nesterov=True the step is dw + momentum*v using the velocity just UPDATED at this step (not v itself, and not the previous velocity, which gives the same as v).", "momentum_nesterov_ignored"),
+    Mistake("sgd_momentum", "mutable default config={}", MUTABLE_DEFAULT_HINT, "momentum_mutable_default"),
+    Mistake("sgd_momentum", "learning rate inside the velocity (v = momentum*v + lr*dw)", "PyTorch's velocity holds no learning rate: v = momentum*v + dw, step w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_added_to_velocity"),
+    Mistake("sgd_momentum", "velocity stored with the opposite sign", "PyTorch's velocity is v = momentum*v + dw (the step is w - lr*v): storing -v gives the same steps from zero but a saved velocity is then followed backwards.", "momentum_velocity_opposite_sign"),
+    Mistake("sgd_momentum", "velocity starts at dw", "A fresh velocity is zeros (np.zeros_like(w)), not the first gradient: the first step is then just dw.", "momentum_starts_at_gradient"),
+    Mistake("sgd_momentum", "old velocity stored", "Store the NEW velocity (momentum*v + dw) in config['velocity']; storing the one you started from never lets it grow.", "momentum_old_velocity_stored"),
     Mistake("sgd_momentum", "velocity not kept", "Store the velocity in config['velocity'] and start from it on the next step.", "momentum_velocity_not_kept"),
     Mistake("sgd_momentum", "learning rate inside the velocity", "The velocity is v = momentum*v + dw (no learning rate); the step is w - lr*v. The two differ when resuming from a saved velocity.", "momentum_learning_rate_in_velocity"),
     Mistake("sgd_momentum", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "momentum_module_state"),
     Mistake("rmsprop", "epsilon inside the square root", "Add epsilon after the square root: dw / (sqrt(cache) + epsilon).", "rmsprop_epsilon_inside_sqrt"),
     Mistake("rmsprop", "decay rate on the wrong term", "cache = decay_rate*cache + (1 - decay_rate)*dw**2: the decay rate multiplies the old cache.", "rmsprop_decay_swapped"),
+    Mistake("rmsprop", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict (def rmsprop(w, dw, config={}) shares one dict between calls).", "rmsprop_module_state"),
+    Mistake("rmsprop", "mutable default config={}", MUTABLE_DEFAULT_HINT, "rmsprop_mutable_default"),
+    Mistake("rmsprop", "gradient not squared", "The cache averages SQUARED gradients: (1 - decay_rate) * dw**2, not |dw| or dw.", "rmsprop_gradient_not_squared"),
+    Mistake("rmsprop", "wrong default decay rate", "The default decay_rate of rmsprop is 0.99.", "rmsprop_wrong_default_decay"),
+    Mistake("rmsprop", "cache starts at 1", "A fresh cache is zeros (np.zeros_like(w)), as in PyTorch, not ones.", "rmsprop_cache_starts_at_one"),
+    Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
     Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
+    Mistake("adam", "mutable default config={}", MUTABLE_DEFAULT_HINT, "adam_mutable_default"),
+    Mistake("adam", "no bias correction of v", "Divide v by (1 - beta2**t) too: without it sqrt(v) is far too small in the first steps and the steps too large.", "adam_without_v_correction"),
+    Mistake("adam", "no bias correction of m", "Divide m by (1 - beta1**t) too: without it the first steps are too small.", "adam_without_m_correction"),
+    Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
+    Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
+    Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
+    Mistake("adam", "wrong default learning rate", "The default learning_rate of adam is 1e-3.", "adam_wrong_default_learning_rate"),
+    Mistake("adam", "gradient not squared", "The second moment averages SQUARED gradients: v = beta2*v + (1 - beta2)*dw**2.", "adam_gradient_not_squared"),
+    Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
     Mistake("adamw", "L2 penalty instead of decoupled decay", "AdamW does not add weight_decay*w to the gradient: it multiplies w by (1 - lr*weight_decay) before the Adam step.", "adamw_l2_penalty"),
+    Mistake("adamw", "decay not multiplied by w", "The decoupled decay is proportional to w: w - lr*weight_decay*w (i.e. w * (1 - lr*weight_decay)), not w - lr*weight_decay.", "adamw_decay_not_times_w"),
+    Mistake("adamw", "decay applied twice", "AdamW decays w once, decoupled: w * (1 - lr*weight_decay) and then the Adam step on the plain dw. Do not also add weight_decay*w to the gradient.", "adamw_decay_twice"),
     Mistake("adamw", "decay applied after the step", "Decay w first, w * (1 - lr*weight_decay), then take the Adam step from it.", "adamw_decay_after_step"),
     Mistake("adamw", "decay not scaled by the learning rate", "The decoupled decay factor is (1 - learning_rate*weight_decay), not (1 - weight_decay).", "adamw_decay_not_scaled"),
     Mistake("adamw", "no default weight decay", "The default weight_decay of adamw is 1e-2.", "adamw_without_default_decay"),

@@ -40,6 +40,46 @@ def iterate_minibatches_shuffles_in_place(X, y, batch_size, rng):
         yield X[start:start + batch_size].copy(), y[start:start + batch_size].copy()
 
 
+def iterate_minibatches_sorted_batches(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        rows = np.sort(order[start:start + batch_size])
+        yield X[rows], y[rows]
+
+
+def iterate_minibatches_array_split(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for rows in np.array_split(order, max(1, X.shape[0] // batch_size)):
+        yield X[rows], y[rows]
+
+
+def iterate_minibatches_permutation_per_batch(X, y, batch_size, rng):
+    for start in range(0, X.shape[0], batch_size):
+        rows = rng.permutation(X.shape[0])[start:start + batch_size]
+        yield X[rows], y[rows]
+
+
+def gradient_descent_from_x0(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps):
+        x = x0 - learning_rate * grad_fn(x)
+    return x
+
+
+def iterate_minibatches_overlapping(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        rows = order[start:start + batch_size + 1]
+        yield X[rows], y[rows]
+
+
+def gradient_descent_one_step_too_few(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps - 1):
+        x = x - learning_rate * grad_fn(x)
+    return x
+
+
 def gradient_descent_ascent(grad_fn, x0, learning_rate, num_steps):
     x = np.array(x0, dtype=np.float64)
     for _ in range(num_steps):
@@ -151,6 +191,131 @@ def train_loss_per_epoch(loss_and_grads, params, X, y, update, config, batch_siz
     return params, losses
 
 
+def train_loss_after_update(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            _, grads = loss_and_grads(params, X[rows], y[rows])
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+            losses.append(loss_and_grads(params, X[rows], y[rows])[0])
+    return params, losses
+
+
+def train_state_reset_every_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    losses = []
+    for _ in range(epochs):
+        configs = {name: copy.deepcopy(config) for name in params}
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_rng_ignored(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    # Stands for every generator but the one given (np.random, a new default_rng): matched by pattern.
+    other = np.random.default_rng(20261205)
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, other):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_extra_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs + 1):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_first_gradients_reused(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    first = None
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            first = grads if first is None else first
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], first[name], configs[name])
+    return params, losses
+
+
+def train_one_generator(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    batches = (rows for rows in _batch_indices(X.shape[0], batch_size, rng))
+    for _ in range(epochs):
+        for rows in batches:
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_last_loss_per_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+        losses.append(loss)
+    return params, losses
+
+
+def train_one_update_per_epoch(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        total = {name: np.zeros(np.shape(value)) for name, value in params.items()}
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                total[name] = total[name] + grads[name]
+        for name in params:
+            params[name], configs[name] = update(params[name], total[name], configs[name])
+    return params, losses
+
+
+def train_returned_config_ignored(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], _ = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
 def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     configs = {name: copy.deepcopy(config) for name in params}
     losses = []
@@ -179,6 +344,25 @@ MISTAKES = [
     Mistake("iterate_minibatches", "inputs shuffled in place",
             "Do not reorder X and y themselves (X[:] = X[order] changes the caller's data); index them "
             "with the permutation instead.", "iterate_minibatches_shuffles_in_place"),
+    Mistake("iterate_minibatches", "batches of the wrong sizes",
+            "np.array_split(order, N // batch_size) makes batches of about equal sizes: take consecutive slices "
+            "order[start:start + batch_size], so every batch but the last has exactly batch_size rows.",
+            "iterate_minibatches_array_split"),
+    Mistake("iterate_minibatches", "overlapping batches",
+            "Slice order[start:start + batch_size]: a slice end of start + batch_size + 1 repeats each batch's last "
+            "row in the next one.", "iterate_minibatches_overlapping"),
+    Mistake("iterate_minibatches", "permutation drawn per batch",
+            "Draw ONE permutation per epoch and slice it: a new permutation for each batch repeats some rows and "
+            "skips others.", "iterate_minibatches_permutation_per_batch"),
+    Mistake("iterate_minibatches", "batch indices sorted",
+            "Keep the rows of each batch in the order of the permutation: sorting a batch's indices changes the "
+            "order of its rows.", "iterate_minibatches_sorted_batches"),
+    Mistake("gradient_descent", "every step taken from x0",
+            "Each step starts from the CURRENT x: x = x - learning_rate * grad_fn(x), not x0 - ....",
+            "gradient_descent_from_x0"),
+    Mistake("gradient_descent", "one step too few",
+            "Take exactly num_steps steps: range(num_steps), not range(num_steps - 1).",
+            "gradient_descent_one_step_too_few"),
     Mistake("gradient_descent", "moves up the gradient",
             "Step against the gradient: x = x - learning_rate * grad_fn(x).", "gradient_descent_ascent"),
     Mistake("gradient_descent", "one step too many",
@@ -205,6 +389,33 @@ MISTAKES = [
             "permutation from rng.", "train_one_permutation"),
     Mistake("train", "one loss per epoch",
             "Append the loss of every step (every batch), not one value per epoch.", "train_loss_per_epoch"),
+    Mistake("train", "loss recorded after the update",
+            "Append the loss that loss_and_grads returns BEFORE the update (the one whose gradients you step "
+            "with); do not evaluate it again after updating.", "train_loss_after_update"),
+    Mistake("train", "optimizer state reset every epoch",
+            "Create each parameter's copy of config once, before the first epoch: the optimizer state carries "
+            "over from one epoch to the next.", "train_state_reset_every_epoch"),
+    Mistake("train", "rng given not used",
+            "Shuffle with the rng you are given (walk iterate_minibatches(X, y, batch_size, rng) each epoch), not "
+            "np.random or a new generator: your losses are right only where the order of the rows cannot matter.",
+            "train_rng_ignored", match="pattern"),
+    Mistake("train", "last loss of each epoch only",
+            "Append the loss of EVERY step (every batch) inside the loop, not once per epoch after it.",
+            "train_last_loss_per_epoch"),
+    Mistake("train", "one update per epoch",
+            "Update the parameters after EVERY batch (mini-batch training), not once per epoch with summed gradients.",
+            "train_one_update_per_epoch"),
+    Mistake("train", "returned config ignored",
+            "Keep the config update returns (params[k], configs[k] = update(...)): a step rule that returns a NEW "
+            "dict otherwise starts from the same state at every step.", "train_returned_config_ignored"),
+    Mistake("train", "one generator for all epochs",
+            "A generator is exhausted after one pass: call iterate_minibatches(X, y, batch_size, rng) again at the "
+            "start of every epoch (later epochs otherwise train on nothing).", "train_one_generator"),
+    Mistake("train", "one epoch too many", "Walk exactly `epochs` epochs: range(epochs), not range(epochs + 1).",
+            "train_extra_epoch"),
+    Mistake("train", "gradients of the first batch reused",
+            "Step with the gradients loss_and_grads returns for the CURRENT batch and parameters, at every step.",
+            "train_first_gradients_reused"),
     Mistake("train", "given params modified",
             "Work on a new dict (params = dict(params)) so the caller's params stay unchanged.",
             "train_modifies_params"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,27 @@ class Mistake:
     implementation: str  # name of the variant function defined in mistakes.py
     # Functions that legitimately suffer too: a backward graded on the cache of this forward.
     also_breaks: tuple[str, ...] = ()
+    # "values": a student makes this mistake when their results equal the variant's wherever the
+    # variant is wrong. "pattern": the variant stands for a family whose results vary (a clipping
+    # constant, an unseeded generator): the student fails exactly where the variant is wrong, with
+    # results of the expected shapes, finite exactly where the variant's are (see diagnosis.py).
+    match: str = "values"
+
+    def __post_init__(self) -> None:
+        if self.match not in MATCHES:
+            raise ValueError(f"mistake {self.name!r}: match must be one of {MATCHES}, not {self.match!r}")
+
+
+MATCHES = ("values", "pattern")
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> ast.Module:
+    """Parse a source text once: a suite builds one variant file per mistake from the same two files.
+
+    Callers must not modify the tree (variant_source copies the node it renames).
+    """
+    return ast.parse(text)
 
 
 def _referenced_names(node: ast.AST) -> set[str]:
@@ -50,7 +72,7 @@ def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
     variant is not defined in the assignment's mistakes.py.
     """
     mistakes_text = (assignment.path / "mistakes.py").read_text(encoding="utf-8")
-    mistakes_tree = ast.parse(mistakes_text)
+    mistakes_tree = _parsed(mistakes_text)
     definitions = {name: node for node in mistakes_tree.body if (name := _defined_name(node)) and name != "MISTAKES"}
     if mistake.implementation not in definitions:
         raise ValueError(f"{mistake.implementation!r} is not defined in {assignment.name}'s mistakes.py")
@@ -66,7 +88,7 @@ def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
                and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder"))]
 
     reference_text = assignment.reference_source
-    reference_tree = ast.parse(reference_text)
+    reference_tree = _parsed(reference_text)
     lines = reference_text.splitlines()
     for node in reference_tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == mistake.function:

@@ -113,6 +113,149 @@ def test_constant_factors_are_named(mode, grade):
     assert shifted and not any("× the expected" in test.output or test.mistake for test in shifted)
 
 
+GENERIC_MISTAKES = [
+    # (assignment, function, source appended to the reference, name, words the hint must say)
+    ("losses", "cross_entropy_grad", """
+def cross_entropy_grad(logits, labels):
+    n = logits.shape[0]
+    grad = _softmax_rows(logits) / n
+    grad[np.arange(n), labels] -= 1.0 / n
+    return grad / n
+""", "divided by the batch size twice", "you divide by the batch size twice: the contract divides by it once"),
+    ("backprop", "affine_backward", """
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout / x.shape[0], dout.sum(axis=0)
+""", "divided by the batch size where the contract does not", "where the contract does not"),
+    ("backprop", "affine_backward", """
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, (dout.T @ x).reshape(w.shape), dout.sum(axis=0)
+""", "reshape instead of transpose", "reshape keeps the memory order"),
+    ("backprop", "affine_backward", """
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
+""", "extra axis of length 1", "keepdims=True"),
+    ("backprop", "affine_backward", """
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, np.sum(dout)
+""", "reduced to a scalar", "axis=0"),
+    ("gradient_check", "numerical_gradient", """
+def numerical_gradient(f, x, h=1e-5):
+    return _centred_differences(f, x, h).ravel()
+""", "result flattened", "reshape(x.shape)"),
+    ("training", "iterate_minibatches", """
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, len(order), batch_size):
+        rows = np.resize(order[start:start + batch_size], batch_size)
+        yield X[rows], y[rows]
+""", "last batch padded", "without padding"),
+    ("training", "iterate_minibatches", """
+def iterate_minibatches(X, y, batch_size, rng):
+    order = np.random.permutation(X.shape[0])
+    for start in range(0, len(order), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+""", "rng given not used", "rng.permutation(N)"),
+    ("training", "train", """
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, np.random.default_rng()):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+""", "rng given not used", "the rng you are given"),
+    ("optimizers", "sgd_momentum", """
+def sgd_momentum(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
+    mu = config["momentum"]
+    buffer = mu * _state(config, "momentum_buffer", w) + dw
+    config["momentum_buffer"] = buffer
+    step = dw + mu * buffer if config["nesterov"] else buffer
+    return w - config["learning_rate"] * step, config
+""", "state stored under another key", "config['velocity']"),
+    ("optimizers", "adam", """
+def adam(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8})
+    next_w, config = _adam_step(w, dw, config)
+    w[...] = next_w
+    return w, config
+""", "w modified in place", "writes its result into the array it was given"),
+    ("losses", "cross_entropy", """
+def cross_entropy(logits, labels):
+    probs = _softmax_rows(logits)[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.clip(probs, 1e-15, 1.0))))
+""", "probabilities clipped", "log-sum-exp"),
+]
+
+
+@pytest.mark.parametrize("name, function, source, mistake, words", GENERIC_MISTAKES,
+                         ids=[f"{item[0]}-{item[1]}-{item[3]}" for item in GENERIC_MISTAKES])
+def test_mistakes_without_an_exact_variant_are_named(name, function, source, mistake, words, grade):
+    """Factors, structures, batches, renamed state, in-place writes and clipping constants of any size."""
+    assignment = find_assignment(name)
+    report = grade(assignment, assignment.reference_source + source)
+    failed = _failed(report, function)
+    named = [test for test in failed if test.mistake == mistake]
+    assert named, f"{mistake!r} not named; named {[test.mistake for test in failed]}"
+    assert all(f"Looks like: {mistake} — " in test.output and words in test.output for test in named)
+    assert not [test.mistake for test in report.tests if test.function != function and test.mistake]
+
+
+def test_a_variant_is_not_named_when_another_check_contradicts_it(grade):
+    # Right on moderate logits except one wrong entry, -inf where log(softmax) underflows: the
+    # stability check alone looks like "log of softmax", the random-shapes check says otherwise.
+    assignment = find_assignment("losses")
+    source = assignment.reference_source + """
+
+def cross_entropy(logits, labels):
+    probs = _softmax_rows(logits)[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(probs)) * 1.5)
+"""
+    report = grade(assignment, source)
+    failed = _failed(report, "cross_entropy")
+    assert failed and not any(test.mistake == "log of softmax" for test in failed)
+
+
+def test_near_zero_results_and_late_divergence_are_not_misnamed(grade):
+    # Differences divided by 2 and multiplied by h are ~1e-10, within atol of the all-zero results
+    # of "perturbed a copy of x", but not exact zeros: not that mistake.
+    assignment = find_assignment("gradient_check")
+    report = grade(assignment, assignment.reference_source + """
+
+def numerical_gradient(f, x, h=1e-5):
+    return _centred_differences(f, x, h) * h * h * 0.5
+""")
+    assert not [test for test in _failed(report, "numerical_gradient") if test.mistake == "perturbed a copy of x"]
+    # Skipping every second update is right where an epoch is one batch, like a shuffle of its own,
+    # but its first loss is always right: not "rng given not used".
+    assignment = find_assignment("training")
+    report = grade(assignment, assignment.reference_source + """
+
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for step, rows in enumerate(_batch_indices(X.shape[0], batch_size, rng)):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses.append(loss)
+            if step % 2 == 0:
+                for name in params:
+                    params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+""")
+    failed = _failed(report, "train")
+    assert failed and not [test for test in failed if test.mistake == "rng given not used"]
+
+
 def _variant_output(report, function, check):
     return next(test for test in _failed(report, function) if test.check == check).output
 

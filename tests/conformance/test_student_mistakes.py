@@ -1,0 +1,42 @@
+"""Single-mistake files written from the contract: points lost only where the mistake is, and named."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conformance.naming_rate import judge
+from tests.conformance.student_mistakes import STUDENT_MISTAKES, student_file
+
+# The issue's bar for files written from the contract: at least 85% named, in every group.
+NAMING_RATE = 0.85
+
+
+def _verdict(mistake, grade_file):
+    return judge(mistake, grade_file(mistake.assignment, student_file(mistake), "public"))
+
+
+def test_keys_are_unique_and_functions_exist(solution_source):
+    keys = [mistake.key for mistake in STUDENT_MISTAKES]
+    assert len(keys) == len(set(keys))
+    for mistake in STUDENT_MISTAKES:
+        assert f"def {mistake.function}(" in student_file(mistake), mistake.key
+
+
+@pytest.mark.parametrize("mistake", STUDENT_MISTAKES, ids=lambda m: m.key)
+def test_student_mistake_costs_only_its_own_functions(mistake, grade_file):
+    verdict = _verdict(mistake, grade_file)
+    assert mistake.function in verdict.lost, f"{mistake.key}: no point lost in {mistake.function}"
+    assert verdict.lost <= {mistake.function, *mistake.also_breaks}, (
+        f"{mistake.key}: points lost in {sorted(verdict.lost)}")
+    # No other function's feedback claims a mistake the file does not make.
+    blamed = {test.function for test in verdict.report.tests if test.mistake} - {mistake.function, *mistake.also_breaks}
+    assert not blamed, f"{mistake.key}: mistakes named in {sorted(blamed)}"
+
+
+@pytest.mark.parametrize("held_out", [False, True], ids=["tuned", "held-out"])
+def test_most_student_mistakes_are_named(held_out, grade_file):
+    chosen = [mistake for mistake in STUDENT_MISTAKES if mistake.held_out == held_out]
+    verdicts = [_verdict(mistake, grade_file) for mistake in chosen]
+    missed = [f"{v.mistake.key}: given {sorted(set(v.given)) or 'nothing'}" for v in verdicts if not v.named]
+    assert len(chosen) >= 40
+    assert 1 - len(missed) / len(chosen) >= NAMING_RATE, "\n".join(missed)
