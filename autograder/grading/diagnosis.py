@@ -610,7 +610,7 @@ def _trajectory(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[Cal
                 failures_by_case: list[list[bool]]) -> list[str]:
     """Say where the first failing case's sequence leaves the reference, and which state differs first."""
     for case, notes, failures in zip(check.value_cases, diagnosis.notes, failures_by_case):
-        if not any(failures):
+        if not any(failures) or case.hidden:  # a hidden case's steps and state are not the student's to see
             continue
         lines = []
         first = failures.index(True)
