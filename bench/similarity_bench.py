@@ -33,8 +33,25 @@ from autograder.similarity.disguise import disguise
 from autograder.similarity.fingerprints import fingerprint_source
 from autograder.similarity.index import Document, FingerprintIndex, PairScore
 
-NUMPY_CALLS = ["np.sum", "np.mean", "np.exp", "np.log", "np.maximum", "np.minimum", "np.abs", "np.sqrt", "np.tanh",
-               "np.square", "np.clip", "np.where", "np.dot", "np.outer", "np.cumsum", "np.max", "np.argmax"]
+NUMPY_CALLS = [
+    "np.sum",
+    "np.mean",
+    "np.exp",
+    "np.log",
+    "np.maximum",
+    "np.minimum",
+    "np.abs",
+    "np.sqrt",
+    "np.tanh",
+    "np.square",
+    "np.clip",
+    "np.where",
+    "np.dot",
+    "np.outer",
+    "np.cumsum",
+    "np.max",
+    "np.argmax",
+]
 AXIS_CALLS = ["np.sum", "np.mean", "np.max", "np.argmax", "np.cumsum"]
 METHODS = [".T", ".shape[0]", ".shape[-1]", ".copy()", ".ravel()", ".reshape(-1, 1)", ".size"]
 OPERATORS = ["+", "-", "*", "/", "**"]
@@ -53,8 +70,10 @@ class ProgramWriter:
             return rng.choice(names) if rng.random() < 0.8 else repr(round(rng.uniform(-3, 3), rng.randint(0, 3)))
         if choice < 0.5:
             call = rng.choice(NUMPY_CALLS)
-            arguments = [self.expression(names, depth + 1) for _ in range(2 if call in (
-                "np.maximum", "np.minimum", "np.dot", "np.outer") else 1)]
+            arguments = [
+                self.expression(names, depth + 1)
+                for _ in range(2 if call in ("np.maximum", "np.minimum", "np.dot", "np.outer") else 1)
+            ]
             if call == "np.clip":
                 arguments += ["-1.0", "1.0"]
             if call == "np.where":
@@ -66,8 +85,7 @@ class ProgramWriter:
             return f"{self.expression(names, depth + 1)}{rng.choice(METHODS)}"
         if choice < 0.75:
             return f"{rng.choice(names)}[{rng.choice(['i', ':, None', '0', '1:', '::2', 'mask'])}]"
-        return (f"({self.expression(names, depth + 1)} {rng.choice(OPERATORS)} "
-                f"{self.expression(names, depth + 1)})")
+        return f"({self.expression(names, depth + 1)} {rng.choice(OPERATORS)} {self.expression(names, depth + 1)})"
 
     def statements(self, names: list[str], indent: str, count: int, depth: int = 0) -> list[str]:
         rng = self.rng
@@ -90,8 +108,9 @@ class ProgramWriter:
         return lines
 
     def function(self, name: str) -> list[str]:
-        parameters = self.rng.sample(["x", "y", "w", "b", "grad", "config", "eps", "mask", "steps", "n"],
-                                     self.rng.randint(2, 4))
+        parameters = self.rng.sample(
+            ["x", "y", "w", "b", "grad", "config", "eps", "mask", "steps", "n"], self.rng.randint(2, 4)
+        )
         body = self.statements(list(parameters), "    ", self.rng.randint(2, 6))
         return [f"def {name}({', '.join(parameters)}):", *body, f"    return {self.rng.choice(parameters)}", "", ""]
 
@@ -114,8 +133,16 @@ def synthetic_course(submissions: int, students: int, copies: int, seed: int = 2
     """Return [(student, source)] in submission order, and the planted (copier, original) pairs."""
     rng = random.Random(seed)
     writer = ProgramWriter(rng)
-    functions = ["mse", "mse_grad", "softmax", "cross_entropy", "cross_entropy_grad", "sigmoid",
-                 "binary_cross_entropy", "binary_cross_entropy_grad"]
+    functions = [
+        "mse",
+        "mse_grad",
+        "softmax",
+        "cross_entropy",
+        "cross_entropy_grad",
+        "sigmoid",
+        "binary_cross_entropy",
+        "binary_cross_entropy_grad",
+    ]
     latest = {f"student{n:04d}@example.edu": writer.program(functions) for n in range(students)}
     order = [(student, source) for student, source in latest.items()]
     while len(order) < submissions - copies:
@@ -159,8 +186,11 @@ def engine_naive(order, sample_pairs: int):
     documents = [Document(key, student, fingerprint_source(source)) for key, (student, source) in enumerate(order)]
     fingerprinting = time.perf_counter() - started
     candidates = [(i, j) for i in range(len(documents)) for j in range(i) if documents[i].owner != documents[j].owner]
-    chosen = candidates if not sample_pairs or sample_pairs >= len(candidates) else \
-        random.Random(1).sample(candidates, sample_pairs)
+    chosen = (
+        candidates
+        if not sample_pairs or sample_pairs >= len(candidates)
+        else random.Random(1).sample(candidates, sample_pairs)
+    )
     started = time.perf_counter()
     for i, j in chosen:
         compare(documents[i].print, documents[j].print)
@@ -185,8 +215,11 @@ def naive_ranking(course_assignment, sample_pairs: int) -> float:
     documents = [Document(sid, uid, fingerprint_source(source, starter)) for sid, uid, source in rows]
     fingerprinting = time.perf_counter() - started
     candidates = [(i, j) for i in range(len(documents)) for j in range(i) if documents[i].owner != documents[j].owner]
-    sample = candidates if not sample_pairs or sample_pairs >= len(candidates) else \
-        random.Random(2).sample(candidates, sample_pairs)
+    sample = (
+        candidates
+        if not sample_pairs or sample_pairs >= len(candidates)
+        else random.Random(2).sample(candidates, sample_pairs)
+    )
     started = time.perf_counter()
     for i, j in sample:
         compare(documents[i].print, documents[j].print)
@@ -200,7 +233,14 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
     from autograder.config import TestConfig
     from autograder.extensions import db
     from autograder.models import (
-        Assignment, Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
+        Assignment,
+        Course,
+        CourseAssignment,
+        Enrollment,
+        Role,
+        Submission,
+        SubmissionStatus,
+        User,
     )
     from autograder.services import similarity
 
@@ -208,8 +248,9 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
         app = create_app(TestConfig(folder, f"sqlite:///{Path(folder) / 'bench.sqlite3'}"))
         with app.app_context():
             upgrade()
-            assignment = Assignment(name="losses", title="Loss functions", filename="losses.py", version="bench",
-                                    max_score=35.0)
+            assignment = Assignment(
+                name="losses", title="Loss functions", filename="losses.py", version="bench", max_score=35.0
+            )
             course = Course(code="BENCH", title="Bench", join_code="BENCH")
             ca = CourseAssignment(course=course, assignment=assignment)
             users = {}
@@ -217,10 +258,20 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
                 users[student] = User(email=student, role=Role.STUDENT)
                 db.session.add(Enrollment(user=users[student], course=course, role=Role.STUDENT))
             rng = random.Random(7)
-            rows = [Submission(user=users[student], course_assignment=ca, filename="losses.py", source=source,
-                               sha256=hashlib.sha256(source.encode()).hexdigest(), status=SubmissionStatus.DONE,
-                               score=(score := float(rng.randint(0, 35))), final_score=score, max_score=35.0)
-                    for student, source in order]
+            rows = [
+                Submission(
+                    user=users[student],
+                    course_assignment=ca,
+                    filename="losses.py",
+                    source=source,
+                    sha256=hashlib.sha256(source.encode()).hexdigest(),
+                    status=SubmissionStatus.DONE,
+                    score=(score := float(rng.randint(0, 35))),
+                    final_score=score,
+                    max_score=35.0,
+                )
+                for student, source in order
+            ]
             db.session.add_all(rows)
             db.session.commit()
             ids = [row.id for row in rows]
@@ -228,9 +279,11 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
             db.session.remove()  # as in a worker: the session holds nothing else
             ca = db.session.get(CourseAssignment, ca_id)
             stored, indexing, indexing_cpu = timed(lambda: sum(similarity.index_submission(i) for i in ids))
-            print(f"service: index_submission x {len(ids)} (SQLite; fingerprints, index rows and pairs committed "
-                  f"one submission at a time, as after grading): {indexing:.2f} s wall, {indexing_cpu:.2f} s CPU, "
-                  f"{indexing / len(ids) * 1000:.1f} ms each; {stored} pairs stored")
+            print(
+                f"service: index_submission x {len(ids)} (SQLite; fingerprints, index rows and pairs committed "
+                f"one submission at a time, as after grading): {indexing:.2f} s wall, {indexing_cpu:.2f} s CPU, "
+                f"{indexing / len(ids) * 1000:.1f} ms each; {stored} pairs stored"
+            )
             ranking_times = []
             for _ in range(ranking_runs):
                 db.session.expire_all()
@@ -240,16 +293,23 @@ def service_bench(order, planted, ranking_runs: int, sample_pairs: int) -> None:
             db.session.expire_all()
             naive_seconds = naive_ranking(ca, sample_pairs)
             median = statistics.median(ranking_times)
-            print(f"ranking served (ensure_indexed + stored pairs; {ranked.students_compared} students, {len(ranked.pairs)} pairs): "
-                  f"median {median * 1000:.1f} ms, max {max(ranking_times) * 1000:.1f} ms over {ranking_runs} requests; "
-                  f"naive (fingerprint and compare everyone on request{', extrapolated' if sample_pairs else ''}): "
-                  f"{naive_seconds:.1f} s; ratio {naive_seconds / median:.0f}x")
-            top = {frozenset((p.student_a.email, p.student_b.email)) for p in ranked.pairs[:len(planted)]}
-            others = [round(p.score, 2) for p in ranked.pairs
-                      if frozenset((p.student_a.email, p.student_b.email)) not in planted]
-            print(f"planted copies in the top {len(planted)}: {len(top & set(planted))}/{len(planted)}; "
-                  f"their lowest score {min((p.score for p in ranked.pairs[:len(planted)]), default=0):.2f}; "
-                  f"highest unplanted pair {max(others, default=0):.2f}")
+            print(
+                f"ranking served (ensure_indexed + stored pairs; {ranked.students_compared} students, {len(ranked.pairs)} pairs): "
+                f"median {median * 1000:.1f} ms, max {max(ranking_times) * 1000:.1f} ms over {ranking_runs} requests; "
+                f"naive (fingerprint and compare everyone on request{', extrapolated' if sample_pairs else ''}): "
+                f"{naive_seconds:.1f} s; ratio {naive_seconds / median:.0f}x"
+            )
+            top = {frozenset((p.student_a.email, p.student_b.email)) for p in ranked.pairs[: len(planted)]}
+            others = [
+                round(p.score, 2)
+                for p in ranked.pairs
+                if frozenset((p.student_a.email, p.student_b.email)) not in planted
+            ]
+            print(
+                f"planted copies in the top {len(planted)}: {len(top & set(planted))}/{len(planted)}; "
+                f"their lowest score {min((p.score for p in ranked.pairs[: len(planted)]), default=0):.2f}; "
+                f"highest unplanted pair {max(others, default=0):.2f}"
+            )
             db.engine.dispose()
 
 
@@ -259,21 +319,31 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--ranking-runs", type=int, default=20)
-    parser.add_argument("--sample-pairs", type=int, default=20000,
-                        help="pairs the naive baselines compare, extrapolated to all pairs (0: compare all)")
+    parser.add_argument(
+        "--sample-pairs",
+        type=int,
+        default=20000,
+        help="pairs the naive baselines compare, extrapolated to all pairs (0: compare all)",
+    )
     arguments = parser.parse_args()
     order, planted = synthetic_course(arguments.submissions, arguments.students, arguments.copies)
     lines = sum(source.count("\n") + 1 for _, source in order) / len(order)
-    print(f"{len(order)} submissions of {arguments.students} students ({lines:.0f} lines each on average), "
-          f"{len(planted)} planted disguised copies; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"{len(order)} submissions of {arguments.students} students ({lines:.0f} lines each on average), "
+        f"{len(planted)} planted disguised copies; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     indexed, index_seconds, index_cpu = timed(engine_index, order)
     (compared, total, per_pair, fingerprinting), _, _ = timed(engine_naive, order, arguments.sample_pairs)
     naive_seconds = fingerprinting + per_pair * total
-    print(f"engine: fingerprint + inverted index, {len(order)} submissions: {index_seconds:.2f} s wall, "
-          f"{index_cpu:.2f} s CPU ({len(indexed)} pairs >= 0.2)")
-    print(f"engine naive all-pairs: fingerprinting {fingerprinting:.2f} s + {total} pairs x {per_pair * 1e6:.0f} us"
-          f"{f' (timed on {compared})' if compared < total else ''} = {naive_seconds:.1f} s; "
-          f"ratio {naive_seconds / index_seconds:.1f}x")
+    print(
+        f"engine: fingerprint + inverted index, {len(order)} submissions: {index_seconds:.2f} s wall, "
+        f"{index_cpu:.2f} s CPU ({len(indexed)} pairs >= 0.2)"
+    )
+    print(
+        f"engine naive all-pairs: fingerprinting {fingerprinting:.2f} s + {total} pairs x {per_pair * 1e6:.0f} us"
+        f"{f' (timed on {compared})' if compared < total else ''} = {naive_seconds:.1f} s; "
+        f"ratio {naive_seconds / index_seconds:.1f}x"
+    )
     service_bench(order, planted, arguments.ranking_runs, arguments.sample_pairs)
 
 

@@ -302,16 +302,20 @@ def similarity(course_code: str, assignment_name: str, as_json: bool, limit: int
     if as_json:
         click.echo(json.dumps(ranking.to_json(), indent=2))
         return
-    click.echo(f"{course_code} / {assignment_name}: {ranking.students_compared} students compared "
-               f"(each one's latest and best submission); pairs scoring at least {ranking.min_score:.0%}, "
-               "most similar first. Similarity is evidence to review, not a verdict.")
+    click.echo(
+        f"{course_code} / {assignment_name}: {ranking.students_compared} students compared "
+        f"(each one's latest and best submission); pairs scoring at least {ranking.min_score:.0%}, "
+        "most similar first. Similarity is evidence to review, not a verdict."
+    )
     if not ranking.pairs:
         click.echo("no pair reaches that score")
         return
     click.echo(f"{'rank':>4}  {'score':>5}  {'file':>5}  {'funcs':>5}  students (submissions)")
     for position, pair in enumerate(ranking.pairs, start=1):
-        click.echo(f"{position:>4}  {pair.score:>5.0%}  {pair.file_score:>5.0%}  {pair.function_score:>5.0%}  "
-                   f"{pair.student_a.email} (#{pair.submission_a_id}) ~ {pair.student_b.email} (#{pair.submission_b_id})")
+        click.echo(
+            f"{position:>4}  {pair.score:>5.0%}  {pair.file_score:>5.0%}  {pair.function_score:>5.0%}  "
+            f"{pair.student_a.email} (#{pair.submission_a_id}) ~ {pair.student_b.email} (#{pair.submission_b_id})"
+        )
 
 
 COMMANDS = [db_group, *APP_COMMANDS, export_course_command, import_course_command, similarity]

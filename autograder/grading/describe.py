@@ -84,7 +84,7 @@ def _describe_argument(argument: Any, program: Sequence[Call], result_names: Map
         steps = list(argument.path)
         returned = result_names.get(source, ())
         if steps and type(steps[0]) is int and 0 <= steps[0] < len(returned):
-            named = returned[steps.pop(0)]
+            named = returned[int(steps.pop(0))]
             return f"your {source}'s {named}" + "".join(f"[{step!r}]" for step in steps)
         path = "".join(f"[{step!r}]" for step in steps)
         return f"your {source}(...){path}"

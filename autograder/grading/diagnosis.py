@@ -333,7 +333,7 @@ def _case_failures(case: ValueCase, calls: list[CallOutcome]) -> list[bool]:
 
 
 def _exactly_zero(value: Any) -> bool:
-    leaves = _numeric_leaves(value, value)
+    leaves = _numeric_leaves(value, value) or []
     return bool(leaves) and all(not np.any(want) for _, want, _ in leaves)
 
 
@@ -416,7 +416,7 @@ def _best_variants(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[
 
 
 def _all_finite(value: Any) -> bool:
-    leaves = _numeric_leaves(value, value)
+    leaves = _numeric_leaves(value, value) or []
     return bool(leaves) and all(bool(np.all(np.isfinite(want))) for _, want, _ in leaves)
 
 
@@ -821,10 +821,12 @@ def _renamed_state(check: PreparedCheck, diagnosis: CheckDiagnosis, calls: list[
 
 def _in_place(check: PreparedCheck, calls: list[CallOutcome], sent: list[Call] | None) -> str:
     """Return the name of an argument overwritten with the function's own result, or ''."""
-    for watch in check.watches if sent else []:
+    if not sent:
+        return ""
+    for watch in check.watches:
         outcome = _outcome(calls, watch.call)
         returned, after = _argument_after(watch, calls)
-        if not returned or outcome is None or watch.call >= len(sent or []):
+        if not returned or outcome is None or watch.call >= len(sent):
             continue
         try:
             original = _sent_argument(sent[watch.call], watch.key)

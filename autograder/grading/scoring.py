@@ -98,7 +98,7 @@ def compared_path(compare: tuple[int | str, ...], names: tuple[str, ...]) -> str
     steps = list(compare)
     text = ""
     if steps and type(steps[0]) is int and 0 <= steps[0] < len(names):
-        text = names[steps.pop(0)]
+        text = names[int(steps.pop(0))]
     return text + "".join(f"[{step!r}]" for step in steps)
 
 

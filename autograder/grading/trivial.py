@@ -35,7 +35,7 @@ def _filled(value: Any, fill: float) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, (int, float, np.number)):
-        return type(value)(fill)
+        return type(value)(fill)  # type: ignore[arg-type]
     if isinstance(value, dict):
         return {key: _filled(item, fill) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

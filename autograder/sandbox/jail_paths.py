@@ -170,7 +170,7 @@ def relocate_interpreter(paths: InterpreterPaths) -> None:
         if type(thing) is types.FunctionType:
             new = move(thing.__code__.co_filename)
             if new is not None:
-                _imp._fix_co_filename(thing.__code__, new)
+                _imp._fix_co_filename(thing.__code__, new)  # type: ignore[attr-defined]
     sys.path[:] = paths.sys_path
     sys.prefix = sys.exec_prefix = sys.base_prefix = sys.base_exec_prefix = JAIL_PREFIX
     if hasattr(sys, "_stdlib_dir"):

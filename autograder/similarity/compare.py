@@ -40,13 +40,18 @@ class Comparison:
     functions: tuple[FunctionMatch, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {"score": round(self.score, 4), "file_score": round(self.file_score, 4),
-                "function_score": round(self.function_score, 4), "shared": self.shared,
-                "functions": [{"a": m.a, "b": m.b, "score": round(m.score, 4)} for m in self.functions]}
+        return {
+            "score": round(self.score, 4),
+            "file_score": round(self.file_score, 4),
+            "function_score": round(self.function_score, 4),
+            "shared": self.shared,
+            "functions": [{"a": m.a, "b": m.b, "score": round(m.score, 4)} for m in self.functions],
+        }
 
 
-def _best_matches(overlaps: dict[tuple[int, int], int], sizes: Sequence[int], other_sizes: Sequence[int],
-                  side: int) -> list[tuple[int, float]]:
+def _best_matches(
+    overlaps: dict[tuple[int, int], int], sizes: Sequence[int], other_sizes: Sequence[int], side: int
+) -> list[tuple[int, float]]:
     """For each unit (of side 0 or 1 of the keys), the most similar unit of the other file and their Jaccard index."""
     best: list[tuple[int, float]] = [(-1, 0.0)] * len(sizes)
     for key, common in overlaps.items():
@@ -72,11 +77,15 @@ def compare(a: FilePrint, b: FilePrint) -> Comparison:
     sizes_a, sizes_b = [len(u.hashes) for u in a.units], [len(u.hashes) for u in b.units]
     forward = _best_matches(overlaps, sizes_a, sizes_b, 0)
     backward = _best_matches(overlaps, sizes_b, sizes_a, 1)
-    matched = sum(size * score for size, (_, score) in zip(sizes_a, forward)) \
-        + sum(size * score for size, (_, score) in zip(sizes_b, backward))
+    matched = sum(size * score for size, (_, score) in zip(sizes_a, forward)) + sum(
+        size * score for size, (_, score) in zip(sizes_b, backward)
+    )
     function_score = matched / (sum(sizes_a) + sum(sizes_b))
-    functions = tuple(FunctionMatch(a.units[index].name, b.units[partner].name, score)
-                      for index, (partner, score) in enumerate(forward) if score >= FUNCTION_MATCH_SHOWN)
+    functions = tuple(
+        FunctionMatch(a.units[index].name, b.units[partner].name, score)
+        for index, (partner, score) in enumerate(forward)
+        if score >= FUNCTION_MATCH_SHOWN
+    )
     return Comparison(max(file_score, function_score), file_score, function_score, shared, functions)
 
 

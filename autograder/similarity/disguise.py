@@ -14,10 +14,40 @@ import keyword
 import random
 from collections.abc import Collection
 
-_WORDS = ("value", "item", "tmp", "acc", "res", "data", "arr", "vec", "out", "buf", "part", "num",
-          "thing", "elem", "cur", "chunk", "piece", "store", "holder", "aux")
-_COMMENTS = ("compute the result", "loop over everything", "helper step", "TODO: tidy", "as in lecture",
-             "numerically stable", "see notes", "final answer", "edge case", "vectorised")
+_WORDS = (
+    "value",
+    "item",
+    "tmp",
+    "acc",
+    "res",
+    "data",
+    "arr",
+    "vec",
+    "out",
+    "buf",
+    "part",
+    "num",
+    "thing",
+    "elem",
+    "cur",
+    "chunk",
+    "piece",
+    "store",
+    "holder",
+    "aux",
+)
+_COMMENTS = (
+    "compute the result",
+    "loop over everything",
+    "helper step",
+    "TODO: tidy",
+    "as in lecture",
+    "numerically stable",
+    "see notes",
+    "final answer",
+    "edge case",
+    "vectorised",
+)
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
@@ -29,8 +59,12 @@ def _bound_names(tree: ast.AST) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
-    imported = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    imported = {
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     return names - imported
 
 
@@ -116,8 +150,13 @@ def strip_docstrings(source: str) -> str:
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list):
-            kept = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                                            and isinstance(s.value.value, str))]
+            kept = [
+                s
+                for s in body
+                if not (
+                    isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
+                )
+            ]
             node.body = kept or [ast.Pass()]
     return ast.unparse(ast.fix_missing_locations(tree))
 

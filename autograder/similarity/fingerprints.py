@@ -67,16 +67,33 @@ class FilePrint:
         return {value: index for index, unit in enumerate(self.units) for value in unit.hashes}
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": self.version, "units": [
-            {"name": unit.name, "start": unit.start_line, "end": unit.end_line,
-             "fingerprints": [[fp.hash, fp.start_line, fp.end_line] for fp in unit.fingerprints]}
-            for unit in self.units]}
+        return {
+            "version": self.version,
+            "units": [
+                {
+                    "name": unit.name,
+                    "start": unit.start_line,
+                    "end": unit.end_line,
+                    "fingerprints": [[fp.hash, fp.start_line, fp.end_line] for fp in unit.fingerprints],
+                }
+                for unit in self.units
+            ],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FilePrint:
-        return cls([UnitPrint(str(unit["name"]), int(unit["start"]), int(unit["end"]),
-                              [Fingerprint(int(h), int(a), int(b)) for h, a, b in unit["fingerprints"]])
-                    for unit in data["units"]], str(data.get("version", "")))
+        return cls(
+            [
+                UnitPrint(
+                    str(unit["name"]),
+                    int(unit["start"]),
+                    int(unit["end"]),
+                    [Fingerprint(int(h), int(a), int(b)) for h, a, b in unit["fingerprints"]],
+                )
+                for unit in data["units"]
+            ],
+            str(data.get("version", "")),
+        )
 
 
 _TOKEN_IDS: dict[str, int] = {}
@@ -106,14 +123,17 @@ def _kgram_values(tokens: Sequence[Token], k: int) -> list[int]:
         value = ((value - ids[index - k] * top) * _BASE + ids[index]) % _MODULUS
         values.append(value)
     # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
-    return [((mixed := (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) ^ (mixed >> 29)) & _HASH_MASK
-            for value in values]
+    return [
+        ((mixed := (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) ^ (mixed >> 29)) & _HASH_MASK for value in values
+    ]
 
 
 def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
     """Return the hash of every k-gram of ``tokens`` (none when there are fewer than k), in order."""
-    return [Fingerprint(value, tokens[start].line, tokens[start + k - 1].end_line)
-            for start, value in enumerate(_kgram_values(tokens, k))]
+    return [
+        Fingerprint(value, tokens[start].line, tokens[start + k - 1].end_line)
+        for start, value in enumerate(_kgram_values(tokens, k))
+    ]
 
 
 def winnow(kgrams: Sequence[Fingerprint], window: int = WINDOW) -> list[Fingerprint]:
@@ -131,7 +151,7 @@ def _winnowed(values: Sequence[int], window: int) -> list[int]:
     selected: list[int] = []
     last = -1
     for start in range(len(values) - window + 1):
-        chunk = values[start:start + window]
+        chunk = values[start : start + window]
         low = min(chunk)
         best = start + window - 1 - chunk[::-1].index(low)
         if best != last:
@@ -142,8 +162,11 @@ def _winnowed(values: Sequence[int], window: int) -> list[int]:
 
 def _unit_fingerprints(tokens: Sequence[Token], starter: frozenset[int]) -> list[Fingerprint]:
     values = _kgram_values(tokens, K)
-    return [Fingerprint(values[index], tokens[index].line, tokens[index + K - 1].end_line)
-            for index in _winnowed(values, WINDOW) if values[index] not in starter]
+    return [
+        Fingerprint(values[index], tokens[index].line, tokens[index + K - 1].end_line)
+        for index in _winnowed(values, WINDOW)
+        if values[index] not in starter
+    ]
 
 
 def starter_hashes(starter_source: str) -> frozenset[int]:

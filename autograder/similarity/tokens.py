@@ -169,10 +169,17 @@ def _bind_import_from(node: ast.AST, facts: _FileFacts) -> None:
 
 
 _RARE_BINDERS = {
-    ast.FunctionDef: _bind_name, ast.AsyncFunctionDef: _bind_name, ast.ClassDef: _bind_name,
-    ast.ExceptHandler: _bind_name, ast.MatchAs: _bind_name, ast.MatchStar: _bind_name,
-    ast.Global: _bind_names, ast.Nonlocal: _bind_names, ast.MatchMapping: _bind_rest,
-    ast.Import: _bind_import, ast.ImportFrom: _bind_import_from,
+    ast.FunctionDef: _bind_name,
+    ast.AsyncFunctionDef: _bind_name,
+    ast.ClassDef: _bind_name,
+    ast.ExceptHandler: _bind_name,
+    ast.MatchAs: _bind_name,
+    ast.MatchStar: _bind_name,
+    ast.Global: _bind_names,
+    ast.Nonlocal: _bind_names,
+    ast.MatchMapping: _bind_rest,
+    ast.Import: _bind_import,
+    ast.ImportFrom: _bind_import_from,
 }
 
 
@@ -184,8 +191,9 @@ def _units(tree: ast.Module) -> list[Unit]:
         elif isinstance(statement, ast.ClassDef):
             for member in statement.body:
                 if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    units.append(Unit(f"{statement.name}.{member.name}", _first_line(member),
-                                      member.end_lineno or member.lineno))
+                    units.append(
+                        Unit(f"{statement.name}.{member.name}", _first_line(member), member.end_lineno or member.lineno)
+                    )
     return units
 
 
@@ -245,8 +253,10 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
         if kind == _OP:
             if text == "(":
                 # Parentheses that only group ("(a - b) ** 2", "return (x, y)") are optional: drop them.
-                called = (previous_kind in (_NAME, _STRING) and not keyword.iskeyword(previous)) \
-                    or previous in (")", "]")
+                called = (previous_kind in (_NAME, _STRING) and not keyword.iskeyword(previous)) or previous in (
+                    ")",
+                    "]",
+                )
                 grouping.append(not called)
                 if not called:
                     previous, previous_kind = text, kind

@@ -10,7 +10,11 @@ import pytest
 
 from autograder.similarity.compare import compare, matched_regions, upper_bound
 from autograder.similarity.disguise import (
-    disguise, rename_identifiers, reorder_functions, restyle, strip_docstrings,
+    disguise,
+    rename_identifiers,
+    reorder_functions,
+    restyle,
+    strip_docstrings,
 )
 from autograder.similarity.fingerprints import FilePrint, fingerprint_source, starter_hashes
 from autograder.similarity.index import Document, FingerprintIndex, rank
@@ -44,8 +48,11 @@ def _score(assignment: str, a: str, b: str) -> float:
     return compare(fingerprint_source(a, starter), fingerprint_source(b, starter)).score
 
 
-INDEPENDENT_PAIRS = [(assignment, a, b) for assignment in ASSIGNMENTS
-                     for a, b in itertools.combinations(sorted(_solutions(assignment)), 2)]
+INDEPENDENT_PAIRS = [
+    (assignment, a, b)
+    for assignment in ASSIGNMENTS
+    for a, b in itertools.combinations(sorted(_solutions(assignment)), 2)
+]
 EVERY_SOLUTION = [(assignment, style) for assignment in ASSIGNMENTS for style in sorted(_solutions(assignment))]
 
 
@@ -64,12 +71,16 @@ def test_disguised_copy_scores_at_least_0_8(assignment, style, seed):
     assert _score(assignment, original, copy) >= 0.8
 
 
-@pytest.mark.parametrize("step", [
-    lambda source, keep: rename_identifiers(source, keep=keep, seed=5),
-    lambda source, keep: rename_identifiers(source, keep=(), seed=6),  # graded functions renamed too
-    lambda source, keep: reorder_functions(source, seed=7),
-    lambda source, keep: restyle(strip_docstrings(source), seed=8),
-], ids=["rename-helpers", "rename-everything", "reorder", "comments-and-whitespace"])
+@pytest.mark.parametrize(
+    "step",
+    [
+        lambda source, keep: rename_identifiers(source, keep=keep, seed=5),
+        lambda source, keep: rename_identifiers(source, keep=(), seed=6),  # graded functions renamed too
+        lambda source, keep: reorder_functions(source, seed=7),
+        lambda source, keep: restyle(strip_docstrings(source), seed=8),
+    ],
+    ids=["rename-helpers", "rename-everything", "reorder", "comments-and-whitespace"],
+)
 @pytest.mark.parametrize("assignment, style", EVERY_SOLUTION)
 def test_each_disguise_alone_changes_nothing(assignment, style, step):
     original = _solutions(assignment)[style]
@@ -109,14 +120,19 @@ def test_the_index_finds_every_pair_the_naive_comparison_finds():
     for assignment in ("losses", "training"):
         starter = _starter(assignment)
         for style, source in _solutions(assignment).items():
-            documents.append(Document(f"{assignment}/{style}", f"{assignment}/{style}",
-                                      fingerprint_source(source, starter)))
+            documents.append(
+                Document(f"{assignment}/{style}", f"{assignment}/{style}", fingerprint_source(source, starter))
+            )
             copy = disguise(source, keep=_graded_names(assignment), seed=3)
-            documents.append(Document(f"{assignment}/{style}/copy", f"copier of {style}",
-                                      fingerprint_source(copy, starter)))
+            documents.append(
+                Document(f"{assignment}/{style}/copy", f"copier of {style}", fingerprint_source(copy, starter))
+            )
     for threshold in (0.0, 0.2, 0.5):
-        naive = {frozenset((a.key, b.key)): compare(a.print, b.print).score
-                 for a, b in itertools.combinations(documents, 2) if a.owner != b.owner}
+        naive = {
+            frozenset((a.key, b.key)): compare(a.print, b.print).score
+            for a, b in itertools.combinations(documents, 2)
+            if a.owner != b.owner
+        }
         expected = {pair: score for pair, score in naive.items() if score >= threshold and score > 0}
         index = FingerprintIndex()
         found = {}
@@ -140,7 +156,9 @@ def test_the_starter_is_not_evidence():
     assert fingerprint_source(starter_source, starter).units == []
     # Two students who only filled in mse, in different ways: only "(y_pred - y_true) ** 2" is shared.
     one = starter_source.replace("    raise NotImplementedError", "    return np.mean((y_pred - y_true) ** 2)", 1)
-    two = starter_source.replace("    raise NotImplementedError", "    return float(((y_pred - y_true) ** 2).sum() / y_pred.size)", 1)
+    two = starter_source.replace(
+        "    raise NotImplementedError", "    return float(((y_pred - y_true) ** 2).sum() / y_pred.size)", 1
+    )
     with_starter = _score("losses", one, two)
     assert with_starter < 0.2
     # Without subtracting the starter, the untouched stubs would count as shared code.
@@ -151,10 +169,15 @@ def test_per_function_score_finds_a_copied_function_inside_different_files():
     solutions = _solutions("losses")
     own = solutions["loops"]
     borrowed = solutions["vectorised"].split("def sigmoid")[0]  # mse ... cross_entropy_grad copied
-    mixed = own.split("def mse(")[0] + rename_identifiers(borrowed.split("import numpy as np")[1]) \
-        + "\n\ndef sigmoid" + own.split("def sigmoid")[1]
-    comparison = compare(fingerprint_source(solutions["vectorised"], _starter("losses")),
-                         fingerprint_source(mixed, _starter("losses")))
+    mixed = (
+        own.split("def mse(")[0]
+        + rename_identifiers(borrowed.split("import numpy as np")[1])
+        + "\n\ndef sigmoid"
+        + own.split("def sigmoid")[1]
+    )
+    comparison = compare(
+        fingerprint_source(solutions["vectorised"], _starter("losses")), fingerprint_source(mixed, _starter("losses"))
+    )
     names = {match.a for match in comparison.functions}
     assert {"mse", "softmax", "cross_entropy"} <= names
     assert all(match.score >= 0.5 for match in comparison.functions)
@@ -162,10 +185,12 @@ def test_per_function_score_finds_a_copied_function_inside_different_files():
 
 def test_normalisation_abstracts_names_literals_comments_and_module_aliases():
     one = "import numpy as np\n\ndef f(a, b):\n    # comment\n    '''doc'''\n    return np.sum(a * 2.5, axis=0) + b\n"
-    two = ("import numpy as xp\n\n\ndef g(u,v):\n    return (xp.sum(u*7, axis=0)\n            + v)  # other\n")
+    two = "import numpy as xp\n\n\ndef g(u,v):\n    return (xp.sum(u*7, axis=0)\n            + v)  # other\n"
     three = "from numpy import sum as total\n\ndef h(p, q):\n    return total(p * 1, axis=0) + q\n"
-    texts = [[token.text for unit in normalise(source) if unit.name != "<module>" for token in unit.tokens]
-             for source in (one, two, three)]
+    texts = [
+        [token.text for unit in normalise(source) if unit.name != "<module>" for token in unit.tokens]
+        for source in (one, two, three)
+    ]
     assert texts[0] == texts[1] == texts[2]
     assert "numpy" in texts[0] and "sum" in texts[0] and "axis" in texts[0]
     # The library API is not abstracted: mean is not sum.
@@ -173,12 +198,21 @@ def test_normalisation_abstracts_names_literals_comments_and_module_aliases():
     assert [t.text for u in normalise(other) for t in u.tokens] != [t.text for u in normalise(one) for t in u.tokens]
 
 
-@pytest.mark.parametrize("source", [
-    "", "\n\n", "def f(:\n  pass\n", "x = '''unterminated\n", "\x00\x01garbage\xff",
-    "(" * 5000, "def f():\n" + "    if x:\n" * 100 + "        pass\n", "f'{x!r:>{width}}' + t'{y}'\n",
-    "class A:\n    def m(self):\n        self.w = 1\n        return self.w\n",
-    "def f():\n    global g\n    g = {**{}, 'a': 1}\n    match g:\n        case {'a': x, **rest}: pass\n        case P(q, k=z): pass\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",
+        "\n\n",
+        "def f(:\n  pass\n",
+        "x = '''unterminated\n",
+        "\x00\x01garbage\xff",
+        "(" * 5000,
+        "def f():\n" + "    if x:\n" * 100 + "        pass\n",
+        "f'{x!r:>{width}}' + t'{y}'\n",
+        "class A:\n    def m(self):\n        self.w = 1\n        return self.w\n",
+        "def f():\n    global g\n    g = {**{}, 'a': 1}\n    match g:\n        case {'a': x, **rest}: pass\n        case P(q, k=z): pass\n",
+    ],
+)
 def test_never_raises_for_any_text(source):
     fingerprints = fingerprint_source(source)
     assert FilePrint.from_json(fingerprints.to_json()).to_json() == fingerprints.to_json()
