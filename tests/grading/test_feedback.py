@@ -110,8 +110,17 @@ def test_hidden_feedback_says_the_kind_of_failure_only(grade):
                 tuple(HIDDEN_REASONS.values())), first
             assert not re.search(r"\d", first), first
             assert "secret" not in block and "File " not in block
-        # The unit ran hidden calls: what the code printed could carry their inputs.
-        assert "your code printed" not in test.output
+    # What the code printed is shown from the public unit only: the hidden calls ran in a unit of
+    # their own whose output is dropped, so no hidden input reaches the report that way either.
+    public_inputs, hidden_inputs = set(), set()
+    for function in hidden.functions:
+        for program, values in zip(hidden.programs(function), (public_inputs, hidden_inputs)):
+            for call in program.calls:
+                for argument in call.args:
+                    if isinstance(argument, np.ndarray) and argument.size and argument.dtype.kind == "f":
+                        values.add(repr(float(argument.flat[0])))
+    printed = "\n".join(test.output for test in report.tests if "your code printed" in test.output)
+    assert printed and not [value for value in hidden_inputs - public_inputs if value in printed]
     # The hidden draw's numbers never appear: no expected value of a hidden case in any output.
     text = "\n".join(test.output for test in report.tests)
     for function in hidden.functions:
