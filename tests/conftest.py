@@ -170,6 +170,8 @@ class Factory:
             final_score=score if status == SubmissionStatus.DONE else None,
             max_score=ca.assignment.max_score, assignment_version=ca.assignment.version,
             created_at=created_at or utcnow(),
+            # Graded as soon as submitted (the cooldown counts from the end of grading).
+            finished_at=(created_at or utcnow()) if status == SubmissionStatus.DONE else None,
         )
         for position, (function, check, got, worth, state, output) in enumerate(results or []):
             submission.results.append(CheckResult(
