@@ -35,7 +35,19 @@ class Config:
         self.QUEUE_BACKEND = os.environ.get("AUTOGRADER_QUEUE", "embedded")
         self.EMBEDDED_WORKERS = int(os.environ.get("AUTOGRADER_EMBEDDED_WORKERS", "2"))
         self.REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Rate limits live in Redis in the distributed mode so every gunicorn process and machine
+        # shares them; the embedded mode runs one web process, so memory is enough.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+            self.REDIS_URL if self.QUEUE_BACKEND == "celery" else "memory://")
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "autograder")
+        # Failed sign-ins only: per account (whoever tries), and a generous cap per address so a
+        # classroom behind one NAT can all sign in while a guesser spraying accounts is slowed.
+        self.LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("AUTOGRADER_LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")
+        self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get("AUTOGRADER_LOGIN_FAILURES_PER_ADDRESS", "200 per 15 minutes")
+        self.REGISTRATIONS_PER_ADDRESS = os.environ.get("AUTOGRADER_REGISTRATIONS_PER_ADDRESS", "100 per hour")
+        self.API_SUBMISSIONS_PER_USER = os.environ.get("AUTOGRADER_API_SUBMISSIONS_PER_USER", "30 per minute")
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+        self.TRUSTED_PROXIES = int(os.environ.get("AUTOGRADER_TRUSTED_PROXIES", "0"))
         # Seed of the hidden cases; only the server knows it.
         self.HIDDEN_SEED = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", "0")) or None
         self.GRADING_LEASE_SECONDS = int(os.environ.get("AUTOGRADER_LEASE_SECONDS", "120"))
