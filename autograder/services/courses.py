@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from autograder.extensions import db
 from autograder.models import Assignment, Course, CourseAssignment, Enrollment, Role, User
@@ -117,19 +116,15 @@ def import_roster(course: Course, csv_text: str) -> RosterImport:
         email = accounts.normalise_email(cells[0])
         name = cells[1] if len(cells) > 1 else ""
         password = cells[2] if len(cells) > 2 and cells[2] else ""
-        if "@" not in email:
-            result.errors.append(f"line {line_number}: {cells[0]!r} is not an e-mail address")
-            continue
         user = accounts.find_user(email)
         if user is None:
-            if password and len(password) < accounts.MIN_PASSWORD_LENGTH:
-                result.errors.append(f"line {line_number}: the password for {email} is too short")
-                continue
             first_password = password or secrets.token_urlsafe(9)
-            user = User(email=email, name=name[:120], role=Role.STUDENT,
-                        password_hash=generate_password_hash(first_password, method="scrypt"))
-            db.session.add(user)
-            result.created.append((email, "" if password else first_password))
+            try:
+                user = accounts.new_user(email, Role.STUDENT, name, first_password)
+            except accounts.AccountError as error:
+                result.errors.append(f"line {line_number}: {cells[0]!r}: {error}")
+                continue
+            result.created.append((user.email, "" if password else first_password))
         if user.role == Role.INSTRUCTOR:
             result.errors.append(f"line {line_number}: {email} is an instructor account; not enrolled")
             continue

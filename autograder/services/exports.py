@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from autograder.models import Course, Submission
@@ -34,9 +35,15 @@ def gradebook_csv(course: Course) -> str:
     return out.getvalue()
 
 
+# A cell segment opening with one of these is evaluated as a formula by spreadsheets. Segments:
+# the cell itself, and every piece after a ',', ';', tab or '|' (locales that split on ';' cut
+# "Bob;=2*21;" into three cells), skipping the blanks and quotes a spreadsheet would strip.
+_FORMULA_START = re.compile(r"""(^|[,;\t|\r\n])([\s"']*)([=+\-@\t\r＝＋－＠])""")
+
+
 def _cell(text: str) -> str:
-    # A leading =, +, - or @ makes spreadsheets evaluate the cell as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Return text with every formula trigger defused by a leading apostrophe (CSV injection)."""
+    return _FORMULA_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", text)
 
 
 def submission_export(submission: Submission) -> dict[str, Any]:
