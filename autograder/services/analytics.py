@@ -56,6 +56,9 @@ class Dashboard:
     function_pass_rates: list[PassRate] = field(default_factory=list)
     check_pass_rates: list[PassRate] = field(default_factory=list)
     frequent_failures: list[tuple[str, str, int]] = field(default_factory=list)
+    # Gradient checks against the student's own forward are worth 0 points: reported apart.
+    diagnostic_pass_rates: list[PassRate] = field(default_factory=list)
+    frequent_diagnostic_failures: list[tuple[str, str, int]] = field(default_factory=list)
     submissions_per_day: list[tuple[str, int]] = field(default_factory=list)
     total_submissions: int = 0
     queued: int = 0
@@ -137,24 +140,41 @@ def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
     return dashboard
 
 
+def is_diagnostic(result) -> bool:
+    """Tell whether a check result is a 0-point diagnostic (a gradient check against the student's forward)."""
+    return not result.max_score
+
+
 def _pass_rates(dashboard: Dashboard, latest: list[Submission]) -> None:
     function_passed: dict[str, list[bool]] = defaultdict(list)
     check_passed: dict[str, list[bool]] = defaultdict(list)
+    diagnostic_passed: dict[str, list[bool]] = defaultdict(list)
     failures: Counter[tuple[str, str]] = Counter()
+    diagnostic_failures: Counter[tuple[str, str]] = Counter()
     for submission in latest:
         per_function: dict[str, bool] = {}
         for result in submission.results:
             passed = result.status == "passed"
+            message = result.mistake or failure_key(result.output, result.function)
+            if is_diagnostic(result):
+                # A failed diagnostic costs nothing: it must not make a full-marks function look failed.
+                diagnostic_passed[result.name].append(passed)
+                if not passed:
+                    diagnostic_failures[(result.name, message)] += 1
+                continue
             check_passed[result.name].append(passed)
             per_function[result.function] = per_function.get(result.function, True) and passed
             if not passed:
-                failures[(result.name, result.mistake or failure_key(result.output, result.function))] += 1
+                failures[(result.name, message)] += 1
         for function, passed in per_function.items():
             function_passed[function].append(passed)
     dashboard.function_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in function_passed.items()]
     dashboard.check_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in check_passed.items()]
+    dashboard.diagnostic_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in diagnostic_passed.items()]
     dashboard.frequent_failures = [(check, message, count)
                                    for (check, message), count in failures.most_common(TOP_FAILURES)]
+    dashboard.frequent_diagnostic_failures = [(check, message, count)
+                                              for (check, message), count in diagnostic_failures.most_common(TOP_FAILURES)]
 
 
 def course_overview(course_assignments: list[CourseAssignment]) -> dict[int, Dashboard]:
@@ -171,6 +191,7 @@ def chart_data(dashboard: Dashboard) -> dict:
         "histogram": {"labels": dashboard.histogram_labels, "counts": dashboard.histogram_counts},
         "functions": rates(dashboard.function_pass_rates),
         "checks": rates(dashboard.check_pass_rates),
+        "diagnostics": rates(dashboard.diagnostic_pass_rates),
         "per_day": {"labels": [day for day, _ in dashboard.submissions_per_day],
                     "counts": [count for _, count in dashboard.submissions_per_day]},
     }
