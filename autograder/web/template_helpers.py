@@ -37,8 +37,20 @@ def format_score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def pair_with(first: list, second: list) -> list[tuple]:
+    """Return the two lists' items side by side (the data tables beside the charts)."""
+    return list(zip(first, second))
+
+
+def rate_text(rate) -> tuple[str, str]:
+    """Return a pass rate as a (label, "2 of 3 (67%)") row."""
+    return rate.label, f"{rate.passed} of {rate.total} ({rate.percent:.0f}%)"
+
+
 def register(app: Flask) -> None:
     """Install the filters on the app."""
+    app.add_template_filter(pair_with, "zip")
+    app.add_template_filter(rate_text, "rate_text")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(relative_moment, "relative")
     app.add_template_filter(format_score, "score")
