@@ -13,6 +13,9 @@ import requests
 
 CONFIG_PATH = Path("~/.config/autograder/config.toml")
 FINISHED = ("done", "error")
+# Waiting for the server's Retry-After (cooldown, busy) is worth it up to this long per wait.
+MAX_RETRY_WAIT_SECONDS = 300
+MAX_RETRIES = 5
 
 
 class SubmitError(Exception):
@@ -57,12 +60,27 @@ def _error_text(response: requests.Response) -> str:
         return f"{response.status_code} {response.reason}"
 
 
+def _retry_after(response: requests.Response) -> int | None:
+    """Return the seconds a 429/503 asks to wait (Retry-After in seconds), or None if it does not say."""
+    if response.status_code not in (429, 503):
+        return None
+    try:
+        seconds = int(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_WAIT_SECONDS else None
+
+
 def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str], wait: bool = True,
            course: str | None = None, timeout: float = 300.0, poll_seconds: float = 1.0,
            session: requests.Session | None = None,
-           on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+           on_progress: Callable[[dict[str, Any]], None] | None = None,
+           on_wait: Callable[[int, str], None] | None = None,
+           sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Upload ``path`` as a submission to ``assignment`` and, with ``wait``, poll until it is graded.
 
+    A 429 or 503 with Retry-After (the submission cooldown, a busy server) is waited out and the
+    upload sent again, up to MAX_RETRIES times; ``on_wait(seconds, reason)`` is told first.
     Returns the submission JSON (``status`` "queued" when not waiting). Raises SubmitError for
     refused uploads (message from the server), unreachable servers and time-outs.
     """
@@ -74,11 +92,18 @@ def submit(server: str, token: str, assignment: str, path: str | os.PathLike[str
     except OSError as error:
         raise SubmitError(f"cannot read {file_path}: {error.strerror}") from None
     form = {"course": course} if course else {}
-    try:
-        response = http.post(f"{server}/api/v1/assignments/{assignment}/submissions", headers=headers,
-                             files={"file": (file_path.name, data, "text/x-python")}, data=form, timeout=30)
-    except requests.RequestException as error:
-        raise SubmitError(f"cannot reach {server}: {error}") from None
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            response = http.post(f"{server}/api/v1/assignments/{assignment}/submissions", headers=headers,
+                                 files={"file": (file_path.name, data, "text/x-python")}, data=form, timeout=30)
+        except requests.RequestException as error:
+            raise SubmitError(f"cannot reach {server}: {error}") from None
+        pause = _retry_after(response)
+        if pause is None or attempt == MAX_RETRIES:
+            break
+        if on_wait is not None:
+            on_wait(pause, _error_text(response))
+        sleep(pause)
     if response.status_code != 202:
         raise SubmitError(f"the server refused the submission ({response.status_code}): {_error_text(response)}")
     submission = response.json()
@@ -115,9 +140,13 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         return
     for test in result["tests"]:
         mark = "✓" if test["status"] == "passed" else "✗"
-        out.write(f"  {mark} {test['name']:<48} {test['score']:g}/{test['max_score']:g}\n")
-        if test["status"] != "passed" and test.get("output"):
-            for line in test["output"].splitlines()[:6]:
+        worth = f"{test['score']:g}/{test['max_score']:g}" if test["max_score"] else "diagnostic, 0 points"
+        out.write(f"  {mark} {test['name']:<48} {worth}\n")
+        if test["status"] != "passed":
+            if test.get("mistake"):
+                out.write(f"      Looks like: {test['mistake']}\n")
+            # The whole message: its last lines often say what to fix.
+            for line in (test.get("output") or "").splitlines():
                 out.write(f"      {line}\n")
     late = f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)" \
         if result.get("late_days") else ""
@@ -129,7 +158,13 @@ def submit_and_print(assignment: str, path: str | os.PathLike[str], out: TextIO,
     """Run `grade --submit`: settings from env/config, submit, print; return the exit status (0 full marks)."""
     try:
         settings = load_settings()
-        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course)
+
+        def tell_wait(seconds: int, reason: str) -> None:
+            out.write(f"grade: {reason} — waiting {seconds} s, then sending again\n")
+            out.flush()
+
+        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course,
+                        on_wait=tell_wait)
     except SubmitError as error:
         out.write(f"grade: {error}\n")
         return 2

@@ -28,7 +28,7 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
         path.write_text(text, encoding="utf-8")
         written.append(path)
 
-    put("README.md", assignment.readme)
+    put("README.md", kit_readme(assignment))
     put(assignment.file, assignment.starter)
     if assignment.probes_source:
         put("probes.py", assignment.probes_source)
@@ -38,6 +38,29 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
                 version=assignment.version)
     written.append(fixtures)
     return written
+
+
+def kit_readme(assignment: Assignment) -> str:
+    """Return the README as it reads inside the kit: its own file names and commands that work there.
+
+    The repository's README says "start from starter.py" and ``grade NAME FILE``, which only
+    work in the repository; the kit holds FILE itself and is graded with ``grade . FILE``.
+    """
+    name, file = assignment.name, assignment.file
+    lines = []
+    for line in assignment.readme.replace("`starter.py`", f"`{file}` (in this folder)").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(f"grade ./{name}-kit "):
+            continue  # the kit is this folder
+        if stripped.startswith(f"grade {name} "):
+            line = line.replace(f"grade {name} ", "grade . ", 1)
+        lines.append(line)
+    note = (f"> **Starter kit of `{name}`.** Write your solution in `{file}` in this folder, then run "
+            f"`grade . {file}` here to check it offline (the `grade` command comes with the autograder "
+            f"package your instructor gives you: `pip install` it first). `grade . {file} --submit` "
+            "sends it to the course server.")
+    title_end = 1 if lines and lines[0].startswith("# ") else 0
+    return "\n".join([*lines[:title_end], "", note, *lines[title_end:]]) + "\n"
 
 
 def load_bundle(folder: Path) -> Assignment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -24,6 +24,10 @@ MESSAGES = {
 }
 
 
+# Forms that upload files: an oversized upload returns to them with a message.
+BACK_TO_FORM_ON_413 = {"student.assignment", "instructor.import_roster"}
+
+
 def _limit_text(app: Flask) -> str:
     limit = app.config.get("MAX_CONTENT_LENGTH") or 0
     return f"{limit / 1024:.0f} kB" if limit < 1 << 20 else f"{limit / (1 << 20):.0f} MB"
@@ -43,6 +47,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         message = MESSAGES.get(status, error.description or "Error").format(limit=_limit_text(app))
+        if status == 413 and request.method == "POST" and request.endpoint in BACK_TO_FORM_ON_413:
+            # Back to the form the file came from, with the reason, instead of a dead-end page.
+            flash(message, "error")
+            return redirect(request.path, code=303)
         return render(status, message)
 
     @app.errorhandler(CSRFError)

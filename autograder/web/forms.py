@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -42,6 +43,9 @@ class JoinCourseForm(FlaskForm):
 class SubmitForm(FlaskForm):
     file = FileField("Upload your file")
     code = TextAreaField("…or paste your code")
+    # Set by "Submit anyway" after the warning that the file defines none of the graded functions.
+    confirm_unrelated = BooleanField("Submit anyway")
+    kept_file = HiddenField()
 
 
 class EmptyForm(FlaskForm):

@@ -14,7 +14,7 @@ from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.grading.bundle import write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
-from autograder.services import courses, submissions
+from autograder.services import courses, source_check, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
@@ -31,14 +31,26 @@ def index():
     if current_user.is_instructor:
         return redirect(url_for("instructor.index"))
     rows = []
+    now = utcnow()
     for course in courses.courses_studied_by(current_user):
         items = []
         for ca in sorted(course.course_assignments, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
             history = submissions.submissions_of(current_user, ca)
             items.append({"ca": ca, "latest": history[0] if history else None,
-                          "best": submissions.best_submission(current_user, ca), "count": len(history)})
+                          "best": submissions.best_submission(current_user, ca), "count": len(history),
+                          "deadline": deadline_state(ca, bool(history), now)})
         rows.append((course, items))
-    return render_template("student/index.html", rows=rows, join_form=JoinCourseForm(), now=utcnow())
+    return render_template("student/index.html", rows=rows, join_form=JoinCourseForm(), now=now)
+
+
+def deadline_state(ca, submitted: bool, now) -> str:
+    """Return "closed" (no longer accepted), "overdue" (late, nothing submitted yet), "late" (late, still accepted) or ""."""
+    late = submissions.lateness(ca, now)
+    if not late.accepted:
+        return "closed"
+    if late.days:
+        return "late" if submitted else "overdue"
+    return ""
 
 
 @bp.route("/join", methods=["POST"])
@@ -69,14 +81,24 @@ def assignment(code: str, name: str):
     form = SubmitForm()
     if form.validate_on_submit():
         upload = form.file.data
+        pasted = (form.code.data or "").strip()
         if upload and upload.filename:
-            filename, data = upload.filename, upload.read()
+            filename, data, source_kind = upload.filename, upload.read(), "file"
         else:
-            filename, data = ca.assignment.filename, (form.code.data or "").encode("utf-8")
+            filename, data, source_kind = ca.assignment.filename, (form.code.data or "").encode("utf-8"), "pasted"
+        text = data.decode("utf-8", errors="replace")
+        cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
+        missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, text)
+        if missing and not form.confirm_unrelated.data:
+            # Likely the wrong file: say so before it costs a submission (and the cooldown).
+            _keep_in_form(form, text)
+            return render_template("student/assignment.html", **{**_assignment_context(ca, form),
+                                                                  "unrelated": missing}), 200
         try:
             submission = submissions.create_submission(current_user, ca, filename, data)
         except CooldownActive as error:
             flash(str(error), "warning")
+            _keep_in_form(form, text)
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 429
         except GradingUnavailable as error:
             flash(str(error), "error")
@@ -84,8 +106,18 @@ def assignment(code: str, name: str):
         except ServiceError as error:
             flash(str(error), "error")
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 400
+        if source_kind == "file" and pasted:
+            flash(f"You chose a file and pasted code: the file {submission.filename} was graded, "
+                  "not the pasted code.", "info")
         return redirect(url_for("student.submission", submission_id=submission.id))
     return render_template("student/assignment.html", **_assignment_context(ca, form))
+
+
+def _keep_in_form(form: SubmitForm, text: str) -> None:
+    # A browser cannot refill a file input: the file's text goes into the paste box instead.
+    if form.file.data and form.file.data.filename and text.strip():
+        form.code.data = text
+        form.kept_file.data = form.file.data.filename
 
 
 def _assignment_context(ca, form) -> dict:
@@ -98,7 +130,9 @@ def _assignment_context(ca, form) -> dict:
         "ca": ca, "form": form, "statement": statement, "now": now,
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now),
+        "deadline": deadline_state(ca, bool(submissions.submissions_of(current_user, ca)), now),
         "wait": submissions.seconds_until_next_submission(current_user, ca, now),
+        "unrelated": [],
     }
 
 
