@@ -46,6 +46,13 @@ class Config:
         self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get("AUTOGRADER_LOGIN_FAILURES_PER_ADDRESS", "200 per 15 minutes")
         self.REGISTRATIONS_PER_ADDRESS = os.environ.get("AUTOGRADER_REGISTRATIONS_PER_ADDRESS", "100 per hour")
         self.API_SUBMISSIONS_PER_USER = os.environ.get("AUTOGRADER_API_SUBMISSIONS_PER_USER", "30 per minute")
+        # Outgoing mail (password reset links, invitations); without a host, links are shown to copy.
+        self.SMTP_HOST = os.environ.get("AUTOGRADER_SMTP_HOST", "")
+        self.SMTP_PORT = int(os.environ.get("AUTOGRADER_SMTP_PORT", "25"))
+        self.SMTP_USERNAME = os.environ.get("AUTOGRADER_SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = os.environ.get("AUTOGRADER_SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _bool("AUTOGRADER_SMTP_STARTTLS")
+        self.MAIL_FROM = os.environ.get("AUTOGRADER_MAIL_FROM", "")
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
         self.TRUSTED_PROXIES = int(os.environ.get("AUTOGRADER_TRUSTED_PROXIES", "0"))
         # Seed of the hidden cases; only the server knows it.

@@ -87,6 +87,15 @@ def set_password(user: User, password: str) -> None:
     db.session.commit()
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one; commit. Raises AccountError."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise AccountError("The current password is not right.")
+    if new == current:
+        raise AccountError("The new password is the same as the current one.")
+    set_password(user, new)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the user whose e-mail and password match, or None."""
     user = find_user(email)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from autograder.extensions import db
-from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models import CountedSubmission, CourseAssignment, Submission, SubmissionStatus, User
+from autograder.services import extensions, overrides
 from autograder.models._time import as_utc
 from autograder.services.courses import students_of
 
@@ -29,6 +30,10 @@ class StudentRow:
     latest_id: int | None = None
     submissions: int = 0
     late: int = 0
+    # What the gradebook counts: a manual override if one is in force, else best or last per the setting.
+    counted: float | None = None
+    overridden: bool = False
+    extended_due: object = None  # the student's own due date, if they have an extension
 
 
 @dataclass
@@ -132,6 +137,15 @@ def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
             latest_graded[submission.user_id] = submission
             row.latest, row.latest_id = submission.final_score, submission.id
             row.best = submission.final_score if row.best is None else max(row.best, submission.final_score)
+    counts_last = course_assignment.counts == CountedSubmission.LAST
+    in_force = overrides.in_force(course_assignment)
+    extended = extensions.extensions_of(course_assignment)
+    for row in rows.values():
+        row.counted = row.latest if counts_last else row.best
+        if row.user.id in in_force:
+            row.counted, row.overridden = in_force[row.user.id].score, True
+        if row.user.id in extended:
+            row.extended_due = as_utc(extended[row.user.id].due_at)
     dashboard.students = sorted(rows.values(), key=lambda r: r.user.email)
     dashboard.histogram_labels, dashboard.histogram_counts = histogram(
         [row.best for row in rows.values() if row.best is not None], dashboard.max_score)

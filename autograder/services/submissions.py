@@ -50,9 +50,14 @@ class Lateness:
     accepted: bool
 
 
-def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
-    """Return how many started days after the due date ``moment`` is, and whether the policy accepts it."""
-    due = as_utc(course_assignment.due_at)
+def lateness(course_assignment: CourseAssignment, moment: datetime, user: User | None = None) -> Lateness:
+    """Return how many started days after the due date ``moment`` is, and whether the policy accepts it.
+
+    With ``user``, their own due date counts (an extension), if they have one.
+    """
+    from autograder.services.extensions import due_for
+
+    due = due_for(user, course_assignment)
     if due is None or moment <= due:
         return Lateness(0, True)
     days = math.ceil((moment - due) / timedelta(days=1))
@@ -107,7 +112,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
     source = _decode_source(data, limit)
-    late = lateness(course_assignment, now)
+    late = lateness(course_assignment, now, user)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
     wait = seconds_until_next_submission(user, course_assignment, now)

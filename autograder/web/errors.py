@@ -14,7 +14,7 @@ RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: "The request could not be understood.",
-    403: "This page is for instructors only.",
+    403: "This page is for the course's instructors only.",
     404: "There is nothing here, or it is not yours to see.",
     405: "This address does not accept that kind of request.",
     413: "The file is too large. Submit only your Python file (at most {limit}).",

@@ -14,11 +14,11 @@ from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.grading.bundle import write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
-from autograder.services import courses, source_check, submissions
+from autograder.services import courses, extensions, source_check, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
-from autograder.web.access import course_studied, submission_for
+from autograder.web.access import course_studied, is_staff_somewhere, submission_for
 from autograder.web.forms import JoinCourseForm, SubmitForm
 from autograder.web.rendering import highlight_python, render_statement
 
@@ -28,7 +28,7 @@ bp = Blueprint("student", __name__)
 @bp.route("/")
 @login_required
 def index():
-    if current_user.is_instructor:
+    if not courses.courses_studied_by(current_user) and is_staff_somewhere(current_user):
         return redirect(url_for("instructor.index"))
     rows = []
     now = utcnow()
@@ -45,7 +45,7 @@ def index():
 
 def deadline_state(ca, submitted: bool, now) -> str:
     """Return "closed" (no longer accepted), "overdue" (late, nothing submitted yet), "late" (late, still accepted) or ""."""
-    late = submissions.lateness(ca, now)
+    late = submissions.lateness(ca, now, current_user)
     if not late.accepted:
         return "closed"
     if late.days:
@@ -129,7 +129,8 @@ def _assignment_context(ca, form) -> dict:
     return {
         "ca": ca, "form": form, "statement": statement, "now": now,
         "history": submissions.submissions_of(current_user, ca),
-        "lateness": submissions.lateness(ca, now),
+        "lateness": submissions.lateness(ca, now, current_user),
+        "extension": extensions.extension_for(current_user, ca),
         "deadline": deadline_state(ca, bool(submissions.submissions_of(current_user, ca)), now),
         "wait": submissions.seconds_until_next_submission(current_user, ca, now),
         "unrelated": [],

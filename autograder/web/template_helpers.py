@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g
 
 from autograder.models._time import as_utc, utcnow
 
 
 def format_moment(moment: datetime | None) -> str:
-    """Return a UTC moment as '2026-11-22 14:05 UTC' ('—' for none)."""
+    """Return a moment in the course's time zone, zone named: '2026-11-22 15:05 CET (Europe/Paris)' ('—' for none).
+
+    The course is the one the page is about (set by the access loaders); elsewhere UTC.
+    """
     moment = as_utc(moment)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    if moment is None:
+        return "—"
+    zone = g.get("course_time_zone") or "UTC"
+    if zone == "UTC":
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone})"
 
 
 def relative_moment(moment: datetime | None) -> str:
@@ -54,3 +68,15 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(relative_moment, "relative")
     app.add_template_filter(format_score, "score")
+
+    @app.context_processor
+    def navigation() -> dict:
+        # Which menus the header shows: one person can teach one course and study in another.
+        from flask_login import current_user
+
+        from autograder.services import courses
+
+        if not getattr(current_user, "is_authenticated", False):
+            return {"nav_staff": False, "nav_student": False}
+        staff = bool(current_user.is_instructor or courses.courses_taught_by(current_user))
+        return {"nav_staff": staff, "nav_student": bool(courses.courses_studied_by(current_user)) or not staff}

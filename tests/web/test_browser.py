@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.models import Role
+from autograder.services import courses, password_links
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +108,8 @@ def _world(factory):
     ada = factory.user(email="ada@example.edu", name="Ada Lovelace")
     alan = factory.user(email="alan@example.edu", name="Alan Turing")
     course = factory.course(teacher, (ada, alan), assignments=("losses", "optimizers"))
+    ta = factory.user(email="ta@example.edu", name="Grace Hopper")
+    courses.add_member(course, ta.email, Role.TA)
     long_output = ("mse(y_pred: (2, 3), y_true: (2, 3))\nwrong values: expected 0.3333333333333333 got "
                    + "0.123456789" * 12 + "\nLooks like: sum instead of mean")
     graded = factory.submission(alan, course, score=12, late_days=1, results=[
@@ -115,12 +118,12 @@ def _world(factory):
         ("mse_grad", "matches the reference", 4, 4, "passed", ""),
         ("mse_grad", "agrees with your mse", 0, 0, "failed", "your backward disagrees with your forward"),
     ])
-    return teacher, ada, alan, course, graded
+    return teacher, ta, ada, alan, course, graded
 
 
-def test_instructor_and_students_walk_every_page_axe_clean_at_1280_and_375(browser, live_server, factory, tmp_path):
+def test_staff_and_students_walk_every_page_axe_clean_at_1280_and_375(app, browser, live_server, factory, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
-    teacher, ada, alan, course, graded = _world(factory)
+    teacher, ta, ada, alan, course, graded = _world(factory)
     solution = tmp_path / "losses.py"
     solution.write_bytes((REPOSITORY / "assignments" / "losses" / "reference.py").read_bytes())
     problems: list[str] = []
@@ -145,7 +148,18 @@ def test_instructor_and_students_walk_every_page_axe_clean_at_1280_and_375(brows
     assert ada_view.page.inner_text("#checks-passed") != "—"
     ada_view.audit("live-result")
     own_submission = ada_view.page.url.removeprefix(live_server)
+    # During the cooldown the form keeps the chosen file and the countdown ticks down to an enabled button.
+    app.config["SUBMISSION_COOLDOWN_SECONDS"] = 4
+    ada_view.page.goto(f"{live_server}/courses/{course.code}/losses")
+    ada_view.page.set_input_files("#file", str(solution))
+    assert ada_view.page.is_disabled("#submit-button")
+    first = int(ada_view.page.inner_text("#cooldown-seconds"))
+    ada_view.page.wait_for_function(f"Number(document.getElementById('cooldown-seconds').textContent) < {first}")
+    ada_view.page.wait_for_function("!document.getElementById('submit-button').disabled", timeout=15_000)
+    assert ada_view.page.evaluate("document.getElementById('file').files.length") == 1
+    app.config["SUBMISSION_COOLDOWN_SECONDS"] = 0
     ada_view.close()
+    invitation = password_links.make_token(factory.user(email="invited@example.edu"), password_links.LinkPurpose.INVITATION)
 
     for width in WIDTHS:
         student = Walker(browser, live_server, "student1", width, problems)
@@ -168,8 +182,24 @@ def test_instructor_and_students_walk_every_page_axe_clean_at_1280_and_375(brows
                            (f"/instructor/courses/{course.code}/losses", "dashboard"),
                            (f"/instructor/courses/{course.code}/optimizers", "empty-dashboard"),
                            (f"/instructor/courses/{course.code}/students/{alan.id}", "student"),
-                           (f"/instructor/submissions/{graded.id}", "submission")]:
+                           (f"/instructor/submissions/{graded.id}", "submission"),
+                           ("/instructor/courses/new", "new-course"), ("/account", "account")]:
             staff.visit(path, name)
+        # A reset link for a student: the page that shows it.
+        staff.page.goto(f"{live_server}/instructor/courses/{course.code}")
+        staff.page.click(f"#people-table tr:has-text('{alan.email}') button")
+        staff.page.wait_for_load_state()
+        assert "/set-password/" in staff.page.inner_text("#password-links")
+        staff.audit("reset-link")
+        # A manual score with a comment, then the audit trail on the student's page.
+        staff.page.goto(f"{live_server}/instructor/courses/{course.code}/students/{alan.id}")
+        ca_id = graded.course_assignment_id
+        staff.page.fill(f"#ovr{ca_id}-score", "20")
+        staff.page.fill(f"#ovr{ca_id}-comment", f"Partial credit at {width} px")
+        staff.page.click("#assignment-losses form:has(#ovr" + str(ca_id) + "-score) button[type=submit]")
+        staff.page.wait_for_load_state()
+        assert f"Partial credit at {width} px" in staff.page.content()
+        staff.audit("student-with-override")
         if width == 1280:
             staff.page.goto(f"{live_server}/instructor/courses/{course.code}/losses")
             row = staff.page.locator("#students-table tr", has_text=ada.email)
@@ -180,9 +210,25 @@ def test_instructor_and_students_walk_every_page_axe_clean_at_1280_and_375(brows
             assert staff.page.get_attribute("#students-table th:nth-child(3)", "aria-sort") == "ascending"
         staff.close()
 
+        assistant = Walker(browser, live_server, "ta", width, problems)
+        assistant.sign_in(ta.email)
+        assert assistant.page.url.endswith("/instructor/")
+        for path, name in [("/instructor/", "courses"), (f"/instructor/courses/{course.code}", "course"),
+                           (f"/instructor/courses/{course.code}/losses", "dashboard"),
+                           (f"/instructor/courses/{course.code}/students/{ada.id}", "student")]:
+            assistant.visit(path, name)
+        assert "Deadline and late policy" not in assistant.page.content()
+        # Search the students table.
+        assistant.page.goto(f"{live_server}/instructor/courses/{course.code}/losses")
+        assistant.page.fill("#table-search-1", "lovelace")
+        assert assistant.page.locator("#students-table tbody tr:visible").count() == 1
+        assistant.audit("dashboard-searched")
+        assistant.close()
+
         anonymous = Walker(browser, live_server, "visitor", width, problems)
         anonymous.visit("/login", "login")
         anonymous.visit("/register", "register")
+        anonymous.visit(f"/set-password/{invitation}", "invitation")
         anonymous.close()
 
     assert problems == [], "\n".join(problems)
