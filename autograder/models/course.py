@@ -62,6 +62,12 @@ class CountedSubmission(str, enum.Enum):
     LAST = "last"  # the student's last graded submission counts
 
 
+class HiddenResults(str, enum.Enum):
+    NEVER = "never"  # students see their public checks only (the score still counts hidden cases)
+    AFTER_DUE = "after_due"  # hidden-case results shown once the due date has passed
+    ALWAYS = "always"
+
+
 class CourseAssignment(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "assignment_id"),)
 
@@ -77,6 +83,11 @@ class CourseAssignment(db.Model):
     counts: Mapped[CountedSubmission] = mapped_column(
         Enum(CountedSubmission, native_enum=False, length=20), default=CountedSubmission.BEST,
         server_default=CountedSubmission.BEST.name)
+    # Students see the assignment (and may submit) from this moment; None: at once.
+    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    hidden_results: Mapped[HiddenResults] = mapped_column(
+        Enum(HiddenResults, native_enum=False, length=20), default=HiddenResults.NEVER,
+        server_default=HiddenResults.NEVER.name)
 
     course: Mapped[Course] = relationship(back_populates="course_assignments")
     assignment: Mapped[Assignment] = relationship()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import Assignment, Course, CourseAssignment, Enrollment, Role, User
-from autograder.models.course import CountedSubmission, LatePolicy
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts
 from autograder.services.errors import NotFound, ServiceError
 
@@ -283,7 +283,8 @@ def course_assignment(course: Course, assignment_name: str) -> CourseAssignment:
 
 def set_deadline(course_assignment: CourseAssignment, due_at: datetime | None, late_policy: LatePolicy,
                  penalty_per_day: float = 0.1, cutoff_days: int = 0,
-                 counts: CountedSubmission | None = None) -> CourseAssignment:
+                 counts: CountedSubmission | None = None, release_at: datetime | None = None,
+                 hidden_results: HiddenResults | None = None) -> CourseAssignment:
     """Set the due date and late policy of an assignment in a course and commit."""
     if not 0.0 <= penalty_per_day <= 1.0:
         raise CourseError("The penalty per day is a fraction between 0 and 1.")
@@ -297,5 +298,12 @@ def set_deadline(course_assignment: CourseAssignment, due_at: datetime | None, l
     course_assignment.cutoff_days = cutoff_days
     if counts is not None:
         course_assignment.counts = counts
+    if release_at is not None and release_at.tzinfo is None:
+        release_at = release_at.replace(tzinfo=timezone.utc)
+    if release_at is not None and due_at is not None and release_at > due_at:
+        raise CourseError("The release date is after the due date.")
+    course_assignment.release_at = release_at
+    if hidden_results is not None:
+        course_assignment.hidden_results = hidden_results
     db.session.commit()
     return course_assignment

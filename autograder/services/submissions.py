@@ -67,6 +67,12 @@ def lateness(course_assignment: CourseAssignment, moment: datetime, user: User |
     return Lateness(days, True)
 
 
+def is_released(course_assignment: CourseAssignment, now: datetime) -> bool:
+    """Tell whether students see the assignment yet (its release date has come, or it has none)."""
+    release = as_utc(course_assignment.release_at)
+    return release is None or now >= release
+
+
 def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
     """Return the seconds the cooldown still forbids a new submission (0 when allowed)."""
     cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
@@ -112,6 +118,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
     source = _decode_source(data, limit)
+    if not is_released(course_assignment, now):
+        raise SubmissionRejected("This assignment is not open for submissions yet.")
     late = lateness(course_assignment, now, user)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")

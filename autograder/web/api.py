@@ -12,6 +12,7 @@ from autograder.extensions import csrf, db, limiter
 from autograder.models import Assignment, CourseAssignment, Submission, User
 from autograder.services import accounts, courses, submissions
 from autograder.services.errors import Forbidden, ServiceError
+from autograder.models._time import utcnow
 from autograder.services.results import submission_json
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import can_view_submission
@@ -68,6 +69,8 @@ def list_assignments():
     items = []
     for course in courses.courses_studied_by(user):
         for ca in course.course_assignments:
+            if not submissions.is_released(ca, utcnow()):
+                continue
             items.append({"course": course.code, "name": ca.assignment.name, "title": ca.assignment.title,
                           "file": ca.assignment.filename, "max_score": ca.assignment.max_score,
                           "due_at": ca.due_at.isoformat() if ca.due_at else None})

@@ -66,6 +66,13 @@ class DeadlineForm(FlaskForm):
     penalty_per_day = DecimalField("Penalty per day (fraction)", places=2,
                                    validators=[Optional(), NumberRange(min=0, max=1)])
     cutoff_days = IntegerField("Grace period (days)", validators=[Optional(), NumberRange(min=0, max=365)])
+    release_at = DateTimeLocalField("Release (students see it from; course time zone)", format="%Y-%m-%dT%H:%M",
+                                    validators=[Optional()])
+    hidden_results = SelectField("Hidden-case results shown to students", default="never", choices=[
+        SelectChoice("never", "Never (their score still counts them)"),
+        SelectChoice("after_due", "After the due date"),
+        SelectChoice("always", "Always"),
+    ])
     counts = SelectField("Which submission counts", default="best", choices=[
         SelectChoice("best", "The student's best score"),
         SelectChoice("last", "The student's last graded submission"),

@@ -12,7 +12,7 @@ from flask_login import current_user
 from autograder.extensions import db
 from autograder.models import Regrade, Role, User
 from autograder.models._time import as_utc, utcnow
-from autograder.models.course import CountedSubmission, LatePolicy
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
     analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
     submissions,
@@ -124,7 +124,9 @@ def assignment(code: str, name: str):
         try:
             courses.set_deadline(ca, due, LatePolicy(form.late_policy.data),
                                  float(form.penalty_per_day.data or Decimal("0")), form.cutoff_days.data or 0,
-                                 CountedSubmission(form.counts.data or "best"))
+                                 CountedSubmission(form.counts.data or "best"),
+                                 _from_local(form.release_at.data, ca.course),
+                                 HiddenResults(form.hidden_results.data or "never"))
             flash("Deadline saved.", "success")
         except ServiceError as error:
             flash(str(error), "error")
@@ -132,6 +134,8 @@ def assignment(code: str, name: str):
     if request.method == "GET":
         form.due_at.data = _local(as_utc(ca.due_at), ca.course)
         form.counts.data = ca.counts.value
+        form.release_at.data = _local(as_utc(ca.release_at), ca.course)
+        form.hidden_results.data = ca.hidden_results.value
         form.late_policy.data = ca.late_policy.value
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
         form.cutoff_days.data = ca.cutoff_days

@@ -34,7 +34,8 @@ def index():
     now = utcnow()
     for course in courses.courses_studied_by(current_user):
         items = []
-        for ca in sorted(course.course_assignments, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
+        released = [ca for ca in course.course_assignments if submissions.is_released(ca, now)]
+        for ca in sorted(released, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
             history = submissions.submissions_of(current_user, ca)
             items.append({"ca": ca, "latest": history[0] if history else None,
                           "best": submissions.best_submission(current_user, ca), "count": len(history),
@@ -69,9 +70,12 @@ def join():
 def _course_assignment(code: str, name: str):
     course = course_studied(code)
     try:
-        return courses.course_assignment(course, name)
+        found = courses.course_assignment(course, name)
     except NotFound:
         abort(404)
+    if not submissions.is_released(found, utcnow()):
+        abort(404)  # not released yet: students cannot tell it apart from no assignment
+    return found
 
 
 @bp.route("/courses/<code>/<name>", methods=["GET", "POST"])

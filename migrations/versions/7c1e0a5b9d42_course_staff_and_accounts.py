@@ -1,4 +1,4 @@
-"""course staff and accounts: e-mail skeletons, course time zone, counted submission, extensions, score overrides
+"""course staff and accounts: e-mail skeletons, course time zone, counted submission, release date, hidden-result visibility, extensions, score overrides
 
 Revision ID: 7c1e0a5b9d42
 Revises: 29de92adcbe0
@@ -74,9 +74,13 @@ def upgrade():
 
     with op.batch_alter_table('course_assignment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('counts', sa.Enum('BEST', 'LAST', name='countedsubmission', native_enum=False, length=20), server_default='BEST', nullable=False))
+        batch_op.add_column(sa.Column('release_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('hidden_results', sa.Enum('NEVER', 'AFTER_DUE', 'ALWAYS', name='hiddenresults', native_enum=False, length=20), server_default='NEVER', nullable=False))
 
 def downgrade():
     with op.batch_alter_table('course_assignment', schema=None) as batch_op:
+        batch_op.drop_column('hidden_results')
+        batch_op.drop_column('release_at')
         batch_op.drop_column('counts')
 
     with op.batch_alter_table('course', schema=None) as batch_op:

@@ -183,3 +183,42 @@ def test_course_settings_time_zone_and_assignments(world, factory, client, login
     login(ta)
     assert client.post(f"{base}/settings", data={"title": "TA was here", "time_zone": "UTC",
                                                   "csrf_token": csrf_token(base)}).status_code == 403
+
+
+def test_release_date_hides_the_assignment_until_then(world, factory, client, login):
+    teacher, ta, ada, bob, course = world
+    ca = course.course_assignments[0]
+    courses.set_deadline(ca, utcnow() + timedelta(days=9), ca.late_policy, release_at=utcnow() + timedelta(days=2))
+    login(ada)
+    assert "Loss functions" not in client.get("/").get_data(as_text=True)
+    assert client.get(f"/courses/{course.code}/losses").status_code == 404
+    from autograder.services import submissions
+    from autograder.services.submissions import SubmissionRejected
+    with pytest.raises(SubmissionRejected, match="not open"):
+        submissions.create_submission(ada, ca, "losses.py", b"def mse(a, b):\n    return 0\n")
+    login(teacher)
+    assert "Students see it from" in client.get(f"/instructor/courses/{course.code}/losses").get_data(as_text=True)
+    courses.set_deadline(ca, None, ca.late_policy, release_at=utcnow() - timedelta(minutes=1))
+    login(ada)
+    assert client.get(f"/courses/{course.code}/losses").status_code == 200
+
+
+@pytest.mark.parametrize("policy, due_in_days, shown", [
+    ("never", -1, False), ("after_due", 1, False), ("after_due", -1, True), ("always", 1, True)])
+def test_hidden_case_results_are_shown_as_the_course_says(world, factory, client, login, policy, due_in_days, shown):
+    from autograder.models.course import HiddenResults
+
+    teacher, ta, ada, bob, course = world
+    ca = course.course_assignments[0]
+    courses.set_deadline(ca, utcnow() + timedelta(days=due_in_days), ca.late_policy,
+                         hidden_results=HiddenResults(policy))
+    submission = factory.submission(ada, course, results=[("mse", "random shapes", 2, 2, "passed", ""),
+                                                          ("mse", "hidden cases", 0, 2, "failed", "wrong values")])
+    submission.results[1].visibility = "hidden"
+    db.session.commit()
+    login(ada)
+    status = client.get(f"/submissions/{submission.id}/status.json").get_json()
+    assert ("mse: hidden cases" in [t["name"] for t in status["tests"]]) is shown
+    login(teacher)  # staff always see them
+    staff = client.get(f"/submissions/{submission.id}/status.json").get_json()
+    assert "mse: hidden cases" in [t["name"] for t in staff["tests"]]
