@@ -11,15 +11,16 @@ from flask import Flask, g
 from autograder.models._time import as_utc, utcnow
 
 
-def format_moment(moment: datetime | None) -> str:
+def format_moment(moment: datetime | None, zone: str | None = None) -> str:
     """Return a moment in the course's time zone, zone named: '2026-11-22 15:05 CET (Europe/Paris)' ('—' for none).
 
-    The course is the one the page is about (set by the access loaders); elsewhere UTC.
+    ``zone`` defaults to the zone of the course the page is about (set by the access loaders);
+    pages listing several courses pass each course's zone; elsewhere UTC.
     """
     moment = as_utc(moment)
     if moment is None:
         return "—"
-    zone = g.get("course_time_zone") or "UTC"
+    zone = zone or g.get("course_time_zone") or "UTC"
     if zone == "UTC":
         return moment.strftime("%Y-%m-%d %H:%M UTC")
     try:

@@ -222,3 +222,17 @@ def test_hidden_case_results_are_shown_as_the_course_says(world, factory, client
     login(teacher)  # staff always see them
     staff = client.get(f"/submissions/{submission.id}/status.json").get_json()
     assert "mse: hidden cases" in [t["name"] for t in staff["tests"]]
+
+
+def test_student_index_shows_each_courses_due_dates_in_its_own_zone(world, factory, client, login):
+    teacher, ta, ada, bob, course = world
+    other = factory.course(teacher, (ada,))
+    courses.update_course(course, course.title, "Asia/Tokyo")
+    courses.update_course(other, other.title, "America/Los_Angeles")
+    moment = utcnow().replace(year=utcnow().year + 1, month=1, day=10, hour=12, minute=0, second=0, microsecond=0)
+    for each in (course, other):
+        each.course_assignments[0].due_at = moment
+    db.session.commit()
+    login(ada)
+    index = client.get("/").get_data(as_text=True)
+    assert "21:00 JST (Asia/Tokyo)" in index and "04:00 PST (America/Los_Angeles)" in index
