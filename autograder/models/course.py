@@ -27,6 +27,8 @@ class Course(db.Model):
     join_code: Mapped[str] = mapped_column(String(40), unique=True)
     # IANA zone the course's dates are shown and entered in (e.g. "Europe/Paris").
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Free late days each student may spend over the whole course (late-day tokens).
+    late_day_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="course", cascade="all, delete-orphan")

@@ -86,8 +86,12 @@ def create_course(code: str, title: str = "", join_code: str | None = None,
     return course
 
 
-def update_course(course: Course, title: str, time_zone: str) -> Course:
-    """Change a course's title and time zone; commit."""
+def update_course(course: Course, title: str, time_zone: str, late_day_tokens: int | None = None) -> Course:
+    """Change a course's title, time zone and free late days per student; commit."""
+    if late_day_tokens is not None:
+        if not 0 <= late_day_tokens <= 60:
+            raise CourseError("Free late days are between 0 and 60.")
+        course.late_day_tokens = late_day_tokens
     course.time_zone = check_time_zone(time_zone)
     course.title = title.strip()[:200] or course.code
     db.session.commit()

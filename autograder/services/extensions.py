@@ -64,7 +64,10 @@ def grant(staff: User, student: User, course_assignment: CourseAssignment, due_a
     # Work already handed in is judged against the new date too.
     for submission in db.session.scalars(select(Submission).where(
             Submission.user_id == student.id, Submission.course_assignment_id == course_assignment.id)):
-        submission.late_days = lateness(course_assignment, as_utc(submission.created_at), student).days
+        raw_days = lateness(course_assignment, as_utc(submission.created_at), student).days
+        # Free late days it no longer needs are given back.
+        submission.late_tokens = min(submission.late_tokens or 0, raw_days)
+        submission.late_days = raw_days - submission.late_tokens
         if submission.status == SubmissionStatus.DONE and submission.score is not None:
             submission.final_score = late_adjusted_score(submission.score, submission.late_days, course_assignment)
     db.session.commit()

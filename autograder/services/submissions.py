@@ -17,7 +17,7 @@ from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.services import courses
+from autograder.services import courses, late_days
 from autograder.services.errors import Forbidden, ServiceError
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     source = _decode_source(data, limit)
     if not is_released(course_assignment, now):
         raise SubmissionRejected("This assignment is not open for submissions yet.")
-    late = lateness(course_assignment, now, user)
+    raw = lateness(course_assignment, now, user)
+    late = late_days.plan(user, course_assignment, raw.days, raw.accepted)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
     wait = seconds_until_next_submission(user, course_assignment, now)
@@ -133,7 +134,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
         status=SubmissionStatus.QUEUED,
-        late_days=late.days,
+        late_days=late.late_days,
+        late_tokens=late.tokens,
         assignment_version=assignment.version,
         created_at=now,
     )

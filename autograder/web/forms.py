@@ -114,6 +114,8 @@ class ExtensionForm(FlaskForm):
 class CourseSettingsForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     time_zone = StringField("Time zone (e.g. Europe/Paris)", validators=[DataRequired(), Length(max=64)])
+    late_day_tokens = IntegerField("Free late days per student (whole course)", default=0,
+                                   validators=[Optional(), NumberRange(min=0, max=60)])
 
 
 class NewCourseForm(CourseSettingsForm):

@@ -46,7 +46,8 @@ def course(code: str):
                            students=courses.students_of(found), members=courses.members_of(found),
                            manages=courses.manages(current_user, found), roster_form=RosterForm(),
                            member_form=AddMemberForm(), action_form=EmptyForm(),
-                           settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone),
+                           settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone,
+                                                            late_day_tokens=found.late_day_tokens),
                            available=catalog.available_assignments(),
                            may_reset=lambda person: password_links.may_issue_reset(current_user, person, found))
 
@@ -251,7 +252,7 @@ def course_settings(code: str):
     form = CourseSettingsForm()
     if form.validate_on_submit():
         try:
-            courses.update_course(found, form.title.data, form.time_zone.data)
+            courses.update_course(found, form.title.data, form.time_zone.data, form.late_day_tokens.data)
             kept = courses.set_assignments(found, request.form.getlist("assignments"))
         except ServiceError as error:
             flash(str(error), "error")

@@ -14,7 +14,7 @@ from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.grading.bundle import write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
-from autograder.services import courses, extensions, source_check, submissions
+from autograder.services import courses, extensions, late_days, source_check, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
@@ -44,12 +44,17 @@ def index():
     return render_template("student/index.html", rows=rows, join_form=JoinCourseForm(), now=now)
 
 
+def _late_plan(ca, now):
+    raw = submissions.lateness(ca, now, current_user)
+    return late_days.plan(current_user, ca, raw.days, raw.accepted)
+
+
 def deadline_state(ca, submitted: bool, now) -> str:
     """Return "closed" (no longer accepted), "overdue" (late, nothing submitted yet), "late" (late, still accepted) or ""."""
-    late = submissions.lateness(ca, now, current_user)
+    late = _late_plan(ca, now)
     if not late.accepted:
         return "closed"
-    if late.days:
+    if late.late_days or late.tokens:
         return "late" if submitted else "overdue"
     return ""
 
@@ -134,6 +139,7 @@ def _assignment_context(ca, form) -> dict:
         "ca": ca, "form": form, "statement": statement, "now": now,
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now, current_user),
+        "late_plan": _late_plan(ca, now),
         "extension": extensions.extension_for(current_user, ca),
         "deadline": deadline_state(ca, bool(submissions.submissions_of(current_user, ca)), now),
         "wait": submissions.seconds_until_next_submission(current_user, ca, now),

@@ -1,4 +1,4 @@
-"""course staff and accounts: e-mail skeletons, course time zone, counted submission, release date, hidden-result visibility, extensions, score overrides
+"""course staff and accounts: e-mail skeletons, course time zone, late-day tokens, counted submission, release date, hidden-result visibility, extensions, score overrides
 
 Revision ID: 7c1e0a5b9d42
 Revises: 29de92adcbe0
@@ -71,6 +71,10 @@ def upgrade():
 
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.add_column(sa.Column('time_zone', sa.String(length=64), server_default='UTC', nullable=False))
+        batch_op.add_column(sa.Column('late_day_tokens', sa.Integer(), server_default='0', nullable=False))
+
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('late_tokens', sa.Integer(), server_default='0', nullable=False))
 
     with op.batch_alter_table('course_assignment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('counts', sa.Enum('BEST', 'LAST', name='countedsubmission', native_enum=False, length=20), server_default='BEST', nullable=False))
@@ -84,7 +88,11 @@ def downgrade():
         batch_op.drop_column('counts')
 
     with op.batch_alter_table('course', schema=None) as batch_op:
+        batch_op.drop_column('late_day_tokens')
         batch_op.drop_column('time_zone')
+
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_column('late_tokens')
 
     with op.batch_alter_table('score_override', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_score_override_user_id'))

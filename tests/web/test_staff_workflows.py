@@ -236,3 +236,37 @@ def test_student_index_shows_each_courses_due_dates_in_its_own_zone(world, facto
     login(ada)
     index = client.get("/").get_data(as_text=True)
     assert "21:00 JST (Asia/Tokyo)" in index and "04:00 PST (America/Los_Angeles)" in index
+
+
+def test_late_day_tokens_are_spent_before_the_late_policy(app, world, factory, client, login, csrf_token):
+    from autograder.models.course import LatePolicy
+    from autograder.services import submissions
+
+    teacher, ta, ada, bob, course = world
+    factory.assignment("optimizers")
+    courses.set_assignments(course, ["losses", "optimizers"])
+    login(teacher)
+    base = f"/instructor/courses/{course.code}"
+    client.post(f"{base}/settings", data={"title": course.title, "time_zone": "UTC", "late_day_tokens": "3",
+                                          "assignments": ["losses", "optimizers"], "csrf_token": csrf_token(base)})
+    assert courses.get_course(course.code).late_day_tokens == 3
+    losses, optimizers = sorted(course.course_assignments, key=lambda ca: ca.assignment.name)
+    now = utcnow()
+    courses.set_deadline(losses, now - timedelta(days=2, hours=-1), LatePolicy.PENALTY, 0.1)  # 2 started days ago
+    courses.set_deadline(optimizers, now - timedelta(days=2, hours=-1), LatePolicy.CUTOFF, 0.1, cutoff_days=0)
+    login(ada)
+    page = client.get(f"/courses/{course.code}/losses").get_data(as_text=True)
+    assert "It uses 2 of your 3 free late days in this course" in page and "no penalty" in page
+    first = submissions.create_submission(ada, losses, "losses.py", b"def mse(a, b):\n    return 0\n", now=now)
+    assert (first.late_days, first.late_tokens) == (0, 2)
+    # Resubmitting the same assignment spends nothing more.
+    again = submissions.create_submission(ada, losses, "losses.py", b"def mse(a, b):\n    return 1\n", now=now)
+    assert (again.late_days, again.late_tokens) == (0, 2)
+    # One token left: the cut-off assignment 2 days late is still closed to her (1 day over the cut-off)...
+    from autograder.services.submissions import SubmissionRejected
+    with pytest.raises(SubmissionRejected, match="closed"):
+        submissions.create_submission(ada, optimizers, "optimizers.py", b"def sgd():\n    pass\n", now=now)
+    # ...but open to Bob, who has all three: the tokens move his cut-off.
+    spent = submissions.create_submission(bob, optimizers, "optimizers.py", b"def sgd():\n    pass\n", now=now)
+    assert (spent.late_days, spent.late_tokens) == (0, 2)
+    app.extensions["autograder.grading_queue"].join()
