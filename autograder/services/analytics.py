@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from autograder.extensions import db
-from autograder.models import CountedSubmission, CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models import CheckResult, CountedSubmission, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.services import extensions, overrides
 from autograder.models._time import as_utc
 from autograder.services.courses import students_of
@@ -82,6 +82,7 @@ class Dashboard:
 _NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
 
 
+@functools.lru_cache(maxsize=8192)
 def failure_key(output: str, function: str = "") -> str:
     """Return the line saying what went wrong, numbers blanked, so equal mistakes group together.
 
@@ -114,29 +115,34 @@ def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
     """
     students = students_of(course_assignment.course)
     rows = {user.id: StudentRow(user) for user in students}
-    submissions = list(db.session.scalars(
-        select(Submission).where(Submission.course_assignment_id == course_assignment.id)
-        .options(selectinload(Submission.results)).order_by(Submission.created_at, Submission.id)
-    ))
-    latest_graded: dict[int, Submission] = {}
+    # Plain columns, not ORM rows, and check results only for the submissions the rates use:
+    # a class of 1,000 with 20,000 submissions would otherwise load every result ever stored.
+    submissions = db.session.execute(
+        select(Submission.id, Submission.user_id, Submission.status, Submission.final_score, Submission.created_at,
+               Submission.late_days, Submission.assignment_version)
+        .where(Submission.course_assignment_id == course_assignment.id)
+        .order_by(Submission.created_at, Submission.id)
+    ).all()
+    latest_graded: dict[int, int] = {}
     per_day: Counter[date] = Counter()
     dashboard = Dashboard(course_assignment, course_assignment.assignment.max_score, [])
-    for submission in submissions:
-        per_day[as_utc(submission.created_at).date()] += 1
+    version = course_assignment.assignment.version
+    for submission_id, user_id, status, final_score, created_at, late_days, assignment_version in submissions:
+        per_day[as_utc(created_at).date()] += 1
         dashboard.total_submissions += 1
-        if submission.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+        if status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
             dashboard.queued += 1
-        if submission.assignment_version != course_assignment.assignment.version:
+        if assignment_version != version:
             dashboard.outdated += 1
-        row = rows.get(submission.user_id)
+        row = rows.get(user_id)
         if row is None:  # a student who has since left the course
             continue
         row.submissions += 1
-        row.late += 1 if submission.late_days > 0 else 0
-        if submission.status == SubmissionStatus.DONE and submission.final_score is not None:
-            latest_graded[submission.user_id] = submission
-            row.latest, row.latest_id = submission.final_score, submission.id
-            row.best = submission.final_score if row.best is None else max(row.best, submission.final_score)
+        row.late += 1 if late_days > 0 else 0
+        if status == SubmissionStatus.DONE and final_score is not None:
+            latest_graded[user_id] = submission_id
+            row.latest, row.latest_id = final_score, submission_id
+            row.best = final_score if row.best is None else max(row.best, final_score)
     counts_last = course_assignment.counts == CountedSubmission.LAST
     in_force = overrides.in_force(course_assignment)
     extended = extensions.extensions_of(course_assignment)
@@ -149,7 +155,7 @@ def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
     dashboard.students = sorted(rows.values(), key=lambda r: r.user.email)
     dashboard.histogram_labels, dashboard.histogram_counts = histogram(
         [row.best for row in rows.values() if row.best is not None], dashboard.max_score)
-    _pass_rates(dashboard, list(latest_graded.values()))
+    _pass_rates(dashboard, _results_of(list(latest_graded.values())))
     dashboard.submissions_per_day = [(day.isoformat(), per_day[day]) for day in sorted(per_day)]
     return dashboard
 
@@ -159,15 +165,28 @@ def is_diagnostic(result) -> bool:
     return not result.max_score
 
 
-def _pass_rates(dashboard: Dashboard, latest: list[Submission]) -> None:
+def _results_of(submission_ids: list[int]) -> list[list]:
+    """Return the check results of these submissions (plain rows), one list per submission, 500 ids per query."""
+    grouped: dict[int, list] = defaultdict(list)
+    columns = (CheckResult.submission_id, CheckResult.name, CheckResult.function, CheckResult.max_score,
+               CheckResult.status, CheckResult.output, CheckResult.mistake)
+    for start in range(0, len(submission_ids), 500):
+        chunk = submission_ids[start:start + 500]
+        for result in db.session.execute(select(*columns).where(CheckResult.submission_id.in_(chunk))
+                                         .order_by(CheckResult.submission_id, CheckResult.position)):
+            grouped[result.submission_id].append(result)
+    return list(grouped.values())
+
+
+def _pass_rates(dashboard: Dashboard, latest: list[list]) -> None:
     function_passed: dict[str, list[bool]] = defaultdict(list)
     check_passed: dict[str, list[bool]] = defaultdict(list)
     diagnostic_passed: dict[str, list[bool]] = defaultdict(list)
     failures: Counter[tuple[str, str]] = Counter()
     diagnostic_failures: Counter[tuple[str, str]] = Counter()
-    for submission in latest:
+    for results in latest:
         per_function: dict[str, bool] = {}
-        for result in submission.results:
+        for result in results:
             passed = result.status == "passed"
             message = result.mistake or failure_key(result.output, result.function)
             if is_diagnostic(result):

@@ -94,3 +94,19 @@ def may_issue_reset(staff: User, target: User, course) -> bool:
         return False
     return not target.is_instructor and not any(
         courses.manages(target, other) for other in courses.courses_taught_by(target))
+
+
+def reset_targets(staff: User, course) -> set[int]:
+    """Return the ids of the course's people ``staff`` may make reset links for (may_issue_reset, in two queries)."""
+    from sqlalchemy import select
+
+    from autograder.models import Enrollment, Role
+    from autograder.services import courses
+
+    if not courses.manages(staff, course):
+        return set()
+    instructors_anywhere = set(db.session.scalars(
+        select(Enrollment.user_id).where(Enrollment.role == Role.INSTRUCTOR)))
+    return {user.id for user, role in courses.members_of(course)
+            if role in (Role.STUDENT, Role.TA) and user.id != staff.id
+            and not user.is_instructor and user.id not in instructors_anywhere}

@@ -49,7 +49,7 @@ def course(code: str):
                            settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone,
                                                             late_day_tokens=found.late_day_tokens),
                            available=catalog.available_assignments(),
-                           may_reset=lambda person: password_links.may_issue_reset(current_user, person, found))
+                           reset_targets=password_links.reset_targets(current_user, found))
 
 
 @bp.route("/courses/<code>/people", methods=["POST"])

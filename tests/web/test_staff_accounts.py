@@ -186,3 +186,18 @@ def test_a_ta_views_and_grades_but_cannot_change_settings_or_people(app, client,
     # Another course's pages stay invisible.
     elsewhere = factory.course(teacher)
     assert client.get(f"/instructor/courses/{elsewhere.code}").status_code == 404
+
+
+def test_reset_targets_agree_with_may_issue_reset(app, factory):
+    teacher, colleague = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    student, ta, teaching_elsewhere = factory.user(), factory.user(), factory.user()
+    course = factory.course(teacher, (student,))
+    courses.add_member(course, ta.email, Role.TA)
+    courses.add_member(course, colleague.email, Role.INSTRUCTOR)
+    courses.add_member(course, teaching_elsewhere.email, Role.STUDENT)
+    factory.course(teaching_elsewhere)  # instructor of another course: not to be taken over
+    courses.add_member(courses.courses_taught_by(teaching_elsewhere)[0], teaching_elsewhere.email, Role.INSTRUCTOR)
+    people = [teacher, colleague, student, ta, teaching_elsewhere]
+    expected = {p.id for p in people if password_links.may_issue_reset(teacher, p, course)}
+    assert password_links.reset_targets(teacher, course) == expected == {student.id, ta.id}
+    assert password_links.reset_targets(ta, course) == set()
