@@ -228,3 +228,46 @@ def chart_data(dashboard: Dashboard) -> dict:
         "per_day": {"labels": [day for day, _ in dashboard.submissions_per_day],
                     "counts": [count for _, count in dashboard.submissions_per_day]},
     }
+
+
+@dataclass
+class AssignmentSummary:
+    """The course page's line for one assignment (the same figures as its dashboard's header)."""
+
+    graded_students: int = 0
+    mean_best: float | None = None
+    total_submissions: int = 0
+    queued: int = 0
+    outdated: int = 0
+
+
+def course_summaries(course_assignments: list[CourseAssignment]) -> dict[int, AssignmentSummary]:
+    """Return each assignment's summary keyed by CourseAssignment id, aggregated in SQL (a few queries in all)."""
+    from sqlalchemy import case, func
+
+    from autograder.models import Assignment, Enrollment, Role
+
+    summaries = {ca.id: AssignmentSummary() for ca in course_assignments}
+    if not course_assignments:
+        return summaries
+    ids = list(summaries)
+    course_id = course_assignments[0].course_id
+    busy = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
+    totals = (select(Submission.course_assignment_id, func.count(),
+                     func.sum(case((busy, 1), else_=0)),
+                     func.sum(case((Submission.assignment_version != Assignment.version, 1), else_=0)))
+              .join(CourseAssignment, Submission.course_assignment_id == CourseAssignment.id)
+              .join(Assignment, CourseAssignment.assignment_id == Assignment.id)
+              .where(Submission.course_assignment_id.in_(ids)).group_by(Submission.course_assignment_id))
+    for ca_id, count, queued, outdated in db.session.execute(totals):
+        summary = summaries[ca_id]
+        summary.total_submissions, summary.queued, summary.outdated = count, int(queued or 0), int(outdated or 0)
+    students = select(Enrollment.user_id).where(Enrollment.course_id == course_id, Enrollment.role == Role.STUDENT)
+    best = (select(Submission.course_assignment_id.label("ca_id"), func.max(Submission.final_score).label("best"))
+            .where(Submission.course_assignment_id.in_(ids), Submission.status == SubmissionStatus.DONE,
+                   Submission.final_score.is_not(None), Submission.user_id.in_(students))
+            .group_by(Submission.course_assignment_id, Submission.user_id).subquery())
+    for ca_id, graded, mean in db.session.execute(
+            select(best.c.ca_id, func.count(), func.avg(best.c.best)).group_by(best.c.ca_id)):
+        summaries[ca_id].graded_students, summaries[ca_id].mean_best = graded, float(mean)
+    return summaries

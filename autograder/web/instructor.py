@@ -42,7 +42,7 @@ def course(code: str):
     found = course_taught(code)
     assignments = sorted(found.course_assignments, key=lambda ca: ca.assignment.name)
     return render_template("instructor/course.html", course=found, assignments=assignments,
-                           dashboards=analytics.course_overview(assignments),
+                           dashboards=analytics.course_summaries(assignments),
                            students=courses.students_of(found), members=courses.members_of(found),
                            manages=courses.manages(current_user, found), roster_form=RosterForm(),
                            member_form=AddMemberForm(), action_form=EmptyForm(),

@@ -68,3 +68,23 @@ def test_zero_point_gradient_diagnostics_are_reported_apart_from_scored_checks(a
     assert dashboard.frequent_diagnostic_failures == [
         ("mse_grad: agrees with your mse", "your backward disagrees with your forward", 2)]
     assert analytics.chart_data(dashboard)["diagnostics"][0]["total"] == 3
+
+
+def test_course_summaries_agree_with_the_dashboards(app, factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, alan, idle = factory.user(), factory.user(), factory.user()
+    course = factory.course(teacher, (ada, alan, idle), assignments=("losses", "optimizers"))
+    factory.submission(ada, course, score=30)
+    factory.submission(ada, course, score=20)
+    factory.submission(alan, course, score=35)
+    factory.submission(alan, course, status=SubmissionStatus.QUEUED, score=None)
+    old = factory.submission(idle, course, score=5, assignment="optimizers")
+    old.assignment_version = "older"
+    from autograder.extensions import db
+    db.session.commit()
+    summaries = analytics.course_summaries(course.course_assignments)
+    for ca in course.course_assignments:
+        full, quick = analytics.assignment_dashboard(ca), summaries[ca.id]
+        assert (quick.graded_students, quick.total_submissions, quick.queued, quick.outdated) == (
+            full.graded_students, full.total_submissions, full.queued, full.outdated)
+        assert quick.mean_best == full.mean_best
