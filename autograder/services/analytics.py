@@ -107,20 +107,24 @@ def histogram(scores: list[float], max_score: float, bins: int = HISTOGRAM_BINS)
     return labels, counts
 
 
-def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
+def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool = True,
+                         only: User | None = None) -> Dashboard:
     """Compute the dashboard of one assignment in one course.
 
     Pass rates and failure messages use each student's latest graded submission (where the
-    class stands now); the histogram uses each student's best final score.
+    class stands now); the histogram uses each student's best final score. Without
+    ``with_rates`` no check result is read (the standings alone: gradebooks); with ``only``, the
+    figures are that one student's (their drill-down page).
     """
-    students = students_of(course_assignment.course)
+    students = [only] if only is not None else students_of(course_assignment.course)
     rows = {user.id: StudentRow(user) for user in students}
     # Plain columns, not ORM rows, and check results only for the submissions the rates use:
     # a class of 1,000 with 20,000 submissions would otherwise load every result ever stored.
     submissions = db.session.execute(
         select(Submission.id, Submission.user_id, Submission.status, Submission.final_score, Submission.created_at,
                Submission.late_days, Submission.assignment_version)
-        .where(Submission.course_assignment_id == course_assignment.id)
+        .where(Submission.course_assignment_id == course_assignment.id,
+               *([Submission.user_id == only.id] if only is not None else []))
         .order_by(Submission.created_at, Submission.id)
     ).all()
     latest_graded: dict[int, int] = {}
@@ -155,7 +159,8 @@ def assignment_dashboard(course_assignment: CourseAssignment) -> Dashboard:
     dashboard.students = sorted(rows.values(), key=lambda r: r.user.email)
     dashboard.histogram_labels, dashboard.histogram_counts = histogram(
         [row.best for row in rows.values() if row.best is not None], dashboard.max_score)
-    _pass_rates(dashboard, _results_of(list(latest_graded.values())))
+    if with_rates:
+        _pass_rates(dashboard, _results_of(list(latest_graded.values())))
     dashboard.submissions_per_day = [(day.isoformat(), per_day[day]) for day in sorted(per_day)]
     return dashboard
 

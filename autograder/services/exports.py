@@ -24,7 +24,7 @@ def _counted_scores(course: Course):
     counted: dict[tuple[int, int], float | None] = {}
     late: dict[int, int] = {}
     for ca in course_assignments:
-        for row in assignment_dashboard(ca).students:
+        for row in assignment_dashboard(ca, with_rates=False).students:
             counted[(row.user.id, ca.id)] = row.counted
             late[row.user.id] = late.get(row.user.id, 0) + row.late
     return course_assignments, counted, late

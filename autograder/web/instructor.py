@@ -154,7 +154,7 @@ def student(code: str, user_id: int):
     person = _student_of(found, user_id)
     rows = []
     for ca in sorted(found.course_assignments, key=lambda ca: ca.assignment.name):
-        standing = next((row for row in analytics.assignment_dashboard(ca).students if row.user.id == person.id), None)
+        standing = next(iter(analytics.assignment_dashboard(ca, with_rates=False, only=person).students), None)
         extension = extensions.extension_for(person, ca)
         extension_form = ExtensionForm(prefix=f"ext{ca.id}")
         extension_form.due_at.data = _local(as_utc(extension.due_at), found) if extension else None
@@ -197,7 +197,7 @@ def override_score(code: str, user_id: int, name: str):
     if not form.validate_on_submit():
         flash("Give a score (or tick 'lift') and say why in the comment.", "error")
         return redirect(back)
-    standing = next((row for row in analytics.assignment_dashboard(ca).students if row.user.id == person.id), None)
+    standing = next(iter(analytics.assignment_dashboard(ca, with_rates=False, only=person).students), None)
     graded = None
     if standing is not None:
         graded = standing.latest if ca.counts.value == "last" else standing.best
