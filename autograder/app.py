@@ -15,6 +15,7 @@ def create_app(config: Any = None) -> Flask:
     """Create the Flask app; ``config`` is a Config-like object (default: from the environment)."""
     app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
     app.config.from_object(config if config is not None else Config(app.instance_path))
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -24,8 +25,18 @@ def create_app(config: Any = None) -> Flask:
     return app
 
 
+def register_proxy_fix(app: Flask) -> None:
+    # Opt-in: trusting X-Forwarded-For without a proxy in front would let anyone pick their address.
+    hops = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
 def register_extensions(app: Flask) -> None:
     import autograder.models  # noqa: F401  (puts every table on db.metadata)
+    from autograder.services import login_throttle
 
     db.init_app(app)
     register_database_tuning(app)
@@ -34,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_throttle.init_app(app)
 
 
 def register_database_tuning(app: Flask) -> None:

@@ -10,12 +10,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
 CONFIG_PATH = Path("~/.config/autograder/config.toml")
 FINISHED = ("done", "error")
+# Waiting for the server's Retry-After (cooldown, busy) is worth it up to this long per wait.
+MAX_RETRY_WAIT_SECONDS = 300
+MAX_RETRIES = 5
 
 
 class SubmitError(Exception):
@@ -62,6 +65,7 @@ class _Reply:
     status: int
     reason: str
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
@@ -72,6 +76,17 @@ def _error_text(reply: _Reply) -> str:
         return str(reply.json().get("error") or reply.reason)
     except (ValueError, AttributeError):
         return f"{reply.status} {reply.reason}"
+
+
+def _retry_after(reply: _Reply) -> int | None:
+    """Return the seconds a 429/503 asks to wait (Retry-After in seconds), or None if it does not say."""
+    if reply.status not in (429, 503):
+        return None
+    try:
+        seconds = int(reply.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_RETRY_WAIT_SECONDS else None
 
 
 def _multipart(
@@ -98,10 +113,10 @@ def _request(url: str, headers: dict[str, str], body: bytes | None = None, timeo
     request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return _Reply(response.status, response.reason, response.read())
+            return _Reply(response.status, response.reason, response.read(), dict(response.headers))
     except urllib.error.HTTPError as error:
         with error:
-            return _Reply(error.code, str(error.reason), error.read())
+            return _Reply(error.code, str(error.reason), error.read(), dict(error.headers or {}))
 
 
 def submit(
@@ -114,9 +129,13 @@ def submit(
     timeout: float = 300.0,
     poll_seconds: float = 1.0,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
+    on_wait: Callable[[int, str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Upload ``path`` as a submission to ``assignment`` and, with ``wait``, poll until it is graded.
 
+    A 429 or 503 with Retry-After (the submission cooldown, a busy server) is waited out and the
+    upload sent again, up to MAX_RETRIES times; ``on_wait(seconds, reason)`` is told first.
     Returns the submission JSON (``status`` "queued" when not waiting). Raises SubmitError for
     refused uploads (message from the server), unreachable servers and time-outs.
     """
@@ -137,12 +156,19 @@ def submit(
             raise SubmitError(str(error)) from None
         file_type = "application/x-ipynb+json"
     body, content_type = _multipart({"course": course} if course else {}, "file", file_path.name, data, file_type)
-    try:
-        reply = _request(
-            f"{server}/api/v1/assignments/{assignment}/submissions", {**headers, "Content-Type": content_type}, body
-        )
-    except (OSError, ValueError) as error:
-        raise SubmitError(f"cannot reach {server}: {error}") from None
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            reply = _request(
+                f"{server}/api/v1/assignments/{assignment}/submissions", {**headers, "Content-Type": content_type}, body
+            )
+        except (OSError, ValueError) as error:
+            raise SubmitError(f"cannot reach {server}: {error}") from None
+        pause = _retry_after(reply)
+        if pause is None or attempt == MAX_RETRIES:
+            break
+        if on_wait is not None:
+            on_wait(pause, _error_text(reply))
+        sleep(pause)
     if reply.status != 202:
         raise SubmitError(f"the server refused the submission ({reply.status}): {_error_text(reply)}")
     submission = _json_of(reply, server)
@@ -191,9 +217,13 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         return
     for test in result["tests"]:
         mark = "✓" if test["status"] == "passed" else "✗"
-        out.write(f"  {mark} {test['name']:<48} {test['score']:g}/{test['max_score']:g}\n")
-        if test["status"] != "passed" and test.get("output"):
-            for line in test["output"].splitlines()[:6]:
+        worth = f"{test['score']:g}/{test['max_score']:g}" if test["max_score"] else "diagnostic, 0 points"
+        out.write(f"  {mark} {test['name']:<48} {worth}\n")
+        if test["status"] != "passed":
+            if test.get("mistake"):
+                out.write(f"      Looks like: {test['mistake']}\n")
+            # The whole message: its last lines often say what to fix.
+            for line in (test.get("output") or "").splitlines():
                 out.write(f"      {line}\n")
     late = (
         f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)"
@@ -209,7 +239,13 @@ def submit_and_print(
     """Run `grade --submit`: settings from env/config, submit, print; return the exit status (0 full marks)."""
     try:
         settings = load_settings()
-        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course)
+
+        def tell_wait(seconds: int, reason: str) -> None:
+            out.write(f"grade: {reason} — waiting {seconds} s, then sending again\n")
+            out.flush()
+
+        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course,
+                        on_wait=tell_wait)
     except SubmitError as error:
         out.write(f"grade: {error}\n")
         return 2

@@ -22,6 +22,7 @@ ALIASES = {
     "AUTOGRADER_DATABASE_URL": "DATABASE_URL",
     "AUTOGRADER_REDIS_URL": "REDIS_URL",
     "AUTOGRADER_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "AUTOGRADER_RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -170,7 +171,26 @@ class Config:
         self.QUEUE_BACKEND = env.choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))
         self.EMBEDDED_WORKERS = env.integer("AUTOGRADER_EMBEDDED_WORKERS", 2, minimum=1)
         self.REDIS_URL = env.url("AUTOGRADER_REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss"))
-        self.RATELIMIT_STORAGE_URI = env.text("AUTOGRADER_RATELIMIT_STORAGE_URI", "memory://")
+        # Rate limits live in Redis in the distributed mode so every gunicorn process and machine
+        # shares them; the embedded mode runs one web process, so memory is enough.
+        self.RATELIMIT_STORAGE_URI = env.text(
+            "AUTOGRADER_RATELIMIT_STORAGE_URI", self.REDIS_URL if self.QUEUE_BACKEND == "celery" else "memory://")
+        self.RATELIMIT_KEY_PREFIX = env.text("AUTOGRADER_RATELIMIT_KEY_PREFIX", "autograder")
+        # Failed sign-ins only: per account (whoever tries), and a generous cap per address so a
+        # classroom behind one NAT can all sign in while a guesser spraying accounts is slowed.
+        self.LOGIN_FAILURES_PER_ACCOUNT = env.text("AUTOGRADER_LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")
+        self.LOGIN_FAILURES_PER_ADDRESS = env.text("AUTOGRADER_LOGIN_FAILURES_PER_ADDRESS", "200 per 15 minutes")
+        self.REGISTRATIONS_PER_ADDRESS = env.text("AUTOGRADER_REGISTRATIONS_PER_ADDRESS", "100 per hour")
+        self.API_SUBMISSIONS_PER_USER = env.text("AUTOGRADER_API_SUBMISSIONS_PER_USER", "30 per minute")
+        # Outgoing mail (password reset links, invitations); without a host, links are shown to copy.
+        self.SMTP_HOST = env.text("AUTOGRADER_SMTP_HOST", "")
+        self.SMTP_PORT = env.integer("AUTOGRADER_SMTP_PORT", 25, minimum=1)
+        self.SMTP_USERNAME = env.text("AUTOGRADER_SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.text("AUTOGRADER_SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = env.flag("AUTOGRADER_SMTP_STARTTLS")
+        self.MAIL_FROM = env.text("AUTOGRADER_MAIL_FROM", "")
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+        self.TRUSTED_PROXIES = env.integer("AUTOGRADER_TRUSTED_PROXIES", 0, minimum=0)
         # Seed of the hidden cases; only the server knows it.
         self.HIDDEN_SEED = env.integer("AUTOGRADER_HIDDEN_SEED", 0) or None
         # A claim's lease, renewed every third of it while grading: a dead worker is noticed in seconds.

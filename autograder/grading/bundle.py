@@ -34,7 +34,7 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
     notebook_text = starter_notebook(assignment.starter, assignment.title, notebook_name, assignment.name)
     if notebook_file.exists() and notebook_file.read_text(encoding="utf-8", errors="replace") != notebook_text:
         raise FileExistsError(f"{notebook_file} exists and differs from the starter: not overwriting your work")
-    put("README.md", assignment.readme)
+    put("README.md", kit_readme(assignment))
     put(assignment.file, assignment.starter)
     put(notebook_name, notebook_text)  # the same starter as a Jupyter notebook
     if assignment.probes_source:
@@ -50,6 +50,29 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
 def starter_notebook_name(assignment: Assignment) -> str:
     """The starter notebook's file name, e.g. ``losses.ipynb`` for ``losses.py``."""
     return f"{Path(assignment.file).stem}.ipynb"
+
+
+def kit_readme(assignment: Assignment) -> str:
+    """Return the README as it reads inside the kit: its own file names and commands that work there.
+
+    The repository's README says "start from starter.py" and ``grade NAME FILE``, which only
+    work in the repository; the kit holds FILE itself and is graded with ``grade . FILE``.
+    """
+    name, file = assignment.name, assignment.file
+    lines = []
+    for line in assignment.readme.replace("`starter.py`", f"`{file}` (in this folder)").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(f"grade ./{name}-kit "):
+            continue  # the kit is this folder
+        if stripped.startswith(f"grade {name} "):
+            line = line.replace(f"grade {name} ", "grade . ", 1)
+        lines.append(line)
+    note = (f"> **Starter kit of `{name}`.** Write your solution in `{file}` in this folder, then run "
+            f"`grade . {file}` here to check it offline (the `grade` command comes with the autograder "
+            f"package your instructor gives you: `pip install` it first). `grade . {file} --submit` "
+            "sends it to the course server.")
+    title_end = 1 if lines and lines[0].startswith("# ") else 0
+    return "\n".join([*lines[:title_end], "", note, *lines[title_end:]]) + "\n"
 
 
 def load_bundle(folder: Path, suite_cache: Path | None = None) -> Assignment:

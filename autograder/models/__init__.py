@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 models: data and small invariants only, no business logic."""
 
-from autograder.models.course import Course, CourseAssignment, Enrollment
+from autograder.models.course import Course, CourseAssignment, CountedSubmission, Enrollment, Extension, ScoreOverride
 from autograder.models.assignment import Assignment
 from autograder.models.regrade import Regrade, RegradeEntry
 from autograder.models.similarity import FingerprintHash, SimilarityPair, SubmissionFingerprint
@@ -12,12 +12,15 @@ __all__ = [
     "Assignment",
     "CheckResult",
     "Course",
+    "CountedSubmission",
     "CourseAssignment",
     "Enrollment",
+    "Extension",
     "FingerprintHash",
     "Regrade",
     "RegradeEntry",
     "Role",
+    "ScoreOverride",
     "SimilarityPair",
     "Submission",
     "SubmissionFingerprint",

@@ -25,6 +25,10 @@ class Course(db.Model):
     title: Mapped[str] = mapped_column(String(200), default="")
     # Students join with this code.
     join_code: Mapped[str] = mapped_column(String(40), unique=True)
+    # IANA zone the course's dates are shown and entered in (e.g. "Europe/Paris").
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Free late days each student may spend over the whole course (late-day tokens).
+    late_day_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="course", cascade="all, delete-orphan")
@@ -55,6 +59,17 @@ class LatePolicy(str, enum.Enum):
     CUTOFF = "cutoff"  # not accepted after due_at + cutoff_days
 
 
+class CountedSubmission(str, enum.Enum):
+    BEST = "best"  # the student's best final score counts
+    LAST = "last"  # the student's last graded submission counts
+
+
+class HiddenResults(str, enum.Enum):
+    NEVER = "never"  # students see their public checks only (the score still counts hidden cases)
+    AFTER_DUE = "after_due"  # hidden-case results shown once the due date has passed
+    ALWAYS = "always"
+
+
 class CourseAssignment(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "assignment_id"),)
 
@@ -67,7 +82,55 @@ class CourseAssignment(db.Model):
     )
     penalty_per_day: Mapped[float] = mapped_column(Float, default=0.1)
     cutoff_days: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[CountedSubmission] = mapped_column(
+        Enum(CountedSubmission, native_enum=False, length=20), default=CountedSubmission.BEST,
+        server_default=CountedSubmission.BEST.name)
+    # Students see the assignment (and may submit) from this moment; None: at once.
+    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    hidden_results: Mapped[HiddenResults] = mapped_column(
+        Enum(HiddenResults, native_enum=False, length=20), default=HiddenResults.NEVER,
+        server_default=HiddenResults.NEVER.name)
 
     course: Mapped[Course] = relationship(back_populates="course_assignments")
     assignment: Mapped[Assignment] = relationship()
     submissions: Mapped[list["Submission"]] = relationship(back_populates="course_assignment")
+
+
+class Extension(db.Model):
+    """A student's own due date for one assignment (an extension or accommodation)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "course_assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    course_assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("course_assignment.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])
+    course_assignment: Mapped[CourseAssignment] = relationship()
+
+
+class ScoreOverride(db.Model):
+    """A score set by staff for a student's assignment, with why; rows are never changed (the audit trail).
+
+    The newest row of a (student, assignment) is in force; one with ``score`` None lifts the override.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    course_assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("course_assignment.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float | None] = mapped_column(Float, default=None)
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    # The score the student had from grading when the override was made.
+    previous_score: Mapped[float | None] = mapped_column(Float, default=None)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])
+    set_by: Mapped["User | None"] = relationship(foreign_keys=[set_by_id])
+    course_assignment: Mapped[CourseAssignment] = relationship()

@@ -36,7 +36,8 @@ class Submission(db.Model):
     )
     score: Mapped[float | None] = mapped_column(Float, default=None)  # raw engine score
     max_score: Mapped[float | None] = mapped_column(Float, default=None)
-    late_days: Mapped[int] = mapped_column(Integer, default=0)
+    late_days: Mapped[int] = mapped_column(Integer, default=0)  # after any late-day tokens
+    late_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # free late days it used
     final_score: Mapped[float | None] = mapped_column(Float, default=None)  # after the late policy
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import DateTime, Enum, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from autograder.extensions import db
 from autograder.models._time import utcnow
+from autograder.services.email_address import skeleton
 
 if TYPE_CHECKING:
     from autograder.models.course import Enrollment
@@ -21,11 +22,14 @@ if TYPE_CHECKING:
 class Role(str, enum.Enum):
     STUDENT = "student"
     INSTRUCTOR = "instructor"
+    TA = "ta"  # per course only: grades and views, cannot change the course's settings
 
 
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    # What the address looks like (confusable letters folded): look-alike accounts are refused.
+    email_skeleton: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.STUDENT)
     password_hash: Mapped[str] = mapped_column(String(255), default="")
@@ -35,6 +39,12 @@ class User(UserMixin, db.Model):
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     submissions: Mapped[list["Submission"]] = relationship(back_populates="user")
+
+    @validates("email")
+    def _keep_skeleton(self, key: str, email: str) -> str:
+        # The skeleton always follows the address, however the row is built or changed.
+        self.email_skeleton = skeleton(email)
+        return email
 
     @property
     def is_instructor(self) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from autograder.extensions import db
 from autograder.models import Role, User
+from autograder.services import email_address
 from autograder.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 8
@@ -22,8 +24,8 @@ class AccountError(ServiceError):
 
 
 def normalise_email(email: str) -> str:
-    """Return the e-mail address trimmed and lower-cased (the form stored and looked up)."""
-    return email.strip().lower()
+    """Return the e-mail address as stored and looked up (NFKC, trimmed, lower-cased)."""
+    return email_address.normalise(email)
 
 
 def find_user(email: str) -> User | None:
@@ -31,18 +33,48 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def check_new_email(email: str) -> str:
+    """Return the normalised address of a new account; raise AccountError if invalid, taken or a look-alike.
+
+    A look-alike (Cyrillic 'а' for Latin 'a', ...) of an existing account would show on every
+    page as that account: it is refused, whichever of the two came first.
+    """
+    try:
+        address = email_address.validate(email)
+    except email_address.InvalidEmail as error:
+        raise AccountError(str(error)) from None
+    if find_user(address) is not None:
+        raise AccountError("An account with this e-mail address already exists.")
+    twin = db.session.scalar(select(User).where(User.email_skeleton == email_address.skeleton(address)))
+    if twin is not None:
+        raise AccountError("This e-mail address looks like the one of an existing account "
+                           "(letters from another alphabet?). Please type it with plain letters.")
+    return address
+
+
+def new_user(email: str, role: Role = Role.STUDENT, name: str = "", password: str | None = None) -> User:
+    """Add (not commit) a user after check_new_email; no password means the account awaits an invitation."""
+    address = check_new_email(email)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    user = User(email=address, name=_clean_name(name), role=role,
+                password_hash=generate_password_hash(password, method="scrypt") if password else "")
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _clean_name(name: str) -> str:
+    # Names are shown on staff pages and exported: no control or invisible characters.
+    return "".join(c for c in unicodedata.normalize("NFKC", name)
+                   if unicodedata.category(c) not in {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}).strip()[:120]
+
+
 def create_user(email: str, password: str, role: Role = Role.STUDENT, name: str = "") -> User:
-    """Create and commit a user; raise AccountError if the e-mail is taken or the password too short."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Please give a valid e-mail address.")
+    """Create and commit a user; raise AccountError if the e-mail is invalid, taken or the password too short."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    if find_user(email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
-    user = User(email=email, name=name.strip()[:120], role=role,
-                password_hash=generate_password_hash(password, method="scrypt"))
-    db.session.add(user)
+    user = new_user(email, role, name, password)
     db.session.commit()
     return user
 
@@ -53,6 +85,15 @@ def set_password(user: User, password: str) -> None:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user.password_hash = generate_password_hash(password, method="scrypt")
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one; commit. Raises AccountError."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise AccountError("The current password is not right.")
+    if new == current:
+        raise AccountError("The new password is the same as the current one.")
+    set_password(user, new)
 
 
 def authenticate(email: str, password: str) -> User | None:

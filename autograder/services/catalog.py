@@ -53,3 +53,8 @@ def sync_assignments() -> list[SyncChange]:
         changes.append(SyncChange(engine_assignment.name, kind, old_version, engine_assignment.version))
     db.session.commit()
     return changes
+
+
+def available_assignments() -> list[Assignment]:
+    """Return every synced assignment, by name (what a course can set)."""
+    return list(db.session.scalars(select(Assignment).order_by(Assignment.name)))

@@ -8,13 +8,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from autograder.extensions import db
 from autograder.models import Assignment, Course, CourseAssignment, Enrollment, Role, User
-from autograder.models.course import LatePolicy
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts
 from autograder.services.errors import NotFound, ServiceError
 
@@ -32,6 +32,9 @@ class RosterImport:
     """What a roster import did: accounts created (with their first password), enrolments, problems."""
 
     created: list[tuple[str, str]] = field(default_factory=list)
+    # Accounts that have no password yet (new ones without a password column, or earlier
+    # invitations not yet taken up): each gets an invitation link to choose one.
+    invited: list[User] = field(default_factory=list)
     enrolled: list[str] = field(default_factory=list)
     already_enrolled: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -49,19 +52,68 @@ def get_course(code: str) -> Course:
     return course
 
 
-def create_course(code: str, title: str = "", join_code: str | None = None) -> Course:
-    """Create a course setting every synced assignment, commit, and return it."""
+def check_time_zone(name: str) -> str:
+    """Return the IANA time zone name if it exists; raise CourseError otherwise."""
+    name = name.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CourseError(f"Unknown time zone {name!r}: use a name such as Europe/Paris or America/New_York.") from None
+    return name
+
+
+def create_course(code: str, title: str = "", join_code: str | None = None,
+                  assignment_names: list[str] | None = None, time_zone: str = "UTC",
+                  instructor: User | None = None) -> Course:
+    """Create a course setting the named synced assignments (None: every one), commit, and return it.
+
+    ``instructor``, if given, becomes the course's first instructor.
+    """
     code = code.strip()
     if not _CODE_PATTERN.match(code):
         raise CourseError("A course code is 1-40 letters, digits, '.', '_' or '-'.")
     if db.session.scalar(select(Course).where(Course.code == code)) is not None:
         raise CourseError(f"Course {code} already exists.")
-    course = Course(code=code, title=title.strip() or code, join_code=(join_code or _new_join_code()).upper())
+    course = Course(code=code, title=title.strip() or code, join_code=(join_code or _new_join_code()).upper(),
+                    time_zone=check_time_zone(time_zone))
     db.session.add(course)
     for assignment in db.session.scalars(select(Assignment).order_by(Assignment.id)):
-        course.course_assignments.append(CourseAssignment(assignment=assignment))
+        if assignment_names is None or assignment.name in assignment_names:
+            course.course_assignments.append(CourseAssignment(assignment=assignment))
+    if instructor is not None:
+        db.session.add(Enrollment(user=instructor, course=course, role=Role.INSTRUCTOR))
     db.session.commit()
     return course
+
+
+def update_course(course: Course, title: str, time_zone: str, late_day_tokens: int | None = None) -> Course:
+    """Change a course's title, time zone and free late days per student; commit."""
+    if late_day_tokens is not None:
+        if not 0 <= late_day_tokens <= 60:
+            raise CourseError("Free late days are between 0 and 60.")
+        course.late_day_tokens = late_day_tokens
+    course.time_zone = check_time_zone(time_zone)
+    course.title = title.strip()[:200] or course.code
+    db.session.commit()
+    return course
+
+
+def set_assignments(course: Course, assignment_names: list[str]) -> list[str]:
+    """Make the course set exactly these synced assignments; commit; return the ones kept because they have submissions."""
+    wanted = set(assignment_names)
+    kept: list[str] = []
+    present = {ca.assignment.name: ca for ca in course.course_assignments}
+    for name, ca in present.items():
+        if name not in wanted:
+            if ca.submissions:
+                kept.append(name)  # never drop students' work
+            else:
+                db.session.delete(ca)
+    for assignment in db.session.scalars(select(Assignment).where(Assignment.name.in_(wanted))):
+        if assignment.name not in present:
+            db.session.add(CourseAssignment(course=course, assignment=assignment))
+    db.session.commit()
+    return kept
 
 
 def enrolment(user: User, course: Course) -> Enrollment | None:
@@ -103,7 +155,8 @@ def join_course(user: User, join_code: str) -> Course:
 def import_roster(course: Course, csv_text: str) -> RosterImport:
     """Enrol every student of a CSV roster (columns email[, name][, password]), creating accounts.
 
-    Accounts created without a password column get a random one, returned once in ``created``.
+    Accounts created without a password column get none: they are listed in ``invited`` (with
+    any earlier invited account not yet taken up), for an invitation link to choose one.
     Commits once at the end; rows with problems are reported in ``errors`` and skipped.
     """
     result = RosterImport()
@@ -117,32 +170,75 @@ def import_roster(course: Course, csv_text: str) -> RosterImport:
         email = accounts.normalise_email(cells[0])
         name = cells[1] if len(cells) > 1 else ""
         password = cells[2] if len(cells) > 2 and cells[2] else ""
-        if "@" not in email:
-            result.errors.append(f"line {line_number}: {cells[0]!r} is not an e-mail address")
-            continue
         user = accounts.find_user(email)
         if user is None:
-            if password and len(password) < accounts.MIN_PASSWORD_LENGTH:
-                result.errors.append(f"line {line_number}: the password for {email} is too short")
+            try:
+                user = accounts.new_user(email, Role.STUDENT, name, password or None)
+            except accounts.AccountError as error:
+                result.errors.append(f"line {line_number}: {cells[0]!r}: {error}")
                 continue
-            first_password = password or secrets.token_urlsafe(9)
-            user = User(email=email, name=name[:120], role=Role.STUDENT,
-                        password_hash=generate_password_hash(first_password, method="scrypt"))
-            db.session.add(user)
-            result.created.append((email, "" if password else first_password))
-        if user.role == Role.INSTRUCTOR:
-            result.errors.append(f"line {line_number}: {email} is an instructor account; not enrolled")
+            result.created.append((user.email, ""))  # never a password to hand out: see ``invited``
+        if teaches(user, course):
+            result.errors.append(f"line {line_number}: {email} is {role_in(user, course).value} of this course; "
+                                 "not enrolled as a student")
             continue
         _, added = _enroll(user, course, Role.STUDENT)
         (result.enrolled if added else result.already_enrolled).append(email)
+        if not user.password_hash and user not in result.invited:
+            result.invited.append(user)
     db.session.commit()
     return result
 
 
-def courses_taught_by(user: User) -> list[Course]:
-    """Return the courses the user teaches, by code."""
+def add_member(course: Course, email: str, role: Role, name: str = "") -> tuple[User, bool]:
+    """Put a person in the course with ``role`` (an existing account, or a new one awaiting its invitation); commit.
+
+    Returns the user and whether the account was created. Someone already in the course gets the
+    new role, except the course's last instructor. Raises AccountError, CourseError.
+    """
+    user = accounts.find_user(email)
+    created = user is None
+    if user is None:
+        user = accounts.new_user(email, Role.STUDENT, name, None)
+    found = enrolment(user, course)
+    if found is None:
+        db.session.add(Enrollment(user=user, course=course, role=role))
+    elif found.role != role:
+        if found.role == Role.INSTRUCTOR and len(instructors_of(course)) == 1:
+            db.session.rollback()
+            raise CourseError("A course keeps at least one instructor: add another one first.")
+        found.role = role
+    db.session.commit()
+    return user, created
+
+
+def instructors_of(course: Course) -> list[User]:
+    """Return the course's instructors."""
     return list(db.session.scalars(
-        select(Course).join(Enrollment).where(Enrollment.user_id == user.id, Enrollment.role == Role.INSTRUCTOR)
+        select(User).join(Enrollment).where(Enrollment.course_id == course.id, Enrollment.role == Role.INSTRUCTOR)))
+
+
+def members_of(course: Course) -> list[tuple[User, Role]]:
+    """Return everyone in the course with their role: staff first, then students, each by e-mail."""
+    order = {Role.INSTRUCTOR: 0, Role.TA: 1, Role.STUDENT: 2}
+    rows = db.session.execute(
+        select(User, Enrollment.role).join(Enrollment).where(Enrollment.course_id == course.id)).all()
+    return sorted(((user, role) for user, role in rows), key=lambda pair: (order[pair[1]], pair[0].email))
+
+
+STAFF_ROLES = (Role.INSTRUCTOR, Role.TA)
+
+
+def role_in(user: User, course: Course) -> Role | None:
+    """Return the user's role in this course (instructor, TA, student), or None."""
+    found = enrolment(user, course)
+    return found.role if found is not None else None
+
+
+def courses_taught_by(user: User) -> list[Course]:
+    """Return the courses the user is staff of (instructor or TA), by code."""
+    return list(db.session.scalars(
+        select(Course).join(Enrollment).where(Enrollment.user_id == user.id, Enrollment.role.in_(STAFF_ROLES))
         .order_by(Course.code)
     ))
 
@@ -156,15 +252,18 @@ def courses_studied_by(user: User) -> list[Course]:
 
 
 def teaches(user: User, course: Course) -> bool:
-    """Tell whether the user is an instructor of this course."""
-    found = enrolment(user, course)
-    return user.is_instructor and found is not None and found.role == Role.INSTRUCTOR
+    """Tell whether the user is staff of this course (instructor or TA): sees and grades its work."""
+    return role_in(user, course) in STAFF_ROLES
+
+
+def manages(user: User, course: Course) -> bool:
+    """Tell whether the user is an instructor of this course: may change its settings and people."""
+    return role_in(user, course) == Role.INSTRUCTOR
 
 
 def studies(user: User, course: Course) -> bool:
     """Tell whether the user is a student of this course."""
-    found = enrolment(user, course)
-    return found is not None and found.role == Role.STUDENT
+    return role_in(user, course) == Role.STUDENT
 
 
 def students_of(course: Course) -> list[User]:
@@ -187,7 +286,9 @@ def course_assignment(course: Course, assignment_name: str) -> CourseAssignment:
 
 
 def set_deadline(course_assignment: CourseAssignment, due_at: datetime | None, late_policy: LatePolicy,
-                 penalty_per_day: float = 0.1, cutoff_days: int = 0) -> CourseAssignment:
+                 penalty_per_day: float = 0.1, cutoff_days: int = 0,
+                 counts: CountedSubmission | None = None, release_at: datetime | None = None,
+                 hidden_results: HiddenResults | None = None) -> CourseAssignment:
     """Set the due date and late policy of an assignment in a course and commit."""
     if not 0.0 <= penalty_per_day <= 1.0:
         raise CourseError("The penalty per day is a fraction between 0 and 1.")
@@ -199,5 +300,14 @@ def set_deadline(course_assignment: CourseAssignment, due_at: datetime | None, l
     course_assignment.late_policy = late_policy
     course_assignment.penalty_per_day = penalty_per_day
     course_assignment.cutoff_days = cutoff_days
+    if counts is not None:
+        course_assignment.counts = counts
+    if release_at is not None and release_at.tzinfo is None:
+        release_at = release_at.replace(tzinfo=timezone.utc)
+    if release_at is not None and due_at is not None and release_at > due_at:
+        raise CourseError("The release date is after the due date.")
+    course_assignment.release_at = release_at
+    if hidden_results is not None:
+        course_assignment.hidden_results = hidden_results
     db.session.commit()
     return course_assignment

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+
+from sqlalchemy import select
+
+from autograder.extensions import db
+from autograder.models import CourseAssignment, SubmissionStatus
+from autograder.models._time import as_utc
 from typing import Any
 
 from autograder.models import Course, Submission
@@ -11,15 +19,24 @@ from autograder.services import courses, results
 from autograder.services.analytics import assignment_dashboard
 
 
-def gradebook_csv(course: Course) -> str:
-    """Return the gradebook: one row per student, best final score per assignment, and the total."""
+def _counted_scores(course: Course):
     course_assignments = sorted(course.course_assignments, key=lambda ca: ca.assignment.name)
-    best: dict[tuple[int, int], float | None] = {}
+    counted: dict[tuple[int, int], float | None] = {}
     late: dict[int, int] = {}
     for ca in course_assignments:
-        for row in assignment_dashboard(ca).students:
-            best[(row.user.id, ca.id)] = row.best
+        for row in assignment_dashboard(ca, with_rates=False).students:
+            counted[(row.user.id, ca.id)] = row.counted
             late[row.user.id] = late.get(row.user.id, 0) + row.late
+    return course_assignments, counted, late
+
+
+def gradebook_csv(course: Course) -> str:
+    """Return the gradebook: one row per student, the counted score per assignment, and the total.
+
+    The counted score is a manual override where one is in force, else the best or the last
+    graded final score, as the assignment's setting says.
+    """
+    course_assignments, best, late = _counted_scores(course)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["email", "name", *[ca.assignment.name for ca in course_assignments], "total",
@@ -34,9 +51,42 @@ def gradebook_csv(course: Course) -> str:
     return out.getvalue()
 
 
+# A cell segment opening with one of these is evaluated as a formula by spreadsheets. Segments:
+# the cell itself, and every piece after a ',', ';', tab or '|' (locales that split on ';' cut
+# "Bob;=2*21;" into three cells), skipping the blanks and quotes a spreadsheet would strip.
+_FORMULA_START = re.compile(r"""(^|[,;\t|\r\n])([\s"']*)([=+\-@\t\r＝＋－＠])""")
+
+
+def canvas_gradebook_csv(course: Course) -> str:
+    """Return the gradebook in the layout Canvas imports (Grades > Import).
+
+    Columns Student, ID, SIS User ID, SIS Login ID, Section, then one per assignment; the first
+    data row is "Points Possible". Students are matched by SIS Login ID (their e-mail address);
+    the Canvas ID columns are left empty for Canvas to fill from that.
+    """
+    course_assignments, counted, _ = _counted_scores(course)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                     *[_cell(f"{ca.assignment.title or ca.assignment.name} ({ca.assignment.name})")
+                       for ca in course_assignments]])
+    writer.writerow(["Points Possible", "", "", "", "", *[f"{ca.assignment.max_score:g}" for ca in course_assignments]])
+    for student in courses.students_of(course):
+        scores = [counted.get((student.id, ca.id)) for ca in course_assignments]
+        writer.writerow([_cell(_canvas_name(student)), "", "", _cell(student.email), _cell(course.code),
+                         *["" if s is None else f"{s:g}" for s in scores]])
+    return out.getvalue()
+
+
+def _canvas_name(student) -> str:
+    # Canvas shows "Last, First"; a single-word or empty name stays as it is.
+    parts = (student.name or student.email).rsplit(" ", 1)
+    return f"{parts[1]}, {parts[0]}" if len(parts) == 2 else parts[0]
+
+
 def _cell(text: str) -> str:
-    # A leading =, +, - or @ makes spreadsheets evaluate the cell as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Return text with every formula trigger defused by a leading apostrophe (CSV injection)."""
+    return _FORMULA_START.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", text)
 
 
 def submission_export(submission: Submission) -> dict[str, Any]:
@@ -50,3 +100,41 @@ def submission_export(submission: Submission) -> dict[str, Any]:
         "attempts": submission.attempts,
     })
     return data
+
+
+_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9@._+-]")
+
+
+def submissions_zip(course_assignment: CourseAssignment, every: bool = False) -> bytes:
+    """Return a zip of the assignment's submissions: each student's latest (or, with ``every``, all of them).
+
+    Files are ``<e-mail>/<id>-<file name>``, plus ``manifest.csv`` (student, id, time, status,
+    scores, sha256). Names are reduced to safe characters: a student's file name never makes a path.
+    """
+    rows = list(db.session.scalars(
+        select(Submission).where(Submission.course_assignment_id == course_assignment.id)
+        .order_by(Submission.user_id, Submission.created_at.desc(), Submission.id.desc())))
+    if not every:
+        latest: dict[int, Submission] = {}
+        for submission in rows:
+            latest.setdefault(submission.user_id, submission)
+        rows = list(latest.values())
+    buffer = io.BytesIO()
+    manifest = io.StringIO()
+    writer = csv.writer(manifest, lineterminator="\n")
+    writer.writerow(["email", "name", "submission", "path", "submitted_at", "status", "score", "final_score",
+                     "late_days", "sha256"])
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for submission in rows:
+            folder = _UNSAFE_PATH.sub("_", submission.user.email)[:120] or f"user{submission.user_id}"
+            name = _UNSAFE_PATH.sub("_", submission.filename)[:100] or "submission.py"
+            path = f"{folder}/{submission.id}-{name}"
+            archive.writestr(path, submission.source)
+            done = submission.status == SubmissionStatus.DONE
+            writer.writerow([_cell(submission.user.email), _cell(submission.user.name), submission.id, path,
+                             as_utc(submission.created_at).isoformat(), submission.status.value,
+                             "" if not done or submission.score is None else f"{submission.score:g}",
+                             "" if not done or submission.final_score is None else f"{submission.final_score:g}",
+                             submission.late_days, submission.sha256])
+        archive.writestr("manifest.csv", manifest.getvalue())
+    return buffer.getvalue()

@@ -117,3 +117,12 @@ def regrades_of(course_assignment: CourseAssignment) -> list[Regrade]:
     """Return the regrade runs of an assignment in a course, newest first."""
     return list(db.session.scalars(
         select(Regrade).where(Regrade.course_assignment_id == course_assignment.id).order_by(Regrade.id.desc())))
+
+
+def regrade_student(course_assignment: CourseAssignment, student: User, requested_by: User | None = None) -> Regrade:
+    """Requeue every submission of one student to one assignment; commit; return the run."""
+    submissions = list(db.session.scalars(
+        select(Submission).where(Submission.course_assignment_id == course_assignment.id,
+                                 Submission.user_id == student.id).order_by(Submission.id)
+        .execution_options(populate_existing=True)))
+    return _start(course_assignment, submissions, requested_by)

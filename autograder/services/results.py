@@ -30,9 +30,27 @@ def test_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def hidden_results_shown(submission: Submission) -> bool:
+    """Tell whether the course shows students their hidden-case results now (never, after the due date, always)."""
+    from autograder.models.course import HiddenResults
+    from autograder.models._time import utcnow
+
+    ca = submission.course_assignment
+    if ca.hidden_results == HiddenResults.ALWAYS:
+        return True
+    if ca.hidden_results == HiddenResults.AFTER_DUE:
+        from autograder.services.extensions import due_for
+
+        due = due_for(submission.user, ca)  # a student with an extension waits for their own date
+        return due is not None and utcnow() > due
+    return False
+
+
 def visible_results(submission: Submission, for_staff: bool) -> list[CheckResult]:
-    """Return the check results the viewer may see (staff see hidden ones too)."""
-    return [r for r in submission.results if for_staff or r.visibility != "hidden"]
+    """Return the check results the viewer may see (staff see hidden ones too; students when the course says so)."""
+    if for_staff or hidden_results_shown(submission):
+        return list(submission.results)
+    return [r for r in submission.results if r.visibility != "hidden"]
 
 
 def submission_json(submission: Submission, for_staff: bool = False) -> dict[str, Any]:

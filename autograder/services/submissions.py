@@ -18,7 +18,7 @@ from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_no
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.services import courses
+from autograder.services import courses, late_days
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.services.grading import engine_assignment
 
@@ -52,9 +52,14 @@ class Lateness:
     accepted: bool
 
 
-def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
-    """Return how many started days after the due date ``moment`` is, and whether the policy accepts it."""
-    due = as_utc(course_assignment.due_at)
+def lateness(course_assignment: CourseAssignment, moment: datetime, user: User | None = None) -> Lateness:
+    """Return how many started days after the due date ``moment`` is, and whether the policy accepts it.
+
+    With ``user``, their own due date counts (an extension), if they have one.
+    """
+    from autograder.services.extensions import due_for
+
+    due = due_for(user, course_assignment)
     if due is None or moment <= due:
         return Lateness(0, True)
     days = math.ceil((moment - due) / timedelta(days=1))
@@ -62,6 +67,12 @@ def lateness(course_assignment: CourseAssignment, moment: datetime) -> Lateness:
         accepted = moment <= due + timedelta(days=course_assignment.cutoff_days)
         return Lateness(days, accepted)
     return Lateness(days, True)
+
+
+def is_released(course_assignment: CourseAssignment, now: datetime) -> bool:
+    """Tell whether students see the assignment yet (its release date has come, or it has none)."""
+    release = as_utc(course_assignment.release_at)
+    return release is None or now >= release
 
 
 class PreviousStillGrading(CooldownActive):
@@ -184,7 +195,10 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
             filename = f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
     else:
         source = _decode_source(data, limit)
-    late = lateness(course_assignment, now)
+    if not is_released(course_assignment, now):
+        raise SubmissionRejected("This assignment is not open for submissions yet.")
+    raw = lateness(course_assignment, now, user)
+    late = late_days.plan(user, course_assignment, raw.days, raw.accepted)
     if not late.accepted:
         raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
     wait, pending = _cooldown(user, course_assignment, now)
@@ -199,7 +213,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
         status=SubmissionStatus.QUEUED,
-        late_days=late.days,
+        late_days=late.late_days,
+        late_tokens=late.tokens,
         assignment_version=assignment.version,
         created_at=now,
     )

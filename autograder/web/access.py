@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
 
 from autograder.extensions import db
@@ -16,15 +16,26 @@ from autograder.services.errors import NotFound
 View = TypeVar("View", bound=Callable[..., Any])
 
 
+def is_staff_somewhere(user: Any) -> bool:
+    """Tell whether the user may use the staff pages: an instructor account, or staff of some course."""
+    return bool(getattr(user, "is_instructor", False) or courses.courses_taught_by(user))
+
+
 def instructor_required(view: View) -> View:
-    """Let only signed-in instructors through (403 for students)."""
+    """Let through only signed-in staff (instructor accounts, or instructors and TAs of a course); 403 otherwise.
+
+    Which course a staff member may see is checked per course (course_taught, course_managed).
+    """
     @wraps(view)
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_instructor:
+        if not is_staff_somewhere(current_user):
             abort(403)
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
+
+
+staff_required = instructor_required
 
 
 def _visible_course(code: str, allowed: Any) -> Course:
@@ -35,12 +46,21 @@ def _visible_course(code: str, allowed: Any) -> Course:
         abort(404)
     if not allowed(current_user, course):
         abort(404)
+    g.course_time_zone = course.time_zone  # dates on this page are shown in the course's zone
     return course
 
 
 def course_taught(code: str) -> Course:
-    """Return the course if the current user teaches it; 404 otherwise."""
+    """Return the course if the current user is its staff (instructor or TA); 404 otherwise."""
     return _visible_course(code, courses.teaches)
+
+
+def course_managed(code: str) -> Course:
+    """Return the course if the current user is its instructor; 404 if not staff, 403 for its TAs."""
+    course = course_taught(code)
+    if not courses.manages(current_user, course):
+        abort(403)
+    return course
 
 
 def course_studied(code: str) -> Course:
@@ -60,4 +80,5 @@ def submission_for(user: Any, submission_id: int) -> Submission:
     submission = db.session.get(Submission, submission_id)
     if submission is None or not can_view_submission(user, submission):
         abort(404)
+    g.course_time_zone = submission.course_assignment.course.time_zone
     return submission

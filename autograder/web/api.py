@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from autograder.extensions import csrf, db, limiter
-from autograder.models import Assignment, CourseAssignment, Submission
+from autograder.models import Assignment, CourseAssignment, Submission, User
 from autograder.services import accounts, courses, submissions
 from autograder.services.errors import Forbidden, ServiceError
+from autograder.models._time import utcnow
 from autograder.services.results import submission_json
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import can_view_submission
@@ -32,8 +33,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Authenticate the request by its ``Authorization: Bearer <token>`` header (401 otherwise)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        user = _bearer_user()
         if user is None:
             response = api_error(401, "missing or invalid API token (create one on your account page)")
             response.headers["WWW-Authenticate"] = 'Bearer realm="autograder"'
@@ -43,8 +43,23 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _bearer_user() -> User | None:
+    """Return the user of the request's bearer token (looked up once per request), or None."""
+    if "api_token_user" not in g:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        g.api_token_user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    return g.api_token_user
+
+
 def _rate_key() -> str:
-    return request.headers.get("Authorization", "")[-16:] or (request.remote_addr or "")
+    # Keyed on who the token belongs to, never on the header's text: any spelling of the same
+    # token (padding, whitespace) lands on the same budget. Unauthenticated calls share their address's.
+    user = _bearer_user()
+    return f"user:{user.id}" if user is not None else f"address:{request.remote_addr or ''}"
+
+
+def _submission_limit() -> str:
+    return current_app.config.get("API_SUBMISSIONS_PER_USER", "30 per minute")
 
 
 @bp.route("/assignments")
@@ -54,6 +69,8 @@ def list_assignments():
     items = []
     for course in courses.courses_studied_by(user):
         for ca in course.course_assignments:
+            if not submissions.is_released(ca, utcnow()):
+                continue
             items.append({"course": course.code, "name": ca.assignment.name, "title": ca.assignment.title,
                           "file": ca.assignment.filename, "max_score": ca.assignment.max_score,
                           "due_at": ca.due_at.isoformat() if ca.due_at else None})
@@ -61,7 +78,7 @@ def list_assignments():
 
 
 @bp.route("/assignments/<name>/submissions", methods=["POST"])
-@limiter.limit("30 per minute", key_func=_rate_key)
+@limiter.limit(_submission_limit, key_func=_rate_key)
 @token_required
 def create_submission(name: str):
     user = g.api_user

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.services import accounts, courses
 from autograder.services.errors import ServiceError
-from autograder.web.forms import EmptyForm, LoginForm, RegisterForm
+from autograder.services.login_throttle import login_throttle
+from autograder.services import password_links
+from autograder.web.forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -37,27 +39,49 @@ def _safe_next(target: str | None) -> str | None:
 
 def home_for(user: User) -> str:
     """Return the landing page of a signed-in user."""
-    return url_for("instructor.index") if user.is_instructor else url_for("student.index")
+    from autograder.web.access import is_staff_somewhere
+
+    # Staff of some course and student of none: the staff pages; anyone studying somewhere: their assignments.
+    if is_staff_somewhere(user) and not courses.courses_studied_by(user):
+        return url_for("instructor.index")
+    return url_for("student.index")
 
 
+def _wait_text(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+# No request-count limit here: only failed sign-ins are counted (services/login_throttle.py).
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
+        throttle, address = login_throttle(), request.remote_addr or ""
+        verdict = throttle.check(form.email.data, address)
+        if not verdict.allowed:
+            # The password is not even checked: a guesser learns nothing while throttled.
+            who = "this account" if verdict.reason == "account" else "your network"
+            flash(f"Too many failed sign-ins for {who}. Please try again in {_wait_text(verdict.retry_after)}, "
+                  "or ask your instructor for a password reset link.", "error")
+            response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+            response.headers["Retry-After"] = str(verdict.retry_after)
+            return response
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.record_failure(form.email.data, address)
             flash("Wrong e-mail or password.", "error")
         else:
+            throttle.record_success(form.email.data)
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config.get("REGISTRATIONS_PER_ADDRESS", "100 per hour"), methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -94,4 +118,43 @@ def account():
     token = None
     if form.validate_on_submit():
         token = accounts.issue_api_token(current_user)
-    return render_template("auth/account.html", form=form, token=token)
+    return render_template("auth/account.html", form=form, token=token, password_form=PasswordChangeForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash("Your password was changed.", "success")
+            return redirect(url_for("auth.account"))
+    for field in form:
+        for message in field.errors:
+            flash(f"{field.label.text}: {message}", "error")
+    return render_template("auth/account.html", form=EmptyForm(), token=None, password_form=form), 400
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("REGISTRATIONS_PER_ADDRESS", "100 per hour"), methods=["POST"])
+def set_password(token: str):
+    try:
+        holder = password_links.holder_of(token)
+    except ServiceError as error:
+        return render_template("auth/set_password.html", error=str(error), form=None), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = password_links.set_password_with(token, form.password.data)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            logout_user()
+            login_user(user)
+            flash("Your password is set. Welcome!", "success")
+            return redirect(home_for(user))
+    return render_template("auth/set_password.html", form=form, holder=holder, error=None)

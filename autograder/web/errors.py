@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -14,7 +14,7 @@ RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: "The request could not be understood.",
-    403: "This page is for instructors only.",
+    403: "This page is for the course's instructors only.",
     404: "There is nothing here, or it is not yours to see.",
     405: "This address does not accept that kind of request.",
     413: "The file is too large. Submit only your Python file or notebook (at most {limit}).",
@@ -22,6 +22,10 @@ MESSAGES = {
     500: "Something went wrong on our side. It has been logged.",
     503: "The service is busy. Please try again in a minute.",
 }
+
+
+# Forms that upload files: an oversized upload returns to them with a message.
+BACK_TO_FORM_ON_413 = {"student.assignment", "instructor.import_roster"}
 
 
 def _limit_text(app: Flask) -> str:
@@ -43,6 +47,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         message = MESSAGES.get(status, error.description or "Error").format(limit=_limit_text(app))
+        if status == 413 and request.method == "POST" and request.endpoint in BACK_TO_FORM_ON_413:
+            # Back to the form the file came from, with the reason, instead of a dead-end page.
+            flash(message, "error")
+            return redirect(request.path, code=303)
         return render(status, message)
 
     @app.errorhandler(CSRFError)

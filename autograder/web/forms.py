@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -42,6 +43,9 @@ class JoinCourseForm(FlaskForm):
 class SubmitForm(FlaskForm):
     file = FileField("Upload your file")
     code = TextAreaField("…or paste your code")
+    # Set by "Submit anyway" after the warning that the file defines none of the graded functions.
+    confirm_unrelated = BooleanField("Submit anyway")
+    kept_file = HiddenField()
 
 
 class EmptyForm(FlaskForm):
@@ -53,7 +57,7 @@ class RosterForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    due_at = DateTimeLocalField("Due (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    due_at = DateTimeLocalField("Due (course time zone)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     late_policy = SelectField("Late policy", choices=[
         SelectChoice(LatePolicy.NONE.value, "Late work counts in full"),
         SelectChoice(LatePolicy.PENALTY.value, "Penalty per started day late"),
@@ -62,3 +66,57 @@ class DeadlineForm(FlaskForm):
     penalty_per_day = DecimalField("Penalty per day (fraction)", places=2,
                                    validators=[Optional(), NumberRange(min=0, max=1)])
     cutoff_days = IntegerField("Grace period (days)", validators=[Optional(), NumberRange(min=0, max=365)])
+    release_at = DateTimeLocalField("Release (students see it from; course time zone)", format="%Y-%m-%dT%H:%M",
+                                    validators=[Optional()])
+    hidden_results = SelectField("Hidden-case results shown to students", default="never", choices=[
+        SelectChoice("never", "Never (their score still counts them)"),
+        SelectChoice("after_due", "After the due date"),
+        SelectChoice("always", "Always"),
+    ])
+    counts = SelectField("Which submission counts", default="best", choices=[
+        SelectChoice("best", "The student's best score"),
+        SelectChoice("last", "The student's last graded submission"),
+    ])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat the new password", validators=[EqualTo("new", "The passwords differ.")])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])
+
+
+class AddMemberForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name (for a new account)", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=[
+        SelectChoice("student", "Student"),
+        SelectChoice("ta", "TA (views and grades, cannot change settings)"),
+        SelectChoice("instructor", "Instructor"),
+    ])
+
+
+class OverrideForm(FlaskForm):
+    score = DecimalField("Score", places=2, validators=[Optional(), NumberRange(min=0)])
+    comment = TextAreaField("Why (kept in the record)", validators=[DataRequired(), Length(max=1000)])
+    lift = BooleanField("Lift the override (grading's score counts again)")
+
+
+class ExtensionForm(FlaskForm):
+    due_at = DateTimeLocalField("Own due date (course time zone)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    reason = StringField("Reason (for staff)", validators=[Optional(), Length(max=200)])
+
+
+class CourseSettingsForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    time_zone = StringField("Time zone (e.g. Europe/Paris)", validators=[DataRequired(), Length(max=64)])
+    late_day_tokens = IntegerField("Free late days per student (whole course)", default=0,
+                                   validators=[Optional(), NumberRange(min=0, max=60)])
+
+
+class NewCourseForm(CourseSettingsForm):
+    code = StringField("Course code (e.g. DL-2027)", validators=[DataRequired(), Length(max=40)])

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from datetime import timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autograder.extensions import db
-from autograder.models import Regrade, User
+from autograder.models import Regrade, Role, User
 from autograder.models._time import as_utc, utcnow
-from autograder.models.course import LatePolicy
-from autograder.services import analytics, courses, exports, mistakes_report, regrades, submissions
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
+from autograder.services import (
+    analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
+    submissions,
+)
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.submissions import GradingUnavailable
-from autograder.web.access import course_taught, instructor_required, submission_for
-from autograder.web.forms import DeadlineForm, EmptyForm, RosterForm
+from autograder.web.access import course_managed, course_taught, instructor_required, submission_for
+from autograder.web.forms import (
+    AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
+)
 from autograder.grading.notebook import readable_source
 from autograder.web.rendering import highlight_python
 
@@ -37,8 +43,67 @@ def course(code: str):
     found = course_taught(code)
     assignments = sorted(found.course_assignments, key=lambda ca: ca.assignment.name)
     return render_template("instructor/course.html", course=found, assignments=assignments,
-                           dashboards=analytics.course_overview(assignments),
-                           students=courses.students_of(found), roster_form=RosterForm())
+                           dashboards=analytics.course_summaries(assignments),
+                           students=courses.students_of(found), members=courses.members_of(found),
+                           manages=courses.manages(current_user, found), roster_form=RosterForm(),
+                           member_form=AddMemberForm(), action_form=EmptyForm(),
+                           settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone,
+                                                            late_day_tokens=found.late_day_tokens),
+                           available=catalog.available_assignments(),
+                           reset_targets=password_links.reset_targets(current_user, found))
+
+
+@bp.route("/courses/<code>/people", methods=["POST"])
+@instructor_required
+def add_member(code: str):
+    found = course_managed(code)
+    form = AddMemberForm()
+    if not form.validate_on_submit():
+        flash("Give the person's e-mail address and a role.", "error")
+        return redirect(url_for("instructor.course", code=code) + "#people")
+    try:
+        person, created = courses.add_member(found, form.email.data, Role(form.role.data), form.name.data or "")
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("instructor.course", code=code) + "#people")
+    role_name = {"ta": "TA"}.get(form.role.data, form.role.data)
+    if created:
+        link = _deliver_link(person, password_links.LinkPurpose.INVITATION, found)
+        return render_template("instructor/links.html", course=found, links=[link],
+                               heading=f"{person.email} added as {role_name}")
+    flash(f"{person.email} is now {role_name} in {found.code}.", "success")
+    return redirect(url_for("instructor.course", code=code) + "#people")
+
+
+@bp.route("/courses/<code>/people/<int:user_id>/reset-link", methods=["POST"])
+@instructor_required
+def reset_link(code: str, user_id: int):
+    found = course_managed(code)
+    person = db.session.get(User, user_id)
+    if person is None or not EmptyForm().validate_on_submit():
+        abort(404 if person is None else 400)
+    if not password_links.may_issue_reset(current_user, person, found):
+        abort(403)
+    link = _deliver_link(person, password_links.LinkPurpose.RESET, found)
+    return render_template("instructor/links.html", course=found, links=[link],
+                           heading=f"Password reset link for {person.email}")
+
+
+def _deliver_link(person: User, purpose, course) -> dict:
+    """Make a one-time password link for ``person`` and e-mail it where SMTP is configured."""
+    url = url_for("auth.set_password", token=password_links.make_token(person, purpose), _external=True)
+    if purpose == password_links.LinkPurpose.INVITATION:
+        subject = f"Your account for {course.title} on the autograder"
+        body = (f"Hello{(' ' + person.name) if person.name else ''},\n\nYou are invited to {course.title} ({course.code}) "
+                f"on the autograder. Choose your password here (the link works once, for 14 days):\n\n{url}\n\n"
+                f"Your sign-in is {person.email}.\n")
+    else:
+        subject = "Your autograder password reset link"
+        body = (f"Hello{(' ' + person.name) if person.name else ''},\n\nAn instructor of {course.title} made this link "
+                f"for you to choose a new password (it works once, for 24 hours):\n\n{url}\n\n"
+                "If you did not ask for it, you can ignore this message.\n")
+    emailed = mailer.send_mail(person.email, subject, body)
+    return {"email": person.email, "url": url, "emailed": emailed, "purpose": purpose.value}
 
 
 def _course_assignment(code: str, name: str):
@@ -54,23 +119,31 @@ def _course_assignment(code: str, name: str):
 def assignment(code: str, name: str):
     ca = _course_assignment(code, name)
     form = DeadlineForm(obj=None)
+    if request.method == "POST" and not courses.manages(current_user, ca.course):
+        abort(403)  # TAs see and grade; only instructors change the settings
     if form.validate_on_submit():
-        due = form.due_at.data.replace(tzinfo=timezone.utc) if form.due_at.data else None
+        due = _from_local(form.due_at.data, ca.course)
         try:
             courses.set_deadline(ca, due, LatePolicy(form.late_policy.data),
-                                 float(form.penalty_per_day.data or Decimal("0")), form.cutoff_days.data or 0)
+                                 float(form.penalty_per_day.data or Decimal("0")), form.cutoff_days.data or 0,
+                                 CountedSubmission(form.counts.data or "best"),
+                                 _from_local(form.release_at.data, ca.course),
+                                 HiddenResults(form.hidden_results.data or "never"))
             flash("Deadline saved.", "success")
         except ServiceError as error:
             flash(str(error), "error")
         return redirect(url_for("instructor.assignment", code=code, name=name))
     if request.method == "GET":
-        due = as_utc(ca.due_at)
-        form.due_at.data = due.replace(tzinfo=None) if due else None
+        form.due_at.data = _local(as_utc(ca.due_at), ca.course)
+        form.counts.data = ca.counts.value
+        form.release_at.data = _local(as_utc(ca.release_at), ca.course)
+        form.hidden_results.data = ca.hidden_results.value
         form.late_policy.data = ca.late_policy.value
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
         form.cutoff_days.data = ca.cutoff_days
     dashboard = analytics.assignment_dashboard(ca)
     return render_template("instructor/assignment.html", ca=ca, dashboard=dashboard, deadline_form=form,
+                           manages=courses.manages(current_user, ca.course),
                            charts=analytics.chart_data(dashboard), mistakes=mistakes_report.common_mistakes(ca),
                            action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca)[:5])
 
@@ -79,12 +152,161 @@ def assignment(code: str, name: str):
 @instructor_required
 def student(code: str, user_id: int):
     found = course_taught(code)
+    person = _student_of(found, user_id)
+    rows = []
+    for ca in sorted(found.course_assignments, key=lambda ca: ca.assignment.name):
+        standing = next(iter(analytics.assignment_dashboard(ca, with_rates=False, only=person).students), None)
+        extension = extensions.extension_for(person, ca)
+        extension_form = ExtensionForm(prefix=f"ext{ca.id}")
+        extension_form.due_at.data = _local(as_utc(extension.due_at), found) if extension else None
+        extension_form.reason.data = extension.reason if extension else ""
+        rows.append({"ca": ca, "submissions": submissions.submissions_of(person, ca), "standing": standing,
+                     "overrides": overrides.history(person, ca), "extension": extension,
+                     "override_form": OverrideForm(prefix=f"ovr{ca.id}"), "extension_form": extension_form})
+    return render_template("instructor/student.html", course=found, person=person, rows=rows,
+                           manages=courses.manages(current_user, found), action_form=EmptyForm())
+
+
+def _student_of(course, user_id: int) -> User:
     person = db.session.get(User, user_id)
-    if person is None or not courses.studies(person, found):
+    if person is None or not courses.studies(person, course):
         abort(404)
-    history = [(ca, submissions.submissions_of(person, ca))
-               for ca in sorted(found.course_assignments, key=lambda ca: ca.assignment.name)]
-    return render_template("instructor/student.html", course=found, person=person, history=history)
+    return person
+
+
+def _local(moment, course):
+    """Return a UTC moment as naive local time of the course (what a datetime-local field shows)."""
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(course.time_zone)).replace(tzinfo=None)
+
+
+def _from_local(naive, course):
+    """Return a naive local time of the course (a datetime-local field's value) as aware UTC."""
+    if naive is None:
+        return None
+    return naive.replace(tzinfo=ZoneInfo(course.time_zone)).astimezone(timezone.utc)
+
+
+@bp.route("/courses/<code>/students/<int:user_id>/<name>/override", methods=["POST"])
+@instructor_required
+def override_score(code: str, user_id: int, name: str):
+    ca = _course_assignment(code, name)
+    person = _student_of(ca.course, user_id)
+    form = OverrideForm(prefix=f"ovr{ca.id}")
+    back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
+    if not form.validate_on_submit():
+        flash("Give a score (or tick 'lift') and say why in the comment.", "error")
+        return redirect(back)
+    standing = next(iter(analytics.assignment_dashboard(ca, with_rates=False, only=person).students), None)
+    graded = None
+    if standing is not None:
+        graded = standing.latest if ca.counts.value == "last" else standing.best
+    score = None if form.lift.data else (float(form.score.data) if form.score.data is not None else None)
+    if score is None and not form.lift.data:
+        flash("Give a score, or tick 'lift the override'.", "error")
+        return redirect(back)
+    try:
+        overrides.set_override(current_user, person, ca, score, form.comment.data, graded)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash("Override lifted." if score is None else f"Score set to {score:g} for {ca.assignment.name}.", "success")
+    return redirect(back)
+
+
+@bp.route("/courses/<code>/students/<int:user_id>/<name>/extension", methods=["POST"])
+@instructor_required
+def grant_extension(code: str, user_id: int, name: str):
+    found = course_managed(code)
+    ca = _course_assignment(code, name)
+    person = _student_of(found, user_id)
+    form = ExtensionForm(prefix=f"ext{ca.id}")
+    back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
+    if not form.validate_on_submit():
+        flash("Give the extended due date as date and time.", "error")
+        return redirect(back)
+    try:
+        extensions.grant(current_user, person, ca, _from_local(form.due_at.data, found), form.reason.data or "")
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash("Extension saved." if form.due_at.data else "Extension removed.", "success")
+    return redirect(back)
+
+
+@bp.route("/courses/<code>/students/<int:user_id>/<name>/regrade", methods=["POST"])
+@instructor_required
+def regrade_student(code: str, user_id: int, name: str):
+    ca = _course_assignment(code, name)
+    person = _student_of(ca.course, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _run_regrade(lambda: regrades.regrade_student(ca, person, current_user),
+                        url_for("instructor.student", code=code, user_id=user_id))
+
+
+@bp.route("/courses/<code>/settings", methods=["POST"])
+@instructor_required
+def course_settings(code: str):
+    found = course_managed(code)
+    form = CourseSettingsForm()
+    if form.validate_on_submit():
+        try:
+            courses.update_course(found, form.title.data, form.time_zone.data, form.late_day_tokens.data)
+            kept = courses.set_assignments(found, request.form.getlist("assignments"))
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash("Course settings saved.", "success")
+            if kept:
+                flash(f"Kept {', '.join(kept)}: students have submitted to it.", "warning")
+    else:
+        flash("Give the course a title and a time zone.", "error")
+    return redirect(url_for("instructor.course", code=code) + "#settings")
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@instructor_required
+def new_course():
+    if not current_user.is_instructor:
+        abort(403)  # TAs of a course do not create courses
+    form = NewCourseForm()
+    if request.method == "GET":
+        form.time_zone.data = "UTC"
+    available = catalog.available_assignments()
+    if form.validate_on_submit():
+        try:
+            created = courses.create_course(form.code.data, form.title.data,
+                                            assignment_names=request.form.getlist("assignments"),
+                                            time_zone=form.time_zone.data, instructor=current_user)
+        except ServiceError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Course {created.code} created. Students join with the code {created.join_code}.", "success")
+            return redirect(url_for("instructor.course", code=created.code))
+    return render_template("instructor/new_course.html", form=form, available=available,
+                           chosen=set(request.form.getlist("assignments")))
+
+
+@bp.route("/courses/<code>/gradebook-canvas.csv")
+@instructor_required
+def gradebook_canvas(code: str):
+    found = course_taught(code)
+    stamp = utcnow().strftime("%Y%m%d")
+    return Response(exports.canvas_gradebook_csv(found), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={found.code}-canvas-{stamp}.csv"})
+
+
+@bp.route("/courses/<code>/<name>/submissions.zip")
+@instructor_required
+def submissions_zip(code: str, name: str):
+    ca = _course_assignment(code, name)
+    every = request.args.get("every") == "1"
+    data = exports.submissions_zip(ca, every=every)
+    which = "all" if every else "latest"
+    return Response(data, mimetype="application/zip", headers={
+        "Content-Disposition": f"attachment; filename={code}-{name}-{which}-submissions.zip"})
 
 
 @bp.route("/submissions/<int:submission_id>")
@@ -155,7 +377,7 @@ def regrade(regrade_id: int):
 @bp.route("/courses/<code>/roster", methods=["POST"])
 @instructor_required
 def import_roster(code: str):
-    found = course_taught(code)
+    found = course_managed(code)
     form = RosterForm()
     if not form.validate_on_submit() or not form.roster.data:
         flash("Choose a CSV file with one student per line: email, name, password (optional).", "error")
@@ -166,7 +388,9 @@ def import_roster(code: str):
         flash("The roster must be a UTF-8 CSV file.", "error")
         return redirect(url_for("instructor.course", code=code))
     result = courses.import_roster(found, text)
-    return render_template("instructor/roster_result.html", course=found, result=result)
+    links = [_deliver_link(person, password_links.LinkPurpose.INVITATION, found) for person in result.invited]
+    return render_template("instructor/roster_result.html", course=found, result=result, links=links,
+                           mail=mailer.mail_configured())
 
 
 @bp.route("/courses/<code>/gradebook.csv")

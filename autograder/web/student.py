@@ -15,11 +15,11 @@ from autograder.grading import notebook
 from autograder.grading.bundle import starter_notebook_name, write_bundle
 from autograder.models import Submission
 from autograder.models._time import as_utc, utcnow
-from autograder.services import courses, submissions
+from autograder.services import courses, extensions, late_days, source_check, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
-from autograder.web.access import course_studied, submission_for
+from autograder.web.access import course_studied, is_staff_somewhere, submission_for
 from autograder.web.forms import JoinCourseForm, SubmitForm
 from autograder.web.rendering import highlight_python, render_statement
 
@@ -29,17 +29,35 @@ bp = Blueprint("student", __name__)
 @bp.route("/")
 @login_required
 def index():
-    if current_user.is_instructor:
+    if not courses.courses_studied_by(current_user) and is_staff_somewhere(current_user):
         return redirect(url_for("instructor.index"))
     rows = []
+    now = utcnow()
     for course in courses.courses_studied_by(current_user):
         items = []
-        for ca in sorted(course.course_assignments, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
+        released = [ca for ca in course.course_assignments if submissions.is_released(ca, now)]
+        for ca in sorted(released, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
             history = submissions.submissions_of(current_user, ca)
             items.append({"ca": ca, "latest": history[0] if history else None,
-                          "best": submissions.best_submission(current_user, ca), "count": len(history)})
+                          "best": submissions.best_submission(current_user, ca), "count": len(history),
+                          "deadline": deadline_state(ca, bool(history), now)})
         rows.append((course, items))
-    return render_template("student/index.html", rows=rows, join_form=JoinCourseForm(), now=utcnow())
+    return render_template("student/index.html", rows=rows, join_form=JoinCourseForm(), now=now)
+
+
+def _late_plan(ca, now):
+    raw = submissions.lateness(ca, now, current_user)
+    return late_days.plan(current_user, ca, raw.days, raw.accepted)
+
+
+def deadline_state(ca, submitted: bool, now) -> str:
+    """Return "closed" (no longer accepted), "overdue" (late, nothing submitted yet), "late" (late, still accepted) or ""."""
+    late = _late_plan(ca, now)
+    if not late.accepted:
+        return "closed"
+    if late.late_days or late.tokens:
+        return "late" if submitted else "overdue"
+    return ""
 
 
 @bp.route("/join", methods=["POST"])
@@ -58,9 +76,12 @@ def join():
 def _course_assignment(code: str, name: str):
     course = course_studied(code)
     try:
-        return courses.course_assignment(course, name)
+        found = courses.course_assignment(course, name)
     except NotFound:
         abort(404)
+    if not submissions.is_released(found, utcnow()):
+        abort(404)  # not released yet: students cannot tell it apart from no assignment
+    return found
 
 
 @bp.route("/courses/<code>/<name>", methods=["GET", "POST"])
@@ -70,14 +91,24 @@ def assignment(code: str, name: str):
     form = SubmitForm()
     if form.validate_on_submit():
         upload = form.file.data
+        pasted = (form.code.data or "").strip()
         if upload and upload.filename:
-            filename, data = upload.filename, upload.read()
+            filename, data, source_kind = upload.filename, upload.read(), "file"
         else:
-            filename, data = ca.assignment.filename, (form.code.data or "").encode("utf-8")
+            filename, data, source_kind = ca.assignment.filename, (form.code.data or "").encode("utf-8"), "pasted"
+        text = data.decode("utf-8", errors="replace")
+        cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
+        missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, text)
+        if missing and not form.confirm_unrelated.data:
+            # Likely the wrong file: say so before it costs a submission (and the cooldown).
+            _keep_in_form(form, text)
+            return render_template("student/assignment.html", **{**_assignment_context(ca, form),
+                                                                  "unrelated": missing}), 200
         try:
             submission = submissions.create_submission(current_user, ca, filename, data)
         except CooldownActive as error:
             flash(str(error), "warning")
+            _keep_in_form(form, text)
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 429
         except GradingUnavailable as error:
             flash(str(error), "error")
@@ -85,8 +116,18 @@ def assignment(code: str, name: str):
         except ServiceError as error:
             flash(str(error), "error")
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 400
+        if source_kind == "file" and pasted:
+            flash(f"You chose a file and pasted code: the file {submission.filename} was graded, "
+                  "not the pasted code.", "info")
         return redirect(url_for("student.submission", submission_id=submission.id))
     return render_template("student/assignment.html", **_assignment_context(ca, form))
+
+
+def _keep_in_form(form: SubmitForm, text: str) -> None:
+    # A browser cannot refill a file input: the file's text goes into the paste box instead.
+    if form.file.data and form.file.data.filename and text.strip():
+        form.code.data = text
+        form.kept_file.data = form.file.data.filename
 
 
 def _assignment_context(ca, form) -> dict:
@@ -98,8 +139,12 @@ def _assignment_context(ca, form) -> dict:
     return {
         "ca": ca, "form": form, "statement": statement, "now": now,
         "history": submissions.submissions_of(current_user, ca),
-        "lateness": submissions.lateness(ca, now),
+        "lateness": submissions.lateness(ca, now, current_user),
+        "late_plan": _late_plan(ca, now),
+        "extension": extensions.extension_for(current_user, ca),
+        "deadline": deadline_state(ca, bool(submissions.submissions_of(current_user, ca)), now),
         "wait": submissions.seconds_until_next_submission(current_user, ca, now),
+        "unrelated": [],
     }
 
 

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g
 
 from autograder.models._time import as_utc, utcnow
 
 
-def format_moment(moment: datetime | None) -> str:
-    """Return a UTC moment as '2026-11-22 14:05 UTC' ('—' for none)."""
+def format_moment(moment: datetime | None, zone: str | None = None) -> str:
+    """Return a moment in the course's time zone, zone named: '2026-11-22 15:05 CET (Europe/Paris)' ('—' for none).
+
+    ``zone`` defaults to the zone of the course the page is about (set by the access loaders);
+    pages listing several courses pass each course's zone; elsewhere UTC.
+    """
     moment = as_utc(moment)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    if moment is None:
+        return "—"
+    zone = zone or g.get("course_time_zone") or "UTC"
+    if zone == "UTC":
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone})"
 
 
 def relative_moment(moment: datetime | None) -> str:
@@ -37,8 +52,32 @@ def format_score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def pair_with(first: list, second: list) -> list[tuple]:
+    """Return the two lists' items side by side (the data tables beside the charts)."""
+    return list(zip(first, second))
+
+
+def rate_text(rate) -> tuple[str, str]:
+    """Return a pass rate as a (label, "2 of 3 (67%)") row."""
+    return rate.label, f"{rate.passed} of {rate.total} ({rate.percent:.0f}%)"
+
+
 def register(app: Flask) -> None:
     """Install the filters on the app."""
+    app.add_template_filter(pair_with, "zip")
+    app.add_template_filter(rate_text, "rate_text")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(relative_moment, "relative")
     app.add_template_filter(format_score, "score")
+
+    @app.context_processor
+    def navigation() -> dict:
+        # Which menus the header shows: one person can teach one course and study in another.
+        from flask_login import current_user
+
+        from autograder.services import courses
+
+        if not getattr(current_user, "is_authenticated", False):
+            return {"nav_staff": False, "nav_student": False}
+        staff = bool(current_user.is_instructor or courses.courses_taught_by(current_user))
+        return {"nav_staff": staff, "nav_student": bool(courses.courses_studied_by(current_user)) or not staff}

@@ -41,3 +41,55 @@ def test_api_token_is_stored_hashed_and_replaced_on_reissue(app, factory):
     accounts.revoke_api_token(user)
     assert accounts.user_for_token(second) is None
     assert accounts.user_for_token("") is None
+
+
+@pytest.mark.parametrize("spelling", [
+    "а" + "da@example.edu",        # Cyrillic а
+    "ada@ехample.edu",             # Cyrillic е and х in the domain
+    "αda@example.edu",             # Greek alpha
+    "ADA@EXAMPLE.EDU",             # case
+    "ada＠example.edu",            # fullwidth at sign: NFKC makes it the same address
+    "ａｄａ@example.edu",           # fullwidth letters
+])
+def test_look_alikes_and_other_spellings_of_an_account_are_refused(app, spelling):
+    accounts.create_user("ada@example.edu", "long-enough-pw")
+    with pytest.raises(AccountError, match="already exists|looks like"):
+        accounts.create_user(spelling, "long-enough-pw")
+
+
+def test_look_alike_is_refused_whichever_came_first(app):
+    accounts.create_user("\u0430da@example.edu", "long-enough-pw")
+    with pytest.raises(AccountError, match="looks like"):
+        accounts.create_user("ada@example.edu", "long-enough-pw")
+
+
+@pytest.mark.parametrize("email", [
+    "ada\u200b@example.edu",     # zero-width space
+    "a\u200dda@example.edu",     # zero-width joiner
+    "ada@exam\u00adple.edu",     # soft hyphen
+    "ad\u202ea@example.edu",     # right-to-left override
+    "ada\x07@example.edu",       # control character
+    "ad a@example.edu",          # space inside
+    "\u3164ada@example.edu",     # Hangul filler (renders as nothing)
+    "ada@@example.edu",
+    "ada@example",
+])
+def test_invisible_control_and_malformed_addresses_are_refused(app, email):
+    with pytest.raises(AccountError, match="invisible or control|valid e-mail"):
+        accounts.create_user(email, "long-enough-pw")
+
+
+def test_fullwidth_at_sign_signs_in_to_the_plain_account(app):
+    user = accounts.create_user("ada@example.edu", "long-enough-pw")
+    assert accounts.authenticate("ada＠example.edu", "long-enough-pw") == user
+    assert user.email_skeleton == "ada@example.edu"
+
+
+def test_roster_import_refuses_look_alikes_and_invisible_characters(app, factory):
+    from autograder.services import courses
+
+    course = factory.course()
+    accounts.create_user("ada@example.edu", "long-enough-pw")
+    result = courses.import_roster(course, "\u0430da@example.edu,Fake Ada\nbob\u200b@example.edu,Bob\nok@example.edu,Ok\n")
+    assert [e.split(":")[0] for e in result.errors] == ["line 1", "line 2"]
+    assert [email for email, _ in result.created] == ["ok@example.edu"]

@@ -43,3 +43,48 @@ def test_dashboard_uses_best_for_histogram_and_latest_for_pass_rates(app, factor
     assert [count for _, count in dashboard.submissions_per_day] in ([1, 3], [1, 1, 2], [1, 2, 1])
     charts = analytics.chart_data(dashboard)
     assert charts["functions"][0] == {"label": "mse", "percent": 50.0, "passed": 1, "total": 2}
+
+
+def test_zero_point_gradient_diagnostics_are_reported_apart_from_scored_checks(app, factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    students = [factory.user() for _ in range(3)]
+    course = factory.course(teacher, tuple(students))
+    full_marks_but_diagnostic_failed = [
+        ("mse_grad", "matches the reference", 4, 4, "passed", ""),
+        ("mse_grad", "agrees with your mse", 0, 0, "failed", "mse_grad(y)\nyour backward disagrees with your forward"),
+    ]
+    wrong = [("mse_grad", "matches the reference", 0, 4, "failed", "mse_grad(y)\nwrong values"),
+             ("mse_grad", "agrees with your mse", 0, 0, "passed", "")]
+    factory.submission(students[0], course, score=4, results=full_marks_but_diagnostic_failed)
+    factory.submission(students[1], course, score=4, results=full_marks_but_diagnostic_failed)
+    factory.submission(students[2], course, score=0, results=wrong)
+    dashboard = analytics.assignment_dashboard(course.course_assignments[0])
+    # 2 of 3 students have 4/4 on mse_grad: the function's pass rate says so.
+    assert [(r.label, r.passed, r.total) for r in dashboard.function_pass_rates] == [("mse_grad", 2, 3)]
+    assert [r.label for r in dashboard.check_pass_rates] == ["mse_grad: matches the reference"]
+    assert dashboard.frequent_failures == [("mse_grad: matches the reference", "wrong values", 1)]
+    assert [(r.label, r.passed, r.total) for r in dashboard.diagnostic_pass_rates] == [
+        ("mse_grad: agrees with your mse", 1, 3)]
+    assert dashboard.frequent_diagnostic_failures == [
+        ("mse_grad: agrees with your mse", "your backward disagrees with your forward", 2)]
+    assert analytics.chart_data(dashboard)["diagnostics"][0]["total"] == 3
+
+
+def test_course_summaries_agree_with_the_dashboards(app, factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, alan, idle = factory.user(), factory.user(), factory.user()
+    course = factory.course(teacher, (ada, alan, idle), assignments=("losses", "optimizers"))
+    factory.submission(ada, course, score=30)
+    factory.submission(ada, course, score=20)
+    factory.submission(alan, course, score=35)
+    factory.submission(alan, course, status=SubmissionStatus.QUEUED, score=None)
+    old = factory.submission(idle, course, score=5, assignment="optimizers")
+    old.assignment_version = "older"
+    from autograder.extensions import db
+    db.session.commit()
+    summaries = analytics.course_summaries(course.course_assignments)
+    for ca in course.course_assignments:
+        full, quick = analytics.assignment_dashboard(ca), summaries[ca.id]
+        assert (quick.graded_students, quick.total_submissions, quick.queued, quick.outdated) == (
+            full.graded_students, full.total_submissions, full.queued, full.outdated)
+        assert quick.mean_best == full.mean_best

@@ -28,31 +28,52 @@ def test_join_course_with_code_enrols_once(app, factory):
         courses.join_course(student, "NOPE1234")
 
 
-def test_import_roster_creates_accounts_and_reports_problems(app, factory):
-    course = factory.course()
-    existing = factory.user(email="old@example.edu")
+def test_import_roster_creates_accounts_invites_them_and_reports_problems(app, factory):
     instructor = factory.user(Role.INSTRUCTOR, email="prof@example.edu")
+    course = factory.course(instructor)
+    existing = factory.user(email="old@example.edu")
     roster = (
         "email,name,password\n"
         "new@example.edu,New Student,chosen-password\n"
-        "random@example.edu,Random Password\n"
+        "invited@example.edu,Invited Student\n"
         "OLD@example.edu,Old Student\n"
         "not-an-email,Someone\n"
         "prof@example.edu,Prof\n"
         "\n"
     )
     result = courses.import_roster(course, roster)
-    assert result.enrolled == ["new@example.edu", "random@example.edu", "old@example.edu"]
+    assert result.enrolled == ["new@example.edu", "invited@example.edu", "old@example.edu"]
     created = dict(result.created)
     assert created["new@example.edu"] == ""  # the CSV's password is not echoed
-    generated = created["random@example.edu"]
-    assert len(generated) >= 8
-    assert accounts.authenticate("random@example.edu", generated) is not None
+    # No password to hand out: the new account waits for its invitation link.
+    assert [user.email for user in result.invited] == ["invited@example.edu"]
+    assert accounts.find_user("invited@example.edu").password_hash == ""
+    assert accounts.authenticate("invited@example.edu", "") is None
     assert accounts.authenticate("new@example.edu", "chosen-password") is not None
-    assert len(result.errors) == 2 and "line 5" in result.errors[0] and "instructor" in result.errors[1]
+    assert len(result.errors) == 2 and "line 5" in result.errors[0] and "instructor of this course" in result.errors[1]
     assert courses.studies(existing, course) and not courses.studies(instructor, course)
     again = courses.import_roster(course, roster)
     assert again.enrolled == [] and len(again.already_enrolled) == 3
+    assert [user.email for user in again.invited] == ["invited@example.edu"]  # not taken up yet: invited again
+
+
+def test_roles_are_per_course(app, factory):
+    person = factory.user(email="both@example.edu")
+    teacher = factory.user(Role.INSTRUCTOR)
+    taught = factory.course(teacher)
+    studied = factory.course(students=(person,))
+    courses.add_member(taught, "both@example.edu", Role.TA)
+    assert courses.teaches(person, taught) and not courses.manages(person, taught)
+    assert courses.studies(person, studied) and not courses.teaches(person, studied)
+    assert courses.courses_taught_by(person) == [taught] and courses.courses_studied_by(person) == [studied]
+    courses.add_member(taught, "both@example.edu", Role.INSTRUCTOR)
+    assert courses.manages(person, taught)
+    user, created = courses.add_member(taught, "fresh@example.edu", Role.STUDENT, "Fresh")
+    assert created and user.password_hash == "" and courses.studies(user, taught)
+    courses.add_member(taught, teacher.email, Role.TA)
+    with pytest.raises(CourseError, match="at least one instructor"):
+        courses.add_member(taught, person.email, Role.STUDENT)  # would leave the course without one
+    assert courses.manages(person, taught)
 
 
 def test_teaches_requires_instructor_enrolment(app, factory):

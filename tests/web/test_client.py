@@ -77,3 +77,50 @@ def test_submit_a_notebook_sends_its_cells_without_outputs(live_server, factory,
     path.write_text('{"not": "a notebook"}')
     with pytest.raises(submit_client.SubmitError, match="not a Jupyter notebook"):
         submit_client.submit(live_server, token, "losses", path)
+
+
+def test_cooldown_429_is_waited_out_then_sent_again(app, live_server, factory):
+    student = factory.user()
+    factory.course(students=(student,))
+    token = accounts.issue_api_token(student)
+    app.config["SUBMISSION_COOLDOWN_SECONDS"] = 2
+    first = submit_client.submit(live_server, token, "losses", REFERENCE, wait=False)
+    waits, slept = [], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        import time
+        time.sleep(seconds)
+
+    second = submit_client.submit(live_server, token, "losses", REFERENCE, wait=False,
+                                  on_wait=lambda seconds, reason: waits.append((seconds, reason)), sleep=sleep)
+    assert second["id"] != first["id"] and second["status"] == "queued"
+    assert len(waits) >= 1 and 1 <= waits[0][0] <= 2 and "wait" in waits[0][1].lower()
+    app.extensions["autograder.grading_queue"].join()
+
+
+def test_a_429_without_retry_after_is_an_error_not_a_loop(app, live_server, factory):
+    student = factory.user()
+    factory.course(students=(student,))
+    token = accounts.issue_api_token(student)
+    app.config["SUBMISSION_COOLDOWN_SECONDS"] = 3600
+    submit_client.submit(live_server, token, "losses", REFERENCE, wait=False)
+    # An hour's wait is longer than the client waits: it says so instead of hanging.
+    with pytest.raises(submit_client.SubmitError, match="429.*wait"):
+        submit_client.submit(live_server, token, "losses", REFERENCE, wait=False, sleep=lambda s: pytest.fail("slept"))
+    app.extensions["autograder.grading_queue"].join()
+
+
+def test_printed_result_keeps_every_line_of_a_failure_and_the_named_mistake():
+    output = "\n".join(f"line {n}" for n in range(1, 12)) + "\nLooks like: sum instead of mean"
+    result = {"id": 3, "assignment": "losses", "status": "done", "score": 2, "max_score": 4, "raw_score": 2,
+              "late_days": 0, "tests": [
+                  {"name": "mse: random shapes", "score": 0, "max_score": 2, "status": "failed",
+                   "output": output, "mistake": "sum instead of mean"},
+                  {"name": "mse_grad: agrees with your mse", "score": 0, "max_score": 0, "status": "failed",
+                   "output": "disagrees"}]}
+    out = io.StringIO()
+    submit_client.print_result(result, out)
+    text = out.getvalue()
+    assert "line 11" in text and text.count("sum instead of mean") == 2
+    assert "diagnostic, 0 points" in text

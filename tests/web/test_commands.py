@@ -18,7 +18,9 @@ def test_course_user_roster_token_commands(app, runner, tmp_path: Path):
     roster = tmp_path / "roster.csv"
     roster.write_text("email,name\nstu@example.edu,Stu\n")
     result = runner.invoke(args=["import-roster", "ML1", str(roster)])
-    assert result.exit_code == 0 and "1 enrolled" in result.output and "stu@example.edu  password" in result.output
+    assert result.exit_code == 0 and "1 enrolled" in result.output and "password" not in result.output
+    # No password to hand out: the account waits for its invitation link (made on the course page).
+    assert accounts.find_user("stu@example.edu").password_hash == ""
     result = runner.invoke(args=["token", "stu@example.edu"])
     assert result.exit_code == 0
     assert accounts.user_for_token(result.output.strip()).email == "stu@example.edu"

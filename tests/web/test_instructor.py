@@ -104,3 +104,20 @@ def test_student_is_refused_instructor_pages(client, factory, login):
     login(ada)
     assert client.get("/instructor/").status_code == 403
     assert "instructors only" in client.get("/instructor/").get_data(as_text=True)
+
+
+def test_dashboard_shows_diagnostics_apart(client, factory, login):
+    from autograder.models import Role
+
+    teacher = factory.user(Role.INSTRUCTOR)
+    student = factory.user()
+    course = factory.course(teacher, (student,))
+    factory.submission(student, course, score=4, results=[
+        ("mse_grad", "matches the reference", 4, 4, "passed", ""),
+        ("mse_grad", "agrees with your mse", 0, 0, "failed", "mse_grad(y)\nbackward disagrees with forward")])
+    login(teacher)
+    page = client.get(f"/instructor/courses/{course.code}/losses").get_data(as_text=True)
+    diagnostics = page.split('id="diagnostics"')[1].split('id="named-mistakes"')[0]
+    assert "mse_grad: agrees with your mse" in diagnostics and "0 / 1" in diagnostics
+    failures = page.split("Most frequent failures")[1].split('id="diagnostics"')[0]
+    assert "agrees with your mse" not in failures and "No failures yet." in failures

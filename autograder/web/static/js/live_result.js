@@ -44,19 +44,26 @@
       group.tests.forEach(function (t) { score += t.score; max += t.max_score; });
       var head = el("tr", "function-row");
       head.appendChild(el("td", "", group.name)).colSpan = 2;
-      head.appendChild(el("td", "num", fmt(score) + " / " + fmt(max)));
-      head.appendChild(el("td", ""));
+      head.appendChild(el("td", "num", fmt(score) + " / " + fmt(max))).dataset.label = "Points";
+      head.appendChild(el("td", "")).dataset.label = "";
       body.appendChild(head);
       group.tests.forEach(function (t) {
         var row = el("tr");
-        row.appendChild(el("td", "", t.check || t.name));
+        row.appendChild(el("td", "", t.check || t.name)).dataset.label = "Check";
         var cell = el("td");
+        cell.dataset.label = "Status";
         cell.appendChild(el("span", "badge " + t.status, t.status));
         row.appendChild(cell);
-        row.appendChild(el("td", "num", fmt(t.score) + " / " + fmt(t.max_score)));
+        var points = row.appendChild(el("td", "num", fmt(t.score) + " / " + fmt(t.max_score)));
+        points.dataset.label = t.max_score ? "Points" : "Diagnostic";
         var message = el("td");
+        message.dataset.label = "Message";
         if (t.mistake) { message.appendChild(el("strong", "", "Looks like: " + t.mistake)); }
-        if (t.output) { message.appendChild(el("pre", "output", t.output)); }
+        if (t.output) {
+          var pre = el("pre", "output", t.output);
+          pre.tabIndex = 0;  // a long message scrolls inside its box: reachable by keyboard
+          message.appendChild(pre);
+        }
         row.appendChild(message);
         body.appendChild(row);
       });
@@ -66,8 +73,11 @@
     var finished = data.status === "done" || data.status === "error";
     renderStatus(data.status);
     renderTests(data.tests, finished);
-    var passed = data.tests.filter(function (t) { return t.status === "passed"; }).length;
-    document.getElementById("checks-passed").textContent = passed + " / " + data.tests.length;
+    var scored = data.tests.filter(function (t) { return t.max_score > 0; });
+    var passed = scored.filter(function (t) { return t.status === "passed"; }).length;
+    document.getElementById("checks-passed").textContent = scored.length ? passed + " / " + scored.length : "—";
+    var grader = document.getElementById("grader-version");
+    if (grader && data.grader_version) { grader.textContent = data.grader_version; }
     if (data.status === "done") {
       var score = document.getElementById("score");
       score.textContent = fmt(data.score) + " ";

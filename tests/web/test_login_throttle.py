@@ -1,0 +1,157 @@
+"""Sign-in throttling: failures per account and per address, successes free, proxies opt-in, shared in Redis."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+
+import pytest
+
+from autograder.config import Config
+from autograder.models import Role
+from autograder.services import accounts
+PASSWORD = "correct-horse-battery"
+
+CLASSROOM = "203.0.113.7"
+ELSEWHERE = "198.51.100.9"
+
+
+def _client(app):
+    # These apps have no app context pushed by a fixture, so every request gets a fresh one.
+    return app.test_client()
+
+
+def _users(app, *emails: str) -> list[str]:
+    with app.app_context():
+        return [accounts.create_user(email, PASSWORD, Role.STUDENT).email for email in emails]
+
+
+def _sign_in(client, email: str, password: str, address: str = CLASSROOM, headers: dict | None = None):
+    client.delete_cookie("session")
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
+
+
+@pytest.fixture
+def throttled(make_app):
+    """An app with throttling on (the test config turns limits off), and a factory on it."""
+    def build(**overrides):
+        app = make_app(RATELIMIT_ENABLED=True, **overrides)
+        return app, _client(app)
+    return build
+
+
+def test_twelve_wrong_passwords_do_not_keep_a_classmate_out(throttled):
+    app, client = throttled()
+    guessed, classmate = _users(app, "guessed@example.edu", "classmate@example.edu")
+    statuses = [_sign_in(client, guessed, "wrong-password").status_code for _ in range(12)]
+    # Ten failures are answered normally, then the account is throttled for this quarter-hour.
+    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    blocked = _sign_in(client, guessed, PASSWORD)
+    assert blocked.status_code == 429 and "Too many failed sign-ins for this account" in blocked.get_data(as_text=True)
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    # Same classroom address, another account: signs in at once.
+    assert _sign_in(client, classmate, PASSWORD).status_code == 302
+
+
+def test_successes_never_count_and_clear_the_accounts_failures(throttled):
+    app, client = throttled(LOGIN_FAILURES_PER_ACCOUNT="3 per hour", LOGIN_FAILURES_PER_ADDRESS="3 per hour")
+    students = _users(app, *(f"lab{n}@example.edu" for n in range(5)))
+    # A whole lab behind one address signs in, more often than any failure budget.
+    for student in students:
+        assert _sign_in(client, student, PASSWORD).status_code == 302
+    assert _sign_in(client, students[0], "typo-password").status_code == 200
+    assert _sign_in(client, students[0], "typo-password").status_code == 200
+    assert _sign_in(client, students[0], PASSWORD).status_code == 302
+    # The success forgot the account's two failures: two more typos are still answered.
+    assert _sign_in(client, students[0], "typo-password").status_code == 200
+
+
+def test_the_address_cap_counts_failures_over_every_account(throttled):
+    app, client = throttled(LOGIN_FAILURES_PER_ADDRESS="5 per hour")
+    (victim,) = _users(app, "victim@example.edu")
+    for n in range(5):
+        assert _sign_in(client, f"guess{n}@example.edu", "password-spray").status_code == 200
+    sprayed = _sign_in(client, victim, PASSWORD)
+    assert sprayed.status_code == 429 and "your network" in sprayed.get_data(as_text=True)
+    # Another network is not affected, and the unknown accounts were counted like real ones.
+    assert _sign_in(client, victim, PASSWORD, address=ELSEWHERE).status_code == 302
+
+
+def test_spellings_of_one_address_share_the_account_budget(throttled):
+    app, client = throttled(LOGIN_FAILURES_PER_ACCOUNT="2 per hour")
+    (user,) = _users(app, "ada@example.edu")
+    assert _sign_in(client, "ADA@example.edu", "nope-nope").status_code == 200
+    assert _sign_in(client, " ada＠example.edu", "nope-nope").status_code == 200
+    assert _sign_in(client, user, PASSWORD).status_code == 429
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_trusted(throttled):
+    app, client = throttled(LOGIN_FAILURES_PER_ADDRESS="2 per hour")
+    for n in range(2):
+        _sign_in(client, f"x{n}@example.edu", "password-spray", headers={"X-Forwarded-For": f"10.0.0.{n}"})
+    # A client cannot pick a fresh address by sending the header itself.
+    spoofed = _sign_in(client, "y@example.edu", "password-spray", headers={"X-Forwarded-For": "10.9.9.9"})
+    assert spoofed.status_code == 429
+
+    app, client = throttled(LOGIN_FAILURES_PER_ADDRESS="2 per hour", TRUSTED_PROXIES=1)
+    (student,) = _users(app, "behind-proxy@example.edu")
+    for n in range(2):
+        _sign_in(client, f"x{n}@example.edu", "password-spray", headers={"X-Forwarded-For": "192.0.2.1"})
+    # Behind the trusted proxy (one address for everybody), the students' own addresses count.
+    assert _sign_in(client, "z@example.edu", "password-spray", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 429
+    assert _sign_in(client, student, PASSWORD, headers={"X-Forwarded-For": "192.0.2.2"}).status_code == 302
+
+
+def test_api_upload_limit_is_keyed_on_the_user_not_the_header_text(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, API_SUBMISSIONS_PER_USER="3 per minute")
+    client = _client(app)
+    with app.app_context():
+        token = accounts.issue_api_token(accounts.find_user(_users(app, "api@example.edu")[0]))
+    statuses = []
+    # Characters str.strip() removes: each padding used to be a fresh budget.
+    for padding in ("", "\x0b", "\x0c", "\x1c\x1d", "\x1e\x1f", "\x85", "\xa0"):
+        response = client.post("/api/v1/assignments/no_such_assignment/submissions",
+                               data={"file": (io.BytesIO(b"x = 1\n"), "losses.py")},
+                               headers={"Authorization": f"Bearer {token}{padding}"})
+        statuses.append(response.status_code)
+    assert statuses[:3] == [404, 404, 404] and set(statuses[3:]) == {429}
+
+
+def test_limits_live_in_redis_in_the_distributed_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("AUTOGRADER_QUEUE", "celery")
+    monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/2")
+    assert Config(tmp_path).RATELIMIT_STORAGE_URI == "redis://redis.internal:6379/2"
+    monkeypatch.setenv("AUTOGRADER_QUEUE", "embedded")
+    assert Config(tmp_path).RATELIMIT_STORAGE_URI == "memory://"
+
+
+@pytest.mark.services
+def test_two_web_processes_share_failures_through_redis(make_app):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/0"
+    connection = redis.Redis.from_url(url)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    prefix = f"test-throttle-{uuid.uuid4().hex}"
+    settings = dict(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=prefix,
+                    LOGIN_FAILURES_PER_ACCOUNT="4 per hour")
+    first, second = make_app(**settings), make_app(**settings)
+    try:
+        _users(first, "shared@example.edu")
+        first_client, second_client = _client(first), _client(second)
+        for n in range(4):
+            assert _sign_in((first_client, second_client)[n % 2], "shared@example.edu", "wrong-one").status_code == 200
+        # Both "gunicorn processes" now refuse: the count is in Redis, not in either process.
+        assert _sign_in(first_client, "shared@example.edu", "wrong-one").status_code == 429
+        assert _sign_in(second_client, "shared@example.edu", "wrong-one").status_code == 429
+    finally:
+        keys = list(connection.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            connection.delete(*keys)

@@ -1,0 +1,203 @@
+"""Accounts run by course staff: password change, one-time reset and invitation links (by e-mail
+through a real local SMTP server), people added with per-course roles, TAs who cannot change settings."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from email import message_from_bytes
+
+import pytest
+
+from autograder.models import Role
+from autograder.services import accounts, courses, password_links
+
+PASSWORD = "correct-horse-battery"
+
+
+def _token(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r"<code class=\"token\" data-link>([^<]+)</code>", html)
+
+
+def _set_password_through(client, url: str, password: str):
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post("/" + path, data={"password": password, "confirm": password,
+                                         "csrf_token": _token(client, "/" + path)})
+
+
+def test_password_change_needs_the_current_password(client, factory, login):
+    student = factory.user()
+    login(student)
+    wrong = client.post("/account/password", data={"current": "not-it-at-all", "new": "a-brand-new-pw",
+                                                   "confirm": "a-brand-new-pw", "csrf_token": _token(client, "/account")})
+    assert wrong.status_code == 400 and "current password is not right" in wrong.get_data(as_text=True)
+    done = client.post("/account/password", data={"current": PASSWORD, "new": "a-brand-new-pw",
+                                                  "confirm": "a-brand-new-pw", "csrf_token": _token(client, "/account")})
+    assert done.status_code == 302
+    assert accounts.authenticate(student.email, "a-brand-new-pw") is not None
+    assert accounts.authenticate(student.email, PASSWORD) is None
+
+
+def test_instructor_reset_link_works_once(client, factory, login):
+    teacher = factory.user(Role.INSTRUCTOR)
+    student = factory.user()
+    course = factory.course(teacher, (student,))
+    login(teacher)
+    course_page = client.get(f"/instructor/courses/{course.code}").get_data(as_text=True)
+    assert "Password reset link" in course_page
+    made = client.post(f"/instructor/courses/{course.code}/people/{student.id}/reset-link",
+                       data={"csrf_token": _token(client, f"/instructor/courses/{course.code}")})
+    (url,) = _links(made.get_data(as_text=True))
+    client.delete_cookie("session")
+    assert _set_password_through(client, url, "chosen-by-student").status_code == 302
+    assert accounts.authenticate(student.email, "chosen-by-student") is not None
+    # Spent: the same link cannot set it again.
+    client.delete_cookie("session")
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    again = client.get(path)
+    assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
+    assert client.get("/set-password/forged-token").status_code == 400
+
+
+def test_reset_links_are_for_students_and_tas_of_ones_own_course_only(app, factory):
+    teacher, colleague, other_teacher = (factory.user(Role.INSTRUCTOR) for _ in range(3))
+    student, ta = factory.user(), factory.user()
+    course = factory.course(teacher, (student,))
+    courses.add_member(course, ta.email, Role.TA)
+    courses.add_member(course, colleague.email, Role.INSTRUCTOR)
+    factory.course(other_teacher, (student,))
+    assert password_links.may_issue_reset(teacher, student, course)
+    assert password_links.may_issue_reset(teacher, ta, course)
+    assert not password_links.may_issue_reset(teacher, colleague, course)  # instructors cannot take over each other
+    assert not password_links.may_issue_reset(ta, student, course)  # TAs do not manage people
+    assert not password_links.may_issue_reset(other_teacher, student, course)
+
+
+def test_expired_and_changed_password_links_are_refused(app, factory, monkeypatch):
+    student = factory.user()
+    token = password_links.make_token(student, password_links.LinkPurpose.RESET)
+    assert password_links.holder_of(token).user.id == student.id
+    monkeypatch.setitem(password_links.MAX_AGE_SECONDS, password_links.LinkPurpose.RESET, -1)
+    with pytest.raises(password_links.LinkError, match="expired"):
+        password_links.holder_of(token)
+    monkeypatch.undo()
+    accounts.set_password(student, "changed-meanwhile")
+    with pytest.raises(password_links.LinkError, match="already used"):
+        password_links.holder_of(token)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields (port, received messages)."""
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def test_roster_invitations_are_emailed_and_let_students_choose_a_password(app, client, factory, login, smtp_server):
+    port, received = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu")
+    teacher = factory.user(Role.INSTRUCTOR)
+    course = factory.course(teacher)
+    login(teacher)
+    response = client.post(f"/instructor/courses/{course.code}/roster", content_type="multipart/form-data", data={
+        "roster": (io.BytesIO(b"email,name\nnew1@example.edu,New One\nnew2@example.edu,New Two\n"), "roster.csv"),
+        "csrf_token": _token(client, f"/instructor/courses/{course.code}")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "They were sent by e-mail" in page
+    assert "First password" not in page  # no passwords to hand out any more
+    assert sorted(rcpt[0] for rcpt, _ in received) == ["new1@example.edu", "new2@example.edu"]
+    recipients, message = next(item for item in received if item[0] == ["new1@example.edu"])
+    assert message["From"] == "grader@example.edu" and course.title in message["Subject"]
+    (url,) = re.findall(r"http://\S+/set-password/\S+", message.get_payload(decode=True).decode())
+    client.delete_cookie("session")
+    assert _set_password_through(client, url, "my-own-password").status_code == 302
+    assert accounts.authenticate("new1@example.edu", "my-own-password") is not None
+    assert courses.studies(accounts.find_user("new1@example.edu"), course)
+
+
+def test_without_smtp_the_links_are_shown_to_hand_out(app, client, factory, login):
+    teacher = factory.user(Role.INSTRUCTOR)
+    course = factory.course(teacher)
+    login(teacher)
+    response = client.post(f"/instructor/courses/{course.code}/people", data={
+        "email": "newta@example.edu", "name": "New TA", "role": "ta",
+        "csrf_token": _token(client, f"/instructor/courses/{course.code}")})
+    page = response.get_data(as_text=True)
+    assert "No e-mail server is configured" in page and len(_links(page)) == 1
+    assert courses.role_in(accounts.find_user("newta@example.edu"), course) == Role.TA
+
+
+def test_an_existing_user_is_added_with_a_role(client, factory, login, csrf_token):
+    teacher = factory.user(Role.INSTRUCTOR)
+    other_teacher = factory.user(Role.INSTRUCTOR, email="other@example.edu")
+    course = factory.course(teacher)
+    login(teacher)
+    response = client.post(f"/instructor/courses/{course.code}/people", data={
+        "email": "OTHER@example.edu", "role": "student", "csrf_token": csrf_token(f"/instructor/courses/{course.code}")})
+    assert response.status_code == 302
+    # An instructor account can be a student in someone else's course.
+    assert courses.studies(other_teacher, course)
+
+
+def test_a_ta_views_and_grades_but_cannot_change_settings_or_people(app, client, factory, login, csrf_token):
+    teacher = factory.user(Role.INSTRUCTOR)
+    ta, student = factory.user(email="ta@example.edu"), factory.user()
+    course = factory.course(teacher, (student,))
+    courses.add_member(course, ta.email, Role.TA)
+    submission = factory.submission(student, course)
+    login(ta)
+    assert client.get("/").headers["Location"].endswith("/instructor/")
+    base = f"/instructor/courses/{course.code}"
+    assert client.get(base).status_code == 200
+    dashboard = client.get(f"{base}/losses").get_data(as_text=True)
+    assert "Deadline and late policy" not in dashboard and "Regrade" in dashboard
+    assert client.get(f"/instructor/submissions/{submission.id}").status_code == 200
+    assert client.get(f"{base}/gradebook.csv").status_code == 200
+    token = csrf_token(base)
+    assert client.post(f"{base}/losses", data={"late_policy": "none", "csrf_token": token}).status_code == 403
+    assert client.post(f"{base}/people", data={"email": "x@example.edu", "role": "instructor",
+                                               "csrf_token": token}).status_code == 403
+    assert client.post(f"{base}/people/{student.id}/reset-link", data={"csrf_token": token}).status_code == 403
+    assert client.post(f"{base}/roster", data={"csrf_token": token}).status_code == 403
+    # Another course's pages stay invisible.
+    elsewhere = factory.course(teacher)
+    assert client.get(f"/instructor/courses/{elsewhere.code}").status_code == 404
+
+
+def test_reset_targets_agree_with_may_issue_reset(app, factory):
+    teacher, colleague = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    student, ta, teaching_elsewhere = factory.user(), factory.user(), factory.user()
+    course = factory.course(teacher, (student,))
+    courses.add_member(course, ta.email, Role.TA)
+    courses.add_member(course, colleague.email, Role.INSTRUCTOR)
+    courses.add_member(course, teaching_elsewhere.email, Role.STUDENT)
+    factory.course(teaching_elsewhere)  # instructor of another course: not to be taken over
+    courses.add_member(courses.courses_taught_by(teaching_elsewhere)[0], teaching_elsewhere.email, Role.INSTRUCTOR)
+    people = [teacher, colleague, student, ta, teaching_elsewhere]
+    expected = {p.id for p in people if password_links.may_issue_reset(teacher, p, course)}
+    assert password_links.reset_targets(teacher, course) == expected == {student.id, ta.id}
+    assert password_links.reset_targets(ta, course) == set()
