@@ -244,8 +244,7 @@ def submit_and_print(
             out.write(f"grade: {reason} — waiting {seconds} s, then sending again\n")
             out.flush()
 
-        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course,
-                        on_wait=tell_wait)
+        result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course, on_wait=tell_wait)
     except SubmitError as error:
         out.write(f"grade: {error}\n")
         return 2

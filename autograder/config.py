@@ -174,7 +174,8 @@ class Config:
         # Rate limits live in Redis in the distributed mode so every gunicorn process and machine
         # shares them; the embedded mode runs one web process, so memory is enough.
         self.RATELIMIT_STORAGE_URI = env.text(
-            "AUTOGRADER_RATELIMIT_STORAGE_URI", self.REDIS_URL if self.QUEUE_BACKEND == "celery" else "memory://")
+            "AUTOGRADER_RATELIMIT_STORAGE_URI", self.REDIS_URL if self.QUEUE_BACKEND == "celery" else "memory://"
+        )
         self.RATELIMIT_KEY_PREFIX = env.text("AUTOGRADER_RATELIMIT_KEY_PREFIX", "autograder")
         # Failed sign-ins only: per account (whoever tries), and a generous cap per address so a
         # classroom behind one NAT can all sign in while a guesser spraying accounts is slowed.
