@@ -177,6 +177,9 @@ class Config:
             "AUTOGRADER_RATELIMIT_STORAGE_URI", self.REDIS_URL if self.QUEUE_BACKEND == "celery" else "memory://"
         )
         self.RATELIMIT_KEY_PREFIX = env.text("AUTOGRADER_RATELIMIT_KEY_PREFIX", "autograder")
+        # A Redis outage must not turn every limited request into a 500: limits fail open then
+        # (the submission itself still answers 503 while the broker is down).
+        self.RATELIMIT_SWALLOW_ERRORS = True
         # Failed sign-ins only: per account (whoever tries), and a generous cap per address so a
         # classroom behind one NAT can all sign in while a guesser spraying accounts is slowed.
         self.LOGIN_FAILURES_PER_ACCOUNT = env.text("AUTOGRADER_LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")

@@ -19,7 +19,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 # autograder.models.Role's values, spelt here so that listing the commands imports no model
 # (tests/test_cli_package.py checks they agree).
-ROLES = ("student", "instructor")
+ROLES = ("student", "instructor", "ta")
 
 
 def current_application() -> Flask:

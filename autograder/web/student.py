@@ -98,7 +98,9 @@ def assignment(code: str, name: str):
             filename, data, source_kind = ca.assignment.filename, (form.code.data or "").encode("utf-8"), "pasted"
         text = data.decode("utf-8", errors="replace")
         cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
-        missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, text)
+        # A notebook is checked by its code cells, not by its JSON.
+        checked = notebook.python_source(filename, text) if notebook.is_notebook(filename, data) else text
+        missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, checked)
         if missing and not form.confirm_unrelated.data:
             # Likely the wrong file: say so before it costs a submission (and the cooldown).
             _keep_in_form(form, text)

@@ -156,5 +156,9 @@ def test_random_cases_depend_on_the_seed(selfcheck):
 
 def test_mistakes_keep_the_full_signature_defaults_included():
     for mistake in OPTIMIZERS.mistakes:
-        assert inspect.signature(OPTIMIZERS.mistake_namespace[mistake.implementation]) == \
-            inspect.signature(getattr(REFERENCE, mistake.function)), mistake.name
+        got = inspect.signature(OPTIMIZERS.mistake_namespace[mistake.implementation])
+        want = inspect.signature(getattr(REFERENCE, mistake.function))
+        if "mutable default" in mistake.name:  # the mistake IS config={} instead of config=None
+            assert list(got.parameters) == list(want.parameters) and got.parameters["config"].default == {}
+            continue
+        assert got == want, mistake.name
