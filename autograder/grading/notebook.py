@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import io
+import importlib
 import json
 import re
 import tokenize
@@ -20,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-try:  # the server and the `notebook` extra have nbformat; a student's small install reads v4 itself
-    import nbformat
-except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
-    nbformat = None  # type: ignore[assignment]
-
 from autograder.grading.source_checks import SourceRejected
+
+# The server and the `notebook` extra have nbformat; a student's small install reads v4 itself.
+nbformat: Any
+try:
+    nbformat = importlib.import_module("nbformat")
+except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
+    nbformat = None
 
 NOTEBOOK_SUFFIX = ".ipynb"
 # The whole file, stored outputs included; the code itself is held to the assignment's max_file_bytes.
