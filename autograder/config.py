@@ -227,6 +227,9 @@ class Config:
         # Multiplies every grading time limit and submission budget (derived from the reference's own
         # time, docs/SANDBOX.md): for machines much slower or busier than the one the limits suit.
         self.GRADING_TIME_SCALE = env.number("AUTOGRADER_TIME_LIMIT_SCALE", 1.0, minimum=0.1)
+        # Index each graded submission for code similarity in the worker, right after its grade is
+        # stored (off: the similarity pages index the backlog when staff open them).
+        self.SIMILARITY_AFTER_GRADING = env.flag("AUTOGRADER_SIMILARITY_AFTER_GRADING", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.flag("AUTOGRADER_SECURE_COOKIES")

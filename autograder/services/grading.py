@@ -423,7 +423,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             seconds=seconds, assignment_version=assignment.version, late=(late_days, course_assignment),
             no_results_yet=keeper.written == 0,
         )
-        if stored:  # similarity indexing: after the grade is committed; it logs its failures, never raises
+        if stored and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
+            # Similarity indexing: after the grade is committed; it logs its failures, never raises.
             similarity.index_after_grading(submission_id)
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
         _observe(outcome, seconds, watch)
