@@ -15,6 +15,7 @@ import inspect
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -176,22 +177,12 @@ def split_program(calls: list[Call], hidden: set[int]) -> tuple[Program, Program
     return parts[0], parts[1]
 
 
-def _renumber(value: Any, renumber: dict[int, int]) -> Any:
-    kind = type(value)
-    if kind is Ref:
-        return Ref(renumber.get(value.call, -1), value.path)
-    if kind is list:
-        return [_renumber(item, renumber) for item in value]
-    if kind is tuple:
-        return tuple(_renumber(item, renumber) for item in value)
-    if kind is dict:
-        return {key: _renumber(item, renumber) for key, item in value.items()}
-    return value
-
-
 def _renumber_call(call: Call, renumber: dict[int, int]) -> Call:
-    return dataclasses.replace(call, args=_renumber(tuple(call.args), renumber),
-                               kwargs=_renumber(dict(call.kwargs), renumber))
+    def new_index(old: int) -> int:
+        return renumber.get(old, -1)
+
+    return dataclasses.replace(call, args=map_refs(tuple(call.args), new_index),
+                               kwargs=map_refs(dict(call.kwargs), new_index))
 
 
 def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None, assignment: str) -> int:
@@ -202,18 +193,23 @@ def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None,
     return int.from_bytes(digest[:8], "little") & _SEED_MASK
 
 
-def reindex(value: Any, offset: int) -> Any:
-    """Shift every Ref in ``value`` by ``offset`` (for concatenating programs)."""
+def map_refs(value: Any, new_index: Callable[[int], int]) -> Any:
+    """Return ``value`` with every Ref (also nested in lists, tuples, dicts) pointing at ``new_index(call)``."""
     kind = type(value)
     if kind is Ref:
-        return Ref(value.call + offset, value.path)
+        return Ref(new_index(value.call), value.path)
     if kind is list:
-        return [reindex(item, offset) for item in value]
+        return [map_refs(item, new_index) for item in value]
     if kind is tuple:
-        return tuple(reindex(item, offset) for item in value)
+        return tuple(map_refs(item, new_index) for item in value)
     if kind is dict:
-        return {key: reindex(item, offset) for key, item in value.items()}
+        return {key: map_refs(item, new_index) for key, item in value.items()}
     return value
+
+
+def reindex(value: Any, offset: int) -> Any:
+    """Shift every Ref in ``value`` by ``offset`` (for concatenating programs)."""
+    return map_refs(value, lambda call: call + offset)
 
 
 def reindex_call(call: Call, offset: int) -> Call:

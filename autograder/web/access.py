@@ -9,7 +9,7 @@ from flask import abort, g
 from flask_login import current_user, login_required
 
 from autograder.extensions import db
-from autograder.models import Course, Submission
+from autograder.models import Course, CourseAssignment, Submission
 from autograder.services import courses
 from autograder.services.errors import NotFound
 
@@ -53,6 +53,14 @@ def _visible_course(code: str, allowed: Any) -> Course:
 def course_taught(code: str) -> Course:
     """Return the course if the current user is its staff (instructor or TA); 404 otherwise."""
     return _visible_course(code, courses.teaches)
+
+
+def course_assignment_taught(code: str, name: str) -> CourseAssignment:
+    """Return assignment ``name`` of a course the current user is staff of; 404 otherwise."""
+    try:
+        return courses.course_assignment(course_taught(code), name)
+    except NotFound:
+        abort(404)
 
 
 def course_managed(code: str) -> Course:

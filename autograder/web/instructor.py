@@ -17,9 +17,9 @@ from autograder.services import (
     analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
     submissions,
 )
-from autograder.services.errors import NotFound, ServiceError
+from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
-from autograder.web.access import course_managed, course_taught, instructor_required, submission_for
+from autograder.web.access import course_assignment_taught, course_managed, course_taught, instructor_required, submission_for
 from autograder.web.forms import (
     AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
 )
@@ -106,18 +106,11 @@ def _deliver_link(person: User, purpose, course) -> dict:
     return {"email": person.email, "url": url, "emailed": emailed, "purpose": purpose.value}
 
 
-def _course_assignment(code: str, name: str):
-    found = course_taught(code)
-    try:
-        return courses.course_assignment(found, name)
-    except NotFound:
-        abort(404)
-
 
 @bp.route("/courses/<code>/<name>", methods=["GET", "POST"])
 @instructor_required
 def assignment(code: str, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     form = DeadlineForm(obj=None)
     if request.method == "POST" and not courses.manages(current_user, ca.course):
         abort(403)  # TAs see and grade; only instructors change the settings
@@ -191,7 +184,7 @@ def _from_local(naive, course):
 @bp.route("/courses/<code>/students/<int:user_id>/<name>/override", methods=["POST"])
 @instructor_required
 def override_score(code: str, user_id: int, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     person = _student_of(ca.course, user_id)
     form = OverrideForm(prefix=f"ovr{ca.id}")
     back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
@@ -219,7 +212,7 @@ def override_score(code: str, user_id: int, name: str):
 @instructor_required
 def grant_extension(code: str, user_id: int, name: str):
     found = course_managed(code)
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     person = _student_of(found, user_id)
     form = ExtensionForm(prefix=f"ext{ca.id}")
     back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
@@ -238,7 +231,7 @@ def grant_extension(code: str, user_id: int, name: str):
 @bp.route("/courses/<code>/students/<int:user_id>/<name>/regrade", methods=["POST"])
 @instructor_required
 def regrade_student(code: str, user_id: int, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     person = _student_of(ca.course, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -301,7 +294,7 @@ def gradebook_canvas(code: str):
 @bp.route("/courses/<code>/<name>/submissions.zip")
 @instructor_required
 def submissions_zip(code: str, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     every = request.args.get("every") == "1"
     data = exports.submissions_zip(ca, every=every)
     which = "all" if every else "latest"
@@ -342,7 +335,7 @@ def regrade_submission(submission_id: int):
 @bp.route("/courses/<code>/<name>/regrade", methods=["POST"])
 @instructor_required
 def regrade_assignment(code: str, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     if not EmptyForm().validate_on_submit():
         abort(400)
     only_outdated = request.form.get("scope") == "outdated"
@@ -405,5 +398,5 @@ def gradebook(code: str):
 @bp.route("/courses/<code>/<name>/dashboard.json")
 @instructor_required
 def dashboard_data(code: str, name: str):
-    ca = _course_assignment(code, name)
+    ca = course_assignment_taught(code, name)
     return jsonify(analytics.chart_data(analytics.assignment_dashboard(ca)))
