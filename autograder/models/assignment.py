@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autograder.extensions import db
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 
 
 class Assignment(db.Model):
@@ -19,7 +19,7 @@ class Assignment(db.Model):
     # sha256 of the assignment folder: a change means earlier grades may need a regrade.
     version: Mapped[str] = mapped_column(String(64), default="")
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Assignment {self.name} {self.version[:8]}>"

@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 from autograder.models.assignment import Assignment
 from autograder.models.user import Role
 
@@ -29,7 +29,7 @@ class Course(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Free late days each student may spend over the whole course (late-day tokens).
     late_day_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="course", cascade="all, delete-orphan")
     course_assignments: Mapped[list["CourseAssignment"]] = relationship(
@@ -47,7 +47,7 @@ class Enrollment(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.STUDENT)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     user: Mapped["User"] = relationship(back_populates="enrollments")
     course: Mapped[Course] = relationship(back_populates="enrollments")
@@ -76,7 +76,7 @@ class CourseAssignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     late_policy: Mapped[LatePolicy] = mapped_column(
         Enum(LatePolicy, native_enum=False, length=20), default=LatePolicy.PENALTY
     )
@@ -86,7 +86,7 @@ class CourseAssignment(db.Model):
         Enum(CountedSubmission, native_enum=False, length=20), default=CountedSubmission.BEST,
         server_default=CountedSubmission.BEST.name)
     # Students see the assignment (and may submit) from this moment; None: at once.
-    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    release_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     hidden_results: Mapped[HiddenResults] = mapped_column(
         Enum(HiddenResults, native_enum=False, length=20), default=HiddenResults.NEVER,
         server_default=HiddenResults.NEVER.name)
@@ -105,10 +105,10 @@ class Extension(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     course_assignment_id: Mapped[int] = mapped_column(
         ForeignKey("course_assignment.id", ondelete="CASCADE"), index=True)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str] = mapped_column(String(200), default="")
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     user: Mapped["User"] = relationship(foreign_keys=[user_id])
     course_assignment: Mapped[CourseAssignment] = relationship()
@@ -129,7 +129,7 @@ class ScoreOverride(db.Model):
     # The score the student had from grading when the override was made.
     previous_score: Mapped[float | None] = mapped_column(Float, default=None)
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
     user: Mapped["User"] = relationship(foreign_keys=[user_id])
     set_by: Mapped["User | None"] = relationship(foreign_keys=[set_by_id])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 
 if TYPE_CHECKING:
     from autograder.models.submission import Submission
@@ -29,7 +29,7 @@ class SubmissionFingerprint(db.Model):
     starter_digest: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)  # distinct fingerprints
     data: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     submission: Mapped["Submission"] = relationship()
 
@@ -64,4 +64,4 @@ class SimilarityPair(db.Model):
     function_score: Mapped[float] = mapped_column(Float)
     shared: Mapped[int] = mapped_column(Integer)
     functions: Mapped[str] = mapped_column(Text, default="[]")  # JSON: matched functions
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 
 if TYPE_CHECKING:
     from autograder.models.course import CourseAssignment
@@ -39,11 +39,11 @@ class Submission(db.Model):
     late_days: Mapped[int] = mapped_column(Integer, default=0)  # after any late-day tokens
     late_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # free late days it used
     final_score: Mapped[float | None] = mapped_column(Float, default=None)  # after the late policy
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # A running submission whose lease expired is requeued by the sweeper.
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None, index=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(120), default="")
     grader_version: Mapped[str] = mapped_column(String(40), default="")

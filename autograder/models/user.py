@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Enum, String
+from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from autograder.extensions import db
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 from autograder.services.email_address import skeleton
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     # sha256 of the API token; the token itself is shown once and never stored.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     submissions: Mapped[list["Submission"]] = relationship(back_populates="user")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus, WorkerHeartbeat
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 
 # Rows of workers silent this long are deleted (they show as stale in the metrics until then).
 FORGET_AFTER = timedelta(hours=1)
@@ -69,7 +69,7 @@ def queue_snapshot(now: datetime | None = None) -> dict[str, Any]:
     window = live_window()
     live = 0
     for row in db.session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.name)):
-        seen = as_utc(row.seen_at)
+        seen = row.seen_at
         age = max(0.0, (now - seen).total_seconds())
         live += age <= window.total_seconds()
         workers.append({"name": row.name, "kind": row.kind, "timestamp": seen.timestamp(), "age": age})

@@ -14,7 +14,7 @@ from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.grading import notebook
 from autograder.grading.bundle import starter_notebook_name, write_bundle
 from autograder.models import Submission
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.services import courses, extensions, late_days, source_check, submissions
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
@@ -36,7 +36,7 @@ def index():
     for course in courses.courses_studied_by(current_user):
         items = []
         released = [ca for ca in course.course_assignments if submissions.is_released(ca, now)]
-        for ca in sorted(released, key=lambda ca: (as_utc(ca.due_at) is None, as_utc(ca.due_at) or utcnow(), ca.assignment.name)):
+        for ca in sorted(released, key=lambda ca: (ca.due_at is None, ca.due_at or utcnow(), ca.assignment.name)):
             history = submissions.submissions_of(current_user, ca)
             items.append({"ca": ca, "latest": history[0] if history else None,
                           "best": submissions.best_submission(current_user, ca), "count": len(history),
