@@ -68,7 +68,7 @@ def test_client_and_grade_settings_come_from_the_given_mapping(tmp_path: Path) -
 
 # The sandbox reads its own two switches until it takes them as parameters (see docs/DEPLOY.md);
 # local_stack hands the whole environment on to the services it launches (it reads no setting).
-KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/executor.py", "autograder/jobs/local_stack.py"}
+KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/launch.py", "autograder/jobs/local_stack.py"}
 READS_ENVIRONMENT = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 
