@@ -91,6 +91,9 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
     from autograder.sandbox import launch_executor
 
     launched = launch_executor()
+    from autograder.config import use_one_blas_thread
+
+    use_one_blas_thread()  # before NumPy loads: this process only compares small arrays
     executor: Executor | None = None
     try:
         source = file.read_bytes()
