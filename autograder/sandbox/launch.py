@@ -13,6 +13,7 @@ end of the control socket, so starting it early or late makes no difference to w
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,13 +27,17 @@ class LaunchedZygote:
         self.sock = sock
 
     def discard(self) -> None:
-        """Stop a zygote that no executor adopted (closing its socket makes it exit)."""
+        """Stop a zygote that no executor adopted, with whatever children it has started.
+
+        It has run nothing yet: it is killed (its session's process group) rather than left to
+        finish starting only to find its socket closed.
+        """
         self.sock.close()
         try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
 
 
 def launch_zygote(slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = ()) -> LaunchedZygote:
