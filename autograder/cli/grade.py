@@ -61,28 +61,6 @@ def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> As
         raise click.UsageError(f"the assignment {name_or_path!r} cannot be loaded: {error}") from None
 
 
-def run() -> None:
-    """The `grade` console script: :func:`main`, then exit without the interpreter's teardown.
-
-    Unloading NumPy, rich and the engine costs tens of milliseconds the student waits for, and
-    there is nothing left to do: the report is printed and the sandbox closed. An exception
-    other than SystemExit leaves the ordinary way, with its traceback.
-    """
-    try:
-        main()  # standalone mode: it ends with SystemExit
-    except SystemExit as leaving:
-        code = leaving.code
-        if code is not None and not isinstance(code, int):
-            print(code, file=sys.stderr)
-            code = 1
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                code = code or 1  # e.g. `grade ... | head`: the reader left before the end
-        os._exit(code or 0)
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("assignment")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -94,7 +72,8 @@ def run() -> None:
     "~/.config/autograder/config.toml) and print its result when it is ready.",
 )
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
-def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
+@click.pass_obj
+def main(started: object, assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
     """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.
 
     FILE is your Python file or a Jupyter notebook (.ipynb) holding your functions in its code
@@ -110,9 +89,11 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
         sys.exit(submit_and_print(name, file, sys.stdout, course=course))
     # First of all: the zygote's interpreter starts on the other core while this process imports
     # NumPy and loads the suite. It is a fresh program: it never sees what this process loads.
+    # (The console script starts it even earlier and passes it on: autograder.grade_script.)
     from autograder.sandbox import launch_executor
+    from autograder.sandbox.launch import LaunchedZygote
 
-    launched = launch_executor()
+    launched = started if isinstance(started, LaunchedZygote) else launch_executor()
     from autograder.config import use_one_blas_thread
 
     use_one_blas_thread()  # before NumPy loads: this process only compares small arrays

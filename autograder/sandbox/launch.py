@@ -25,13 +25,24 @@ class LaunchedZygote:
     def __init__(self, process: subprocess.Popen, sock: socket.socket) -> None:
         self.process = process
         self.sock = sock
+        self.taken = False  # by an executor, or discarded
+
+    def take(self) -> tuple[subprocess.Popen, socket.socket]:
+        """Hand the process and the socket to the executor that adopts them (once)."""
+        if self.taken:
+            raise RuntimeError("this zygote was already adopted or discarded")
+        self.taken = True
+        return self.process, self.sock
 
     def discard(self) -> None:
-        """Stop a zygote that no executor adopted, with whatever children it has started.
+        """Stop the zygote unless an executor adopted it, with whatever children it has started.
 
         It has run nothing yet: it is killed (its session's process group) rather than left to
         finish starting only to find its socket closed.
         """
+        if self.taken:
+            return
+        self.taken = True
         self.sock.close()
         try:
             os.killpg(self.process.pid, signal.SIGKILL)

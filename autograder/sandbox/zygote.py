@@ -61,8 +61,8 @@ class ZygoteExecutor:
     def _start(self, launched: LaunchedZygote | None = None) -> None:
         if launched is None:
             launched = launch_zygote(self.slot, self.python, self.disabled_layers)
-        self._process, self._sock = launched.process, launched.sock
-        ours = launched.sock
+        self._process, self._sock = launched.take()
+        ours = self._sock
         ready, _, _ = select.select([ours], [], [], STARTUP_SECONDS)
         try:
             if not ready:

@@ -96,7 +96,7 @@ def test_a_path_or_a_kit_of_that_name_is_a_folder(tmp_path, monkeypatch):
 
 
 def test_the_console_script_flushes_its_output_and_exits_with_the_verdict(tmp_path):
-    # `grade` leaves with os._exit (no interpreter teardown): nothing printed may be lost.
+    # `grade` (autograder.grade_script) leaves with os._exit, no interpreter teardown: nothing printed may be lost.
     grade = Path(sys.executable).with_name("grade")
     file = _write(tmp_path, (TOY / "starter.py").read_text())
     graded = subprocess.run([str(grade), str(TOY), str(file), "--json"], capture_output=True, text=True, timeout=300)
@@ -107,3 +107,8 @@ def test_the_console_script_flushes_its_output_and_exits_with_the_verdict(tmp_pa
     unknown = subprocess.run([str(grade), "no_such_assignment", str(file)], capture_output=True, text=True, timeout=300)
     assert unknown.returncode == 2 and "no assignment called" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+    # The console script starts the zygote before click parses the command line.
+    bad_option = subprocess.run([str(grade), str(TOY), str(file), "--bogus"], capture_output=True, text=True,
+                                timeout=300)
+    assert bad_option.returncode == 2 and "No such option" in bad_option.stderr
+    assert "Traceback" not in bad_option.stderr
