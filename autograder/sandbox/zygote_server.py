@@ -94,14 +94,14 @@ def main(argv: list[str]) -> int:
         control.send_message(sock, {"kind": "ready", "isolation": zygote.isolation,
                                     "layers": zygote.layers.names(), "problems": zygote.problems})
     except OSError:
-        zygote.discard_spare()
+        zygote._discard_spare()
         return 0  # the executor is gone before it needed us (e.g. `grade` stopped at a usage error)
     try:
         return zygote.serve()
     finally:
         # The spare holds the executor's stderr: whoever reads that stream to its end (a pipe
         # into `grade`) would wait for it after the executor has closed.
-        zygote.discard_spare()
+        zygote._discard_spare()
 
 
 @contextlib.contextmanager
@@ -219,12 +219,12 @@ class Zygote:
             problem = self._probe()
             if not problem:
                 return
-            self.discard_spare()
+            self._discard_spare()
             self.problems.append(f"layers {candidate.names()} failed: {problem}")
         # The empty user namespace stays even here: without it a child would hold the zygote's capabilities.
         self.layers = Layers(jail_root=jail_root, user_namespace=self.user_namespace)
 
-    def discard_spare(self) -> None:
+    def _discard_spare(self) -> None:
         spare, self.spare = self.spare, None
         if spare is not None:
             _kill(spare.pid)
