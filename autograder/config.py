@@ -8,7 +8,8 @@ the expected form. The variables are listed in docs/DEPLOY.md ("Settings").
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 
@@ -141,6 +142,28 @@ def suite_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
         return None
     base = env.text("XDG_CACHE_HOME", "") or str(Path("~/.cache").expanduser())
     return Path(base) / "autograder" / "suites"
+
+
+# Thread counts of the BLAS libraries NumPy may be built with (read when NumPy loads).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def use_one_blas_thread(
+    environ: MutableMapping[str, str] | None = None, modules: Mapping[str, object] | None = None
+) -> bool:
+    """Ask NumPy's BLAS for one thread in this process, unless the user chose a number; True if set.
+
+    For `grade`, which only compares small arrays: BLAS threads would cost their start-up (and
+    their spinning) on the core where the sandbox's zygote is starting. Takes effect only if
+    called before NumPy is imported (``modules``: sys.modules); once it is, the environment is
+    left alone.
+    """
+    env = os.environ if environ is None else environ
+    if "numpy" in (sys.modules if modules is None else modules) or any(name in env for name in BLAS_THREAD_VARIABLES):
+        return False
+    for name in BLAS_THREAD_VARIABLES:
+        env[name] = "1"
+    return True
 
 
 def submit_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:

@@ -66,9 +66,21 @@ def test_client_and_grade_settings_come_from_the_given_mapping(tmp_path: Path) -
     assert suite_cache_dir({"AUTOGRADER_SUITE_CACHE": "0"}) is None
 
 
+def test_grade_asks_for_one_blas_thread_only_before_numpy_and_unless_the_user_chose() -> None:
+    from autograder.config import use_one_blas_thread
+
+    fresh: dict[str, str] = {"HOME": "/home/x"}
+    assert use_one_blas_thread(fresh, modules={})
+    assert fresh == {"HOME": "/home/x", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    chosen = {"OMP_NUM_THREADS": "4"}
+    assert not use_one_blas_thread(chosen, modules={}) and chosen == {"OMP_NUM_THREADS": "4"}
+    late: dict[str, str] = {}
+    assert not use_one_blas_thread(late, modules={"numpy": object()}) and late == {}
+
+
 # The sandbox reads its own two switches until it takes them as parameters (see docs/DEPLOY.md);
 # local_stack hands the whole environment on to the services it launches (it reads no setting).
-KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/executor.py", "autograder/jobs/local_stack.py"}
+KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/launch.py", "autograder/jobs/local_stack.py"}
 READS_ENVIRONMENT = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 

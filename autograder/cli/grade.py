@@ -2,8 +2,9 @@
 
 Startup time is most of what a student waits for, so this module imports only click at load
 time; the engine, the sandbox and rich are imported when a command needs them, the sandbox's
-zygote starts in a thread while the suite loads, and a starter kit's suite is read from a
-per-user cache after the first run (see autograder.grading.fixtures).
+zygote is started before any of them (its interpreter starts while this one imports NumPy and
+loads the suite), and a starter kit's suite is read from a per-user cache after the first run
+(see autograder.grading.fixtures).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> As
     "~/.config/autograder/config.toml) and print its result when it is ready.",
 )
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
-def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
+@click.pass_obj
+def main(started: object, assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
     """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.
 
     FILE is your Python file or a Jupyter notebook (.ipynb) holding your functions in its code
@@ -85,9 +87,19 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
         # A student may only have a starter kit: the server knows the assignment by name.
         name = resolve_assignment(assignment).name if names_a_folder(assignment) else assignment
         sys.exit(submit_and_print(name, file, sys.stdout, course=course))
-    source = file.read_bytes()
-    sandbox = _SandboxStarter()  # the zygote warms up while the suite loads
+    # First of all: the zygote's interpreter starts on the other core while this process imports
+    # NumPy and loads the suite. It is a fresh program: it never sees what this process loads.
+    # (The console script starts it even earlier and passes it on: autograder.grade_script.)
+    from autograder.sandbox import launch_executor
+    from autograder.sandbox.launch import LaunchedZygote
+
+    launched = started if isinstance(started, LaunchedZygote) else launch_executor()
+    from autograder.config import use_one_blas_thread
+
+    use_one_blas_thread()  # before NumPy loads: this process only compares small arrays
+    executor: Executor | None = None
     try:
+        source = file.read_bytes()
         from autograder.config import suite_cache_dir
 
         loaded = resolve_assignment(assignment, suite_cache=suite_cache_dir())
@@ -96,11 +108,18 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
         if not as_json:
             # Loaded while the zygote may still be warming up, rather than after grading.
             import autograder.grading.render  # noqa: F401
-        report = grade_source(loaded, source, sandbox.result(), mode="public", filename=file.name)
+        from autograder.sandbox import open_executor
+
+        executor, launched = open_executor(launched=launched), None
+        report = grade_source(loaded, source, executor, mode="public", filename=file.name)
     except BaseException:
-        sandbox.close_in_background().join()
+        if launched is not None:
+            launched.discard()
+        if executor is not None:
+            executor.close()
         raise
-    closing = sandbox.close_in_background()  # the zygote winds down while the report prints
+    closing = threading.Thread(target=executor.close, name="sandbox-close")
+    closing.start()  # the zygote winds down while the report prints
     try:
         if as_json:
             import json
@@ -115,45 +134,3 @@ def main(assignment: str, file: Path, as_json: bool, submit: bool, course: str |
     finally:
         closing.join()
     sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
-
-
-class _SandboxStarter:
-    """Open the sandbox executor in a thread, so the zygote starts while the caller does other work.
-
-    The thread stays alive until the executor is closed: the zygote is tied to the thread that
-    started it (the kernel's parent-death signal follows the thread, not the process).
-    """
-
-    def __init__(self) -> None:
-        self._executor: Executor | None = None
-        self._error: BaseException | None = None
-        self._ready = threading.Event()
-        self._release = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            from autograder.sandbox import open_executor
-
-            self._executor = open_executor()
-        except BaseException as error:  # handed to the caller by result()
-            self._error = error
-        finally:
-            self._ready.set()
-        self._release.wait()
-        if self._executor is not None:
-            self._executor.close()
-
-    def result(self) -> Executor:
-        """Wait for the executor; re-raise whatever opening it raised."""
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._executor is not None
-        return self._executor
-
-    def close_in_background(self) -> threading.Thread:
-        """Close the executor in its thread; join the returned thread before exiting."""
-        self._release.set()
-        return self._thread

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from autograder.grading.assignment import BUNDLE_FIXTURES, Assignment, AssignmentError
 from autograder.grading.fixtures import FixtureError, read_suite, write_suite
-from autograder.grading.notebook import starter_notebook
 from autograder.grading.prepare import prepare_suite
 from autograder.grading.spec import SpecError, load_spec
 
@@ -28,6 +27,8 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
         path = target / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+
+    from autograder.grading.notebook import starter_notebook  # nbformat: only when writing a kit
 
     notebook_name = starter_notebook_name(assignment)
     notebook_file = target / notebook_name

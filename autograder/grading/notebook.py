@@ -11,6 +11,7 @@ tracebacks, warnings and prints can be told as "cell 7, line 3".
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import importlib
 import json
@@ -23,12 +24,19 @@ from typing import Any
 
 from autograder.grading.source_checks import SourceRejected
 
-# The server and the `notebook` extra have nbformat; a student's small install reads v4 itself.
-nbformat: Any
-try:
-    nbformat = importlib.import_module("nbformat")
-except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
-    nbformat = None
+
+
+@functools.cache
+def _nbformat() -> Any:
+    """nbformat, or None: the server and the `notebook` extra have it; a student's small install reads v4 itself.
+
+    Imported on first use (it pulls in jsonschema): grading a .py file never needs it.
+    """
+    try:
+        return importlib.import_module("nbformat")
+    except ImportError:  # pragma: no cover - exercised by tests/packaging's student install
+        return None
+
 
 NOTEBOOK_SUFFIX = ".ipynb"
 # The whole file, stored outputs included; the code itself is held to the assignment's max_file_bytes.
@@ -162,6 +170,7 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
                 kept["outputs"] = []
                 kept["execution_count"] = None
             document["cells"][position] = kept
+    nbformat = _nbformat()
     if nbformat is None:
         notebook = _read_v4(document, filename)
         for number, cell in enumerate(notebook.cells, 1):
@@ -188,6 +197,7 @@ def slim_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
     Raises NotebookRejected like load_notebook.
     """
     notebook = load_notebook(data, filename, max_bytes)
+    nbformat = _nbformat()
     if nbformat is None:
         return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
     return nbformat.writes(notebook)
@@ -387,6 +397,7 @@ def notebook_from_source(source: str, title: str, intro: str = "") -> Any:
     Code between functions goes with the function after it; the file's text is kept verbatim,
     so the notebook's code cells, joined, are the file again (plus blank lines).
     """
+    nbformat = _nbformat()
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n{intro}".rstrip() + "\n")]
@@ -422,6 +433,7 @@ def starter_notebook(starter: str, title: str, notebook_name: str, assignment: s
              f"{notebook_name}` (or submit this notebook). Only code cells are graded; markdown is ignored. "
              "Cells that call or print at top level are your own tests: the grader does not run them.")
     notebook = notebook_from_source(starter, title, intro)
+    nbformat = _nbformat()
     notebook.cells.append(nbformat.v4.new_markdown_cell("## Try your functions\n\nNot graded: call your functions "
                                                         "here on small inputs you can check by hand."))
     notebook.cells.append(nbformat.v4.new_code_cell("import numpy as np\n\n# e.g. print(...) your results here"))
@@ -439,7 +451,7 @@ def stored_notebook(data: bytes, filename: str, max_code_bytes: int, max_bytes: 
     size = code_bytes(notebook)
     if size > max_code_bytes:
         raise NotebookRejected(f"The code cells of {filename} have {size:,} bytes; the limit is {max_code_bytes:,} bytes.")
-    return nbformat.writes(notebook)
+    return _nbformat().writes(notebook)
 
 
 def code_bytes(notebook: Any) -> int:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
+
+import autograder
 
 PASSED = "passed"
 FAILED = "failed"
 
 
 def grader_version(assignment_version: str) -> str:
-    """Return the version string of this grader for one assignment version."""
-    try:
-        package = metadata.version("autograder")
-    except metadata.PackageNotFoundError:
-        package = "0"
-    return f"{package}+{assignment_version[:12]}"
+    """Return the version string of this grader for one assignment version.
+
+    The package's own ``__version__`` (tests/grading/test_engine.py keeps it equal to the
+    installed metadata's): importlib.metadata would cost `grade` 15 ms of imports.
+    """
+    return f"{autograder.__version__}+{assignment_version[:12]}"
 
 
 @dataclass

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from autograder.sandbox import codec
+from autograder.sandbox.launch import clean_environment  # noqa: F401 - re-exported: where it always was
 from autograder.sandbox.program import Call, CallOutcome
 
 
@@ -278,24 +279,6 @@ class FrameReader:
             body = bytes(self.buffer[8 : 8 + length])
             del self.buffer[: 8 + length]
             yield codec.decode_body(body, self.max_header_bytes)
-
-
-def clean_environment() -> dict[str, str]:
-    """The environment given to untrusted processes: no secrets, one BLAS thread."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    # Some CPUs need these for OpenBLAS to compute correctly (see the machine notes).
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
 
 
 def describe_exit(returncode: int | None) -> str:

@@ -41,7 +41,10 @@ _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
 @functools.cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    try:  # glibc, by its soname: find_library would run `ldconfig -p` (a fork and an exec)
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def _check(result: int, what: str) -> int:

@@ -22,9 +22,9 @@ from typing import Any
 
 from autograder.sandbox import codec, control
 from autograder.sandbox.executor import (
-    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob, UnitOutcome,
-    clean_environment, describe_exit,
+    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob, UnitOutcome, describe_exit,
 )
+from autograder.sandbox.launch import LaunchedZygote, launch_zygote
 
 STARTUP_SECONDS = 60.0
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -40,7 +40,9 @@ class ZygoteError(RuntimeError):
 class ZygoteExecutor:
     """Run units in children of a pre-warmed zygote (one zygote per executor, one unit at a time)."""
 
-    def __init__(self, slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = ()) -> None:
+    def __init__(self, slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = (), *,
+                 launched: LaunchedZygote | None = None) -> None:
+        """Start a zygote, or adopt ``launched``: one started earlier by :func:`launch_zygote` with the same arguments."""
         self.slot = slot
         self.disabled_layers = disabled_layers
         self.python = python or sys.executable
@@ -52,22 +54,15 @@ class ZygoteExecutor:
         self._sock: socket.socket | None = None
         self._unit = 0
         self.restarts = 0
-        self._start()
+        self._start(launched)
 
     # -- zygote lifetime -------------------------------------------------------------
 
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self._process = subprocess.Popen(
-                [self.python, "-I", "-m", "autograder.sandbox.zygote_server",
-                 str(theirs.fileno()), str(self.slot), str(os.getpid()), ",".join(self.disabled_layers)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                env=clean_environment(), cwd="/", start_new_session=True,
-            )
-        finally:
-            theirs.close()
-        self._sock = ours
+    def _start(self, launched: LaunchedZygote | None = None) -> None:
+        if launched is None:
+            launched = launch_zygote(self.slot, self.python, self.disabled_layers)
+        self._process, self._sock = launched.take()
+        ours = self._sock
         ready, _, _ = select.select([ours], [], [], STARTUP_SECONDS)
         try:
             if not ready:

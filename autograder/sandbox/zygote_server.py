@@ -23,6 +23,7 @@ can find them in its memory or on its stack.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
@@ -32,6 +33,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -75,11 +77,12 @@ def main(argv: list[str]) -> int:
             in_user_namespace = True
         except OSError as error:
             user_namespace_problem = f"no user namespace: {error}"
-    for name in WARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+    with _libraries_from_loader_cache():
+        for name in WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
     _warm_numpy()
     zygote = Zygote(sock, slot, user_namespace=in_user_namespace)
     if user_namespace_problem:
@@ -87,9 +90,46 @@ def main(argv: list[str]) -> int:
     zygote.prepare(disabled)
     from autograder.sandbox import control
 
-    control.send_message(sock, {"kind": "ready", "isolation": zygote.isolation, "layers": zygote.layers.names(),
-                                "problems": zygote.problems})
-    return zygote.serve()
+    try:
+        control.send_message(sock, {"kind": "ready", "isolation": zygote.isolation,
+                                    "layers": zygote.layers.names(), "problems": zygote.problems})
+    except OSError:
+        zygote._discard_spare()
+        return 0  # the executor is gone before it needed us (e.g. `grade` stopped at a usage error)
+    try:
+        return zygote.serve()
+    finally:
+        # The spare holds the executor's stderr: whoever reads that stream to its end (a pipe
+        # into `grade`) would wait for it after the executor has closed.
+        zygote._discard_spare()
+
+
+@contextlib.contextmanager
+def _libraries_from_loader_cache() -> Iterator[None]:
+    """Answer ``ctypes.util.find_library`` from the dynamic loader's cache while the warm modules load.
+
+    pyseccomp (and our syscalls module) look up libc and libseccomp at import; on Linux each
+    lookup runs ``ldconfig -p`` (a fork and an exec, a few ms each) while the executor waits for
+    this zygote. The cache file is what ``ldconfig -p`` prints; a name not in it is looked up
+    the usual way.
+    """
+    import ctypes.util
+
+    from autograder.sandbox.jail_paths import _loader_cache_names
+
+    original = ctypes.util.find_library
+    sonames = [os.path.basename(path) for path in _loader_cache_names()]
+
+    def find_library(name: str) -> str | None:
+        prefix = f"lib{name}.so"
+        found = next((soname for soname in sonames if soname == prefix or soname.startswith(prefix + ".")), None)
+        return found or original(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = original
 
 
 def _warm_numpy() -> None:
@@ -426,4 +466,7 @@ def _address_space_bytes() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # Nothing to flush or clean up (stdout is /dev/null, children watch their own sockets):
+    # skip the interpreter's teardown, so that closing an executor does not wait for it.
+    os._exit(status)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -91,3 +93,22 @@ def test_a_path_or_a_kit_of_that_name_is_a_folder(tmp_path, monkeypatch):
     assert names_a_folder("toy")  # an unpacked kit in the current directory
     outcome = CliRunner().invoke(grade_main, ["toy", "toy/toy.py", "--json"])
     assert outcome.exit_code == 1 and json.loads(outcome.output)["assignment"] == "toy"
+
+
+def test_the_console_script_flushes_its_output_and_exits_with_the_verdict(tmp_path):
+    # `grade` (autograder.grade_script) leaves with os._exit, no interpreter teardown: nothing printed may be lost.
+    grade = Path(sys.executable).with_name("grade")
+    file = _write(tmp_path, (TOY / "starter.py").read_text())
+    graded = subprocess.run([str(grade), str(TOY), str(file), "--json"], capture_output=True, text=True, timeout=300)
+    assert graded.returncode == 1 and json.loads(graded.stdout)["score"] == 0, graded.stderr
+    tables = subprocess.run([str(grade), str(TOY), str(file)], capture_output=True, text=True, timeout=300)
+    assert tables.returncode == 1 and tables.stdout.rstrip().splitlines()[-1].startswith("score: 0/12")
+    # A usage error after the zygote was started: the zygote goes quietly.
+    unknown = subprocess.run([str(grade), "no_such_assignment", str(file)], capture_output=True, text=True, timeout=300)
+    assert unknown.returncode == 2 and "no assignment called" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    # The console script starts the zygote before click parses the command line.
+    bad_option = subprocess.run([str(grade), str(TOY), str(file), "--bogus"], capture_output=True, text=True,
+                                timeout=300)
+    assert bad_option.returncode == 2 and "No such option" in bad_option.stderr
+    assert "Traceback" not in bad_option.stderr

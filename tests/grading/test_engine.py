@@ -154,6 +154,17 @@ def test_report_json_is_gradescope_shaped(toy, grade):
     assert sum(test["max_score"] for test in data["tests"]) == pytest.approx(12)
 
 
+def test_grader_version_is_the_installed_package_version():
+    # report.grader_version reads autograder.__version__ (fast); it must be what pip installed.
+    from importlib import metadata
+
+    import autograder
+    from autograder.grading.report import grader_version
+
+    assert autograder.__version__ == metadata.version("autograder")
+    assert grader_version("abcdef0123456789") == f"{metadata.version('autograder')}+abcdef012345"
+
+
 def test_wrong_returned_kind_is_explained(toy, grade):
     report = grade(toy, _with(toy, "square_loss", "import numpy as np; return np.array([1.0])"))
     assert "expected a scalar" in next(test for test in report.tests if test.function == "square_loss").output
