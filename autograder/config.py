@@ -11,6 +11,10 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.sandbox import SandboxOptions
 
 
 class SettingsError(ValueError):
@@ -81,6 +85,15 @@ class Settings:
         if word in _FALSE:
             return False
         raise SettingsError(f"{name} must be 1/0, true/false, yes/no or on/off (got {value!r})")
+
+    def names(self, name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+        """A comma-separated list of words, each one of ``choices`` (empty when unset)."""
+        value = self.raw(name) or ""
+        words = tuple(word.strip() for word in value.split(",") if word.strip())
+        unknown = [word for word in words if word not in choices]
+        if unknown:
+            raise SettingsError(f"{name} must be a comma-separated list of {', '.join(choices)} (got {value!r})")
+        return words
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(name, default)
@@ -166,6 +179,26 @@ def use_one_blas_thread(
     return True
 
 
+# The sandbox layers an operator may switch off (AUTOGRADER_SANDBOX_DISABLE_LAYERS), see docs/SANDBOX.md.
+SANDBOX_LAYERS = ("namespaces", "jail_root", "drop_uid", "seccomp", "user_namespace")
+# Passed on to the sandbox's processes: some CPUs need them for OpenBLAS to compute correctly.
+OPENBLAS_MACHINE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def sandbox_options(environ: Mapping[str, str] | None = None) -> SandboxOptions:
+    """The sandbox's settings: AUTOGRADER_SANDBOX_DISABLE_LAYERS, AUTOGRADER_ALLOW_INSECURE_SANDBOX, OPENBLAS_*."""
+    from autograder.sandbox import SandboxOptions
+
+    env = Settings(environ)
+    return SandboxOptions(
+        disabled_layers=env.names("AUTOGRADER_SANDBOX_DISABLE_LAYERS", SANDBOX_LAYERS),
+        allow_insecure=env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX"),
+        machine_environment=tuple(
+            (name, value) for name in OPENBLAS_MACHINE_VARIABLES if (value := env.raw(name)) is not None
+        ),
+    )
+
+
 def submit_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """Return (server URL, API token) for `grade --submit` from AUTOGRADER_URL / AUTOGRADER_TOKEN ("" when unset)."""
     env = Settings(environ)
@@ -247,6 +280,8 @@ class Config:
         # assignment's max_file_bytes; grading/notebook.py caps a whole notebook at 40 MiB).
         self.MAX_CONTENT_LENGTH = env.integer("AUTOGRADER_MAX_UPLOAD_BYTES", 41 << 20, minimum=1)
         self.ALLOW_INSECURE_SANDBOX = env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
+        # Layers switched off on purpose and the OpenBLAS variables passed on (docs/SANDBOX.md).
+        self.SANDBOX_OPTIONS = sandbox_options(environ)
         # Multiplies every grading time limit and submission budget (derived from the reference's own
         # time, docs/SANDBOX.md): for machines much slower or busier than the one the limits suit.
         self.GRADING_TIME_SCALE = env.number("AUTOGRADER_TIME_LIMIT_SCALE", 1.0, minimum=0.1)

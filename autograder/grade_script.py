@@ -25,9 +25,10 @@ def run() -> None:
     arguments = sys.argv[1:]
     launched = None
     if len(arguments) >= 2 and not NOT_GRADING_LOCALLY.intersection(arguments):
+        from autograder.config import sandbox_options
         from autograder.sandbox import launch_executor
 
-        launched = launch_executor()
+        launched = launch_executor(options=sandbox_options())
     from autograder.cli.grade import main
 
     try:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import Config, SettingsError, assignments_dir, submit_settings, suite_cache_dir
+from autograder.config import Config, SettingsError, assignments_dir, sandbox_options, submit_settings, suite_cache_dir
+from autograder.sandbox import SandboxOptions
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
 
@@ -78,9 +79,8 @@ def test_grade_asks_for_one_blas_thread_only_before_numpy_and_unless_the_user_ch
     assert not use_one_blas_thread(late, modules={"numpy": object()}) and late == {}
 
 
-# The sandbox reads its own two switches until it takes them as parameters (see docs/DEPLOY.md);
 # local_stack hands the whole environment on to the services it launches (it reads no setting).
-KNOWN_ELSEWHERE = {"autograder/sandbox/__init__.py", "autograder/sandbox/launch.py", "autograder/jobs/local_stack.py"}
+KNOWN_ELSEWHERE = {"autograder/jobs/local_stack.py"}
 READS_ENVIRONMENT = re.compile(r"os\.environ|os\.getenv|getenv\(")
 
 
@@ -91,3 +91,14 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         if READS_ENVIRONMENT.search(path.read_text(encoding="utf-8")):
             readers.add(relative)
     assert readers - KNOWN_ELSEWHERE <= {"autograder/config.py"}, readers
+
+
+def test_sandbox_options_are_read_here_and_checked() -> None:
+    options = sandbox_options({"AUTOGRADER_SANDBOX_DISABLE_LAYERS": "seccomp, jail_root",
+                               "AUTOGRADER_ALLOW_INSECURE_SANDBOX": "1", "OPENBLAS_CORETYPE": "Haswell",
+                               "LD_PRELOAD": "/tmp/evil.so"})
+    assert options.disabled_layers == ("seccomp", "jail_root") and options.allow_insecure
+    assert options.machine_environment == (("OPENBLAS_CORETYPE", "Haswell"),)  # nothing else is passed on
+    assert sandbox_options({}) == SandboxOptions()
+    with pytest.raises(SettingsError, match="AUTOGRADER_SANDBOX_DISABLE_LAYERS must be a comma-separated list"):
+        sandbox_options({"AUTOGRADER_SANDBOX_DISABLE_LAYERS": "seccom"})

@@ -90,10 +90,12 @@ def main(started: object, assignment: str, file: Path, as_json: bool, submit: bo
     # First of all: the zygote's interpreter starts on the other core while this process imports
     # NumPy and loads the suite. It is a fresh program: it never sees what this process loads.
     # (The console script starts it even earlier and passes it on: autograder.grade_script.)
+    from autograder.config import sandbox_options
     from autograder.sandbox import launch_executor
     from autograder.sandbox.launch import LaunchedZygote
 
-    launched = started if isinstance(started, LaunchedZygote) else launch_executor()
+    options = sandbox_options()
+    launched = started if isinstance(started, LaunchedZygote) else launch_executor(options=options)
     from autograder.config import use_one_blas_thread
 
     use_one_blas_thread()  # before NumPy loads: this process only compares small arrays
@@ -110,7 +112,7 @@ def main(started: object, assignment: str, file: Path, as_json: bool, submit: bo
             import autograder.grading.render  # noqa: F401
         from autograder.sandbox import open_executor
 
-        executor, launched = open_executor(launched=launched), None
+        executor, launched = open_executor(launched=launched, options=options), None
         report = grade_source(loaded, source, executor, mode="public", filename=file.name)
     except BaseException:
         if launched is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.config import gradescope_settings
+from autograder.config import gradescope_settings, sandbox_options
 from autograder.grading.assignment import Assignment, AssignmentError
 from autograder.grading.bundle import load_bundle
 from autograder.grading.engine import grade_source
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(options.root)
     results_path = root / "results" / "results.json"
     started = time.monotonic()
-    executor = open_executor(slot=slot)
+    executor = open_executor(slot=slot, options=sandbox_options())
     try:
         isolation = detect_isolation(executor)
         print(isolation.summary(), flush=True)  # run_autograder's stdout: the instructors' log

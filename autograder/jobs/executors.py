@@ -7,7 +7,7 @@ import threading
 from flask import Flask, current_app
 
 from autograder.jobs.slots import SlotLock, acquire_slot, runtime_dir
-from autograder.sandbox import Executor, open_executor
+from autograder.sandbox import Executor, SandboxOptions, open_executor
 from autograder.sandbox.executor import UnitJob, UnitOutcome
 
 _local = threading.local()
@@ -46,8 +46,9 @@ def open_worker_executor(app: Flask, slot: int | None = None) -> SlotExecutor:
     lock = acquire_slot(runtime_dir(app.config.get("SANDBOX_RUNTIME_DIR") or None), slot,
                         int(app.config.get("SANDBOX_SLOTS", 64)))
     try:
-        inner = open_executor(require_full_isolation=not app.config.get("ALLOW_INSECURE_SANDBOX", False),
-                              slot=lock.slot)
+        options = (app.config.get("SANDBOX_OPTIONS") or SandboxOptions()).allowing_insecure(
+            bool(app.config.get("ALLOW_INSECURE_SANDBOX", False)))
+        inner = open_executor(require_full_isolation=True, slot=lock.slot, options=options)
     except BaseException:
         lock.release()
         raise

@@ -7,7 +7,6 @@ can start the zygote before the caller has imported anything heavy.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,13 +16,53 @@ if TYPE_CHECKING:
     from autograder.sandbox.launch import LaunchedZygote
     from autograder.sandbox.zygote import ZygoteError, ZygoteExecutor
 
-__all__ = ["Executor", "InsecureSandboxError", "Limits", "SubprocessExecutor", "UnitJob", "UnitOutcome",
-           "ZygoteError", "ZygoteExecutor", "launch_executor", "open_executor"]
+__all__ = ["Executor", "InsecureSandboxError", "Limits", "SandboxOptions", "SubprocessExecutor", "UnitJob",
+           "UnitOutcome", "ZygoteError", "ZygoteExecutor", "launch_executor", "open_executor"]
 
+# The settings' names, for messages (autograder.config reads them: the sandbox reads no environment).
 ALLOW_INSECURE_ENV = "AUTOGRADER_ALLOW_INSECURE_SANDBOX"
-# Operators may switch layers off (comma-separated: namespaces, jail_root, drop_uid, seccomp,
-# user_namespace: the non-root mode), e.g. to see how a deployment behaves where one is unavailable.
 DISABLE_LAYERS_ENV = "AUTOGRADER_SANDBOX_DISABLE_LAYERS"
+
+
+class SandboxOptions:
+    """What the operator chose for the sandbox (built by ``autograder.config.sandbox_options``).
+
+    ``disabled_layers``: layers switched off on purpose (namespaces, jail_root, drop_uid,
+    seccomp, user_namespace: the non-root mode), to see how a deployment behaves where one is
+    unavailable. ``allow_insecure``: accept reduced isolation where full isolation is required.
+    ``machine_environment``: variables some CPUs need for OpenBLAS to compute correctly, passed
+    on to the untrusted processes (nothing else of the caller's environment is).
+    A plain class, not a dataclass: `grade` builds one before starting the zygote, and importing
+    dataclasses (inspect) there would delay the zygote's start.
+    """
+
+    __slots__ = ("allow_insecure", "disabled_layers", "machine_environment")
+
+    def __init__(self, disabled_layers: tuple[str, ...] = (), allow_insecure: bool = False,
+                 machine_environment: tuple[tuple[str, str], ...] = ()) -> None:
+        self.disabled_layers = tuple(disabled_layers)
+        self.allow_insecure = bool(allow_insecure)
+        self.machine_environment = tuple(machine_environment)
+
+    def allowing_insecure(self, allow: bool) -> SandboxOptions:
+        """The same options with ``allow_insecure`` set to ``allow``."""
+        return SandboxOptions(self.disabled_layers, allow, self.machine_environment)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SandboxOptions):
+            return NotImplemented
+        return (self.disabled_layers, self.allow_insecure, self.machine_environment) == (
+            other.disabled_layers, other.allow_insecure, other.machine_environment)
+
+    def __hash__(self) -> int:
+        return hash((self.disabled_layers, self.allow_insecure, self.machine_environment))
+
+    def __repr__(self) -> str:
+        return (f"SandboxOptions(disabled_layers={self.disabled_layers!r}, allow_insecure={self.allow_insecure!r}, "
+                f"machine_environment={self.machine_environment!r})")
+
+
+DEFAULT_OPTIONS = SandboxOptions()
 _LAZY = {
     "Executor": "executor", "InsecureSandboxError": "executor", "Limits": "executor",
     "SubprocessExecutor": "executor", "UnitJob": "executor", "UnitOutcome": "executor",
@@ -40,7 +79,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def launch_executor(*, slot: int = 0) -> LaunchedZygote | None:
+def launch_executor(*, slot: int = 0, options: SandboxOptions = DEFAULT_OPTIONS) -> LaunchedZygote | None:
     """Start the zygote that ``open_executor(launched=...)`` will adopt, without waiting for it.
 
     Imports nothing heavy: the zygote's interpreter starts while the caller goes on with its
@@ -50,21 +89,22 @@ def launch_executor(*, slot: int = 0) -> LaunchedZygote | None:
     from autograder.sandbox.launch import launch_zygote
 
     try:
-        return launch_zygote(slot=slot, disabled_layers=_disabled_layers())
+        return launch_zygote(slot=slot, disabled_layers=options.disabled_layers,
+                             machine_environment=options.machine_environment)
     except OSError:
         return None
 
 
 def open_executor(*, require_full_isolation: bool = False, slot: int = 0,
-                  launched: LaunchedZygote | None = None) -> Executor:
+                  launched: LaunchedZygote | None = None, options: SandboxOptions = DEFAULT_OPTIONS) -> Executor:
     """Return the best executor this machine allows: the zygote sandbox, else a plain subprocess.
 
     ``slot`` distinguishes concurrent workers (each gets its own unprivileged uid).
-    ``launched``: a zygote started by :func:`launch_executor` with the same ``slot``, adopted
-    rather than starting another one.
+    ``launched``: a zygote started by :func:`launch_executor` with the same ``slot`` and
+    ``options``, adopted rather than starting another one.
     Returns an executor whose ``isolation`` is "full" or "reduced". Raises
     InsecureSandboxError when ``require_full_isolation`` is set, isolation is reduced and
-    env AUTOGRADER_ALLOW_INSECURE_SANDBOX is not "1".
+    ``options.allow_insecure`` is not set.
     """
     from autograder.sandbox.executor import SubprocessExecutor
     from autograder.sandbox.zygote import ZygoteError, ZygoteExecutor
@@ -72,23 +112,20 @@ def open_executor(*, require_full_isolation: bool = False, slot: int = 0,
     executor: Executor
     problems: list[str] = []
     try:
-        executor = ZygoteExecutor(slot=slot, disabled_layers=_disabled_layers(), launched=launched)
+        executor = ZygoteExecutor(slot=slot, disabled_layers=options.disabled_layers, launched=launched,
+                                  machine_environment=options.machine_environment)
         problems = executor.problems
     except ZygoteError as error:
-        executor = SubprocessExecutor()
+        executor = SubprocessExecutor(machine_environment=options.machine_environment)
         problems = [str(error)]
     if require_full_isolation:
-        refuse_reduced_isolation(executor, problems)
+        refuse_reduced_isolation(executor, problems, allow_insecure=options.allow_insecure)
     return executor
 
 
-def _disabled_layers() -> tuple[str, ...]:
-    return tuple(name.strip() for name in os.environ.get(DISABLE_LAYERS_ENV, "").split(",") if name.strip())
-
-
-def refuse_reduced_isolation(executor: Executor, problems: list[str]) -> None:
+def refuse_reduced_isolation(executor: Executor, problems: list[str], *, allow_insecure: bool = False) -> None:
     """Close ``executor`` and raise InsecureSandboxError unless it is fully isolated or the operator allows less."""
-    if executor.isolation != "full" and os.environ.get(ALLOW_INSECURE_ENV) != "1":
+    if executor.isolation != "full" and not allow_insecure:
         executor.close()
         from autograder.sandbox.executor import InsecureSandboxError
 

@@ -307,8 +307,9 @@ class SubprocessExecutor:
 
     isolation = "reduced"
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, machine_environment: tuple[tuple[str, str], ...] = ()) -> None:
         self.python = python or sys.executable
+        self.machine_environment = machine_environment
 
     def run(self, job: UnitJob) -> UnitOutcome:
         started = time.monotonic()
@@ -321,7 +322,7 @@ class SubprocessExecutor:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             pass_fds=(write_fd,),
-            env=clean_environment(),
+            env=clean_environment(self.machine_environment),
             cwd="/",
             start_new_session=True,
         )

@@ -51,7 +51,8 @@ class LaunchedZygote:
         self.process.wait()
 
 
-def launch_zygote(slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = ()) -> LaunchedZygote:
+def launch_zygote(slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = (),
+                  machine_environment: tuple[tuple[str, str], ...] = ()) -> LaunchedZygote:
     """Start ``python -I -m autograder.sandbox.zygote_server`` with the clean environment; do not wait for it.
 
     The zygote is tied to the calling thread (the kernel's parent-death signal follows the
@@ -64,7 +65,7 @@ def launch_zygote(slot: int = 0, python: str | None = None, disabled_layers: tup
             [python or sys.executable, "-I", "-m", "autograder.sandbox.zygote_server",
              str(theirs.fileno()), str(slot), str(os.getpid()), ",".join(disabled_layers)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-            env=clean_environment(), cwd="/", start_new_session=True,
+            env=clean_environment(machine_environment), cwd="/", start_new_session=True,
         )
     except BaseException:
         ours.close()
@@ -74,8 +75,11 @@ def launch_zygote(slot: int = 0, python: str | None = None, disabled_layers: tup
     return LaunchedZygote(process, ours)
 
 
-def clean_environment() -> dict[str, str]:
-    """The environment given to untrusted processes: no secrets, one BLAS thread."""
+def clean_environment(machine_environment: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    """The environment given to untrusted processes: no secrets, one BLAS thread.
+
+    ``machine_environment``: the OpenBLAS variables some CPUs need (autograder.config reads them).
+    """
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -85,8 +89,9 @@ def clean_environment() -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
     }
-    # Some CPUs need these for OpenBLAS to compute correctly (see the machine notes).
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env.update((name, value) for name, value in machine_environment if name in MACHINE_VARIABLES)
     return env
+
+
+# Some CPUs need these for OpenBLAS to compute correctly; nothing else is passed on.
+MACHINE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

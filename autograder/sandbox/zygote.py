@@ -41,10 +41,11 @@ class ZygoteExecutor:
     """Run units in children of a pre-warmed zygote (one zygote per executor, one unit at a time)."""
 
     def __init__(self, slot: int = 0, python: str | None = None, disabled_layers: tuple[str, ...] = (), *,
-                 launched: LaunchedZygote | None = None) -> None:
+                 launched: LaunchedZygote | None = None, machine_environment: tuple[tuple[str, str], ...] = ()) -> None:
         """Start a zygote, or adopt ``launched``: one started earlier by :func:`launch_zygote` with the same arguments."""
         self.slot = slot
         self.disabled_layers = disabled_layers
+        self.machine_environment = machine_environment
         self.python = python or sys.executable
         self.isolation = "reduced"
         self.layers: list[str] = []
@@ -60,7 +61,7 @@ class ZygoteExecutor:
 
     def _start(self, launched: LaunchedZygote | None = None) -> None:
         if launched is None:
-            launched = launch_zygote(self.slot, self.python, self.disabled_layers)
+            launched = launch_zygote(self.slot, self.python, self.disabled_layers, self.machine_environment)
         self._process, self._sock = launched.take()
         ours = self._sock
         ready, _, _ = select.select([ours], [], [], STARTUP_SECONDS)

@@ -29,6 +29,7 @@ LIBRARY_LINKS = {"lib", "lib32", "lib64", "libx32"}
 # path it must not write, argv[3] the jail probe of conftest.py as JSON.
 PROGRAM = r'''
 import json, os, sys
+from autograder.config import sandbox_options
 from autograder.sandbox import open_executor
 from autograder.sandbox.executor import Limits, UnitJob
 from autograder.sandbox.program import Call
@@ -122,7 +123,7 @@ def run_all(executor):
 summary = {"executors": {}}
 for label, disabled in (("default", ""), ("without_seccomp", "seccomp")):
     os.environ["AUTOGRADER_SANDBOX_DISABLE_LAYERS"] = disabled
-    executor = open_executor()
+    executor = open_executor(options=sandbox_options())
     summary["executors"][label] = {
         "kind": type(executor).__name__, "isolation": executor.isolation, "layers": list(executor.layers),
         "problems": list(executor.problems), "results": run_all(executor),

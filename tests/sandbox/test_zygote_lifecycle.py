@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from autograder.config import sandbox_options
 from autograder.sandbox import InsecureSandboxError, open_executor, refuse_reduced_isolation
 from autograder.sandbox.executor import OK, TIMEOUT, Limits, UnitJob
 from autograder.sandbox.program import Call
@@ -80,17 +81,23 @@ def test_reduced_isolation_still_grades_and_is_refused_when_full_is_required(mon
         assert outcome.status == TIMEOUT
         outcome = executor.run(square_job(np.float64(3.0)))
         assert outcome.status == OK and outcome.calls[0].value == 9.0, outcome
-        monkeypatch.delenv("AUTOGRADER_ALLOW_INSECURE_SANDBOX", raising=False)
         with pytest.raises(InsecureSandboxError, match="AUTOGRADER_ALLOW_INSECURE_SANDBOX"):
             refuse_reduced_isolation(executor, executor.problems)
+        # The operator's setting reaches it through autograder.config, not by the sandbox reading the environment.
+        monkeypatch.setenv("AUTOGRADER_ALLOW_INSECURE_SANDBOX", "0")
+        with pytest.raises(InsecureSandboxError):
+            refuse_reduced_isolation(executor, executor.problems, allow_insecure=sandbox_options().allow_insecure)
     finally:
         executor.close()
 
 
 def test_operator_may_accept_reduced_isolation(monkeypatch) -> None:
     monkeypatch.setenv("AUTOGRADER_ALLOW_INSECURE_SANDBOX", "1")
-    executor = ZygoteExecutor(slot=10, disabled_layers=("seccomp",))
-    refuse_reduced_isolation(executor, executor.problems)  # allowed: no exception
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_DISABLE_LAYERS", "seccomp")
+    options = sandbox_options()
+    assert options.disabled_layers == ("seccomp",) and options.allow_insecure
+    executor = open_executor(require_full_isolation=True, slot=10, options=options)  # allowed: no exception
+    assert executor.isolation == "reduced" and "seccomp" not in executor.layers
     assert executor.run(square_job(4.0)).calls[0].value == 16.0
     executor.close()
 
