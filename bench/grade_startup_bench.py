@@ -46,7 +46,7 @@ def main() -> None:
 
     import autograder
     from autograder.grading.assignment import find_assignment
-    from autograder.grading.bundle import write_bundle
+    from autograder.grading.kit import write_kit
 
     compileall.compile_dir(Path(autograder.__file__).parent, quiet=1)  # what pip install does
 
@@ -54,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as folder:
         work = Path(folder)
         losses = find_assignment("losses")
-        write_bundle(losses, work / "losses-kit")
+        write_kit(losses, work / "losses-kit")
         (work / "losses.py").write_text(losses.reference_source)
         # The student's own cache folder, as on a laptop: the first run fills it (the warm-up).
         environment = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"), "COLUMNS": "120"}

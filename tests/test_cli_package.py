@@ -41,8 +41,8 @@ def test_help_lists_every_command_and_imports_no_web_stack() -> None:
     loaded = set(modules.split())
     assert not {name for name in loaded if name.startswith(WEB_STACK)}, "--help imported the web stack"
     for command in (
-        "bundle",
-        "check",
+        "kit",
+        "selfcheck",
         "mistakes",
         "db",
         "create-course",

@@ -1,7 +1,7 @@
 """`autograder`: the command line of operators and assignment authors, one module per area.
 
-    grade.py      `grade` (students; its own entry point)   kits.py       bundle
-    authoring.py  check, mistakes                           service.py    db, courses, users, serve...
+    grade.py      `grade` (students; its own entry point)   kits.py       kit, gradescope
+    authoring.py  selfcheck, mistakes                       service.py    db, courses, users, serve...
     jobs.py       worker, sweep
 
 The group is Flask's `FlaskGroup` with the application factory, so every command that needs the

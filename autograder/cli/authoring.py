@@ -1,4 +1,4 @@
-"""Commands for assignment authors: `autograder check` (self-check a folder) and `autograder mistakes`."""
+"""Commands for assignment authors: `autograder selfcheck` (self-check a folder) and `autograder mistakes`."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ def known_mistakes(assignment: Assignment) -> list[tuple[str, str, str]]:
     """Return (function, name, hint) of each mistake ``assignment`` names, in the order of its functions."""
     if assignment.mistakes:
         found = [(mistake.function, mistake.name, mistake.hint) for mistake in assignment.mistakes]
-    elif assignment.bundled_suite is not None:
+    elif assignment.kit_suite is not None:
         # A starter kit has no mistakes.py: its public cases carry the names and hints.
         found = [
             (function.name, variant.mistake, variant.hint)
-            for function in assignment.bundled_suite.functions
+            for function in assignment.kit_suite.functions
             for check in function.checks
             if check.diagnosis
             for variant in check.diagnosis.variants
@@ -67,7 +67,7 @@ def self_check_lines(report: SelfCheckReport) -> list[str]:
     return lines
 
 
-@click.command("check")
+@click.command("selfcheck")
 @click.argument("name", required=False)
 @click.option(
     "--hidden-seed",
@@ -76,7 +76,7 @@ def self_check_lines(report: SelfCheckReport) -> list[str]:
     multiple=True,
     help="Also prepare the hidden draw of this seed (repeatable; default: the self-check's DEFAULT_HIDDEN_SEEDS).",
 )
-def check(name: str | None, hidden_seeds: tuple[int, ...]) -> None:
+def selfcheck(name: str | None, hidden_seeds: tuple[int, ...]) -> None:
     """Self-check assignment NAME (or the folder PATH), or every assignment; exit 1 on problems.
 
     Runs the folder's own code in this process: every generator is deterministic and gives finite
@@ -102,4 +102,4 @@ def check(name: str | None, hidden_seeds: tuple[int, ...]) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = [check, mistakes]
+COMMANDS = [selfcheck, mistakes]

@@ -74,7 +74,7 @@ def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> As
 @click.option("--course", default=None, help="With --submit: the course code, if you are in several courses.")
 @click.pass_obj
 def main(started: object, assignment: str, file: Path, as_json: bool, submit: bool, course: str | None) -> None:
-    """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder bundle`.
+    """Grade FILE for ASSIGNMENT: an assignment name, or a starter kit folder made by `autograder kit`.
 
     FILE is your Python file or a Jupyter notebook (.ipynb) holding your functions in its code
     cells. A folder is written with a slash (./losses-kit); a bare word is a name, unless the

@@ -1,4 +1,4 @@
-"""Kits: `autograder bundle NAME -o DIR` (a student's starter kit), `autograder gradescope NAME -o ZIP`."""
+"""Kits: `autograder kit NAME -o DIR` (a student's starter kit), `autograder gradescope NAME -o ZIP`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 HIDDEN_CASE_VISIBILITIES = ("after_published", "hidden", "after_due_date", "visible")
 
 
-@click.command("bundle")
+@click.command("kit")
 @click.argument("name")
 @click.option(
     "-o",
@@ -23,15 +23,15 @@ HIDDEN_CASE_VISIBILITIES = ("after_published", "hidden", "after_due_date", "visi
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write the starter kit into (created if missing).",
 )
-def bundle(name: str, output: Path) -> None:
+def kit(name: str, output: Path) -> None:
     """Write assignment NAME's starter kit (README, starter file, probes, spec, public cases) to OUTPUT."""
-    from autograder.grading.bundle import write_bundle
+    from autograder.grading.kit import write_kit
 
     assignment = resolve_assignment(name)
-    if assignment.is_bundle:
-        raise click.UsageError(f"{name!r} is already a starter kit; bundle a repository assignment")
+    if assignment.is_kit:
+        raise click.UsageError(f"{name!r} is already a starter kit; make kits from a repository assignment")
     try:
-        written = write_bundle(assignment, output)
+        written = write_kit(assignment, output)
     except FileExistsError as error:
         raise click.ClickException(str(error)) from None
     for path in written:
@@ -97,4 +97,4 @@ def gradescope(
     )
 
 
-COMMANDS = [bundle, gradescope]
+COMMANDS = [kit, gradescope]

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from autograder.grading.assignment import Assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.kit import write_kit
 from autograder.grading.fixtures import write_suite
 from autograder.grading.prepare import prepare_suite
 from autograder.gradescope.results import HIDDEN_CASE_VISIBILITIES, VISIBILITIES
@@ -70,7 +70,7 @@ def write_archive(
     ``wheel`` is this package's wheel; without it one is built from the source checkout. Returns
     the path written; raises ArchiveError when the assignment is a starter kit or no wheel can be had.
     """
-    if assignment.is_bundle or assignment.reference is None:
+    if assignment.is_kit or assignment.reference is None:
         raise ArchiveError(f"{assignment.name!r} is a starter kit: export a repository assignment")
     target = Path(output)
     with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as scratch:
@@ -78,7 +78,7 @@ def write_archive(
         wheel_path = wheel if wheel is not None else build_wheel(staging / "wheel")
         if not wheel_path.is_file() or wheel_path.suffix != ".whl":
             raise ArchiveError(f"{wheel_path} is not a wheel")
-        write_bundle(assignment, staging / KIT)
+        write_kit(assignment, staging / KIT)
         (staging / "private").mkdir()
         suite = prepare_suite(assignment, "hidden", settings.hidden_seed)
         write_suite(

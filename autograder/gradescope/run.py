@@ -20,7 +20,7 @@ from typing import Any
 
 from autograder.config import gradescope_settings, sandbox_options
 from autograder.grading.assignment import Assignment, AssignmentError
-from autograder.grading.bundle import load_bundle
+from autograder.grading.kit import load_kit
 from autograder.grading.engine import grade_source
 from autograder.grading.fixtures import FixtureError, read_suite
 from autograder.grading.notebook import MAX_NOTEBOOK_BYTES, NOTEBOOK_SUFFIX
@@ -126,7 +126,7 @@ def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[s
     """
     try:
         config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
-        public = load_bundle(source / KIT)
+        public = load_kit(source / KIT)
         spec = load_spec(source / KIT / "spec.toml")
         suite, metadata = read_suite(source / GRADED_CASES)
     except (OSError, ValueError, FixtureError, SpecError) as error:
@@ -148,7 +148,7 @@ def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[s
         readme="",
         starter="",
         probes_source=public.probes_source,
-        bundled_suite=suite,
+        kit_suite=suite,
     )
     return graded, public, config
 
@@ -170,7 +170,7 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
     return results_json(
         graded,
         public,
-        checks_with_hidden_cases(graded_assignment.bundled_suite),  # type: ignore[arg-type]
+        checks_with_hidden_cases(graded_assignment.kit_suite),  # type: ignore[arg-type]
         hidden_visibility=config.get("hidden_visibility", "after_published"),
         stdout_visibility=config.get("stdout_visibility", "hidden"),
         extra={"submission": submission.name},

@@ -1,4 +1,4 @@
-"""Find and load assignment folders (repository layout or a student bundle)."""
+"""Find and load assignment folders (repository layout or a student's starter kit)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from autograder.sandbox.executor import Limits
 if TYPE_CHECKING:
     from autograder.grading.prepare import PreparedSuite
 
-BUNDLE_FIXTURES = "public_cases.npz"
+KIT_FIXTURES = "public_cases.npz"
 
 
 class AssignmentError(Exception):
@@ -35,7 +35,7 @@ class AssignmentNotFound(AssignmentError, LookupError):
 class Assignment:
     """A loaded assignment: its spec, student-facing texts and (trusted) modules.
 
-    A repository assignment has ``reference`` and ``cases`` modules; a bundle (the
+    A repository assignment has ``reference`` and ``cases`` modules; a starter kit (the
     student's starter kit) has neither and carries its public suite ready-made.
     """
 
@@ -50,7 +50,7 @@ class Assignment:
     probes: dict[str, Any] = field(default_factory=dict)
     mistakes: tuple[Mistake, ...] = ()
     mistake_namespace: dict[str, Any] = field(default_factory=dict)
-    bundled_suite: PreparedSuite | None = None
+    kit_suite: PreparedSuite | None = None
 
     @property
     def name(self) -> str:
@@ -77,12 +77,12 @@ class Assignment:
         return self.spec.limits.to_limits()
 
     @property
-    def is_bundle(self) -> bool:
-        return self.bundled_suite is not None
+    def is_kit(self) -> bool:
+        return self.kit_suite is not None
 
     @property
     def reference_source(self) -> str:
-        """The reference solution's text (empty for a bundle)."""
+        """The reference solution's text (empty for a starter kit)."""
         if self.reference is None:
             return ""
         return (self.path / "reference.py").read_text(encoding="utf-8")
@@ -112,9 +112,9 @@ _loaded_lock = threading.Lock()
 
 
 def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = None) -> Assignment:
-    """Load the assignment folder at ``path`` (repository layout or bundle).
+    """Load the assignment folder at ``path`` (repository layout or starter kit).
 
-    ``suite_cache``: a folder where a bundle's decoded public suite may be cached between runs.
+    ``suite_cache``: a folder where a starter kit's decoded public suite may be cached between runs.
     Returns the Assignment (cached per folder version); raises AssignmentError or SpecError.
     """
     folder = Path(path).resolve()
@@ -126,12 +126,12 @@ def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = Non
         cached = _loaded.get(key)
         if cached is not None:
             return cached
-        if (folder / "reference.py").exists() or not (folder / BUNDLE_FIXTURES).exists():
+        if (folder / "reference.py").exists() or not (folder / KIT_FIXTURES).exists():
             assignment = _load_repository_assignment(folder, version)
         else:
-            from autograder.grading.bundle import load_bundle
+            from autograder.grading.kit import load_kit
 
-            assignment = load_bundle(folder, suite_cache=suite_cache)
+            assignment = load_kit(folder, suite_cache=suite_cache)
         _loaded[key] = assignment
         return assignment
 

@@ -490,12 +490,12 @@ def prepare_suite(assignment: Assignment, mode: str = "public", hidden_seed: int
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if mode == "hidden" and type(hidden_seed) is not int:
         raise ValueError("hidden mode needs an integer hidden_seed")
-    if assignment.bundled_suite is not None:
-        # A bundle grades in the mode it was prepared in: a starter kit holds public cases only; a
+    if assignment.kit_suite is not None:
+        # A starter kit grades in the mode it was prepared in: a starter kit holds public cases only; a
         # Gradescope archive also holds hidden ones, drawn from its seed when it was written.
-        if mode != assignment.bundled_suite.mode:
-            raise ValueError(f"this bundle holds {assignment.bundled_suite.mode} cases only, not {mode} ones")
-        return assignment.bundled_suite
+        if mode != assignment.kit_suite.mode:
+            raise ValueError(f"this starter kit holds {assignment.kit_suite.mode} cases only, not {mode} ones")
+        return assignment.kit_suite
     key = (str(assignment.path), assignment.version, mode, hidden_seed if mode == "hidden" else None)
     with _cache_lock:
         suite = _cache.get(key)

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from autograder.grading.assignment import AssignmentError, find_assignment
 from autograder.grading import notebook
-from autograder.grading.bundle import starter_notebook_name, write_bundle
+from autograder.grading.kit import starter_notebook_name, write_kit
 from autograder.models import Submission
 from autograder.models._time import utcnow
 from autograder.services import courses, extensions, late_days, source_check, submissions
@@ -161,7 +161,7 @@ def starter_kit(code: str, name: str):
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as scratch:
         kit = Path(scratch) / f"{ca.assignment.name}-kit"
-        write_bundle(engine_assignment, kit)
+        write_kit(engine_assignment, kit)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(kit.rglob("*")):
                 if path.is_file():

@@ -1,4 +1,4 @@
-"""The `grade` and `autograder bundle` commands: output, JSON shape and exit codes."""
+"""The `grade` and `autograder kit` commands: output, JSON shape and exit codes."""
 
 from __future__ import annotations
 
@@ -54,18 +54,18 @@ def test_usage_errors_exit_two(tmp_path):
     assert missing.exit_code == 2
 
 
-def test_bundle_command_then_grade_the_kit(tmp_path):
+def test_kit_command_then_grade_the_kit(tmp_path):
     kit = tmp_path / "kit"
-    outcome = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    outcome = CliRunner().invoke(autograder_main, ["kit", str(TOY), "-o", str(kit)])
     assert outcome.exit_code == 0, outcome.output
     assert sorted(path.name for path in kit.iterdir()) == ["README.md", "probes.py", "public_cases.npz",
                                                             "spec.toml", "toy.ipynb", "toy.py"]
     graded = CliRunner().invoke(grade_main, [str(kit), str(kit / "toy.py"), "--json"])
     assert graded.exit_code == 1 and json.loads(graded.output)["score"] == 0
-    again = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    again = CliRunner().invoke(autograder_main, ["kit", str(TOY), "-o", str(kit)])
     assert again.exit_code == 0  # the untouched starter may be rewritten
     (kit / "toy.py").write_text("# my work\n")
-    refused = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", str(kit)])
+    refused = CliRunner().invoke(autograder_main, ["kit", str(TOY), "-o", str(kit)])
     assert refused.exit_code == 1 and "not overwriting your work" in refused.output
 
 
@@ -88,7 +88,7 @@ def test_a_path_or_a_kit_of_that_name_is_a_folder(tmp_path, monkeypatch):
     (tmp_path / "losses").mkdir()
     assert not names_a_folder("losses")  # a work folder without public_cases.npz
     assert names_a_folder("./losses") and names_a_folder("kits/losses") and names_a_folder(".")
-    built = CliRunner().invoke(autograder_main, ["bundle", str(TOY), "-o", "toy"])
+    built = CliRunner().invoke(autograder_main, ["kit", str(TOY), "-o", "toy"])
     assert built.exit_code == 0, built.output
     assert names_a_folder("toy")  # an unpacked kit in the current directory
     outcome = CliRunner().invoke(grade_main, ["toy", "toy/toy.py", "--json"])

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from autograder.grading.assignment import BUNDLE_FIXTURES, assignment_names, find_assignment, load_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.assignment import KIT_FIXTURES, assignment_names, find_assignment, load_assignment
+from autograder.grading.kit import write_kit
 from autograder.grading.diagnosis import diagnose_check, diagnose_function, variant_namespace
 from autograder.grading.fixtures import read_suite
 from autograder.grading.mistakes import variant_source
@@ -367,13 +367,13 @@ def rmsprop(w, dw, config=None):
 
 def test_starter_kit_names_mistakes_offline_from_stored_outputs(tmp_path, grade):
     assignment = find_assignment("optimizers")
-    write_bundle(assignment, tmp_path)
-    suite, _ = read_suite(tmp_path / BUNDLE_FIXTURES)
+    write_kit(assignment, tmp_path)
+    suite, _ = read_suite(tmp_path / KIT_FIXTURES)
     stored = {variant.mistake for function in suite.functions for check in function.checks
               if check.diagnosis for variant in check.diagnosis.variants}
     assert stored == {mistake.name for mistake in assignment.mistakes}
     kit = load_assignment(tmp_path)
-    assert kit.is_bundle and kit.reference is None and not kit.mistakes
+    assert kit.is_kit and kit.reference is None and not kit.mistakes
     mistake = _mistake(assignment, "adamw", "L2 penalty instead of decoupled decay")
     report = grade(kit, variant_source(assignment, mistake))
     assert mistake.name in {test.mistake for test in _failed(report, "adamw")}
@@ -390,7 +390,7 @@ def test_mistakes_command_lists_the_mistakes_lists(tmp_path):
     assert outcome.output.startswith(f"optimizers ({len(assignment.mistakes)} named mistakes)\n")
     for mistake in assignment.mistakes:
         assert f"    - {mistake.name}: {mistake.hint}\n" in outcome.output
-    write_bundle(assignment, tmp_path)
+    write_kit(assignment, tmp_path)
     from_kit = CliRunner().invoke(main, ["mistakes", str(tmp_path)])
     assert from_kit.exit_code == 0 and sorted(from_kit.output.splitlines()) == sorted(outcome.output.splitlines())
     everything = CliRunner().invoke(main, ["mistakes"])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from autograder.cli.grade import main as grade_main
 from autograder.grading.assignment import find_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.kit import write_kit
 from autograder.grading.mistakes import variant_source
 from autograder.grading.notebook import (
     NotebookRejected, load_notebook, notebook_from_source, notebook_source, slim_notebook,
@@ -258,7 +258,7 @@ def test_stored_notebook_is_slim_and_still_a_notebook():
 
 def test_grade_command_accepts_a_notebook_and_the_kit_ships_one(losses, tmp_path):
     kit = tmp_path / "kit"
-    write_bundle(losses, kit)
+    write_kit(losses, kit)
     starter = kit / "losses.ipynb"
     assert starter.is_file()
     cells = nbformat.reads(starter.read_text(), as_version=4).cells

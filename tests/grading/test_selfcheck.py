@@ -1,4 +1,4 @@
-"""The assignment self-check and `autograder check`: a clean folder passes, each kind of broken folder is named."""
+"""The assignment self-check and `autograder selfcheck`: a clean folder passes, each kind of broken folder is named."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main as autograder_main
 from autograder.grading.assignment import AssignmentError, load_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.kit import write_kit
 from autograder.grading.prepare import prepare_suite
 from autograder.grading.report import FAILED, PASSED
 from autograder.grading.selfcheck import (CASES, MISTAKES, REFERENCE, STARTER, check_assignment, draw_cases,
@@ -139,19 +139,19 @@ def test_grade_in_process_judges_like_the_engine_and_draws_follow_the_engine_see
 
 
 def test_starter_kit_cannot_be_self_checked(toy, tmp_path):
-    write_bundle(toy, tmp_path / "kit")
+    write_kit(toy, tmp_path / "kit")
     with pytest.raises(AssignmentError, match="starter kit"):
         check_assignment(load_assignment(tmp_path / "kit"))
-    outcome = CliRunner().invoke(autograder_main, ["check", str(tmp_path / "kit")])
+    outcome = CliRunner().invoke(autograder_main, ["selfcheck", str(tmp_path / "kit")])
     assert outcome.exit_code == 2 and "starter kit" in outcome.output
 
 
 def test_check_command_prints_the_report_and_exits_one_on_problems(clean_toy):
     runner = CliRunner()
-    outcome = runner.invoke(autograder_main, ["check", str(clean_toy), "--hidden-seed", "5"])
+    outcome = runner.invoke(autograder_main, ["selfcheck", str(clean_toy), "--hidden-seed", "5"])
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output.startswith("toy: ok (public, hidden seed 5; 3/3 mistakes caught by their function only;")
     _edit(clean_toy / "reference.py", "return f(f(x))", "return f(f(scale(x, 1.0)))")
-    outcome = runner.invoke(autograder_main, ["check", str(clean_toy)])
+    outcome = runner.invoke(autograder_main, ["selfcheck", str(clean_toy)])
     assert outcome.exit_code == 1
     assert "toy: 1 problem" in outcome.output and "reference apply_twice: calls scale" in outcome.output

@@ -70,5 +70,5 @@ def test_self_check_fails_a_folder_where_a_trivial_implementation_earns(toy_copy
     subjects = {problem.subject for problem in trivial}
     assert "scale: returns zeros shaped like the expected result" in subjects
     assert all("factor 0" in problem.message for problem in trivial)
-    result = CliRunner().invoke(autograder_main, ["check", str(toy_copy)])
+    result = CliRunner().invoke(autograder_main, ["selfcheck", str(toy_copy)])
     assert result.exit_code == 1 and "trivial" in result.output

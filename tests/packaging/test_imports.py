@@ -37,7 +37,7 @@ def imported_top_levels(code: str) -> set[str]:
     [
         "import autograder.cli.grade",
         "import autograder.client",
-        "from autograder.grading import engine, bundle, render, report, selfcheck",
+        "from autograder.grading import engine, kit, render, report, selfcheck",
         "import autograder.sandbox.zygote",
     ],
 )
@@ -54,7 +54,7 @@ def test_the_grade_script_starts_the_zygote_before_loading_numpy() -> None:
 
 def test_grading_a_python_file_loads_no_notebook_reader_or_package_metadata() -> None:
     probe = (
-        "from autograder.grading import engine, bundle, render, report\n"
+        "from autograder.grading import engine, kit, render, report\n"
         "import sys\nprint(' '.join(sorted(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)

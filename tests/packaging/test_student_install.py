@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.assignment import find_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.kit import write_kit
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -34,7 +34,7 @@ def graded(student_wheel: Path, tmp_path_factory: pytest.TempPathFactory, tools)
     """Grade a starter kit's starter and the reference in one fresh venv per NumPy version."""
     work = tmp_path_factory.mktemp("student")
     losses = find_assignment("losses")
-    write_bundle(losses, work / "losses-kit")
+    write_kit(losses, work / "losses-kit")
     (work / "right.py").write_text(losses.reference_source)
     (work / "starter.py").write_text(losses.starter)
     # The student keeps a folder named after the assignment: it must not get in the way.
@@ -96,5 +96,5 @@ def test_autograder_without_the_server_extra_offers_the_authoring_commands(grade
         shown = result["autograder"]
         assert shown.returncode == 0, shown.stderr
         assert "autograder[server]" in shown.stdout
-        assert all(f"  {name} " in shown.stdout for name in ("bundle", "check", "mistakes"))
+        assert all(f"  {name} " in shown.stdout for name in ("kit", "selfcheck", "mistakes"))
         assert "  serve " not in shown.stdout

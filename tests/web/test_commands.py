@@ -53,4 +53,4 @@ def test_autograder_entry_point_has_the_operator_commands():
     from autograder.cli import main
 
     assert {"db", "create-course", "create-user", "import-roster", "token", "sync-assignments", "demo",
-            "serve", "bundle"} <= set(main.commands)
+            "serve", "kit"} <= set(main.commands)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder.grading.assignment import BUNDLE_FIXTURES, Assignment, AssignmentError
+from autograder.grading.assignment import KIT_FIXTURES, Assignment, AssignmentError
 from autograder.grading.fixtures import FixtureError, read_suite, write_suite
 from autograder.grading.prepare import prepare_suite
 from autograder.grading.spec import SpecError, load_spec
 
 
-def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> list[Path]:
+def write_kit(assignment: Assignment, directory: str | os.PathLike[str]) -> list[Path]:
     """Write the student's copy of ``assignment`` into ``directory``.
 
     Returns the paths written. Raises FileExistsError rather than overwrite a student's file.
@@ -41,7 +41,7 @@ def write_bundle(assignment: Assignment, directory: str | os.PathLike[str]) -> l
     if assignment.probes_source:
         put("probes.py", assignment.probes_source)
     put("spec.toml", (assignment.path / "spec.toml").read_text(encoding="utf-8"))
-    fixtures = target / BUNDLE_FIXTURES
+    fixtures = target / KIT_FIXTURES
     write_suite(prepare_suite(assignment, "public"), fixtures, assignment=assignment.name,
                 version=assignment.version)
     written.append(fixtures)
@@ -76,20 +76,20 @@ def kit_readme(assignment: Assignment) -> str:
     return "\n".join([*lines[:title_end], "", note, *lines[title_end:]]) + "\n"
 
 
-def load_bundle(folder: Path, suite_cache: Path | None = None) -> Assignment:
-    """Load a starter kit written by write_bundle. Returns its Assignment; raises AssignmentError.
+def load_kit(folder: Path, suite_cache: Path | None = None) -> Assignment:
+    """Load a starter kit written by write_kit. Returns its Assignment; raises AssignmentError.
 
     ``suite_cache``: a folder where the decoded public suite may be cached (see read_suite).
     """
     spec = load_spec(folder / "spec.toml")
     try:
-        suite, metadata = read_suite(folder / BUNDLE_FIXTURES, cache=suite_cache)
+        suite, metadata = read_suite(folder / KIT_FIXTURES, cache=suite_cache)
     except FixtureError as error:
         raise AssignmentError(str(error)) from None
     if suite.assignment != spec.name or metadata.get("assignment") != spec.name:
         raise AssignmentError(f"{folder}: the public cases belong to {suite.assignment!r}, not {spec.name!r}")
     if [function.name for function in suite.functions] != [function.name for function in spec.functions]:
-        raise SpecError(f"{folder}: spec.toml and {BUNDLE_FIXTURES} list different functions")
+        raise SpecError(f"{folder}: spec.toml and {KIT_FIXTURES} list different functions")
     version = str(metadata.get("version", ""))
     probes_path = folder / "probes.py"
     readme_path = folder / "README.md"
@@ -100,5 +100,5 @@ def load_bundle(folder: Path, suite_cache: Path | None = None) -> Assignment:
         readme=readme_path.read_text(encoding="utf-8") if readme_path.is_file() else "",
         starter="",
         probes_source=probes_path.read_text(encoding="utf-8") if probes_path.is_file() else "",
-        bundled_suite=suite,
+        kit_suite=suite,
     )

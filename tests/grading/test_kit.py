@@ -1,4 +1,4 @@
-"""The student bundle: no reference code, pickle-free fixtures, the same verdicts as the repository."""
+"""The student starter kit: no reference code, pickle-free fixtures, the same verdicts as the repository."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.grading.assignment import BUNDLE_FIXTURES, assignment_names, find_assignment, load_assignment
-from autograder.grading.bundle import write_bundle
+from autograder.grading.assignment import KIT_FIXTURES, assignment_names, find_assignment, load_assignment
+from autograder.grading.kit import write_kit
 from autograder.grading.fixtures import _Writer
 from autograder.grading.mistakes import variant_source
 from autograder.grading.prepare import prepare_suite
@@ -22,16 +22,16 @@ def _assignment(name, toy):
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory, request):
+def kits(tmp_path_factory, request):
     return {}
 
 
-def _bundle(name, toy, bundles, tmp_path_factory):
-    if name not in bundles:
+def _kit(name, toy, kits, tmp_path_factory):
+    if name not in kits:
         directory = tmp_path_factory.mktemp(f"kit-{name}")
-        write_bundle(_assignment(name, toy), directory)
-        bundles[name] = load_assignment(directory)
-    return bundles[name]
+        write_kit(_assignment(name, toy), directory)
+        kits[name] = load_assignment(directory)
+    return kits[name]
 
 
 def _function_bodies(source: str) -> list[str]:
@@ -47,14 +47,14 @@ def _function_bodies(source: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_bundle_holds_no_reference_code_and_loads_without_pickle(name, toy, bundles, tmp_path_factory):
+def test_kit_holds_no_reference_code_and_loads_without_pickle(name, toy, kits, tmp_path_factory):
     assignment = _assignment(name, toy)
-    kit = _bundle(name, toy, bundles, tmp_path_factory)
+    kit = _kit(name, toy, kits, tmp_path_factory)
     files = sorted(path.name for path in Path(kit.path).iterdir())
     assert "reference.py" not in files and "mistakes.py" not in files and "cases.py" not in files
     assert assignment.file in files and "README.md" in files and "spec.toml" in files
     texts = [path.read_bytes() for path in Path(kit.path).iterdir()]
-    with np.load(Path(kit.path) / BUNDLE_FIXTURES, allow_pickle=False) as archive:
+    with np.load(Path(kit.path) / KIT_FIXTURES, allow_pickle=False) as archive:
         texts += [archive[key].tobytes() for key in archive.files]
     for body in _function_bodies(assignment.reference_source):
         assert not any(body.encode() in text for text in texts), body
@@ -67,11 +67,11 @@ def _suite_data(suite):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_bundle_holds_exactly_the_repository_public_suite(name, toy, bundles, tmp_path_factory):
+def test_kit_holds_exactly_the_repository_public_suite(name, toy, kits, tmp_path_factory):
     # Grading is a function of the suite and the file: equal suites give equal verdicts.
     assignment = _assignment(name, toy)
-    kit = _bundle(name, toy, bundles, tmp_path_factory)
-    assert _suite_data(kit.bundled_suite) == _suite_data(prepare_suite(assignment, "public", None))
+    kit = _kit(name, toy, kits, tmp_path_factory)
+    assert _suite_data(kit.kit_suite) == _suite_data(prepare_suite(assignment, "public", None))
 
 
 # Every named mistake is graded both ways for the toy and losses; for the larger assignments the
@@ -85,19 +85,19 @@ def _one_mistake_per_function(assignment):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_bundle_grading_equals_repository_grading(name, toy, grade, bundles, tmp_path_factory):
+def test_kit_grading_equals_repository_grading(name, toy, grade, kits, tmp_path_factory):
     assignment = _assignment(name, toy)
-    kit = _bundle(name, toy, bundles, tmp_path_factory)
+    kit = _kit(name, toy, kits, tmp_path_factory)
     sources = [assignment.reference_source, assignment.starter]
     mistakes = assignment.mistakes if name in EVERY_MISTAKE else _one_mistake_per_function(assignment)
     sources += [variant_source(assignment, mistake) for mistake in mistakes]
     for source in sources:
-        repository, bundled = grade(assignment, source).to_json(), grade(kit, source).to_json()
-        repository.pop("execution_time"), bundled.pop("execution_time")
-        assert bundled == repository
+        repository, from_kit = grade(assignment, source).to_json(), grade(kit, source).to_json()
+        repository.pop("execution_time"), from_kit.pop("execution_time")
+        assert from_kit == repository
 
 
-def test_bundle_refuses_hidden_mode(toy, grade, bundles, tmp_path_factory):
-    kit = _bundle("toy", toy, bundles, tmp_path_factory)
+def test_kit_refuses_hidden_mode(toy, grade, kits, tmp_path_factory):
+    kit = _kit("toy", toy, kits, tmp_path_factory)
     with pytest.raises(ValueError, match="public cases only"):
         grade(kit, toy.reference_source, mode="hidden", hidden_seed=1)
