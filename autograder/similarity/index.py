@@ -70,11 +70,20 @@ class FingerprintIndex:
             comparison = compare(document.print, other.print)
             if comparison.score >= min_score and comparison.score > 0:
                 matches.append((other, comparison))
+        self.insert(document)
+        return matches
+
+    def insert(self, document: Document) -> None:
+        """Index a document without comparing it (the caller compared it with ``candidates``)."""
         position = len(self._documents)
         self._documents.append(document)
+        postings = self._postings
         for value in document.print.hashes:
-            self._postings.setdefault(value, []).append(position)
-        return matches
+            found = postings.get(value)
+            if found is None:
+                postings[value] = [position]
+            else:
+                found.append(position)
 
 
 def best_per_pair(pairs: Iterable[PairScore]) -> list[PairScore]:

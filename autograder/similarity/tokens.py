@@ -221,12 +221,14 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
     skip_until: tuple[int, int] | None = None  # end of a dropped string
     fstring_depth = 0
     dropped_strings, keyword_arguments = facts.dropped_strings, facts.keyword_arguments
+    names: dict[str, str] = {}  # this file's normalisation of each name not after "."
+    token = tuple.__new__  # Token(...) without the NamedTuple's Python-level __new__
     for kind, text, start, end in _raw_tokens(source):
         line = start[0]
         if kind in _FSTRING_STARTS:
             fstring_depth += 1
             if fstring_depth == 1:
-                unit_of_line.get(line, module).tokens.append(Token(STRING_PLACEHOLDER, line, end[0]))
+                unit_of_line.get(line, module).tokens.append(token(Token, (STRING_PLACEHOLDER, line, end[0])))
             continue
         if fstring_depth:
             if kind in _FSTRING_ENDS:
@@ -244,13 +246,20 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
         unit = unit_of_line.get(line, module)
         if kind == _DEDENT and unit is not last_unit:
             continue  # closes the previous unit: depends on which unit came before
-        if kind == _NAME and start in keyword_arguments:
-            # A library's keyword (axis=0) stays; one naming a parameter of the file's own function is V.
-            normalised: str | None = NAME_PLACEHOLDER if text in facts.parameters else text
+        if kind == _NAME:
+            if start in keyword_arguments:
+                # A library's keyword (axis=0) stays; one naming a parameter of the file's own function is V.
+                normalised: str | None = NAME_PLACEHOLDER if text in facts.parameters else text
+            elif previous == ".":
+                normalised = NAME_PLACEHOLDER if text in facts.assigned_attributes else text
+            else:
+                normalised = names.get(text)
+                if normalised is None:
+                    normalised = names[text] = _normalise_name(text, facts)
         else:
-            normalised = _normalise_token(kind, text, previous, facts)
-        if normalised is None:
-            continue
+            normalised = _normalise_token(kind, text)
+            if normalised is None:
+                continue
         if kind == _OP:
             if text == "(":
                 # Parentheses that only group ("(a - b) ** 2", "return (x, y)") are optional: drop them.
@@ -272,33 +281,39 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
             # "from numpy import abs as absolute": absolute(x) reads as numpy.abs(x).
             for position, part in enumerate(part for part in normalised.split(".") if part):
                 if position:
-                    unit.tokens.append(Token(".", line, end[0]))
-                unit.tokens.append(Token(part, line, end[0]))
+                    unit.tokens.append(token(Token, (".", line, end[0])))
+                unit.tokens.append(token(Token, (part, line, end[0])))
             continue
-        unit.tokens.append(Token(normalised, line, end[0]))
+        unit.tokens.append(token(Token, (normalised, line, end[0])))
     units = [*facts.units, module]
     return [unit for unit in sorted(units, key=lambda u: u.start_line) if unit.tokens]
 
 
-def _normalise_token(kind: int, text: str, previous: str, facts: _FileFacts) -> str | None:
-    if kind == tokenize.NAME:
-        if keyword.iskeyword(text):
-            return text
-        if previous == ".":
-            return NAME_PLACEHOLDER if text in facts.assigned_attributes else text
-        if text in facts.aliases:
-            return facts.aliases[text]
-        return NAME_PLACEHOLDER if text in facts.bound else text
-    if kind == tokenize.NUMBER:
-        return NUMBER_PLACEHOLDER
-    if kind == tokenize.STRING:
-        return STRING_PLACEHOLDER
-    if kind == tokenize.NEWLINE or (kind == tokenize.OP and text == ";"):
+def _normalise_name(text: str, facts: _FileFacts) -> str:
+    """A name not after ".": keywords stay, module aliases read as their module, what the file binds is V."""
+    if keyword.iskeyword(text):
+        return text
+    if text in facts.aliases:
+        return facts.aliases[text]
+    return NAME_PLACEHOLDER if text in facts.bound else text
+
+
+_FIXED_TEXT = {
+    tokenize.NUMBER: NUMBER_PLACEHOLDER,
+    tokenize.STRING: STRING_PLACEHOLDER,
+    tokenize.NEWLINE: "NEWLINE",
+    tokenize.INDENT: "INDENT",
+    tokenize.DEDENT: "DEDENT",
+}
+
+
+def _normalise_token(kind: int, text: str) -> str | None:
+    """Any token but a NAME: literals and layout by kind, operators as written (";" ends a statement)."""
+    fixed = _FIXED_TEXT.get(kind)
+    if fixed is not None:
+        return fixed
+    if kind == tokenize.OP and text == ";":
         return "NEWLINE"
-    if kind == tokenize.INDENT:
-        return "INDENT"
-    if kind == tokenize.DEDENT:
-        return "DEDENT"
     if kind in (tokenize.OP, tokenize.ERRORTOKEN):
         return text.strip() or None
     return None
