@@ -59,7 +59,7 @@ class FilePrint:
     def hashes(self) -> frozenset[int]:
         return frozenset().union(*(unit.hashes for unit in self.units))
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
         return len(self.hashes)
 

@@ -256,6 +256,8 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
                 normalised = names.get(text)
                 if normalised is None:
                     normalised = names[text] = _normalise_name(text, facts)
+        elif kind == _OP:
+            normalised = "NEWLINE" if text == ";" else text
         else:
             normalised = _normalise_token(kind, text)
             if normalised is None:
