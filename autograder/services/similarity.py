@@ -103,6 +103,7 @@ class _Pending:
     user_id: int
     prints: FilePrint
     hashes: list[int] = field(default_factory=list)
+    data: str = ""  # the stored JSON of the fingerprints
 
 
 def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
@@ -110,9 +111,9 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     """Index, in one batch, up to ``limit`` graded submissions of the assignment not yet indexed (oldest first).
 
     Not yet indexed: never fingerprinted, or by an older engine or starter. ``submission_ids``
-    narrows the batch to those. Fingerprinting runs before any lock; then one lock of the
-    course assignment, the candidate lookups for the whole batch, and one commit. Idempotent:
-    what another indexer stored meanwhile is skipped.
+    narrows the batch to those. Fingerprinting and comparing the batch with itself run before
+    any lock; then one lock of the course assignment, one candidate lookup for the whole batch
+    in the stored index, and one commit. Idempotent: what another indexer stored meanwhile is skipped.
     """
     query = _unindexed(course_assignment)
     if submission_ids is not None:
@@ -127,7 +128,8 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     batch = [_Pending(row.id, row.user_id, fingerprint_source(row.source, starter.hashes)) for row in rows]
     for pending in batch:
         pending.hashes = sorted(pending.prints.hashes)
-    stored = _store_batch(course_assignment.id, starter.digest, batch)
+        pending.data = json.dumps(pending.prints.to_json(), separators=(",", ":"))
+    stored = _store_batch(course_assignment.id, starter.digest, batch, _pairs_within(batch))
     return IndexedBatch(len(batch), stored, more)
 
 
@@ -143,8 +145,11 @@ def _lock_course_assignment(course_assignment_id: int) -> None:
                            .with_for_update())
 
 
-def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pending]) -> int:
-    """Under the lock: skip what is already indexed, compare, insert everything, commit. Returns pairs stored."""
+def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pending], within: list[_Pair]) -> int:
+    """Under the lock: skip what is already indexed, compare with the index, insert everything, commit.
+
+    ``within`` are the batch's pairs among its own submissions. Returns the pairs stored.
+    """
     _lock_course_assignment(course_assignment_id)
     current: set[int] = set()
     stale: list[int] = []
@@ -157,13 +162,15 @@ def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pe
     batch = [pending for pending in batch if pending.id not in current]
     if stale:
         _forget(stale)
-    pairs = [*_pairs_with_indexed(course_assignment_id, starter_digest, batch), *_pairs_within(batch)] if batch else []
+    # A submission another indexer stored meanwhile is compared through the index instead.
+    within = [pair for pair in within if pair[0] not in current and pair[2] not in current]
+    pairs = [*_pairs_with_indexed(course_assignment_id, starter_digest, batch), *within] if batch else []
     if batch:
         now = utcnow()
         db.session.execute(insert(SubmissionFingerprint.__table__), [
             {"submission_id": p.id, "course_assignment_id": course_assignment_id, "user_id": p.user_id,
              "engine_version": ENGINE_VERSION, "starter_digest": starter_digest, "size": p.prints.size,
-             "data": json.dumps(p.prints.to_json(), separators=(",", ":")), "created_at": now}
+             "data": p.data, "created_at": now}
             for p in batch])
         _insert_index_rows(course_assignment_id, batch)
     if pairs:
