@@ -12,6 +12,7 @@ what is pending when asked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -109,6 +110,14 @@ class EmbeddedIndexer:
         return taken
 
     def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._serve()
+            except Exception:  # noqa: BLE001  (keep indexing: what failed stays pending for the sweep)
+                log.exception("the similarity indexer failed; going on in %.0f s", self.sweep_seconds)
+                self._stopping.wait(self.sweep_seconds)
+
+    def _serve(self) -> None:
         next_sweep = 0.0  # sweep at once: what a previous process left unindexed
         while not self._stopping.is_set():
             if time.monotonic() >= next_sweep:
@@ -158,7 +167,11 @@ def _redis(url: str):  # type: ignore[no-untyped-def]
     if client is None:
         import redis
 
-        client = _redis_clients.setdefault(url, redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+        # Short timeouts: this runs in the grading worker right after a grade; a Redis outage must
+        # not hold the worker (the sweep asks again once Redis is back).
+        client = _redis_clients.setdefault(
+            url, redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        )
     return client
 
 
@@ -171,17 +184,22 @@ def _request_from_celery(app: Flask, course_assignment_id: int) -> None:
     # clears the mark before it reads what is pending, so a grade stored after that sends another.
     # The mark expires, so a task lost with its message never blocks the next request for long.
     expiry = max(60, int(4 * float(app.config.get("SIMILARITY_SWEEP_SECONDS", 30.0))))
-    if not _redis(app.config["REDIS_URL"]).set(_requested_key(app, course_assignment_id), 1, nx=True, ex=expiry):
+    client, key = _redis(app.config["REDIS_URL"]), _requested_key(app, course_assignment_id)
+    if not client.set(key, 1, nx=True, ex=expiry):
         return
-    from autograder.jobs.celery_app import PUBLISH_RETRY_POLICY, CeleryQueue
+    from autograder.jobs.celery_app import CeleryQueue
 
-    CeleryQueue(app).celery.send_task(
-        SIMILARITY_TASK,
-        args=[course_assignment_id],
-        queue=similarity_queue_name(app.config.get("CELERY_QUEUE", "grading")),
-        retry=True,
-        retry_policy=PUBLISH_RETRY_POLICY,
-    )
+    try:
+        CeleryQueue(app).celery.send_task(
+            SIMILARITY_TASK,
+            args=[course_assignment_id],
+            queue=similarity_queue_name(app.config.get("CELERY_QUEUE", "grading")),
+            retry=False,  # no waiting in the grading worker: the sweep asks again
+        )
+    except Exception:
+        with contextlib.suppress(Exception):
+            client.delete(key)  # not sent: the next grade (or the sweep) asks again
+        raise
 
 
 def run_requested_batch(course_assignment_id: int) -> int:
@@ -189,7 +207,10 @@ def run_requested_batch(course_assignment_id: int) -> int:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     from autograder.services.similarity import index_pending_safely
 
-    _redis(app.config["REDIS_URL"]).delete(_requested_key(app, course_assignment_id))
+    try:
+        _redis(app.config["REDIS_URL"]).delete(_requested_key(app, course_assignment_id))
+    except Exception:  # noqa: BLE001  (Redis away: index anyway; the mark expires by itself)
+        log.warning("could not clear the similarity request of %s", course_assignment_id, exc_info=True)
     batch = index_pending_safely(course_assignment_id)
     if batch is None:
         return 0

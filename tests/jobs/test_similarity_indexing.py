@@ -191,3 +191,14 @@ def test_a_celery_worker_indexes_from_its_similarity_queue_after_grading(stack, 
         client.delete(similarity_queue_name(stack_app.config["CELERY_QUEUE"]))
         for key in client.scan_iter(f"autograder:similarity-requested:{stack_app.config['CELERY_QUEUE']}:*"):
             client.delete(key)
+
+
+def test_a_request_with_the_broker_away_is_logged_not_raised(jobs_app, monkeypatch, caplog):
+    from autograder.jobs import similarity as similarity_jobs
+    from autograder.jobs.local_stack import free_port
+
+    jobs_app.config.update(QUEUE_BACKEND="celery", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    # Alembic's fileConfig (the migrated test database) disables loggers that existed before it.
+    monkeypatch.setattr(similarity_jobs.log, "disabled", False)
+    similarity_jobs.request_indexing(1, jobs_app)  # returns: the grade it follows stays stored
+    assert "could not request similarity indexing of course assignment 1" in caplog.text
