@@ -115,6 +115,7 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     any lock; then one lock of the course assignment, one candidate lookup for the whole batch
     in the stored index, and one commit. Idempotent: what another indexer stored meanwhile is skipped.
     """
+    course_assignment_id, starter = course_assignment.id, starter_for(course_assignment.assignment.name)
     query = _unindexed(course_assignment)
     if submission_ids is not None:
         query = query.where(Submission.id.in_(list(submission_ids)))
@@ -124,12 +125,11 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     more, rows = len(rows) > limit, rows[:limit]
     if not rows:
         return IndexedBatch(0, 0, False)
-    starter = starter_for(course_assignment.assignment.name)
     batch = [_Pending(row.id, row.user_id, fingerprint_source(row.source, starter.hashes)) for row in rows]
     for pending in batch:
         pending.hashes = sorted(pending.prints.hashes)
         pending.data = json.dumps(pending.prints.to_json(), separators=(",", ":"))
-    stored = _store_batch(course_assignment.id, starter.digest, batch, _pairs_within(batch))
+    stored = _store_batch(course_assignment_id, starter.digest, batch, _pairs_within(batch))
     return IndexedBatch(len(batch), stored, more)
 
 

@@ -113,8 +113,11 @@ def _facts(tree: ast.Module) -> _FileFacts:
     return facts
 
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that may hold nodes, per node type (filled as types are met). Names and constants, most of
+# the nodes, hold none: their fields are not even looked at.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Name: (), ast.Constant: ()}
 _LEAVES = (str, int, float, complex, bytes, bool, type(None), type(...))
+_LEAF_TYPES = frozenset(_LEAVES)
 
 
 def _walk(tree: ast.AST):
@@ -130,7 +133,7 @@ def _walk(tree: ast.AST):
             fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
         for name in fields:
             value = getattr(node, name, None)
-            if value is None or isinstance(value, _LEAVES):
+            if value is None or type(value) in _LEAF_TYPES:
                 continue
             if type(value) is list:
                 # Lists may hold names (global x) or None (the key of {**mapping}).
