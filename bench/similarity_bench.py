@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import os
 import random
 import statistics
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 
 from autograder.similarity.compare import compare
@@ -379,6 +381,13 @@ def main() -> None:
         f"engine naive all-pairs: fingerprinting {fingerprinting:.2f} s + {total} pairs x {per_pair * 1e6:.0f} us"
         f"{f' (timed on {compared})' if compared < total else ''} = {naive_seconds:.1f} s; "
         f"ratio {naive_seconds / index_seconds:.1f}x"
+    )
+    # Same-run baseline of the normalisation's cost: one pass of the standard library's tokenizer.
+    _, plain_tokenize, _ = timed(lambda: [list(tokenize.generate_tokens(io.StringIO(s).readline)) for _, s in order])
+    print(
+        f"baseline: tokenize.generate_tokens alone over the {len(order)} sources: {plain_tokenize:.2f} s; "
+        f"fingerprinting them (ast + tokens + winnowing, above): {fingerprinting:.2f} s, "
+        f"{fingerprinting / plain_tokenize:.2f}x a plain tokenize pass"
     )
     service_bench(order, planted, arguments.ranking_runs, arguments.sample_pairs, arguments.one_by_one)
 
