@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -159,10 +160,10 @@ class EmbeddedIndexer:
 
 # --- the Celery mode: a task per request on the similarity queue, deduplicated in Redis --------------------
 
-_redis_clients: dict[str, object] = {}
+_redis_clients: dict[str, Any] = {}
 
 
-def _redis(url: str):  # type: ignore[no-untyped-def]
+def _redis(url: str) -> Any:
     client = _redis_clients.get(url)
     if client is None:
         import redis

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
@@ -274,7 +274,8 @@ def _pairs_within(batch: list[_Pending]) -> list[_Pair]:
     pairs: list[_Pair] = []
     for pending in sorted(batch, key=lambda p: p.id):
         for other, _ in index.candidates(pending.prints, pending.user_id, STORED_MIN_SCORE):
-            pair = _scored(int(other.key), int(other.owner), other.print, pending.id, pending.user_id, pending.prints)
+            pair = _scored(cast(int, other.key), cast(int, other.owner), other.print, pending.id, pending.user_id,
+                           pending.prints)
             if pair is not None:
                 pairs.append(pair)
         index.insert(Document(pending.id, pending.user_id, pending.prints))

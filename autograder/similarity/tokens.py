@@ -21,7 +21,7 @@ import re
 import sys
 import tokenize
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 NAME_PLACEHOLDER = "V"
 NUMBER_PLACEHOLDER = "NUM"
@@ -252,7 +252,7 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
         if kind == _NAME:
             if start in keyword_arguments:
                 # A library's keyword (axis=0) stays; one naming a parameter of the file's own function is V.
-                normalised: str | None = NAME_PLACEHOLDER if text in facts.parameters else text
+                normalised: str = NAME_PLACEHOLDER if text in facts.parameters else text
             elif previous == ".":
                 normalised = NAME_PLACEHOLDER if text in facts.assigned_attributes else text
             else:
@@ -262,9 +262,10 @@ def _tokenise(source: str, facts: _FileFacts) -> list[Unit]:
         elif kind == _OP:
             normalised = "NEWLINE" if text == ";" else text
         else:
-            normalised = _normalise_token(kind, text)
-            if normalised is None:
+            other = _normalise_token(kind, text)
+            if other is None:
                 continue
+            normalised = other
         if kind == _OP:
             if text == "(":
                 # Parentheses that only group ("(a - b) ** 2", "return (x, y)") are optional: drop them.
@@ -357,11 +358,11 @@ def _raw_tokens(source: str):
         return
 
 
-def _c_tokenizer():  # type: ignore[no-untyped-def]
+def _c_tokenizer() -> Any:
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return None
     try:
-        from _tokenize import TokenizerIter  # type: ignore[import-not-found]
+        from _tokenize import TokenizerIter
     except ImportError:
         return None
     return TokenizerIter
