@@ -285,9 +285,12 @@ class Config:
         # Multiplies every grading time limit and submission budget (derived from the reference's own
         # time, docs/SANDBOX.md): for machines much slower or busier than the one the limits suit.
         self.GRADING_TIME_SCALE = env.number("AUTOGRADER_TIME_LIMIT_SCALE", 1.0, minimum=0.1)
-        # Index each graded submission for code similarity in the worker, right after its grade is
-        # stored (off: the similarity pages index the backlog when staff open them).
+        # Index graded submissions for code similarity automatically, in low-priority background
+        # batches after grading (never inside it); off: the similarity pages and the command index
+        # the backlog when staff ask.
         self.SIMILARITY_AFTER_GRADING = env.flag("AUTOGRADER_SIMILARITY_AFTER_GRADING", True)
+        # How often the background indexer looks for graded submissions a request missed (a crash).
+        self.SIMILARITY_SWEEP_SECONDS = env.number("AUTOGRADER_SIMILARITY_SWEEP_SECONDS", 30.0, minimum=0.01)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.flag("AUTOGRADER_SECURE_COOKIES")

@@ -21,11 +21,19 @@ PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 
 
 def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return the Celery configuration that makes a deadline burst lose nothing."""
+    from kombu import Queue
+
+    from autograder.jobs.similarity import SIMILARITY_TASK, similarity_queue_name
+
     lease = float(config["GRADING_LEASE_SECONDS"])
+    grading = config.get("CELERY_QUEUE", "grading")
     return {
         "broker_url": config["REDIS_URL"],
         "include": ["autograder.jobs.tasks"],
-        "task_default_queue": config.get("CELERY_QUEUE", "grading"),
+        "task_default_queue": grading,
+        # Workers consume both queues, similarity indexing only when no grading waits (priority order below).
+        "task_queues": [Queue(grading), Queue(similarity_queue_name(grading))],
+        "task_routes": {SIMILARITY_TASK: {"queue": similarity_queue_name(grading)}},
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,  # the database is the result store
@@ -37,7 +45,7 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         # lease, renewed while grading, is what notices a dead worker (the sweeper re-sends its
         # submission within a lease); this is only the backstop, long enough that a live grading's
         # message is not handed to a second worker while the first still renews the lease.
-        "broker_transport_options": {"visibility_timeout": int(max(6 * lease, 60))},
+        "broker_transport_options": {"visibility_timeout": int(max(6 * lease, 60)), "queue_order_strategy": "priority"},
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,  # a worker outlives a Redis restart
         "worker_send_task_events": False,
@@ -97,11 +105,12 @@ def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
     from autograder.extensions import db
     from autograder.jobs.executors import close_thread_executor, configured_slot, open_worker_executor
     from autograder.jobs.heartbeat import Heartbeat
+    from autograder.jobs.similarity import SimilaritySweeper
     from autograder.jobs.sweeper import SweeperThread
     from autograder.logs import configure_logging
     from autograder.services.grading import worker_name
 
-    sweepers: list[SweeperThread] = []
+    sweepers: list[SweeperThread | SimilaritySweeper] = []
 
     @signals.celeryd_init.connect(weak=False)
     def remember_node(sender: object = None, **kwargs: object) -> None:
@@ -148,6 +157,10 @@ def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
         sweeper.start()
         sweepers.append(sweeper)
         log.info("grading sweeper running every %s s (pid %s)", sweeper.interval, os.getpid())
+        if app.config.get("SIMILARITY_AFTER_GRADING", True):
+            similarity_sweeper = SimilaritySweeper(app)
+            similarity_sweeper.start()
+            sweepers.append(similarity_sweeper)
 
     @signals.worker_shutdown.connect(weak=False)
     def stop_sweeper(**kwargs: object) -> None:

@@ -13,6 +13,7 @@ from flask import Flask
 from autograder.jobs.executors import configured_slot, open_worker_executor
 from autograder.jobs.heartbeat import Heartbeat
 from autograder.jobs.queue import QueueUnavailable
+from autograder.jobs.similarity import embedded_indexer
 from autograder.sandbox import Executor
 from autograder.services.grading import grade_submission, sweep_stale_submissions, worker_name
 
@@ -67,6 +68,9 @@ class EmbeddedQueue:
             self.heartbeat.start()
             for thread in self._threads:
                 thread.start()
+            if self.app.config.get("SIMILARITY_AFTER_GRADING", True):
+                # Low priority: it indexes once the grading queue is empty (jobs/similarity.py).
+                embedded_indexer(self.app).start(grading_busy=lambda: self._ids.unfinished_tasks > 0)
             self.started = True
 
     def _open_executors(self) -> list[Executor]:
@@ -91,6 +95,7 @@ class EmbeddedQueue:
             if not self.started:
                 return
             self._stopping.set()
+            embedded_indexer(self.app).stop()
             for _ in range(self.workers):
                 self._put(_STOP, -1)
             for thread in self._threads:

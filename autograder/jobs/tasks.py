@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from autograder.jobs.celery_app import GRADE_TASK, WorkerProcess, pool_index
 from autograder.jobs.executors import configured_slot, thread_executor
+from autograder.jobs.similarity import SIMILARITY_TASK, run_requested_batch
 from autograder.services.grading import grade_submission, worker_name
 
 
@@ -19,3 +20,9 @@ def grade_submission_task(self, submission_id: int) -> str:  # type: ignore[no-u
     executor = thread_executor(configured_slot(current_app._get_current_object(), pool_index()))
     worker = WorkerProcess.name or worker_name(str(self.request.hostname or "grader").split("@")[0])
     return grade_submission(submission_id, executor=executor, worker=worker, stopping=WorkerProcess.stopping).value
+
+
+@shared_task(name=SIMILARITY_TASK)
+def index_similarity_task(course_assignment_id: int) -> int:
+    """Index one batch of the assignment's graded submissions (low-priority queue; failures are logged)."""
+    return run_requested_batch(course_assignment_id)

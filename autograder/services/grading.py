@@ -31,7 +31,7 @@ from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import CRASHED, OK, Executor, Limits, UnitJob
 from autograder.sandbox.program import Call
 from autograder.logs import log_context
-from autograder.services import similarity
+from autograder.jobs.similarity import request_indexing as request_similarity_indexing
 
 log = logging.getLogger(__name__)
 
@@ -424,8 +424,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             no_results_yet=keeper.written == 0,
         )
         if stored and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
-            # Similarity indexing: after the grade is committed; it logs its failures, never raises.
-            similarity.index_after_grading(submission_id)
+            # Only a request: a low-priority background batch indexes it (never raises, never waits).
+            request_similarity_indexing(course_assignment.id)
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
         _observe(outcome, seconds, watch)
         if stored:

@@ -1,10 +1,12 @@
-"""Similarity between students' submissions: indexed after grading, ranked per assignment.
+"""Similarity between students' submissions: indexed in batches off the grading path, ranked per assignment.
 
 Each graded submission is fingerprinted once (``autograder.similarity``) and stored with its
-rows in the inverted index (``FingerprintHash``). Indexing compares it only with the
-submissions of other students that share enough fingerprints to possibly reach
-``STORED_MIN_SCORE`` and stores those pairs, so the ranking page reads stored pairs instead of
-comparing everyone with everyone. Scores are evidence for staff to review, never a verdict.
+rows in the inverted index (``FingerprintHash``). A batch (``index_pending``: every graded
+submission of one course assignment not indexed yet, run by a background job after grading,
+see ``autograder.jobs.similarity``) compares its submissions only with those of other students
+that share enough fingerprints to possibly reach ``STORED_MIN_SCORE`` and stores those pairs,
+so the ranking page reads stored pairs instead of comparing everyone with everyone. Scores are
+evidence for staff to review, never a verdict.
 """
 
 from __future__ import annotations
@@ -13,27 +15,30 @@ import functools
 import hashlib
 import json
 import logging
-import math
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from autograder.extensions import db
 from autograder.models import (
     CourseAssignment, FingerprintHash, SimilarityPair, Submission, SubmissionFingerprint, SubmissionStatus, User,
 )
+from autograder.models._time import utcnow
 from autograder.services.courses import students_of
 from autograder.services.errors import NotFound
-from autograder.similarity.compare import Comparison, Region, compare, matched_regions, upper_bound
+from autograder.similarity.compare import Comparison, Region, compare, matched_regions
 from autograder.similarity.fingerprints import ENGINE_VERSION, FilePrint, fingerprint_source, starter_hashes
+from autograder.similarity.index import Document, FingerprintIndex
 
 log = logging.getLogger(__name__)
 
 STORED_MIN_SCORE = 0.2  # pairs below this are not stored nor listed: independent work lands there
-_QUERY_CHUNK = 500  # hashes per IN (...) query, well under every database's parameter limit
+BATCH_SIZE = 500  # submissions indexed under one lock and one commit
+_QUERY_CHUNK = 2000  # values per IN (...) query, under the parameter limits of SQLite (>= 3.32) and PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -61,128 +66,249 @@ def _starter(source: str) -> Starter:
     return Starter(hashlib.sha256(source.encode("utf-8")).hexdigest(), starter_hashes(source))
 
 
-def index_after_grading(submission_id: int) -> None:
-    """Index a freshly graded submission; any failure is logged and never reaches the grade."""
+def index_pending_safely(course_assignment_id: int, limit: int = BATCH_SIZE) -> IndexedBatch | None:
+    """Index a batch of the assignment's pending submissions for a background job; log failures, never raise.
+
+    What fails stays unindexed and is picked up by the next batch or sweep (nothing is half-written:
+    a batch is one transaction).
+    """
     try:
-        index_submission(submission_id)
-    except Exception:  # noqa: BLE001  (similarity is an extra: the grade is already stored)
-        log.exception("similarity indexing of submission %s failed", submission_id)
+        course_assignment = db.session.get(CourseAssignment, course_assignment_id)
+        if course_assignment is None:
+            return None
+        return index_pending(course_assignment, limit=limit)
+    except Exception:  # noqa: BLE001  (similarity is an extra: a background job must keep running)
+        log.exception("similarity indexing of course assignment %s failed", course_assignment_id)
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001  (the database itself may be away)
             log.warning("could not roll back after similarity indexing failed", exc_info=True)
+        return None
 
 
-def index_submission(submission_id: int) -> int:
-    """Fingerprint a graded submission and store its pairs with other students' submissions.
+@dataclass(frozen=True)
+class IndexedBatch:
+    """What one batch did: submissions indexed, pairs stored, and whether more were pending."""
 
-    Idempotent: a submission already indexed with the current engine and starter is left as
-    is. Returns the number of pairs stored (0 when skipped). Raises NotFound for an unknown id.
+    indexed: int
+    pairs: int
+    more: bool
+
+
+@dataclass
+class _Pending:
+    """A submission of the batch, fingerprinted before the lock is taken."""
+
+    id: int
+    user_id: int
+    prints: FilePrint
+    hashes: list[int] = field(default_factory=list)
+    data: str = ""  # the stored JSON of the fingerprints
+
+
+def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
+                  submission_ids: Iterable[int] | None = None) -> IndexedBatch:
+    """Index, in one batch, up to ``limit`` graded submissions of the assignment not yet indexed (oldest first).
+
+    Not yet indexed: never fingerprinted, or by an older engine or starter. ``submission_ids``
+    narrows the batch to those. Fingerprinting and comparing the batch with itself run before
+    any lock; then one lock of the course assignment, one candidate lookup for the whole batch
+    in the stored index, and one commit. Idempotent: what another indexer stored meanwhile is skipped.
     """
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        raise NotFound(f"no submission {submission_id}")
-    if submission.status != SubmissionStatus.DONE:
-        return 0
-    course_assignment = submission.course_assignment
-    starter = starter_for(course_assignment.assignment.name)
-    existing = db.session.scalar(select(SubmissionFingerprint).where(
-        SubmissionFingerprint.submission_id == submission_id))
-    if existing is not None and existing.engine_version == ENGINE_VERSION and existing.starter_digest == starter.digest:
-        return 0
-    prints = fingerprint_source(submission.source, starter.hashes)
-    # One indexer per course assignment at a time (a row lock on PostgreSQL; SQLite serialises
-    # writers), so of two submissions indexed at once the second always sees the first.
-    db.session.execute(select(CourseAssignment.id).where(CourseAssignment.id == course_assignment.id)
-                       .with_for_update())
-    if existing is not None:
-        _forget(submission_id)
-    db.session.add(SubmissionFingerprint(
-        submission_id=submission_id, course_assignment_id=course_assignment.id, user_id=submission.user_id,
-        engine_version=ENGINE_VERSION, starter_digest=starter.digest, size=prints.size,
-        data=json.dumps(prints.to_json(), separators=(",", ":"))))
-    hashes = sorted(prints.hashes)
-    if hashes:
-        # Core executemany: hundreds of rows per submission, no ORM objects needed.
-        db.session.execute(insert(FingerprintHash.__table__), [
-            {"course_assignment_id": course_assignment.id, "hash": value, "submission_id": submission_id,
-             "user_id": submission.user_id} for value in hashes])
-    pairs = _pairs_with_others(submission, prints, starter.digest, hashes)
+    course_assignment_id, starter = course_assignment.id, starter_for(course_assignment.assignment.name)
+    query = _unindexed(course_assignment)
+    if submission_ids is not None:
+        query = query.where(Submission.id.in_(list(submission_ids)))
+    rows = db.session.execute(query.with_only_columns(Submission.id, Submission.user_id, Submission.source)
+                              .order_by(Submission.id).limit(limit + 1)).all()
+    db.session.commit()  # end the read: fingerprinting holds no transaction
+    more, rows = len(rows) > limit, rows[:limit]
+    if not rows:
+        return IndexedBatch(0, 0, False)
+    batch = [_Pending(row.id, row.user_id, fingerprint_source(row.source, starter.hashes)) for row in rows]
+    for pending in batch:
+        pending.hashes = sorted(pending.prints.hashes)
+        pending.data = json.dumps(pending.prints.to_json(), separators=(",", ":"))
+    stored = _store_batch(course_assignment_id, starter.digest, batch, _pairs_within(batch))
+    return IndexedBatch(len(batch), stored, more)
+
+
+def _lock_course_assignment(course_assignment_id: int) -> None:
+    # One indexer per course assignment at a time, so of two batches the second always sees the
+    # first. PostgreSQL: a row lock. SQLite: a no-op write takes the database's write lock now,
+    # before anything is read (a deferred transaction would read first and miss a concurrent batch).
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(CourseAssignment.__table__).where(CourseAssignment.id == course_assignment_id)
+                           .values(id=CourseAssignment.id))
+    else:
+        db.session.execute(select(CourseAssignment.id).where(CourseAssignment.id == course_assignment_id)
+                           .with_for_update())
+
+
+def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pending], within: list[_Pair]) -> int:
+    """Under the lock: skip what is already indexed, compare with the index, insert everything, commit.
+
+    ``within`` are the batch's pairs among its own submissions. Returns the pairs stored.
+    """
+    _lock_course_assignment(course_assignment_id)
+    current: set[int] = set()
+    stale: list[int] = []
+    for chunk in _chunks([pending.id for pending in batch]):
+        for submission_id, version, digest in db.session.execute(_STORED_VERSIONS, {"ids": chunk}):
+            if version == ENGINE_VERSION and digest == starter_digest:
+                current.add(submission_id)
+            else:
+                stale.append(submission_id)
+    batch = [pending for pending in batch if pending.id not in current]
+    if stale:
+        _forget(stale)
+    # A submission another indexer stored meanwhile is compared through the index instead.
+    within = [pair for pair in within if pair[0] not in current and pair[2] not in current]
+    pairs = [*_pairs_with_indexed(course_assignment_id, starter_digest, batch), *within] if batch else []
+    if batch:
+        now = utcnow()
+        db.session.execute(insert(SubmissionFingerprint.__table__), [
+            {"submission_id": p.id, "course_assignment_id": course_assignment_id, "user_id": p.user_id,
+             "engine_version": ENGINE_VERSION, "starter_digest": starter_digest, "size": p.prints.size,
+             "data": p.data, "created_at": now}
+            for p in batch])
+        _insert_index_rows(course_assignment_id, batch)
     if pairs:
-        db.session.execute(insert(SimilarityPair.__table__), pairs)
+        db.session.execute(insert(SimilarityPair.__table__), [_pair_row(course_assignment_id, *pair) for pair in pairs])
     db.session.commit()
     return len(pairs)
 
 
-def _forget(submission_id: int) -> None:
-    db.session.execute(delete(SimilarityPair).where(or_(SimilarityPair.submission_a_id == submission_id,
-                                                        SimilarityPair.submission_b_id == submission_id)))
-    db.session.execute(delete(FingerprintHash).where(FingerprintHash.submission_id == submission_id))
-    db.session.execute(delete(SubmissionFingerprint).where(SubmissionFingerprint.submission_id == submission_id))
+def _insert_index_rows(course_assignment_id: int, batch: list[_Pending]) -> None:
+    # Hundreds of rows per submission: the driver's executemany with plain tuples, without the
+    # per-row parameter processing of a Core insert (most of the cost of a batch's writes).
+    table = FingerprintHash.__table__
+    connection = db.session.connection()
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = (f"INSERT INTO {table.name} (course_assignment_id, hash, submission_id, user_id) "
+                 f"VALUES ({', '.join([placeholder] * 4)})")
+    rows = [(course_assignment_id, value, p.id, p.user_id) for p in batch for value in p.hashes]
+    if rows:
+        connection.exec_driver_sql(statement, rows)
+
+
+def _chunks(values: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), _QUERY_CHUNK):
+        yield values[start:start + _QUERY_CHUNK]
+
+
+def _forget(submission_ids: list[int]) -> None:
+    for chunk in _chunks(submission_ids):
+        db.session.execute(delete(SimilarityPair).where(or_(SimilarityPair.submission_a_id.in_(chunk),
+                                                            SimilarityPair.submission_b_id.in_(chunk))))
+        db.session.execute(delete(FingerprintHash).where(FingerprintHash.submission_id.in_(chunk)))
+        db.session.execute(delete(SubmissionFingerprint).where(SubmissionFingerprint.submission_id.in_(chunk)))
 
 
 # Expanding parameters: the hundreds of values of an IN list are bound, not compiled one by one.
-_SHARED_COUNTS = (
-    select(FingerprintHash.submission_id, func.count())
+_STORED_VERSIONS = (
+    select(SubmissionFingerprint.submission_id, SubmissionFingerprint.engine_version,
+           SubmissionFingerprint.starter_digest)
+    .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True))))
+_POSTINGS = (
+    select(FingerprintHash.hash, FingerprintHash.submission_id, FingerprintHash.user_id)
     .where(FingerprintHash.course_assignment_id == bindparam("ca"),
-           FingerprintHash.hash.in_(bindparam("hashes", expanding=True)),
-           FingerprintHash.user_id != bindparam("user"))
-    .group_by(FingerprintHash.submission_id)
-    .having(func.count() >= bindparam("at_least")))
+           FingerprintHash.hash.in_(bindparam("hashes", expanding=True))))
 _SIZES = (
     select(SubmissionFingerprint.submission_id, SubmissionFingerprint.size)
     .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True)),
            SubmissionFingerprint.engine_version == bindparam("version"),
            SubmissionFingerprint.starter_digest == bindparam("digest")))
 _DATA = (
-    select(SubmissionFingerprint.submission_id, SubmissionFingerprint.user_id, SubmissionFingerprint.data)
+    select(SubmissionFingerprint.submission_id, SubmissionFingerprint.data)
     .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True))))
 
-
-def _shared_counts(course_assignment_id: int, user_id: int, hashes: list[int]) -> Counter[int]:
-    shared: Counter[int] = Counter()
-    # Reaching STORED_MIN_SCORE needs shared >= min_score * (size + other size) / 2 > min_score * size / 2
-    # (compare.upper_bound): in one query the database can drop the others; over several, counts add up.
-    at_least = math.ceil(STORED_MIN_SCORE * len(hashes) / 2) if len(hashes) <= _QUERY_CHUNK else 1
-    for start in range(0, len(hashes), _QUERY_CHUNK):
-        rows = db.session.execute(_SHARED_COUNTS, {"ca": course_assignment_id, "user": user_id, "at_least": at_least,
-                                                    "hashes": hashes[start:start + _QUERY_CHUNK]})
-        for other_id, count in rows:
-            shared[other_id] += count
-    return shared
+# (older submission, its student, newer submission, its student, comparison read from the older side)
+_Pair = tuple[int, int, int, int, Comparison]
 
 
-def _pairs_with_others(submission: Submission, prints: FilePrint, starter_digest: str,
-                       hashes: list[int]) -> list[dict[str, Any]]:
-    shared = _shared_counts(submission.course_assignment_id, submission.user_id, hashes)
-    if not shared:
+def _pairs_with_indexed(course_assignment_id: int, starter_digest: str, batch: list[_Pending]) -> list[_Pair]:
+    """Compare the batch with the indexed submissions of other students that could reach STORED_MIN_SCORE.
+
+    One postings lookup for the whole batch (the inverted index in the database), counted in memory;
+    only candidates whose shared count allows the threshold (compare.upper_bound) are loaded and compared.
+    """
+    wanted = sorted(set().union(*(pending.prints.hashes for pending in batch)))
+    postings: dict[int, list[int]] = defaultdict(list)
+    owner: dict[int, int] = {}
+    for chunk in _chunks(wanted):
+        for value, submission_id, user_id in db.session.execute(_POSTINGS, {"ca": course_assignment_id,
+                                                                            "hashes": chunk}):
+            postings[value].append(submission_id)
+            owner[submission_id] = user_id
+    if not owner:
         return []
     sizes: dict[int, int] = {}
-    others = list(shared)
-    for start in range(0, len(others), _QUERY_CHUNK):
-        sizes.update(db.session.execute(_SIZES, {"ids": others[start:start + _QUERY_CHUNK], "version": ENGINE_VERSION,
-                                                 "digest": starter_digest}).all())
-    hopeful = [other for other, count in shared.items()
-               if other in sizes and upper_bound(count, prints.size, sizes[other]) >= STORED_MIN_SCORE]
-    rows = []
-    for start in range(0, len(hopeful), _QUERY_CHUNK):
-        for other_id, other_user, data in db.session.execute(_DATA, {"ids": hopeful[start:start + _QUERY_CHUNK]}):
-            other = FilePrint.from_json(json.loads(data))
-            # Pairs are stored with the older submission first; function names read from its side.
-            comparison = compare(other, prints) if other_id < submission.id else compare(prints, other)
-            if comparison.score >= STORED_MIN_SCORE:
-                rows.append(_pair_row(submission, other_id, other_user, comparison))
-    return rows
+    for chunk in _chunks(sorted(owner)):
+        sizes.update(db.session.execute(_SIZES, {"ids": chunk, "version": ENGINE_VERSION,
+                                                 "digest": starter_digest}).tuples().all())
+    hopeful: dict[int, list[int]] = {}
+    for pending in batch:
+        shared = Counter(chain.from_iterable(postings[value] for value in pending.hashes if value in postings))
+        size = pending.prints.size
+        # compare.upper_bound(count, size, other size) >= STORED_MIN_SCORE, inlined: this runs for most pairs.
+        hopeful[pending.id] = [other for other, count in shared.items()
+                               if owner[other] != pending.user_id and other in sizes
+                               and 2 * count >= STORED_MIN_SCORE * (size + sizes[other])]
+    loaded: dict[int, FilePrint] = {}
+    for chunk in _chunks(sorted(set().union(*hopeful.values()))):
+        for submission_id, data in db.session.execute(_DATA, {"ids": chunk}):
+            loaded[submission_id] = FilePrint.from_json(json.loads(data))
+    pairs: list[_Pair] = []
+    for pending in batch:
+        for other in hopeful[pending.id]:
+            pair = _scored(other, owner[other], loaded[other], pending.id, pending.user_id, pending.prints)
+            if pair is not None:
+                pairs.append(pair)
+    return pairs
 
 
-def _pair_row(submission: Submission, other_id: int, other_user: int, comparison: Comparison) -> dict[str, Any]:
-    mine = (submission.id, submission.user_id)
-    (a_id, a_user), (b_id, b_user) = sorted([mine, (other_id, other_user)])
-    return {"course_assignment_id": submission.course_assignment_id, "submission_a_id": a_id,
+def _pairs_within(batch: list[_Pending]) -> list[_Pair]:
+    """Compare the batch's submissions with each other through an in-memory inverted index."""
+    index = FingerprintIndex()
+    pairs: list[_Pair] = []
+    for pending in sorted(batch, key=lambda p: p.id):
+        for other, _ in index.candidates(pending.prints, pending.user_id, STORED_MIN_SCORE):
+            pair = _scored(cast(int, other.key), cast(int, other.owner), other.print, pending.id, pending.user_id,
+                           pending.prints)
+            if pair is not None:
+                pairs.append(pair)
+        index.insert(Document(pending.id, pending.user_id, pending.prints))
+    return pairs
+
+
+def _scored(id_a: int, user_a: int, print_a: FilePrint, id_b: int, user_b: int, print_b: FilePrint) -> _Pair | None:
+    # Pairs are stored with the older submission first; function names read from its side.
+    if id_b < id_a:
+        id_a, user_a, print_a, id_b, user_b, print_b = id_b, user_b, print_b, id_a, user_a, print_a
+    comparison = compare(print_a, print_b)
+    return (id_a, user_a, id_b, user_b, comparison) if comparison.score >= STORED_MIN_SCORE else None
+
+
+def _pair_row(course_assignment_id: int, a_id: int, a_user: int, b_id: int, b_user: int,
+              comparison: Comparison) -> dict[str, Any]:
+    return {"course_assignment_id": course_assignment_id, "submission_a_id": a_id,
             "submission_b_id": b_id, "user_a_id": a_user, "user_b_id": b_user, "score": comparison.score,
             "file_score": comparison.file_score, "function_score": comparison.function_score,
             "shared": comparison.shared,
-            "functions": json.dumps([[m.a, m.b, round(m.score, 4)] for m in comparison.functions])}
+            "functions": json.dumps([[m.a, m.b, round(m.score, 4)] for m in comparison.functions]),
+            "computed_at": utcnow()}
+
+
+def index_submission(submission_id: int) -> int:
+    """Index one graded submission now (a batch of one); return the pairs stored (0 when already indexed).
+
+    Raises NotFound for an unknown id.
+    """
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"no submission {submission_id}")
+    return index_pending(submission.course_assignment, limit=1, submission_ids=[submission_id]).pairs
 
 
 def _unindexed(course_assignment: CourseAssignment) -> Any:
@@ -198,14 +324,28 @@ def _unindexed(course_assignment: CourseAssignment) -> Any:
 def ensure_indexed(course_assignment: CourseAssignment, limit: int | None = None) -> int:
     """Index the graded submissions of the assignment not yet indexed (or indexed by an older engine).
 
-    Covers submissions graded before this feature existed or while indexing failed, oldest
-    first, at most ``limit`` of them (all when None). Returns how many were indexed.
+    Covers whatever the background indexer has not reached yet (or that failed), oldest first,
+    in batches of BATCH_SIZE, at most ``limit`` of them (all when None). Returns how many were indexed.
     """
-    missing = list(db.session.scalars(_unindexed(course_assignment).order_by(Submission.id).limit(limit)))
-    db.session.commit()
-    for submission_id in missing:
-        index_submission(submission_id)
-    return len(missing)
+    done = 0
+    while limit is None or done < limit:
+        batch = index_pending(course_assignment, limit=BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - done))
+        done += batch.indexed
+        if not batch.more or not batch.indexed:
+            break
+    return done
+
+
+def pending_course_assignments() -> list[int]:
+    """Return the course assignments with graded submissions never fingerprinted by this engine (for sweeps).
+
+    A changed starter file is noticed per assignment, by ``index_pending`` (the pages and the command).
+    """
+    current = select(SubmissionFingerprint.submission_id).where(SubmissionFingerprint.engine_version == ENGINE_VERSION)
+    return list(db.session.scalars(
+        select(Submission.course_assignment_id).where(Submission.status == SubmissionStatus.DONE,
+                                                      Submission.id.not_in(current))
+        .group_by(Submission.course_assignment_id).order_by(Submission.course_assignment_id)))
 
 
 def unindexed_count(course_assignment: CourseAssignment) -> int:

@@ -17,7 +17,9 @@ from autograder.similarity.tokens import Token, Unit, normalise
 
 K = 8  # tokens per k-gram: shorter matches than this are noise
 WINDOW = 4  # winnowing window: any match of K + WINDOW - 1 tokens is always detected
-ENGINE_VERSION = f"tokens1-k{K}-w{WINDOW}"
+# k-grams are hashed with Python's tuple hash: the check value changes if an interpreter hashes differently.
+_TUPLE_HASH_CHECK = hash((K, WINDOW, 1 << 40, -3)) & 0xFFFFFF
+ENGINE_VERSION = f"tokens2-k{K}-w{WINDOW}-t{_TUPLE_HASH_CHECK:06x}"
 
 _MODULUS = (1 << 61) - 1  # a Mersenne prime: the polynomial hash modulus
 _BASE = 1_000_003
@@ -57,7 +59,7 @@ class FilePrint:
     def hashes(self) -> frozenset[int]:
         return frozenset().union(*(unit.hashes for unit in self.units))
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
         return len(self.hashes)
 
@@ -110,22 +112,16 @@ def _token_id(text: str) -> int:
 
 
 def _kgram_values(tokens: Sequence[Token], k: int) -> list[int]:
-    """Return the 63-bit hash of every k-gram of ``tokens``, in order (rolling polynomial hash)."""
+    """Return the 64-bit hash of every k-gram of ``tokens``, in order.
+
+    Python's hash of the k-gram's tuple of token ids: computed in C, no Python loop per token
+    (ENGINE_VERSION carries a check of it, so another interpreter's tuple hash recomputes everything).
+    """
     if len(tokens) < k:
         return []
-    ids = [_token_id(token.text) for token in tokens]
-    top = pow(_BASE, k - 1, _MODULUS)
-    value = 0
-    for index in range(k):
-        value = (value * _BASE + ids[index]) % _MODULUS
-    values = [value]
-    for index in range(k, len(ids)):
-        value = ((value - ids[index - k] * top) * _BASE + ids[index]) % _MODULUS
-        values.append(value)
-    # Spread the polynomial hash over 63 bits so that winnowing's minimum is unbiased.
-    return [
-        ((mixed := (value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) ^ (mixed >> 29)) & _HASH_MASK for value in values
-    ]
+    known = _TOKEN_IDS.get
+    ids = [known(token.text) or _token_id(token.text) for token in tokens]
+    return list(map(hash, zip(*[ids[offset:] for offset in range(k)])))
 
 
 def kgram_hashes(tokens: Sequence[Token], k: int = K) -> list[Fingerprint]:
@@ -150,10 +146,14 @@ def _winnowed(values: Sequence[int], window: int) -> list[int]:
         return [len(values) - 1 - values[::-1].index(low)]
     selected: list[int] = []
     last = -1
-    for start in range(len(values) - window + 1):
-        chunk = values[start : start + window]
-        low = min(chunk)
-        best = start + window - 1 - chunk[::-1].index(low)
+    # The minimum of every window at C speed; the position is searched only when the selection moves.
+    for start, low in enumerate(map(min, zip(*[values[offset:] for offset in range(window)]))):
+        end = start + window - 1
+        if last >= start and values[last] == low and (values[end] != low or end == last):
+            continue  # the selected hash is still the window's rightmost minimum
+        best = end
+        while values[best] != low:
+            best -= 1
         if best != last:
             selected.append(best)
             last = best

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 
-from autograder.similarity.compare import Comparison, compare, upper_bound
+from autograder.similarity.compare import Comparison, compare
 from autograder.similarity.fingerprints import FilePrint
 
 
@@ -51,15 +52,14 @@ class FingerprintIndex:
 
     def candidates(self, fingerprints: FilePrint, owner: Hashable, min_score: float) -> list[tuple[Document, int]]:
         """Return the indexed documents of other owners that could score at least ``min_score``, with shared counts."""
-        shared: Counter[int] = Counter()
-        for value in fingerprints.hashes:
-            shared.update(self._postings.get(value, ()))
+        postings = self._postings
+        shared = Counter(chain.from_iterable(postings[value] for value in fingerprints.hashes if value in postings))
         found = []
+        size, documents = fingerprints.size, self._documents
         for position, count in shared.items():
-            document = self._documents[position]
-            if document.owner == owner:
-                continue
-            if upper_bound(count, fingerprints.size, document.print.size) >= min_score:
+            document = documents[position]
+            # compare.upper_bound(count, size, other size) >= min_score, inlined: this runs for most pairs.
+            if document.owner != owner and 2 * count >= min_score * (size + document.print.size):
                 found.append((document, count))
         return found
 
@@ -70,11 +70,20 @@ class FingerprintIndex:
             comparison = compare(document.print, other.print)
             if comparison.score >= min_score and comparison.score > 0:
                 matches.append((other, comparison))
+        self.insert(document)
+        return matches
+
+    def insert(self, document: Document) -> None:
+        """Index a document without comparing it (the caller compared it with ``candidates``)."""
         position = len(self._documents)
         self._documents.append(document)
+        postings = self._postings
         for value in document.print.hashes:
-            self._postings.setdefault(value, []).append(position)
-        return matches
+            found = postings.get(value)
+            if found is None:
+                postings[value] = [position]
+            else:
+                found.append(position)
 
 
 def best_per_pair(pairs: Iterable[PairScore]) -> list[PairScore]:

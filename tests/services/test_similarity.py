@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from autograder.extensions import db
 from autograder.models import (
@@ -158,39 +158,87 @@ def executor():
     opened.close()
 
 
-def test_grading_indexes_the_submission(factory, executor):
+def test_grading_only_requests_indexing_and_one_batch_indexes_the_backlog(factory, executor):
     ada, bob = factory.user(), factory.user()
     course = factory.course(None, (ada, bob))
+    ca = course.course_assignments[0]
     first = factory.submission(ada, course, source=_source("vectorised"), status=SubmissionStatus.QUEUED)
     second = factory.submission(bob, course, source=disguise(_source("vectorised"), keep=GRADED, seed=2),
                                 status=SubmissionStatus.QUEUED)
     for submission in (first, second):
         assert grade_submission(submission.id, executor=executor, worker="w") == GradingOutcome.GRADED
+    # The grading call stored the grade and left similarity to the background batch.
+    assert db.session.scalar(select(func.count()).select_from(SubmissionFingerprint)) == 0
+    assert similarity.unindexed_count(ca) == 2
+    batch = similarity.index_pending(ca)
+    assert (batch.indexed, batch.pairs, batch.more) == (2, 1, False)
     pair = db.session.scalar(select(SimilarityPair))
     assert (pair.submission_a_id, pair.submission_b_id) == (first.id, second.id) and pair.score >= 0.8
     assert {name for name, _, _ in json.loads(pair.functions)} >= {"mse", "softmax"}
+    assert similarity.index_pending(ca).indexed == 0  # idempotent
 
 
-def test_a_failing_indexer_never_touches_the_grade(factory, executor, monkeypatch, caplog):
+def test_a_batch_stores_the_same_pairs_as_one_submission_at_a_time(factory):
+    teacher = factory.user(Role.INSTRUCTOR)
+    students = [factory.user() for _ in range(5)]
+    course = factory.course(teacher, tuple(students))
+    sources = [_source("vectorised"), disguise(_source("vectorised"), keep=GRADED, seed=5), _source("loops"),
+               disguise(_source("loops"), keep=GRADED, seed=6), _source("einsum"), _source("vectorised")]
+    owners = [students[0], students[1], students[2], students[3], students[4], students[0]]
+    rows = [factory.submission(owner, course, source=source, score=30.0) for owner, source in zip(owners, sources)]
+    ca = course.course_assignments[0]
+
+    def stored() -> dict[tuple[int, int], tuple[float, str]]:
+        return {(p.submission_a_id, p.submission_b_id): (round(p.score, 9), p.functions)
+                for p in db.session.scalars(select(SimilarityPair))}
+
+    # Half indexed one by one, the rest in one batch (compared with the indexed half and with each other)...
+    for row in rows[:3]:
+        similarity.index_submission(row.id)
+    assert similarity.index_pending(ca, limit=2).more
+    assert similarity.ensure_indexed(ca) == 1
+    batched = stored()
+    # ... gives what indexing everything one at a time gives.
+    db.session.execute(delete(SimilarityPair))
+    db.session.execute(delete(FingerprintHash))
+    db.session.execute(delete(SubmissionFingerprint))
+    db.session.commit()
+    for row in rows:
+        similarity.index_submission(row.id)
+    assert stored() == batched
+    copies = {(rows[0].id, rows[1].id), (rows[1].id, rows[5].id), (rows[2].id, rows[3].id)}
+    assert {key for key, (score, _) in batched.items() if score >= 0.8} == copies
+    assert (rows[0].id, rows[5].id) not in batched  # a student's own submissions are never paired
+
+
+def test_no_failure_of_similarity_reaches_the_grade(factory, executor, monkeypatch, caplog):
+    from autograder.jobs import similarity as similarity_jobs
+
     ada = factory.user()
     course = factory.course(None, (ada,))
+    ca = course.course_assignments[0]
     submission = factory.submission(ada, course, source=_source("loops"), status=SubmissionStatus.QUEUED)
 
-    def broken(submission_id):
-        db.session.execute(select(func.count()).select_from(SubmissionFingerprint))
-        raise RuntimeError("index exploded")
+    def broken(*args, **kwargs):
+        raise RuntimeError("the indexer exploded")
 
-    monkeypatch.setattr(similarity, "index_submission", broken)
     # Alembic's fileConfig (the migrated test database) disables loggers that existed before it.
+    monkeypatch.setattr(similarity_jobs.log, "disabled", False)
     monkeypatch.setattr(similarity.log, "disabled", False)
+    # Asking for indexing fails: the grade is stored all the same.
+    monkeypatch.setattr(similarity_jobs, "embedded_indexer", broken)
     assert grade_submission(submission.id, executor=executor, worker="w") == GradingOutcome.GRADED
     db.session.expire_all()
     row = db.session.get(Submission, submission.id)
     assert row.status == SubmissionStatus.DONE and row.score == row.max_score
-    assert "similarity indexing of submission" in caplog.text
+    assert "could not request similarity indexing" in caplog.text
+    # The background batch fails: logged, nothing half-written, the next batch indexes it.
+    monkeypatch.setattr(similarity, "_store_batch", broken)
+    assert similarity.index_pending_safely(ca.id) is None
+    assert "similarity indexing of course assignment" in caplog.text
+    assert db.session.scalar(select(func.count()).select_from(SubmissionFingerprint)) == 0
     monkeypatch.undo()
-    # The page (or the command) indexes what was missed.
-    assert similarity.ensure_indexed(course.course_assignments[0]) == 1
+    assert similarity.index_pending_safely(ca.id).indexed == 1
 
 
 def test_command_prints_the_ranking_as_text_and_json(four_students, runner):
