@@ -94,9 +94,14 @@ def test_only_the_settings_module_reads_the_environment() -> None:
 
 
 def test_sandbox_options_are_read_here_and_checked() -> None:
-    options = sandbox_options({"AUTOGRADER_SANDBOX_DISABLE_LAYERS": "seccomp, jail_root",
-                               "AUTOGRADER_ALLOW_INSECURE_SANDBOX": "1", "OPENBLAS_CORETYPE": "Haswell",
-                               "LD_PRELOAD": "/tmp/evil.so"})
+    options = sandbox_options(
+        {
+            "AUTOGRADER_SANDBOX_DISABLE_LAYERS": "seccomp, jail_root",
+            "AUTOGRADER_ALLOW_INSECURE_SANDBOX": "1",
+            "OPENBLAS_CORETYPE": "Haswell",
+            "LD_PRELOAD": "/tmp/evil.so",
+        }
+    )
     assert options.disabled_layers == ("seccomp", "jail_root") and options.allow_insecure
     assert options.machine_environment == (("OPENBLAS_CORETYPE", "Haswell"),)  # nothing else is passed on
     assert sandbox_options({}) == SandboxOptions()

@@ -54,8 +54,7 @@ def test_the_grade_script_starts_the_zygote_before_loading_numpy() -> None:
 
 def test_grading_a_python_file_loads_no_notebook_reader_or_package_metadata() -> None:
     probe = (
-        "from autograder.grading import engine, kit, render, report\n"
-        "import sys\nprint(' '.join(sorted(sys.modules)))"
+        "from autograder.grading import engine, kit, render, report\nimport sys\nprint(' '.join(sorted(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
