@@ -234,7 +234,7 @@ def seeded_course(order):
     """Add the course, its students and their graded submissions (inside an app context); return its id."""
     from autograder.extensions import db
     from autograder.models import (
-        Assignment,
+        CatalogAssignment,
         Course,
         CourseAssignment,
         Enrollment,
@@ -244,7 +244,7 @@ def seeded_course(order):
         User,
     )
 
-    assignment = Assignment(
+    assignment = CatalogAssignment(
         name="losses", title="Loss functions", filename="losses.py", version="bench", max_score=35.0
     )
     course = Course(code="BENCH", title="Bench", join_code="BENCH")

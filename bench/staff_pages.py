@@ -26,7 +26,7 @@ from autograder.app import create_app
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.models import (
-    Assignment,
+    CatalogAssignment,
     CheckResult,
     Course,
     CourseAssignment,
@@ -48,7 +48,7 @@ def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
 
     engine = find_assignment("losses")
     password_hash = generate_password_hash(PASSWORD, method="scrypt")
-    assignment = Assignment(
+    assignment = CatalogAssignment(
         name="losses",
         title=engine.title,
         filename=engine.file,

@@ -18,7 +18,7 @@ from autograder.app import create_app
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.models import (
-    Assignment, CheckResult, Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
+    CatalogAssignment, CheckResult, Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
 )
 from autograder.models._time import utcnow
 
@@ -129,14 +129,14 @@ class Factory:
         db.session.commit()
         return user
 
-    def assignment(self, name: str = "losses") -> Assignment:
+    def assignment(self, name: str = "losses") -> CatalogAssignment:
         from autograder.grading.assignment import find_assignment
 
-        found = db.session.query(Assignment).filter_by(name=name).one_or_none()
+        found = db.session.query(CatalogAssignment).filter_by(name=name).one_or_none()
         if found is not None:
             return found
         engine = find_assignment(name)
-        row = Assignment(name=name, title=engine.title, filename=engine.file, version=engine.version,
+        row = CatalogAssignment(name=name, title=engine.title, filename=engine.file, version=engine.version,
                          max_score=float(engine.max_score))
         db.session.add(row)
         db.session.commit()

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy 2.0 models: data and small invariants only, no business logic."""
 
 from autograder.models.course import Course, CourseAssignment, CountedSubmission, Enrollment, Extension, ScoreOverride
-from autograder.models.assignment import Assignment
+from autograder.models.assignment import CatalogAssignment
 from autograder.models.regrade import Regrade, RegradeEntry
 from autograder.models.similarity import FingerprintHash, SimilarityPair, SubmissionFingerprint
 from autograder.models.submission import CheckResult, Submission, SubmissionStatus
@@ -9,7 +9,7 @@ from autograder.models.user import Role, User
 from autograder.models.worker import WorkerHeartbeat
 
 __all__ = [
-    "Assignment",
+    "CatalogAssignment",
     "CheckResult",
     "Course",
     "CountedSubmission",

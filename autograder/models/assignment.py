@@ -11,7 +11,11 @@ from autograder.extensions import db
 from autograder.models._time import UtcDateTime, utcnow
 
 
-class Assignment(db.Model):
+class CatalogAssignment(db.Model):
+    """The service's record of an assignment folder (the engine's is autograder.grading.assignment.Assignment)."""
+
+    __tablename__ = "assignment"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -22,4 +26,4 @@ class Assignment(db.Model):
     synced_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
-        return f"<Assignment {self.name} {self.version[:8]}>"
+        return f"<CatalogAssignment {self.name} {self.version[:8]}>"

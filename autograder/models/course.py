@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
 from autograder.models._time import UtcDateTime, utcnow
-from autograder.models.assignment import Assignment
+from autograder.models.assignment import CatalogAssignment
 from autograder.models.user import Role
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class CourseAssignment(db.Model):
         server_default=HiddenResults.NEVER.name)
 
     course: Mapped[Course] = relationship(back_populates="course_assignments")
-    assignment: Mapped[Assignment] = relationship()
+    assignment: Mapped[CatalogAssignment] = relationship()
     submissions: Mapped[list["Submission"]] = relationship(back_populates="course_assignment")
 
 

@@ -250,7 +250,7 @@ def course_summaries(course_assignments: list[CourseAssignment]) -> dict[int, As
     """Return each assignment's summary keyed by CourseAssignment id, aggregated in SQL (a few queries in all)."""
     from sqlalchemy import case, func
 
-    from autograder.models import Assignment, Enrollment, Role
+    from autograder.models import CatalogAssignment, Enrollment, Role
 
     summaries = {ca.id: AssignmentSummary() for ca in course_assignments}
     if not course_assignments:
@@ -260,9 +260,9 @@ def course_summaries(course_assignments: list[CourseAssignment]) -> dict[int, As
     busy = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
     totals = (select(Submission.course_assignment_id, func.count(),
                      func.sum(case((busy, 1), else_=0)),
-                     func.sum(case((Submission.assignment_version != Assignment.version, 1), else_=0)))
+                     func.sum(case((Submission.assignment_version != CatalogAssignment.version, 1), else_=0)))
               .join(CourseAssignment, Submission.course_assignment_id == CourseAssignment.id)
-              .join(Assignment, CourseAssignment.assignment_id == Assignment.id)
+              .join(CatalogAssignment, CourseAssignment.assignment_id == CatalogAssignment.id)
               .where(Submission.course_assignment_id.in_(ids)).group_by(Submission.course_assignment_id))
     for ca_id, count, queued, outdated in db.session.execute(totals):
         summary = summaries[ca_id]

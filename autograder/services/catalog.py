@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.grading.assignment import list_assignments
-from autograder.models import Assignment, Course, CourseAssignment
+from autograder.models import CatalogAssignment, Course, CourseAssignment
 from autograder.models._time import utcnow
 
 
@@ -23,16 +23,16 @@ class SyncChange:
 
 
 def sync_assignments() -> list[SyncChange]:
-    """Upsert an Assignment row per engine assignment, set it in every course, commit.
+    """Upsert an CatalogAssignment row per engine assignment, set it in every course, commit.
 
     Returns what changed; an "updated" version means earlier grades may deserve a regrade.
     """
     changes: list[SyncChange] = []
     courses = list(db.session.scalars(select(Course)))
     for engine_assignment in list_assignments():
-        row = db.session.scalar(select(Assignment).where(Assignment.name == engine_assignment.name))
+        row = db.session.scalar(select(CatalogAssignment).where(CatalogAssignment.name == engine_assignment.name))
         if row is None:
-            row = Assignment(name=engine_assignment.name)
+            row = CatalogAssignment(name=engine_assignment.name)
             db.session.add(row)
             kind, old_version = "added", ""
         else:
@@ -55,6 +55,6 @@ def sync_assignments() -> list[SyncChange]:
     return changes
 
 
-def available_assignments() -> list[Assignment]:
+def available_assignments() -> list[CatalogAssignment]:
     """Return every synced assignment, by name (what a course can set)."""
-    return list(db.session.scalars(select(Assignment).order_by(Assignment.name)))
+    return list(db.session.scalars(select(CatalogAssignment).order_by(CatalogAssignment.name)))

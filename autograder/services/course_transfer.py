@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import (
-    Assignment, CheckResult, Course, CourseAssignment, Enrollment, Regrade, RegradeEntry, Role, Submission,
+    CatalogAssignment, CheckResult, Course, CourseAssignment, Enrollment, Regrade, RegradeEntry, Role, Submission,
     SubmissionStatus, User,
 )
 from autograder.models._time import as_utc, utcnow
@@ -173,9 +173,9 @@ def _import(document: dict[str, Any]) -> ImportResult:
     for n, item in enumerate(_need(document, "assignments", list, "document")):
         where = f"assignments[{n}]"
         name = _need(item, "name", str, where)
-        assignment = db.session.scalar(select(Assignment).where(Assignment.name == name))
+        assignment = db.session.scalar(select(CatalogAssignment).where(CatalogAssignment.name == name))
         if assignment is None:
-            assignment = Assignment(name=name, title=str(item.get("title", name)),
+            assignment = CatalogAssignment(name=name, title=str(item.get("title", name)),
                                     filename=str(item.get("filename", f"{name}.py")),
                                     version=str(item.get("version", "")), max_score=float(item.get("max_score", 0)))
             db.session.add(assignment)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from autograder.extensions import db
-from autograder.models import Assignment, Course, CourseAssignment, Enrollment, Role, User
+from autograder.models import CatalogAssignment, Course, CourseAssignment, Enrollment, Role, User
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts
 from autograder.services.errors import NotFound, ServiceError
@@ -77,7 +77,7 @@ def create_course(code: str, title: str = "", join_code: str | None = None,
     course = Course(code=code, title=title.strip() or code, join_code=(join_code or _new_join_code()).upper(),
                     time_zone=check_time_zone(time_zone))
     db.session.add(course)
-    for assignment in db.session.scalars(select(Assignment).order_by(Assignment.id)):
+    for assignment in db.session.scalars(select(CatalogAssignment).order_by(CatalogAssignment.id)):
         if assignment_names is None or assignment.name in assignment_names:
             course.course_assignments.append(CourseAssignment(assignment=assignment))
     if instructor is not None:
@@ -109,7 +109,7 @@ def set_assignments(course: Course, assignment_names: list[str]) -> list[str]:
                 kept.append(name)  # never drop students' work
             else:
                 db.session.delete(ca)
-    for assignment in db.session.scalars(select(Assignment).where(Assignment.name.in_(wanted))):
+    for assignment in db.session.scalars(select(CatalogAssignment).where(CatalogAssignment.name.in_(wanted))):
         if assignment.name not in present:
             db.session.add(CourseAssignment(course=course, assignment=assignment))
     db.session.commit()
@@ -277,8 +277,8 @@ def students_of(course: Course) -> list[User]:
 def course_assignment(course: Course, assignment_name: str) -> CourseAssignment:
     """Return the course's setting of the named assignment; raise NotFound."""
     found = db.session.scalar(
-        select(CourseAssignment).join(Assignment)
-        .where(CourseAssignment.course_id == course.id, Assignment.name == assignment_name)
+        select(CourseAssignment).join(CatalogAssignment)
+        .where(CourseAssignment.course_id == course.id, CatalogAssignment.name == assignment_name)
     )
     if found is None:
         raise NotFound(f"{course.code} sets no assignment {assignment_name!r}.")

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from autograder.extensions import csrf, db, limiter
-from autograder.models import Assignment, CourseAssignment, Submission, User
+from autograder.models import CatalogAssignment, CourseAssignment, Submission, User
 from autograder.services import accounts, courses, submissions
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.models._time import utcnow
@@ -86,7 +86,7 @@ def create_submission(name: str):
     if upload is None:
         return api_error(400, "send the file as the multipart field 'file'")
     candidates = list(db.session.scalars(
-        select(CourseAssignment).join(Assignment).where(Assignment.name == name)))
+        select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == name)))
     mine = [ca for ca in candidates if courses.studies(user, ca.course)]
     course_code = request.form.get("course", "").strip()
     if course_code:

@@ -21,7 +21,7 @@ from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.grading.assignment import find_assignment
 from autograder.jobs.local_stack import LocalStack
-from autograder.models import Assignment, Course, CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models import CatalogAssignment, Course, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.sandbox import Executor, open_executor
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -78,10 +78,10 @@ def make_submission(jobs_app: Flask) -> Callable[..., Submission]:
     def make(source: str = LOSSES_REFERENCE, assignment: str = "losses", late_days: int = 0,
              **course_assignment_fields: object) -> Submission:
         n = next(_counter)
-        row = db.session.query(Assignment).filter_by(name=assignment).one_or_none()
+        row = db.session.query(CatalogAssignment).filter_by(name=assignment).one_or_none()
         if row is None:
             version = find_assignment(assignment).version if assignment == "losses" else "missing"
-            row = Assignment(name=assignment, title=assignment, filename=f"{assignment}.py", version=version,
+            row = CatalogAssignment(name=assignment, title=assignment, filename=f"{assignment}.py", version=version,
                              max_score=35.0)
         user = User(email=f"student{n}@example.edu", name=f"Student {n}")
         course = Course(code=f"DL{n}", title="Deep learning", join_code=f"join-{n}")

@@ -19,10 +19,10 @@ from tests.jobs.conftest import LOSSES_REFERENCE
 @pytest.fixture
 def course(jobs_app, make_submission):
     """A course setting losses, with two students (the helper builds the assignment row)."""
-    make_submission()  # creates the losses Assignment row
-    from autograder.models import Assignment
+    make_submission()  # creates the losses CatalogAssignment row
+    from autograder.models import CatalogAssignment
 
-    assignment = db.session.query(Assignment).filter_by(name="losses").one()
+    assignment = db.session.query(CatalogAssignment).filter_by(name="losses").one()
     course = Course(code="FAIR", title="Fairness", join_code="FAIR-1")
     course.course_assignments.append(CourseAssignment(assignment=assignment))
     db.session.add(course)

@@ -19,7 +19,7 @@ from autograder.grading.assignment import find_assignment
 from autograder.jobs import grading_queue
 from autograder.jobs.similarity import embedded_indexer, similarity_queue_name
 from autograder.models import (
-    Assignment,
+    CatalogAssignment,
     Course,
     CourseAssignment,
     Enrollment,
@@ -50,7 +50,7 @@ COPY = disguise(ORIGINAL, keep=GRADED, seed=11)
 
 
 def _course(code: str, students: int) -> tuple[CourseAssignment, list[User]]:
-    assignment = db.session.query(Assignment).filter_by(name="losses").one_or_none() or Assignment(
+    assignment = db.session.query(CatalogAssignment).filter_by(name="losses").one_or_none() or CatalogAssignment(
         name="losses", title="Losses", filename="losses.py", version=find_assignment("losses").version, max_score=35.0
     )
     course = Course(code=code, title="Deep learning", join_code=f"join-{code}")

@@ -1,5 +1,5 @@
 from autograder.grading.assignment import assignment_names, find_assignment
-from autograder.models import Assignment
+from autograder.models import CatalogAssignment
 from autograder.services import catalog, courses
 from autograder.extensions import db
 
@@ -9,7 +9,7 @@ def test_sync_adds_then_reports_unchanged_and_updated_versions(app, factory):
     changes = catalog.sync_assignments()
     assert [c.name for c in changes] == assignment_names()
     assert {c.kind for c in changes} == {"added"}
-    losses = db.session.query(Assignment).filter_by(name="losses").one()
+    losses = db.session.query(CatalogAssignment).filter_by(name="losses").one()
     engine = find_assignment("losses")
     assert (losses.version, losses.filename, losses.max_score) == (engine.version, engine.file, engine.max_score)
     # Every course now sets every assignment.

@@ -15,7 +15,7 @@ from autograder.app import create_app
 from autograder import config
 from autograder.extensions import db
 from autograder.models import (
-    Assignment, Course, CourseAssignment, Enrollment, Role, SimilarityPair, Submission, SubmissionStatus, User,
+    CatalogAssignment, Course, CourseAssignment, Enrollment, Role, SimilarityPair, Submission, SubmissionStatus, User,
 )
 from autograder.services import similarity
 from autograder.similarity.disguise import disguise
@@ -60,7 +60,7 @@ def postgres_app(tmp_path) -> Iterator:
 def test_concurrent_indexers_store_every_pair_once(postgres_app):
     original = (SOLUTIONS / "vectorised.py").read_text()
     with postgres_app.app_context():
-        assignment = Assignment(name="losses", title="Losses", filename="losses.py", version="v", max_score=35.0)
+        assignment = CatalogAssignment(name="losses", title="Losses", filename="losses.py", version="v", max_score=35.0)
         course = Course(code="PG1", title="PG", join_code="PGJOIN")
         ca = CourseAssignment(course=course, assignment=assignment)
         rows = []
