@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.grading.prepare import PreparedCheck, PreparedSuite
 from autograder.grading.report import Report, TestResult
+from autograder.grading.suite import PreparedCheck, PreparedSuite
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 HIDDEN_CASE_VISIBILITIES = ("after_published", "hidden", "after_due_date", "visible")

@@ -9,84 +9,15 @@ import os
 import sys
 import threading
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from autograder.grading.mistakes import Mistake
-from autograder.grading.spec import AssignmentSpec, FunctionSpec, SpecError, load_spec
-from autograder.sandbox.executor import Limits
+from autograder.grading.spec import AssignmentSpec, SpecError, load_spec
+from autograder.grading.suite import KIT_FIXTURES, Assignment, AssignmentError, AssignmentNotFound
 
-if TYPE_CHECKING:
-    from autograder.grading.prepare import PreparedSuite
-
-KIT_FIXTURES = "public_cases.npz"
-
-
-class AssignmentError(Exception):
-    """Raised when an assignment folder is missing, incomplete or inconsistent."""
-
-
-class AssignmentNotFound(AssignmentError, LookupError):
-    """Raised when no assignment has the requested name."""
-
-
-@dataclass(eq=False)
-class Assignment:
-    """A loaded assignment: its spec, student-facing texts and (trusted) modules.
-
-    A repository assignment has ``reference`` and ``cases`` modules; a starter kit (the
-    student's starter kit) has neither and carries its public suite ready-made.
-    """
-
-    path: Path
-    spec: AssignmentSpec
-    version: str
-    readme: str
-    starter: str
-    probes_source: str
-    reference: types.ModuleType | None = None
-    cases: types.ModuleType | None = None
-    probes: dict[str, Any] = field(default_factory=dict)
-    mistakes: tuple[Mistake, ...] = ()
-    mistake_namespace: dict[str, Any] = field(default_factory=dict)
-    kit_suite: PreparedSuite | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def title(self) -> str:
-        return self.spec.title
-
-    @property
-    def file(self) -> str:
-        return self.spec.file
-
-    @property
-    def max_score(self) -> float:
-        return self.spec.max_score
-
-    @property
-    def functions(self) -> tuple[FunctionSpec, ...]:
-        return self.spec.functions
-
-    @property
-    def limits(self) -> Limits:
-        return self.spec.limits.to_limits()
-
-    @property
-    def is_kit(self) -> bool:
-        return self.kit_suite is not None
-
-    @property
-    def reference_source(self) -> str:
-        """The reference solution's text (empty for a starter kit)."""
-        if self.reference is None:
-            return ""
-        return (self.path / "reference.py").read_text(encoding="utf-8")
-
+__all__ = ["KIT_FIXTURES", "Assignment", "AssignmentError", "AssignmentNotFound", "assignment_names",
+           "assignments_root", "find_assignment", "folder_version", "list_assignments", "load_assignment"]
 
 def assignments_root() -> Path:
     """Return the folder holding the assignments (see autograder.config.assignments_dir)."""

@@ -21,11 +21,20 @@ import numpy as np
 
 from autograder.grading.compare import compare_values
 from autograder.grading.mistakes import Mistake, variant_source
+from autograder.grading.suite import (
+    Assignment,
+    CaseNotes,
+    CheckDiagnosis,
+    CheckVariant,
+    PreparedCheck,
+    PreparedFunction,
+    ValueCase,
+    VariantCase,
+    VariantWatch,
+)
 from autograder.sandbox.program import Call, CallOutcome, run_program
 
 if TYPE_CHECKING:
-    from autograder.grading.assignment import Assignment
-    from autograder.grading.prepare import PreparedCheck, PreparedFunction, ValueCase
     from autograder.grading.report import TestResult
     from autograder.sandbox.executor import UnitOutcome
 
@@ -96,53 +105,6 @@ RNG_IGNORED = ("rng given not used",
 STATE_RENAMED = "state stored under another key"
 IN_PLACE_HINT = ("Your function writes its result into the array it was given: compute a new array (x = x - ..., "
                  "np.maximum(x, 0)) instead of -=, out=x or slice assignment, or work on a copy.")
-
-
-@dataclass
-class VariantCase:
-    """A mistake variant's results on one value case, kept because they differ from the reference's."""
-
-    case: int  # position in PreparedCheck.value_cases
-    values: list[Any]  # per graded call: the value at the case's compare path (None where there is none)
-    errors: list[str]  # per graded call: "" if it returned, else the exception type (or NO_ELEMENT)
-
-
-@dataclass
-class VariantWatch:
-    """A by-value argument that a mistake variant modifies, as the variant leaves it."""
-
-    watch: int  # position in PreparedCheck.watches
-    after: Any
-
-
-@dataclass
-class CheckVariant:
-    """What one named mistake does on the cases of one check."""
-
-    mistake: str
-    hint: str
-    cases: list[VariantCase] = field(default_factory=list)
-    watches: list[VariantWatch] = field(default_factory=list)
-    pattern: bool = False  # matched by where it fails, not by its values (Mistake.match == "pattern")
-
-
-@dataclass
-class CaseNotes:
-    """What the trusted side knows of one value case beyond its expected values."""
-
-    case: int
-    factors: list[list[tuple[str, float]]]  # per graded call: (name, factor) a result may be off by
-    results: list[Any] = field(default_factory=list)  # whole reference results when only a part is compared
-    steps_per_epoch: int = 0  # training calls: batches per epoch, to place a diverging loss
-
-
-@dataclass
-class CheckDiagnosis:
-    """Everything needed to explain a failure of one check, computed when the suite is prepared."""
-
-    variants: list[CheckVariant] = field(default_factory=list)
-    notes: list[CaseNotes] = field(default_factory=list)
-    averaged: list[str] = field(default_factory=list)  # counts the contract divides this result by ("N", ...)
 
 
 @dataclass

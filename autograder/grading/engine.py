@@ -10,12 +10,16 @@ from dataclasses import dataclass, field, replace
 from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source
-from autograder.grading.prepare import PreparedFunction, PreparedSuite, Program, prepare_suite, reindex_call
+from autograder.grading.prepare import prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import NOT_IMPLEMENTED, failed_everywhere, judge_function, unit_failure_message
 from autograder.grading.source_checks import (
-    SourceRejected, decode_source, missing_function_message, missing_functions_message,
+    SourceRejected,
+    decode_source,
+    missing_function_message,
+    missing_functions_message,
 )
+from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
 from autograder.sandbox.executor import CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
 from autograder.sandbox.program import CallOutcome
 

@@ -19,9 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading.diagnosis import CaseNotes, CheckDiagnosis, CheckVariant, VariantCase, VariantWatch
-from autograder.grading.prepare import (ArgWatch, GradCase, GradEntry, PreparedCheck, PreparedFunction,
-                                        PreparedSuite, ValueCase)
+from autograder.grading.suite import (
+    ArgWatch,
+    CaseNotes,
+    CheckDiagnosis,
+    CheckVariant,
+    GradCase,
+    GradEntry,
+    PreparedCheck,
+    PreparedFunction,
+    PreparedSuite,
+    ValueCase,
+    VariantCase,
+    VariantWatch,
+)
 from autograder.sandbox.codec import Probe, Ref, Rng, Unsupported
 from autograder.sandbox.program import Call
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder.grading.compare import LOW_PRECISION, format_number, has_float32_precision
-from autograder.grading.prepare import GradCase, objective
+from autograder.grading.prepare import objective
+from autograder.grading.suite import GradCase
 from autograder.sandbox.program import Call, CallOutcome
 
 # Below this difference a disagreement is rounding noise of the finite differences.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder.grading.assignment import KIT_FIXTURES, Assignment, AssignmentError
 from autograder.grading.fixtures import FixtureError, read_suite, write_suite
 from autograder.grading.prepare import prepare_suite
 from autograder.grading.spec import SpecError, load_spec
+from autograder.grading.suite import KIT_FIXTURES, Assignment, AssignmentError
 
 
 def write_kit(assignment: Assignment, directory: str | os.PathLike[str]) -> list[Path]:

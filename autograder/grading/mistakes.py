@@ -11,10 +11,21 @@ import ast
 import copy
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from autograder.grading.assignment import Assignment
+
+class AssignmentFolder(Protocol):
+    """What variant_source needs of an assignment (autograder.grading.suite.Assignment has it)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def reference_source(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ def _defined_name(node: ast.stmt) -> str | None:
     return None
 
 
-def variant_source(assignment: "Assignment", mistake: Mistake) -> str:
+def variant_source(assignment: AssignmentFolder, mistake: Mistake) -> str:
     """Return a student file: the reference with ``mistake.function`` replaced by the variant.
 
     The variant is renamed to the contract's name; helpers of mistakes.py it uses (directly or

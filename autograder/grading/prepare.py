@@ -15,20 +15,26 @@ import inspect
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from autograder.grading.cases import Case, GradCheck
 from autograder.grading.describe import describe_call
-from autograder.grading.diagnosis import CheckDiagnosis, precompute_diagnosis
+from autograder.grading.diagnosis import precompute_diagnosis
+from autograder.grading.suite import (
+    ArgWatch,
+    Assignment,
+    GradCase,
+    GradEntry,
+    PreparedCheck,
+    PreparedFunction,
+    PreparedSuite,
+    ValueCase,
+    map_refs,
+)
 from autograder.sandbox.codec import Probe, Ref, Rng
 from autograder.sandbox.program import Call, CallOutcome, run_program
-
-if TYPE_CHECKING:
-    from autograder.grading.assignment import Assignment
 
 MODES = ("public", "hidden")
 _SEED_MASK = (1 << 63) - 1
@@ -38,173 +44,12 @@ class PreparationError(Exception):
     """Raised when an assignment's cases cannot be prepared (a bug in the assignment, not the student)."""
 
 
-@dataclass
-class ValueCase:
-    """A case of a values check: graded calls (global indices) and their expected values."""
-
-    label: str
-    hidden: bool
-    calls: list[int]
-    expected: list[Any]
-    descriptions: list[str]
-    compare: tuple[int | str, ...] = ()
-    rtol: float = 1e-6
-    atol: float = 1e-9
-    start: int = 0  # global index of the case's first call (to explain a failed set-up call)
-
-
-@dataclass
-class ArgWatch:
-    """A by-value argument of a graded call that must come back unchanged (or restored)."""
-
-    call: int
-    key: str
-    argument: str  # the parameter's name, for messages
-    restored: bool
-    label: str
-    hidden: bool
-    description: str
-    start: int = 0
-
-
-@dataclass
-class GradEntry:
-    """One probed entry: the forward calls at ``x ± h·e_i`` and the reference's objectives there."""
-
-    variable: str
-    index: tuple[int, ...]
-    plus: int
-    minus: int
-    reference_plus: float
-    reference_minus: float
-
-
-@dataclass
-class GradCase:
-    """A gradient check: the analytic call and the probed entries."""
-
-    label: str
-    hidden: bool
-    analytic: int
-    paths: dict[str, tuple[int | str, ...]]
-    shapes: dict[str, tuple[int, ...]]
-    weights: np.ndarray | None
-    h: float
-    tolerance: float
-    entries: list[GradEntry]
-    description: str
-    start: int = 0
-
-
-@dataclass
-class PreparedCheck:
-    """One check of a function, ready to be judged against the unit's outcomes."""
-
-    name: str
-    kind: str
-    weight: float
-    max_score: float
-    value_cases: list[ValueCase] = field(default_factory=list)
-    watches: list[ArgWatch] = field(default_factory=list)
-    grad_cases: list[GradCase] = field(default_factory=list)
-    diagnosis: CheckDiagnosis | None = None  # known mistakes' outputs on these cases (diagnosis.py)
-
-
-@dataclass
-class PreparedFunction:
-    """The unit of one graded function: its call program and its checks."""
-
-    name: str
-    points: float
-    calls: list[Call]
-    needs: list[str]
-    checks: list[PreparedCheck]
-    # Indices (in ``calls``) of the hidden cases' calls: they run in a unit of their own.
-    hidden_calls: tuple[int, ...] = ()
-    # The reference's own time on the public cases (the function's time limit is derived from it).
-    reference_seconds: float = 0.0
-    returns: tuple[str, ...] = ()  # contract names of the returned tuple's entries (spec.toml)
-
-
-@dataclass
-class PreparedSuite:
-    """Everything needed to grade a submission, without the reference code."""
-
-    assignment: str
-    version: str
-    mode: str
-    functions: list[PreparedFunction]
-    # Concatenated call programs by the names of the functions they cover (built on first use).
-    # A cache, not part of the suite: not stored in starter kits (fixtures skip init=False fields).
-    combined_calls: dict[tuple[str, ...], list[Call]] = field(default_factory=dict, init=False, repr=False,
-                                                             compare=False)
-    # Each function's program split into its public and its hidden calls (built on first use).
-    split_programs: dict[str, tuple[Program, Program]] = field(default_factory=dict, init=False, repr=False,
-                                                               compare=False)
-
-    @property
-    def reference_seconds(self) -> float:
-        """The reference's own time on every public case of the assignment."""
-        return sum(function.reference_seconds for function in self.functions)
-
-    def programs(self, function: PreparedFunction) -> tuple[Program, Program]:
-        """Return ``function``'s public and hidden programs (calls and their indices in ``function.calls``)."""
-        split = self.split_programs.get(function.name)
-        if split is None:
-            split = split_program(function.calls, set(function.hidden_calls))
-            self.split_programs[function.name] = split
-        return split
-
-
-@dataclass(frozen=True)
-class Program:
-    """Some of a function's calls, as a program of their own: the calls and where they came from."""
-
-    calls: list[Call]
-    positions: list[int]
-
-
-def split_program(calls: list[Call], hidden: set[int]) -> tuple[Program, Program]:
-    """Split ``calls`` into the public and the hidden calls, each with its references renumbered.
-
-    A case's calls refer only to calls of the same case, and a case is public or hidden as a whole.
-    """
-    parts = []
-    for wanted in (False, True):
-        positions = [index for index in range(len(calls)) if (index in hidden) is wanted]
-        renumber = {old: new for new, old in enumerate(positions)}
-        parts.append(Program([_renumber_call(calls[index], renumber) for index in positions], positions))
-    return parts[0], parts[1]
-
-
-def _renumber_call(call: Call, renumber: dict[int, int]) -> Call:
-    def new_index(old: int) -> int:
-        return renumber.get(old, -1)
-
-    return dataclasses.replace(call, args=map_refs(tuple(call.args), new_index),
-                               kwargs=map_refs(dict(call.kwargs), new_index))
-
-
 def check_seed(public_seed: int, index: int, mode: str, hidden_seed: int | None, assignment: str) -> int:
     """Return the generator seed of the check with global ``index`` in ``mode``."""
     if mode == "public":
         return public_seed + index
     digest = hashlib.sha256(f"{hidden_seed}:{assignment}:{index}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & _SEED_MASK
-
-
-def map_refs(value: Any, new_index: Callable[[int], int]) -> Any:
-    """Return ``value`` with every Ref (also nested in lists, tuples, dicts) pointing at ``new_index(call)``."""
-    kind = type(value)
-    if kind is Ref:
-        return Ref(new_index(value.call), value.path)
-    if kind is list:
-        return [map_refs(item, new_index) for item in value]
-    if kind is tuple:
-        return tuple(map_refs(item, new_index) for item in value)
-    if kind is dict:
-        return {key: map_refs(item, new_index) for key, item in value.items()}
-    return value
 
 
 def reindex(value: Any, offset: int) -> Any:

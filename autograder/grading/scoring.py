@@ -6,8 +6,8 @@ from typing import Any
 
 from autograder.grading.compare import Mismatch, compare_values, unchanged_difference
 from autograder.grading.gradcheck import judge_grad_case
-from autograder.grading.prepare import ArgWatch, PreparedCheck, PreparedFunction, ValueCase
 from autograder.grading.report import FAILED, PASSED, TestResult
+from autograder.grading.suite import ArgWatch, PreparedCheck, PreparedFunction, ValueCase
 from autograder.sandbox.executor import OK, UnitOutcome
 from autograder.sandbox.program import Call, CallOutcome
 

@@ -19,9 +19,10 @@ import numpy as np
 from autograder.grading.assignment import Assignment, AssignmentError
 from autograder.grading.cases import Case, GradCheck
 from autograder.grading.diagnosis import snapshot_run, variant_namespace
-from autograder.grading.prepare import PreparationError, PreparedFunction, PreparedSuite, check_seed, prepare_suite
+from autograder.grading.prepare import PreparationError, check_seed, prepare_suite
 from autograder.grading.report import FAILED, TestResult
 from autograder.grading.scoring import judge_function
+from autograder.grading.suite import PreparedFunction, PreparedSuite
 from autograder.grading.trivial import trivial_functions
 from autograder.sandbox import codec
 from autograder.sandbox.executor import OK, UnitOutcome

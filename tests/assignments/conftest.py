@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from autograder.grading.assignment import find_assignment
-from autograder.grading.prepare import PreparedSuite, prepare_suite
+from autograder.grading.prepare import prepare_suite
+from autograder.grading.suite import PreparedSuite
 from autograder.grading.report import FAILED
 from autograder.grading.selfcheck import DEFAULT_HIDDEN_SEEDS, SelfCheckReport, check_assignment, grade_in_process
 from autograder.sandbox import Executor, open_executor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.grading.gradcheck import judge_grad_case, relative_error
-from autograder.grading.prepare import GradCase, GradEntry
+from autograder.grading.suite import GradCase, GradEntry
 from autograder.sandbox.program import Call, CallOutcome
 
 
