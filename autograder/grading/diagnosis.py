@@ -32,7 +32,7 @@ from autograder.grading.suite import (
     VariantCase,
     VariantWatch,
 )
-from autograder.sandbox.program import Call, CallOutcome, run_program
+from autograder.sandbox.program import Call, CallOutcome, follow_path, run_program
 
 if TYPE_CHECKING:
     from autograder.grading.report import TestResult
@@ -148,12 +148,6 @@ def variant_namespace(assignment: Assignment, mistake: Mistake) -> dict[str, Any
     return namespace
 
 
-def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
-    for step in path:
-        value = value[step]
-    return value
-
-
 def _at_path(outcome: CallOutcome | None, path: tuple[int | str, ...]) -> tuple[Any, str]:
     """Return (value at ``path``, "") or (None, why there is none) for one call's outcome."""
     if outcome is None:
@@ -161,7 +155,7 @@ def _at_path(outcome: CallOutcome | None, path: tuple[int | str, ...]) -> tuple[
     if not outcome.ok:
         return None, outcome.error_type or "error"
     try:
-        return _follow(outcome.value, path), ""
+        return follow_path(outcome.value, path), ""
     except (LookupError, TypeError, ValueError):
         return None, NO_ELEMENT
 

@@ -33,8 +33,7 @@ from autograder.grading.suite import (
     ValueCase,
     map_refs,
 )
-from autograder.sandbox.codec import Probe, Ref, Rng
-from autograder.sandbox.program import Call, CallOutcome, run_program
+from autograder.sandbox.program import Call, CallOutcome, follow_path, run_program, sent_by_value
 
 MODES = ("public", "hidden")
 _SEED_MASK = (1 << 63) - 1
@@ -65,21 +64,6 @@ def reindex_call(call: Call, offset: int) -> Call:
 def _shift_call(call: Call, offset: int, **changes: Any) -> Call:
     return dataclasses.replace(call, args=reindex(tuple(call.args), offset),
                                kwargs=reindex(dict(call.kwargs), offset), **changes)
-
-
-def _by_value(value: Any) -> bool:
-    if isinstance(value, np.ndarray):
-        return True
-    if type(value) in (dict, list):
-        items = value.values() if type(value) is dict else value
-        return all(type(item) not in (Ref, Probe, Rng) for item in items)
-    return False
-
-
-def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
-    for step in path:
-        value = value[step]
-    return value
 
 
 class _Preparer:
@@ -218,7 +202,7 @@ class _Preparer:
             if not call.send_result:
                 raise PreparationError(f"{where}: graded call {index} has send_result=False")
             try:
-                expected.append(_follow(outcomes[index].value, tuple(case.compare)))
+                expected.append(follow_path(outcomes[index].value, tuple(case.compare)))
             except (LookupError, TypeError) as error:
                 raise PreparationError(f"{where}: compare path {case.compare} does not fit the reference result") from error
             descriptions.append("" if hidden else describe_call(call, case.calls, self.parameter_names(call.function),
@@ -242,7 +226,7 @@ class _Preparer:
                         for position, argument in enumerate(call.args)]
                 sent += [(key, key, argument) for key, argument in call.kwargs.items()]
                 for key, name, argument in sent:
-                    if not _by_value(argument) or key in case.mutable or name in case.mutable:
+                    if not sent_by_value(argument) or key in case.mutable or name in case.mutable:
                         continue
                     restored = key in case.restored or name in case.restored
                     global_index = offset + index

@@ -9,7 +9,7 @@ from autograder.grading.gradcheck import judge_grad_case
 from autograder.grading.report import FAILED, PASSED, TestResult
 from autograder.grading.suite import ArgWatch, PreparedCheck, PreparedFunction, ValueCase
 from autograder.sandbox.executor import OK, UnitOutcome
-from autograder.sandbox.program import Call, CallOutcome
+from autograder.sandbox.program import Call, CallOutcome, follow_path
 
 CONSOLE_LINES = 12
 CONSOLE_CHARS = 1500
@@ -87,12 +87,6 @@ def _heading(description: str, label: str, hidden: bool) -> str:
     return f"{description}" + (f"  [case: {label}]" if label else "")
 
 
-def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
-    for step in path:
-        value = value[step]
-    return value
-
-
 def compared_path(compare: tuple[int | str, ...], names: tuple[str, ...]) -> str:
     """Name the compared part of a result: ``next_w`` for ``(0,)`` of ``(next_w, config)``, else ``[0]['w']``."""
     steps = list(compare)
@@ -111,7 +105,7 @@ def _judge_value_case(case: ValueCase, program: list[Call], calls: list[CallOutc
             return f"{heading}\n{call_failure(outcome, program, calls, case.start, index, case.hidden)}"
         path = compared_path(case.compare, names)
         try:
-            got = _follow(outcome.value, case.compare)
+            got = follow_path(outcome.value, case.compare)
         except Exception:  # a missing element, or a value that cannot be indexed at all
             return f"{heading}\nyour result has no element {path}: got {type(outcome.value).__name__}"
         mismatch: Mismatch | None = compare_values(case.expected[position], got, case.rtol, case.atol, path=path,

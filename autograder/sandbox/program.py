@@ -152,6 +152,17 @@ class ProgramError(Exception):
     """A call could not be set up (bad reference, missing function or probe)."""
 
 
+def follow_path(value: Any, path: tuple[int | str, ...]) -> Any:
+    """The element of ``value`` at ``path``, indexing step by step; raises what indexing raises.
+
+    The one rule for "the compared part of a result", shared by the child (Call.select, Refs)
+    and the grader (expected values, judging, diagnosis).
+    """
+    for step in path:
+        value = value[step]
+    return value
+
+
 def _follow(value: Any, path: tuple[int | str, ...]) -> Any:
     for step in path:
         try:
@@ -195,8 +206,11 @@ def resolve(value: Any, results: list[Any], probes: Mapping[str, Any]) -> Any:
     return value
 
 
-def _by_value(value: Any) -> bool:
-    """True for arguments the grader sent as data (so their modification is visible)."""
+def sent_by_value(value: Any) -> bool:
+    """True for arguments the grader sends as data, copied per call (so their modification is visible).
+
+    The one rule shared by the child (which copies them) and the grader (which watches them).
+    """
     if isinstance(value, np.ndarray):
         return True
     if type(value) is dict:
@@ -243,9 +257,9 @@ def run_program(
             if any(_refers_to_failure(arg, results, failed) for arg in (*call.args, *call.kwargs.values())):
                 raise ProgramError("an earlier call this one depends on failed")
             function = _lookup(namespace, probes, call.function)
-            args = [_copy_argument(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes) for arg in call.args]
+            args = [_copy_argument(resolve(arg, results, probes)) if sent_by_value(arg) else resolve(arg, results, probes) for arg in call.args]
             kwargs = {
-                key: _copy_argument(resolve(arg, results, probes)) if _by_value(arg) else resolve(arg, results, probes)
+                key: _copy_argument(resolve(arg, results, probes)) if sent_by_value(arg) else resolve(arg, results, probes)
                 for key, arg in call.kwargs.items()
             }
             value = _materialise(function(*args, **kwargs))
@@ -256,10 +270,10 @@ def run_program(
             if call.send_args:
                 after: dict[str, Any] = {}
                 for position, (sent, got) in enumerate(zip(call.args, args)):
-                    if _by_value(sent):
+                    if sent_by_value(sent):
                         after[str(position)] = got
                 for key, sent in call.kwargs.items():
-                    if _by_value(sent):
+                    if sent_by_value(sent):
                         after[key] = kwargs[key]
                 outcome.args_after = after
         except ProgramError as error:
