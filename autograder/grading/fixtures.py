@@ -33,93 +33,85 @@ from autograder.grading.suite import (
     VariantCase,
     VariantWatch,
 )
-from autograder.sandbox.codec import Probe, Ref, Rng, Unsupported
+from autograder.sandbox.codec import (ALLOWED_KINDS, CodecError, EncodeError, Probe, Ref, Rng, TreeDecoder,
+                                      TreeEncoder, Unsupported)
 from autograder.sandbox.program import Call
 
-FORMAT = "autograder-suite/1"
+# 2: the codec's tagged tree (sandbox/codec.py) with records, instead of a format of its own.
+FORMAT = "autograder-suite/2"
 MANIFEST_KEY = "manifest"
 _RECORDS: dict[str, type] = {cls.__name__: cls for cls in (
     PreparedSuite, PreparedFunction, PreparedCheck, ValueCase, ArgWatch, GradCase, GradEntry,
-    Call, Ref, Probe, Rng, Unsupported, CheckDiagnosis, CheckVariant, VariantCase, VariantWatch, CaseNotes)}
+    Call, CheckDiagnosis, CheckVariant, VariantCase, VariantWatch, CaseNotes)}
+# Carried by the codec's own tags ($ref, $probe, $rng, $unsupported), never as records.
+_CODEC_TYPES = (Ref, Probe, Rng, Unsupported)
 
 
 class FixtureError(ValueError):
     """Raised when a fixtures file is malformed or of an unknown format."""
 
 
-class _Writer:
+class _Writer(TreeEncoder):
+    """The codec's tagged tree, strict, with arrays kept for the .npz and the suite's records."""
+
     def __init__(self) -> None:
+        super().__init__(strict=True)
         self.arrays: dict[str, np.ndarray] = {}
 
-    def encode(self, value: Any) -> Any:
+    def array_blob(self, array: np.ndarray) -> Any:
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = np.asarray(array, order="C")
+        return key
+
+    def other(self, value: Any, depth: int) -> Any:
         kind = type(value)
-        if value is None or kind in (bool, int, str):
-            return value
-        if kind is float:
-            return value if math.isfinite(value) else {"$float": repr(value)}
-        if isinstance(value, (np.ndarray, np.generic)):
-            array = np.asarray(value)
-            if array.dtype.hasobject:
-                raise FixtureError(f"cannot store an object array ({array.shape})")
-            key = f"a{len(self.arrays)}"
-            self.arrays[key] = array
-            return {"$scalar" if isinstance(value, np.generic) else "$array": key}
-        if kind is list:
-            return [self.encode(item) for item in value]
-        if kind is tuple:
-            return {"$tuple": [self.encode(item) for item in value]}
-        if kind is dict:
-            return {"$dict": [[key, self.encode(item)] for key, item in value.items()]}
         if kind is frozenset:
             return {"$frozenset": sorted(value)}
-        if kind.__name__ in _RECORDS and _RECORDS[kind.__name__] is kind:
-            fields = {field.name: self.encode(getattr(value, field.name))
+        if _RECORDS.get(kind.__name__) is kind:
+            fields = {field.name: self.encode(getattr(value, field.name), depth + 1)
                       for field in dataclasses.fields(value) if field.init}
-            return {"$record": kind.__name__, "fields": fields}
-        raise FixtureError(f"cannot store a value of type {kind.__name__}")
+            return {"$record": [kind.__name__, fields]}
+        return super().other(value, depth)
 
 
-class _Reader:
+class _Reader(TreeDecoder):
+    """Rebuild what _Writer stored: arrays from the .npz, records of the known types only."""
+
     def __init__(self, arrays: Any) -> None:
+        super().__init__([])
         self.arrays = arrays
 
-    def decode(self, node: Any) -> Any:
-        if node is None or type(node) in (bool, int, float, str):
-            return node
-        if type(node) is list:
-            return [self.decode(item) for item in node]
-        if type(node) is not dict:
-            raise FixtureError("malformed manifest node")
-        if "$record" in node:
-            cls = _RECORDS.get(node["$record"])
-            if cls is None or type(node.get("fields")) is not dict:
-                raise FixtureError(f"unknown record {node.get('$record')!r}")
-            fields = {name: self.decode(item) for name, item in node["fields"].items()}
+    def array(self, spec: Any) -> np.ndarray:
+        if type(spec) is not str or spec not in self.arrays:
+            raise CodecError("bad array reference")
+        array = self.arrays[spec]
+        if array.dtype.hasobject or array.dtype.kind not in ALLOWED_KINDS or array.dtype.fields is not None:
+            raise CodecError(f"dtype {array.dtype} is not accepted")
+        return array
+
+    def other_tag(self, tag: str, payload: Any, depth: int) -> Any:
+        if tag == "$frozenset" and type(payload) is list:
+            return frozenset(payload)
+        if tag == "$record" and type(payload) is list and len(payload) == 2 and type(payload[1]) is dict:
+            name, stored = payload
+            cls = _RECORDS.get(name) if type(name) is str else None
+            if cls is None or cls in _CODEC_TYPES:
+                raise CodecError(f"unknown record {str(name)[:40]!r}")
+            fields = {str(key): self.decode(item, depth + 1) for key, item in stored.items()}
             try:
                 return cls(**fields)
             except TypeError as error:
-                raise FixtureError(f"bad fields for {cls.__name__}: {error}") from None
-        (tag, payload), = node.items()
-        if tag in ("$array", "$scalar"):
-            if type(payload) is not str or payload not in self.arrays:
-                raise FixtureError("bad array reference")
-            array = self.arrays[payload]
-            return array[()] if tag == "$scalar" else array
-        if tag == "$float" and payload in ("nan", "inf", "-inf"):
-            return float(payload)
-        if tag == "$tuple" and type(payload) is list:
-            return tuple(self.decode(item) for item in payload)
-        if tag == "$dict" and type(payload) is list:
-            return {str(key): self.decode(item) for key, item in payload}
-        if tag == "$frozenset" and type(payload) is list:
-            return frozenset(payload)
-        raise FixtureError(f"unknown tag {tag!r}")
+                raise CodecError(f"bad fields for {cls.__name__}: {error}") from None
+        return super().other_tag(tag, payload, depth)
 
 
 def write_suite(suite: PreparedSuite, path: Path, **metadata: Any) -> None:
     """Write ``suite`` (and JSON-able ``metadata``) to ``path`` as a pickle-free .npz."""
     writer = _Writer()
-    manifest = {"format": FORMAT, "metadata": metadata, "suite": writer.encode(suite)}
+    try:
+        manifest = {"format": FORMAT, "metadata": metadata, "suite": writer.encode(suite)}
+    except EncodeError as error:
+        raise FixtureError(str(error)) from None
     encoded = json.dumps(manifest, separators=(",", ":"), allow_nan=False).encode()
     arrays: dict[str, Any] = dict(writer.arrays)
     arrays[MANIFEST_KEY] = np.frombuffer(encoded, dtype=np.uint8)
@@ -146,7 +138,10 @@ def read_suite(path: Path, cache: Path | None = None) -> tuple[PreparedSuite, di
         arrays, manifest = loaded
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise FixtureError(f"{path}: unknown fixtures format")
-    suite = _Reader(arrays).decode(manifest.get("suite"))
+    try:
+        suite = _Reader(arrays).decode(manifest.get("suite"))
+    except (CodecError, RecursionError) as error:
+        raise FixtureError(f"{path}: malformed manifest: {error}") from None
     if not isinstance(suite, PreparedSuite):
         raise FixtureError(f"{path}: the manifest does not hold a suite")
     return suite, dict(manifest.get("metadata") or {})
