@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
@@ -25,6 +25,9 @@ class SubmissionStatus(str, enum.Enum):
 
 
 class Submission(db.Model):
+    # The staff lists of an assignment's submissions are read newest first.
+    __table_args__ = (Index("ix_submission_course_assignment_created", "course_assignment_id", "created_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     course_assignment_id: Mapped[int] = mapped_column(ForeignKey("course_assignment.id"), index=True)
@@ -75,6 +78,6 @@ class CheckResult(db.Model):
     output: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(20), default="visible")
     # Name of the known mistake the grader recognised, if any.
-    mistake: Mapped[str | None] = mapped_column(String(200), default=None)
+    mistake: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="results")
