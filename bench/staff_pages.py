@@ -57,10 +57,17 @@ def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
     )
     course = Course(code="BENCH", title="Bench course", join_code="BENCH001")
     teacher = User(email="teacher@bench.example", name="Teacher", role=Role.INSTRUCTOR, password_hash=password_hash)
-    db.session.add_all([assignment, course, teacher])
+    assistant = User(email="ta@bench.example", name="Assistant", role=Role.STUDENT, password_hash=password_hash)
+    db.session.add_all([assignment, course, teacher, assistant])
     db.session.flush()
     ca = CourseAssignment(course=course, assignment=assignment, due_at=utcnow())
-    db.session.add_all([ca, Enrollment(user=teacher, course=course, role=Role.INSTRUCTOR)])
+    db.session.add_all(
+        [
+            ca,
+            Enrollment(user=teacher, course=course, role=Role.INSTRUCTOR),
+            Enrollment(user=assistant, course=course, role=Role.TA),
+        ]
+    )
     db.session.flush()
     db.session.execute(
         User.__table__.insert(),
@@ -77,7 +84,10 @@ def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
         ],
     )
     student_ids = [
-        row[0] for row in db.session.execute(db.select(User.id).where(User.role == Role.STUDENT).order_by(User.id))
+        row[0]
+        for row in db.session.execute(
+            db.select(User.id).where(User.role == Role.STUDENT, User.email.like("s%@bench.example")).order_by(User.id)
+        )
     ]
     db.session.execute(
         Enrollment.__table__.insert(),
@@ -142,6 +152,16 @@ def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
     return course.code, student_ids[0], submission_ids[-1]
 
 
+def signed_in(app, email: str):
+    """Return a test client signed in as ``email`` through the real login form."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, (email, response.status_code)
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1000)
@@ -164,28 +184,36 @@ def main() -> None:
                 f"{options.submissions * options.results} check results in {time.perf_counter() - began:.1f} s"
             )
             db.session.remove()
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        assert (
-            client.post(
-                "/login", data={"email": "teacher@bench.example", "password": PASSWORD, "csrf_token": token}
-            ).status_code
-            == 302
-        )
+        instructor, assistant = signed_in(app, "teacher@bench.example"), signed_in(app, "ta@bench.example")
+        course, dashboard = f"/instructor/courses/{code}", f"/instructor/courses/{code}/losses"
         pages = [
-            ("account page (baseline)", "/account"),
-            ("courses", "/instructor/"),
-            ("course", f"/instructor/courses/{code}"),
-            ("dashboard", f"/instructor/courses/{code}/losses"),
-            ("student", f"/instructor/courses/{code}/students/{student_id}"),
-            ("submission", f"/instructor/submissions/{submission_id}"),
-            ("gradebook CSV", f"/instructor/courses/{code}/gradebook.csv"),
-            ("Canvas CSV", f"/instructor/courses/{code}/gradebook-canvas.csv"),
+            ("account page (baseline)", instructor, "/account"),
+            ("courses", instructor, "/instructor/"),
+            ("course + people p1", instructor, course),
+            ("people search+role p3", instructor, f"{course}?q=student+1&role=student&sort=name&page=3"),
+            ("people last page", instructor, f"{course}?per_page=200&page=5"),
+            ("dashboard", instructor, dashboard),
+            ("dashboard students p7", instructor, f"{dashboard}?sort=counted&show=graded&page=7"),
+            ("dashboard JSON", instructor, f"{dashboard}/dashboard.json"),
+            ("submissions p1", instructor, f"{dashboard}/submissions"),
+            ("submissions last page", instructor, f"{dashboard}/submissions?per_page=200&page=100"),
+            ("submissions search", instructor, f"{dashboard}/submissions?q=s0099&status=done&sort=score_high"),
+            ("gradebook page", instructor, f"{course}/gradebook?sort=total&page=4"),
+            ("gradebook CSV", instructor, f"{course}/gradebook.csv"),
+            ("gradebook JSON", instructor, f"{course}/gradebook.json"),
+            ("Canvas CSV", instructor, f"{course}/gradebook-canvas.csv"),
+            ("student", instructor, f"{course}/students/{student_id}"),
+            ("submission", instructor, f"/instructor/submissions/{submission_id}"),
+            ("similarity ranking", instructor, f"{dashboard}/similarity"),
+            ("TA: course", assistant, course),
+            ("TA: dashboard", assistant, dashboard),
+            ("TA: submissions", assistant, f"{dashboard}/submissions?flag=late"),
+            ("TA: gradebook page", assistant, f"{course}/gradebook"),
+            ("TA: student", assistant, f"{course}/students/{student_id}"),
         ]
         baseline = None
         print(f"{'page':<26}{'median ms':>10}{'worst ms':>10}{'x baseline':>12}  goal {GOAL_MS} ms")
-        for label, path in pages:
+        for label, client, path in pages:
             times = []
             for _ in range(options.runs + 1):
                 began = time.perf_counter()

@@ -15,7 +15,7 @@ from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
     analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
-    submissions,
+    staff_lists, submissions,
 )
 from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
@@ -24,6 +24,7 @@ from autograder.web.forms import (
     AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
 )
 from autograder.grading.notebook import readable_source
+from autograder.web.listing import listing_from_request
 from autograder.web.rendering import highlight_python
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -42,15 +43,22 @@ def index():
 def course(code: str):
     found = course_taught(code)
     assignments = sorted(found.course_assignments, key=lambda ca: ca.assignment.name)
+    people = listing_from_request(courses.MEMBER_SORTS, {"role": ("any", "student", "ta", "instructor")},
+                                  anchor="people")
+    role = None if people.filters["role"] == "any" else Role(people.filters["role"])
+    members, total = courses.members_page(found, people.q, role, people.sort, people.offset, people.per_page)
+    if not members and people.clamp(total).total:  # asked past the last page: show the last one
+        members, _ = courses.members_page(found, people.q, role, people.sort, people.offset, people.per_page)
+    people.clamp(total)
     return render_template("instructor/course.html", course=found, assignments=assignments,
                            dashboards=analytics.course_summaries(assignments),
-                           students=courses.students_of(found), members=courses.members_of(found),
+                           student_count=courses.count_students(found), members=members, people=people,
                            manages=courses.manages(current_user, found), roster_form=RosterForm(),
                            member_form=AddMemberForm(), action_form=EmptyForm(),
                            settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone,
                                                             late_day_tokens=found.late_day_tokens),
                            available=catalog.available_assignments(),
-                           reset_targets=password_links.reset_targets(current_user, found))
+                           reset_targets=password_links.reset_targets(current_user, found, members))
 
 
 @bp.route("/courses/<code>/people", methods=["POST"])
@@ -135,7 +143,11 @@ def assignment(code: str, name: str):
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
         form.cutoff_days.data = ca.cutoff_days
     dashboard = analytics.assignment_dashboard(ca)
+    table = listing_from_request(staff_lists.STUDENT_SORTS, {"show": staff_lists.STUDENT_FILTERS}, anchor="students")
+    shown = staff_lists.students_table(dashboard.students, table.q, table.filters["show"], table.sort)
+    table.clamp(len(shown))
     return render_template("instructor/assignment.html", ca=ca, dashboard=dashboard, deadline_form=form,
+                           table=table, shown=shown[table.offset:table.offset + table.per_page],
                            manages=courses.manages(current_user, ca.course),
                            charts=analytics.chart_data(dashboard), mistakes=mistakes_report.common_mistakes(ca),
                            action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca)[:5])
@@ -400,3 +412,40 @@ def gradebook(code: str):
 def dashboard_data(code: str, name: str):
     ca = course_assignment_taught(code, name)
     return jsonify(analytics.chart_data(analytics.assignment_dashboard(ca)))
+
+
+@bp.route("/courses/<code>/gradebook")
+@instructor_required
+def gradebook_page(code: str):
+    found = course_taught(code)
+    course_assignments, rows = staff_lists.gradebook(found)
+    table = listing_from_request(staff_lists.GRADEBOOK_SORTS)
+    shown = staff_lists.gradebook_table(rows, table.q, table.sort)
+    table.clamp(len(shown))
+    return render_template("instructor/gradebook.html", course=found, course_assignments=course_assignments,
+                           rows=shown[table.offset:table.offset + table.per_page], table=table,
+                           max_total=sum(ca.assignment.max_score for ca in course_assignments))
+
+
+@bp.route("/courses/<code>/gradebook.json")
+@instructor_required
+def gradebook_data(code: str):
+    found = course_taught(code)
+    response = jsonify(exports.gradebook_json(found))
+    response.headers["Content-Disposition"] = f"attachment; filename={found.code}-gradebook-{utcnow():%Y%m%d}.json"
+    return response
+
+
+@bp.route("/courses/<code>/<name>/submissions")
+@instructor_required
+def submissions_list(code: str, name: str):
+    ca = course_assignment_taught(code, name)
+    table = listing_from_request(staff_lists.SUBMISSION_SORTS, {"status": staff_lists.SUBMISSION_STATUSES,
+                                                                "flag": staff_lists.SUBMISSION_FLAGS})
+    lines, total = staff_lists.submissions_page(ca, table.q, table.filters["status"], table.filters["flag"],
+                                                table.sort, table.offset, table.per_page)
+    if not lines and table.clamp(total).total:  # asked past the last page: show the last one
+        lines, _ = staff_lists.submissions_page(ca, table.q, table.filters["status"], table.filters["flag"],
+                                                table.sort, table.offset, table.per_page)
+    table.clamp(total)
+    return render_template("instructor/submissions.html", ca=ca, lines=lines, table=table)
