@@ -15,13 +15,13 @@ from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
     analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
-    staff_lists, submissions,
+    staff_lists, submissions, time_limits,
 )
 from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
 from autograder.web.access import course_assignment_taught, course_managed, course_taught, instructor_required, submission_for
 from autograder.web.forms import (
-    AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
+    AccommodationForm, AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
 )
 from autograder.grading.notebook import readable_source
 from autograder.web.listing import listing_from_request
@@ -130,6 +130,7 @@ def assignment(code: str, name: str):
                                  CountedSubmission(form.counts.data or "best"),
                                  _from_local(form.release_at.data, ca.course),
                                  HiddenResults(form.hidden_results.data or "never"))
+            time_limits.set_time_limit(ca, form.time_limit_minutes.data)
             flash("Deadline saved.", "success")
         except ServiceError as error:
             flash(str(error), "error")
@@ -142,6 +143,7 @@ def assignment(code: str, name: str):
         form.late_policy.data = ca.late_policy.value
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
         form.cutoff_days.data = ca.cutoff_days
+        form.time_limit_minutes.data = ca.time_limit_minutes
     dashboard = analytics.assignment_dashboard(ca)
     table = listing_from_request(staff_lists.STUDENT_SORTS, {"show": staff_lists.STUDENT_FILTERS}, anchor="students")
     shown = staff_lists.students_table(dashboard.students, table.q, table.filters["show"], table.sort)
@@ -165,9 +167,18 @@ def student(code: str, user_id: int):
         extension_form = ExtensionForm(prefix=f"ext{ca.id}")
         extension_form.due_at.data = _local(as_utc(extension.due_at), found) if extension else None
         extension_form.reason.data = extension.reason if extension else ""
+        accommodation = time_limits.accommodation_for(person, ca)
+        accommodation_form = AccommodationForm(prefix=f"acc{ca.id}")
+        if accommodation is not None:
+            accommodation_form.factor.data = Decimal(str(accommodation.factor))
+            accommodation_form.extra_minutes.data = accommodation.extra_minutes
+            accommodation_form.reason.data = accommodation.reason
         rows.append({"ca": ca, "submissions": submissions.submissions_of(person, ca), "standing": standing,
                      "overrides": overrides.history(person, ca), "extension": extension,
-                     "override_form": OverrideForm(prefix=f"ovr{ca.id}"), "extension_form": extension_form})
+                     "override_form": OverrideForm(prefix=f"ovr{ca.id}"), "extension_form": extension_form,
+                     "window": time_limits.window_for(person, ca),
+                     "accommodations": time_limits.accommodation_history(person, ca),
+                     "accommodation_form": accommodation_form})
     return render_template("instructor/student.html", course=found, person=person, rows=rows,
                            manages=courses.manages(current_user, found), action_form=EmptyForm())
 
@@ -237,6 +248,28 @@ def grant_extension(code: str, user_id: int, name: str):
         flash(str(error), "error")
     else:
         flash("Extension saved." if form.due_at.data else "Extension removed.", "success")
+    return redirect(back)
+
+
+@bp.route("/courses/<code>/students/<int:user_id>/<name>/accommodation", methods=["POST"])
+@instructor_required
+def set_accommodation(code: str, user_id: int, name: str):
+    found = course_managed(code)  # like extensions: instructors only (TAs get 403)
+    ca = course_assignment_taught(code, name)
+    person = _student_of(found, user_id)
+    form = AccommodationForm(prefix=f"acc{ca.id}")
+    back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
+    if not form.validate_on_submit():
+        flash("Give a time factor between 1 and 5 and extra minutes between 0 and 1440.", "error")
+        return redirect(back)
+    try:
+        row = time_limits.set_accommodation(current_user, person, ca, float(form.factor.data),
+                                            form.extra_minutes.data or 0, form.reason.data or "")
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        lifted = row.factor == 1 and not row.extra_minutes
+        flash("Accommodation lifted." if lifted else "Accommodation saved.", "success")
     return redirect(back)
 
 
