@@ -44,6 +44,10 @@ class TimedWindow:
     started_at: datetime | None
     ends_at: datetime | None
 
+    @property
+    def allowed_minutes(self) -> float:
+        return self.allowed.total_seconds() / 60
+
     def minutes_left(self, now: datetime) -> int | None:
         """Return the whole minutes left (rounded up), 0 once over, None before Start."""
         if self.ends_at is None:
