@@ -132,13 +132,6 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
     rows = {user.id: StudentRow(user) for user in students}
     dashboard = Dashboard(course_assignment, course_assignment.assignment.max_score, [])
     version = course_assignment.assignment.version
-    if with_rates:
-        busy = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
-        total, queued, outdated = db.session.execute(
-            select(func.count(), func.sum(case((busy, 1), else_=0)),
-                   func.sum(case((Submission.assignment_version != version, 1), else_=0))).where(*mine)).one()
-        dashboard.total_submissions, dashboard.queued = total, int(queued or 0)
-        dashboard.outdated = int(outdated or 0)
     graded = (Submission.status == SubmissionStatus.DONE) & Submission.final_score.is_not(None)
     for user_id, count, late, best in db.session.execute(
             select(Submission.user_id, func.count(), func.sum(case((Submission.late_days > 0, 1), else_=0)),
@@ -165,9 +158,17 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
     if with_rates:
         # Current students only; their ids are bound rather than recomputed by each query below.
         _pass_rates(dashboard, [row.latest_id for row in rows.values() if row.latest_id is not None])
+        # Submissions per day, and the totals as their sums (one pass over the submissions).
         day = _utc_day(Submission.created_at)
-        dashboard.submissions_per_day = [(str(when), count) for when, count in db.session.execute(
-            select(day, func.count()).where(*mine).group_by(day).order_by(day))]
+        busy = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
+        for when, count, queued, outdated in db.session.execute(
+                select(day, func.count(), func.sum(case((busy, 1), else_=0)),
+                       func.sum(case((Submission.assignment_version != version, 1), else_=0)))
+                .where(*mine).group_by(day).order_by(day)):
+            dashboard.submissions_per_day.append((str(when), count))
+            dashboard.total_submissions += count
+            dashboard.queued += int(queued or 0)
+            dashboard.outdated += int(outdated or 0)
     return dashboard
 
 
@@ -200,12 +201,27 @@ def _pass_rates(dashboard: Dashboard, submission_ids: list[int]) -> None:
     passed = case((CheckResult.status == "passed", 1), else_=0)
     diagnostic = case((func.coalesce(CheckResult.max_score, 0) == 0, 1), else_=0)
     of_latest = CheckResult.submission_id.in_(submission_ids)
-    # Per check (and whether it is a 0-point diagnostic), in the order the grader runs them.
-    for name, is_diag, passing, total in db.session.execute(
-            select(CheckResult.name, diagnostic, func.sum(passed), func.count()).where(of_latest)
-            .group_by(CheckResult.name, diagnostic).order_by(func.min(CheckResult.position), CheckResult.name)):
+    # Per check (and whether it is a 0-point diagnostic), in the order the grader runs them; failed
+    # results grouped by their output too, which failure_key then merges where only numbers differ.
+    failing = case((CheckResult.status == "passed", ""), else_=CheckResult.output)
+    tallies: dict[tuple[str, int], list[int]] = {}
+    failures: Counter[tuple[str, str]] = Counter()
+    diagnostic_failures: Counter[tuple[str, str]] = Counter()
+    for name, function, is_diag, passing, output, mistake, count in db.session.execute(
+            select(CheckResult.name, CheckResult.function, diagnostic, passed, failing, CheckResult.mistake,
+                   func.count())
+            .where(of_latest)
+            .group_by(CheckResult.name, CheckResult.function, diagnostic, passed, failing, CheckResult.mistake)
+            .order_by(func.min(CheckResult.position), CheckResult.name)):
+        tally = tallies.setdefault((name, is_diag), [0, 0])
+        tally[0] += count if passing else 0
+        tally[1] += count
+        if not passing:
+            message = mistake or failure_key(output, function)
+            (diagnostic_failures if is_diag else failures)[(name, message)] += count
+    for (name, is_diag), (passing, total) in tallies.items():
         (dashboard.diagnostic_pass_rates if is_diag else dashboard.check_pass_rates).append(
-            PassRate(name, int(passing), total))
+            PassRate(name, passing, total))
     # A function passes for a student when every scored check of it passed; a failed diagnostic
     # costs nothing, so it must not make a full-marks function look failed.
     per_function = (select(CheckResult.function, func.min(passed).label("passed"),
@@ -216,16 +232,6 @@ def _pass_rates(dashboard: Dashboard, submission_ids: list[int]) -> None:
         PassRate(function, int(passing), total) for function, passing, total in db.session.execute(
             select(per_function.c.function, func.sum(per_function.c.passed), func.count())
             .group_by(per_function.c.function).order_by(func.min(per_function.c.position), per_function.c.function))]
-    failures: Counter[tuple[str, str]] = Counter()
-    diagnostic_failures: Counter[tuple[str, str]] = Counter()
-    # Equal outputs are grouped in SQL; failure_key then merges those that differ only in numbers.
-    for name, function, is_diag, output, mistake, count in db.session.execute(
-            select(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake,
-                   func.count())
-            .where(of_latest, CheckResult.status != "passed")
-            .group_by(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake)):
-        message = mistake or failure_key(output, function)
-        (diagnostic_failures if is_diag else failures)[(name, message)] += count
     dashboard.frequent_failures = [(check, message, count)
                                    for (check, message), count in failures.most_common(TOP_FAILURES)]
     dashboard.frequent_diagnostic_failures = [(check, message, count)
