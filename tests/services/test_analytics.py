@@ -102,7 +102,7 @@ def test_sql_aggregates_agree_with_a_plain_recount(app, factory):
     students = [factory.user() for _ in range(12)]
     course = factory.course(teacher, tuple(students))
     start = utcnow() - timedelta(days=5)
-    for n in range(60):
+    for _ in range(60):
         student = rng.choice(students)
         status = rng.choice([SubmissionStatus.DONE] * 4 + [SubmissionStatus.QUEUED, SubmissionStatus.ERROR])
         results = [("mse", f"check {k}", 1, 1 if k != 2 else 0, rng.choice(["passed", "failed"]),
