@@ -66,6 +66,11 @@ class Submission(db.Model):
 
 
 class CheckResult(db.Model):
+    # Covers the dashboard's pass rates (per check, per function of each student's latest
+    # submission) without reading the rows and their long outputs.
+    __table_args__ = (Index("ix_check_result_submission_summary", "submission_id", "function", "status",
+                            "max_score", "name", "position"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)

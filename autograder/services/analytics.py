@@ -201,27 +201,23 @@ def _pass_rates(dashboard: Dashboard, submission_ids: list[int]) -> None:
     passed = case((CheckResult.status == "passed", 1), else_=0)
     diagnostic = case((func.coalesce(CheckResult.max_score, 0) == 0, 1), else_=0)
     of_latest = CheckResult.submission_id.in_(submission_ids)
-    # Per check (and whether it is a 0-point diagnostic), in the order the grader runs them; failed
-    # results grouped by their output too, which failure_key then merges where only numbers differ.
-    failing = case((CheckResult.status == "passed", ""), else_=CheckResult.output)
-    tallies: dict[tuple[str, int], list[int]] = {}
+    # Per check (and whether it is a 0-point diagnostic), in the order the grader runs them.
+    for name, is_diag, passing, total in db.session.execute(
+            select(CheckResult.name, diagnostic, func.sum(passed), func.count()).where(of_latest)
+            .group_by(CheckResult.name, diagnostic).order_by(func.min(CheckResult.position), CheckResult.name)):
+        (dashboard.diagnostic_pass_rates if is_diag else dashboard.check_pass_rates).append(
+            PassRate(name, int(passing), total))
+    # Failed results only, equal outputs grouped in SQL (grouping the passed ones' long outputs
+    # too costs more than a second query); failure_key then merges those that differ only in numbers.
     failures: Counter[tuple[str, str]] = Counter()
     diagnostic_failures: Counter[tuple[str, str]] = Counter()
-    for name, function, is_diag, passing, output, mistake, count in db.session.execute(
-            select(CheckResult.name, CheckResult.function, diagnostic, passed, failing, CheckResult.mistake,
+    for name, function, is_diag, output, mistake, count in db.session.execute(
+            select(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake,
                    func.count())
-            .where(of_latest)
-            .group_by(CheckResult.name, CheckResult.function, diagnostic, passed, failing, CheckResult.mistake)
-            .order_by(func.min(CheckResult.position), CheckResult.name)):
-        tally = tallies.setdefault((name, is_diag), [0, 0])
-        tally[0] += count if passing else 0
-        tally[1] += count
-        if not passing:
-            message = mistake or failure_key(output, function)
-            (diagnostic_failures if is_diag else failures)[(name, message)] += count
-    for (name, is_diag), (passing, total) in tallies.items():
-        (dashboard.diagnostic_pass_rates if is_diag else dashboard.check_pass_rates).append(
-            PassRate(name, passing, total))
+            .where(of_latest, CheckResult.status != "passed")
+            .group_by(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake)):
+        message = mistake or failure_key(output, function)
+        (diagnostic_failures if is_diag else failures)[(name, message)] += count
     # A function passes for a student when every scored check of it passed; a failed diagnostic
     # costs nothing, so it must not make a full-marks function look failed.
     per_function = (select(CheckResult.function, func.min(passed).label("passed"),
