@@ -3,10 +3,11 @@
 Usage: .venv/bin/python bench/staff_pages.py [--students 1000] [--submissions 20000] [--results 25] [--runs 5]
 
 Builds a throwaway SQLite database through the migrations, seeds it with bulk inserts (one
-assignment, every submission graded with ``--results`` check results), signs an instructor in
-through the real form and times each staff page with Flask's test client (no network). Prints
-the median and worst time per page and its ratio to the (light) account page measured in the same run;
-the goal is every staff page in 300 ms or less.
+assignment, every submission graded with ``--results`` check results, a regrade of all of them),
+signs an instructor and a TA in through the real form and times each staff page (first pages,
+searched, filtered and far pages of the big tables, the exports) with Flask's test client (no
+network). Prints the median and worst time per page and its ratio to the (light) account page
+measured in the same run; the goal is every staff page in 300 ms or less (worst of the runs).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from autograder.models import (
     Course,
     CourseAssignment,
     Enrollment,
+    Regrade,
+    RegradeEntry,
     Role,
     Submission,
     SubmissionStatus,
@@ -42,8 +45,8 @@ PASSWORD = "bench-password"
 GOAL_MS = 300
 
 
-def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
-    """Fill the database; return the course code, a student id and a submission id to visit."""
+def seed(students: int, submissions: int, results: int) -> tuple[str, int, int, int]:
+    """Fill the database; return the course code, a student id, a submission id and a regrade id to visit."""
     from autograder.grading.assignment import find_assignment
 
     engine = find_assignment("losses")
@@ -148,8 +151,25 @@ def seed(students: int, submissions: int, results: int) -> tuple[str, int, int]:
             batch = []
     if batch:
         db.session.execute(CheckResult.__table__.insert(), batch)
+    # A regrade of every submission: a third went up, a third down, a third unchanged.
+    run = Regrade(course_assignment_id=ca.id, requested_by_id=teacher.id, assignment_version=engine.version)
+    db.session.add(run)
+    db.session.flush()
+    db.session.execute(
+        RegradeEntry.__table__.insert(),
+        [
+            {
+                "regrade_id": run.id,
+                "submission_id": submission_id,
+                "old_score": float(n % 36) + (n % 3 - 1),
+                "old_final_score": float(n % 36) + (n % 3 - 1),
+                "old_assignment_version": "older",
+            }
+            for n, submission_id in enumerate(submission_ids)
+        ],
+    )
     db.session.commit()
-    return course.code, student_ids[0], submission_ids[-1]
+    return course.code, student_ids[0], submission_ids[-1], run.id
 
 
 def signed_in(app, email: str):
@@ -178,7 +198,7 @@ def main() -> None:
         with app.app_context():
             upgrade()
             began = time.perf_counter()
-            code, student_id, submission_id = seed(options.students, options.submissions, options.results)
+            code, student_id, submission_id, regrade_id = seed(options.students, options.submissions, options.results)
             print(
                 f"seeded {options.students} students, {options.submissions} submissions, "
                 f"{options.submissions * options.results} check results in {time.perf_counter() - began:.1f} s"
@@ -204,6 +224,8 @@ def main() -> None:
             ("Canvas CSV", instructor, f"{course}/gradebook-canvas.csv"),
             ("student", instructor, f"{course}/students/{student_id}"),
             ("submission", instructor, f"/instructor/submissions/{submission_id}"),
+            ("regrade report", instructor, f"/instructor/regrades/{regrade_id}"),
+            ("regrade report down p9", instructor, f"/instructor/regrades/{regrade_id}?show=down&page=9"),
             ("similarity ranking", instructor, f"{dashboard}/similarity"),
             ("TA: course", assistant, course),
             ("TA: dashboard", assistant, dashboard),

@@ -6,7 +6,7 @@ from datetime import timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autograder.extensions import db
@@ -152,7 +152,7 @@ def assignment(code: str, name: str):
                            table=table, shown=shown[table.offset:table.offset + table.per_page],
                            manages=courses.manages(current_user, ca.course),
                            charts=analytics.chart_data(dashboard), mistakes=mistakes_report.common_mistakes(ca),
-                           action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca)[:5])
+                           action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca, limit=5))
 
 
 @bp.route("/courses/<code>/students/<int:user_id>")
@@ -407,9 +407,14 @@ def regrade(regrade_id: int):
     run = db.session.get(Regrade, regrade_id)
     if run is None or not courses.teaches(current_user, run.course_assignment.course):
         abort(404)
-    report = regrades.regrade_report(run)
-    return render_template("instructor/regrade.html", run=run, report=report,
-                           pending=report.count("pending") > 0)
+    g.course_time_zone = run.course_assignment.course.time_zone
+    table = listing_from_request(("submission",), {"show": regrades.MOVE_KINDS})
+    counts, lines, total = regrades.regrade_report_page(run, table.filters["show"], table.offset, table.per_page)
+    if not lines and table.clamp(total).total:  # asked past the last page: show the last one
+        counts, lines, total = regrades.regrade_report_page(run, table.filters["show"], table.offset, table.per_page)
+    table.clamp(total)
+    return render_template("instructor/regrade.html", run=run, counts=counts, lines=lines, table=table,
+                           pending=counts["pending"] > 0)
 
 
 @bp.route("/courses/<code>/roster", methods=["POST"])

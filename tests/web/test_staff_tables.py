@@ -119,3 +119,28 @@ def test_gradebook_page_and_json_agree_with_the_csv(client, login, world):
     assert [row["email"] for row in data["students"]] == [line.split(",")[0] for line in csv_rows]
     by_email = {row["email"]: row for row in data["students"]}
     assert by_email[students[5].email]["scores"] == {"losses": 5.0} and by_email[students[20].email]["total"] == 0
+
+
+def test_regrade_report_counts_and_pages_in_sql(app, client, login, world):
+    from autograder.extensions import db
+    from autograder.models import Regrade, RegradeEntry, Submission
+
+    teacher, _, students, course = world
+    ca = course.course_assignments[0]
+    run = Regrade(course_assignment_id=ca.id, requested_by_id=teacher.id, assignment_version="v")
+    db.session.add(run)
+    db.session.flush()
+    graded = db.session.query(Submission).order_by(Submission.id).all()  # final scores 0..11
+    for n, submission in enumerate(graded):
+        db.session.add(RegradeEntry(regrade_id=run.id, submission_id=submission.id,
+                                    old_final_score=submission.final_score + (n % 3 - 1)))
+    db.session.commit()
+    login(teacher)
+    page = client.get(f"/instructor/regrades/{run.id}?per_page=25").get_data(as_text=True)
+    # n % 3 == 0: the old score was 1 higher (went down); 2: 1 lower (went up); 1: unchanged.
+    assert '<div class="value" id="moved-down">4</div>' in page and '<div class="value" id="moved-up">4</div>' in page
+    assert "Showing 1–12 of 12 submissions" in page
+    down = client.get(f"/instructor/regrades/{run.id}?show=down").get_data(as_text=True)
+    assert "Showing 1–4 of 4 submissions" in down and "-1.00" in down and "+1.00" not in down
+    # The dashboard lists the run with its size, counted in SQL.
+    assert "· 12 submissions</li>" in client.get(f"/instructor/courses/{course.code}/losses").get_data(as_text=True)
