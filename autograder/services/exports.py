@@ -7,14 +7,14 @@ import io
 import re
 import zipfile
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, SubmissionStatus
 from autograder.models._time import as_utc
 from typing import Any
 
-from autograder.models import Course, Submission
+from autograder.models import Course, Submission, User
 from autograder.services import results, staff_lists
 
 
@@ -109,14 +109,20 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
     Files are ``<e-mail>/<id>-<file name>``, plus ``manifest.csv`` (student, id, time, status,
     scores, sha256). Names are reduced to safe characters: a student's file name never makes a path.
     """
-    rows = list(db.session.scalars(
-        select(Submission).where(Submission.course_assignment_id == course_assignment.id)
-        .order_by(Submission.user_id, Submission.created_at.desc(), Submission.id.desc())))
+    # Plain columns joined with the student (no row per submission loaded, no query per student);
+    # for the latest only, the database picks each student's newest before any source is read.
+    columns = (Submission.id, Submission.user_id, User.email, User.name, Submission.filename, Submission.source,
+               Submission.created_at, Submission.status, Submission.score, Submission.final_score,
+               Submission.late_days, Submission.sha256)
+    mine = Submission.course_assignment_id == course_assignment.id
     if not every:
-        latest: dict[int, Submission] = {}
-        for submission in rows:
-            latest.setdefault(submission.user_id, submission)
-        rows = list(latest.values())
+        rank = func.row_number().over(partition_by=Submission.user_id,
+                                      order_by=(Submission.created_at.desc(), Submission.id.desc()))
+        ranked = select(Submission.id, rank.label("rank")).where(mine).subquery()
+        mine = Submission.id.in_(select(ranked.c.id).where(ranked.c.rank == 1))
+    rows = db.session.execute(
+        select(*columns).join(User, Submission.user_id == User.id).where(mine)
+        .order_by(Submission.user_id, Submission.created_at.desc(), Submission.id.desc())).all()
     buffer = io.BytesIO()
     manifest = io.StringIO()
     writer = csv.writer(manifest, lineterminator="\n")
@@ -124,12 +130,12 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
                      "late_days", "sha256"])
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for submission in rows:
-            folder = _UNSAFE_PATH.sub("_", submission.user.email)[:120] or f"user{submission.user_id}"
+            folder = _UNSAFE_PATH.sub("_", submission.email)[:120] or f"user{submission.user_id}"
             name = _UNSAFE_PATH.sub("_", submission.filename)[:100] or "submission.py"
             path = f"{folder}/{submission.id}-{name}"
             archive.writestr(path, submission.source)
             done = submission.status == SubmissionStatus.DONE
-            writer.writerow([_cell(submission.user.email), _cell(submission.user.name), submission.id, path,
+            writer.writerow([_cell(submission.email), _cell(submission.name), submission.id, path,
                              as_utc(submission.created_at).isoformat(), submission.status.value,
                              "" if not done or submission.score is None else f"{submission.score:g}",
                              "" if not done or submission.final_score is None else f"{submission.final_score:g}",
