@@ -229,12 +229,14 @@ def main() -> None:
             ("new course form", instructor, "/instructor/courses/new"),
             ("regrade report", instructor, f"/instructor/regrades/{regrade_id}"),
             ("regrade report down p9", instructor, f"/instructor/regrades/{regrade_id}?show=down&page=9"),
-            ("similarity ranking", instructor, f"{dashboard}/similarity"),
             ("TA: course", assistant, course),
             ("TA: dashboard", assistant, dashboard),
             ("TA: submissions", assistant, f"{dashboard}/submissions?flag=late"),
             ("TA: gradebook page", assistant, f"{course}/gradebook"),
             ("TA: student", assistant, f"{course}/students/{student_id}"),
+            # Last: its first request indexes every submission in the background, which would load
+            # the machine while the pages after it are timed.
+            ("similarity ranking", instructor, f"{dashboard}/similarity"),
         ]
         baseline = None
         print(f"{'page':<26}{'median ms':>10}{'worst ms':>10}{'x baseline':>12}  goal {GOAL_MS} ms")
