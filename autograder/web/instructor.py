@@ -35,7 +35,7 @@ bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 def index():
     taught = courses.courses_taught_by(current_user)
     return render_template("instructor/index.html", courses=taught,
-                           counts={c.id: len(courses.students_of(c)) for c in taught})
+                           counts={c.id: courses.count_students(c) for c in taught})
 
 
 @bp.route("/courses/<code>")
