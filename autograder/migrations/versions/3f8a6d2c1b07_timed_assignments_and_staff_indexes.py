@@ -54,18 +54,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_time_accommodation_user_id'), ['user_id'], unique=False)
 
     # The staff pages: named mistakes are found without reading every check result, pass rates
-    # are counted from an index that covers them, and an assignment's submissions are listed
-    # newest first from the index.
+    # and standings are counted from indexes that cover them, and an assignment's submissions are
+    # listed newest first from the index.
     with op.batch_alter_table('check_result', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_result_mistake'), ['mistake'], unique=False)
         batch_op.create_index('ix_check_result_submission_summary',
                               ['submission_id', 'function', 'status', 'max_score', 'name', 'position'], unique=False)
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.create_index('ix_submission_course_assignment_created', ['course_assignment_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_submission_standing', ['course_assignment_id', 'user_id', 'created_at', 'status',
+                                                         'final_score', 'late_days', 'assignment_version'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_standing')
         batch_op.drop_index('ix_submission_course_assignment_created')
     with op.batch_alter_table('check_result', schema=None) as batch_op:
         batch_op.drop_index('ix_check_result_submission_summary')
