@@ -7,7 +7,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
 from autograder.extensions import db
 from autograder.models import (
@@ -132,17 +133,12 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
     rows = {user.id: StudentRow(user) for user in students}
     dashboard = Dashboard(course_assignment, course_assignment.assignment.max_score, [])
     version = course_assignment.assignment.version
-    graded = (Submission.status == SubmissionStatus.DONE) & Submission.final_score.is_not(None)
-    for user_id, count, late, best in db.session.execute(
-            select(Submission.user_id, func.count(), func.sum(case((Submission.late_days > 0, 1), else_=0)),
-                   func.max(case((graded, Submission.final_score))))
-            .where(*mine).group_by(Submission.user_id)):
+    for user_id, count, late, best, latest_id, latest in db.session.execute(_standings(course_assignment.id, mine)):
         row = rows.get(user_id)
         if row is not None:  # None: a student who has since left the course
             row.submissions, row.late, row.best = count, int(late or 0), best
-    for user_id, submission_id, final_score in db.session.execute(select(_latest_graded(mine))):
-        if user_id in rows:
-            rows[user_id].latest, rows[user_id].latest_id = final_score, submission_id
+            if latest_id is not None:  # rows come by id: on equal times the last (highest id) wins
+                row.latest, row.latest_id = latest, latest_id
     counts_last = course_assignment.counts == CountedSubmission.LAST
     in_force = overrides.in_force(course_assignment)
     extended = extensions.extensions_of(course_assignment)
@@ -172,14 +168,27 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
     return dashboard
 
 
-def _latest_graded(conditions: list):
-    """Return a subquery (user_id, id, final_score) of each student's latest graded submission."""
-    rank = func.row_number().over(partition_by=Submission.user_id,
-                                  order_by=(Submission.created_at.desc(), Submission.id.desc()))
-    ranked = (select(Submission.user_id, Submission.id, Submission.final_score, rank.label("rank"))
-              .where(*conditions, Submission.status == SubmissionStatus.DONE, Submission.final_score.is_not(None))
-              .subquery())
-    return select(ranked.c.user_id, ranked.c.id, ranked.c.final_score).where(ranked.c.rank == 1).subquery()
+def _standings(course_assignment_id: int, conditions: list):
+    """Return the query of each student's submissions count, late ones, best final score, and latest graded one.
+
+    One pass over the submissions grouped by student (from the covering index), then each
+    student's latest graded submission found by its time (index seeks, no sort of every row).
+    Rows: user_id, count, late, best, latest id, latest final score (None when nothing is graded).
+    """
+    graded = (Submission.status == SubmissionStatus.DONE) & Submission.final_score.is_not(None)
+    per_student = (select(Submission.user_id.label("user_id"), func.count().label("count"),
+                          func.sum(case((Submission.late_days > 0, 1), else_=0)).label("late"),
+                          func.max(case((graded, Submission.final_score))).label("best"),
+                          func.max(case((graded, Submission.created_at))).label("latest_at"))
+                   .where(*conditions).group_by(Submission.user_id).subquery())
+    latest = aliased(Submission)
+    return (select(per_student.c.user_id, per_student.c.count, per_student.c.late, per_student.c.best,
+                   latest.id, latest.final_score)
+            .outerjoin(latest, and_(latest.course_assignment_id == course_assignment_id,
+                                    latest.user_id == per_student.c.user_id,
+                                    latest.created_at == per_student.c.latest_at,
+                                    latest.status == SubmissionStatus.DONE, latest.final_score.is_not(None)))
+            .order_by(per_student.c.user_id, latest.id))
 
 
 def _utc_day(column):
