@@ -1,6 +1,8 @@
 """Typed SQLAlchemy 2.0 models: data and small invariants only, no business logic."""
 
-from autograder.models.course import Course, CourseAssignment, CountedSubmission, Enrollment, Extension, ScoreOverride
+from autograder.models.course import (
+    Course, CourseAssignment, CountedSubmission, Enrollment, Extension, ScoreOverride, TimeAccommodation, TimedStart,
+)
 from autograder.models.assignment import CatalogAssignment
 from autograder.models.regrade import Regrade, RegradeEntry
 from autograder.models.similarity import FingerprintHash, SimilarityPair, SubmissionFingerprint
@@ -25,6 +27,8 @@ __all__ = [
     "Submission",
     "SubmissionFingerprint",
     "SubmissionStatus",
+    "TimeAccommodation",
+    "TimedStart",
     "User",
     "WorkerHeartbeat",
 ]

@@ -90,6 +90,8 @@ class CourseAssignment(db.Model):
     hidden_results: Mapped[HiddenResults] = mapped_column(
         Enum(HiddenResults, native_enum=False, length=20), default=HiddenResults.NEVER,
         server_default=HiddenResults.NEVER.name)
+    # A timed assignment: each student has this many minutes from pressing Start; None: untimed.
+    time_limit_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
 
     course: Mapped[Course] = relationship(back_populates="course_assignments")
     assignment: Mapped[CatalogAssignment] = relationship()
@@ -134,3 +136,35 @@ class ScoreOverride(db.Model):
     user: Mapped["User"] = relationship(foreign_keys=[user_id])
     set_by: Mapped["User | None"] = relationship(foreign_keys=[set_by_id])
     course_assignment: Mapped[CourseAssignment] = relationship()
+
+
+class TimedStart(db.Model):
+    """When a student started a timed assignment (their time limit counts from it); set once."""
+
+    __table_args__ = (UniqueConstraint("user_id", "course_assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    course_assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("course_assignment.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class TimeAccommodation(db.Model):
+    """A student's extra time on a timed assignment: the limit times ``factor``, plus ``extra_minutes``.
+
+    Rows are never changed (the audit trail): the newest of a (student, assignment) is in force; one
+    with factor 1 and no extra minutes lifts the accommodation.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    course_assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("course_assignment.id", ondelete="CASCADE"), index=True)
+    factor: Mapped[float] = mapped_column(Float, default=1.0)
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    set_by: Mapped["User | None"] = relationship(foreign_keys=[set_by_id])

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
@@ -25,6 +25,15 @@ class SubmissionStatus(str, enum.Enum):
 
 
 class Submission(db.Model):
+    # The staff lists of an assignment's submissions are read newest first; the dashboards'
+    # standings (per student: count, late, best, latest graded; per day) from an index that
+    # covers them, without reading the rows and their source text.
+    __table_args__ = (
+        Index("ix_submission_course_assignment_created", "course_assignment_id", "created_at"),
+        Index("ix_submission_standing", "course_assignment_id", "user_id", "created_at", "status", "final_score",
+              "late_days", "assignment_version"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     course_assignment_id: Mapped[int] = mapped_column(ForeignKey("course_assignment.id"), index=True)
@@ -63,6 +72,11 @@ class Submission(db.Model):
 
 
 class CheckResult(db.Model):
+    # Covers the dashboard's pass rates (per check, per function of each student's latest
+    # submission) without reading the rows and their long outputs.
+    __table_args__ = (Index("ix_check_result_submission_summary", "submission_id", "function", "status",
+                            "max_score", "name", "position"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -75,6 +89,6 @@ class CheckResult(db.Model):
     output: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(20), default="visible")
     # Name of the known mistake the grader recognised, if any.
-    mistake: Mapped[str | None] = mapped_column(String(200), default=None)
+    mistake: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="results")

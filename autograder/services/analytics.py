@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
 from autograder.extensions import db
-from autograder.models import CheckResult, CountedSubmission, CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models import (
+    CheckResult, CountedSubmission, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
+)
 from autograder.services import extensions, overrides
 from autograder.models._time import as_utc
-from autograder.services.courses import students_of
 
 HISTOGRAM_BINS = 10
 TOP_FAILURES = 8
@@ -113,40 +114,31 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
 
     Pass rates and failure messages use each student's latest graded submission (where the
     class stands now); the histogram uses each student's best final score. Without
-    ``with_rates`` no check result is read (the standings alone: gradebooks); with ``only``, the
+    ``with_rates`` only the standings are computed (gradebooks: no check result, no totals or
+    submissions per day); with ``only``, the
     figures are that one student's (their drill-down page).
+
+    Everything is aggregated in SQL: a class of 1,000 with 20,000 submissions sends back a few
+    thousand rows, not every submission and check result ever stored.
     """
-    students = [only] if only is not None else students_of(course_assignment.course)
+    mine = [Submission.course_assignment_id == course_assignment.id,
+            *([Submission.user_id == only.id] if only is not None else [])]
+    if only is not None:
+        students = [only]
+    else:
+        students = list(db.session.execute(
+            select(User.id, User.email, User.name).join(Enrollment, Enrollment.user_id == User.id)
+            .where(Enrollment.course_id == course_assignment.course_id, Enrollment.role == Role.STUDENT)
+            .order_by(User.email)))
     rows = {user.id: StudentRow(user) for user in students}
-    # Plain columns, not ORM rows, and check results only for the submissions the rates use:
-    # a class of 1,000 with 20,000 submissions would otherwise load every result ever stored.
-    submissions = db.session.execute(
-        select(Submission.id, Submission.user_id, Submission.status, Submission.final_score, Submission.created_at,
-               Submission.late_days, Submission.assignment_version)
-        .where(Submission.course_assignment_id == course_assignment.id,
-               *([Submission.user_id == only.id] if only is not None else []))
-        .order_by(Submission.created_at, Submission.id)
-    ).all()
-    latest_graded: dict[int, int] = {}
-    per_day: Counter[date] = Counter()
     dashboard = Dashboard(course_assignment, course_assignment.assignment.max_score, [])
     version = course_assignment.assignment.version
-    for submission_id, user_id, status, final_score, created_at, late_days, assignment_version in submissions:
-        per_day[as_utc(created_at).date()] += 1
-        dashboard.total_submissions += 1
-        if status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
-            dashboard.queued += 1
-        if assignment_version != version:
-            dashboard.outdated += 1
+    for user_id, count, late, best, latest_id, latest in db.session.execute(_standings(course_assignment.id, mine)):
         row = rows.get(user_id)
-        if row is None:  # a student who has since left the course
-            continue
-        row.submissions += 1
-        row.late += 1 if late_days > 0 else 0
-        if status == SubmissionStatus.DONE and final_score is not None:
-            latest_graded[user_id] = submission_id
-            row.latest, row.latest_id = final_score, submission_id
-            row.best = final_score if row.best is None else max(row.best, final_score)
+        if row is not None:  # None: a student who has since left the course
+            row.submissions, row.late, row.best = count, int(late or 0), best
+            if latest_id is not None:  # rows come by id: on equal times the last (highest id) wins
+                row.latest, row.latest_id = latest, latest_id
     counts_last = course_assignment.counts == CountedSubmission.LAST
     in_force = overrides.in_force(course_assignment)
     extended = extensions.extensions_of(course_assignment)
@@ -156,13 +148,54 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
             row.counted, row.overridden = in_force[row.user.id].score, True
         if row.user.id in extended:
             row.extended_due = as_utc(extended[row.user.id].due_at)
-    dashboard.students = sorted(rows.values(), key=lambda r: r.user.email)
+    dashboard.students = list(rows.values())
     dashboard.histogram_labels, dashboard.histogram_counts = histogram(
         [row.best for row in rows.values() if row.best is not None], dashboard.max_score)
     if with_rates:
-        _pass_rates(dashboard, _results_of(list(latest_graded.values())))
-    dashboard.submissions_per_day = [(day.isoformat(), per_day[day]) for day in sorted(per_day)]
+        # Current students only; their ids are bound rather than recomputed by each query below.
+        _pass_rates(dashboard, [row.latest_id for row in rows.values() if row.latest_id is not None])
+        # Submissions per day, and the totals as their sums (one pass over the submissions).
+        day = _utc_day(Submission.created_at)
+        busy = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
+        for when, count, queued, outdated in db.session.execute(
+                select(day, func.count(), func.sum(case((busy, 1), else_=0)),
+                       func.sum(case((Submission.assignment_version != version, 1), else_=0)))
+                .where(*mine).group_by(day).order_by(day)):
+            dashboard.submissions_per_day.append((str(when), count))
+            dashboard.total_submissions += count
+            dashboard.queued += int(queued or 0)
+            dashboard.outdated += int(outdated or 0)
     return dashboard
+
+
+def _standings(course_assignment_id: int, conditions: list):
+    """Return the query of each student's submissions count, late ones, best final score, and latest graded one.
+
+    One pass over the submissions grouped by student (from the covering index), then each
+    student's latest graded submission found by its time (index seeks, no sort of every row).
+    Rows: user_id, count, late, best, latest id, latest final score (None when nothing is graded).
+    """
+    graded = (Submission.status == SubmissionStatus.DONE) & Submission.final_score.is_not(None)
+    per_student = (select(Submission.user_id.label("user_id"), func.count().label("count"),
+                          func.sum(case((Submission.late_days > 0, 1), else_=0)).label("late"),
+                          func.max(case((graded, Submission.final_score))).label("best"),
+                          func.max(case((graded, Submission.created_at))).label("latest_at"))
+                   .where(*conditions).group_by(Submission.user_id).subquery())
+    latest = aliased(Submission)
+    return (select(per_student.c.user_id, per_student.c.count, per_student.c.late, per_student.c.best,
+                   latest.id, latest.final_score)
+            .outerjoin(latest, and_(latest.course_assignment_id == course_assignment_id,
+                                    latest.user_id == per_student.c.user_id,
+                                    latest.created_at == per_student.c.latest_at,
+                                    latest.status == SubmissionStatus.DONE, latest.final_score.is_not(None)))
+            .order_by(per_student.c.user_id, latest.id))
+
+
+def _utc_day(column):
+    """Return the SQL calendar day (UTC) of a timestamp column, as a 'YYYY-MM-DD' string."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.date(column)  # SQLite stores UTC timestamps as text
 
 
 def is_diagnostic(result) -> bool:
@@ -170,45 +203,40 @@ def is_diagnostic(result) -> bool:
     return not result.max_score
 
 
-def _results_of(submission_ids: list[int]) -> list[list]:
-    """Return the check results of these submissions (plain rows), one list per submission, 500 ids per query."""
-    grouped: dict[int, list] = defaultdict(list)
-    columns = (CheckResult.submission_id, CheckResult.name, CheckResult.function, CheckResult.max_score,
-               CheckResult.status, CheckResult.output, CheckResult.mistake)
-    for start in range(0, len(submission_ids), 500):
-        chunk = submission_ids[start:start + 500]
-        for result in db.session.execute(select(*columns).where(CheckResult.submission_id.in_(chunk))
-                                         .order_by(CheckResult.submission_id, CheckResult.position)):
-            grouped[result.submission_id].append(result)
-    return list(grouped.values())
-
-
-def _pass_rates(dashboard: Dashboard, latest: list[list]) -> None:
-    function_passed: dict[str, list[bool]] = defaultdict(list)
-    check_passed: dict[str, list[bool]] = defaultdict(list)
-    diagnostic_passed: dict[str, list[bool]] = defaultdict(list)
+def _pass_rates(dashboard: Dashboard, submission_ids: list[int]) -> None:
+    """Fill the pass rates and frequent failures from the check results of these submissions."""
+    if not submission_ids:
+        return
+    passed = case((CheckResult.status == "passed", 1), else_=0)
+    diagnostic = case((func.coalesce(CheckResult.max_score, 0) == 0, 1), else_=0)
+    of_latest = CheckResult.submission_id.in_(submission_ids)
+    # Per check (and whether it is a 0-point diagnostic), in the order the grader runs them.
+    for name, is_diag, passing, total in db.session.execute(
+            select(CheckResult.name, diagnostic, func.sum(passed), func.count()).where(of_latest)
+            .group_by(CheckResult.name, diagnostic).order_by(func.min(CheckResult.position), CheckResult.name)):
+        (dashboard.diagnostic_pass_rates if is_diag else dashboard.check_pass_rates).append(
+            PassRate(name, int(passing), total))
+    # Failed results only, equal outputs grouped in SQL (grouping the passed ones' long outputs
+    # too costs more than a second query); failure_key then merges those that differ only in numbers.
     failures: Counter[tuple[str, str]] = Counter()
     diagnostic_failures: Counter[tuple[str, str]] = Counter()
-    for results in latest:
-        per_function: dict[str, bool] = {}
-        for result in results:
-            passed = result.status == "passed"
-            message = result.mistake or failure_key(result.output, result.function)
-            if is_diagnostic(result):
-                # A failed diagnostic costs nothing: it must not make a full-marks function look failed.
-                diagnostic_passed[result.name].append(passed)
-                if not passed:
-                    diagnostic_failures[(result.name, message)] += 1
-                continue
-            check_passed[result.name].append(passed)
-            per_function[result.function] = per_function.get(result.function, True) and passed
-            if not passed:
-                failures[(result.name, message)] += 1
-        for function, passed in per_function.items():
-            function_passed[function].append(passed)
-    dashboard.function_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in function_passed.items()]
-    dashboard.check_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in check_passed.items()]
-    dashboard.diagnostic_pass_rates = [PassRate(name, sum(v), len(v)) for name, v in diagnostic_passed.items()]
+    for name, function, is_diag, output, mistake, count in db.session.execute(
+            select(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake,
+                   func.count())
+            .where(of_latest, CheckResult.status != "passed")
+            .group_by(CheckResult.name, CheckResult.function, diagnostic, CheckResult.output, CheckResult.mistake)):
+        message = mistake or failure_key(output, function)
+        (diagnostic_failures if is_diag else failures)[(name, message)] += count
+    # A function passes for a student when every scored check of it passed; a failed diagnostic
+    # costs nothing, so it must not make a full-marks function look failed.
+    per_function = (select(CheckResult.function, func.min(passed).label("passed"),
+                           func.min(CheckResult.position).label("position"))
+                    .where(of_latest, diagnostic == 0)
+                    .group_by(CheckResult.submission_id, CheckResult.function).subquery())
+    dashboard.function_pass_rates = [
+        PassRate(function, int(passing), total) for function, passing, total in db.session.execute(
+            select(per_function.c.function, func.sum(per_function.c.passed), func.count())
+            .group_by(per_function.c.function).order_by(func.min(per_function.c.position), per_function.c.function))]
     dashboard.frequent_failures = [(check, message, count)
                                    for (check, message), count in failures.most_common(TOP_FAILURES)]
     dashboard.frequent_diagnostic_failures = [(check, message, count)

@@ -311,3 +311,51 @@ def set_deadline(course_assignment: CourseAssignment, due_at: datetime | None, l
         course_assignment.hidden_results = hidden_results
     db.session.commit()
     return course_assignment
+
+
+def _like(text: str) -> str:
+    """Return a LIKE pattern matching ``text`` anywhere, its own % and _ taken literally (escape '\\')."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def person_matches(query: str):
+    """Return the SQL condition "the user's name or e-mail contains ``query``" (case-insensitive)."""
+    from sqlalchemy import func, or_
+
+    pattern = _like(query)
+    return or_(func.lower(User.email).like(pattern, escape="\\"), func.lower(User.name).like(pattern, escape="\\"))
+
+
+MEMBER_SORTS = ("role", "email", "name")
+
+
+def members_page(course: Course, query: str = "", role: Role | None = None, sort: str = "role",
+                 offset: int = 0, limit: int = 50) -> tuple[list[tuple[User, Role]], int]:
+    """Return one page of the course's people (with their role) and how many match in all.
+
+    ``query`` searches names and e-mail addresses; ``role`` keeps one role; ``sort`` is one of
+    MEMBER_SORTS ("role": staff first, then students, each by e-mail).
+    """
+    from sqlalchemy import case, func
+
+    conditions = [Enrollment.course_id == course.id]
+    if query:
+        conditions.append(person_matches(query))
+    if role is not None:
+        conditions.append(Enrollment.role == role)
+    staff_first = case((Enrollment.role == Role.INSTRUCTOR, 0), (Enrollment.role == Role.TA, 1), else_=2)
+    order = {"role": (staff_first, User.email), "email": (User.email,),
+             "name": (func.lower(User.name), User.email)}[sort if sort in MEMBER_SORTS else "role"]
+    total = db.session.scalar(select(func.count()).select_from(Enrollment).join(User).where(*conditions)) or 0
+    rows = db.session.execute(select(User, Enrollment.role).join(Enrollment).where(*conditions)
+                              .order_by(*order, User.id).offset(offset).limit(limit)).all()
+    return [(user, member_role) for user, member_role in rows], total
+
+
+def count_students(course: Course) -> int:
+    """Return how many students the course has."""
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Enrollment).where(
+        Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)) or 0

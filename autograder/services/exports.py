@@ -7,27 +7,15 @@ import io
 import re
 import zipfile
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, SubmissionStatus
 from autograder.models._time import as_utc
 from typing import Any
 
-from autograder.models import Course, Submission
-from autograder.services import courses, results
-from autograder.services.analytics import assignment_dashboard
-
-
-def _counted_scores(course: Course):
-    course_assignments = sorted(course.course_assignments, key=lambda ca: ca.assignment.name)
-    counted: dict[tuple[int, int], float | None] = {}
-    late: dict[int, int] = {}
-    for ca in course_assignments:
-        for row in assignment_dashboard(ca, with_rates=False).students:
-            counted[(row.user.id, ca.id)] = row.counted
-            late[row.user.id] = late.get(row.user.id, 0) + row.late
-    return course_assignments, counted, late
+from autograder.models import Course, Submission, User
+from autograder.services import results, staff_lists
 
 
 def gradebook_csv(course: Course) -> str:
@@ -36,19 +24,30 @@ def gradebook_csv(course: Course) -> str:
     The counted score is a manual override where one is in force, else the best or the last
     graded final score, as the assignment's setting says.
     """
-    course_assignments, best, late = _counted_scores(course)
+    course_assignments, rows = staff_lists.gradebook(course)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["email", "name", *[ca.assignment.name for ca in course_assignments], "total",
                      "max_total", "late_submissions"])
     max_total = sum(ca.assignment.max_score for ca in course_assignments)
-    for student in courses.students_of(course):
-        scores = [best.get((student.id, ca.id)) for ca in course_assignments]
-        total = sum(score for score in scores if score is not None)
-        writer.writerow([_cell(student.email), _cell(student.name),
-                         *["" if s is None else f"{s:g}" for s in scores], f"{total:g}", f"{max_total:g}",
-                         late.get(student.id, 0)])
+    for row in rows:
+        writer.writerow([_cell(row.user.email), _cell(row.user.name),
+                         *["" if s is None else f"{s:g}" for s in row.scores], f"{row.total:g}", f"{max_total:g}",
+                         row.late])
     return out.getvalue()
+
+
+def gradebook_json(course: Course) -> dict[str, Any]:
+    """Return the gradebook as data: the assignments with their maximum, and per student the counted scores."""
+    course_assignments, rows = staff_lists.gradebook(course)
+    names = [ca.assignment.name for ca in course_assignments]
+    return {
+        "course": course.code,
+        "assignments": [{"name": ca.assignment.name, "title": ca.assignment.title, "max_score": ca.assignment.max_score}
+                        for ca in course_assignments],
+        "students": [{"email": row.user.email, "name": row.user.name, "scores": dict(zip(names, row.scores)),
+                      "total": row.total, "late_submissions": row.late} for row in rows],
+    }
 
 
 # A cell segment opening with one of these is evaluated as a formula by spreadsheets. Segments:
@@ -64,17 +63,16 @@ def canvas_gradebook_csv(course: Course) -> str:
     data row is "Points Possible". Students are matched by SIS Login ID (their e-mail address);
     the Canvas ID columns are left empty for Canvas to fill from that.
     """
-    course_assignments, counted, _ = _counted_scores(course)
+    course_assignments, rows = staff_lists.gradebook(course)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                      *[_cell(f"{ca.assignment.title or ca.assignment.name} ({ca.assignment.name})")
                        for ca in course_assignments]])
     writer.writerow(["Points Possible", "", "", "", "", *[f"{ca.assignment.max_score:g}" for ca in course_assignments]])
-    for student in courses.students_of(course):
-        scores = [counted.get((student.id, ca.id)) for ca in course_assignments]
-        writer.writerow([_cell(_canvas_name(student)), "", "", _cell(student.email), _cell(course.code),
-                         *["" if s is None else f"{s:g}" for s in scores]])
+    for row in rows:
+        writer.writerow([_cell(_canvas_name(row.user)), "", "", _cell(row.user.email), _cell(course.code),
+                         *["" if s is None else f"{s:g}" for s in row.scores]])
     return out.getvalue()
 
 
@@ -111,14 +109,20 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
     Files are ``<e-mail>/<id>-<file name>``, plus ``manifest.csv`` (student, id, time, status,
     scores, sha256). Names are reduced to safe characters: a student's file name never makes a path.
     """
-    rows = list(db.session.scalars(
-        select(Submission).where(Submission.course_assignment_id == course_assignment.id)
-        .order_by(Submission.user_id, Submission.created_at.desc(), Submission.id.desc())))
+    # Plain columns joined with the student (no row per submission loaded, no query per student);
+    # for the latest only, the database picks each student's newest before any source is read.
+    columns = (Submission.id, Submission.user_id, User.email, User.name, Submission.filename, Submission.source,
+               Submission.created_at, Submission.status, Submission.score, Submission.final_score,
+               Submission.late_days, Submission.sha256)
+    mine = Submission.course_assignment_id == course_assignment.id
     if not every:
-        latest: dict[int, Submission] = {}
-        for submission in rows:
-            latest.setdefault(submission.user_id, submission)
-        rows = list(latest.values())
+        rank = func.row_number().over(partition_by=Submission.user_id,
+                                      order_by=(Submission.created_at.desc(), Submission.id.desc()))
+        ranked = select(Submission.id, rank.label("rank")).where(mine).subquery()
+        mine = Submission.id.in_(select(ranked.c.id).where(ranked.c.rank == 1))
+    rows = db.session.execute(
+        select(*columns).join(User, Submission.user_id == User.id).where(mine)
+        .order_by(Submission.user_id, Submission.created_at.desc(), Submission.id.desc())).all()
     buffer = io.BytesIO()
     manifest = io.StringIO()
     writer = csv.writer(manifest, lineterminator="\n")
@@ -126,12 +130,12 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
                      "late_days", "sha256"])
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for submission in rows:
-            folder = _UNSAFE_PATH.sub("_", submission.user.email)[:120] or f"user{submission.user_id}"
+            folder = _UNSAFE_PATH.sub("_", submission.email)[:120] or f"user{submission.user_id}"
             name = _UNSAFE_PATH.sub("_", submission.filename)[:100] or "submission.py"
             path = f"{folder}/{submission.id}-{name}"
             archive.writestr(path, submission.source)
             done = submission.status == SubmissionStatus.DONE
-            writer.writerow([_cell(submission.user.email), _cell(submission.user.name), submission.id, path,
+            writer.writerow([_cell(submission.email), _cell(submission.name), submission.id, path,
                              as_utc(submission.created_at).isoformat(), submission.status.value,
                              "" if not done or submission.score is None else f"{submission.score:g}",
                              "" if not done or submission.final_score is None else f"{submission.final_score:g}",

@@ -34,9 +34,11 @@ def common_mistakes(course_assignment: CourseAssignment, limit: int = TOP_MISTAK
     """
     rows = db.session.execute(
         select(CheckResult.function, CheckResult.mistake, Submission.id, Submission.user_id)
-        .join(Submission, CheckResult.submission_id == Submission.id)
-        .where(Submission.course_assignment_id == course_assignment.id, CheckResult.mistake.is_not(None),
-               CheckResult.mistake != "")
+        # "+ 0" keeps SQLite from reading every result of the assignment through the submission_id
+        # index: it starts from the mistake index instead ("> ''": named, as a range), so results
+        # without a named mistake (nearly all of them) are never read.
+        .join(Submission, CheckResult.submission_id + 0 == Submission.id)
+        .where(Submission.course_assignment_id == course_assignment.id, CheckResult.mistake > "")
         .order_by(Submission.created_at.desc(), Submission.id.desc())
     ).all()
     found: dict[tuple[str, str], tuple[set[int], list[int]]] = {}

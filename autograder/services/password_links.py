@@ -96,8 +96,11 @@ def may_issue_reset(staff: User, target: User, course) -> bool:
         courses.manages(target, other) for other in courses.courses_taught_by(target))
 
 
-def reset_targets(staff: User, course) -> set[int]:
-    """Return the ids of the course's people ``staff`` may make reset links for (may_issue_reset, in two queries)."""
+def reset_targets(staff: User, course, people: list | None = None) -> set[int]:
+    """Return the ids of the course's people ``staff`` may make reset links for (may_issue_reset, in two queries).
+
+    ``people``: (user, role) pairs to consider (a page of the roster); None: everyone in the course.
+    """
     from sqlalchemy import select
 
     from autograder.models import Enrollment, Role
@@ -107,6 +110,6 @@ def reset_targets(staff: User, course) -> set[int]:
         return set()
     instructors_anywhere = set(db.session.scalars(
         select(Enrollment.user_id).where(Enrollment.role == Role.INSTRUCTOR)))
-    return {user.id for user, role in courses.members_of(course)
+    return {user.id for user, role in (courses.members_of(course) if people is None else people)
             if role in (Role.STUDENT, Role.TA) and user.id != staff.id
             and not user.is_instructor and user.id not in instructors_anywhere}

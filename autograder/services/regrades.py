@@ -113,10 +113,74 @@ def regrade_report(regrade: Regrade) -> RegradeReport:
     return RegradeReport(regrade, moves)
 
 
-def regrades_of(course_assignment: CourseAssignment) -> list[Regrade]:
-    """Return the regrade runs of an assignment in a course, newest first."""
-    return list(db.session.scalars(
-        select(Regrade).where(Regrade.course_assignment_id == course_assignment.id).order_by(Regrade.id.desc())))
+MOVE_KINDS = ("all", "up", "down", "same", "pending")
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    """One row of a regrade report page (plain columns: no submission is loaded)."""
+
+    submission_id: int
+    email: str
+    status: SubmissionStatus
+    old: float | None
+    new: float | None
+    kind: str
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.kind == "pending" or self.old is None or self.new is None else self.new - self.old
+
+
+def _move_kind():
+    """Return the SQL expression of how an entry's score moved: "up", "down", "same" or "pending" (as ScoreMove says)."""
+    from sqlalchemy import case
+
+    pending = Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING])
+    unknown = (RegradeEntry.old_final_score.is_(None) | (Submission.status != SubmissionStatus.DONE)
+               | Submission.final_score.is_(None))
+    delta = Submission.final_score - RegradeEntry.old_final_score
+    return case((pending, "pending"), (unknown, "same"), (delta > 1e-9, "up"), (delta < -1e-9, "down"),
+                else_="same")
+
+
+def regrade_report_page(regrade: Regrade, show: str = "all", offset: int = 0,
+                        limit: int = 50) -> tuple[dict[str, int], list[MoveLine], int]:
+    """Return how many scores of a regrade went each way, one page of its entries (``show``: one kind), and their count.
+
+    Counted and paged in SQL: a regrade of a whole assignment can hold tens of thousands of entries.
+    """
+    from sqlalchemy import case, func
+
+    kind = _move_kind()
+    counts = dict.fromkeys(MOVE_KINDS[1:], 0)
+    for name, count in db.session.execute(
+            select(kind, func.count()).select_from(RegradeEntry)
+            .join(Submission, RegradeEntry.submission_id == Submission.id)
+            .where(RegradeEntry.regrade_id == regrade.id).group_by(kind)):
+        counts[name] = count
+    total = sum(counts.values()) if show not in counts else counts[show]
+    new = case((Submission.status == SubmissionStatus.DONE, Submission.final_score))
+    rows = db.session.execute(
+        select(RegradeEntry.submission_id, User.email, Submission.status, RegradeEntry.old_final_score, new, kind)
+        .join(Submission, RegradeEntry.submission_id == Submission.id).join(User, Submission.user_id == User.id)
+        .where(RegradeEntry.regrade_id == regrade.id, *([kind == show] if show in counts else []))
+        .order_by(RegradeEntry.submission_id).offset(offset).limit(limit))
+    return counts, [MoveLine(*row) for row in rows], total
+
+
+def regrades_of(course_assignment: CourseAssignment, limit: int | None = None) -> list[tuple[Regrade, int]]:
+    """Return the regrade runs of an assignment in a course, newest first, each with its number of submissions.
+
+    The entries are counted in SQL, not loaded: a run can hold every submission of the class.
+    """
+    from sqlalchemy import func
+
+    entries = (select(RegradeEntry.regrade_id, func.count().label("count")).group_by(RegradeEntry.regrade_id)
+               .subquery())
+    query = (select(Regrade, func.coalesce(entries.c.count, 0)).outerjoin(entries, entries.c.regrade_id == Regrade.id)
+             .where(Regrade.course_assignment_id == course_assignment.id).order_by(Regrade.id.desc()))
+    return [(run, count) for run, count in db.session.execute(query.limit(limit) if limit else query)]
 
 
 def regrade_student(course_assignment: CourseAssignment, student: User, requested_by: User | None = None) -> Regrade:

@@ -18,7 +18,7 @@ from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_no
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.services import courses, late_days
+from autograder.services import courses, late_days, time_limits
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.services.grading import engine_assignment
 
@@ -174,7 +174,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     """Store a student's file (with its sha256), commit it, then enqueue its grading.
 
     Returns the queued Submission. Raises Forbidden (not a student of the course),
-    CooldownActive, SubmissionRejected, or GradingUnavailable when the queue refused it.
+    CooldownActive, SubmissionRejected, TimeLimitError (a timed assignment not started, or the
+    student's time is up), or GradingUnavailable when the queue refused it.
     """
     now = now or utcnow()
     if not courses.studies(user, course_assignment.course):
@@ -197,6 +198,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
         source = _decode_source(data, limit)
     if not is_released(course_assignment, now):
         raise SubmissionRejected("This assignment is not open for submissions yet.")
+    time_limits.check_can_submit(user, course_assignment, now)
     raw = lateness(course_assignment, now, user)
     late = late_days.plan(user, course_assignment, raw.days, raw.accepted)
     if not late.accepted:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -77,6 +79,8 @@ class DeadlineForm(FlaskForm):
         SelectChoice("best", "The student's best score"),
         SelectChoice("last", "The student's last graded submission"),
     ])
+    time_limit_minutes = IntegerField("Time limit in minutes from the student's Start (empty: untimed)",
+                                      validators=[Optional(), NumberRange(min=1, max=7 * 24 * 60)])
 
 
 class PasswordChangeForm(FlaskForm):
@@ -108,6 +112,13 @@ class OverrideForm(FlaskForm):
 
 class ExtensionForm(FlaskForm):
     due_at = DateTimeLocalField("Own due date (course time zone)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    reason = StringField("Reason (for staff)", validators=[Optional(), Length(max=200)])
+
+
+class AccommodationForm(FlaskForm):
+    factor = DecimalField("Time factor (1.5: half as much time again)", places=2, default=Decimal("1"),
+                          validators=[DataRequired(), NumberRange(min=1, max=5)])
+    extra_minutes = IntegerField("Extra minutes", default=0, validators=[Optional(), NumberRange(min=0, max=24 * 60)])
     reason = StringField("Reason (for staff)", validators=[Optional(), Length(max=200)])
 
 

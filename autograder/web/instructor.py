@@ -6,7 +6,7 @@ from datetime import timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autograder.extensions import db
@@ -15,15 +15,16 @@ from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
     analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
-    submissions,
+    staff_lists, submissions, time_limits,
 )
 from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
 from autograder.web.access import course_assignment_taught, course_managed, course_taught, instructor_required, submission_for
 from autograder.web.forms import (
-    AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
+    AccommodationForm, AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
 )
 from autograder.grading.notebook import readable_source
+from autograder.web.listing import listing_from_request
 from autograder.web.rendering import highlight_python
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -34,7 +35,7 @@ bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 def index():
     taught = courses.courses_taught_by(current_user)
     return render_template("instructor/index.html", courses=taught,
-                           counts={c.id: len(courses.students_of(c)) for c in taught})
+                           counts={c.id: courses.count_students(c) for c in taught})
 
 
 @bp.route("/courses/<code>")
@@ -42,15 +43,22 @@ def index():
 def course(code: str):
     found = course_taught(code)
     assignments = sorted(found.course_assignments, key=lambda ca: ca.assignment.name)
+    people = listing_from_request(courses.MEMBER_SORTS, {"role": ("any", "student", "ta", "instructor")},
+                                  anchor="people")
+    role = None if people.filters["role"] == "any" else Role(people.filters["role"])
+    members, total = courses.members_page(found, people.q, role, people.sort, people.offset, people.per_page)
+    if not members and people.clamp(total).total:  # asked past the last page: show the last one
+        members, _ = courses.members_page(found, people.q, role, people.sort, people.offset, people.per_page)
+    people.clamp(total)
     return render_template("instructor/course.html", course=found, assignments=assignments,
                            dashboards=analytics.course_summaries(assignments),
-                           students=courses.students_of(found), members=courses.members_of(found),
+                           student_count=courses.count_students(found), members=members, people=people,
                            manages=courses.manages(current_user, found), roster_form=RosterForm(),
                            member_form=AddMemberForm(), action_form=EmptyForm(),
                            settings_form=CourseSettingsForm(title=found.title, time_zone=found.time_zone,
                                                             late_day_tokens=found.late_day_tokens),
                            available=catalog.available_assignments(),
-                           reset_targets=password_links.reset_targets(current_user, found))
+                           reset_targets=password_links.reset_targets(current_user, found, members))
 
 
 @bp.route("/courses/<code>/people", methods=["POST"])
@@ -122,6 +130,7 @@ def assignment(code: str, name: str):
                                  CountedSubmission(form.counts.data or "best"),
                                  _from_local(form.release_at.data, ca.course),
                                  HiddenResults(form.hidden_results.data or "never"))
+            time_limits.set_time_limit(ca, form.time_limit_minutes.data)
             flash("Deadline saved.", "success")
         except ServiceError as error:
             flash(str(error), "error")
@@ -134,11 +143,16 @@ def assignment(code: str, name: str):
         form.late_policy.data = ca.late_policy.value
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
         form.cutoff_days.data = ca.cutoff_days
+        form.time_limit_minutes.data = ca.time_limit_minutes
     dashboard = analytics.assignment_dashboard(ca)
+    table = listing_from_request(staff_lists.STUDENT_SORTS, {"show": staff_lists.STUDENT_FILTERS}, anchor="students")
+    shown = staff_lists.students_table(dashboard.students, table.q, table.filters["show"], table.sort)
+    table.clamp(len(shown))
     return render_template("instructor/assignment.html", ca=ca, dashboard=dashboard, deadline_form=form,
+                           table=table, shown=shown[table.offset:table.offset + table.per_page],
                            manages=courses.manages(current_user, ca.course),
                            charts=analytics.chart_data(dashboard), mistakes=mistakes_report.common_mistakes(ca),
-                           action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca)[:5])
+                           action_form=EmptyForm(), regrade_runs=regrades.regrades_of(ca, limit=5))
 
 
 @bp.route("/courses/<code>/students/<int:user_id>")
@@ -153,9 +167,18 @@ def student(code: str, user_id: int):
         extension_form = ExtensionForm(prefix=f"ext{ca.id}")
         extension_form.due_at.data = _local(as_utc(extension.due_at), found) if extension else None
         extension_form.reason.data = extension.reason if extension else ""
+        accommodation = time_limits.accommodation_for(person, ca)
+        accommodation_form = AccommodationForm(prefix=f"acc{ca.id}")
+        if accommodation is not None:
+            accommodation_form.factor.data = Decimal(str(accommodation.factor))
+            accommodation_form.extra_minutes.data = accommodation.extra_minutes
+            accommodation_form.reason.data = accommodation.reason
         rows.append({"ca": ca, "submissions": submissions.submissions_of(person, ca), "standing": standing,
                      "overrides": overrides.history(person, ca), "extension": extension,
-                     "override_form": OverrideForm(prefix=f"ovr{ca.id}"), "extension_form": extension_form})
+                     "override_form": OverrideForm(prefix=f"ovr{ca.id}"), "extension_form": extension_form,
+                     "window": time_limits.window_for(person, ca),
+                     "accommodations": time_limits.accommodation_history(person, ca),
+                     "accommodation_form": accommodation_form})
     return render_template("instructor/student.html", course=found, person=person, rows=rows,
                            manages=courses.manages(current_user, found), action_form=EmptyForm())
 
@@ -225,6 +248,28 @@ def grant_extension(code: str, user_id: int, name: str):
         flash(str(error), "error")
     else:
         flash("Extension saved." if form.due_at.data else "Extension removed.", "success")
+    return redirect(back)
+
+
+@bp.route("/courses/<code>/students/<int:user_id>/<name>/accommodation", methods=["POST"])
+@instructor_required
+def set_accommodation(code: str, user_id: int, name: str):
+    found = course_managed(code)  # like extensions: instructors only (TAs get 403)
+    ca = course_assignment_taught(code, name)
+    person = _student_of(found, user_id)
+    form = AccommodationForm(prefix=f"acc{ca.id}")
+    back = url_for("instructor.student", code=code, user_id=user_id) + f"#assignment-{ca.assignment.name}"
+    if not form.validate_on_submit():
+        flash("Give a time factor between 1 and 5 and extra minutes between 0 and 1440.", "error")
+        return redirect(back)
+    try:
+        row = time_limits.set_accommodation(current_user, person, ca, float(form.factor.data),
+                                            form.extra_minutes.data or 0, form.reason.data or "")
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        lifted = row.factor == 1 and not row.extra_minutes
+        flash("Accommodation lifted." if lifted else "Accommodation saved.", "success")
     return redirect(back)
 
 
@@ -362,9 +407,14 @@ def regrade(regrade_id: int):
     run = db.session.get(Regrade, regrade_id)
     if run is None or not courses.teaches(current_user, run.course_assignment.course):
         abort(404)
-    report = regrades.regrade_report(run)
-    return render_template("instructor/regrade.html", run=run, report=report,
-                           pending=report.count("pending") > 0)
+    g.course_time_zone = run.course_assignment.course.time_zone
+    table = listing_from_request(("submission",), {"show": regrades.MOVE_KINDS})
+    counts, lines, total = regrades.regrade_report_page(run, table.filters["show"], table.offset, table.per_page)
+    if not lines and table.clamp(total).total:  # asked past the last page: show the last one
+        counts, lines, total = regrades.regrade_report_page(run, table.filters["show"], table.offset, table.per_page)
+    table.clamp(total)
+    return render_template("instructor/regrade.html", run=run, counts=counts, lines=lines, table=table,
+                           pending=counts["pending"] > 0)
 
 
 @bp.route("/courses/<code>/roster", methods=["POST"])
@@ -400,3 +450,40 @@ def gradebook(code: str):
 def dashboard_data(code: str, name: str):
     ca = course_assignment_taught(code, name)
     return jsonify(analytics.chart_data(analytics.assignment_dashboard(ca)))
+
+
+@bp.route("/courses/<code>/gradebook")
+@instructor_required
+def gradebook_page(code: str):
+    found = course_taught(code)
+    course_assignments, rows = staff_lists.gradebook(found)
+    table = listing_from_request(staff_lists.GRADEBOOK_SORTS)
+    shown = staff_lists.gradebook_table(rows, table.q, table.sort)
+    table.clamp(len(shown))
+    return render_template("instructor/gradebook.html", course=found, course_assignments=course_assignments,
+                           rows=shown[table.offset:table.offset + table.per_page], table=table,
+                           max_total=sum(ca.assignment.max_score for ca in course_assignments))
+
+
+@bp.route("/courses/<code>/gradebook.json")
+@instructor_required
+def gradebook_data(code: str):
+    found = course_taught(code)
+    response = jsonify(exports.gradebook_json(found))
+    response.headers["Content-Disposition"] = f"attachment; filename={found.code}-gradebook-{utcnow():%Y%m%d}.json"
+    return response
+
+
+@bp.route("/courses/<code>/<name>/submissions")
+@instructor_required
+def submissions_list(code: str, name: str):
+    ca = course_assignment_taught(code, name)
+    table = listing_from_request(staff_lists.SUBMISSION_SORTS, {"status": staff_lists.SUBMISSION_STATUSES,
+                                                                "flag": staff_lists.SUBMISSION_FLAGS})
+    lines, total = staff_lists.submissions_page(ca, table.q, table.filters["status"], table.filters["flag"],
+                                                table.sort, table.offset, table.per_page)
+    if not lines and table.clamp(total).total:  # asked past the last page: show the last one
+        lines, _ = staff_lists.submissions_page(ca, table.q, table.filters["status"], table.filters["flag"],
+                                                table.sort, table.offset, table.per_page)
+    table.clamp(total)
+    return render_template("instructor/submissions.html", ca=ca, lines=lines, table=table)

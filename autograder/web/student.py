@@ -15,13 +15,14 @@ from autograder.grading import notebook
 from autograder.grading.kit import starter_notebook_name, write_kit
 from autograder.models import Submission
 from autograder.models._time import utcnow
-from autograder.services import courses, extensions, late_days, source_check, submissions
+from autograder.services import courses, extensions, late_days, source_check, submissions, time_limits
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import course_studied, is_staff_somewhere, submission_for
-from autograder.web.forms import JoinCourseForm, SubmitForm
+from autograder.web.forms import EmptyForm, JoinCourseForm, SubmitForm
 from autograder.web.rendering import highlight_python, render_statement
+from autograder.web.template_helpers import format_moment
 
 bp = Blueprint("student", __name__)
 
@@ -133,13 +134,17 @@ def _keep_in_form(form: SubmitForm, text: str) -> None:
 
 
 def _assignment_context(ca, form) -> dict:
+    window = time_limits.window_for(current_user, ca)
     try:
         statement = render_statement(find_assignment(ca.assignment.name).readme)
     except AssignmentError:
         statement = None
+    if window is not None and window.started_at is None:
+        statement = None  # a timed assignment shows its task once the student's time runs
     now = utcnow()
     return {
-        "ca": ca, "form": form, "statement": statement, "now": now,
+        "ca": ca, "form": form, "statement": statement, "now": now, "window": window,
+        "start_form": EmptyForm(),
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now, current_user),
         "late_plan": _late_plan(ca, now),
@@ -150,10 +155,35 @@ def _assignment_context(ca, form) -> dict:
     }
 
 
+@bp.route("/courses/<code>/<name>/start", methods=["POST"])
+@login_required
+def start_timer(code: str, name: str):
+    ca = _course_assignment(code, name)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        started = time_limits.start(current_user, ca)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        window = time_limits.window_for(current_user, ca)
+        ends = window.ends_at if window is not None else None
+        flash(f"Started at {format_moment(started.started_at)}: your time ends at {format_moment(ends)}.", "success")
+    return redirect(url_for("student.assignment", code=code, name=name))
+
+
+def _before_start(ca) -> bool:
+    """True for a timed assignment the current student has not started: its task stays hidden."""
+    window = time_limits.window_for(current_user, ca)
+    return window is not None and window.started_at is None
+
+
 @bp.route("/courses/<code>/<name>/starter-kit.zip")
 @login_required
 def starter_kit(code: str, name: str):
     ca = _course_assignment(code, name)
+    if _before_start(ca):
+        abort(403)
     try:
         engine_assignment = find_assignment(ca.assignment.name)
     except AssignmentError:
@@ -175,6 +205,8 @@ def starter_kit(code: str, name: str):
 @login_required
 def starter_notebook(code: str, name: str):
     ca = _course_assignment(code, name)
+    if _before_start(ca):
+        abort(403)
     try:
         engine_assignment = find_assignment(ca.assignment.name)
     except AssignmentError:

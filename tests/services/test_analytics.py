@@ -88,3 +88,58 @@ def test_course_summaries_agree_with_the_dashboards(app, factory):
         assert (quick.graded_students, quick.total_submissions, quick.queued, quick.outdated) == (
             full.graded_students, full.total_submissions, full.queued, full.outdated)
         assert quick.mean_best == full.mean_best
+
+
+def test_sql_aggregates_agree_with_a_plain_recount(app, factory):
+    """The dashboard's SQL aggregation against a direct count over every row, on a varied class."""
+    import random
+
+    from autograder.extensions import db
+    from autograder.models import Enrollment, Submission
+
+    rng = random.Random(7)
+    teacher = factory.user(Role.INSTRUCTOR)
+    students = [factory.user() for _ in range(12)]
+    course = factory.course(teacher, tuple(students))
+    start = utcnow() - timedelta(days=5)
+    for _ in range(60):
+        student = rng.choice(students)
+        status = rng.choice([SubmissionStatus.DONE] * 4 + [SubmissionStatus.QUEUED, SubmissionStatus.ERROR])
+        results = [("mse", f"check {k}", 1, 1 if k != 2 else 0, rng.choice(["passed", "failed"]),
+                    f"mse(x)\nmax error {rng.random():.3f}") for k in range(4)]
+        # Submission times are not in id order: the latest is by time.
+        factory.submission(student, course, status=status, score=float(rng.randint(0, 35)), results=results,
+                           late_days=rng.choice([0, 0, 1]), created_at=start + timedelta(hours=rng.randint(0, 100)))
+    leaver = students[0]
+    db.session.query(Enrollment).filter_by(user_id=leaver.id).delete()
+    db.session.commit()
+    ca = course.course_assignments[0]
+    dashboard = analytics.assignment_dashboard(ca)
+    every = db.session.query(Submission).all()
+    current = [s for s in students if s.id != leaver.id]
+    for student in current:
+        mine = [s for s in every if s.user_id == student.id]
+        graded = [s for s in mine if s.status == SubmissionStatus.DONE and s.final_score is not None]
+        latest = max(graded, key=lambda s: (s.created_at, s.id), default=None)
+        row = next(row for row in dashboard.students if row.user.id == student.id)
+        assert (row.submissions, row.late, row.best, row.latest_id) == (
+            len(mine), sum(1 for s in mine if s.late_days > 0), max((s.final_score for s in graded), default=None),
+            latest.id if latest else None)
+    assert leaver.id not in {row.user.id for row in dashboard.students}
+    assert dashboard.total_submissions == len(every)  # the leaver's work still counts in the totals
+    assert dashboard.queued == sum(1 for s in every if s.status == SubmissionStatus.QUEUED)
+    latest_ids = {row.latest_id for row in dashboard.students if row.latest_id is not None}
+    counted = [r for s in every if s.id in latest_ids for r in s.results]
+    scored = [r for r in counted if r.max_score]
+    for rate in dashboard.check_pass_rates:
+        mine = [r for r in scored if r.name == rate.label]
+        assert (rate.passed, rate.total) == (sum(r.status == "passed" for r in mine), len(mine))
+    assert [r.label for r in dashboard.diagnostic_pass_rates] == ["mse: check 2"]
+    assert dashboard.function_pass_rates[0].total == len(latest_ids)
+    assert dashboard.function_pass_rates[0].passed == sum(
+        all(r.status == "passed" for r in s.results if r.max_score) for s in every if s.id in latest_ids)
+    # Outputs that differ only in their numbers are one failure message.
+    failed = sum(1 for r in scored if r.status != "passed")
+    assert sum(count for _, _, count in dashboard.frequent_failures) == failed
+    assert {message for _, message, _ in dashboard.frequent_failures} == {"max error #"}
+    assert sum(count for _, count in dashboard.submissions_per_day) == len(every)

@@ -19,6 +19,13 @@ COURSE_PAGES = [
     "/instructor/courses/{code}/losses",
     "/instructor/courses/{code}/losses/dashboard.json",
     "/instructor/courses/{code}/gradebook.csv",
+    "/instructor/courses/{code}/gradebook-canvas.csv",
+    "/instructor/courses/{code}/gradebook.json",
+    "/instructor/courses/{code}/gradebook",
+    "/instructor/courses/{code}/gradebook?q=x&sort=total&page=2",
+    "/instructor/courses/{code}/losses/submissions",
+    "/instructor/courses/{code}/losses/submissions?status=done&flag=late&q=%23{submission}",
+    "/instructor/courses/{code}/losses?q=a&show=graded&sort=best",
     "/instructor/courses/{code}/students/{student}",
     "/instructor/courses/{code}/losses/similarity",
     "/instructor/courses/{code}/losses/similarity.json",
@@ -76,7 +83,8 @@ def test_pages_need_sign_in(client, world):
 @pytest.mark.parametrize("viewer, expected", [("teacher", 200), ("other_teacher", 404), ("owner", 403)])
 def test_course_pages_only_for_its_instructors(client, login, world, url, viewer, expected):
     login(world[viewer])
-    response = client.get(url.format(code=world["course"].code, student=world["owner"].id))
+    response = client.get(url.format(code=world["course"].code, student=world["owner"].id,
+                                     submission=world["submission"].id))
     assert response.status_code == expected
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.models import Role
-from autograder.services import courses, password_links
+from autograder.services import courses, password_links, time_limits
 
 pytestmark = pytest.mark.browser
 
@@ -128,6 +128,10 @@ def _world(factory):
         ("mse_grad", "matches the reference", 4, 4, "passed", ""),
         ("mse_grad", "agrees with your mse", 0, 0, "failed", "your backward disagrees with your forward"),
     ])
+    # A timed assignment, with extra time for Alan.
+    timed = courses.course_assignment(course, "optimizers")
+    time_limits.set_time_limit(timed, 45)
+    time_limits.set_accommodation(teacher, alan, timed, 1.5, 0, "letter on file")
     return teacher, ta, ada, alan, course, graded
 
 
@@ -188,7 +192,13 @@ def test_staff_and_students_walk_every_page_axe_clean_at_1280_and_375(app, brows
         other = Walker(browser, live_server, "student2", width, problems)
         other.sign_in(alan.email)
         other.visit(f"/submissions/{graded.id}", "result-with-failures")
-        other.visit(f"/courses/{course.code}/optimizers", "assignment-never-submitted")
+        other.visit(f"/courses/{course.code}/optimizers", "timed-assignment")
+        if other.page.locator("#start-button").count():
+            assert "67.5 minutes" in other.page.inner_text("#timer")  # 45 min × 1.5
+            with other.page.expect_navigation():
+                other.page.click("#start-button")
+        assert "your time ends at" in other.page.inner_text("#timer")
+        other.audit("timed-assignment-started")
         other.visit(f"/submissions/{graded.id + 1000}", "not-found")
         other.close()
 
@@ -199,6 +209,8 @@ def test_staff_and_students_walk_every_page_axe_clean_at_1280_and_375(app, brows
                            (f"/instructor/courses/{course.code}/optimizers", "empty-dashboard"),
                            (f"/instructor/courses/{course.code}/students/{alan.id}", "student"),
                            (f"/instructor/submissions/{graded.id}", "submission"),
+                           (f"/instructor/courses/{course.code}/gradebook", "gradebook"),
+                           (f"/instructor/courses/{course.code}/losses/submissions", "submissions"),
                            ("/instructor/courses/new", "new-course"), ("/account", "account")]:
             staff.visit(path, name)
         # A reset link for a student: the page that shows it.
@@ -220,10 +232,13 @@ def test_staff_and_students_walk_every_page_axe_clean_at_1280_and_375(app, brows
             staff.page.goto(f"{live_server}/instructor/courses/{course.code}/losses")
             row = staff.page.locator("#students-table tr", has_text=ada.email)
             assert row.locator("td").nth(2).inner_text() == "35"
-            # Sortable headers are buttons: the keyboard sorts.
-            staff.page.focus("#students-table th:nth-child(3) button")
-            staff.page.keyboard.press("Enter")
-            assert staff.page.get_attribute("#students-table th:nth-child(3)", "aria-sort") == "ascending"
+            # The order is chosen server-side with the keyboard: a labelled select, then Enter submits.
+            staff.page.select_option("#students-sort", "best")
+            staff.page.focus("#students-q")
+            with staff.page.expect_navigation():
+                staff.page.keyboard.press("Enter")
+            assert "sort=best" in staff.page.url
+            assert staff.page.locator("#students-table tbody tr").first.locator("td").nth(1).inner_text() == ada.email
         staff.close()
 
         assistant = Walker(browser, live_server, "ta", width, problems)
@@ -234,10 +249,13 @@ def test_staff_and_students_walk_every_page_axe_clean_at_1280_and_375(app, brows
                            (f"/instructor/courses/{course.code}/students/{ada.id}", "student")]:
             assistant.visit(path, name)
         assert "Deadline and late policy" not in assistant.page.content()
-        # Search the students table.
+        # Search the students table (on the server: the page says how many match of how many).
         assistant.page.goto(f"{live_server}/instructor/courses/{course.code}/losses")
-        assistant.page.fill("#table-search-1", "lovelace")
-        assert assistant.page.locator("#students-table tbody tr:visible").count() == 1
+        assistant.page.fill("#students-q", "lovelace")
+        with assistant.page.expect_navigation():
+            assistant.page.keyboard.press("Enter")
+        assert assistant.page.locator("#students-table tbody tr").count() == 1
+        assert "Showing 1–1 of 1 students" in assistant.page.inner_text("#students .pager")
         assistant.audit("dashboard-searched")
         assistant.close()
 
