@@ -3,10 +3,13 @@
     .venv/bin/python bench/load_test.py                       # 500 via gunicorn + 2 Celery workers
     .venv/bin/python bench/load_test.py --kill-worker-at 0.3  # SIGKILL a worker after 30% are posted
     .venv/bin/python bench/load_test.py --mode embedded       # gunicorn (1 process) with the thread pool
+    .venv/bin/python bench/load_test.py --rate 25             # an offered load of 25/s (queue-to-done latency)
 
 Uses the machine's PostgreSQL and Redis (a throwaway database and queue). Prints throughput
-(API post to stored score) and queue-to-done latency percentiles; exits 1 if anything was
-lost, graded twice into conflicting results, or scored wrong.
+(API post to stored score), its ratio to a baseline timed in the same run (the bare engine's
+rate in one process, before and after the burst), queue-to-done latency percentiles and the CPU
+each process used per submission; exits 1 if anything was lost, graded twice into conflicting
+results, or scored wrong.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1, help="grading processes per Celery worker")
     parser.add_argument("--students", type=int, default=50, help="distinct API tokens (the API rate-limits each)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered load: POST this many submissions/s (default: as fast as possible)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (celery mode)")
     parser.add_argument(
         "--no-restart",
@@ -64,7 +73,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds (the default)")
     parser.add_argument(
-        "--baseline-count", type=int, default=40, help="gradings timed in process first, as this run's baseline"
+        "--baseline-count",
+        type=int,
+        default=40,
+        help="gradings timed in process before and after the burst, as this run's baseline",
     )
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
     return parser.parse_args()
@@ -144,15 +156,21 @@ def cpu_by_role(stack: LocalStack, database: str) -> dict[str, float]:
     return dict(usage)
 
 
-def post_all(port: int, tokens: list[str], count: int, clients: int, on_posted) -> tuple[list[int], list[int]]:
+def post_all(
+    port: int, tokens: list[str], count: int, clients: int, on_posted, rate: float | None = None
+) -> tuple[list[int], list[int]]:
+    """POST ``count`` submissions with ``clients`` threads: as fast as possible, or ``rate`` per second."""
     url = f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions"
     local = threading.local()
     accepted: list[int] = []
     refused: list[int] = []
+    first = time.monotonic()
 
     def post(n: int) -> None:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
+        if rate:  # an offered load: submission n is sent n / rate seconds after the first
+            time.sleep(max(0.0, first + n / rate - time.monotonic()))
         while True:
             response = session.post(
                 url,
@@ -230,10 +248,10 @@ def main() -> int:
     try:
         stack.migrate()
         tokens = seed_students(app, args.students)
-        baseline = bare_grading_rate(args.baseline_count, work / "run")
+        baseline_before = bare_grading_rate(args.baseline_count, work / "run")
         print(
-            f"baseline: the bare engine grades {baseline:.1f} submissions/s in one process "
-            f"(no web, queue or database; {args.baseline_count} gradings just now)",
+            f"baseline: the bare engine grades {baseline_before:.1f} submissions/s in one process "
+            f"(no web, queue or database; {args.baseline_count} gradings just now; timed again after the burst)",
             flush=True,
         )
         port = free_port()
@@ -267,7 +285,7 @@ def main() -> int:
         print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
         cpu_before = cpu_by_role(stack, database)
         started = time.time()
-        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted)
+        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted, args.rate)
         posted_seconds = time.time() - started
         print(
             f"posted in {posted_seconds:.1f} s ({args.count / posted_seconds:.1f}/s); "
@@ -299,6 +317,13 @@ def main() -> int:
                     )
                 ).all()
             )
+        baseline_after = bare_grading_rate(args.baseline_count, work / "run")
+        baseline = (baseline_before + baseline_after) / 2
+        print(
+            f"baseline: the bare engine grades {baseline_after:.1f} submissions/s after the burst; "
+            f"mean {baseline:.1f}/s (x2 = {2 * baseline:.1f}/s: two such processes on two idle cores, "
+            "an upper bound for two workers)"
+        )
         finished = [row for row in rows if row.status == SubmissionStatus.DONE]
         stored = {row.id for row in rows}
         lost = len(set(accepted) - stored)  # accepted, yet no row: a real loss
