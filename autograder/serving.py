@@ -46,17 +46,14 @@ def _stop_grading_pool(worker: Any) -> None:
 def run_gunicorn(app: Flask, host: str, port: int, threads: int) -> None:
     """Serve ``app`` on host:port with gunicorn (one worker, ``threads`` request threads)."""
     # One worker: the embedded pool and SQLite want a single process; threads serve the requests.
-    _EmbeddedServer(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": threads,
-            "timeout": 120,
-            "graceful_timeout": 30,
-            "accesslog": "-",
-            "post_worker_init": _start_grading_pool,
-            "worker_exit": lambda server, worker: _stop_grading_pool(worker),
-        },
-    ).run()
+    _EmbeddedServer(app, {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "accesslog": "-",
+        "post_worker_init": _start_grading_pool,
+        "worker_exit": lambda server, worker: _stop_grading_pool(worker),
+    }).run()
