@@ -453,7 +453,7 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         )
         if stored:
             # The student's next submission is released in the transaction that stores this grade.
-            stored = _commit_with_next_of(student_id)
+            _commit_with_next_of(student_id)
         if stored and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
             # Similarity indexing: after the grade is committed; it logs its failures, never raises.
             similarity.index_after_grading(submission_id)
@@ -473,29 +473,24 @@ def _observe(outcome: GradingOutcome, seconds: float, watch: SandboxWatch) -> No
     metrics.observe_grading(outcome.value, seconds, len(watch.failures))
 
 
-def _commit_with_next_of(student_id: int) -> bool:
+def _commit_with_next_of(student_id: int) -> None:
     """Release the student's next held submission in the open transaction, commit, then send it.
 
-    Returns False when the commit failed (nothing stored; the claim's lease runs out and the
-    submission is graded again). A refused publish leaves the next one to the sweeper.
+    A database error propagates, as the final write's own commit always did (the caller retries;
+    the lease runs out and the submission is graded again). A refused publish leaves the next
+    submission to the sweeper.
     """
     from autograder import jobs
     from autograder.services.submissions import release_next_of
 
-    try:
-        released = release_next_of(student_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.warning("could not store the grade with the student's next submission", exc_info=True)
-        return False
+    released = release_next_of(student_id)
+    db.session.commit()
     if released is not None:
         try:
             jobs.enqueue_grading(released)
         except Exception:  # the sweeper sends it once the resend window has passed
             log.warning("could not send the next submission %s of student %s", released, student_id,
                         exc_info=True)
-    return True
 
 
 def _dispatch_next(student_id: int | None) -> None:
