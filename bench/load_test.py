@@ -3,15 +3,19 @@
     .venv/bin/python bench/load_test.py                       # 500 via gunicorn + 2 Celery workers
     .venv/bin/python bench/load_test.py --kill-worker-at 0.3  # SIGKILL a worker after 30% are posted
     .venv/bin/python bench/load_test.py --mode embedded       # gunicorn (1 process) with the thread pool
+    .venv/bin/python bench/load_test.py --rate 25             # an offered load of 25/s (queue-to-done latency)
 
 Uses the machine's PostgreSQL and Redis (a throwaway database and queue). Prints throughput
-(API post to stored score) and queue-to-done latency percentiles; exits 1 if anything was
-lost, graded twice into conflicting results, or scored wrong.
+(API post to stored score), its ratio to a baseline timed in the same run (the bare engine's
+rate in one process, before and after the burst), queue-to-done latency percentiles and the CPU
+each process used per submission; exits 1 if anything was lost, graded twice into conflicting
+results, or scored wrong.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -19,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,6 +40,7 @@ from autograder.models._time import as_utc
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+HIDDEN_SEED = "20261122"
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,12 +51,33 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1, help="grading processes per Celery worker")
     parser.add_argument("--students", type=int, default=50, help="distinct API tokens (the API rate-limits each)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered load: POST this many submissions/s (default: as fast as possible)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (celery mode)")
-    parser.add_argument("--no-restart", dest="restart_killed", action="store_false",
-                        help="leave the killed worker dead (by default it is restarted, as its supervisor would)")
-    parser.add_argument("--kill-worker-at", type=float, default=None, metavar="FRACTION",
-                        help="SIGKILL one Celery worker once this fraction of submissions is posted")
+    parser.add_argument(
+        "--no-restart",
+        dest="restart_killed",
+        action="store_false",
+        help="leave the killed worker dead (by default it is restarted, as its supervisor would)",
+    )
+    parser.add_argument(
+        "--kill-worker-at",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="SIGKILL one Celery worker once this fraction of submissions is posted",
+    )
     parser.add_argument("--lease", type=int, default=10, help="grading lease in seconds (the default)")
+    parser.add_argument(
+        "--baseline-count",
+        type=int,
+        default=40,
+        help="gradings timed in process before and after the burst, as this run's baseline",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
     return parser.parse_args()
 
@@ -77,18 +104,80 @@ def seed_students(app, count: int) -> list[str]:
         return tokens
 
 
-def post_all(port: int, tokens: list[str], count: int, clients: int, on_posted) -> tuple[list[int], list[int]]:
+def _process_table() -> dict[int, tuple[int, float, str]]:
+    """pid -> (parent pid, CPU seconds of it and of its reaped children, command line) of every process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), sum(int(value) for value in fields[11:15]) / tick, command)
+    return table
+
+
+def cpu_by_role(stack: LocalStack, database: str) -> dict[str, float]:
+    """CPU seconds used so far by each of the stack's process trees, by our database's PostgreSQL
+    backends, by Redis (all of it: shared) and by this client; sandbox zygotes and their children
+    are counted apart from the worker that started them."""
+    table = _process_table()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (parent, _, _) in table.items():
+        children[parent].append(pid)
+    usage: dict[str, float] = defaultdict(float)
+    for name, process in stack.processes.items():
+        role = "web" if name in ("web", "serve") else "worker"
+        pending = [process.pid]
+        while pending:
+            pid = pending.pop()
+            if pid not in table:
+                continue
+            command = table[pid][2]
+            key = "sandbox (zygotes, units)" if "zygote_server" in command else role
+            if key == "worker":
+                key = "worker: Celery main process" if pid == process.pid else "worker: grading process"
+            if name == "serve" and key == "web":
+                key = "serve (web + grading threads)"
+            usage[key] += table[pid][1]
+            pending.extend(children[pid])
+    for _, cpu, command in table.values():
+        if command.startswith("postgres:") and f" {database} " in command:
+            usage["postgresql (this run's backends)"] += cpu
+        elif command.startswith("/usr/bin/redis-server") or command.startswith("redis-server"):
+            usage["redis (whole server)"] += cpu
+    times = os.times()
+    usage["load client"] = times.user + times.system
+    return dict(usage)
+
+
+def post_all(
+    port: int, tokens: list[str], count: int, clients: int, on_posted, rate: float | None = None
+) -> tuple[list[int], list[int]]:
+    """POST ``count`` submissions with ``clients`` threads: as fast as possible, or ``rate`` per second."""
     url = f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions"
     local = threading.local()
     accepted: list[int] = []
     refused: list[int] = []
+    first = time.monotonic()
 
     def post(n: int) -> None:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
+        if rate:  # an offered load: submission n is sent n / rate seconds after the first
+            time.sleep(max(0.0, first + n / rate - time.monotonic()))
         while True:
-            response = session.post(url, headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
-                                    files={"file": ("losses.py", REFERENCE)}, timeout=60)
+            response = session.post(
+                url,
+                headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+                files={"file": ("losses.py", REFERENCE)},
+                timeout=60,
+            )
             if response.status_code == 202:
                 accepted.append(response.json()["id"])
                 break
@@ -104,6 +193,30 @@ def post_all(port: int, tokens: list[str], count: int, clients: int, on_posted) 
     return accepted, refused
 
 
+def bare_grading_rate(count: int, directory: Path) -> float:
+    """Submissions/s of the bare engine in this process (one sandbox executor, no web, queue or
+    database): the same file in the same hidden mode, timed now, as the baseline of this run."""
+    from autograder.grading.assignment import find_assignment
+    from autograder.grading.engine import grade_source
+    from autograder.jobs.slots import acquire_slot, runtime_dir
+    from autograder.sandbox import open_executor
+
+    assignment = find_assignment("losses")
+    lock = acquire_slot(runtime_dir(directory), None, 64)
+    executor = open_executor(require_full_isolation=False, slot=lock.slot)
+    try:
+        for _ in range(3):  # warm-up: the suite is prepared once
+            grade_source(assignment, REFERENCE, executor, mode="hidden", hidden_seed=int(HIDDEN_SEED))
+        started = time.perf_counter()
+        for _ in range(count):
+            report = grade_source(assignment, REFERENCE, executor, mode="hidden", hidden_seed=int(HIDDEN_SEED))
+            assert report.score == report.max_score, "the baseline grading is wrong"
+        return count / (time.perf_counter() - started)
+    finally:
+        executor.close()
+        lock.release()
+
+
 def main() -> int:
     args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-load-"))
@@ -116,11 +229,18 @@ def main() -> int:
     else:
         database_url = f"sqlite:///{work / 'burst.sqlite3'}"
     stack = LocalStack.create(
-        work / "logs", AUTOGRADER_QUEUE=args.mode, DATABASE_URL=database_url,
-        REDIS_URL=f"redis://127.0.0.1:6379/{random.randint(1, 15)}", AUTOGRADER_CELERY_QUEUE=queue,
-        AUTOGRADER_SECRET_KEY="load-test", AUTOGRADER_HIDDEN_SEED="20261122", AUTOGRADER_COOLDOWN_SECONDS="0",
-        AUTOGRADER_LEASE_SECONDS=str(args.lease), AUTOGRADER_SWEEP_SECONDS="2",
-        AUTOGRADER_EMBEDDED_WORKERS=str(args.workers), AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+        work / "logs",
+        AUTOGRADER_QUEUE=args.mode,
+        DATABASE_URL=database_url,
+        REDIS_URL=f"redis://127.0.0.1:6379/{random.randint(1, 15)}",
+        AUTOGRADER_CELERY_QUEUE=queue,
+        AUTOGRADER_SECRET_KEY="load-test",
+        AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
+        AUTOGRADER_COOLDOWN_SECONDS="0",
+        AUTOGRADER_LEASE_SECONDS=str(args.lease),
+        AUTOGRADER_SWEEP_SECONDS="2",
+        AUTOGRADER_EMBEDDED_WORKERS=str(args.workers),
+        AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
         AUTOGRADER_RUNTIME_DIR=str(work / "run"),  # sandbox slots: lock files of this run's own
     )
     config = TestConfig(work, database_url)
@@ -128,6 +248,12 @@ def main() -> int:
     try:
         stack.migrate()
         tokens = seed_students(app, args.students)
+        baseline_before = bare_grading_rate(args.baseline_count, work / "run")
+        print(
+            f"baseline: the bare engine grades {baseline_before:.1f} submissions/s in one process "
+            f"(no web, queue or database; {args.baseline_count} gradings just now; timed again after the burst)",
+            flush=True,
+        )
         port = free_port()
         if args.mode == "celery":
             stack.start_web(port, workers=args.web_workers)
@@ -157,27 +283,47 @@ def main() -> int:
                 threading.Thread(target=kill_and_restart, args=(workers[0],)).start()
 
         print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
+        cpu_before = cpu_by_role(stack, database)
         started = time.time()
-        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted)
+        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted, args.rate)
         posted_seconds = time.time() - started
-        print(f"posted in {posted_seconds:.1f} s ({args.count / posted_seconds:.1f}/s); "
-              f"retried after 429/503: {len(refused)}; killed: {killed or 'none'}", flush=True)
+        print(
+            f"posted in {posted_seconds:.1f} s ({args.count / posted_seconds:.1f}/s); "
+            f"retried after 429/503: {len(refused)}; killed: {killed or 'none'}",
+            flush=True,
+        )
 
         with app.app_context():
             deadline = time.monotonic() + args.timeout
             while time.monotonic() < deadline:
-                done = db.session.scalar(select(func.count()).select_from(Submission)
-                                         .where(Submission.status == SubmissionStatus.DONE))
+                done = db.session.scalar(
+                    select(func.count()).select_from(Submission).where(Submission.status == SubmissionStatus.DONE)
+                )
                 db.session.rollback()
                 if done >= len(accepted):
                     break
                 time.sleep(0.5)
+            cpu_after = cpu_by_role(stack, database)
             rows = list(db.session.scalars(select(Submission)))
-            results = dict(db.session.execute(
-                select(CheckResult.submission_id, func.count()).group_by(CheckResult.submission_id)).all())
-            distinct = dict(db.session.execute(
-                select(CheckResult.submission_id, func.count(func.distinct(CheckResult.position)))
-                .group_by(CheckResult.submission_id)).all())
+            results = dict(
+                db.session.execute(
+                    select(CheckResult.submission_id, func.count()).group_by(CheckResult.submission_id)
+                ).all()
+            )
+            distinct = dict(
+                db.session.execute(
+                    select(CheckResult.submission_id, func.count(func.distinct(CheckResult.position))).group_by(
+                        CheckResult.submission_id
+                    )
+                ).all()
+            )
+        baseline_after = bare_grading_rate(args.baseline_count, work / "run")
+        baseline = (baseline_before + baseline_after) / 2
+        print(
+            f"baseline: the bare engine grades {baseline_after:.1f} submissions/s after the burst; "
+            f"mean {baseline:.1f}/s (x2 = {2 * baseline:.1f}/s: two such processes on two idle cores, "
+            "an upper bound for two workers)"
+        )
         finished = [row for row in rows if row.status == SubmissionStatus.DONE]
         stored = {row.id for row in rows}
         lost = len(set(accepted) - stored)  # accepted, yet no row: a real loss
@@ -187,20 +333,38 @@ def main() -> int:
         regraded = [row.id for row in finished if row.attempts > 1]
         latencies = [(as_utc(row.finished_at) - as_utc(row.created_at)).total_seconds() for row in finished]
         end = max(as_utc(row.finished_at).timestamp() for row in finished) if finished else time.time()
-        print(f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
-              f"not finished within --timeout {unfinished}; "
-              f"wrong score {len(wrong)}; duplicated results {len(duplicated)}; regraded after a kill {len(regraded)}")
+        print(
+            f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
+            f"not finished within --timeout {unfinished}; "
+            f"wrong score {len(wrong)}; duplicated results {len(duplicated)}; regraded after a kill {len(regraded)}"
+        )
         if latencies:
-            print(f"throughput {len(finished) / (end - started):.1f} submissions/s (first POST to last stored score, "
-                  f"{end - started:.1f} s)")
-            print(f"queue-to-done latency p50 {statistics.median(latencies):.2f} s, "
-                  f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+            throughput = len(finished) / (end - started)
+            print(
+                f"throughput {throughput:.1f} submissions/s (first POST to last stored score, "
+                f"{end - started:.1f} s); {throughput / baseline:.2f}x the bare engine's rate in one process"
+            )
+            print(
+                f"queue-to-done latency p50 {statistics.median(latencies):.2f} s, "
+                f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
+            )
             grading = [row.grading_seconds for row in finished if row.grading_seconds]
             print(f"grading time per submission p50 {statistics.median(grading) * 1000:.0f} ms")
+        if finished:
+            used = {role: cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0) for role in cpu_after}
+            available = (os.cpu_count() or 1) * (end - started) * 1000 / len(finished)
+            print(
+                f"CPU per graded submission, ms (the machine had {available:.0f} ms of CPU per submission in this run):"
+            )
+            for role, seconds in sorted(used.items(), key=lambda item: -item[1]):
+                print(f"  {role:<36} {seconds * 1000 / len(finished):6.1f}")
+            print(f"  {'total':<36} {sum(used.values()) * 1000 / len(finished):6.1f}")
         if killed_at and regraded:
             recovered = [as_utc(row.finished_at).timestamp() - killed_at[0] for row in finished if row.attempts > 1]
-            print(f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
-                  f"(at most)")
+            print(
+                f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
+                f"(at most)"
+            )
         return 0 if lost == unfinished == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
     finally:
         stack.stop()

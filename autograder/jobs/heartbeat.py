@@ -11,6 +11,8 @@ from autograder.services import workers
 
 log = logging.getLogger(__name__)
 
+FIRST_BEAT_WAIT_SECONDS = 1.0
+
 
 class Heartbeat:
     """Beat for ``names`` every AUTOGRADER_HEARTBEAT_SECONDS until stopped (then the rows are removed)."""
@@ -19,10 +21,14 @@ class Heartbeat:
         self.app, self.names, self.kind = app, list(names), kind
         self.interval = float(app.config.get("WORKER_HEARTBEAT_SECONDS", 3))
         self._stop = threading.Event()
+        self._first = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
 
     def start(self) -> None:
+        """Start beating; wait (a second at most) for the first beat, so the workers count as live
+        as soon as they can take work, while a database that hangs does not hold up the start."""
         self._thread.start()
+        self._first.wait(FIRST_BEAT_WAIT_SECONDS)
 
     def stop(self) -> None:
         self._stop.set()
@@ -34,12 +40,15 @@ class Heartbeat:
         except Exception:
             log.warning("could not remove the heartbeats of %s", self.names, exc_info=True)
 
+    def _beat(self) -> None:
+        try:
+            with self.app.app_context():
+                workers.beat(self.names, self.kind)
+        except Exception:  # the database may be away for a moment: /readyz will say so
+            log.warning("heartbeat of %s failed", self.names, exc_info=True)
+
     def _run(self) -> None:
-        while True:
-            try:
-                with self.app.app_context():
-                    workers.beat(self.names, self.kind)
-            except Exception:  # the database may be away for a moment: /readyz will say so
-                log.warning("heartbeat of %s failed", self.names, exc_info=True)
-            if self._stop.wait(self.interval):
-                return
+        self._beat()
+        self._first.set()
+        while not self._stop.wait(self.interval):
+            self._beat()

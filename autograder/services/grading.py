@@ -8,6 +8,7 @@ write partial results, extend the lease or store the final result.
 
 from __future__ import annotations
 
+import _thread
 import enum
 import logging
 import os
@@ -110,6 +111,16 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
 
     Returns the Claim, or None when the row is finished, held by a live lease or out of attempts.
     """
+    claim = _take_claim(submission_id, worker, now)
+    if claim is None:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return claim
+
+
+def _take_claim(submission_id: int, worker: str, now: datetime | None = None) -> Claim | None:
+    """The claim's statements, inside the caller's transaction (which commits it, or rolls back on None)."""
     now = now or utcnow()
     claimable = (Submission.status == SubmissionStatus.QUEUED) | (
         (Submission.status == SubmissionStatus.RUNNING) & (Submission.lease_expires_at < now)
@@ -131,11 +142,9 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
     )
     attempt = result.scalar_one_or_none()
     if attempt is None:
-        db.session.rollback()
         return None
     if attempt > 1:  # a previous attempt's partial results would mislead the result page
         db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
-    db.session.commit()
     return Claim(submission_id, attempt, worker)
 
 
@@ -155,18 +164,26 @@ class ClaimKeeper:
         self._pending: list[dict[str, Any]] = []
         self._position = 0
         self._lock = threading.Lock()
+        # Held for a whole flush: once __exit__ has it, no progress write is under way or can follow.
+        self._flush_lock = threading.Lock()
+        self._closed = False
         self._stop = threading.Event()
         self._extended = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name=f"claim-{claim.submission_id}", daemon=True)
 
     def __enter__(self) -> ClaimKeeper:
-        self._thread.start()
+        # The low-level start: threading.Thread.start() waits until the new thread has run, which
+        # under a busy GIL costs the grading thread milliseconds per submission. The keeper is a
+        # daemon in effect (nothing joins it); __exit__ synchronises through the flush lock.
+        _thread.start_new_thread(self._run, ())
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # What is still pending is part of the final result, written in one transaction.
+        # What is still pending is part of the final result, written in one transaction. No join:
+        # waiting for the thread to be scheduled and end costs the grading process more than the
+        # flush lock, which is all the final write needs (``written`` and ``lost`` are settled).
         self._stop.set()
-        self._thread.join()
+        with self._flush_lock:
+            self._closed = True
 
     def record(self, test: Any) -> None:
         """Queue one TestResult for the next progress write."""
@@ -175,18 +192,26 @@ class ClaimKeeper:
             self._position += 1
 
     def flush(self) -> bool:
-        """Extend the lease and write pending results in one transaction; return False if the claim is lost."""
-        with self._lock:
-            rows, self._pending = self._pending, []
-        with self.engine.begin() as connection:
-            owned = connection.execute(
-                update(Submission).where(_owned(self.claim)).values(lease_expires_at=utcnow() + self.lease)
-            ).rowcount == 1
-            if owned and rows:
-                connection.execute(insert(CheckResult), rows)
-                self.written += len(rows)
-        self._extended = time.monotonic()
-        return owned
+        """Extend the lease and write pending results in one transaction; return False if the claim is lost.
+
+        After the keeper is closed it writes nothing (the final write takes over) and returns True.
+        """
+        with self._flush_lock:
+            if self._closed:
+                return True
+            with self._lock:
+                rows, self._pending = self._pending, []
+            with self.engine.begin() as connection:
+                owned = connection.execute(
+                    update(Submission).where(_owned(self.claim)).values(lease_expires_at=utcnow() + self.lease)
+                ).rowcount == 1
+                if owned and rows:
+                    connection.execute(insert(CheckResult), rows)
+                    self.written += len(rows)
+            self._extended = time.monotonic()
+            if not owned:
+                self.lost = True
+            return owned
 
     def _run(self) -> None:
         extend_every = self.lease.total_seconds() / 3
@@ -195,8 +220,7 @@ class ClaimKeeper:
                 continue
             try:
                 if not self.flush():
-                    self.lost = True
-                    return
+                    return  # lost: flush has said so
             except Exception:  # the database may be briefly away: keep trying until the lease runs out
                 log.warning("could not extend the lease of submission %s", self.claim.submission_id, exc_info=True)
 
@@ -253,12 +277,13 @@ def _grading_mode() -> tuple[str, int | None]:
 
 def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: float,
                        assignment_version: str, late: tuple[int, CourseAssignment] | None = None,
-                       no_results_yet: bool = False) -> bool:
+                       no_results_yet: bool = False, commit: bool = True) -> bool:
     """Replace the submission's results and scores in one transaction; return False if the claim was lost.
 
     ``late`` (late days, course assignment), when the caller already has them, saves reading them
     again; ``no_results_yet`` says no result row of this submission can exist (a first attempt that
-    wrote no progress), which saves deleting them.
+    wrote no progress), which saves deleting them. With ``commit=False`` the caller adds to the
+    transaction and commits it (a lost claim is rolled back here all the same).
     """
     if late is None:
         submission = db.session.get(Submission, claim.submission_id)
@@ -296,7 +321,8 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
         db.session.execute(insert(CheckResult), rows)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return True
 
 
@@ -372,8 +398,9 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         from autograder.jobs.executors import thread_executor
 
         executor = thread_executor()
-    claim = claim_submission(submission_id, worker or default_worker_name())
+    claim = _take_claim(submission_id, worker or default_worker_name())
     if claim is None:
+        db.session.rollback()
         return GradingOutcome.NOT_CLAIMED
     lease = _lease()
     started = time.monotonic()
@@ -381,7 +408,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
     student_id: int | None = None
     with log_context(submission_id=submission_id):
         try:
-            # One query for the submission, its course assignment (late policy) and the catalog row.
+            # In the claim's transaction, one query for the submission, its course assignment (late
+            # policy) and the catalog row; then one commit for both.
             submission = db.session.scalars(
                 select(Submission).where(Submission.id == submission_id)
                 .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment))
@@ -393,7 +421,7 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             catalog_version = course_assignment.assignment.version
             student_id, late_days = submission.user_id, submission.late_days or 0
             db.session.expunge(course_assignment)  # kept (detached) for the late policy at the final write
-            db.session.commit()  # end the read transaction: grading takes a while
+            db.session.commit()  # the claim, and the end of the read: grading takes a while
             assignment = engine_assignment(assignment_name, catalog_version)
             mode, seed = _grading_mode()
             with ClaimKeeper(db.engine, claim, lease) as keeper:
@@ -421,8 +449,11 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         stored = store_final_result(
             claim, report, seed=seed if mode == "hidden" else assignment.spec.public_seed,
             seconds=seconds, assignment_version=assignment.version, late=(late_days, course_assignment),
-            no_results_yet=keeper.written == 0,
+            no_results_yet=keeper.written == 0, commit=False,
         )
+        if stored:
+            # The student's next submission is released in the transaction that stores this grade.
+            _commit_with_next_of(student_id)
         if stored and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
             # Only a request: a low-priority background batch indexes it (never raises, never waits).
             request_similarity_indexing(course_assignment.id)
@@ -431,7 +462,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         if stored:
             log.info("submission %s graded: %s/%s in %.0f ms", submission_id, report.score, report.max_score,
                      seconds * 1000)
-        _dispatch_next(student_id)
+        else:
+            _dispatch_next(student_id)
         return outcome
 
 
@@ -439,6 +471,26 @@ def _observe(outcome: GradingOutcome, seconds: float, watch: SandboxWatch) -> No
     from autograder import metrics
 
     metrics.observe_grading(outcome.value, seconds, len(watch.failures))
+
+
+def _commit_with_next_of(student_id: int) -> None:
+    """Release the student's next held submission in the open transaction, commit, then send it.
+
+    A database error propagates, as the final write's own commit always did (the caller retries;
+    the lease runs out and the submission is graded again). A refused publish leaves the next
+    submission to the sweeper.
+    """
+    from autograder import jobs
+    from autograder.services.submissions import release_next_of
+
+    released = release_next_of(student_id)
+    db.session.commit()
+    if released is not None:
+        try:
+            jobs.enqueue_grading(released)
+        except Exception:  # the sweeper sends it once the resend window has passed
+            log.warning("could not send the next submission %s of student %s", released, student_id,
+                        exc_info=True)
 
 
 def _dispatch_next(student_id: int | None) -> None:

@@ -132,28 +132,40 @@ def dispatch_next_of(user_id: int) -> int | None:
     burst waits behind their own submissions, never in front of another student's. Returns the id
     sent, or None. Raises QueueUnavailable when the queue refuses it (the sweeper sends it later).
     """
-    head = db.session.execute(
-        select(Submission.id, Submission.status).where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
-        .order_by(Submission.id).limit(1)
-    ).first()
-    if head is None or head.status != SubmissionStatus.QUEUED:
-        db.session.commit()
-        return None
+    released = release_next_of(user_id)
+    db.session.commit()
+    if released is not None:
+        jobs.enqueue_grading(released)
+    return released
+
+
+def release_next_of(user_id: int) -> int | None:
+    """Mark the student's head of line as sent, if it is a held submission; return its id, or None.
+
+    One statement, inside the caller's transaction (the worker runs it in the one that stores the
+    previous grade): the caller commits, then enqueues the id returned.
+    """
+    head = (
+        select(Submission.id)
+        .where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
+        .order_by(Submission.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
     # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
     resend = timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
-    released = db.session.execute(
+    return db.session.scalar(
         update(Submission)
-        .where(Submission.id == head.id, Submission.status == SubmissionStatus.QUEUED,
-               Submission.lease_expires_at == HELD)
+        .where(
+            Submission.id == head,
+            Submission.status == SubmissionStatus.QUEUED,
+            Submission.lease_expires_at == HELD,
+        )
         .values(lease_expires_at=utcnow() + resend)
+        .returning(Submission.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    if not released:
-        return None
-    jobs.enqueue_grading(head.id)
-    return head.id
+    )
 
 
 def _decode_source(data: bytes, limit: int) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from autograder.extensions import csrf, db, limiter
 from autograder.models import CatalogAssignment, CourseAssignment, Submission, User
@@ -85,8 +86,10 @@ def create_submission(name: str):
     upload = request.files.get("file")
     if upload is None:
         return api_error(400, "send the file as the multipart field 'file'")
+    # With their course and catalog row: the checks below and the submission read both.
     candidates = list(db.session.scalars(
-        select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == name)))
+        select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == name)
+        .options(joinedload(CourseAssignment.course), contains_eager(CourseAssignment.assignment))))
     mine = [ca for ca in candidates if courses.studies(user, ca.course)]
     course_code = request.form.get("course", "").strip()
     if course_code:
