@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 STORED_MIN_SCORE = 0.2  # pairs below this are not stored nor listed: independent work lands there
 BATCH_SIZE = 500  # submissions indexed under one lock and one commit
+TIMED_BATCH_SIZE = 10  # under a time budget (a page): a few tens of ms per batch here
 _QUERY_CHUNK = 2000  # values per IN (...) query, under the parameter limits of SQLite (>= 3.32) and PostgreSQL
 
 
@@ -321,17 +323,24 @@ def _unindexed(course_assignment: CourseAssignment) -> Any:
                                        Submission.status == SubmissionStatus.DONE, Submission.id.not_in(current))
 
 
-def ensure_indexed(course_assignment: CourseAssignment, limit: int | None = None) -> int:
+def ensure_indexed(course_assignment: CourseAssignment, limit: int | None = None,
+                   seconds: float | None = None) -> int:
     """Index the graded submissions of the assignment not yet indexed (or indexed by an older engine).
 
     Covers whatever the background indexer has not reached yet (or that failed), oldest first,
-    in batches of BATCH_SIZE, at most ``limit`` of them (all when None). Returns how many were indexed.
+    in batches, at most ``limit`` of them (all when None) and, with ``seconds``, no new batch
+    once that long has passed (a page stays quick over a large backlog; the background indexer
+    takes the rest). Returns how many were indexed.
     """
     done = 0
+    started = time.monotonic()
+    size = BATCH_SIZE if seconds is None else TIMED_BATCH_SIZE
     while limit is None or done < limit:
-        batch = index_pending(course_assignment, limit=BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - done))
+        batch = index_pending(course_assignment, limit=size if limit is None else min(size, limit - done))
         done += batch.indexed
         if not batch.more or not batch.indexed:
+            break
+        if seconds is not None and time.monotonic() - started >= seconds:
             break
     return done
 

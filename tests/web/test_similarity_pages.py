@@ -82,9 +82,12 @@ def test_an_assignment_without_graded_work_says_so(client, factory, login):
 
 
 def test_a_backlog_is_indexed_a_slice_per_load_and_said(client, factory, login, monkeypatch):
+    from autograder.services import similarity
     from autograder.web import similarity as pages
 
-    monkeypatch.setattr(pages, "INDEXED_PER_REQUEST", 2)
+    # One batch of two per load: the time budget is spent after the first batch.
+    monkeypatch.setattr(pages, "INDEXING_SECONDS_PER_REQUEST", 0.0)
+    monkeypatch.setattr(similarity, "TIMED_BATCH_SIZE", 2)
     teacher, students, course, _ = _four_students(factory)
     login(teacher)
     url = f"/instructor/courses/{course.code}/losses/similarity"
