@@ -2,7 +2,8 @@
 
 The document holds the course, its assignments' settings, its people (with their password and
 API-token hashes, so they sign in as before), enrolments, every submission with its source and
-results, and the regrade runs. It is plain JSON: nothing in it is executed or unpickled on import.
+results, the regrade runs, and the per-student records that change grades or deadlines (extensions,
+score overrides with their audit trail, timed starts and extra time). It is plain JSON: nothing in it is executed or unpickled on import.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import (
-    CatalogAssignment, CheckResult, Course, CourseAssignment, Enrollment, Regrade, RegradeEntry, Role, Submission,
-    SubmissionStatus, User,
+    CatalogAssignment, CheckResult, Course, CourseAssignment, Enrollment, Extension, Regrade, RegradeEntry, Role,
+    ScoreOverride, Submission, SubmissionStatus, TimeAccommodation, TimedStart, User,
 )
 from autograder.models._time import as_utc, utcnow
-from autograder.models.course import LatePolicy
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services.errors import ServiceError
 
 FORMAT = "autograder-course"
-VERSION = 1
+# 2: the course's settings (time zone, late-day tokens; per assignment which submission counts,
+# release date, hidden results, time limit) and the per-student records: extensions, score
+# overrides (their whole audit trail), timed starts and extra time. Version 1 documents still import.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 _RESULT_FIELDS = ("position", "name", "function", "check", "score", "max_score", "status", "output", "visibility",
                   "mistake")
@@ -62,20 +67,36 @@ def export_course(code: str) -> dict[str, Any]:
     regrades = list(db.session.scalars(
         select(Regrade).where(Regrade.course_assignment_id.in_([ca.id for ca in course_assignments]))
         .order_by(Regrade.id)))
+    ca_ids = [ca.id for ca in course_assignments]
+    extensions = _rows(Extension, ca_ids)
+    overrides = _rows(ScoreOverride, ca_ids)
+    starts = _rows(TimedStart, ca_ids)
+    accommodations = _rows(TimeAccommodation, ca_ids)
     people: dict[int, User] = {enrollment.user.id: enrollment.user for enrollment in course.enrollments}
     people.update({submission.user.id: submission.user for submission in submissions})
     people.update({regrade.requested_by.id: regrade.requested_by for regrade in regrades if regrade.requested_by})
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(
+        {row.user_id for row in (*extensions, *overrides, *starts, *accommodations)}
+        | {row.granted_by_id for row in extensions if row.granted_by_id}
+        | {row.set_by_id for row in (*overrides, *accommodations) if row.set_by_id})))}
+    people.update(users)
+    names = {ca.id: ca.assignment.name for ca in course_assignments}
+
+    def email(user_id: int | None) -> str | None:
+        return users[user_id].email if user_id is not None else None
     return {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": _time(utcnow()),
         "course": {"code": course.code, "title": course.title, "join_code": course.join_code,
+                   "time_zone": course.time_zone, "late_day_tokens": course.late_day_tokens,
                    "created_at": _time(course.created_at)},
         "assignments": [
             {"name": ca.assignment.name, "title": ca.assignment.title, "filename": ca.assignment.filename,
              "version": ca.assignment.version, "max_score": ca.assignment.max_score, "due_at": _time(ca.due_at),
              "late_policy": ca.late_policy.value, "penalty_per_day": ca.penalty_per_day,
-             "cutoff_days": ca.cutoff_days}
+             "cutoff_days": ca.cutoff_days, "counts": ca.counts.value, "release_at": _time(ca.release_at),
+             "hidden_results": ca.hidden_results.value, "time_limit_minutes": ca.time_limit_minutes}
             for ca in course_assignments
         ],
         "users": [
@@ -104,7 +125,52 @@ def export_course(code: str) -> dict[str, Any]:
                           "old_assignment_version": entry.old_assignment_version} for entry in regrade.entries]}
             for regrade in regrades
         ],
+        "extensions": [
+            {"email": email(row.user_id), "assignment": names[row.course_assignment_id], "due_at": _time(row.due_at),
+             "reason": row.reason, "granted_by": email(row.granted_by_id), "created_at": _time(row.created_at)}
+            for row in extensions
+        ],
+        "score_overrides": [
+            {"email": email(row.user_id), "assignment": names[row.course_assignment_id], "score": row.score,
+             "comment": row.comment, "previous_score": row.previous_score, "set_by": email(row.set_by_id),
+             "created_at": _time(row.created_at)}
+            for row in overrides
+        ],
+        "timed_starts": [
+            {"email": email(row.user_id), "assignment": names[row.course_assignment_id],
+             "started_at": _time(row.started_at)}
+            for row in starts
+        ],
+        "time_accommodations": [
+            {"email": email(row.user_id), "assignment": names[row.course_assignment_id], "factor": row.factor,
+             "extra_minutes": row.extra_minutes, "reason": row.reason, "set_by": email(row.set_by_id),
+             "created_at": _time(row.created_at)}
+            for row in accommodations
+        ],
     }
+
+
+def _optional_int(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CourseTransferError(f"{where}: expected a whole number, got {type(value).__name__}")
+    return value
+
+
+def _optional_list(document: dict[str, Any], key: str) -> list[Any]:
+    value = document.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CourseTransferError(f"document.{key}: expected list, got {type(value).__name__}")
+    return value
+
+
+def _rows(model: Any, course_assignment_ids: list[int]) -> list[Any]:
+    # In creation order: the audit trails (overrides, extra time) keep their sequence.
+    return list(db.session.scalars(select(model).where(model.course_assignment_id.in_(course_assignment_ids))
+                                   .order_by(model.id)))
 
 
 @dataclass
@@ -140,8 +206,9 @@ def import_course(document: Any) -> ImportResult:
     """
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CourseTransferError("this is not an autograder course export")
-    if document.get("version") != VERSION:
-        raise CourseTransferError(f"export version {document.get('version')!r} is not supported (expected {VERSION})")
+    if document.get("version") not in READABLE_VERSIONS:
+        raise CourseTransferError(f"export version {document.get('version')!r} is not supported "
+                                  f"(expected one of {', '.join(map(str, READABLE_VERSIONS))})")
     try:
         # Rows are built first and written together at the commit; the look-ups only need existing rows.
         with db.session.no_autoflush:
@@ -160,7 +227,8 @@ def _import(document: dict[str, Any]) -> ImportResult:
     if db.session.scalar(select(Course.id).where(Course.code == code)) is not None:
         raise CourseTransferError(f"a course {code!r} already exists in this database")
     join_code = _need(info, "join_code", str, "course")
-    course = Course(code=code, title=str(info.get("title", "")),
+    course = Course(code=code, title=str(info.get("title", "")), time_zone=str(info.get("time_zone") or "UTC"),
+                    late_day_tokens=int(info.get("late_day_tokens") or 0),
                     created_at=_parse_time(info.get("created_at"), "course.created_at") or utcnow())
     result = ImportResult(course)
     if db.session.scalar(select(Course.id).where(Course.join_code == join_code)) is not None:
@@ -184,7 +252,11 @@ def _import(document: dict[str, Any]) -> ImportResult:
         by_assignment[name] = CourseAssignment(
             course=course, assignment=assignment, due_at=_parse_time(item.get("due_at"), f"{where}.due_at"),
             late_policy=LatePolicy(item.get("late_policy", LatePolicy.PENALTY.value)),
-            penalty_per_day=float(item.get("penalty_per_day", 0.1)), cutoff_days=int(item.get("cutoff_days", 0)))
+            penalty_per_day=float(item.get("penalty_per_day", 0.1)), cutoff_days=int(item.get("cutoff_days", 0)),
+            counts=CountedSubmission(item.get("counts", CountedSubmission.BEST.value)),
+            release_at=_parse_time(item.get("release_at"), f"{where}.release_at"),
+            hidden_results=HiddenResults(item.get("hidden_results", HiddenResults.NEVER.value)),
+            time_limit_minutes=_optional_int(item.get("time_limit_minutes"), f"{where}.time_limit_minutes"))
 
     by_email: dict[str, User] = {}
     for n, item in enumerate(_need(document, "users", list, "document")):
@@ -258,5 +330,53 @@ def _import(document: dict[str, Any]) -> ImportResult:
                                                 old_assignment_version=str(entry.get("old_assignment_version", ""))))
         db.session.add(regrade)
         result.regrades += 1
+
+    # Version 1 documents have none of these lists. Their rows refer to people and assignments by id:
+    # the new rows get theirs now, inside the same transaction.
+    db.session.flush()
+
+    def person_id(value: Any, where: str, optional: bool = False) -> int | None:
+        return None if optional and value is None else person(value, where).id
+
+    def assignment_id(value: Any, where: str) -> int:
+        return course_assignment(value, where).id
+
+    def when(item: dict[str, Any], key: str, where: str) -> datetime:
+        return _parse_time(item.get(key), f"{where}.{key}") or utcnow()
+
+    def number(value: Any, where: str, default: float | None) -> float | None:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CourseTransferError(f"{where}: expected a number, got {type(value).__name__}")
+        return float(value)
+
+    for n, item in enumerate(_optional_list(document, "extensions")):
+        where = f"extensions[{n}]"
+        db.session.add(Extension(
+            user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
+            due_at=when(item, "due_at", where), reason=str(item.get("reason", ""))[:200],
+            granted_by_id=person_id(item.get("granted_by"), where, optional=True), created_at=when(item, "created_at", where)))
+    for n, item in enumerate(_optional_list(document, "score_overrides")):
+        where = f"score_overrides[{n}]"
+        db.session.add(ScoreOverride(
+            user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
+            score=number(item.get("score"), f"{where}.score", None),
+            previous_score=number(item.get("previous_score"), f"{where}.previous_score", None),
+            comment=str(item.get("comment", ""))[:1000], set_by_id=person_id(item.get("set_by"), where, optional=True),
+            created_at=when(item, "created_at", where)))
+    for n, item in enumerate(_optional_list(document, "timed_starts")):
+        where = f"timed_starts[{n}]"
+        db.session.add(TimedStart(
+            user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
+            started_at=when(item, "started_at", where)))
+    for n, item in enumerate(_optional_list(document, "time_accommodations")):
+        where = f"time_accommodations[{n}]"
+        db.session.add(TimeAccommodation(
+            user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
+            factor=number(item.get("factor"), f"{where}.factor", 1.0),
+            extra_minutes=int(number(item.get("extra_minutes"), f"{where}.extra_minutes", 0.0) or 0),
+            reason=str(item.get("reason", ""))[:200], set_by_id=person_id(item.get("set_by"), where, optional=True),
+            created_at=when(item, "created_at", where)))
     db.session.commit()
     return result

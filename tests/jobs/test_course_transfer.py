@@ -11,9 +11,12 @@ from sqlalchemy import select
 from autograder.app import create_app
 from autograder.cli.service import export_course_command, import_course_command
 from autograder.extensions import db
-from autograder.models import Course, Regrade, RegradeEntry, Role, Submission, SubmissionStatus
+from autograder.models import (
+    Course, Extension, Regrade, RegradeEntry, Role, ScoreOverride, Submission, SubmissionStatus, TimeAccommodation,
+    TimedStart, User,
+)
 from autograder.models._time import as_utc, utcnow
-from autograder.models.course import LatePolicy
+from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import courses
 from autograder.services.course_transfer import CourseTransferError, import_course
 from autograder.services.exports import gradebook_csv
@@ -54,14 +57,51 @@ def _build_course(factory) -> Course:
     regrade = Regrade(course_assignment=losses, requested_by=instructor, assignment_version="v0")
     regrade.entries.append(RegradeEntry(submission=first, old_score=18.0, old_final_score=18.0))
     db.session.add(regrade)
+    # The course's settings and the per-student records that change grades and deadlines.
+    optimizers = next(ca for ca in course.course_assignments if ca.assignment.name == "optimizers")
+    course.time_zone, course.late_day_tokens = "Europe/Paris", 3
+    optimizers.counts, optimizers.hidden_results = CountedSubmission.LAST, HiddenResults.AFTER_DUE
+    optimizers.release_at, optimizers.time_limit_minutes = utcnow() - timedelta(days=5), 90
+    db.session.add_all([
+        Extension(user_id=students[2].id, course_assignment_id=losses.id, due_at=utcnow() + timedelta(days=3),
+                  reason="illness", granted_by_id=instructor.id),
+        ScoreOverride(user_id=students[1].id, course_assignment_id=optimizers.id, score=20.0, comment="regraded by hand",
+                      previous_score=12.5, set_by_id=instructor.id, created_at=utcnow() - timedelta(hours=2)),
+        ScoreOverride(user_id=students[1].id, course_assignment_id=optimizers.id, score=22.0, comment="second look",
+                      previous_score=12.5, set_by_id=instructor.id, created_at=utcnow() - timedelta(hours=1)),
+        TimedStart(user_id=students[1].id, course_assignment_id=optimizers.id, started_at=utcnow() - timedelta(days=1)),
+        TimeAccommodation(user_id=students[1].id, course_assignment_id=optimizers.id, factor=1.5, extra_minutes=10,
+                          reason="accommodation letter", set_by_id=instructor.id),
+    ])
     db.session.commit()
     return course
+
+
+def _settings(course: Course) -> list[tuple]:
+    """The course's settings and per-student records, in terms that do not depend on row ids."""
+    def email(user_id):
+        return db.session.get(User, user_id).email if user_id is not None else None
+
+    ids = {ca.id: ca.assignment.name for ca in course.course_assignments}
+    rows: list[tuple] = [(course.time_zone, course.late_day_tokens)]
+    for ca in sorted(course.course_assignments, key=lambda ca: ca.assignment.name):
+        rows.append((ca.assignment.name, ca.counts, ca.hidden_results, ca.time_limit_minutes,
+                     as_utc(ca.release_at).isoformat() if ca.release_at else None))
+    for model, fields in ((Extension, ("due_at", "reason", "granted_by_id")),
+                          (ScoreOverride, ("score", "comment", "previous_score", "set_by_id", "created_at")),
+                          (TimedStart, ("started_at",)),
+                          (TimeAccommodation, ("factor", "extra_minutes", "reason", "set_by_id"))):
+        for row in db.session.scalars(select(model).where(model.course_assignment_id.in_(ids)).order_by(model.id)):
+            values = [getattr(row, name) for name in fields]
+            values = [email(value) if name.endswith("_id") else value for name, value in zip(fields, values)]
+            rows.append((model.__name__, email(row.user_id), ids[row.course_assignment_id], *values))
+    return rows
 
 
 @pytest.mark.services
 def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, factory, postgres_url, tmp_path):
     course = _build_course(factory)
-    gradebook, history = gradebook_csv(course), _history(course)
+    gradebook, history, settings = gradebook_csv(course), _history(course), _settings(course)
     export = tmp_path / "course.json"
     result = app.test_cli_runner().invoke(export_course_command, [course.code, "-o", str(export)])
     assert result.exit_code == 0, result.output
@@ -79,6 +119,7 @@ def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, f
         moved = db.session.scalar(select(Course).where(Course.code == course.code))
         assert gradebook_csv(moved) == gradebook
         assert _history(moved) == history
+        assert _settings(moved) == settings
         # The same people sign in as before: their password hashes came along.
         instructor = next(e.user for e in moved.enrollments if e.role == Role.INSTRUCTOR)
         assert instructor.password_hash and instructor.name == "Prof"
@@ -88,6 +129,19 @@ def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, f
         assert db.session.scalar(select(db.func.count()).select_from(Course)) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_version_1_export_still_imports(app, factory):
+    from autograder.services.course_transfer import export_course
+
+    course = _build_course(factory)
+    document = export_course(course.code)
+    for key in ("extensions", "score_overrides", "timed_starts", "time_accommodations"):
+        del document[key]
+    document["version"] = 1
+    document["course"].update(code="OLD", join_code="OLD-JOIN")
+    result = import_course(document)
+    assert result.course.time_zone == "Europe/Paris" and result.submissions == 4
 
 
 def test_import_refuses_what_is_not_an_export(app):
