@@ -32,6 +32,7 @@ import time
 import tokenize
 from pathlib import Path
 
+from autograder.grading.assignment import find_assignment
 from autograder.similarity.compare import compare
 from autograder.similarity.disguise import disguise
 from autograder.similarity.fingerprints import fingerprint_source
@@ -137,16 +138,8 @@ def synthetic_course(submissions: int, students: int, copies: int, seed: int = 2
     """Return [(student, source)] in submission order, and the planted (copier, original) pairs."""
     rng = random.Random(seed)
     writer = ProgramWriter(rng)
-    functions = [
-        "mse",
-        "mse_grad",
-        "softmax",
-        "cross_entropy",
-        "cross_entropy_grad",
-        "sigmoid",
-        "binary_cross_entropy",
-        "binary_cross_entropy_grad",
-    ]
+    # The contract's names: what the starter fixes and what a disguise keeps.
+    functions = [function.name for function in find_assignment("losses").functions]
     latest = {f"student{n:04d}@example.edu": writer.program(functions) for n in range(students)}
     order = [(student, source) for student, source in latest.items()]
     while len(order) < submissions - copies:

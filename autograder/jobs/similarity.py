@@ -21,6 +21,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from autograder.jobs.periodic import PeriodicThread
+
 log = logging.getLogger(__name__)
 
 SIMILARITY_TASK = "autograder.index_similarity"
@@ -220,31 +222,16 @@ def run_requested_batch(course_assignment_id: int) -> int:
     return batch.indexed
 
 
-class SimilaritySweeper:
+class SimilaritySweeper(PeriodicThread):
     """The Celery worker's sweep for similarity: request indexing of every assignment with unindexed grades."""
 
+    first_delay = 0.0  # at once: what a previous worker left unindexed
+
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval = float(app.config.get("SIMILARITY_SWEEP_SECONDS", 30.0))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="similarity-sweeper", daemon=True)
+        super().__init__(app, float(app.config.get("SIMILARITY_SWEEP_SECONDS", 30.0)), "similarity-sweeper")
 
-    def start(self) -> None:
-        self._thread.start()
+    def work(self) -> None:
+        from autograder.services.similarity import pending_course_assignments
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        delay = 0.0  # at once: what a previous worker left unindexed
-        while not self._stop.wait(delay):
-            delay = self.interval
-            try:
-                with self.app.app_context():
-                    from autograder.services.similarity import pending_course_assignments
-
-                    for course_assignment_id in pending_course_assignments():
-                        request_indexing(course_assignment_id, self.app)
-            except Exception:  # noqa: BLE001  (database or broker away: the next round tries again)
-                log.warning("similarity sweep failed; retrying in %.0f s", self.interval, exc_info=True)
+        for course_assignment_id in pending_course_assignments():
+            request_indexing(course_assignment_id, self.app)

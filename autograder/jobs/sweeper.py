@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from flask import Flask
 
+from autograder.jobs.periodic import PeriodicThread
 from autograder.services.grading import SweepResult, sweep_stale_submissions
 
 log = logging.getLogger(__name__)
@@ -23,25 +23,12 @@ def run_sweep(send: Callable[[int], None]) -> SweepResult:
     return result
 
 
-class SweeperThread:
+class SweeperThread(PeriodicThread):
     """Sweep every ``interval`` seconds in a daemon thread (the Celery worker runs one; no beat needed)."""
 
     def __init__(self, app: Flask, send: Callable[[int], None], interval: float) -> None:
-        self.app, self.send, self.interval = app, send, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="grading-sweeper", daemon=True)
+        super().__init__(app, interval, "grading-sweeper")
+        self.send = send
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                with self.app.app_context():
-                    run_sweep(self.send)
-            except Exception:  # broker or database away: the next round tries again
-                log.warning("sweep failed; retrying in %.0f s", self.interval, exc_info=True)
+    def work(self) -> None:
+        run_sweep(self.send)
