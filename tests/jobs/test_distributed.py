@@ -12,28 +12,11 @@ from sqlalchemy import func, inspect, select
 from autograder.extensions import db
 from autograder.jobs.local_stack import free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
+from tests.jobs.api_submissions import SLOW_MSE, submit
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
-# Right answers, but mse's first call in each process sleeps: a window to kill the worker mid-grade.
-SLOW_MSE = '''
-import time as _time
-_slept = False
 
-
-def mse(y_pred, y_true):
-    global _slept
-    if not _slept:
-        _slept = True
-        _time.sleep(2.0)
-    return float(((y_pred - y_true) ** 2).mean())
-'''
-
-
-def _submit(port: int, token: str, source: str) -> requests.Response:
-    return requests.post(f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions",
-                         headers={"Authorization": f"Bearer {token}"},
-                         files={"file": ("losses.py", source.encode())}, timeout=30)
 
 
 def _wait_until_finished(ids: list[int], seconds: float) -> list[Submission]:
@@ -66,7 +49,7 @@ def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, stu
     stack.start_web(port)
     stack.start_worker("grader-a", metrics_port=metrics_a)  # free sandbox slots, taken by lock file
     stack.start_worker("grader-b", metrics_port=metrics_b)
-    responses = [_submit(port, student_token, losses_reference) for _ in range(6)]
+    responses = [submit(port, student_token, losses_reference) for _ in range(6)]
     assert [response.status_code for response in responses] == [202] * 6
     ids = [response.json()["id"] for response in responses]
     rows = _wait_until_finished(ids, 45)
@@ -98,7 +81,7 @@ def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, st
     stack.start_web(port)
     stack.start_worker("grader-a", sandbox_slot=800)
     stack.start_worker("grader-b", sandbox_slot=810)
-    response = _submit(port, student_token, losses_reference + SLOW_MSE)
+    response = submit(port, student_token, losses_reference + SLOW_MSE)
     assert response.status_code == 202
     submission_id = response.json()["id"]
     deadline = time.monotonic() + 30
@@ -129,15 +112,15 @@ def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, ma
     stack.start_web(port)
     stack.start_worker("grader-a", sandbox_slot=800)
     stack.start_worker("grader-b", sandbox_slot=810)
-    accepted = [_submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
+    accepted = [submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
     private_redis.stop()  # the queue is gone, with everything in it
     # Another student (the first one's later files wait behind their earlier ones, not in the broker).
     other = make_student_token("grace@example.edu")
-    during_outage = _submit(port, other, losses_reference)
+    during_outage = submit(port, other, losses_reference)
     assert during_outage.status_code == 503  # refused, yet the file was kept ...
     time.sleep(1)
     private_redis.start()  # back, empty
-    after = _submit(port, make_student_token("alan@example.edu"), losses_reference)
+    after = submit(port, make_student_token("alan@example.edu"), losses_reference)
     assert after.status_code == 202
 
     ids = accepted + [after.json()["id"]]

@@ -21,30 +21,17 @@ from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
 from autograder.models._time import as_utc, utcnow
 from autograder.services.grading import (
-    GradingOutcome, grade_submission, sweep_stale_submissions, worker_name,
+    GradingOutcome,
+    grade_submission,
+    sweep_stale_submissions,
+    worker_name,
 )
+from tests.jobs.api_submissions import SLOW_MSE, submit
 
 # The issue's bound: a killed worker's in-flight submission is stored this soon after the kill.
 RECOVERY_SECONDS = 15
 
-SLOW_MSE = '''
-import time as _time
-_slept = False
 
-
-def mse(y_pred, y_true):
-    global _slept
-    if not _slept:
-        _slept = True
-        _time.sleep(2.0)
-    return float(((y_pred - y_true) ** 2).mean())
-'''
-
-
-def _submit(port: int, token: str, source: str) -> requests.Response:
-    return requests.post(f"http://127.0.0.1:{port}/api/v1/assignments/losses/submissions",
-                         headers={"Authorization": f"Bearer {token}"},
-                         files={"file": ("losses.py", source.encode())}, timeout=30)
 
 
 def _rows(ids: list[int]) -> list[Submission]:
@@ -86,7 +73,7 @@ def test_a_sigkilled_workers_submission_is_stored_within_15_s_with_default_setti
     stack.start_web(port)
     stack.start_worker("grader-a")  # no AUTOGRADER_SANDBOX_SLOT: each takes a free slot by lock file
     stack.start_worker("grader-b")
-    slow = _submit(port, student_token, losses_reference + SLOW_MSE).json()["id"]
+    slow = submit(port, student_token, losses_reference + SLOW_MSE).json()["id"]
     (row,) = _wait([slow], 60, lambda r: r.status == SubmissionStatus.RUNNING)
     assert row.status == SubmissionStatus.RUNNING
     victim = row.worker.split("@")[0]
@@ -94,7 +81,7 @@ def test_a_sigkilled_workers_submission_is_stored_within_15_s_with_default_setti
     stack.kill(victim)  # SIGKILL its whole process group mid-grade; nobody restarts it
     # A burst from other students arrives just after.
     others = [make_student_token(f"s{n}@example.edu") for n in range(4)]
-    burst = [_submit(port, token, losses_reference) for token in others for _ in range(3)]
+    burst = [submit(port, token, losses_reference) for token in others for _ in range(3)]
     assert {response.status_code for response in burst} == {202}
 
     ids = [slow] + [response.json()["id"] for response in burst]
@@ -134,14 +121,14 @@ def test_embedded_mode_killed_mid_burst_grades_everything_within_15_s_of_its_res
     port = free_port()
     try:
         stack.start_embedded(port)
-        first = [_submit(port, tokens[n % 10], losses_reference).json()["id"] for n in range(30)]
-        slow = _submit(port, tokens[1], losses_reference + SLOW_MSE).json()["id"]
+        first = [submit(port, tokens[n % 10], losses_reference).json()["id"] for n in range(30)]
+        slow = submit(port, tokens[1], losses_reference + SLOW_MSE).json()["id"]
         later: list[int] = []
 
         def post_the_rest() -> None:  # the burst goes on while the service dies
             for n in range(29):
                 try:
-                    later.append(_submit(port, tokens[(n + 2) % 10], losses_reference).json()["id"])
+                    later.append(submit(port, tokens[(n + 2) % 10], losses_reference).json()["id"])
                 except requests.RequestException:
                     return
 

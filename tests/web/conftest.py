@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,3 +24,26 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+# The browser tests drive Debian's Chromium (scripts/test installs it) through Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium; skipped where it is not installed, except in CI, where that fails."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM} (scripts/test installs it)")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -7,8 +7,6 @@ edge of the screen. Screenshots of every page go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,9 +16,6 @@ from autograder.services import courses, password_links, time_limits
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
 PASSWORD = "correct-horse-battery"
@@ -51,21 +46,6 @@ AXE_RUN = """async () => {
     .map(v => v.impact + " " + v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
 }"""
 
-
-@pytest.fixture
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM} (scripts/test installs it)")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class Walker:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,6 @@ from autograder.similarity.disguise import disguise
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
 SOLUTIONS = REPOSITORY / "tests" / "conformance" / "solutions" / "losses"
@@ -23,21 +18,6 @@ PASSWORD = "correct-horse-battery"
 GRADED = ("mse", "mse_grad", "softmax", "cross_entropy", "cross_entropy_grad", "sigmoid",
           "binary_cross_entropy", "binary_cross_entropy_grad")
 
-
-@pytest.fixture
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM} (scripts/test installs it)")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _overflow(page) -> int:
