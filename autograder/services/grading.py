@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, true, update
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.engine import Engine
 
@@ -533,8 +533,12 @@ def _held_by_dead_processes(now: datetime) -> list[int]:
     return [submission_id for submission_id, worker in running if _is_dead_here(worker)]
 
 
-def _dispatchable_queued(now: datetime, window: timedelta) -> list[int]:
-    """Queued ids that head their student's line and were not sent within ``window`` (nor marked to wait)."""
+def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False) -> list[int]:
+    """Queued ids that head their student's line and were not sent within ``window`` (nor marked to wait).
+
+    With ``fresh_queue`` (the in-process queue just started empty) every head of line, however
+    recently sent: what was sent went down with the previous process's queue.
+    """
     earlier = aliased(Submission)
     older_pending = (
         select(earlier.id)
@@ -542,12 +546,13 @@ def _dispatchable_queued(now: datetime, window: timedelta) -> list[int]:
                earlier.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)))
         .exists()
     )
+    not_sent_lately = or_(and_(Submission.lease_expires_at.is_(None), Submission.created_at <= now - window),
+                          Submission.lease_expires_at <= now)
     return list(db.session.scalars(
         select(Submission.id).where(
             Submission.status == SubmissionStatus.QUEUED,
             ~older_pending,
-            or_(and_(Submission.lease_expires_at.is_(None), Submission.created_at <= now - window),
-                Submission.lease_expires_at <= now),
+            true() if fresh_queue else not_sent_lately,
         ).order_by(Submission.id)
     ))
 
@@ -599,7 +604,7 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
         ).rowcount
         if changed:
             retried.append(submission_id)
-    forgotten = _dispatchable_queued(now, window)
+    forgotten = _dispatchable_queued(now, window, fresh_queue=fresh_queue)
     if forgotten:
         db.session.execute(
             update(Submission).where(Submission.id.in_(forgotten), Submission.status == SubmissionStatus.QUEUED)
