@@ -118,16 +118,9 @@ def real_services() -> None:
 
 
 @pytest.fixture
-def postgres_url(real_services: None) -> Iterator[str]:
-    """A throwaway PostgreSQL database of this test, dropped afterwards."""
-    import psycopg
-
-    name = f"autograder_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def postgres_url(real_services: None, postgres_url: str) -> str:
+    """The throwaway PostgreSQL database (tests/conftest.py), once the real services are known to be up."""
+    return postgres_url
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from autograder.app import create_app
 from autograder import config
@@ -22,28 +20,15 @@ from autograder.similarity.disguise import disguise
 
 pytestmark = pytest.mark.services
 
-POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SOLUTIONS = Path(__file__).resolve().parents[1] / "conformance" / "solutions" / "losses"
 
 
 @pytest.fixture
-def postgres_app(tmp_path) -> Iterator:
-    """An app on a throwaway PostgreSQL database built by the migrations, dropped afterwards."""
+def postgres_app(tmp_path, postgres_url) -> Iterator:
+    """An app on a throwaway PostgreSQL database built by the migrations."""
     from flask_migrate import upgrade
 
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("select 1"))
-    except Exception as error:  # noqa: BLE001  (any connection failure means "not here")
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI and unreachable at {POSTGRES_ADMIN_URL}: {error}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}")
-    name = f"autograder_similarity_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'create database "{name}"'))
-    app = create_app(config.TestConfig(tmp_path, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"))
+    app = create_app(config.TestConfig(tmp_path, postgres_url))
     try:
         with app.app_context():
             upgrade()
@@ -52,9 +37,6 @@ def postgres_app(tmp_path) -> Iterator:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
 
 
 def test_concurrent_indexers_store_every_pair_once(postgres_app):
