@@ -182,17 +182,25 @@ def engine_naive(order, sample_pairs: int):
     started = time.perf_counter()
     documents = [Document(key, student, fingerprint_source(source)) for key, (student, source) in enumerate(order)]
     fingerprinting = time.perf_counter() - started
+    compared, candidates, per_pair = _time_pairs(documents, sample_pairs, seed=1)
+    return compared, candidates, per_pair, fingerprinting
+
+
+def _time_pairs(documents: list[Document], sample_pairs: int, seed: int) -> tuple[int, int, float]:
+    """Compare every pair of documents of different owners (or ``sample_pairs`` random ones).
+
+    Returns (pairs compared, pairs in all, seconds per compared pair).
+    """
     candidates = [(i, j) for i in range(len(documents)) for j in range(i) if documents[i].owner != documents[j].owner]
     chosen = (
         candidates
         if not sample_pairs or sample_pairs >= len(candidates)
-        else random.Random(1).sample(candidates, sample_pairs)
+        else random.Random(seed).sample(candidates, sample_pairs)
     )
     started = time.perf_counter()
     for i, j in chosen:
         compare(documents[i].print, documents[j].print)
-    per_pair = (time.perf_counter() - started) / max(1, len(chosen))
-    return len(chosen), len(candidates), per_pair, fingerprinting
+    return len(chosen), len(candidates), (time.perf_counter() - started) / max(1, len(chosen))
 
 
 def naive_ranking(course_assignment, sample_pairs: int) -> float:
@@ -211,16 +219,8 @@ def naive_ranking(course_assignment, sample_pairs: int) -> float:
     rows = db.session.query(Submission.id, Submission.user_id, Submission.source).filter(Submission.id.in_(ids))
     documents = [Document(sid, uid, fingerprint_source(source, starter)) for sid, uid, source in rows]
     fingerprinting = time.perf_counter() - started
-    candidates = [(i, j) for i in range(len(documents)) for j in range(i) if documents[i].owner != documents[j].owner]
-    sample = (
-        candidates
-        if not sample_pairs or sample_pairs >= len(candidates)
-        else random.Random(2).sample(candidates, sample_pairs)
-    )
-    started = time.perf_counter()
-    for i, j in sample:
-        compare(documents[i].print, documents[j].print)
-    return fingerprinting + (time.perf_counter() - started) / max(1, len(sample)) * len(candidates)
+    _, candidates, per_pair = _time_pairs(documents, sample_pairs, seed=2)
+    return fingerprinting + per_pair * candidates
 
 
 def seeded_course(order):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from autograder.similarity.fingerprints import K, FilePrint, Fingerprint, kgram_hashes
 from autograder.similarity.tokens import Token, normalise
 
-FUNCTION_MATCH_SHOWN = 0.5
-_REGION_GAP = 3  # lines between two matched runs that still make one region  # unit pairs at least this similar are listed with a comparison
+FUNCTION_MATCH_SHOWN = 0.5  # unit pairs at least this similar are listed with a comparison
+_REGION_GAP = 3  # lines between two matched runs that still make one region
 
 
 @dataclass(frozen=True)
