@@ -38,9 +38,14 @@ def similarity_queue_name(grading_queue: str) -> str:
 
 
 def request_indexing(course_assignment_id: int, app: Flask | None = None) -> None:
-    """Ask for the assignment's newly graded submissions to be indexed soon; returns at once, never raises."""
+    """Ask for the assignment's newly graded submissions to be indexed soon; returns at once, never raises.
+
+    Nothing is asked when automatic indexing is off (AUTOGRADER_SIMILARITY_AFTER_GRADING).
+    """
     try:
         app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+        if not app.config.get("SIMILARITY_AFTER_GRADING", True):
+            return
         if app.config.get("QUEUE_BACKEND", "embedded") == "celery":
             _request_from_celery(app, course_assignment_id)
         else:

@@ -454,7 +454,7 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
         if stored:
             # The student's next submission is released in the transaction that stores this grade.
             _commit_with_next_of(student_id)
-        if stored and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
+        if stored:
             # Only a request: a low-priority background batch indexes it (never raises, never waits).
             request_similarity_indexing(course_assignment.id)
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template
 
 from autograder.jobs.similarity import request_indexing
 from autograder.models import CourseAssignment
@@ -42,7 +42,7 @@ def _index_some(ca: CourseAssignment) -> int:
     """Index a little of the backlog on the request; ask the background for the rest. Returns what remains."""
     similarity.ensure_indexed(ca, seconds=INDEXING_SECONDS_PER_REQUEST)
     pending = similarity.unindexed_count(ca)
-    if pending and current_app.config.get("SIMILARITY_AFTER_GRADING", True):
+    if pending:
         request_indexing(ca.id)
     return pending
 
