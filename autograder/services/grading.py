@@ -520,7 +520,8 @@ def _retry_delay(attempts: int, lease: timedelta) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), max(lease, timedelta(seconds=5)))
 
 
-def _resend_window() -> timedelta:
+def resend_window() -> timedelta:
+    """How long a queued submission sent to the queue counts as sent (AUTOGRADER_RESEND_SECONDS)."""
     return timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
 
 
@@ -568,7 +569,7 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
     """
     now = now or utcnow()
     lease, max_attempts = _lease(), _max_attempts()
-    window = timedelta(0) if fresh_queue else _resend_window()
+    window = timedelta(0) if fresh_queue else resend_window()
     resend_mark = now + window  # on queued rows, lease_expires_at means "sent again until"
     dead = _held_by_dead_processes(now)
     interrupted = or_(Submission.lease_expires_at < now, Submission.id.in_(dead))

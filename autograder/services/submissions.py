@@ -20,7 +20,7 @@ from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses, late_days, time_limits
 from autograder.services.errors import Forbidden, ServiceError
-from autograder.services.grading import engine_assignment
+from autograder.services.grading import engine_assignment, resend_window
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,6 @@ def release_next_of(user_id: int) -> int | None:
     )
     # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
     # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
-    resend = timedelta(seconds=float(current_app.config.get("GRADING_RESEND_SECONDS", 60)))
     return db.session.scalar(
         update(Submission)
         .where(
@@ -162,7 +161,7 @@ def release_next_of(user_id: int) -> int | None:
             Submission.status == SubmissionStatus.QUEUED,
             Submission.lease_expires_at == HELD,
         )
-        .values(lease_expires_at=utcnow() + resend)
+        .values(lease_expires_at=utcnow() + resend_window())
         .returning(Submission.id)
         .execution_options(synchronize_session=False)
     )
