@@ -14,6 +14,7 @@ from autograder.extensions import csrf, db, limiter, login_manager, migrate
 def create_app(config: Any = None) -> Flask:
     """Create the Flask app; ``config`` is a Config-like object (default: from the environment)."""
     app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
+    register_template_code(app)
     app.config.from_object(config if config is not None else Config(app.instance_path))
     register_proxy_fix(app)
     register_extensions(app)
@@ -23,6 +24,13 @@ def create_app(config: Any = None) -> Flask:
     register_template_helpers(app)
     register_logging(app)
     return app
+
+
+def register_template_code(app: Flask) -> None:
+    from autograder.web.template_code import TEMPLATE_CODE
+
+    # Before anything creates the Jinja environment (it reads jinja_options once).
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": TEMPLATE_CODE}
 
 
 def register_proxy_fix(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import unicodedata
@@ -15,8 +16,13 @@ from autograder.services import email_address
 from autograder.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 8
-# Hash a password even for unknown e-mails, so response times do not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked for unknown e-mails, so response times do not reveal which accounts exist; made on
+    # first use (scrypt costs ~0.1 s: not at import).
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 class AccountError(ServiceError):
@@ -100,7 +106,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the user whose e-mail and password match, or None."""
     user = find_user(email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 MAX_STUDENT_PACKAGES = 10
 NUMPY_VERSIONS = {"oldest": "numpy==1.26.4", "newest": "numpy>=2"}
-# What a fresh virtual environment holds before the student installs anything.
+# What a student's fresh virtual environment may hold before they install anything.
 VENV_BASELINE = {"pip", "setuptools", "wheel"}
 
 
