@@ -61,7 +61,8 @@ def register_database_tuning(app: Flask) -> None:
 
     with app.app_context():  # the engines exist after init_app; no connection is opened here
         for engine in db.engines.values():
-            tune_sqlite(engine, app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+            tune_sqlite(engine, app.config.get("SQLITE_SYNCHRONOUS", "FULL"),
+                        app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
 
 
 def register_blueprints(app: Flask) -> None:

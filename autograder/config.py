@@ -223,6 +223,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # SQLite (embedded mode) runs in WAL mode; FULL makes every answered commit survive a power cut.
         self.SQLITE_SYNCHRONOUS = env.text("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
+        # How long a request waits for another writer's lock before the site answers 503.
+        self.SQLITE_BUSY_TIMEOUT_MS = env.integer("AUTOGRADER_SQLITE_BUSY_TIMEOUT_MS", 10000, minimum=0)
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
         self.QUEUE_BACKEND = env.choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))
         self.EMBEDDED_WORKERS = env.integer("AUTOGRADER_EMBEDDED_WORKERS", 2, minimum=1)

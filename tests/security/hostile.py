@@ -97,7 +97,9 @@ libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
 # read of arbitrary memory that cannot crash.
 reader, writer = os.pipe()
 scanned = 0
-for chunk in sorted({{id(o) >> 20 for o in gc.get_objects()}}):
+# Each MiB holding a tracked object and its neighbours: an arena need not be MiB-aligned, and
+# untracked objects (bytes, str) may lie in its part without one.
+for chunk in sorted({{(id(o) >> 20) + step for o in gc.get_objects() for step in (-1, 0, 1)}}):
     for block in range(16):
         address = (chunk << 20) + block * 65536
         copied = libc.write(writer, address, 65536)  # a pipe holds 64 KiB: never blocks

@@ -24,7 +24,7 @@ def _post(client, token: str):
 @pytest.fixture
 def app(make_app):
     """The usual app, with a short SQLite busy timeout so a lock is felt at once (not after 5 s)."""
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"timeout": 0.2}})
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=200)
     with app.app_context():
         yield app
         db.session.remove()
