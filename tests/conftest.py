@@ -38,6 +38,20 @@ def _password_hash() -> str:
     return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
+# Markers of the tests that take seconds each (pyproject.toml declares them).
+LONG_TEST_MARKERS = ("slow", "browser", "services")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (stable: files keep their order otherwise).
+
+    scripts/test spreads the suite over workers (pytest-xdist, --dist loadgroup): handed out
+    first, the long tests run side by side while the short ones fill the gaps, instead of one of
+    them starting last and keeping the run waiting.
+    """
+    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG_TEST_MARKERS))
+
+
 def make_config(instance: Path, database_url: str) -> TestConfig:
     """Return the test configuration: embedded queue with one worker, full sandbox where available."""
     config = TestConfig(instance, database_url)

@@ -23,6 +23,9 @@ from autograder.gradescope.archive import ArchiveError, ArchiveSettings
 
 from autograder.grading.notebook import notebook_from_source
 
+# With the Gradescope setup test, on one worker: the session's archive is built once.
+pytestmark = pytest.mark.xdist_group("gradescope")
+
 
 def notebook_bytes(source: str) -> bytes:
     """A student's notebook of ``source``: cells per function, markdown, a magic and a shell escape."""

@@ -19,7 +19,8 @@ from autograder.grading.engine import grade_source
 from autograder.grading.mistakes import variant_source
 from autograder.grading.notebook import notebook_from_source
 
-pytestmark = pytest.mark.slow
+# One worker builds the session's archive and this module's venv once (scripts/test runs pytest-xdist).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gradescope")]
 
 
 def _environment(root: Path) -> dict[str, str]:

@@ -35,13 +35,13 @@ def test_honest_file_is_graded_in_one_unit(toy, executor):
 
 
 def test_each_function_gets_its_own_time_limit(toy, executor):
-    # Every function sleeps 70% of the 2 s limit: together far more than one limit, each within it.
+    # Every function sleeps 70% of the 1 s limit: together far more than one limit, each within it.
     slow = "import time\n" + toy.reference_source.replace("def ", "def _fast_")
     for function in toy.functions:
         slow += (f"\ndef {function.name}(*args, **kwargs):\n"
                  f"    if not globals().get('_slept_{function.name}'):\n"
                  f"        globals()['_slept_{function.name}'] = True\n"
-                 f"        time.sleep(1.4)\n"
+                 f"        time.sleep(0.7)\n"
                  f"    return _fast_{function.name}(*args, **kwargs)\n")
     counting = CountingExecutor(executor)
     report = grade_source(toy, slow.encode(), counting)

@@ -12,7 +12,8 @@ import pytest
 from autograder.grading.assignment import find_assignment
 from autograder.grading.kit import write_kit
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+# On one worker (scripts/test runs pytest-xdist): the wheel and the two venvs are made once.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("student-install")]
 
 MAX_STUDENT_PACKAGES = 10
 NUMPY_VERSIONS = {"oldest": "numpy==1.26.4", "newest": "numpy>=2"}
