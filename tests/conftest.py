@@ -31,7 +31,7 @@ _sequence = itertools.count(1)
 @functools.cache
 def _password_hash() -> str:
     # The stored hash names its method and cost, and checking it pays that cost: the service's
-    # scrypt (~0.1 s) on each of the suite's ~1000 sign-ins was a fifth of its CPU. Accounts made
+    # scrypt (~0.1 s a check) was a quarter of tests/web/test_access.py's time. Accounts made
     # through the services (tests/services/test_accounts.py) still get scrypt.
     from werkzeug.security import generate_password_hash
 
