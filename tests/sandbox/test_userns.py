@@ -161,24 +161,33 @@ def switch_user_command() -> list[str]:
 
 
 def overlay_interpreter(directory: str) -> str | None:
-    """A venv over a system Python of this minor version whose packages are this venv's, or None.
+    """A venv over a system Python of this minor version holding copies of what the sandbox imports, or None.
 
-    Where the project venv's interpreter lives somewhere only root may enter (pyenv under
-    /root), the unprivileged user may still run the system's; the packages are the same files.
+    Where the project venv's interpreter or the checkout itself lives somewhere only root may
+    enter (pyenv under /root, a clone in a ``mktemp -d`` folder), the unprivileged user may still
+    run the system's Python: it gets its own copies of NumPy, pyseccomp and this package.
     """
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     system_python = shutil.which(version, path="/usr/local/bin:/usr/bin:/bin")
-    site_packages = next((path for path in sys.path
-                          if path.endswith("site-packages") and path.startswith(sys.prefix)), None)
-    if system_python is None or site_packages is None:
+    if system_python is None:
         return None
     if subprocess.run([system_python, "-m", "venv", "--without-pip", directory], capture_output=True).returncode:
         return None
     overlay_site = Path(directory, "lib", version, "site-packages")
-    # addsitedir, not a bare path line, so that the editable install's own .pth is processed too.
-    (overlay_site / "project_venv.pth").write_text(f"import site; site.addsitedir({site_packages!r})\n")
+    import numpy
+    import pyseccomp
+
+    import autograder
+
+    numpy_dir = Path(numpy.__file__).parent
+    ignore = shutil.ignore_patterns("__pycache__", "tests")
+    for source in (numpy_dir, numpy_dir.with_name("numpy.libs"), Path(autograder.__file__).parent):
+        if source.is_dir():
+            shutil.copytree(source, overlay_site / source.name, ignore=ignore, symlinks=True)
+    shutil.copy2(pyseccomp.__file__, overlay_site)
     for path in [Path(directory), *Path(directory).rglob("*")]:
-        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
     return str(Path(directory, "bin", "python"))
 
 
