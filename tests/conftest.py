@@ -62,6 +62,18 @@ def make_config(instance: Path, database_url: str) -> TestConfig:
     return config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_home_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`grade` caches decoded suites under $XDG_CACHE_HOME: the tests' go to a folder of their own."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 # The machine's PostgreSQL (CI has it; a laptop may not): a database per test is made from here.
 POSTGRES_ADMIN_URL = os.environ.get("AUTOGRADER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
