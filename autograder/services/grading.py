@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy import and_, delete, insert, or_, select, true, update
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.engine import Engine
 
@@ -534,11 +534,32 @@ def _held_by_dead_processes(now: datetime) -> list[int]:
     return [submission_id for submission_id, worker in running if _is_dead_here(worker)]
 
 
-def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False) -> list[int]:
+def _last_worker_death(now: datetime, window: timedelta) -> datetime | None:
+    """When the latest worker that fell silent within ``window`` was declared dead, or None.
+
+    A SIGKILLed Celery worker takes with it the messages it had reserved from the broker but not
+    yet claimed (a grading process between two submissions, the next student's release it had
+    committed but not yet published): Redis hands them out again only after its visibility
+    timeout, and the resend window is as long. Whatever was sent before that moment is sent again.
+    """
+    from autograder.models import WorkerHeartbeat
+    from autograder.services.workers import live_window
+
+    alive = live_window()
+    last_seen = db.session.scalar(
+        select(func.max(WorkerHeartbeat.seen_at))
+        .where(WorkerHeartbeat.seen_at < now - alive, WorkerHeartbeat.seen_at >= now - alive - window)
+    )
+    return None if last_seen is None else as_utc(last_seen) + alive
+
+
+def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False,
+                         sent_before: datetime | None = None) -> list[int]:
     """Queued ids that head their student's line and were not sent within ``window`` (nor marked to wait).
 
     With ``fresh_queue`` (the in-process queue just started empty) every head of line, however
-    recently sent: what was sent went down with the previous process's queue.
+    recently sent: what was sent went down with the previous process's queue. With
+    ``sent_before`` (a worker died then) also every head of line last sent before that moment.
     """
     earlier = aliased(Submission)
     older_pending = (
@@ -549,6 +570,13 @@ def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool 
     )
     not_sent_lately = or_(and_(Submission.lease_expires_at.is_(None), Submission.created_at <= now - window),
                           Submission.lease_expires_at <= now)
+    if sent_before is not None:
+        # A queued row's lease_expires_at is "sent again until": the moment it was last sent + window.
+        not_sent_lately = or_(
+            not_sent_lately,
+            and_(Submission.lease_expires_at.is_(None), Submission.created_at <= sent_before),
+            Submission.lease_expires_at <= sent_before + window,
+        )
     return list(db.session.scalars(
         select(Submission.id).where(
             Submission.status == SubmissionStatus.QUEUED,
@@ -564,7 +592,8 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
     Running past the lease, or held by a process of this machine that died -> queued (or
     error once out of attempts); error with attempts left, after a backoff -> queued; queued,
     at the head of its student's line and not sent within AUTOGRADER_RESEND_SECONDS (every one
-    when ``fresh_queue``: the in-process queue just started empty) -> sent again. Returns the ids
+    when ``fresh_queue``: the in-process queue just started empty; also every one sent before a
+    worker fell silent, which may have held it unclaimed) -> sent again. Returns the ids
     to (re)enqueue: duplicates in the queue are harmless, the claim lets only one worker through.
     """
     now = now or utcnow()
@@ -605,7 +634,8 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
         ).rowcount
         if changed:
             retried.append(submission_id)
-    forgotten = _dispatchable_queued(now, window, fresh_queue=fresh_queue)
+    forgotten = _dispatchable_queued(now, window, fresh_queue=fresh_queue,
+                                     sent_before=None if fresh_queue else _last_worker_death(now, window))
     if forgotten:
         db.session.execute(
             update(Submission).where(Submission.id.in_(forgotten), Submission.status == SubmissionStatus.QUEUED)

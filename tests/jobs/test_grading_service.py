@@ -144,6 +144,28 @@ def test_sweeper_resends_a_forgotten_queued_row_once_per_resend_window(make_subm
     assert sweep_stale_submissions(now=later + timedelta(seconds=31)).requeued == [submission.id]
 
 
+def test_sweeper_resends_at_once_what_was_sent_before_a_worker_fell_silent(make_submission):
+    # A SIGKILLed Celery worker takes the messages it had reserved but not claimed with it, and
+    # Redis hands them out again only after its visibility timeout (60 s): once the worker's
+    # heartbeat is stale, whatever was sent before then is sent again, once.
+    from autograder.services import workers
+
+    now = utcnow()
+    sent_before = make_submission()
+    workers.beat(["grader-a@host:1", "grader-b@host:2"], "celery", now=now)
+    assert sweep_stale_submissions(now=now).requeued == []  # both alive: presumably in a queue
+    later = now + timedelta(seconds=5)  # a silent for 5 s (live window 1.5 s; resend window 30 s)
+    workers.beat(["grader-b@host:2"], "celery", now=later)
+    sent_after = make_submission()
+    sent_after.created_at = now + timedelta(seconds=4)  # after a was declared dead: not in its hands
+    db.session.commit()
+    assert sweep_stale_submissions(now=later).requeued == [sent_before.id]
+    assert sweep_stale_submissions(now=later + timedelta(seconds=1)).requeued == []
+    # A worker that stops cleanly forgets its heartbeat: nothing is sent again for it.
+    workers.forget(["grader-b@host:2"])
+    assert sweep_stale_submissions(now=later + timedelta(seconds=5)).requeued == []
+
+
 @pytest.mark.parametrize(("policy", "late_days", "expected"), [
     (LatePolicy.PENALTY, 0, 30.0),
     (LatePolicy.PENALTY, 1, 27.0),
