@@ -48,7 +48,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=500, help="submissions to post")
     parser.add_argument("--mode", choices=("celery", "embedded"), default="celery")
     parser.add_argument("--workers", type=int, default=2, help="Celery workers (or embedded threads)")
-    parser.add_argument("--concurrency", type=int, default=1, help="grading processes per Celery worker")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="grading processes per Celery worker (the deployment default)"
+    )
     parser.add_argument("--students", type=int, default=50, help="distinct API tokens (the API rate-limits each)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument(

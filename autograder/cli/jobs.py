@@ -14,7 +14,7 @@ from autograder.cli.service import current_application
 
 @click.command("worker")
 @click.option("--name", default="grader@%h", show_default=True, help="Celery node name (unique per machine).")
-@click.option("--concurrency", default=1, show_default=True, help="Grading processes in this worker.")
+@click.option("--concurrency", default=2, show_default=True, help="Grading processes in this worker.")
 @with_appcontext
 def worker_command(name: str, concurrency: int) -> None:
     """Run a Celery grading worker (the distributed mode's `worker` service)."""

@@ -31,7 +31,12 @@ def web_command(bind: str = f"0.0.0.0:{WEB_PORT}", workers: int = 2) -> list[str
             "--access-logfile", "-", WSGI_APP]
 
 
-def worker_command(name: str = "grader@%h", concurrency: int = 1) -> list[str]:
+# Two grading processes per worker: one keeps a core busy while the other waits on the database
+# or the broker, and a machine keeps its rate when one of its workers dies (docs/DEPLOY.md).
+WORKER_CONCURRENCY = 2
+
+
+def worker_command(name: str = "grader@%h", concurrency: int = WORKER_CONCURRENCY) -> list[str]:
     """Run one Celery grading worker (scale out by running more, on any machine)."""
     return ["celery", "-A", CELERY_APP, "worker", "--loglevel", "INFO", "--hostname", name,
             "--concurrency", str(concurrency), "--prefetch-multiplier", "1", "--without-gossip",
