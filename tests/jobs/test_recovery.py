@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from autograder.app import create_app
 from autograder.config import TestConfig as AppTestConfig
 from autograder.extensions import db
+from autograder.jobs.commands import WORKER_CONCURRENCY
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
 from autograder.models._time import as_utc, utcnow
@@ -71,8 +72,9 @@ def test_a_sigkilled_workers_submission_is_stored_within_15_s_with_default_setti
         stack.environment.pop(name)
     port = free_port()
     stack.start_web(port)
-    stack.start_worker("grader-a")  # no AUTOGRADER_SANDBOX_SLOT: each takes a free slot by lock file
-    stack.start_worker("grader-b")
+    # The shipped two grading processes per worker; no AUTOGRADER_SANDBOX_SLOT: free slots by lock file.
+    stack.start_worker("grader-a", concurrency=WORKER_CONCURRENCY)
+    stack.start_worker("grader-b", concurrency=WORKER_CONCURRENCY)
     slow = submit(port, student_token, losses_reference + SLOW_MSE).json()["id"]
     (row,) = _wait([slow], 60, lambda r: r.status == SubmissionStatus.RUNNING)
     assert row.status == SubmissionStatus.RUNNING
