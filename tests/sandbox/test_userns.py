@@ -211,7 +211,10 @@ def unprivileged_python():
                 return
             last_line = (check.stderr.strip().splitlines() or [f"exit status {check.returncode}"])[-1]
             tried.append(f"{python}: {last_line}")
-        pytest.skip(f"no Python with the repository's packages runs as uid {UNPRIVILEGED_UID}: " + "; ".join(tried))
+        reason = f"no Python with the repository's packages runs as uid {UNPRIVILEGED_UID}: " + "; ".join(tried)
+        if os.environ.get("CI") == "true":  # the copies above work wherever the checkout lives
+            pytest.fail(reason)
+        pytest.skip(reason)
     finally:
         shutil.rmtree(overlay_dir, ignore_errors=True)
 
