@@ -26,12 +26,13 @@ from sqlalchemy.engine import Engine
 
 import autograder
 from autograder.extensions import db
-from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus
+from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import CRASHED, OK, Executor, Limits, UnitJob
 from autograder.sandbox.program import Call
 from autograder.logs import log_context
+from autograder.services.workers import live_window
 from autograder.jobs.similarity import request_indexing as request_similarity_indexing
 
 log = logging.getLogger(__name__)
@@ -542,9 +543,6 @@ def _last_worker_death(now: datetime, window: timedelta) -> datetime | None:
     committed but not yet published): Redis hands them out again only after its visibility
     timeout, and the resend window is as long. Whatever was sent before that moment is sent again.
     """
-    from autograder.models import WorkerHeartbeat
-    from autograder.services.workers import live_window
-
     alive = live_window()
     last_seen = db.session.scalar(
         select(func.max(WorkerHeartbeat.seen_at))
