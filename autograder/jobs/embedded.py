@@ -33,7 +33,7 @@ class EmbeddedQueue:
         self._ids: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
-        self._executors: list[Executor] = []
+        self.executors: list[Executor] = []  # the grading threads' own, once started (each closes its own)
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.heartbeat: Heartbeat | None = None
@@ -50,44 +50,42 @@ class EmbeddedQueue:
         self._ids.put((priority, next(self._order), submission_id))
 
     def start(self) -> None:
-        """Open one executor per thread (raises if the sandbox is refused), then start the threads."""
+        """Start the grading threads once each has opened its executor; raise if the sandbox is refused."""
         with self._lock:
             if self.started:
                 return
-            executors = self._open_executors()
-            self._executors = executors
             self._stopping.clear()
             names = [worker_name(f"embedded-{index}") for index in range(self.workers)]
-            self.heartbeat = Heartbeat(self.app, names, "embedded")
-            self._threads = [
-                threading.Thread(target=self._work, args=(name, executor), name=f"grader-{index}", daemon=True)
-                for index, (name, executor) in enumerate(zip(names, executors))
+            opened: list[concurrent.futures.Future[Executor]] = [concurrent.futures.Future() for _ in names]
+            # Each thread opens its own executor, in parallel (each starts an interpreter importing
+            # NumPy): the kernel kills a zygote when the thread that started it ends, so a zygote
+            # opened by a short-lived helper thread would die under the first submission.
+            graders = [
+                threading.Thread(target=self._work, args=(name, index, future), name=f"grader-{index}", daemon=True)
+                for index, (name, future) in enumerate(zip(names, opened))
             ]
-            self._threads.append(threading.Thread(target=self._sweep_periodically, name="grading-sweeper",
-                                                  daemon=True))
-            self.heartbeat.start()
-            for thread in self._threads:
+            for thread in graders:
                 thread.start()
+            failures = [future.exception() for future in opened]
+            if any(failures):
+                for _ in range(failures.count(None)):
+                    self._put(_STOP, -1)
+                for thread in graders:
+                    thread.join()
+                raise next(failure for failure in failures if failure is not None)
+            self.executors = [future.result() for future in opened]
+            self.heartbeat = Heartbeat(self.app, names, "embedded")
+            sweeper = threading.Thread(target=self._sweep_periodically, name="grading-sweeper", daemon=True)
+            self._threads = [*graders, sweeper]
+            self.heartbeat.start()
+            sweeper.start()
             if self.app.config.get("SIMILARITY_AFTER_GRADING", True):
                 # Low priority: it indexes once the grading queue is empty (jobs/similarity.py).
                 embedded_indexer(self.app).start(grading_busy=lambda: self._ids.unfinished_tasks > 0)
             self.started = True
 
-    def _open_executors(self) -> list[Executor]:
-        # In parallel: each starts an interpreter importing NumPy, which is most of a restart's time.
-        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
-            futures = [pool.submit(open_worker_executor, self.app, configured_slot(self.app, index))
-                       for index in range(self.workers)]
-        opened = [future.result() for future in futures if future.exception() is None]
-        failures = [future.exception() for future in futures if future.exception() is not None]
-        if failures:
-            for executor in opened:
-                executor.close()
-            raise failures[0]  # type: ignore[misc]
-        return opened
-
     def stop(self) -> None:
-        """Let the threads finish their current submission, then close the executors.
+        """Let the threads finish their current submission and close their executors.
 
         What is still queued stays queued in the database: the next start sends it again.
         """
@@ -99,12 +97,10 @@ class EmbeddedQueue:
             for _ in range(self.workers):
                 self._put(_STOP, -1)
             for thread in self._threads:
-                thread.join()
-            for executor in self._executors:
-                executor.close()
+                thread.join()  # each grading thread closes its own executor on its way out
             if self.heartbeat is not None:
                 self.heartbeat.stop()
-            self._threads, self._executors = [], []
+            self._threads, self.executors = [], []
             self.started = False
 
     def alive(self) -> bool:
@@ -115,19 +111,27 @@ class EmbeddedQueue:
         """Block until every enqueued id has been processed."""
         self._ids.join()
 
-    def _work(self, worker: str, executor: Executor) -> None:
-        while True:
-            _, _, submission_id = self._ids.get()
-            try:
-                if submission_id == _STOP:
-                    return
-                with self.app.app_context():
-                    grade_submission(submission_id, executor=executor, worker=worker,
-                                     stopping=self._stopping.is_set)
-            except Exception:  # the row stays queued/running; the sweeper hands it out again
-                log.exception("embedded worker %s could not grade submission %s", worker, submission_id)
-            finally:
-                self._ids.task_done()
+    def _work(self, worker: str, index: int, opened: concurrent.futures.Future[Executor]) -> None:
+        try:
+            executor = open_worker_executor(self.app, configured_slot(self.app, index))
+        except BaseException as error:
+            opened.set_exception(error)
+            return
+        opened.set_result(executor)
+        try:
+            while True:
+                _, _, submission_id = self._ids.get()
+                try:
+                    if submission_id == _STOP:
+                        return
+                    with self.app.app_context():
+                        grade_submission(submission_id, executor=executor, worker=worker)
+                except Exception:  # the row stays queued/running; the sweeper hands it out again
+                    log.exception("embedded worker %s could not grade submission %s", worker, submission_id)
+                finally:
+                    self._ids.task_done()
+        finally:
+            executor.close()
 
     def _sweep_periodically(self) -> None:
         # The first sweep sends everything queued: this process's queue starts empty.

@@ -19,7 +19,7 @@ def grade_submission_task(self, submission_id: int) -> str:  # type: ignore[no-u
     # Each pool process takes a free sandbox slot of this machine (or AUTOGRADER_SANDBOX_SLOT + its index).
     executor = thread_executor(configured_slot(current_app._get_current_object(), pool_index()))
     worker = WorkerProcess.name or worker_name(str(self.request.hostname or "grader").split("@")[0])
-    return grade_submission(submission_id, executor=executor, worker=worker, stopping=WorkerProcess.stopping).value
+    return grade_submission(submission_id, executor=executor, worker=worker).value
 
 
 @shared_task(name=SIMILARITY_TASK)

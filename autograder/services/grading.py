@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, insert, or_, select, true, update
@@ -29,8 +29,7 @@ from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.sandbox.executor import CRASHED, OK, Executor, Limits, UnitJob
-from autograder.sandbox.program import Call
+from autograder.sandbox.executor import CRASHED, Executor
 from autograder.logs import log_context
 from autograder.services.workers import live_window
 from autograder.jobs.similarity import request_indexing as request_similarity_indexing
@@ -360,37 +359,33 @@ class SandboxWatch:
     def close(self) -> None:
         self.executor.close()
 
-    def sandbox_is_sound(self) -> bool:
-        """Run a trivial unit: True if the sandbox grades it (the failure was the student's own doing)."""
-        try:
-            outcome = self.executor.run(UnitJob(source="def ping():\n    return 1\n", filename="ping.py",
-                                                calls=[Call("ping")], limits=Limits(wall_seconds=5, cpu_seconds=5)))
-        except Exception:
-            return False
-        return outcome.status == OK and len(outcome.calls) == 1
-
 
 def release_claim(claim: Claim, reason: str) -> bool:
-    """Hand a claimed submission back to the queue unscored (the sweeper resends it at once)."""
+    """Hand a claimed submission back to the queue unscored (the sweeper resends it at once).
+
+    On its last attempt it ends in error instead, unscored, for its instructor to see.
+    """
     now = utcnow()
+    if claim.attempt >= _max_attempts():
+        values: dict[str, Any] = dict(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
+                                      error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
+    else:
+        values = dict(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
     owned = db.session.execute(
-        update(Submission)
-        .where(_owned(claim))
-        .values(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
-        .execution_options(synchronize_session=False)
+        update(Submission).where(_owned(claim)).values(**values).execution_options(synchronize_session=False)
     ).rowcount
     db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     db.session.commit()
     return owned == 1
 
 
-def grade_submission(submission_id: int, *, executor: Executor | None = None, worker: str | None = None,
-                     stopping: Callable[[], bool] | None = None) -> GradingOutcome:
+def grade_submission(submission_id: int, *, executor: Executor | None = None,
+                     worker: str | None = None) -> GradingOutcome:
     """Claim, grade and store one submission (idempotent: regrading gives one consistent result).
 
-    ``stopping`` tells whether this worker is shutting down: a sandbox failure then is the
-    worker's, not the student's, and the submission goes back to the queue unscored.
-    Returns what happened. Raises only for infrastructure failures outside a claim
+    When the sandbox itself fails under it (the zygote dies, cannot start or stops answering),
+    the submission goes back to the queue unscored: student code cannot reach the zygote, so
+    that is never the student's failure. Returns what happened. Raises only for infrastructure failures outside a claim
     (database unreachable), which the caller retries with backoff.
     """
     from autograder.grading.engine import grade_source
@@ -438,13 +433,14 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None, wo
             _observe(GradingOutcome.FAILED, time.monotonic() - started, watch)
             _dispatch_next(student_id)
             return GradingOutcome.FAILED
-        if watch.failures and ((stopping is not None and stopping()) or not watch.sandbox_is_sound()):
-            # The sandbox died under the grader (worker shutting down, zygote killed from outside):
-            # whatever the report says about the student's functions is not their doing.
+        if watch.failures:
+            # The sandbox failed under the grader (worker shutting down, zygote killed from outside,
+            # machine overloaded): whatever the report says about the student's functions is not their doing.
             log.warning("submission %s: the sandbox failed under the worker (%s); handed back unscored",
                         submission_id, watch.failures[0])
             release_claim(claim, "interrupted: the grading worker's sandbox failed; graded again shortly")
             _observe(GradingOutcome.INTERRUPTED, time.monotonic() - started, watch)
+            _dispatch_next(student_id)
             return GradingOutcome.INTERRUPTED
         seconds = time.monotonic() - started
         stored = store_final_result(

@@ -26,6 +26,23 @@ def test_embedded_pool_grades_everything_enqueued(jobs_app, make_submission):
     assert len({row.worker for row in rows}) == 2  # both threads took work
 
 
+def test_embedded_pool_zygotes_live_as_long_as_their_grading_threads(jobs_app, make_submission):
+    # The kernel kills a zygote when the thread that started it ends: a zygote opened by a helper
+    # thread died under the first submission (a reference once scored 31/35 that way).
+    queue = grading_queue()
+    queue.start()
+    zygotes = [getattr(executor, "inner", executor) for executor in queue.executors]
+    if not all(hasattr(zygote, "restarts") for zygote in zygotes):
+        pytest.skip("these executors have no zygote")
+    submissions = [make_submission() for _ in range(4)]
+    for submission in submissions:
+        enqueue_grading(submission.id)
+    queue.join()
+    db.session.expire_all()
+    assert [db.session.get(Submission, s.id).score for s in submissions] == [35.0] * 4
+    assert [zygote.restarts for zygote in zygotes] == [0, 0]
+
+
 def test_embedded_pool_start_recovers_what_a_previous_process_left(jobs_app, make_submission):
     # A process died mid-grade (running, lease expired) and another accepted a row but never enqueued it.
     interrupted, never_enqueued = make_submission(), make_submission()

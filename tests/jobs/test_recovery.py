@@ -192,8 +192,17 @@ def test_sweeper_requeues_at_once_what_a_dead_process_of_this_machine_held(make_
         sleeper.wait()
 
 
-def test_a_sandbox_dying_under_a_stopping_worker_is_not_the_students_failure(make_submission, executor,
-                                                                              losses_reference):
+def _kill_the_zygote_one_second_into(inner) -> threading.Thread:
+    def kill() -> None:
+        time.sleep(1.0)  # inside mse's 3 s sleep
+        os.kill(inner.zygote_pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    return killer
+
+
+def test_a_sandbox_dying_under_the_grader_is_not_the_students_failure(make_submission, executor, losses_reference):
     inner = getattr(executor, "inner", executor)
     if not hasattr(inner, "zygote_pid"):
         pytest.skip("this executor has no zygote to kill")
@@ -202,13 +211,9 @@ def test_a_sandbox_dying_under_a_stopping_worker_is_not_the_students_failure(mak
 
     current_app.config["GRADING_TIME_SCALE"] = 5.0  # mse's sleep stays within its own limit
 
-    def kill_the_zygote_mid_grade() -> None:
-        time.sleep(1.0)  # inside mse's 3 s sleep
-        os.kill(inner.zygote_pid, signal.SIGKILL)
-
-    killer = threading.Thread(target=kill_the_zygote_mid_grade)
-    killer.start()
-    outcome = grade_submission(submission.id, executor=executor, worker="dying", stopping=lambda: True)
+    # Killed from outside while the worker goes on (the next unit finds a fresh zygote that works).
+    killer = _kill_the_zygote_one_second_into(inner)
+    outcome = grade_submission(submission.id, executor=executor, worker="dying")
     killer.join()
     assert outcome == GradingOutcome.INTERRUPTED
     db.session.expire_all()
@@ -220,3 +225,24 @@ def test_a_sandbox_dying_under_a_stopping_worker_is_not_the_students_failure(mak
     assert grade_submission(submission.id, executor=executor, worker="healthy") == GradingOutcome.GRADED
     db.session.expire_all()
     assert db.session.get(Submission, submission.id).score == 35.0
+
+
+def test_a_sandbox_failing_on_the_last_attempt_ends_in_error_not_in_a_score(make_submission, executor,
+                                                                            losses_reference):
+    inner = getattr(executor, "inner", executor)
+    if not hasattr(inner, "zygote_pid"):
+        pytest.skip("this executor has no zygote to kill")
+    from flask import current_app
+
+    current_app.config["GRADING_TIME_SCALE"] = 5.0
+    current_app.config["GRADING_MAX_ATTEMPTS"] = 1
+    submission = make_submission(source=losses_reference + SLOW_MSE)
+    killer = _kill_the_zygote_one_second_into(inner)
+    outcome = grade_submission(submission.id, executor=executor, worker="dying")
+    killer.join()
+    assert outcome == GradingOutcome.INTERRUPTED
+    db.session.expire_all()
+    row = db.session.get(Submission, submission.id)
+    assert row.status == SubmissionStatus.ERROR and row.score is None and row.results == []
+    assert "interrupted 1 times" in row.error_message
+    assert submission.id not in sweep_stale_submissions().requeued
