@@ -13,6 +13,7 @@ from autograder.grading.suite import PreparedSuite
 from autograder.grading.report import FAILED
 from autograder.grading.selfcheck import DEFAULT_HIDDEN_SEEDS, SelfCheckReport, check_assignment, grade_in_process
 from autograder.sandbox import Executor, open_executor
+from tests.slots import worker_slot
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +55,6 @@ def failed_checks(suites: Callable[[str], list[PreparedSuite]]) -> Callable[...,
 @pytest.fixture(scope="session")
 def executor() -> Iterator[Executor]:
     """One sandbox executor for the few files that must cross the real wire."""
-    opened = open_executor(require_full_isolation=False, slot=0)
+    opened = open_executor(require_full_isolation=False, slot=worker_slot(795))
     yield opened
     opened.close()

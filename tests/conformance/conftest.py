@@ -11,10 +11,11 @@ from autograder.grading.assignment import Assignment, find_assignment
 from autograder.grading.engine import grade_source
 from autograder.grading.report import Report
 from autograder.sandbox import Executor, open_executor
+from tests.slots import worker_slot
 
 SOLUTIONS = Path(__file__).parent / "solutions"
 # Sandbox uids of these tests, away from the slots other suites and workers use.
-CONFORMANCE_SLOT = 770
+CONFORMANCE_SLOT = worker_slot(770)
 HIDDEN_SEED = 424242
 
 

@@ -17,9 +17,10 @@ from autograder.grading.engine import grade_source
 from autograder.grading.report import Report
 from autograder.sandbox import Executor, open_executor
 from tests.conformance.student_mistakes import STUDENT_MISTAKES, StudentMistake, student_file
+from tests.slots import worker_slot
 
 # Sandbox uids of this script, away from the conformance tests' slot (770).
-NAMING_RATE_SLOT = 771
+NAMING_RATE_SLOT = worker_slot(771)
 HIDDEN_SEED = 424242
 
 

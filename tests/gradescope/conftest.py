@@ -15,10 +15,11 @@ import pytest
 from autograder.grading.assignment import Assignment, find_assignment
 from autograder.gradescope.archive import ArchiveSettings, build_wheel, write_archive
 from autograder.sandbox import Executor, open_executor
+from tests.slots import worker_slot
 
 SEED = 424242
 # Sandbox uids of these tests, away from the slots other suites and workers use.
-GRADESCOPE_TEST_SLOT = 780
+GRADESCOPE_TEST_SLOT = worker_slot(780)
 
 
 @pytest.fixture(scope="session")

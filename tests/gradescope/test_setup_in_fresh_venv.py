@@ -18,6 +18,7 @@ import pytest
 from autograder.grading.engine import grade_source
 from autograder.grading.mistakes import variant_source
 from autograder.grading.notebook import notebook_from_source
+from tests.slots import worker_slot
 
 # One worker builds the session's archive and this module's venv once (scripts/test runs pytest-xdist).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gradescope")]
@@ -28,7 +29,7 @@ def _environment(root: Path) -> dict[str, str]:
         key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
     }
     environment["AUTOGRADER_GRADESCOPE_ROOT"] = str(root)
-    environment["AUTOGRADER_SANDBOX_SLOT"] = "785"
+    environment["AUTOGRADER_SANDBOX_SLOT"] = str(worker_slot(786))
     # Offline-capable: pip's own configuration (index, caches) plus the directory of the archive's wheel.
     environment.setdefault("AUTOGRADER_PIP_OPTIONS", os.environ.get("AUTOGRADER_TEST_PIP_OPTIONS", ""))
     return environment

@@ -13,10 +13,11 @@ from autograder.grading.engine import grade_source
 from autograder.grading.mistakes import Mistake, variant_source
 from autograder.grading.report import Report
 from autograder.sandbox import Executor, open_executor
+from tests.slots import worker_slot
 
 TOY = Path(__file__).parent / "fixtures" / "toy"
 # Sandbox uids of these tests, away from the slots other suites and workers use.
-GRADING_TEST_SLOT = 760
+GRADING_TEST_SLOT = worker_slot(760)
 
 
 @pytest.fixture(scope="session")

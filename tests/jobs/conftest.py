@@ -23,12 +23,13 @@ from autograder.grading.assignment import find_assignment
 from autograder.jobs.local_stack import LocalStack
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.sandbox import Executor, open_executor
+from tests.slots import worker_slot
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOSSES_REFERENCE = (REPOSITORY / "assignments" / "losses" / "reference.py").read_text()
 HIDDEN_SEED = 424242
 # Sandbox uids of these tests, away from the slots other suites and running workers use.
-TEST_SLOT_BASE = 700
+TEST_SLOT_BASE = worker_slot(700)
 
 _counter = itertools.count()
 
@@ -42,7 +43,6 @@ def jobs_app(tmp_path: Path) -> Iterator[Flask]:
     config.GRADING_RESEND_SECONDS = 30
     config.GRADING_SWEEP_SECONDS = 0.2
     config.WORKER_HEARTBEAT_SECONDS = 0.5
-    config.SANDBOX_RUNTIME_DIR = str(tmp_path / "run")
     config.EMBEDDED_WORKERS = 2
     config.SANDBOX_SLOT = TEST_SLOT_BASE
     # These tests are about the queue, not the sandbox: take the best executor available.
@@ -193,7 +193,6 @@ def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> I
         AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
         # Room for the deliberately slow (but honest) submissions these tests kill workers under.
         AUTOGRADER_TIME_LIMIT_SCALE="5",
-        AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
     deployment.migrate()
     try:

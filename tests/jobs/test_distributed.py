@@ -13,6 +13,7 @@ from autograder.extensions import db
 from autograder.jobs.local_stack import free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
 from tests.jobs.api_submissions import SLOW_MSE, submit
+from tests.slots import worker_slot
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
@@ -79,8 +80,8 @@ def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, stu
 def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, student_token, losses_reference):
     port = free_port()
     stack.start_web(port)
-    stack.start_worker("grader-a", sandbox_slot=800)
-    stack.start_worker("grader-b", sandbox_slot=810)
+    stack.start_worker("grader-a", sandbox_slot=worker_slot(800))
+    stack.start_worker("grader-b", sandbox_slot=worker_slot(810))
     response = submit(port, student_token, losses_reference + SLOW_MSE)
     assert response.status_code == 202
     submission_id = response.json()["id"]
@@ -110,8 +111,8 @@ def test_redis_restart_mid_run_loses_nothing(stack, stack_app, student_token, ma
     stack.environment["REDIS_URL"] = private_redis.url  # a broker of our own, so we may kill it
     port = free_port()
     stack.start_web(port)
-    stack.start_worker("grader-a", sandbox_slot=800)
-    stack.start_worker("grader-b", sandbox_slot=810)
+    stack.start_worker("grader-a", sandbox_slot=worker_slot(800))
+    stack.start_worker("grader-b", sandbox_slot=worker_slot(810))
     accepted = [submit(port, student_token, losses_reference).json()["id"] for _ in range(10)]
     private_redis.stop()  # the queue is gone, with everything in it
     # Another student (the first one's later files wait behind their earlier ones, not in the broker).
@@ -139,7 +140,7 @@ def test_worker_refuses_to_start_without_full_isolation(stack):
     stack.environment["AUTOGRADER_SANDBOX_DISABLE_LAYERS"] = "seccomp"
     # The operator switched seccomp off and did not accept reduced isolation: the worker exits.
     with pytest.raises(RuntimeError, match="unsafe exited"):
-        stack.start_worker("unsafe", sandbox_slot=820)
+        stack.start_worker("unsafe", sandbox_slot=worker_slot(820))
     assert b"refusing to start a grading worker" in stack.log("unsafe")
     assert b"seccomp" in stack.log("unsafe")
 
@@ -147,10 +148,11 @@ def test_worker_refuses_to_start_without_full_isolation(stack):
 def test_worker_refuses_a_sandbox_slot_another_process_holds(stack):
     from autograder.jobs.slots import acquire_slot, runtime_dir
 
-    held = acquire_slot(runtime_dir(stack.environment["AUTOGRADER_RUNTIME_DIR"]), 820)  # as another worker would
+    slot = worker_slot(820)
+    held = acquire_slot(runtime_dir(), slot)  # as another worker of this machine would
     try:
         with pytest.raises(RuntimeError, match="clash exited"):
-            stack.start_worker("clash", sandbox_slot=820)
-        assert b"sandbox slot 820 is already in use by pid" in stack.log("clash")
+            stack.start_worker("clash", sandbox_slot=slot)
+        assert f"sandbox slot {slot} is already in use by pid".encode() in stack.log("clash")
     finally:
         held.release()

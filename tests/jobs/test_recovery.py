@@ -104,7 +104,6 @@ def test_embedded_mode_killed_mid_burst_grades_everything_within_15_s_of_its_res
         tmp_path / "logs", AUTOGRADER_QUEUE="embedded", DATABASE_URL=f"sqlite:///{database}",
         AUTOGRADER_SECRET_KEY="embedded-test", AUTOGRADER_HIDDEN_SEED="424242", AUTOGRADER_COOLDOWN_SECONDS="0", AUTOGRADER_TIME_LIMIT_SCALE="5",
         AUTOGRADER_ALLOW_INSECURE_SANDBOX="1", AUTOGRADER_EMBEDDED_WORKERS="2",
-        AUTOGRADER_RUNTIME_DIR=str(tmp_path / "run"),
     )
     for name in ("AUTOGRADER_LEASE_SECONDS", "AUTOGRADER_SWEEP_SECONDS", "AUTOGRADER_SANDBOX_SLOT"):
         stack.environment.pop(name, None)

@@ -33,6 +33,7 @@ from autograder.models import (
 from autograder.services import similarity
 from autograder.services.grading import GradingOutcome, grade_submission
 from autograder.similarity.disguise import disguise
+from tests.slots import worker_slot
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "conformance" / "solutions" / "losses"
 GRADED = tuple(function.name for function in find_assignment("losses").functions)
@@ -170,7 +171,7 @@ def test_a_celery_worker_indexes_from_its_similarity_queue_after_grading(stack, 
     queue.enqueue(first.id)
     queue.enqueue(second.id)
     try:
-        stack.start_worker("grader-sim", sandbox_slot=840)
+        stack.start_worker("grader-sim", sandbox_slot=worker_slot(840))
         assert _wait_for(lambda: _fingerprinted() == 3, 90), stack.log("grader-sim")[-3000:]
         assert [db.session.get(Submission, row.id).status for row in (first, second)] == [SubmissionStatus.DONE] * 2
         scores = _pair_scores()

@@ -13,11 +13,12 @@ import pytest
 
 from autograder.sandbox.confinement import slot_uid
 from autograder.sandbox.zygote import ZygoteExecutor
+from tests.slots import worker_slot
 
 FAKE_SECRET = "grader-secret-7f3a9c1e5b"
 # One slot (hence uid) per test session: concurrent runs of this suite from other checkouts on
 # the same machine must not see each other's children as stray processes.
-SANDBOX_SLOT = 1000 + os.getpid() % 3000
+SANDBOX_SLOT = worker_slot(900)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # What honest student files import (standard library and every NumPy submodule a course uses):

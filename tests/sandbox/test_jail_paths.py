@@ -20,10 +20,11 @@ from autograder.sandbox import jail_paths
 from autograder.sandbox.executor import OK, Limits, UnitJob
 from autograder.sandbox.program import Call
 from autograder.sandbox.zygote import ZygoteExecutor
+from tests.slots import worker_slot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROBE_LIMITS = Limits(wall_seconds=30.0, cpu_seconds=10.0, memory_bytes=512 << 20)
-DEGRADED_SLOT = 8  # not the shared sandbox's slot: its stray-process checks stay exact
+DEGRADED_SLOT = worker_slot(908)  # not the shared sandbox's slot: its stray-process checks stay exact
 
 # Prints the plan of a zygote-like interpreter (warm-up modules loaded) as JSON.
 PLAN_PROGRAM = r"""

@@ -15,6 +15,7 @@ from autograder.sandbox import InsecureSandboxError, open_executor, refuse_reduc
 from autograder.sandbox.executor import OK, TIMEOUT, Limits, UnitJob
 from autograder.sandbox.program import Call
 from autograder.sandbox.zygote import ZygoteExecutor
+from tests.slots import worker_slot
 
 
 def square_job(value: float, limits: Limits = Limits(wall_seconds=5)) -> UnitJob:
@@ -64,7 +65,7 @@ def test_limits_are_per_job(sandbox) -> None:
 
 
 def test_close_leaves_no_process(fake_secret) -> None:
-    executor = ZygoteExecutor(slot=8)
+    executor = ZygoteExecutor(slot=worker_slot(918))
     pid = executor.zygote_pid
     assert executor.run(square_job(1.5)).calls[0].value == 2.25
     executor.close()
@@ -73,7 +74,7 @@ def test_close_leaves_no_process(fake_secret) -> None:
 
 
 def test_reduced_isolation_still_grades_and_is_refused_when_full_is_required(monkeypatch) -> None:
-    executor = ZygoteExecutor(slot=9, disabled_layers=("namespaces", "seccomp"))
+    executor = ZygoteExecutor(slot=worker_slot(919), disabled_layers=("namespaces", "seccomp"))
     try:
         assert executor.isolation == "reduced"
         outcome = executor.run(UnitJob(source="def loop():\n    while True:\n        pass\n", filename="l.py",
@@ -96,14 +97,14 @@ def test_operator_may_accept_reduced_isolation(monkeypatch) -> None:
     monkeypatch.setenv("AUTOGRADER_SANDBOX_DISABLE_LAYERS", "seccomp")
     options = sandbox_options()
     assert options.disabled_layers == ("seccomp",) and options.allow_insecure
-    executor = open_executor(require_full_isolation=True, slot=10, options=options)  # allowed: no exception
+    executor = open_executor(require_full_isolation=True, slot=worker_slot(920), options=options)  # allowed: no exception
     assert executor.isolation == "reduced" and "seccomp" not in executor.layers
     assert executor.run(square_job(4.0)).calls[0].value == 16.0
     executor.close()
 
 
 def test_open_executor_gives_full_isolation_here(sandbox) -> None:
-    executor = open_executor(require_full_isolation=True, slot=11)
+    executor = open_executor(require_full_isolation=True, slot=worker_slot(921))
     try:
         assert executor.isolation == "full"
     finally:

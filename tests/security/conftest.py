@@ -11,9 +11,10 @@ import pytest
 
 from autograder.grading.assignment import Assignment, find_assignment
 from autograder.sandbox.zygote import ZygoteExecutor
+from tests.slots import worker_slot
 
 # Sandbox uids of these tests, away from the slots other suites use.
-SECURITY_TEST_SLOT = 780
+SECURITY_TEST_SLOT = worker_slot(790)
 HIDDEN_SEED = 987654321
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

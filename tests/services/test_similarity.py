@@ -18,13 +18,14 @@ from autograder.similarity.compare import compare
 from autograder.similarity.disguise import disguise
 from autograder.similarity.fingerprints import fingerprint_source
 from autograder.cli.service import similarity as similarity_command
+from tests.slots import worker_slot
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "tests" / "conformance" / "solutions" / "losses"
 GRADED = ("mse", "mse_grad", "softmax", "cross_entropy", "cross_entropy_grad", "sigmoid",
           "binary_cross_entropy", "binary_cross_entropy_grad")
 # Sandbox uids of these tests, away from the slots other suites and workers use.
-SIMILARITY_SLOT = 785
+SIMILARITY_SLOT = worker_slot(785)
 
 
 def _source(style: str) -> str:
