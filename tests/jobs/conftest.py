@@ -181,12 +181,21 @@ SERVICE_LEASE_SECONDS = 3
 
 
 @pytest.fixture
-def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> Iterator[LocalStack]:
-    """A migrated deployment (no processes yet): short leases, a sweep every second."""
+def migrated_postgres_url(real_services: None, migrated_postgres_url: str) -> str:
+    """The throwaway migrated PostgreSQL database (tests/conftest.py), once the real services are known to be up."""
+    return migrated_postgres_url
+
+
+@pytest.fixture
+def stack(tmp_path: Path, migrated_postgres_url: str, redis_target: tuple[str, str]) -> Iterator[LocalStack]:
+    """A migrated deployment (no processes yet): short leases, a sweep every second.
+
+    Its database is a copy of one the migrate service's command brought up to date (tests/conftest.py).
+    """
     redis_url, queue = redis_target
     deployment = LocalStack.create(
         tmp_path / "logs",
-        DATABASE_URL=postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
+        DATABASE_URL=migrated_postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
         AUTOGRADER_SECRET_KEY="integration-test-secret", AUTOGRADER_HIDDEN_SEED=str(HIDDEN_SEED),
         AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
         AUTOGRADER_RESEND_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_HEARTBEAT_SECONDS="1",
@@ -194,7 +203,6 @@ def stack(tmp_path: Path, postgres_url: str, redis_target: tuple[str, str]) -> I
         # Room for the deliberately slow (but honest) submissions these tests kill workers under.
         AUTOGRADER_TIME_LIMIT_SCALE="5",
     )
-    deployment.migrate()
     try:
         yield deployment
     finally:

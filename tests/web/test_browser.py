@@ -2,11 +2,13 @@
 
 Every page is checked with axe-core (vendored, served by the app itself: nothing loads from the
 internet) for critical and serious violations, and at 375 px for anything reaching past the right
-edge of the screen. Screenshots of every page go to test-artifacts/.
+edge of the screen. A page with a problem is photographed into test-artifacts/ (every page with
+AUTOGRADER_TEST_SCREENSHOTS=1: a full-page PNG costs about as much CPU as the audit itself).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 WIDTHS = (1280, 375)
+EVERY_SCREENSHOT = os.environ.get("AUTOGRADER_TEST_SCREENSHOTS") == "1"
 
 # Elements whose right edge is past the viewport, unless a scrolling ancestor (a code box, a
 # statement table) keeps them inside itself and is itself inside the viewport.
@@ -70,13 +73,15 @@ class Walker:
 
     def audit(self, name: str) -> None:
         label = f"{self.who}-{name}-{self.width}"
+        known = len(self.problems)
         self.page.add_script_tag(url=f"{self.base}/static/vendor/axe-core/axe.min.js")
         for violation in self.page.evaluate(AXE_RUN):
             self.problems.append(f"{label}: {violation}")
         if self.width < 600:
             for element in self.page.evaluate(OVERFLOW_PROBE):
                 self.problems.append(f"{label}: past the right edge: {element}")
-        self.page.screenshot(path=str(ARTIFACTS / f"{label}.png"), full_page=True)
+        if EVERY_SCREENSHOT or len(self.problems) > known:
+            self.page.screenshot(path=str(ARTIFACTS / f"{label}.png"), full_page=True)
 
     def close(self) -> None:
         self.context.close()
