@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from autograder.extensions import db
-from autograder.jobs import grading_queue
+from autograder.jobs import enqueue_grading, grading_queue
 from autograder.models import Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc, utcnow
 from autograder.services.grading import sweep_stale_submissions
@@ -40,10 +40,19 @@ def _submit(email: str, course: Course, source: str = LOSSES_REFERENCE) -> Submi
     return create_submission(_student(email), course.course_assignments[0], "losses.py", source.encode())
 
 
-def test_one_students_burst_never_makes_another_wait_behind_it(jobs_app, course):
+def test_one_students_burst_never_makes_another_wait_behind_it(jobs_app, course, monkeypatch):
     jobs_app.config["EMBEDDED_WORKERS"] = 1  # one grader: the order of grading is the order of the queue
+    # All six arrive before the first is graded (sent to the queue once all exist, in the order the
+    # service sent them): on a slow machine the burst's first could otherwise be graded before the
+    # honest file arrives, and the burst's second would rightly go first.
+    sent: list[int] = []
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", sent.append)
     burst = [_submit("burst@example.edu", course) for _ in range(5)]
     honest = _submit("honest@example.edu", course)
+    monkeypatch.undo()
+    assert sent == [burst[0].id, honest.id]  # the burst's others wait outside the queue
+    for submission_id in sent:
+        enqueue_grading(submission_id)
     grading_queue().join()
     while True:  # each finished burst submission sends the next one; wait for the whole line
         db.session.expire_all()
