@@ -4,6 +4,7 @@
     .venv/bin/python bench/load_test.py --kill-worker-at 0.3  # SIGKILL a worker after 30% are posted
     .venv/bin/python bench/load_test.py --mode embedded       # gunicorn (1 process) with the thread pool
     .venv/bin/python bench/load_test.py --rate 25             # an offered load of 25/s (queue-to-done latency)
+    .venv/bin/python bench/load_test.py --external-client     # bench/api_client.py posts instead (stdlib only)
 
 Uses the machine's PostgreSQL and Redis (a throwaway database and queue). Prints throughput
 (API post to stored score), its ratio to a baseline timed in the same run (the bare engine's
@@ -18,6 +19,7 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,7 +40,9 @@ from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
 from autograder.models._time import as_utc
 
-REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
+REFERENCE_PATH = Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py"
+REFERENCE = REFERENCE_PATH.read_bytes()
+API_CLIENT = Path(__file__).resolve().with_name("api_client.py")
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 HIDDEN_SEED = "20261122"
 
@@ -81,6 +85,12 @@ def parse_args() -> argparse.Namespace:
         help="gradings timed in process before and after the burst, as this run's baseline",
     )
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
+    parser.add_argument(
+        "--external-client",
+        action="store_true",
+        help="post with bench/api_client.py (a separate process, standard library only) instead of this script's "
+        "own client; its report is printed, and this script still audits the database",
+    )
     return parser.parse_args()
 
 
@@ -195,6 +205,38 @@ def post_all(
     return accepted, refused
 
 
+def post_with_the_external_client(port: int, tokens: list[str], args: argparse.Namespace, work: Path, on_posted) -> int:
+    """Run bench/api_client.py against the service; return its exit status (its report goes to stdout)."""
+    tokens_file = work / "tokens.txt"
+    tokens_file.write_text("\n".join(tokens) + "\n")
+    command = [
+        sys.executable,
+        str(API_CLIENT),
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--tokens-file",
+        str(tokens_file),
+        "--file",
+        str(REFERENCE_PATH),
+        "--count",
+        str(args.count),
+        "--clients",
+        str(args.clients),
+        "--expect-score",
+        "35",
+        "--timeout",
+        str(args.timeout),
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as client:
+        assert client.stdout is not None
+        for line in client.stdout:
+            if line.startswith("posted ") and line.split()[1].isdigit():
+                on_posted(int(line.split()[1]))
+            else:
+                print(f"  api_client: {line.rstrip()}", flush=True)
+    return client.returncode
+
+
 def bare_grading_rate(count: int, directory: Path) -> float:
     """Submissions/s of the bare engine in this process (one sandbox executor, no web, queue or
     database): the same file in the same hidden mode, timed now, as the baseline of this run."""
@@ -287,7 +329,14 @@ def main() -> int:
         print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
         cpu_before = cpu_by_role(stack, database)
         started = time.time()
-        accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted, args.rate)
+        client_status = 0
+        if args.external_client:
+            client_status = post_with_the_external_client(port, tokens, args, work, on_posted)
+            with app.app_context():
+                accepted, refused = list(db.session.scalars(select(Submission.id))), []
+                db.session.rollback()
+        else:
+            accepted, refused = post_all(port, tokens, args.count, args.clients, on_posted, args.rate)
         posted_seconds = time.time() - started
         print(
             f"posted in {posted_seconds:.1f} s ({args.count / posted_seconds:.1f}/s); "
@@ -367,7 +416,8 @@ def main() -> int:
                 f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
                 f"(at most)"
             )
-        return 0 if lost == unfinished == 0 and not wrong and not duplicated and len(rows) == len(accepted) else 1
+        clean = lost == unfinished == 0 and not wrong and not duplicated and len(rows) == len(accepted)
+        return 0 if clean and client_status == 0 else 1
     finally:
         stack.stop()
         with app.app_context():

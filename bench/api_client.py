@@ -1,0 +1,205 @@
+"""An independent API client for deadline-burst measurements: the standard library only.
+
+    python bench/api_client.py --url http://127.0.0.1:8000 --tokens-file tokens.txt \
+        --file assignments/losses/reference.py --count 300 --expect-score 35
+
+It shares no code with the service or with bench/load_test.py (which audits the database): it
+sees only what a student's program sees. It posts ``--count`` copies of ``--file`` to
+``POST /api/v1/assignments/<name>/submissions`` round-robin over the tokens (one per line) from
+``--clients`` threads, waits out 429 and 503 answers (Retry-After) and sends again, and polls
+``GET /api/v1/submissions/<id>`` until every accepted submission is done. It prints a line
+"posted K" as it goes (bench/load_test.py's --external-client reads them), then the throughput
+from the first POST to the last score it saw and checks: every accepted id finished (none lost),
+every score is --expect-score, ids are distinct, and a second read of every result gives the same
+score and checks (no result graded twice into another). Exit status 1 if any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+FINISHED = {"done", "error"}
+
+
+class Connection:
+    """One keep-alive HTTP connection (per thread), reopened when the server closes it."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.prefix = parts.path.rstrip("/")
+        self._connection: http.client.HTTPConnection | None = None
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        for attempt in range(3):
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self._connection.request(method, self.prefix + path, body=body, headers=headers or {})
+                response = self._connection.getresponse()
+                data = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self._connection.close()
+                    self._connection = None
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+            except (http.client.HTTPException, OSError):
+                self._connection.close()
+                self._connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: text/x-python\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True, help="the service's base URL")
+    parser.add_argument("--tokens-file", required=True, type=Path, help="API tokens of enrolled students, one per line")
+    parser.add_argument("--file", required=True, type=Path, help="the file to submit")
+    parser.add_argument("--assignment", default="losses")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=8, help="posting threads")
+    parser.add_argument("--expect-score", type=float, default=None, help="the score every submission must get")
+    parser.add_argument("--poll-seconds", type=float, default=0.05, help="pause between two rounds of polling")
+    parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    tokens = [line.strip() for line in args.tokens_file.read_text().splitlines() if line.strip()]
+    content = args.file.read_bytes()
+    path = f"/api/v1/assignments/{args.assignment}/submissions"
+    lock = threading.Lock()
+    next_index = iter(range(args.count))
+    accepted: dict[int, tuple[str, float]] = {}  # id -> (token, time of its 202)
+    refusals: dict[int, int] = {}
+    failures: list[str] = []
+    first_post: list[float] = []
+
+    def post_loop() -> None:
+        connection = Connection(args.url)
+        while True:
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                return
+            token = tokens[index % len(tokens)]
+            body, content_type = multipart("file", args.file.name, content)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+            while True:
+                with lock:
+                    if not first_post:
+                        first_post.append(time.time())
+                status, response_headers, data = connection.request("POST", path, body, headers)
+                if status in (429, 503):
+                    with lock:
+                        refusals[status] = refusals.get(status, 0) + 1
+                    time.sleep(min(float(response_headers.get("retry-after", "1") or 1), 5.0))
+                    continue
+                break
+            if status != 202:
+                with lock:
+                    failures.append(f"POST {index}: HTTP {status} {data[:200]!r}")
+                continue
+            submission_id = int(json.loads(data)["id"])
+            with lock:  # one line at a time: print() from several threads can interleave
+                accepted[submission_id] = (token, time.time())
+                sys.stdout.write(f"posted {len(accepted)}\n")
+                sys.stdout.flush()
+
+    posters = [threading.Thread(target=post_loop) for _ in range(args.clients)]
+    for thread in posters:
+        thread.start()
+
+    seen: dict[int, tuple[float, dict]] = {}  # id -> (time first seen finished, body)
+    poller = Connection(args.url)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        with lock:
+            pending = [(i, token) for i, (token, _) in accepted.items() if i not in seen]
+            posting = any(thread.is_alive() for thread in posters)
+        if not pending and not posting:
+            break
+        for submission_id, token in pending:
+            status, _, data = poller.request(
+                "GET", f"/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
+            )
+            if status == 200:
+                body = json.loads(data)
+                if body.get("status") in FINISHED:
+                    seen[submission_id] = (time.time(), body)
+        time.sleep(args.poll_seconds)
+    for thread in posters:
+        thread.join()
+
+    # A second read of every result: a submission graded twice would show another score or other checks.
+    changed = []
+    for submission_id, (_, body) in seen.items():
+        token = accepted[submission_id][0]
+        _, _, data = poller.request(
+            "GET", f"/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        again = json.loads(data)
+        if (again.get("score"), len(again.get("tests", []))) != (body.get("score"), len(body.get("tests", []))):
+            changed.append(submission_id)
+
+    lost = sorted(set(accepted) - set(seen))
+    errors = sorted(i for i, (_, body) in seen.items() if body.get("status") != "done")
+    wrong = sorted(
+        i
+        for i, (_, body) in seen.items()
+        if args.expect_score is not None and body.get("status") == "done" and body.get("score") != args.expect_score
+    )
+    print(
+        f"accepted {len(accepted)}/{args.count}; refused and sent again: {refusals or 'none'}; "
+        f"other failures: {len(failures)}"
+    )
+    for failure in failures[:5]:
+        print(f"  {failure}")
+    print(
+        f"finished {len(seen)}; lost or unfinished within --timeout {len(lost)}; ended in error {len(errors)}; "
+        f"wrong score {len(wrong)}; changed on a second read {len(changed)}; distinct ids {len(set(accepted))}"
+    )
+    if seen and first_post:
+        last = max(when for when, _ in seen.values())
+        latencies = [seen[i][0] - accepted[i][1] for i in seen]
+        print(
+            f"client throughput {len(seen) / (last - first_post[0]):.1f} submissions/s "
+            f"(first POST to the last score seen, {last - first_post[0]:.1f} s)"
+        )
+        latencies.sort()
+        print(
+            f"202 to score seen: p50 {statistics.median(latencies):.2f} s, "
+            f"p95 {latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]:.2f} s, "
+            f"max {latencies[-1]:.2f} s"
+        )
+    ok = not (failures or lost or errors or wrong or changed) and len(accepted) == args.count
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
