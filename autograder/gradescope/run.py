@@ -22,12 +22,14 @@ from autograder.config import gradescope_settings, sandbox_options
 from autograder.grading.assignment import Assignment, AssignmentError
 from autograder.grading.kit import load_kit
 from autograder.grading.engine import grade_source
+from autograder.grading.report import Report
 from autograder.grading.fixtures import FixtureError, read_suite
 from autograder.grading.notebook import MAX_NOTEBOOK_BYTES, NOTEBOOK_SUFFIX
 from autograder.grading.spec import SpecError, load_spec
 from autograder.gradescope.archive import CONFIG, FORMAT, GRADED_CASES, KIT
 from autograder.gradescope.results import checks_with_hidden_cases, failure_json, results_json
 from autograder.sandbox import ALLOW_INSECURE_ENV, Executor, open_executor
+from autograder.sandbox.watch import SandboxWatch
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"
 SLOT_ENV = "AUTOGRADER_SANDBOX_SLOT"  # the sandbox uid is 61000 + slot
@@ -163,10 +165,10 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
             stdout_visibility=config.get("stdout_visibility", "hidden"),
         )
     data = submission.read_bytes()
-    graded = grade_source(
+    graded = _grade_without_sandbox_failures(
         graded_assignment, data, executor, mode="hidden", hidden_seed=config["hidden_seed"], filename=submission.name
     )
-    public = grade_source(public_assignment, data, executor, mode="public", filename=submission.name)
+    public = _grade_without_sandbox_failures(public_assignment, data, executor, mode="public", filename=submission.name)
     return results_json(
         graded,
         public,
@@ -175,6 +177,23 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
         stdout_visibility=config.get("stdout_visibility", "hidden"),
         extra={"submission": submission.name},
     )
+
+
+class SandboxFailed(RuntimeError):
+    """The sandbox itself failed while grading, twice: no score may be written."""
+
+
+def _grade_without_sandbox_failures(assignment: Assignment, data: bytes, executor: Executor, **options: Any) -> Report:
+    """Grade; when the sandbox itself failed under a unit (never the student's doing), grade once more.
+
+    Raises SandboxFailed when it fails again: a score with such a unit would not be the student's.
+    """
+    for _ in range(2):
+        watch = SandboxWatch(executor)  # the executor starts a fresh zygote for the next unit by itself
+        report = grade_source(assignment, data, watch, **options)
+        if not watch.failures:
+            return report
+    raise SandboxFailed(watch.failures[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         print(isolation.summary(), flush=True)  # run_autograder's stdout: the instructors' log
         if options.probe:
             return 0
-        results = _grade(root, executor, isolation)
+        try:
+            results = _grade(root, executor, isolation)
+        except SandboxFailed as error:
+            # No results.json: Gradescope shows the run as failed, for staff to run again, instead of a wrong score.
+            print(
+                f"the sandbox failed twice while grading ({error}); no score written: run the autograder again",
+                flush=True,
+            )
+            return 1
     finally:
         executor.close()
     results.setdefault("execution_time", round(time.monotonic() - started, 3))

@@ -29,7 +29,8 @@ from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import LatePolicy
-from autograder.sandbox.executor import CRASHED, Executor
+from autograder.sandbox.executor import Executor
+from autograder.sandbox.watch import SandboxWatch
 from autograder.logs import log_context
 from autograder.services.workers import live_window
 from autograder.jobs.similarity import request_indexing as request_similarity_indexing
@@ -337,27 +338,6 @@ def record_failure(claim: Claim, message: str) -> bool:
     ).rowcount
     db.session.commit()
     return owned == 1
-
-
-class SandboxWatch:
-    """The executor as the engine sees it, noting every unit the sandbox itself failed (not the student)."""
-
-    # What the executor's outcomes say when the zygote died or could not start (sandbox/zygote.py).
-    _INFRASTRUCTURE = "the grader's sandbox"
-
-    def __init__(self, executor: Executor) -> None:
-        self.executor = executor
-        self.isolation = executor.isolation
-        self.failures: list[str] = []
-
-    def run(self, job: Any) -> Any:
-        outcome = self.executor.run(job)
-        if outcome.status == CRASHED and str(outcome.message).startswith(self._INFRASTRUCTURE):
-            self.failures.append(str(outcome.message))
-        return outcome
-
-    def close(self) -> None:
-        self.executor.close()
 
 
 def release_claim(claim: Claim, reason: str) -> bool:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -215,3 +218,66 @@ def test_command_writes_an_archive_and_refuses_bad_settings(wheel, tmp_path):
         ArchiveSettings(hidden_seed=0)
     with pytest.raises(ArchiveError):
         ArchiveSettings(hidden_seed=5, hidden_visibility="visible-ish")
+
+
+# mse sleeps on its first call (within its 1 s limit): a zygote killed meanwhile fails that unit under the student.
+SLEEPY_MSE = """
+import time as _time
+_slept = False
+
+
+def mse(y_pred, y_true):
+    global _slept
+    if not _slept:
+        _slept = True
+        _time.sleep(0.7)
+    return float(((y_pred - y_true) ** 2).mean())
+"""
+
+
+def _zygote_killer(executor, stop: threading.Event, once: bool) -> threading.Thread:
+    def kill() -> None:
+        stop.wait(0.3)  # inside mse's sleep
+        while not stop.is_set():
+            pid = executor.zygote_pid
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                if once:
+                    return
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=kill)
+    thread.start()
+    return thread
+
+
+def test_a_sandbox_failing_once_is_graded_again_not_scored(losses, gradescope_root, service_executor):
+    if not hasattr(service_executor, "zygote_pid"):
+        pytest.skip("this executor has no zygote to kill")
+    root = gradescope_root("losses.py", (losses.reference_source + SLEEPY_MSE).encode())
+    restarts, stop = service_executor.restarts, threading.Event()
+    killer = _zygote_killer(service_executor, stop, once=True)
+    try:
+        results = run.grade_submission_file(root / "source", root / "submission" / "losses.py", service_executor)
+    finally:
+        stop.set()
+        killer.join()
+    assert service_executor.restarts > restarts  # the kill landed
+    assert results["score"] == 35
+
+
+def test_a_sandbox_failing_again_writes_no_score(losses, gradescope_root, service_executor):
+    if not hasattr(service_executor, "zygote_pid"):
+        pytest.skip("this executor has no zygote to kill")
+    root = gradescope_root("losses.py", (losses.reference_source + SLEEPY_MSE).encode())
+    stop = threading.Event()
+    killer = _zygote_killer(service_executor, stop, once=False)
+    try:
+        with pytest.raises(run.SandboxFailed, match="the grader's sandbox"):
+            run.grade_submission_file(root / "source", root / "submission" / "losses.py", service_executor)
+    finally:
+        stop.set()
+        killer.join()

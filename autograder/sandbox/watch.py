@@ -1,0 +1,36 @@
+"""Telling the sandbox's own failures from the student's: an executor that notes them."""
+
+from __future__ import annotations
+
+from autograder.sandbox.executor import CRASHED, Executor, UnitJob, UnitOutcome
+
+# How an outcome begins when the sandbox failed, not the student's code: the zygote died, could not
+# start or stopped answering (sandbox/zygote.py), or the executor raised (grading/engine.py).
+SANDBOX_FAILURE_PREFIX = "the grader's sandbox"
+
+
+def is_sandbox_failure(outcome: UnitOutcome) -> bool:
+    """True when ``outcome`` is the sandbox's own failure, which must never count against a student."""
+    return outcome.status == CRASHED and str(outcome.message).startswith(SANDBOX_FAILURE_PREFIX)
+
+
+class SandboxWatch:
+    """The executor as the engine sees it, noting every unit the sandbox itself failed.
+
+    Student code runs in a child with its own pid namespace and uid and cannot reach the zygote,
+    so a grade with any such unit is not the student's: callers grade again or store no score.
+    """
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.isolation = executor.isolation
+        self.failures: list[str] = []
+
+    def run(self, job: UnitJob) -> UnitOutcome:
+        outcome = self.executor.run(job)
+        if is_sandbox_failure(outcome):
+            self.failures.append(str(outcome.message))
+        return outcome
+
+    def close(self) -> None:
+        self.executor.close()
