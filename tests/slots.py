@@ -23,7 +23,7 @@ RANGES = 11
 
 @functools.cache
 def _range_start() -> int:
-    directory = Path(tempfile.gettempdir()) / "autograder-test-slot-ranges"
+    directory = Path(tempfile.gettempdir()) / f"autograder-test-slot-ranges-{os.geteuid()}"
     directory.mkdir(mode=0o700, exist_ok=True)
     for index in range(RANGES):
         fd = os.open(directory / f"range-{index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
