@@ -6,12 +6,14 @@
 It shares no code with the service or with bench/load_test.py (which audits the database): it
 sees only what a student's program sees. It posts ``--count`` copies of ``--file`` to
 ``POST /api/v1/assignments/<name>/submissions`` round-robin over the tokens (one per line) from
-``--clients`` threads, waits out 429 and 503 answers (Retry-After) and sends again, and polls
-``GET /api/v1/submissions/<id>`` until every accepted submission is done. It prints a line
-"posted K" as it goes (bench/load_test.py's --external-client reads them), then the throughput
-from the first POST to the last score it saw and checks: every accepted id finished (none lost),
-every score is --expect-score, ids are distinct, and a second read of every result gives the same
-score and checks (no result graded twice into another). Exit status 1 if any check fails.
+``--clients`` threads (as fast as they can, or ``--rate`` per second), waits out 429 and 503
+answers (Retry-After) and sends again, and polls ``GET /api/v1/submissions/<id>`` (each
+unfinished one every ``--poll-seconds``, 1 s, as `grade --submit` does) until every accepted submission is done: the last
+score is seen up to that long after it is stored. It prints a line "posted K" as it goes
+(bench/load_test.py's --external-client reads them), then the throughput from the first POST to
+the last score it saw, and checks: every accepted id finished (none lost), every score is
+--expect-score, ids are distinct, and a second read of every result gives the same score and
+checks (no result graded twice into another). Exit status 1 if any check fails.
 """
 
 from __future__ import annotations
@@ -82,8 +84,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--assignment", default="losses")
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8, help="posting threads")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="offered load: submission n is sent n / RATE s after the first"
+    )
     parser.add_argument("--expect-score", type=float, default=None, help="the score every submission must get")
-    parser.add_argument("--poll-seconds", type=float, default=0.05, help="pause between two rounds of polling")
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=1.0,
+        help="each unfinished submission is read once per this many seconds (as `grade --submit`)",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
     return parser.parse_args()
 
@@ -99,6 +109,7 @@ def main() -> int:
     refusals: dict[int, int] = {}
     failures: list[str] = []
     first_post: list[float] = []
+    schedule_start = time.monotonic()
 
     def post_loop() -> None:
         connection = Connection(args.url)
@@ -107,6 +118,8 @@ def main() -> int:
                 index = next(next_index, None)
             if index is None:
                 return
+            if args.rate:
+                time.sleep(max(0.0, schedule_start + index / args.rate - time.monotonic()))
             token = tokens[index % len(tokens)]
             body, content_type = multipart("file", args.file.name, content)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
@@ -139,6 +152,7 @@ def main() -> int:
     poller = Connection(args.url)
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
+        round_started = time.monotonic()
         with lock:
             pending = [(i, token) for i, (token, _) in accepted.items() if i not in seen]
             posting = any(thread.is_alive() for thread in posters)
@@ -152,7 +166,9 @@ def main() -> int:
                 body = json.loads(data)
                 if body.get("status") in FINISHED:
                     seen[submission_id] = (time.time(), body)
-        time.sleep(args.poll_seconds)
+        # As a student's program would: one read per submission per interval, not a busy loop
+        # (reads cost the web tier CPU that grading needs on the same machine).
+        time.sleep(max(0.0, round_started + args.poll_seconds - time.monotonic()))
     for thread in posters:
         thread.join()
 

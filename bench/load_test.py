@@ -226,6 +226,7 @@ def post_with_the_external_client(port: int, tokens: list[str], args: argparse.N
         "35",
         "--timeout",
         str(args.timeout),
+        *(["--rate", str(args.rate)] if args.rate else []),
     ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as client:
         assert client.stdout is not None
