@@ -2,8 +2,9 @@
 
 After storing a grade the worker only asks for indexing (``request_indexing``: a set entry in
 the embedded mode, one task on the low-priority similarity queue in the Celery mode) and goes
-on to the next submission. A batch (``services.similarity.index_pending``) then indexes every
-graded submission of that course assignment not indexed yet, under one lock and one commit.
+on to the next submission. A batch (``services.similarity.index_pending``) then indexes up to
+BACKGROUND_BATCH_SIZE graded submissions of that course assignment not indexed yet, under one
+lock and one commit, and asks for the next batch after it, so that grading waiting meanwhile goes first.
 A request lost to a crash between the grade and the request, or a batch that failed, is found
 by the sweep (``pending_course_assignments``) within AUTOGRADER_SIMILARITY_SWEEP_SECONDS. With
 AUTOGRADER_SIMILARITY_AFTER_GRADING off nothing runs here: the pages and the command index
@@ -142,9 +143,9 @@ class EmbeddedIndexer:
                     self.request(course_assignment_id)  # for the next start
                     break
                 with self.app.app_context():
-                    from autograder.services.similarity import index_pending_safely
+                    from autograder.services.similarity import BACKGROUND_BATCH_SIZE, index_pending_safely
 
-                    batch = index_pending_safely(course_assignment_id)
+                    batch = index_pending_safely(course_assignment_id, BACKGROUND_BATCH_SIZE)
                 self.batches += 1
                 if batch is not None and batch.more:
                     self.request(course_assignment_id)  # the rest after the grading waiting meanwhile
@@ -213,13 +214,13 @@ def _request_from_celery(app: Flask, course_assignment_id: int) -> None:
 def run_requested_batch(course_assignment_id: int) -> int:
     """The Celery task's body (inside an app context): clear the request, index one batch, ask again if more."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    from autograder.services.similarity import index_pending_safely
+    from autograder.services.similarity import BACKGROUND_BATCH_SIZE, index_pending_safely
 
     try:
         _redis(app.config["REDIS_URL"]).delete(_requested_key(app, course_assignment_id))
     except Exception:  # noqa: BLE001  (Redis away: index anyway; the mark expires by itself)
         log.warning("could not clear the similarity request of %s", course_assignment_id, exc_info=True)
-    batch = index_pending_safely(course_assignment_id)
+    batch = index_pending_safely(course_assignment_id, BACKGROUND_BATCH_SIZE)
     if batch is None:
         return 0
     if batch.more:  # the rest in another task, so grading that arrived meanwhile goes first

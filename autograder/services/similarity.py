@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 STORED_MIN_SCORE = 0.2  # pairs below this are not stored nor listed: independent work lands there
 BATCH_SIZE = 500  # submissions indexed under one lock and one commit
 TIMED_BATCH_SIZE = 10  # under a time budget (a page): a few tens of ms per batch here
+# In the background, beside grading: a batch holds its grading process (or thread) until it ends,
+# and each file is compared with every indexed one it could match (the whole class, when files are
+# near-identical), so batches stay small and the next one waits for the grading queue.
+BACKGROUND_BATCH_SIZE = 10
 _QUERY_CHUNK = 2000  # values per IN (...) query, under the parameter limits of SQLite (>= 3.32) and PostgreSQL
 
 

@@ -134,6 +134,24 @@ def test_a_grade_stored_without_a_request_is_found_by_the_sweep(quick_sweeps):
     assert set(_pair_scores()) == {(first.id, second.id), (first.id, third.id), (second.id, third.id)}
 
 
+def test_the_background_indexes_in_small_batches_and_asks_for_the_rest(quick_sweeps, monkeypatch):
+    # A batch holds its grading thread (or Celery process) until it ends: never the whole backlog at once.
+    ca, students = _course("SIM5", 3)
+    rows = [_submission(ca, students[n % 3], disguise(ORIGINAL, keep=GRADED, seed=n), graded=True) for n in range(12)]
+    limits: list[int] = []
+    original = similarity.index_pending_safely
+
+    def recording(course_assignment_id: int, limit: int = similarity.BATCH_SIZE):
+        limits.append(limit)
+        return original(course_assignment_id, limit)
+
+    monkeypatch.setattr(similarity, "index_pending_safely", recording)
+    embedded_indexer(quick_sweeps).start()
+    assert _wait_for(lambda: _fingerprinted() == len(rows), 60)
+    assert similarity.BACKGROUND_BATCH_SIZE < len(rows)
+    assert len(limits) >= 2 and set(limits) == {similarity.BACKGROUND_BATCH_SIZE}
+
+
 def test_a_failed_batch_leaves_nothing_half_written_and_is_retried(quick_sweeps, monkeypatch):
     ca, (ada, bob) = _course("SIM4", 2)
     first, second = _submission(ca, ada, ORIGINAL, graded=True), _submission(ca, bob, COPY, graded=True)
