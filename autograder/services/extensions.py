@@ -9,7 +9,7 @@ from sqlalchemy import select
 from autograder.extensions import db
 from autograder.models import CourseAssignment, Extension, Submission, SubmissionStatus, User
 from autograder.models._time import as_utc
-from autograder.services import courses
+from autograder.services import courses, similarity
 from autograder.services.errors import Forbidden, ServiceError
 
 
@@ -70,5 +70,7 @@ def grant(staff: User, student: User, course_assignment: CourseAssignment, due_a
         submission.late_days = raw_days - submission.late_tokens
         if submission.status == SubmissionStatus.DONE and submission.score is not None:
             submission.final_score = late_adjusted_score(submission.score, submission.late_days, course_assignment)
+    # Which of the student's submissions the similarity ranking shows (the best) may have changed.
+    similarity.forget_students(course_assignment.id, [student.id])
     db.session.commit()
     return found if due_at is not None else None

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from autograder import jobs
 from autograder.extensions import db
 from autograder.models import CourseAssignment, Regrade, RegradeEntry, Submission, SubmissionStatus, User
+from autograder.services import similarity
 from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
 
@@ -78,6 +79,8 @@ def _start(course_assignment: CourseAssignment, submissions: list[Submission], r
         submission.attempts = 0
         submission.lease_expires_at = None
         queued.append(submission.id)
+    # Their scores may change, and with them which submissions the similarity ranking shows.
+    similarity.forget_students(course_assignment.id, {submission.user_id for submission in submissions})
     db.session.commit()
     try:
         for submission_id in queued:

@@ -127,6 +127,8 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
         query = query.where(Submission.id.in_(list(submission_ids)))
     rows = db.session.execute(query.with_only_columns(Submission.id, Submission.user_id, Submission.source)
                               .order_by(Submission.id).limit(limit + 1)).all()
+    # The batch's members are graded, so which of them the ranking can show is settled (_shown).
+    shown = _shown(course_assignment_id)
     db.session.commit()  # end the read: fingerprinting holds no transaction
     more, rows = len(rows) > limit, rows[:limit]
     if not rows:
@@ -135,7 +137,7 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     for pending in batch:
         pending.hashes = sorted(pending.prints.hashes)
         pending.data = json.dumps(pending.prints.to_json(), separators=(",", ":"))
-    stored = _store_batch(course_assignment_id, starter.digest, batch, _pairs_within(batch))
+    stored = _store_batch(course_assignment_id, starter.digest, batch, _pairs_within(batch, shown))
     return IndexedBatch(len(batch), stored, more)
 
 
@@ -170,7 +172,10 @@ def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pe
         _forget(stale)
     # A submission another indexer stored meanwhile is compared through the index instead.
     within = [pair for pair in within if pair[0] not in current and pair[2] not in current]
-    pairs = [*_pairs_with_indexed(course_assignment_id, starter_digest, batch), *within] if batch else []
+    # Read under the lock: a submission graded and indexed by another batch meanwhile is in it.
+    shown = _shown(course_assignment_id) if batch else set()
+    with_indexed = _pairs_with_indexed(course_assignment_id, starter_digest, [p for p in batch if p.id in shown], shown)
+    pairs = [*with_indexed, *within] if batch else []
     if batch:
         now = utcnow()
         db.session.execute(insert(SubmissionFingerprint.__table__), [
@@ -220,6 +225,7 @@ _POSTINGS = (
     select(FingerprintHash.hash, FingerprintHash.submission_id, FingerprintHash.user_id)
     .where(FingerprintHash.course_assignment_id == bindparam("ca"),
            FingerprintHash.hash.in_(bindparam("hashes", expanding=True))))
+_SHOWN_POSTINGS = _POSTINGS.where(FingerprintHash.submission_id.in_(bindparam("shown", expanding=True)))
 _SIZES = (
     select(SubmissionFingerprint.submission_id, SubmissionFingerprint.size)
     .where(SubmissionFingerprint.submission_id.in_(bindparam("ids", expanding=True)),
@@ -233,20 +239,31 @@ _DATA = (
 _Pair = tuple[int, int, int, int, Comparison]
 
 
-def _pairs_with_indexed(course_assignment_id: int, starter_digest: str, batch: list[_Pending]) -> list[_Pair]:
+def _pairs_with_indexed(course_assignment_id: int, starter_digest: str, batch: list[_Pending],
+                        shown: set[int]) -> list[_Pair]:
     """Compare the batch with the indexed submissions of other students that could reach STORED_MIN_SCORE.
 
-    One postings lookup for the whole batch (the inverted index in the database), counted in memory;
-    only candidates whose shared count allows the threshold (compare.upper_bound) are loaded and compared.
+    Only the submissions the ranking can show (``shown``: each student's latest and best) are
+    candidates, so a file is compared with at most two of each other student's, however many
+    they sent. One postings lookup for the whole batch (the inverted index in the database),
+    counted in memory; only candidates whose shared count allows the threshold
+    (compare.upper_bound) are loaded and compared.
     """
+    if not batch:
+        return []
     wanted = sorted(set().union(*(pending.prints.hashes for pending in batch)))
     postings: dict[int, list[int]] = defaultdict(list)
     owner: dict[int, int] = {}
+    # With few enough shown submissions the database leaves the others out (a near-identical class
+    # would otherwise send every posting of every hash); with more, they are left out here.
+    narrow = len(shown) <= _QUERY_CHUNK
+    statement, extra = (_SHOWN_POSTINGS, {"shown": sorted(shown)}) if narrow else (_POSTINGS, {})
     for chunk in _chunks(wanted):
-        for value, submission_id, user_id in db.session.execute(_POSTINGS, {"ca": course_assignment_id,
-                                                                            "hashes": chunk}):
-            postings[value].append(submission_id)
-            owner[submission_id] = user_id
+        for value, submission_id, user_id in db.session.execute(statement, {"ca": course_assignment_id,
+                                                                            "hashes": chunk, **extra}):
+            if submission_id in shown:
+                postings[value].append(submission_id)
+                owner[submission_id] = user_id
     if not owner:
         return []
     sizes: dict[int, int] = {}
@@ -274,11 +291,11 @@ def _pairs_with_indexed(course_assignment_id: int, starter_digest: str, batch: l
     return pairs
 
 
-def _pairs_within(batch: list[_Pending]) -> list[_Pair]:
-    """Compare the batch's submissions with each other through an in-memory inverted index."""
+def _pairs_within(batch: list[_Pending], shown: set[int]) -> list[_Pair]:
+    """Compare the batch's submissions the ranking can show with each other, through an in-memory inverted index."""
     index = FingerprintIndex()
     pairs: list[_Pair] = []
-    for pending in sorted(batch, key=lambda p: p.id):
+    for pending in sorted((p for p in batch if p.id in shown), key=lambda p: p.id):
         for other, _ in index.candidates(pending.prints, pending.user_id, STORED_MIN_SCORE):
             pair = _scored(cast(int, other.key), cast(int, other.owner), other.print, pending.id, pending.user_id,
                            pending.prints)
@@ -406,25 +423,56 @@ class Ranking:
                 "engine_version": ENGINE_VERSION, "pairs": [pair.to_json() for pair in self.pairs]}
 
 
-def compared_submissions(course_assignment: CourseAssignment) -> dict[int, dict[int, tuple[str, ...]]]:
-    """Return, per enrolled student, their latest and best graded submission ids with labels."""
-    enrolled = {user.id for user in students_of(course_assignment.course)}
+def _latest_and_best(course_assignment_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Per student, their latest graded submission and their best (by final score, the earliest of equal ones)."""
     latest: dict[int, int] = {}
     best: dict[int, tuple[float, int]] = {}
     for submission_id, user_id, score in db.session.execute(
             select(Submission.id, Submission.user_id, Submission.final_score)
-            .where(Submission.course_assignment_id == course_assignment.id,
+            .where(Submission.course_assignment_id == course_assignment_id,
                    Submission.status == SubmissionStatus.DONE, Submission.final_score.is_not(None))
             .order_by(Submission.created_at, Submission.id)):
-        if user_id not in enrolled:
-            continue
         latest[user_id] = submission_id
-        if user_id not in best or score > best[user_id][0]:  # the earliest of equal best scores
+        if user_id not in best or score > best[user_id][0]:
             best[user_id] = (score, submission_id)
+    return latest, {user_id: submission_id for user_id, (_, submission_id) in best.items()}
+
+
+def _shown(course_assignment_id: int) -> set[int]:
+    """The submissions the ranking can show: each student's latest and best graded one.
+
+    A submission outside this set now stays outside it (a newer one exists, or a better or equal
+    earlier one) unless scores change, and a change of scores forgets the student's fingerprints
+    (``forget_students``) so that all their submissions are compared again.
+    """
+    latest, best = _latest_and_best(course_assignment_id)
+    return set(latest.values()) | set(best.values())
+
+
+def forget_students(course_assignment_id: int, user_ids: Iterable[int]) -> None:
+    """Drop the students' fingerprints and pairs in the assignment (in the caller's transaction).
+
+    Call it when their scores may change (a regrade, an extension): which of their submissions the
+    ranking shows may then change, and indexing compares each file only with the shown ones of
+    others. The background indexer indexes them again.
+    """
+    ids = list(db.session.scalars(select(SubmissionFingerprint.submission_id).where(
+        SubmissionFingerprint.course_assignment_id == course_assignment_id,
+        SubmissionFingerprint.user_id.in_(list(user_ids)))))
+    if ids:
+        _forget(ids)
+
+
+def compared_submissions(course_assignment: CourseAssignment) -> dict[int, dict[int, tuple[str, ...]]]:
+    """Return, per enrolled student, their latest and best graded submission ids with labels."""
+    enrolled = {user.id for user in students_of(course_assignment.course)}
+    latest, best = _latest_and_best(course_assignment.id)
     chosen: dict[int, dict[int, tuple[str, ...]]] = {}
     for user_id, submission_id in latest.items():
+        if user_id not in enrolled:
+            continue
         labels: dict[int, tuple[str, ...]] = {submission_id: ("latest",)}
-        best_id = best[user_id][1]
+        best_id = best[user_id]
         labels[best_id] = labels.get(best_id, ()) + ("best",)
         chosen[user_id] = labels
     return chosen

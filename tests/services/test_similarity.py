@@ -103,12 +103,15 @@ def test_each_students_latest_and_best_submissions_are_compared(factory):
     similarity.ensure_indexed(course.course_assignments[0])
     ranking = similarity.ranking(course.course_assignments[0])
     assert all(pair.score < 0.5 for pair in ranking.pairs)
+    # Nor indexed against: a file is compared only with the latest and best of each other student.
     assert db.session.scalar(select(func.count()).select_from(SimilarityPair)
-                             .where(SimilarityPair.submission_b_id == old_copy.id,
-                                    SimilarityPair.score >= 0.8)) == 1  # stored, just not compared now
-    # When the copy becomes his best, the pair is listed, labelled with which submission it is.
+                             .where(SimilarityPair.submission_b_id == old_copy.id)) == 0
+    # When the copy becomes his best (a regrade or an extension changes scores, and forgets his
+    # fingerprints as those services do), it is indexed again and the pair is listed, labelled.
     old_copy.final_score = old_copy.score = 35.0
+    similarity.forget_students(course.course_assignments[0].id, [bob.id])
     db.session.commit()
+    similarity.ensure_indexed(course.course_assignments[0])
     ranking = similarity.ranking(course.course_assignments[0])
     top = ranking.pairs[0]
     assert top.score >= 0.8 and old_copy.id in (top.submission_a_id, top.submission_b_id)
@@ -256,3 +259,50 @@ def test_command_prints_the_ranking_as_text_and_json(four_students, runner):
     assert text.output.splitlines()[2].split()[0] == "1" and "copier@example.edu" in text.output.splitlines()[2]
     missing = runner.invoke(similarity_command, [code, "nope"])
     assert missing.exit_code != 0 and "sets no assignment" in missing.output
+
+
+def test_a_file_is_compared_with_two_submissions_of_each_other_student_at_most(factory, monkeypatch):
+    # Identical files, many per student: comparing with all of them grew with the square of the class.
+    teacher = factory.user(Role.INSTRUCTOR)
+    students = [factory.user() for _ in range(3)]
+    course = factory.course(teacher, students)
+    for round_ in range(4):
+        for student in students:
+            factory.submission(student, course, source=_source("einsum"), score=30.0 + round_ % 2)
+    compared: list[int] = []
+    original = similarity.compare
+    monkeypatch.setattr(similarity, "compare", lambda a, b: compared.append(1) or original(a, b))
+    similarity.ensure_indexed(course.course_assignments[0])
+    # Per student: the latest (round 4) and the best (round 2, the earliest 31): 6 shown files, each
+    # compared with the 4 shown of the two others, once per pair.
+    assert len(compared) == 6 * 4 // 2
+    ranking = similarity.ranking(course.course_assignments[0])
+    assert len(ranking.pairs) == 3 and all(pair.score >= 0.99 for pair in ranking.pairs)
+
+
+def test_a_regrade_and_an_extension_forget_the_students_fingerprints(factory):
+    from datetime import timedelta
+
+    from autograder.models._time import utcnow
+    from autograder.services import extensions, regrades
+
+    teacher = factory.user(Role.INSTRUCTOR)
+    ada, bob = factory.user(), factory.user()
+    course = factory.course(teacher, (ada, bob))
+    ca = course.course_assignments[0]
+    for student in (ada, bob):
+        factory.submission(student, course, source=_source("einsum"), score=35.0)
+    similarity.ensure_indexed(ca)
+
+    def fingerprinted(student) -> int:
+        return db.session.scalar(select(func.count()).select_from(SubmissionFingerprint)
+                                 .where(SubmissionFingerprint.user_id == student.id)) or 0
+
+    assert (fingerprinted(ada), fingerprinted(bob)) == (1, 1)
+    extensions.grant(teacher, bob, ca, utcnow() + timedelta(days=3), "illness")
+    assert (fingerprinted(ada), fingerprinted(bob)) == (1, 0)
+    similarity.ensure_indexed(ca)
+    assert fingerprinted(bob) == 1
+    latest = db.session.scalars(select(Submission).where(Submission.user_id == ada.id)).one()
+    regrades.regrade_submission(latest, teacher)
+    assert fingerprinted(ada) == 0
