@@ -25,6 +25,7 @@ from autograder.gradescope import run
 from autograder.gradescope.archive import ArchiveError, ArchiveSettings
 
 from autograder.grading.notebook import notebook_from_source
+from tests.jobs.api_submissions import slow_mse
 
 # With the Gradescope setup test, on one worker: the session's archive is built once.
 pytestmark = pytest.mark.xdist_group("gradescope")
@@ -220,19 +221,8 @@ def test_command_writes_an_archive_and_refuses_bad_settings(wheel, tmp_path):
         ArchiveSettings(hidden_seed=5, hidden_visibility="visible-ish")
 
 
-# mse sleeps on its first call (within its 1 s limit): a zygote killed meanwhile fails that unit under the student.
-SLEEPY_MSE = """
-import time as _time
-_slept = False
-
-
-def mse(y_pred, y_true):
-    global _slept
-    if not _slept:
-        _slept = True
-        _time.sleep(0.7)
-    return float(((y_pred - y_true) ** 2).mean())
-"""
+# mse sleeps on its first call, within its 1 s limit: a zygote killed meanwhile fails that unit under the student.
+SLEEPY_MSE = slow_mse(0.7)
 
 
 def _zygote_killer(executor, stop: threading.Event, once: bool) -> threading.Thread:

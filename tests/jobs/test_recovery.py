@@ -201,47 +201,40 @@ def _kill_the_zygote_one_second_into(inner) -> threading.Thread:
     return killer
 
 
-def test_a_sandbox_dying_under_the_grader_is_not_the_students_failure(make_submission, executor, losses_reference):
+def _grade_while_the_zygote_dies(make_submission, executor, losses_reference) -> tuple[GradingOutcome, Submission]:
+    """Grade a correct but slow file while the zygote is SIGKILLed from outside; return the outcome and the row."""
     inner = getattr(executor, "inner", executor)
     if not hasattr(inner, "zygote_pid"):
         pytest.skip("this executor has no zygote to kill")
-    submission = make_submission(source=losses_reference + SLOW_MSE)
     from flask import current_app
 
     current_app.config["GRADING_TIME_SCALE"] = 5.0  # mse's sleep stays within its own limit
-
-    # Killed from outside while the worker goes on (the next unit finds a fresh zygote that works).
-    killer = _kill_the_zygote_one_second_into(inner)
-    outcome = grade_submission(submission.id, executor=executor, worker="dying")
-    killer.join()
-    assert outcome == GradingOutcome.INTERRUPTED
-    db.session.expire_all()
-    row = db.session.get(Submission, submission.id)
-    assert row.status == SubmissionStatus.QUEUED and row.score is None and row.results == []
-    assert "interrupted" in row.error_message
-    # The next sweep hands it out again, and a healthy worker gives it full marks.
-    assert submission.id in sweep_stale_submissions().requeued
-    assert grade_submission(submission.id, executor=executor, worker="healthy") == GradingOutcome.GRADED
-    db.session.expire_all()
-    assert db.session.get(Submission, submission.id).score == 35.0
-
-
-def test_a_sandbox_failing_on_the_last_attempt_ends_in_error_not_in_a_score(make_submission, executor,
-                                                                            losses_reference):
-    inner = getattr(executor, "inner", executor)
-    if not hasattr(inner, "zygote_pid"):
-        pytest.skip("this executor has no zygote to kill")
-    from flask import current_app
-
-    current_app.config["GRADING_TIME_SCALE"] = 5.0
-    current_app.config["GRADING_MAX_ATTEMPTS"] = 1
     submission = make_submission(source=losses_reference + SLOW_MSE)
     killer = _kill_the_zygote_one_second_into(inner)
     outcome = grade_submission(submission.id, executor=executor, worker="dying")
     killer.join()
-    assert outcome == GradingOutcome.INTERRUPTED
     db.session.expire_all()
-    row = db.session.get(Submission, submission.id)
+    return outcome, db.session.get(Submission, submission.id)
+
+
+def test_a_sandbox_dying_under_the_grader_is_not_the_students_failure(make_submission, executor, losses_reference):
+    # Killed from outside while the worker goes on (the next unit finds a fresh zygote that works).
+    outcome, row = _grade_while_the_zygote_dies(make_submission, executor, losses_reference)
+    assert outcome == GradingOutcome.INTERRUPTED
+    assert row.status == SubmissionStatus.QUEUED and row.score is None and row.results == []
+    assert "interrupted" in row.error_message
+    # The next sweep hands it out again, and a healthy worker gives it full marks.
+    assert row.id in sweep_stale_submissions().requeued
+    assert grade_submission(row.id, executor=executor, worker="healthy") == GradingOutcome.GRADED
+    db.session.expire_all()
+    assert db.session.get(Submission, row.id).score == 35.0
+
+
+def test_a_sandbox_failing_on_the_last_attempt_ends_in_error_not_in_a_score(make_submission, executor,
+                                                                            losses_reference, jobs_app):
+    jobs_app.config["GRADING_MAX_ATTEMPTS"] = 1
+    outcome, row = _grade_while_the_zygote_dies(make_submission, executor, losses_reference)
+    assert outcome == GradingOutcome.INTERRUPTED
     assert row.status == SubmissionStatus.ERROR and row.score is None and row.results == []
     assert "interrupted 1 times" in row.error_message
-    assert submission.id not in sweep_stale_submissions().requeued
+    assert row.id not in sweep_stale_submissions().requeued
