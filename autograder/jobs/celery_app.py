@@ -91,13 +91,7 @@ class WorkerProcess:
 
     node = "grader"  # the node's label (--hostname before the @), set in the main process before forking
     name = ""
-    parent_pid = 0
     heartbeat: Any = None
-
-    @classmethod
-    def stopping(cls) -> bool:
-        """True once the worker's main process is gone (this process is an orphan about to be killed)."""
-        return cls.parent_pid != 0 and os.getppid() != cls.parent_pid
 
 
 def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
@@ -136,7 +130,6 @@ def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
         # Never share the parent's pooled database connections with a forked child.
         with app.app_context():
             db.engine.dispose(close=False)
-        WorkerProcess.parent_pid = os.getppid()
         WorkerProcess.name = worker_name(WorkerProcess.node)
         WorkerProcess.heartbeat = Heartbeat(app, [WorkerProcess.name], "celery")
         WorkerProcess.heartbeat.start()
