@@ -58,7 +58,7 @@ def test_it_posts_waits_and_finds_nothing_lost_or_wrong(live_server, tokens_file
         "lost or unfinished within --timeout 0; ended in error 0; wrong score 0; changed on a second read 0"
         in run.stdout
     )
-    assert "client throughput" in run.stdout
+    assert "client throughput" in run.stdout and "API throughput" in run.stdout
 
 
 def test_it_fails_when_a_score_is_not_the_one_expected(live_server, tokens_file):
