@@ -21,7 +21,9 @@ def test_embedded_pool_grades_everything_enqueued(jobs_app, make_submission):
     grading_queue().join()
     db.session.expire_all()
     rows = [db.session.get(Submission, submission.id) for submission in submissions]
-    assert [row.status for row in rows] == [SubmissionStatus.DONE] * 6
+    # On failure, say why: a row in error carries the grader's message.
+    assert [row.status for row in rows] == [SubmissionStatus.DONE] * 6, [
+        (row.id, row.status.value, row.attempts, row.error_message) for row in rows]
     assert all(row.score == 35.0 and row.attempts == 1 for row in rows)
     assert len({row.worker for row in rows}) == 2  # both threads took work
 
