@@ -20,7 +20,9 @@ from autograder.grading.source_checks import (
     missing_functions_message,
 )
 from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
-from autograder.sandbox.executor import CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome
+from autograder.sandbox.executor import (
+    CRASHED, IMPORT_ERROR, OK, SANDBOX_FAILURE_PREFIX, TIMEOUT, Executor, UnitJob, UnitOutcome,
+)
 from autograder.sandbox.program import CallOutcome
 
 
@@ -247,7 +249,7 @@ def _safe_run(executor: Executor, job: UnitJob) -> UnitOutcome:
     try:
         return executor.run(job)
     except Exception as error:  # noqa: BLE001 - the trusted side must not fall over for any unit
-        return UnitOutcome(status=CRASHED, message=f"the grader's sandbox failed: {type(error).__name__}")
+        return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {type(error).__name__}")
 
 
 # Exception names a hidden case may report: anything else could carry data out of a hidden input.

@@ -116,6 +116,9 @@ TIMEOUT = "timeout"  # wall-clock or CPU limit
 MEMORY = "memory"  # memory limit
 CRASHED = "crashed"  # ended without a complete result (exit, signal, segfault)
 BAD_OUTPUT = "bad_output"  # malformed, out of order or oversized result frames
+# How a CRASHED outcome's message begins when the sandbox itself failed, not the student's code
+# (the zygote died, could not start or stopped answering; the executor raised): sandbox/watch.py.
+SANDBOX_FAILURE_PREFIX = "the grader's sandbox"
 
 
 @dataclass

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.sandbox.executor import CRASHED, Executor, UnitJob, UnitOutcome
-
-# How an outcome begins when the sandbox failed, not the student's code: the zygote died, could not
-# start or stopped answering (sandbox/zygote.py), or the executor raised (grading/engine.py).
-SANDBOX_FAILURE_PREFIX = "the grader's sandbox"
+from autograder.sandbox.executor import CRASHED, SANDBOX_FAILURE_PREFIX, Executor, UnitJob, UnitOutcome
 
 
 def is_sandbox_failure(outcome: UnitOutcome) -> bool:

@@ -22,7 +22,8 @@ from typing import Any
 
 from autograder.sandbox import codec, control
 from autograder.sandbox.executor import (
-    BAD_OUTPUT, CRASHED, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob, UnitOutcome, describe_exit,
+    BAD_OUTPUT, CRASHED, SANDBOX_FAILURE_PREFIX, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob,
+    UnitOutcome, describe_exit,
 )
 from autograder.sandbox.launch import LaunchedZygote, launch_zygote
 
@@ -129,7 +130,7 @@ class ZygoteExecutor:
             try:
                 self._ensure_running()
             except ZygoteError as error:
-                return UnitOutcome(status=CRASHED, message=f"the grader's sandbox is unavailable: {error}")
+                return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} is unavailable: {error}")
             self._unit += 1
             pipes: list[int] = []
             try:
@@ -157,7 +158,7 @@ class ZygoteExecutor:
                 return self._collect(job, job_w, result_r, console_r, started)
             except Exception as error:  # noqa: BLE001 - whatever it was, this zygote is not trusted again
                 self._kill_zygote()
-                return UnitOutcome(status=CRASHED, message=f"the grader's sandbox failed: {error}",
+                return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {error}",
                                    seconds=time.monotonic() - started)
             finally:
                 for fd in pipes:
@@ -257,7 +258,7 @@ class ZygoteExecutor:
                 outcome.status = TIMEOUT
                 outcome.message = clock.message() if exit_report.get("timed_out") is True else describe_exit(returncode)
             elif returncode == SETUP_FAILED_EXIT:
-                outcome.status, outcome.message = CRASHED, "the grader's sandbox could not be set up"
+                outcome.status, outcome.message = CRASHED, f"{SANDBOX_FAILURE_PREFIX} could not be set up"
             else:
                 outcome.status, outcome.message = CRASHED, describe_exit(returncode)
         outcome.console_raw = bytes(console)

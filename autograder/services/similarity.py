@@ -172,11 +172,12 @@ def _store_batch(course_assignment_id: int, starter_digest: str, batch: list[_Pe
         _forget(stale)
     # A submission another indexer stored meanwhile is compared through the index instead.
     within = [pair for pair in within if pair[0] not in current and pair[2] not in current]
-    # Read under the lock: a submission graded and indexed by another batch meanwhile is in it.
-    shown = _shown(course_assignment_id) if batch else set()
-    with_indexed = _pairs_with_indexed(course_assignment_id, starter_digest, [p for p in batch if p.id in shown], shown)
-    pairs = [*with_indexed, *within] if batch else []
+    pairs: list[_Pair] = []
     if batch:
+        # Read under the lock: a submission graded and indexed by another batch meanwhile is in it.
+        shown = _shown(course_assignment_id)
+        shown_batch = [pending for pending in batch if pending.id in shown]
+        pairs = [*_pairs_with_indexed(course_assignment_id, starter_digest, shown_batch, shown), *within]
         now = utcnow()
         db.session.execute(insert(SubmissionFingerprint.__table__), [
             {"submission_id": p.id, "course_assignment_id": course_assignment_id, "user_id": p.user_id,
