@@ -97,12 +97,14 @@ class _Preparer:
             outcome.value = copy.deepcopy(outcome.value)
             outcomes.append(outcome)
 
-        # CPU time, not wall time: limits derived from it must not depend on how busy the machine is.
-        started = time.process_time()
+        # This thread's CPU time: limits derived from it must depend neither on how busy the machine
+        # is (wall time) nor on the process's other threads (process time counts them all: a web
+        # process's requests, other grading threads, the similarity indexer).
+        started = time.thread_time()
         run_program(self.namespace, copy.deepcopy(calls), probes=self.assignment.probes,
                     filename="reference.py", on_outcome=snapshot)
         if self.timing:
-            self.reference_seconds += time.process_time() - started
+            self.reference_seconds += time.thread_time() - started
         for index, outcome in enumerate(outcomes):
             if not outcome.ok:
                 raise PreparationError(f"{where}: the reference failed on call {index} ({calls[index].function}): "
