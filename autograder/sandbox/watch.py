@@ -23,7 +23,10 @@ class SandboxWatch:
         self.failures: list[str] = []
 
     def run(self, job: UnitJob) -> UnitOutcome:
-        outcome = self.executor.run(job)
+        try:
+            outcome = self.executor.run(job)
+        except Exception as error:  # noqa: BLE001 - e.g. no process could be started: not the student's doing
+            outcome = UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {type(error).__name__}")
         if is_sandbox_failure(outcome):
             self.failures.append(str(outcome.message))
         return outcome

@@ -238,3 +238,33 @@ def test_a_sandbox_failing_on_the_last_attempt_ends_in_error_not_in_a_score(make
     assert row.status == SubmissionStatus.ERROR and row.score is None and row.results == []
     assert "interrupted 1 times" in row.error_message
     assert row.id not in sweep_stale_submissions().requeued
+
+
+class _RaisingOnce:
+    """The real executor, except that its first unit raises, as when no process can be started."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.isolation, self.raised = inner, inner.isolation, False
+
+    def run(self, job):
+        if not self.raised:
+            self.raised = True
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return self.inner.run(job)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_executor_that_raises_hands_the_submission_back_unscored(make_submission, executor, losses_reference):
+    # Before: the engine turned the exception into a crashed unit that the watch did not see, and
+    # the reference was stored at 31/35.
+    submission = make_submission(source=losses_reference)
+    unlucky = _RaisingOnce(executor)
+    assert grade_submission(submission.id, executor=unlucky, worker="unlucky") == GradingOutcome.INTERRUPTED
+    db.session.expire_all()
+    row = db.session.get(Submission, submission.id)
+    assert row.status == SubmissionStatus.QUEUED and row.score is None and row.results == []
+    assert grade_submission(row.id, executor=executor, worker="healthy") == GradingOutcome.GRADED
+    db.session.expire_all()
+    assert db.session.get(Submission, row.id).score == 35.0
