@@ -20,6 +20,10 @@ from pathlib import Path
 import pytest
 
 UNPRIVILEGED_UID = 65534
+# The modules that run processes as that uid share one xdist worker: test_no_process_is_left_behind
+# counts the uid's processes, and under load another module's still running counted as ours.
+UNPRIVILEGED_USER_GROUP = pytest.mark.xdist_group("unprivileged-user")
+pytestmark = UNPRIVILEGED_USER_GROUP
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PWNED = "/tmp/autograder-userns-pwned"
 JAIL_ROOT_ENTRIES = {"dev", "etc", "python", "usr"}  # as in conftest.py
