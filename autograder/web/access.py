@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, g
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from autograder.extensions import db
 from autograder.models import Course, CourseAssignment, Submission
@@ -83,9 +84,23 @@ def can_view_submission(user: Any, submission: Submission) -> bool:
     return submission.user_id == user.id or courses.teaches(user, submission.course_assignment.course)
 
 
+# What a submission's page and JSON read: in two queries instead of one per relationship. A
+# student's client asks for its submission every second until it is graded.
+_SUBMISSION_VIEW = (
+    joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment),
+    joinedload(Submission.course_assignment).joinedload(CourseAssignment.course),
+    selectinload(Submission.results),
+)
+
+
+def load_submission(submission_id: int) -> Submission | None:
+    """The submission with its course assignment, course, catalog row and results, or None."""
+    return db.session.get(Submission, submission_id, options=_SUBMISSION_VIEW)
+
+
 def submission_for(user: Any, submission_id: int) -> Submission:
     """Return the submission if ``user`` may view it; 404 otherwise (existence is not revealed)."""
-    submission = db.session.get(Submission, submission_id)
+    submission = load_submission(submission_id)
     if submission is None or not can_view_submission(user, submission):
         abort(404)
     g.course_time_zone = submission.course_assignment.course.time_zone

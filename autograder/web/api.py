@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from autograder.extensions import csrf, db, limiter
-from autograder.models import CatalogAssignment, CourseAssignment, Submission, User
+from autograder.models import CatalogAssignment, CourseAssignment, User
 from autograder.services import accounts, courses, submissions
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.models._time import utcnow
 from autograder.services.results import submission_json
 from autograder.services.submissions import CooldownActive, GradingUnavailable
-from autograder.web.access import can_view_submission
+from autograder.web.access import can_view_submission, load_submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token-authenticated calls carry no cookie a third-party page could ride on, so CSRF does not apply.
@@ -124,7 +124,7 @@ def create_submission(name: str):
 @token_required
 def get_submission(submission_id: int):
     user = g.api_user
-    found = db.session.get(Submission, submission_id)
+    found = load_submission(submission_id)
     if found is None or not can_view_submission(user, found):
         return api_error(404, "no such submission")
     response = jsonify(submission_json(found, for_staff=found.user_id != user.id))

@@ -34,6 +34,34 @@ def test_submit_then_poll_until_done(app, client, student_token):
     assert set(test) >= {"name", "function", "score", "max_score", "status", "output", "visibility"}
 
 
+def test_polling_a_graded_submission_takes_three_statements(app, client, factory, student_token):
+    # A student's client asks once a second until its file is graded: the token's user, the
+    # submission with its course assignment, course and catalog row, then its results.
+    from sqlalchemy import event
+
+    from autograder.extensions import db
+
+    student, course, token = student_token
+    submission = factory.submission(student, course, results=[("mse", "random shapes", 2, 2, "passed", ""),
+                                                               ("mse_grad", "random shapes", 0, 2, "failed", "")])
+    url, code = f"/api/v1/submissions/{submission.id}", course.code
+    db.session.expunge_all()  # as in a request of its own: nothing of the factory's left in the session
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    body = response.get_json()
+    assert (body["course"], body["assignment"]) == (code, "losses")
+    assert [test["check"] for test in body["tests"]] == ["random shapes", "random shapes"]
+    assert len(statements) <= 3, "\n\n".join(statements)
+
+
 def test_api_needs_a_valid_bearer_token_and_no_csrf(client, student_token):
     assert _post(client, "wrong-token").status_code == 401
     response = client.post("/api/v1/assignments/losses/submissions")
