@@ -21,7 +21,7 @@ from autograder.grading.source_checks import (
 )
 from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
 from autograder.sandbox.executor import (
-    CRASHED, IMPORT_ERROR, OK, SANDBOX_FAILURE_PREFIX, TIMEOUT, Executor, UnitJob, UnitOutcome,
+    CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome, executor_raised,
 )
 from autograder.sandbox.program import CallOutcome
 
@@ -249,7 +249,7 @@ def _safe_run(executor: Executor, job: UnitJob) -> UnitOutcome:
     try:
         return executor.run(job)
     except Exception as error:  # noqa: BLE001 - the trusted side must not fall over for any unit
-        return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {type(error).__name__}")
+        return executor_raised(error)
 
 
 # Exception names a hidden case may report: anything else could carry data out of a hidden input.

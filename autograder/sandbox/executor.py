@@ -138,6 +138,11 @@ class UnitOutcome:
     loaded_console_end: int = 0  # bytes printed while the file loaded  # result bytes the unit sent (counted against the submission's budget)
 
 
+def executor_raised(error: Exception) -> UnitOutcome:
+    """The outcome of a unit whose executor raised instead of answering: the sandbox's failure."""
+    return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {type(error).__name__}")
+
+
 class Executor(Protocol):
     """Runs units of untrusted code."""
 

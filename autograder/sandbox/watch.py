@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.sandbox.executor import CRASHED, SANDBOX_FAILURE_PREFIX, Executor, UnitJob, UnitOutcome
+from autograder.sandbox.executor import CRASHED, SANDBOX_FAILURE_PREFIX, Executor, UnitJob, UnitOutcome, executor_raised
 
 
 def is_sandbox_failure(outcome: UnitOutcome) -> bool:
@@ -26,7 +26,7 @@ class SandboxWatch:
         try:
             outcome = self.executor.run(job)
         except Exception as error:  # noqa: BLE001 - e.g. no process could be started: not the student's doing
-            outcome = UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {type(error).__name__}")
+            outcome = executor_raised(error)
         if is_sandbox_failure(outcome):
             self.failures.append(str(outcome.message))
         return outcome

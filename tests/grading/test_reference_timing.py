@@ -16,20 +16,29 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def test_one_slow_timed_run_does_not_raise_the_limits(toy: Assignment, monkeypatch: pytest.MonkeyPatch):
-    # The first timed run of the reference takes 0.3 s of CPU, as one preempted on a loaded
-    # machine or one that meets a full garbage collection of a big process can.
+def _record_timed_runs(monkeypatch: pytest.MonkeyPatch, first_run_spins: float = 0.0) -> list[int]:
+    """Count the preparation's timed runs of the reference; the first spins ``first_run_spins`` s of CPU first.
+
+    A timed run is one without a callback (the run that records expected values passes one).
+    """
     real_run_program = prepare.run_program
-    timed_runs = []
+    timed_runs: list[int] = []
 
     def run_program(*args, on_outcome=None, **kwargs):
-        if on_outcome is None:  # a timed run (the run that records expected values passes a callback)
+        if on_outcome is None:
             timed_runs.append(1)
             if len(timed_runs) == 1:
-                _spin(0.3)
+                _spin(first_run_spins)
         return real_run_program(*args, on_outcome=on_outcome, **kwargs)
 
     monkeypatch.setattr(prepare, "run_program", run_program)
+    return timed_runs
+
+
+def test_one_slow_timed_run_does_not_raise_the_limits(toy: Assignment, monkeypatch: pytest.MonkeyPatch):
+    # The first timed run of the reference takes 0.3 s of CPU, as one preempted on a loaded
+    # machine or one that meets a full garbage collection of a big process can.
+    timed_runs = _record_timed_runs(monkeypatch, first_run_spins=0.3)
     suite = prepare._Preparer(toy, "public", None).prepare()
     assert len(timed_runs) >= prepare.REFERENCE_TIMING_RUNS >= 3
     first = suite.functions[0]
@@ -40,15 +49,7 @@ def test_one_slow_timed_run_does_not_raise_the_limits(toy: Assignment, monkeypat
 
 
 def test_hidden_cases_are_not_timed(toy: Assignment, monkeypatch: pytest.MonkeyPatch):
-    real_run_program = prepare.run_program
-    timed_runs = []
-
-    def run_program(*args, on_outcome=None, **kwargs):
-        if on_outcome is None:
-            timed_runs.append(1)
-        return real_run_program(*args, on_outcome=on_outcome, **kwargs)
-
-    monkeypatch.setattr(prepare, "run_program", run_program)
+    timed_runs = _record_timed_runs(monkeypatch)
     prepare._Preparer(toy, "public", None).prepare()
     public_runs = len(timed_runs)
     timed_runs.clear()
