@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 engine = pytest.importorskip("autograder.grading.engine")
@@ -10,14 +12,17 @@ assignment_module = pytest.importorskip("autograder.grading.assignment")
 HOSTILE_MSE = {
     "exits": "def mse(y_pred, y_true):\n    import os\n    os._exit(0)\n",
     "loops": "def mse(y_pred, y_true):\n    while True:\n        pass\n",
-    "reads the reference": "def mse(y_pred, y_true):\n    return open('/work/main/assignments/losses/reference.py').read()\n",
+    # {reference} is this checkout's own reference file, wherever the checkout lives.
+    "reads the reference": "def mse(y_pred, y_true):\n    return open({reference!r}).read()\n",
 }
 
 
 @pytest.mark.parametrize("attack", list(HOSTILE_MSE), ids=list(HOSTILE_MSE))
 def test_hostile_function_scores_zero_others_full(attack: str, sandbox) -> None:
     assignment = assignment_module.find_assignment("losses")
-    source = assignment.reference_source + "\n\n" + HOSTILE_MSE[attack]
+    reference = str(assignment_module.assignments_root() / "losses" / "reference.py")
+    assert Path(reference).is_file()
+    source = assignment.reference_source + "\n\n" + HOSTILE_MSE[attack].format(reference=reference)
     report = engine.grade_source(assignment, source.encode(), sandbox)
     by_function: dict[str, list] = {}
     for test in report.tests:
