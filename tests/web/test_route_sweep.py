@@ -6,6 +6,7 @@ parameters this file cannot fill fails here until it is given a value below.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import Enrollment, Role
-from autograder.services import regrades, similarity
+from autograder.services import accounts, regrades, similarity
 
 # Routes anyone may reach: signing in, the operator's probes (/metrics takes METRICS_TOKEN when set).
 PUBLIC_ENDPOINTS = {
@@ -244,3 +245,17 @@ def test_a_ta_changes_no_settings_people_or_extensions(app, client, login, world
     # Its regrades and overrides went through; settings, people, extensions and time limits stay as they were.
     for table in ("course", "course_assignment", "enrollment", "user", "extension", "time_accommodation"):
         assert after[table] == before[table], table
+
+
+@pytest.mark.parametrize("viewer", ["stranger", "other_teacher", "teacher"])
+def test_only_its_students_submit_to_a_course_through_the_api(client, world, viewer):
+    token = accounts.issue_api_token(world[viewer])
+    before = _snapshot()["submission"]
+    response = client.post(
+        "/api/v1/assignments/losses/submissions",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"def mse(a, b):\n    return 0.0\n"), "losses.py"), "course": world["course"].code},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 404 and world["course"].code not in response.get_data(as_text=True)
+    assert _snapshot()["submission"] == before
