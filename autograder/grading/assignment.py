@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import types
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,11 @@ def folder_version(path: Path) -> str:
     return digest.hexdigest()
 
 
-_loaded: dict[tuple[str, str], Assignment] = {}
+# One Assignment per folder, of its newest version, for at most LOADED_FOLDERS folders (least
+# recently used out first): a long-running service whose instructors edit their assignments, or a
+# test run loading hundreds of folders, does not keep every version it ever loaded (~0.5 MB each).
+LOADED_FOLDERS = 64
+_loaded: OrderedDict[str, tuple[str, Assignment]] = OrderedDict()
 _loaded_lock = threading.Lock()
 
 
@@ -52,18 +57,22 @@ def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = Non
     if not (folder / "spec.toml").is_file():
         raise AssignmentNotFound(f"{folder} is not an assignment folder (no spec.toml)")
     version = folder_version(folder)
-    key = (str(folder), version)
+    key = str(folder)
     with _loaded_lock:
         cached = _loaded.get(key)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] == version:
+            _loaded.move_to_end(key)
+            return cached[1]
         if (folder / "reference.py").exists() or not (folder / KIT_FIXTURES).exists():
             assignment = _load_repository_assignment(folder, version)
         else:
             from autograder.grading.kit import load_kit
 
             assignment = load_kit(folder, suite_cache=suite_cache)
-        _loaded[key] = assignment
+        _loaded[key] = (version, assignment)  # an older version of the folder goes
+        _loaded.move_to_end(key)
+        while len(_loaded) > LOADED_FOLDERS:
+            _loaded.popitem(last=False)
         return assignment
 
 
