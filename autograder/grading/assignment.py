@@ -51,7 +51,8 @@ def load_assignment(path: str | os.PathLike[str], suite_cache: Path | None = Non
     """Load the assignment folder at ``path`` (repository layout or starter kit).
 
     ``suite_cache``: a folder where a starter kit's decoded public suite may be cached between runs.
-    Returns the Assignment (cached per folder version); raises AssignmentError or SpecError.
+    Returns the Assignment (cached: the folder's newest version, see LOADED_FOLDERS); raises
+    AssignmentError or SpecError.
     """
     folder = Path(path).resolve()
     if not (folder / "spec.toml").is_file():
