@@ -259,3 +259,15 @@ def test_only_its_students_submit_to_a_course_through_the_api(client, world, vie
     )
     assert response.status_code == 404 and world["course"].code not in response.get_data(as_text=True)
     assert _snapshot()["submission"] == before
+
+
+def test_the_markers_are_there_for_those_who_may_see_them(client, login, world):
+    """The sweeps' checks for markers mean something: the owner and the course's instructor see them."""
+    login(world["owner"])
+    assert b"OWNER_SOURCE_MARKER" in client.get(f"/submissions/{world['submission'].id}/source").get_data()
+    login(world["teacher"])
+    page = client.get(f"/instructor/submissions/{world['submission'].id}").get_data()
+    assert b"OWNER_SOURCE_MARKER" in page and b"OWNER_FEEDBACK_MARKER" in page
+    side_by_side = f"/instructor/courses/{world['course'].code}/losses/similarity"
+    pair = client.get(f"{side_by_side}/{world['submission'].id}/{world['values']['submission_b']}").get_data()
+    assert b"OWNER_SOURCE_MARKER" in pair and b"CLASSMATE_SOURCE_MARKER" in pair
