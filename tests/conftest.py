@@ -54,6 +54,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG_TEST_MARKERS))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what the imports and the collection made (~140,000 objects): it lives as long as the process.
+
+    Every full collection during the run then skips it. With the mappers' caches cleared after each
+    test (make_app), tests/web/test_access.py, test_student.py, test_instructor.py and tests/services
+    took 43.1 and 43.0 s of CPU instead of 48.7 and 44.8 s (serial, alternating runs).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Collect garbage once, then freeze what survives, before pytest's own last collections.
 
@@ -192,6 +203,14 @@ def make_app(tmp_path: Path, migrated_database: Path) -> Iterator[Callable[..., 
             queue.stop()
         with app.app_context():
             db.engine.dispose()
+    # Each mapper keeps compiled statements per dialect (an LRU of 100), and every test app's
+    # engine has a dialect of its own: uncleared, a test process keeps about 100 apps' worth of
+    # statements alive, and its garbage collector walks them again and again.
+    # (An optimisation only: a SQLAlchemy without this private cache just skips it.)
+    for mapper in db.Model.registry.mappers:
+        cache = getattr(mapper, "_compiled_cache", None)
+        if cache is not None:
+            cache.clear()
 
 
 @pytest.fixture
