@@ -16,6 +16,7 @@ from typing import Any
 from autograder.grading.mistakes import Mistake
 from autograder.grading.spec import AssignmentSpec, SpecError, load_spec
 from autograder.grading.suite import KIT_FIXTURES, Assignment, AssignmentError, AssignmentNotFound
+from autograder.grading.syntax import parse_python
 
 __all__ = ["KIT_FIXTURES", "Assignment", "AssignmentError", "AssignmentNotFound", "assignment_names",
            "assignments_root", "find_assignment", "folder_version", "list_assignments", "load_assignment"]
@@ -127,7 +128,7 @@ def load_module_from_path(path: Path, module_name: str) -> types.ModuleType:
 
 def top_level_functions(source: str) -> set[str]:
     """Names of the functions a source text defines at module level (without running it)."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 

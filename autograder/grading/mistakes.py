@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from autograder.grading.syntax import parse_python
 
 
 class AssignmentFolder(Protocol):
@@ -58,7 +59,7 @@ def _parsed(text: str) -> ast.Module:
 
     Callers must not modify the tree (variant_source copies the node it renames).
     """
-    return ast.parse(text)
+    return parse_python(text)
 
 
 def _referenced_names(node: ast.AST) -> set[str]:

@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import Any
 
 from autograder.grading.source_checks import SourceRejected
+from autograder.grading.syntax import parse_python
 
 
 
@@ -248,7 +249,7 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
         raise NotebookRejected(f"the code cells of {filename} hold {size:,} bytes; the limit is {max_code_bytes:,} "
                                "bytes. Remove large data or generated code from them.")
     try:
-        ast.parse(result.text, filename=filename)
+        parse_python(result.text, filename=filename)
     except SyntaxError as error:  # valid cell by cell, not together (e.g. a late `from __future__`)
         where = result.where(error.lineno or 1) or "a cell"
         raise NotebookRejected(f"{filename} has a syntax error in {where}: {error.msg}") from None
@@ -347,7 +348,7 @@ def _lines_inside_strings_or_brackets(text: str) -> set[int]:
 
 def _parse_cell(text: str, filename: str, number: int) -> ast.Module:
     try:
-        return ast.parse(text, filename=f"cell {number}")
+        return parse_python(text, filename=f"cell {number}")
     except SyntaxError as error:
         where = f"cell {number}" + (f", line {error.lineno}" if error.lineno else "")
         message = f"{filename} has a syntax error in {where}: {error.msg}"
@@ -385,7 +386,7 @@ def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
             lines[line - 1] = "\n"
     trimmed = "".join(lines)
     try:
-        ast.parse(trimmed)
+        parse_python(trimmed)
     except SyntaxError:
         return text, True  # statements sharing a line with a definition: keep the cell as written
     return trimmed, True
@@ -398,7 +399,7 @@ def notebook_from_source(source: str, title: str, intro: str = "") -> Any:
     so the notebook's code cells, joined, are the file again (plus blank lines).
     """
     nbformat = _nbformat()
-    tree = ast.parse(source)
+    tree = parse_python(source)
     lines = source.splitlines(keepends=True)
     cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\n{intro}".rstrip() + "\n")]
     functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import difflib
 from collections.abc import Iterable
+from autograder.grading.syntax import parse_python
 
 
 class SourceRejected(Exception):
@@ -25,7 +25,7 @@ def decode_source(source: bytes, file: str, max_bytes: int) -> str:
     if not text.strip():
         raise SourceRejected(f"{file} is empty: write your functions in it and submit again.")
     try:
-        ast.parse(text, filename=file)
+        parse_python(text, filename=file)
     except SyntaxError as error:
         where = f" on line {error.lineno}" if error.lineno else ""
         message = f"{file} has a syntax error{where}: {error.msg}"

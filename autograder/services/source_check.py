@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 
 from autograder.grading.assignment import AssignmentError, find_assignment
+from autograder.grading.syntax import parse_python
 
 
 def defined_names(source: str) -> set[str] | None:
     """Return the names a source defines at module level (functions, assignments, imports), or None if unparsable."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the grader reports it properly, with the line
     names: set[str] = set()

@@ -13,6 +13,7 @@ import builtins
 import keyword
 import random
 from collections.abc import Collection
+from autograder.grading.syntax import parse_python
 
 _WORDS = (
     "value",
@@ -101,7 +102,7 @@ class _Renamer(ast.NodeTransformer):
 
 def rename_identifiers(source: str, keep: Collection[str] = (), seed: int = 0) -> str:
     """Rename every name the file binds except ``keep`` (the graded functions); return new source."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     rng = random.Random(seed)
     taken = set(dir(builtins)) | set(keyword.kwlist) | _all_names(tree)
     mapping = {}
@@ -131,7 +132,7 @@ def _all_names(tree: ast.AST) -> set[str]:
 
 def reorder_functions(source: str, seed: int = 0) -> str:
     """Shuffle the top-level function and class definitions; other statements stay first."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     definitions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     others = [s for s in tree.body if s not in definitions]
     rng = random.Random(seed)
@@ -146,7 +147,7 @@ def reorder_functions(source: str, seed: int = 0) -> str:
 
 def strip_docstrings(source: str) -> str:
     """Remove every docstring (string statements); a body left empty gets ``pass``."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list):

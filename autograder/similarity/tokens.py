@@ -22,6 +22,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from autograder.grading.syntax import parse_python
 
 NAME_PLACEHOLDER = "V"
 NUMBER_PLACEHOLDER = "NUM"
@@ -70,7 +71,7 @@ class _FileFacts:
 def normalise(source: str) -> list[Unit]:
     """Return the file's units in source order, each with its normalised tokens (never raises)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     if tree is None:
