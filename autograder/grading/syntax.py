@@ -8,7 +8,8 @@ import threading
 # CPython 3.11 keeps the AST constructor's recursion depth per interpreter, not per thread: two
 # threads in ast.parse at once (a grading thread, a web request, the similarity indexer) can fail
 # one of them with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905),
-# which once ended an honest submission in "the grader failed". Parsing takes milliseconds.
+# which once put an honest submission in "the grader failed" until the sweeper retried it.
+# Parsing takes milliseconds.
 _parse_lock = threading.Lock()
 
 
