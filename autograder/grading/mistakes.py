@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
 from autograder.grading.syntax import parse_python
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+
 from autograder.grading.syntax import parse_python
 
 

@@ -13,6 +13,7 @@ import builtins
 import keyword
 import random
 from collections.abc import Collection
+
 from autograder.grading.syntax import parse_python
 
 _WORDS = (

@@ -22,6 +22,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
 from autograder.grading.syntax import parse_python
 
 NAME_PLACEHOLDER = "V"
