@@ -38,7 +38,6 @@ from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
-from autograder.models._time import as_utc
 
 REFERENCE_PATH = Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py"
 REFERENCE = REFERENCE_PATH.read_bytes()
@@ -383,8 +382,8 @@ def main() -> int:
         wrong = [row.id for row in finished if row.score != row.max_score]
         duplicated = [row.id for row in finished if results.get(row.id) != distinct.get(row.id)]
         regraded = [row.id for row in finished if row.attempts > 1]
-        latencies = [(as_utc(row.finished_at) - as_utc(row.created_at)).total_seconds() for row in finished]
-        end = max(as_utc(row.finished_at).timestamp() for row in finished) if finished else time.time()
+        latencies = [(row.finished_at - row.created_at).total_seconds() for row in finished]
+        end = max(row.finished_at.timestamp() for row in finished) if finished else time.time()
         print(
             f"graded {len(finished)}/{len(accepted)} accepted ({len(rows)} rows); lost {lost}; "
             f"not finished within --timeout {unfinished}; "
@@ -412,7 +411,7 @@ def main() -> int:
                 print(f"  {role:<36} {seconds * 1000 / len(finished):6.1f}")
             print(f"  {'total':<36} {sum(used.values()) * 1000 / len(finished):6.1f}")
         if killed_at and regraded:
-            recovered = [as_utc(row.finished_at).timestamp() - killed_at[0] for row in finished if row.attempts > 1]
+            recovered = [row.finished_at.timestamp() - killed_at[0] for row in finished if row.attempts > 1]
             print(
                 f"the killed worker's interrupted submissions were stored {max(recovered):.1f} s after the kill "
                 f"(at most)"

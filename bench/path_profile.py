@@ -37,7 +37,6 @@ from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import Submission
-from autograder.models._time import as_utc
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -108,9 +107,9 @@ def end_to_end(stack: LocalStack, app, token: str, count: int) -> None:
         with app.app_context():
             row = db.session.get(Submission, submission_id)
             created, claimed, stored = (
-                as_utc(row.created_at).timestamp(),
-                as_utc(row.started_at).timestamp(),
-                as_utc(row.finished_at).timestamp(),
+                row.created_at.timestamp(),
+                row.started_at.timestamp(),
+                row.finished_at.timestamp(),
             )
             grading = row.grading_seconds
             db.session.rollback()

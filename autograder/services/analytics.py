@@ -14,8 +14,7 @@ from autograder.extensions import db
 from autograder.models import (
     CheckResult, CountedSubmission, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
 )
-from autograder.services import extensions, overrides
-from autograder.models._time import as_utc
+from autograder.services import deadline_extensions, overrides
 
 HISTOGRAM_BINS = 10
 TOP_FAILURES = 8
@@ -141,13 +140,13 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
                 row.latest, row.latest_id = latest, latest_id
     counts_last = course_assignment.counts == CountedSubmission.LAST
     in_force = overrides.in_force(course_assignment)
-    extended = extensions.extensions_of(course_assignment)
+    extended = deadline_extensions.extensions_of(course_assignment)
     for row in rows.values():
         row.counted = row.latest if counts_last else row.best
         if row.user.id in in_force:
             row.counted, row.overridden = in_force[row.user.id].score, True
         if row.user.id in extended:
-            row.extended_due = as_utc(extended[row.user.id].due_at)
+            row.extended_due = extended[row.user.id].due_at
     dashboard.students = list(rows.values())
     dashboard.histogram_labels, dashboard.histogram_counts = histogram(
         [row.best for row in rows.values() if row.best is not None], dashboard.max_score)

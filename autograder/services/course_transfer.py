@@ -43,7 +43,7 @@ class CourseTransferError(ServiceError):
 
 
 def _time(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment is not None else None
+    return moment.isoformat() if moment is not None else None
 
 
 def _parse_time(value: Any, where: str) -> datetime | None:

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, SubmissionStatus
-from autograder.models._time import as_utc
 from typing import Any
 
 from autograder.models import Course, Submission, User
@@ -136,7 +135,7 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
             archive.writestr(path, submission.source)
             done = submission.status == SubmissionStatus.DONE
             writer.writerow([_cell(submission.email), _cell(submission.name), submission.id, path,
-                             as_utc(submission.created_at).isoformat(), submission.status.value,
+                             submission.created_at.isoformat(), submission.status.value,
                              "" if not done or submission.score is None else f"{submission.score:g}",
                              "" if not done or submission.final_score is None else f"{submission.final_score:g}",
                              submission.late_days, submission.sha256])

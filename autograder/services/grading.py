@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 import autograder
 from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
 from autograder.sandbox.watch import SandboxWatch
@@ -524,7 +524,7 @@ def _last_worker_death(now: datetime, window: timedelta) -> datetime | None:
         select(func.max(WorkerHeartbeat.seen_at))
         .where(WorkerHeartbeat.seen_at < now - alive, WorkerHeartbeat.seen_at >= now - alive - window)
     )
-    return None if last_seen is None else as_utc(last_seen) + alive
+    return None if last_seen is None else last_seen + alive
 
 
 def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False,
@@ -597,7 +597,7 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
     ).all()
     retried = []
     for submission_id, attempts, finished_at in retryable:
-        if finished_at is not None and as_utc(finished_at) > now - _retry_delay(attempts, lease):
+        if finished_at is not None and finished_at > now - _retry_delay(attempts, lease):
             continue
         changed = db.session.execute(
             update(Submission)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from autograder.models import CheckResult, Submission, SubmissionStatus
-from autograder.models._time import as_utc
 
 FINISHED = (SubmissionStatus.DONE, SubmissionStatus.ERROR)
 
 
 def _iso(moment: Any) -> str | None:
-    moment = as_utc(moment)
     return moment.isoformat() if moment is not None else None
 
 
@@ -39,7 +37,7 @@ def hidden_results_shown(submission: Submission) -> bool:
     if ca.hidden_results == HiddenResults.ALWAYS:
         return True
     if ca.hidden_results == HiddenResults.AFTER_DUE:
-        from autograder.services.extensions import due_for
+        from autograder.services.deadline_extensions import due_for
 
         due = due_for(submission.user, ca)  # a student with an extension waits for their own date
         return due is not None and utcnow() > due

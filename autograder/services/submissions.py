@@ -16,7 +16,7 @@ from autograder.extensions import db
 from autograder.grading.assignment import AssignmentError
 from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_notebook, stored_notebook
 from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses, late_days, time_limits
 from autograder.services.errors import Forbidden, ServiceError
@@ -57,7 +57,7 @@ def lateness(course_assignment: CourseAssignment, moment: datetime, user: User |
 
     With ``user``, their own due date counts (an extension), if they have one.
     """
-    from autograder.services.extensions import due_for
+    from autograder.services.deadline_extensions import due_for
 
     due = due_for(user, course_assignment)
     if due is None or moment <= due:
@@ -71,7 +71,7 @@ def lateness(course_assignment: CourseAssignment, moment: datetime, user: User |
 
 def is_released(course_assignment: CourseAssignment, now: datetime) -> bool:
     """Tell whether students see the assignment yet (its release date has come, or it has none)."""
-    release = as_utc(course_assignment.release_at)
+    release = course_assignment.release_at
     return release is None or now >= release
 
 
@@ -103,7 +103,7 @@ def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) ->
     last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
     if last is None:
         return 0, False
-    remaining = (as_utc(last) + timedelta(seconds=cooldown) - now).total_seconds()
+    remaining = (last + timedelta(seconds=cooldown) - now).total_seconds()
     return max(0, math.ceil(remaining)), False
 
 
@@ -270,4 +270,4 @@ def best_submission(user: User, course_assignment: CourseAssignment) -> Submissi
     """Return the user's graded submission with the highest final score (latest on ties), or None."""
     graded = [s for s in submissions_of(user, course_assignment)
               if s.status == SubmissionStatus.DONE and s.final_score is not None]
-    return max(graded, key=lambda s: (s.final_score, as_utc(s.created_at)), default=None)
+    return max(graded, key=lambda s: (s.final_score, s.created_at), default=None)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, TimeAccommodation, TimedStart, User
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.services import courses
 from autograder.services.errors import Forbidden, ServiceError
 
@@ -96,7 +96,7 @@ def window_for(user: User, course_assignment: CourseAssignment) -> TimedWindow |
     accommodation = accommodation_for(user, course_assignment)
     allowed = allowed_time(limit, accommodation)
     started = start_of(user, course_assignment)
-    started_at = as_utc(started.started_at) if started is not None else None
+    started_at = started.started_at if started is not None else None
     return TimedWindow(limit, allowed, accommodation, started_at,
                        started_at + allowed if started_at is not None else None)
 

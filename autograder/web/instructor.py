@@ -11,10 +11,10 @@ from flask_login import current_user
 
 from autograder.extensions import db
 from autograder.models import Regrade, Role, User
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
-    analytics, catalog, courses, exports, extensions, mailer, mistakes_report, overrides, password_links, regrades,
+    analytics, catalog, courses, deadline_extensions, exports, mailer, mistakes_report, overrides, password_links, regrades,
     staff_lists, submissions, time_limits,
 )
 from autograder.services.errors import ServiceError
@@ -136,9 +136,9 @@ def assignment(code: str, name: str):
             flash(str(error), "error")
         return redirect(url_for("instructor.assignment", code=code, name=name))
     if request.method == "GET":
-        form.due_at.data = _local(as_utc(ca.due_at), ca.course)
+        form.due_at.data = _local(ca.due_at, ca.course)
         form.counts.data = ca.counts.value
-        form.release_at.data = _local(as_utc(ca.release_at), ca.course)
+        form.release_at.data = _local(ca.release_at, ca.course)
         form.hidden_results.data = ca.hidden_results.value
         form.late_policy.data = ca.late_policy.value
         form.penalty_per_day.data = Decimal(str(ca.penalty_per_day))
@@ -163,9 +163,9 @@ def student(code: str, user_id: int):
     rows = []
     for ca in sorted(found.course_assignments, key=lambda ca: ca.assignment.name):
         standing = next(iter(analytics.assignment_dashboard(ca, with_rates=False, only=person).students), None)
-        extension = extensions.extension_for(person, ca)
+        extension = deadline_extensions.extension_for(person, ca)
         extension_form = ExtensionForm(prefix=f"ext{ca.id}")
-        extension_form.due_at.data = _local(as_utc(extension.due_at), found) if extension else None
+        extension_form.due_at.data = _local(extension.due_at, found) if extension else None
         extension_form.reason.data = extension.reason if extension else ""
         accommodation = time_limits.accommodation_for(person, ca)
         accommodation_form = AccommodationForm(prefix=f"acc{ca.id}")
@@ -243,7 +243,7 @@ def grant_extension(code: str, user_id: int, name: str):
         flash("Give the extended due date as date and time.", "error")
         return redirect(back)
     try:
-        extensions.grant(current_user, person, ca, _from_local(form.due_at.data, found), form.reason.data or "")
+        deadline_extensions.grant(current_user, person, ca, _from_local(form.due_at.data, found), form.reason.data or "")
     except ServiceError as error:
         flash(str(error), "error")
     else:

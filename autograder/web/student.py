@@ -15,7 +15,7 @@ from autograder.grading import notebook
 from autograder.grading.kit import starter_notebook_name, write_kit
 from autograder.models import Submission
 from autograder.models._time import utcnow
-from autograder.services import courses, extensions, late_days, source_check, submissions, time_limits
+from autograder.services import courses, deadline_extensions, late_days, source_check, submissions, time_limits
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
@@ -148,7 +148,7 @@ def _assignment_context(ca, form) -> dict:
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now, current_user),
         "late_plan": _late_plan(ca, now),
-        "extension": extensions.extension_for(current_user, ca),
+        "extension": deadline_extensions.extension_for(current_user, ca),
         "deadline": deadline_state(ca, bool(submissions.submissions_of(current_user, ca)), now),
         "wait": submissions.seconds_until_next_submission(current_user, ca, now),
         "unrelated": [],

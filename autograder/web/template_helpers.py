@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g
 
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 
 
 def format_moment(moment: datetime | None, zone: str | None = None) -> str:
@@ -17,22 +17,20 @@ def format_moment(moment: datetime | None, zone: str | None = None) -> str:
     ``zone`` defaults to the zone of the course the page is about (set by the access loaders);
     pages listing several courses pass each course's zone; elsewhere UTC.
     """
-    moment = as_utc(moment)
     if moment is None:
         return "—"
     zone = zone or g.get("course_time_zone") or "UTC"
     if zone == "UTC":
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     try:
         local = moment.astimezone(ZoneInfo(zone))
     except (ZoneInfoNotFoundError, ValueError):
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone})"
 
 
 def relative_moment(moment: datetime | None) -> str:
     """Return how far a moment is from now, in words ('in 3 days', '5 minutes ago')."""
-    moment = as_utc(moment)
     if moment is None:
         return ""
     seconds = (moment - utcnow()).total_seconds()

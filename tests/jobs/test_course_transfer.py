@@ -15,7 +15,7 @@ from autograder.models import (
     Course, Extension, Regrade, RegradeEntry, Role, ScoreOverride, Submission, SubmissionStatus, TimeAccommodation,
     TimedStart, User,
 )
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import courses
 from autograder.services.course_transfer import CourseTransferError, import_course
@@ -32,7 +32,7 @@ def _history(course: Course) -> list[tuple]:
                                          .order_by(Submission.created_at)):
         rows.append((submission.user.email, submission.course_assignment.assignment.name, submission.status.value,
                      submission.score, submission.final_score, submission.late_days, submission.source,
-                     as_utc(submission.created_at).isoformat(),
+                     submission.created_at.isoformat(),
                      [(r.position, r.function, r.check, r.score, r.max_score, r.status, r.output, r.mistake)
                       for r in submission.results]))
     for regrade in db.session.scalars(select(Regrade).where(Regrade.course_assignment_id.in_(ids))):
@@ -86,7 +86,7 @@ def _settings(course: Course) -> list[tuple]:
     rows: list[tuple] = [(course.time_zone, course.late_day_tokens)]
     for ca in sorted(course.course_assignments, key=lambda ca: ca.assignment.name):
         rows.append((ca.assignment.name, ca.counts, ca.hidden_results, ca.time_limit_minutes,
-                     as_utc(ca.release_at).isoformat() if ca.release_at else None))
+                     ca.release_at.isoformat() if ca.release_at else None))
     for model, fields in ((Extension, ("due_at", "reason", "granted_by_id")),
                           (ScoreOverride, ("score", "comment", "previous_score", "set_by_id", "created_at")),
                           (TimedStart, ("started_at",)),

@@ -9,7 +9,7 @@ import pytest
 from autograder.extensions import db
 from autograder.jobs import enqueue_grading, grading_queue
 from autograder.models import Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.services.grading import sweep_stale_submissions
 from autograder.services.submissions import CooldownActive, PreviousStillGrading, create_submission
 
@@ -60,7 +60,7 @@ def test_one_students_burst_never_makes_another_wait_behind_it(jobs_app, course,
         if all(row.status == SubmissionStatus.DONE for row in rows):
             break
         grading_queue().join()
-    finished = {row.id: as_utc(row.finished_at) for row in rows}
+    finished = {row.id: row.finished_at for row in rows}
     # The honest file was graded right after the burst's first one, not after all five.
     assert finished[burst[0].id] < finished[honest.id] < finished[burst[1].id]
     assert [finished[s.id] for s in burst] == sorted(finished[s.id] for s in burst)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from autograder.extensions import db
 from autograder.grading.report import TestResult
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services.grading import (
     ClaimKeeper, GradingOutcome, claim_submission, grade_submission, late_adjusted_score,
@@ -104,7 +104,7 @@ def test_the_claim_keeper_extends_the_lease_in_the_background(make_submission):
     with ClaimKeeper(db.engine, claim, timedelta(seconds=0.6)) as keeper:
         time.sleep(1.0)
     db.session.expire_all()
-    assert as_utc(db.session.get(Submission, submission.id).lease_expires_at) > utcnow() and not keeper.lost
+    assert db.session.get(Submission, submission.id).lease_expires_at > utcnow() and not keeper.lost
 
 
 def test_engine_failure_is_recorded_as_error_and_retried_by_the_sweeper(make_submission, executor):

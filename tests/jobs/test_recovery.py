@@ -20,7 +20,7 @@ from autograder.extensions import db
 from autograder.jobs.commands import WORKER_CONCURRENCY
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.services.grading import (
     GradingOutcome,
     grade_submission,
@@ -92,7 +92,7 @@ def test_a_sigkilled_workers_submission_is_stored_within_15_s_with_default_setti
     assert all(row.score == 35.0 for row in rows)
     recovered = rows[0]
     assert recovered.attempts == 2 and not recovered.worker.startswith(f"{victim}@")
-    assert (as_utc(recovered.finished_at) - killed_at).total_seconds() <= RECOVERY_SECONDS
+    assert (recovered.finished_at - killed_at).total_seconds() <= RECOVERY_SECONDS
     assert _duplicates(ids) == []
 
 
@@ -153,12 +153,12 @@ def test_embedded_mode_killed_mid_burst_grades_everything_within_15_s_of_its_res
             assert [row.status for row in rows] == [SubmissionStatus.DONE] * len(accepted)  # nothing lost
             assert all(row.score == 35.0 for row in rows)
             assert _duplicates(accepted) == []
-            late = [(row.id, (as_utc(row.finished_at) - restarted).total_seconds()) for row in rows
+            late = [(row.id, (row.finished_at - restarted).total_seconds()) for row in rows
                     if row.id in interrupted]
             assert max(seconds for _, seconds in late) <= RECOVERY_SECONDS, late
             # The queued ones too: the restarted service sends every head of line at once, not after
             # the resend window (60 s) of rows the dead process had already taken into its queue.
-            waited = [(as_utc(row.finished_at) - restarted).total_seconds() for row in rows if row.id in unfinished]
+            waited = [(row.finished_at - restarted).total_seconds() for row in rows if row.id in unfinished]
             assert max(waited) <= RECOVERY_SECONDS, sorted(waited)
             print(f"interrupted submissions stored {late} s after the restarted service answered")
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
 
 from autograder.models._time import UtcDateTime
 
@@ -19,14 +19,28 @@ def _roundtrip(url: str) -> list[datetime]:
         table.create(connection)
         connection.execute(insert(table), [{"id": 1, "at": datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc)},
                                            {"id": 2, "at": datetime(2026, 11, 30, 14, 0, tzinfo=PARIS_WINTER)}])
-        return list(connection.scalars(select(table.c.at).order_by(table.c.id)))
+        rows = list(connection.scalars(select(table.c.at).order_by(table.c.id)))
+        # Services read aggregates (the latest heartbeat, the last finished grading) without converting.
+        latest = connection.scalar(select(func.max(table.c.at)))
+    engine.dispose()
+    return [*rows, latest]
+
+
+def _assert_aware_utc(moments: list[datetime]) -> None:
+    first, second, latest = moments
+    assert first == datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc) and first.utcoffset() == timedelta(0)
+    # 14:00 in Paris in winter is 13:00 UTC: stored converted, read back aware.
+    assert second == first and second.utcoffset() == timedelta(0)
+    assert latest == first and latest.utcoffset() == timedelta(0)
 
 
 def test_sqlite_reads_back_aware_utc() -> None:
-    first, second = _roundtrip("sqlite://")
-    assert first == datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc) and first.tzinfo is not None
-    # 14:00 in Paris in winter is 13:00 UTC: stored converted, read back aware.
-    assert second == first and second.utcoffset() == timedelta(0)
+    _assert_aware_utc(_roundtrip("sqlite://"))
+
+
+@pytest.mark.services
+def test_postgresql_reads_back_aware_utc(postgres_url: str) -> None:
+    _assert_aware_utc(_roundtrip(postgres_url))
 
 
 def test_naive_datetimes_are_refused() -> None:

@@ -284,7 +284,7 @@ def test_a_regrade_and_an_extension_forget_the_students_fingerprints(factory):
     from datetime import timedelta
 
     from autograder.models._time import utcnow
-    from autograder.services import extensions, regrades
+    from autograder.services import deadline_extensions, regrades
 
     teacher = factory.user(Role.INSTRUCTOR)
     ada, bob = factory.user(), factory.user()
@@ -299,7 +299,7 @@ def test_a_regrade_and_an_extension_forget_the_students_fingerprints(factory):
                                  .where(SubmissionFingerprint.user_id == student.id)) or 0
 
     assert (fingerprinted(ada), fingerprinted(bob)) == (1, 1)
-    extensions.grant(teacher, bob, ca, utcnow() + timedelta(days=3), "illness")
+    deadline_extensions.grant(teacher, bob, ca, utcnow() + timedelta(days=3), "illness")
     assert (fingerprinted(ada), fingerprinted(bob)) == (1, 0)
     similarity.ensure_indexed(ca)
     assert fingerprinted(bob) == 1

@@ -5,7 +5,7 @@ import pytest
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus
-from autograder.models._time import as_utc, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses, submissions
 from autograder.services.errors import Forbidden
@@ -64,7 +64,7 @@ def test_cooldown_refuses_a_quick_second_submission(app, enrolled):
     first = submissions.create_submission(student, ca, "losses.py", SOURCE)
     _wait_for_grading(app)
     # The cooldown counts from the end of the first one's grading.
-    now = as_utc(db.session.get(Submission, first.id).finished_at)
+    now = db.session.get(Submission, first.id).finished_at
     with pytest.raises(CooldownActive) as refused:
         submissions.create_submission(student, ca, "losses.py", SOURCE, now=now + timedelta(seconds=15))
     assert refused.value.retry_after == 45 and "45 more seconds" in str(refused.value)

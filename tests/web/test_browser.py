@@ -160,9 +160,9 @@ def test_a_student_submits_through_the_form_and_watches_the_result_fill_in(
     # A cooldown ending 2-3 s from now, however long the grading above took.
     from autograder.extensions import db
     from autograder.models import Submission
-    from autograder.models._time import as_utc, utcnow
+    from autograder.models._time import utcnow
 
-    last = max(as_utc(s.created_at) for s in db.session.query(Submission).filter_by(user_id=ada.id))
+    last = max(s.created_at for s in db.session.query(Submission).filter_by(user_id=ada.id))
     app.config["SUBMISSION_COOLDOWN_SECONDS"] = int((utcnow() - last).total_seconds()) + 3
     ada_view.page.goto(f"{live_server}/courses/{course.code}/losses")
     ada_view.page.set_input_files("#file", str(solution))

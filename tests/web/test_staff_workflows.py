@@ -13,7 +13,7 @@ import pytest
 from autograder.extensions import db
 from autograder.models import Role, Submission
 from autograder.models._time import utcnow
-from autograder.services import courses, exports, extensions, overrides
+from autograder.services import courses, deadline_extensions, exports, overrides
 from autograder.services.errors import Forbidden
 from autograder.services.overrides import OverrideError
 
@@ -94,8 +94,8 @@ def test_an_extension_moves_the_students_own_due_date_and_rejudges_late_work(wor
     login(ada)
     assignment_page = client.get(f"/courses/{course.code}/losses").get_data(as_text=True)
     assert 'id="late-warning"' not in assignment_page and "your extension" in assignment_page
-    extensions.grant(teacher, ada, ca, None)
-    assert extensions.extension_for(ada, ca) is None
+    deadline_extensions.grant(teacher, ada, ca, None)
+    assert deadline_extensions.extension_for(ada, ca) is None
 
 
 def test_regrade_one_student(app, world, factory, client, login, csrf_token):

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, Extension, Submission, SubmissionStatus, User
-from autograder.models._time import as_utc
 from autograder.services import courses, similarity
 from autograder.services.errors import Forbidden, ServiceError
 
@@ -26,7 +25,7 @@ def extension_for(user: User, course_assignment: CourseAssignment) -> Extension 
 def due_for(user: User | None, course_assignment: CourseAssignment) -> datetime | None:
     """Return the student's own due date: their extension's, else the assignment's."""
     found = extension_for(user, course_assignment) if user is not None else None
-    return as_utc(found.due_at) if found is not None else as_utc(course_assignment.due_at)
+    return found.due_at if found is not None else course_assignment.due_at
 
 
 def extensions_of(course_assignment: CourseAssignment) -> dict[int, Extension]:
@@ -54,7 +53,7 @@ def grant(staff: User, student: User, course_assignment: CourseAssignment, due_a
     else:
         if due_at.tzinfo is None:
             due_at = due_at.replace(tzinfo=timezone.utc)
-        if course_assignment.due_at is not None and due_at < as_utc(course_assignment.due_at):
+        if course_assignment.due_at is not None and due_at < course_assignment.due_at:
             raise ExtensionError("An extension ends after the assignment's own due date.")
         if found is None:
             found = Extension(user_id=student.id, course_assignment_id=course_assignment.id, due_at=due_at)
@@ -64,7 +63,7 @@ def grant(staff: User, student: User, course_assignment: CourseAssignment, due_a
     # Work already handed in is judged against the new date too.
     for submission in db.session.scalars(select(Submission).where(
             Submission.user_id == student.id, Submission.course_assignment_id == course_assignment.id)):
-        raw_days = lateness(course_assignment, as_utc(submission.created_at), student).days
+        raw_days = lateness(course_assignment, submission.created_at, student).days
         # Free late days it no longer needs are given back.
         submission.late_tokens = min(submission.late_tokens or 0, raw_days)
         submission.late_days = raw_days - submission.late_tokens
