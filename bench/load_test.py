@@ -115,8 +115,8 @@ def seed_students(app, count: int) -> list[str]:
         return tokens
 
 
-def _process_table() -> dict[int, tuple[int, float, str]]:
-    """pid -> (parent pid, CPU seconds of it and of its reaped children, command line) of every process."""
+def _process_table() -> dict[int, tuple[int, float, str, int]]:
+    """pid -> (parent pid, CPU seconds of it and of its reaped children, command line, start time) of every process."""
     tick = os.sysconf("SC_CLK_TCK")
     table = {}
     for entry in os.listdir("/proc"):
@@ -129,19 +129,25 @@ def _process_table() -> dict[int, tuple[int, float, str]]:
                 command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        table[int(entry)] = (int(fields[1]), sum(int(value) for value in fields[11:15]) / tick, command)
+        table[int(entry)] = (
+            int(fields[1]),
+            sum(int(value) for value in fields[11:15]) / tick,
+            command,
+            int(fields[19]),
+        )
     return table
 
 
-def cpu_by_role(stack: LocalStack, database: str) -> dict[str, float]:
-    """CPU seconds used so far by each of the stack's process trees, by our database's PostgreSQL
-    backends, by Redis (all of it: shared) and by this client; sandbox zygotes and their children
-    are counted apart from the worker that started them."""
-    table = _process_table()
+def _roles(stack: LocalStack, database: str, table: dict[int, tuple[int, float, str, int]]) -> dict[int, str]:
+    """pid -> role of the stack's processes, our database's PostgreSQL backends and Redis.
+
+    A sandbox unit (a zygote's child) is left out: the zygote's reaped-children time counts it
+    once it ends, and counting it while it runs as well would count it twice.
+    """
     children: dict[int, list[int]] = defaultdict(list)
-    for pid, (parent, _, _) in table.items():
+    for pid, (parent, _, _, _) in table.items():
         children[parent].append(pid)
-    usage: dict[str, float] = defaultdict(float)
+    roles: dict[int, str] = {}
     for name, process in stack.processes.items():
         role = "web" if name in ("web", "serve") else "worker"
         pending = [process.pid]
@@ -150,21 +156,69 @@ def cpu_by_role(stack: LocalStack, database: str) -> dict[str, float]:
             if pid not in table:
                 continue
             command = table[pid][2]
+            parent_command = table.get(table[pid][0], (0, 0.0, "", 0))[2]
+            if "zygote_server" in command and "zygote_server" in parent_command:
+                continue
             key = "sandbox (zygotes, units)" if "zygote_server" in command else role
             if key == "worker":
                 key = "worker: Celery main process" if pid == process.pid else "worker: grading process"
             if name == "serve" and key == "web":
                 key = "serve (web + grading threads)"
-            usage[key] += table[pid][1]
+            roles[pid] = key
             pending.extend(children[pid])
-    for _, cpu, command in table.values():
+    for pid, (_, _, command, _) in table.items():
         if command.startswith("postgres:") and f" {database} " in command:
-            usage["postgresql (this run's backends)"] += cpu
+            roles[pid] = "postgresql (this run's backends)"
         elif command.startswith("/usr/bin/redis-server") or command.startswith("redis-server"):
-            usage["redis (whole server)"] += cpu
-    times = os.times()
-    usage["load client"] = times.user + times.system
-    return dict(usage)
+            roles[pid] = "redis (whole server)"
+    return roles
+
+
+class CpuMeter:
+    """CPU seconds each role uses during the burst, sampled every ``interval`` seconds.
+
+    Sampling, not two snapshots: a process that ends during the run (a SIGKILLed worker, its
+    zygotes) keeps the time it was last seen with, and one that starts (its replacement) counts
+    from zero. Processes are told apart by pid and start time.
+    """
+
+    def __init__(self, stack: LocalStack, database: str, interval: float = 0.25) -> None:
+        self.stack, self.database, self.interval = stack, database, interval
+        self.first: dict[tuple[int, int], float] = {}
+        self.last: dict[tuple[int, int], tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._client_start = 0.0
+
+    def _sample(self, initial: bool = False) -> None:
+        table = _process_table()
+        for pid, role in _roles(self.stack, self.database, table).items():
+            key = (pid, table[pid][3])
+            cpu = table[pid][1]
+            self.first.setdefault(key, cpu if initial else 0.0)
+            self.last[key] = (role, cpu)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample(initial=True)
+        times = os.times()
+        self._client_start = times.user + times.system
+        self._thread.start()
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; return CPU seconds by role since :meth:`start`."""
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        usage: dict[str, float] = defaultdict(float)
+        for key, (role, cpu) in self.last.items():
+            usage[role] += cpu - self.first[key]
+        times = os.times()
+        usage["load client"] = times.user + times.system - self._client_start
+        return dict(usage)
 
 
 def post_all(
@@ -327,7 +381,8 @@ def main() -> int:
                 threading.Thread(target=kill_and_restart, args=(workers[0],)).start()
 
         print(f"posting {args.count} submissions ({args.mode}, {args.workers} workers) ...", flush=True)
-        cpu_before = cpu_by_role(stack, database)
+        meter = CpuMeter(stack, database)
+        meter.start()
         started = time.time()
         client_status = 0
         if args.external_client:
@@ -354,7 +409,7 @@ def main() -> int:
                 if done >= len(accepted):
                     break
                 time.sleep(0.5)
-            cpu_after = cpu_by_role(stack, database)
+            used = meter.stop()
             rows = list(db.session.scalars(select(Submission)))
             results = dict(
                 db.session.execute(
@@ -402,7 +457,6 @@ def main() -> int:
             grading = [row.grading_seconds for row in finished if row.grading_seconds]
             print(f"grading time per submission p50 {statistics.median(grading) * 1000:.0f} ms")
         if finished:
-            used = {role: cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0) for role in cpu_after}
             available = (os.cpu_count() or 1) * (end - started) * 1000 / len(finished)
             print(
                 f"CPU per graded submission, ms (the machine had {available:.0f} ms of CPU per submission in this run):"
