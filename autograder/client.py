@@ -19,6 +19,7 @@ FINISHED = ("done", "error")
 # Waiting for the server's Retry-After (cooldown, busy) is worth it up to this long per wait.
 MAX_RETRY_WAIT_SECONDS = 300
 MAX_RETRIES = 5
+MAX_POLL_WAIT_SECONDS = 10  # a Retry-After on a pending submission is obeyed up to this
 
 
 class SubmitError(Exception):
@@ -87,6 +88,16 @@ def _retry_after(reply: _Reply) -> int | None:
     except ValueError:
         return None
     return seconds if 0 <= seconds <= MAX_RETRY_WAIT_SECONDS else None
+
+
+def _next_read_after(reply: _Reply, least: float) -> float:
+    """Seconds to wait before reading a pending submission again: the server's Retry-After hint
+    (it grows with the queue ahead), at least ``least`` and at most MAX_POLL_WAIT_SECONDS."""
+    try:
+        hinted = float(int(reply.headers.get("Retry-After", "")))
+    except ValueError:
+        return least
+    return min(max(hinted, least), max(least, MAX_POLL_WAIT_SECONDS))
 
 
 def _multipart(
@@ -176,6 +187,7 @@ def submit(
         return submission
     deadline = time.monotonic() + timeout
     url = f"{server}/api/v1/submissions/{submission['id']}"
+    sleep(_next_read_after(reply, poll_seconds))
     while True:
         try:
             reply = _request(url, headers)
@@ -193,7 +205,7 @@ def submit(
                 f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
                 f"see {server}/submissions/{submission['id']}"
             )
-        time.sleep(poll_seconds)
+        sleep(_next_read_after(reply, poll_seconds))
 
 
 def _json_of(reply: _Reply, server: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ sees only what a student's program sees. It posts ``--count`` copies of ``--file
 ``POST /api/v1/assignments/<name>/submissions`` round-robin over the tokens (one per line) from
 ``--clients`` threads (as fast as they can, or ``--rate`` per second), waits out 429 and 503
 answers (Retry-After) and sends again, and polls ``GET /api/v1/submissions/<id>`` (each
-unfinished one every ``--poll-seconds``, 1 s, as `grade --submit` does) until every accepted submission is done: the last
-score is seen up to that long after it is stored. It prints a line "posted K" as it goes
+unfinished one every ``--poll-seconds``, 1 s, or later when the answer's Retry-After asks so, up to 10 s, as
+`grade --submit` does; ``--ignore-retry-after`` reads every second regardless) until every accepted
+submission is done: the last score is seen up to that long after it is stored. It prints a line "posted K" as it goes
 (bench/load_test.py's --external-client reads them), then the throughput from the first POST to
 the last score it saw, and checks: every accepted id finished (none lost), every score is
 --expect-score, ids are distinct, and a second read of every result gives the same score and
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -106,8 +108,27 @@ def parse_args() -> argparse.Namespace:
         default=1.0,
         help="each unfinished submission is read once per this many seconds (as `grade --submit`)",
     )
+    parser.add_argument(
+        "--ignore-retry-after",
+        action="store_true",
+        help="read every --poll-seconds even when the server's Retry-After asks for longer",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after this many seconds")
     return parser.parse_args()
+
+
+MAX_HINTED_WAIT = 10.0
+
+
+def next_read_in(headers: dict[str, str], args: argparse.Namespace) -> float:
+    """Seconds until a pending submission is read again: --poll-seconds, or the server's Retry-After if longer."""
+    if args.ignore_retry_after:
+        return args.poll_seconds
+    try:
+        hinted = float(int(headers.get("retry-after", "")))
+    except ValueError:
+        return args.poll_seconds
+    return max(args.poll_seconds, min(hinted, MAX_HINTED_WAIT))
 
 
 def main() -> int:
@@ -118,6 +139,8 @@ def main() -> int:
     lock = threading.Lock()
     next_index = iter(range(args.count))
     accepted: dict[int, tuple[str, float]] = {}  # id -> (token, time of its 202)
+    hints: list[str] = []  # the Retry-After of every 202 and every read ("-" when there was none)
+    read_at: dict[int, float] = {}  # id -> when (time.monotonic()) to read it next
     refusals: dict[int, int] = {}
     failures: list[str] = []
     first_post: list[float] = []
@@ -153,6 +176,8 @@ def main() -> int:
             submission_id = int(json.loads(data)["id"])
             with lock:  # one line at a time: print() from several threads can interleave
                 accepted[submission_id] = (token, time.time())
+                read_at[submission_id] = time.monotonic() + next_read_in(response_headers, args)
+                hints.append(response_headers.get("retry-after", "-"))
                 sys.stdout.write(f"posted {len(accepted)}\n")
                 sys.stdout.flush()
 
@@ -161,6 +186,7 @@ def main() -> int:
         thread.start()
 
     seen: dict[int, tuple[float, dict]] = {}  # id -> (time first seen finished, body)
+    reads = [0]  # GETs of unfinished submissions sent by the pollers
     deadline = time.monotonic() + args.timeout
 
     def poll_loop(shard: int) -> None:
@@ -168,7 +194,6 @@ def main() -> int:
         # reading them all in turn would see scores seconds late under load.
         connection = Connection(args.url)
         while time.monotonic() < deadline:
-            round_started = time.monotonic()
             with lock:
                 pending = [
                     (i, token) for i, (token, _) in accepted.items() if i % args.clients == shard and i not in seen
@@ -176,18 +201,27 @@ def main() -> int:
                 posting = any(thread.is_alive() for thread in posters)
             if not pending and not posting:
                 return
+            now = time.monotonic()
             for submission_id, token in pending:
-                status, _, data = connection.request(
+                if read_at[submission_id] > now:
+                    continue
+                status, headers, data = connection.request(
                     "GET", f"/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
                 )
+                with lock:
+                    reads[0] += 1
+                    hints.append(headers.get("retry-after", "-"))
+                    read_at[submission_id] = time.monotonic() + next_read_in(headers, args)
                 if status == 200:
                     body = json.loads(data)
                     if body.get("status") in FINISHED:
                         with lock:
                             seen[submission_id] = (time.time(), body)
-            # As a student's program would: one read per submission per interval, not a busy loop
-            # (reads cost the web tier CPU that grading needs on the same machine).
-            time.sleep(max(0.0, round_started + args.poll_seconds - time.monotonic()))
+            # As a student's program would: each submission read once per interval, not in a busy
+            # loop (reads cost the web tier CPU that grading needs on the same machine).
+            with lock:
+                due = min((read_at[i] for i, _ in pending if i not in seen), default=now + args.poll_seconds)
+            time.sleep(min(max(0.0, due - time.monotonic()), args.poll_seconds))
 
     pollers = [threading.Thread(target=poll_loop, args=(shard,)) for shard in range(args.clients)]
     for thread in pollers:
@@ -248,6 +282,11 @@ def main() -> int:
             f"p95 {latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]:.2f} s, "
             f"max {latencies[-1]:.2f} s"
         )
+        print(f"reads of unfinished submissions: {reads[0]} ({reads[0] / len(seen):.1f} per submission)")
+        told = sorted(
+            Counter(hints).items(), key=lambda item: (not item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0)
+        )
+        print("Retry-After received (value: times): " + ", ".join(f"{value}: {times}" for value, times in told))
     ok = not (failures or lost or errors or wrong or changed) and len(accepted) == args.count
     return 0 if ok else 1
 

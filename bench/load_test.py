@@ -90,6 +90,11 @@ def parse_args() -> argparse.Namespace:
         help="post with bench/api_client.py (a separate process, standard library only) instead of this script's "
         "own client; its report is printed, and this script still audits the database",
     )
+    parser.add_argument(
+        "--ignore-retry-after",
+        action="store_true",
+        help="with --external-client: read each pending submission every second, whatever Retry-After says",
+    )
     return parser.parse_args()
 
 
@@ -280,6 +285,7 @@ def post_with_the_external_client(port: int, tokens: list[str], args: argparse.N
         "--timeout",
         str(args.timeout),
         *(["--rate", str(args.rate)] if args.rate else []),
+        *(["--ignore-retry-after"] if args.ignore_retry_after else []),
     ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as client:
         assert client.stdout is not None

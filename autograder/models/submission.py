@@ -50,7 +50,7 @@ class Submission(db.Model):
     final_score: Mapped[float | None] = mapped_column(Float, default=None)  # after the late policy
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
     # A running submission whose lease expired is requeued by the sweeper.
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

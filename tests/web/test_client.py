@@ -1,6 +1,7 @@
 """The terminal client against a real HTTP server."""
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,28 @@ def test_printed_result_keeps_every_line_of_a_failure_and_the_named_mistake():
     text = out.getvalue()
     assert "line 11" in text and text.count("sum instead of mean") == 2
     assert "diagnostic, 0 points" in text
+
+
+def test_reads_of_a_pending_submission_follow_the_servers_retry_after():
+    reply = submit_client._Reply  # the client's own reply type
+    after = submit_client._next_read_after
+    assert after(reply(200, "OK", b"", {"Retry-After": "3"}), 1.0) == 3.0
+    assert after(reply(200, "OK", b"", {"Retry-After": "0"}), 1.0) == 1.0  # never faster than asked
+    assert after(reply(200, "OK", b"", {"Retry-After": "3600"}), 1.0) == submit_client.MAX_POLL_WAIT_SECONDS
+    assert after(reply(200, "OK", b"", {"Retry-After": "soon"}), 0.5) == 0.5
+    assert after(reply(200, "OK", b"", {}), 0.5) == 0.5
+
+
+def test_submit_waits_between_reads_through_its_sleep(live_server, factory):
+    student = factory.user()
+    factory.course(students=(student,))
+    token = accounts.issue_api_token(student)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(0.05)
+
+    result = submit_client.submit(live_server, token, "losses", REFERENCE, poll_seconds=0.2, sleep=sleep)
+    assert result["status"] == "done"
+    assert slept and all(0.2 <= seconds <= submit_client.MAX_POLL_WAIT_SECONDS for seconds in slept)

@@ -98,10 +98,17 @@
     return finished;
   }
   var delay = 700;
+  // The server says when the submission is worth reading again (Retry-After, in seconds): under a
+  // deadline burst a queued submission is read every few seconds instead of several times a second.
+  function hinted(response) {
+    var seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+    return seconds > 0 ? Math.min(seconds, 10) * 1000 : 700;
+  }
   function poll() {
+    var next = 700;
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (data) { if (!render(data)) { setTimeout(poll, delay); } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } next = hinted(r); return r.json(); })
+      .then(function (data) { if (!render(data)) { setTimeout(poll, next); } })
       .catch(function () { delay = Math.min(delay * 2, 10000); setTimeout(poll, delay); });
   }
   setTimeout(poll, 300);
