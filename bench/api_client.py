@@ -186,7 +186,7 @@ def main() -> int:
         thread.start()
 
     seen: dict[int, tuple[float, dict]] = {}  # id -> (time first seen finished, body)
-    reads = [0]  # GETs of unfinished submissions sent by the pollers
+    reads = [0]  # GETs the pollers sent (the last read of each submission finds it finished)
     deadline = time.monotonic() + args.timeout
 
     def poll_loop(shard: int) -> None:
@@ -282,7 +282,9 @@ def main() -> int:
             f"p95 {latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]:.2f} s, "
             f"max {latencies[-1]:.2f} s"
         )
-        print(f"reads of unfinished submissions: {reads[0]} ({reads[0] / len(seen):.1f} per submission)")
+        print(
+            f"reads of submissions: {reads[0]} ({reads[0] / len(seen):.1f} per submission, the last one finding the score)"
+        )
         told = sorted(
             Counter(hints).items(), key=lambda item: (not item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0)
         )
