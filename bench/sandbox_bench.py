@@ -6,6 +6,7 @@ Usage: .venv/bin/python bench/sandbox_bench.py [--units 200] [--submissions 20]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -20,6 +21,30 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     """Return the median and the 95th percentile, in milliseconds."""
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def children_usage(executor) -> tuple[float, float, int] | None:
+    """User and system CPU seconds and minor page faults of the units the zygote has reaped so far.
+
+    From /proc (Linux): every unit is a child of the zygote, which reaps it. None elsewhere.
+    """
+    process = getattr(executor, "_process", None)
+    try:
+        with open(f"/proc/{process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (AttributeError, OSError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[13]) / tick, int(fields[14]) / tick, int(fields[8])
+
+
+def print_usage(label: str, before, after, count: int) -> None:
+    """Print what the units between two :func:`children_usage` readings cost, per unit."""
+    if before is None or after is None:
+        return
+    user, system, faults = ((after[i] - before[i]) / count for i in range(3))
+    print(f"{label}: CPU per unit {1000 * user:.2f} ms user + {1000 * system:.2f} ms system; "
+          f"{faults:.0f} minor page faults ({faults * os.sysconf('SC_PAGE_SIZE') / 2**20:.1f} MiB: pages copied from the zygote or newly touched)")
 
 
 def time_units(executor, count: int) -> list[float]:
@@ -63,13 +88,19 @@ def main() -> None:
     try:
         print(f"zygote isolation: {zygote.isolation} ({', '.join(zygote.layers)})")
         time_units(zygote, 5)  # warm-up
+        before = children_usage(zygote)
         unit_zygote = percentiles(time_units(zygote, options.units))
+        print_usage("per-unit, trivial unit   zygote", before, children_usage(zygote), options.units)
         unit_naive = percentiles(time_units(naive, max(20, options.units // 10)))
         print(f"per-unit, trivial unit   zygote: median {unit_zygote[0]:6.1f} ms  p95 {unit_zygote[1]:6.1f} ms"
               f"  (n={options.units})")
         print(f"per-unit, trivial unit   naive : median {unit_naive[0]:6.1f} ms  p95 {unit_naive[1]:6.1f} ms"
               f"  ratio {unit_naive[0] / unit_zygote[0]:.1f}x")
+        before = children_usage(zygote)
         whole_zygote = time_submissions(zygote, options.submissions)
+        if whole_zygote is not None:
+            print_usage("losses reference, whole  zygote (one unit per submission)", before, children_usage(zygote),
+                        options.submissions)
         if whole_zygote is None:
             print("whole submission: the grading engine is not available")
             return
