@@ -79,25 +79,27 @@ def _error_text(reply: _Reply) -> str:
         return f"{reply.status} {reply.reason}"
 
 
-def _retry_after(reply: _Reply) -> int | None:
-    """Return the seconds a 429/503 asks to wait (Retry-After in seconds), or None if it does not say."""
-    if reply.status not in (429, 503):
-        return None
+def _retry_after_header(reply: _Reply) -> int | None:
+    """The reply's Retry-After in whole seconds, or None when it has none in that form."""
     try:
-        seconds = int(reply.headers.get("Retry-After", ""))
+        return int(reply.headers.get("Retry-After", ""))
     except ValueError:
         return None
-    return seconds if 0 <= seconds <= MAX_RETRY_WAIT_SECONDS else None
+
+
+def _retry_after(reply: _Reply) -> int | None:
+    """Return the seconds a 429/503 asks to wait (Retry-After in seconds), or None if it does not say."""
+    seconds = _retry_after_header(reply) if reply.status in (429, 503) else None
+    return seconds if seconds is not None and 0 <= seconds <= MAX_RETRY_WAIT_SECONDS else None
 
 
 def _next_read_after(reply: _Reply, least: float) -> float:
     """Seconds to wait before reading a pending submission again: the server's Retry-After hint
     (it grows with the queue ahead), at least ``least`` and at most MAX_POLL_WAIT_SECONDS."""
-    try:
-        hinted = float(int(reply.headers.get("Retry-After", "")))
-    except ValueError:
+    hinted = _retry_after_header(reply)
+    if hinted is None:
         return least
-    return min(max(hinted, least), max(least, MAX_POLL_WAIT_SECONDS))
+    return min(max(float(hinted), least), max(least, MAX_POLL_WAIT_SECONDS))
 
 
 def _multipart(
@@ -187,8 +189,9 @@ def submit(
         return submission
     deadline = time.monotonic() + timeout
     url = f"{server}/api/v1/submissions/{submission['id']}"
-    sleep(_next_read_after(reply, poll_seconds))
     while True:
+        # The first wait follows the 202's hint, the later ones the last read's.
+        sleep(_next_read_after(reply, poll_seconds))
         try:
             reply = _request(url, headers)
         except (OSError, ValueError) as error:
@@ -205,7 +208,6 @@ def submit(
                 f"submission {submission['id']} is still {submission['status']} after {timeout:.0f} s; "
                 f"see {server}/submissions/{submission['id']}"
             )
-        sleep(_next_read_after(reply, poll_seconds))
 
 
 def _json_of(reply: _Reply, server: str) -> dict[str, Any]:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from autograder.extensions import csrf, db, limiter
-from autograder.models import CatalogAssignment, CourseAssignment, Submission, User
+from autograder.models import CatalogAssignment, CourseAssignment, User
 from autograder.services import accounts, courses, submissions
-from autograder.services.poll_hint import poll_after_seconds
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.models._time import utcnow
 from autograder.services.results import submission_json
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import can_view_submission, load_submission
+from autograder.web.response_headers import hint_next_read
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token-authenticated calls carry no cookie a third-party page could ride on, so CSRF does not apply.
@@ -118,7 +118,7 @@ def create_submission(name: str):
                         "url": url_for("api.get_submission", submission_id=submission.id, _external=True)})
     response.status_code = 202
     response.headers["Location"] = url_for("api.get_submission", submission_id=submission.id)
-    _hint_next_read(response, submission)
+    hint_next_read(response, submission)
     return response
 
 
@@ -131,12 +131,5 @@ def get_submission(submission_id: int):
         return api_error(404, "no such submission")
     response = jsonify(submission_json(found, for_staff=found.user_id != user.id))
     response.headers["Cache-Control"] = "no-store"
-    _hint_next_read(response, found)
+    hint_next_read(response, found)
     return response
-
-
-def _hint_next_read(response: Response, submission: Submission) -> None:
-    """A pending submission's answer says when reading it again is worth it (RFC 9110 Retry-After)."""
-    seconds = poll_after_seconds(submission)
-    if seconds is not None:
-        response.headers["Retry-After"] = str(seconds)

@@ -1,8 +1,11 @@
-"""Security headers on every response."""
+"""Response headers: the security headers of every response, and the poll hint of a pending submission."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
+
+from autograder.models import Submission
+from autograder.services.poll_hint import poll_after_seconds
 
 # Scripts only from our own static files; the pages have no inline script (JSON data blocks aside).
 CONTENT_SECURITY_POLICY = (
@@ -21,3 +24,13 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def hint_next_read(response: Response, submission: Submission) -> None:
+    """A pending submission's answer says when reading it again is worth it (RFC 9110 Retry-After).
+
+    The API's answers and the result page's status JSON carry it; their clients wait that long.
+    """
+    seconds = poll_after_seconds(submission)
+    if seconds is not None:
+        response.headers["Retry-After"] = str(seconds)

@@ -17,10 +17,10 @@ from autograder.models import Submission
 from autograder.models._time import utcnow
 from autograder.services import courses, deadline_extensions, late_days, source_check, submissions, time_limits
 from autograder.services.errors import NotFound, ServiceError
-from autograder.services.poll_hint import poll_after_seconds
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
 from autograder.web.access import course_studied, is_staff_somewhere, submission_for
+from autograder.web.response_headers import hint_next_read
 from autograder.web.forms import EmptyForm, JoinCourseForm, SubmitForm
 from autograder.web.rendering import highlight_python, render_statement
 from autograder.web.template_helpers import format_moment
@@ -239,9 +239,7 @@ def submission_status(submission_id: int):
     found = submission_for(current_user, submission_id)
     response = jsonify(submission_json(found, for_staff=found.user_id != current_user.id))
     response.headers["Cache-Control"] = "no-store"
-    seconds = poll_after_seconds(found)  # the page's script waits this long before reading again
-    if seconds is not None:
-        response.headers["Retry-After"] = str(seconds)
+    hint_next_read(response, found)  # the page's script waits this long before reading again
     return response
 
 

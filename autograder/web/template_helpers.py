@@ -20,13 +20,14 @@ def format_moment(moment: datetime | None, zone: str | None = None) -> str:
     if moment is None:
         return "—"
     zone = zone or g.get("course_time_zone") or "UTC"
-    if zone == "UTC":
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        local = moment.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone})"
+    if zone != "UTC":
+        try:
+            local = moment.astimezone(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone: shown in UTC
+        else:
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone})"
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def relative_moment(moment: datetime | None) -> str:
