@@ -139,7 +139,9 @@ def main() -> int:
     lock = threading.Lock()
     next_index = iter(range(args.count))
     accepted: dict[int, tuple[str, float]] = {}  # id -> (token, time of its 202)
-    hints: list[str] = []  # the Retry-After of every 202 and every read ("-" when there was none)
+    # The Retry-After of every 202 and of every read ("-" when there was none).
+    post_hints: list[str] = []
+    read_hints: list[str] = []  # one per GET (the last read of each submission finds it finished)
     read_at: dict[int, float] = {}  # id -> when (time.monotonic()) to read it next
     refusals: dict[int, int] = {}
     failures: list[str] = []
@@ -177,7 +179,7 @@ def main() -> int:
             with lock:  # one line at a time: print() from several threads can interleave
                 accepted[submission_id] = (token, time.time())
                 read_at[submission_id] = time.monotonic() + next_read_in(response_headers, args)
-                hints.append(response_headers.get("retry-after", "-"))
+                post_hints.append(response_headers.get("retry-after", "-"))
                 sys.stdout.write(f"posted {len(accepted)}\n")
                 sys.stdout.flush()
 
@@ -186,7 +188,6 @@ def main() -> int:
         thread.start()
 
     seen: dict[int, tuple[float, dict]] = {}  # id -> (time first seen finished, body)
-    reads = [0]  # GETs the pollers sent (the last read of each submission finds it finished)
     deadline = time.monotonic() + args.timeout
 
     def poll_loop(shard: int) -> None:
@@ -209,8 +210,7 @@ def main() -> int:
                     "GET", f"/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
                 )
                 with lock:
-                    reads[0] += 1
-                    hints.append(headers.get("retry-after", "-"))
+                    read_hints.append(headers.get("retry-after", "-"))
                     read_at[submission_id] = time.monotonic() + next_read_in(headers, args)
                 if status == 200:
                     body = json.loads(data)
@@ -283,10 +283,11 @@ def main() -> int:
             f"max {latencies[-1]:.2f} s"
         )
         print(
-            f"reads of submissions: {reads[0]} ({reads[0] / len(seen):.1f} per submission, the last one finding the score)"
+            f"reads of submissions: {len(read_hints)} ({len(read_hints) / len(seen):.1f} per submission, the last one finding the score)"
         )
         told = sorted(
-            Counter(hints).items(), key=lambda item: (not item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0)
+            Counter(post_hints + read_hints).items(),
+            key=lambda item: (not item[0].isdigit(), int(item[0]) if item[0].isdigit() else 0),
         )
         print("Retry-After received (value: times): " + ", ".join(f"{value}: {times}" for value, times in told))
     ok = not (failures or lost or errors or wrong or changed) and len(accepted) == args.count
