@@ -10,6 +10,7 @@ import numpy as np
 from autograder.grading.compare import LOW_PRECISION, format_number, has_float32_precision
 from autograder.grading.prepare import objective
 from autograder.grading.suite import GradCase
+from autograder.sandbox.codec import Unsupported
 from autograder.sandbox.program import Call, CallOutcome
 
 # Below this difference a disagreement is rounding noise of the finite differences.
@@ -33,7 +34,18 @@ def relative_error(analytic: float, numerical: float) -> float:
 
 def _gradient(value: object, path: tuple[int | str, ...], shape: tuple[int, ...]) -> np.ndarray:
     for step in path:
+        if isinstance(value, Unsupported):
+            raise ValueError(f"the grader cannot read {value.description}")
+        if isinstance(step, str):
+            if not isinstance(value, dict):
+                raise ValueError(f"expected a dict with key {step!r}, got {_kind(value)}")
+            if step not in value:
+                raise ValueError(f"the key {step!r} is missing")
+        elif not isinstance(value, (list, tuple)) or len(value) <= step:
+            raise ValueError(f"expected a tuple of at least {step + 1} values, got {_kind(value)}")
         value = value[step]  # type: ignore[index]
+    if isinstance(value, Unsupported):
+        raise ValueError(f"the grader cannot read {value.description}")
     if isinstance(value, (list, tuple, dict, str)) or value is None or isinstance(value, bool):
         raise ValueError(f"is a {type(value).__name__}, not an array")
     array = np.asarray(value)
@@ -42,6 +54,12 @@ def _gradient(value: object, path: tuple[int | str, ...], shape: tuple[int, ...]
     if array.shape != shape and not (shape == () and array.size == 1 and array.ndim == 0):
         raise ValueError(f"has shape {array.shape}, expected {shape}")
     return array.astype(np.float64)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _low_precision_forward(case: GradCase, outcomes: Sequence[CallOutcome]) -> str:

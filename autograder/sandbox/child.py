@@ -95,6 +95,11 @@ def load_module(name: str, source: str, filename: str) -> types.ModuleType:
     # Tracebacks show the student's own lines without a file on disk.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec", dont_inherit=True)
+    # As `import` would: dataclasses, typing.get_type_hints and pickle look the module up by name
+    # (a dataclass under `from __future__ import annotations` fails to load otherwise). A name
+    # the interpreter already uses (a file called json.py) is not taken over.
+    if name not in sys.modules:
+        sys.modules[name] = module
     exec(code, module.__dict__)
     return module
 

@@ -3,7 +3,8 @@
 A message is a JSON header plus raw array buffers (dtype and shape in the header; the
 bytes are read back with ``np.frombuffer``, never unpickled).
 Only these values cross: None, bool, int, float (NaN/inf allowed), str, list, tuple,
-dict with str keys, NumPy arrays and scalars of non-object dtype. Anything else is
+dict with str keys (a subclass of these three as its base container), NumPy arrays and
+scalars of non-object dtype. Anything else is
 encoded as an ``Unsupported`` marker that says what it was, so the trusted side can
 fail the check with a clear message instead of trusting or unpickling it.
 
@@ -42,6 +43,16 @@ _generic = np.generic
 _asarray = np.asarray
 _array = np.array
 _isinstance = isinstance
+_issubclass = issubclass
+_dict_copy = dict.copy  # a plain dict, whatever the subclass overrides
+_list_copy = list.copy
+
+
+def _tuple_copy(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    return _tuple_getitem(value, slice(None))  # a plain tuple
+
+
+_tuple_getitem = tuple.__getitem__
 _type = type
 _len = len
 
@@ -150,6 +161,14 @@ class TreeEncoder:
             if not all(type(key) is str for key in value):
                 return self.unsupported("dict with non-string keys")
             return {"$dict": {key: self.encode(item, depth + 1) for key, item in value.items()}}
+        # A container of a subclass (OrderedDict, defaultdict, a namedtuple) is what the contract
+        # asks for: it crosses as its base container, read with the base type's own methods.
+        if _issubclass(kind, dict):
+            return self.encode(_dict_copy(value), depth)
+        if _issubclass(kind, tuple):
+            return self.encode(_tuple_copy(value), depth)
+        if _issubclass(kind, list):
+            return self.encode(_list_copy(value), depth)
         if kind is Unsupported:
             return {"$unsupported": value.description}
         if kind is Ref:

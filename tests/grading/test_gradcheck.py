@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from autograder.grading.gradcheck import judge_grad_case, relative_error
 from autograder.grading.suite import GradCase, GradEntry
+from autograder.sandbox.codec import Unsupported
 from autograder.sandbox.program import Call, CallOutcome
 
 
@@ -63,6 +67,21 @@ def test_wrong_gradient_shape_is_reported():
     forward = _values(lambda x: float(np.sum(x ** 2)))
     verdict = judge_grad_case(*_case(forward, forward, [[2.0, 4.0]]))
     assert not verdict.passed and "shape (1, 2)" in verdict.reason
+
+
+@pytest.mark.parametrize("returned, path, said", [
+    (Unsupported("object of type builtins.object"), ("grads", "x"), "the grader cannot read object of type builtins.object"),
+    ({"grads": {"y": 1.0}}, ("grads", "x"), "the key 'x' is missing"),
+    ([1.0], (1, "x"), "expected a tuple of at least 2 values, got a list of 1"),
+    ((1.0, None), (1, "x"), "expected a dict with key 'x', got None"),
+])
+def test_an_unreadable_gradient_is_described_in_the_students_terms(returned, path, said):
+    forward = _values(lambda x: float(np.sum(x ** 2)))
+    case, outcomes, program = _case(forward, forward, [2.0, 4.0])
+    case = replace(case, paths={"x": path})
+    outcomes[0] = CallOutcome(ok=True, value=returned)
+    verdict = judge_grad_case(case, outcomes, program)
+    assert not verdict.passed and verdict.reason == f"cannot read your gradient for x: {said}"
 
 
 def test_float32_forward_is_named_instead_of_blaming_a_right_backward():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import struct
 
@@ -64,6 +65,32 @@ def test_unsupported_values_arrive_as_descriptions(value, described):
 def test_ndarray_subclass_arrives_as_plain_array():
     decoded = codec.decode(codec.encode(np.arange(3.0).view(Lying)))
     assert type(decoded) is np.ndarray
+
+
+class LyingDict(dict):
+    def items(self):
+        return [("forged", 1.0)]
+
+    def __iter__(self):
+        return iter(["forged"])
+
+
+class LyingList(list):
+    def __iter__(self):
+        return iter([99])
+
+
+def test_subclassed_containers_arrive_as_plain_containers_of_what_they_hold():
+    Pair = collections.namedtuple("Pair", "out cache")
+    value = collections.OrderedDict(w=np.ones(2), pair=Pair(1.0, [2]), counts=collections.defaultdict(int, a=3))
+    decoded = codec.decode(codec.encode(value))
+    assert type(decoded) is dict and list(decoded) == ["w", "pair", "counts"]
+    assert type(decoded["pair"]) is tuple and decoded["pair"] == (1.0, [2])
+    assert type(decoded["counts"]) is dict and decoded["counts"] == {"a": 3}
+    # Read with the base type's own methods: what the container holds, not what it says.
+    assert codec.decode(codec.encode(LyingDict(real=2.0))) == {"real": 2.0}
+    assert codec.decode(codec.encode(LyingList([1, 2]))) == [1, 2]
+    assert isinstance(codec.decode(codec.encode(LyingDict({1: 2}))), codec.Unsupported)
 
 
 @pytest.mark.parametrize("header, blobs, problem", [
