@@ -44,6 +44,8 @@ NOTEBOOK_SUFFIX = ".ipynb"
 MAX_NOTEBOOK_BYTES = 40 << 20
 # Notebook metadata kept in the stored copy (small, and what Jupyter needs to pick a kernel).
 _KEPT_METADATA = ("kernelspec", "language_info")
+# A notebook is a few levels deep; the reader without nbformat recurses, so it stops well before Python would.
+MAX_NESTING = 100
 # Cell magics whose body IPython runs as ordinary Python in the notebook's namespace: the magic
 # line is dropped and the body kept. Any other cell magic (%%bash, %%writefile...) drops the cell.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
@@ -115,12 +117,19 @@ class _Node(dict):
             raise AttributeError(name) from None
 
 
-def _as_nodes(value: Any) -> Any:
+def _as_nodes(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_NESTING:
+        raise ValueError("nested too deeply")
     if isinstance(value, dict):
-        return _Node({key: _as_nodes(item) for key, item in value.items()})
+        return _Node({key: _as_nodes(item, depth + 1) for key, item in value.items()})
     if isinstance(value, list):
-        return [_as_nodes(item) for item in value]
+        return [_as_nodes(item, depth + 1) for item in value]
     return value
+
+
+def _is_text(source: Any) -> bool:
+    """A cell's source as nbformat allows it: a string, or a list of strings."""
+    return isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)
 
 
 def _read_v4(document: dict[str, Any], filename: str) -> Any:
@@ -132,7 +141,11 @@ def _read_v4(document: dict[str, Any], filename: str) -> Any:
     for number, cell in enumerate(document["cells"], 1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise NotebookRejected(f"{filename}: cell {number} is malformed (no known cell_type).")
-    return _as_nodes(document)
+    try:
+        return _as_nodes(document)
+    except ValueError:
+        raise NotebookRejected(f"{filename} cannot be read as a Jupyter notebook: its metadata is nested more "
+                               f"than {MAX_NESTING} levels deep.") from None
 
 
 def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Any:
@@ -175,7 +188,7 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
     if nbformat is None:
         notebook = _read_v4(document, filename)
         for number, cell in enumerate(notebook.cells, 1):
-            if not isinstance(cell.get("source", ""), (str, list)):
+            if not _is_text(cell.get("source", "")):
                 raise NotebookRejected(f"{filename}: cell {number} is malformed (its source is not text).")
         return notebook
     problems: dict[str, Any] = {}
@@ -187,7 +200,7 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
         raise NotebookRejected(f"{filename} cannot be read as a Jupyter notebook: {type(error).__name__}: "
                                f"{str(error)[:300]}") from None
     for number, cell in enumerate(notebook.cells, 1):
-        if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
+        if not isinstance(cell, dict) or not _is_text(cell.get("source", "")):
             raise NotebookRejected(f"{filename}: cell {number} is malformed (its source is not text).")
     return notebook
 
@@ -366,8 +379,9 @@ def _is_self_test(statement: ast.stmt) -> bool:
         return not isinstance(statement.value, ast.Constant)  # a bare string is a comment
     if isinstance(statement, _SELF_TEST_STATEMENTS):
         return True
-    # if __name__ == "__main__": ...
-    return isinstance(statement, ast.If) and "__name__" in ast.unparse(statement.test)
+    # if __name__ == "__main__": ... (ast.walk does not recurse: any depth of expression is fine)
+    return isinstance(statement, ast.If) and any(
+        isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(statement.test))
 
 
 def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
@@ -387,7 +401,7 @@ def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
     trimmed = "".join(lines)
     try:
         parse_python(trimmed)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text, True  # statements sharing a line with a definition: keep the cell as written
     return trimmed, True
 

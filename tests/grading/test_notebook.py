@@ -293,3 +293,42 @@ def test_python_source_of_stored_submissions():
     assert "return (x" in python_source("a.ipynb", broken)
     assert python_source("a.py", "x = 1\n") == "x = 1\n"
     assert python_source("a.ipynb", "not json") == ""
+
+
+def _raw_notebook(cells: list, metadata: dict | None = None) -> bytes:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata or {}, "cells": cells}).encode()
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+HOSTILE_NOTEBOOKS = {
+    "a self-test guard 600 terms long": _raw_notebook(
+        [{"cell_type": "code", "source": "if __name__ == " + "+".join(["1"] * 600) + ":\n    pass\n"}]),
+    "a 700-step attribute chain in the guard": _raw_notebook(
+        [{"cell_type": "code", "source": "if __name__ == a" + ".b" * 700 + ":\n    pass\n"}]),
+    "a number among the source lines": _raw_notebook([{"cell_type": "code", "source": ["x = 1\n", 5]}]),
+    "metadata nested 900 deep": _raw_notebook([{"cell_type": "code", "source": "x = 1\n"}], {"kernelspec": _nested(900)}),
+}
+
+
+@pytest.mark.parametrize("reader", ["nbformat", "built-in"])
+@pytest.mark.parametrize("data", list(HOSTILE_NOTEBOOKS.values()), ids=list(HOSTILE_NOTEBOOKS))
+def test_hostile_notebooks_are_refused_with_a_message_by_either_reader(data, reader, monkeypatch):
+    # The built-in reader is what a student install without the notebook extra uses.
+    if reader == "built-in":
+        monkeypatch.setattr("autograder.grading.notebook._nbformat", lambda: None)
+    with pytest.raises(NotebookRejected):
+        notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+
+
+def test_a_long_self_test_guard_is_still_told_from_the_functions():
+    guard = "if __name__ == " + "+".join(["1"] * 600) + ":\n    print(mse(1, 2))\n"
+    data = _raw_notebook([{"cell_type": "code", "source": "def mse(a, b):\n    return 0.0\n"},
+                          {"cell_type": "code", "source": guard}])
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+    assert "def mse" in source.text and "print(mse" not in source.text
