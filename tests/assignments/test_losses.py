@@ -106,6 +106,25 @@ def test_random_cases_depend_on_the_seed(selfcheck):
     assert not random & set(selfcheck("losses").fixed_generators)
 
 
+def test_every_generator_depends_on_the_seed(selfcheck):
+    # A fixed case is the same in the hidden draw: a function tuned to it earns there too.
+    assert selfcheck("losses").fixed_generators == []
+
+
+def _step_sigmoid(x):
+    return (np.sign(x) + 1) / 2
+
+
+@pytest.mark.parametrize("mode", ["public", "hidden"])
+def test_a_step_function_for_sigmoid_earns_nothing(mode, suites):
+    # Right at 0 and at every extreme: the stability cases hold moderate values too.
+    suite = suites("losses")[0 if mode == "public" else 1]
+    namespace = dict(vars(REFERENCE), sigmoid=_step_sigmoid)
+    namespace["binary_cross_entropy_grad"] = lambda logits, targets: (_step_sigmoid(logits) - targets) / logits.shape[0]
+    tests = grade_in_process(LOSSES, suite, namespace, ["sigmoid", "binary_cross_entropy_grad"])
+    assert sum(test.score for test in tests) == 0, [(test.name, test.score) for test in tests if test.score]
+
+
 def test_gradient_checks_catch_a_wrong_gradient(suites):
     namespace = dict(vars(REFERENCE), cross_entropy_grad=LOSSES.mistake_namespace["cross_entropy_grad_not_averaged"])
     tests = grade_in_process(LOSSES, suites("losses")[0], namespace, ["cross_entropy_grad"])
