@@ -104,6 +104,37 @@ def load_module(name: str, source: str, filename: str) -> types.ModuleType:
     return module
 
 
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _global_names(constant)
+    return names
+
+
+def sealed_functions(module: types.ModuleType) -> dict[str, Any]:
+    """The module's public callables, each function with globals of its own: only the names its code uses.
+
+    A grader function handed to the student (``f`` of ``numerical_gradient``) must not lead to its
+    siblings: through the module's globals, ``f.__globals__["sum_of_squares_gradient"]`` is the
+    analytic gradient a numerical one is graded against. A function another one names is given
+    sealed too.
+    """
+    namespace = vars(module)
+    copies: dict[str, Any] = {}
+    for name, value in namespace.items():
+        if isinstance(value, types.FunctionType):
+            names = _global_names(value.__code__) | {"__builtins__"}
+            own = {key: item for key, item in namespace.items() if key in names}
+            copy = types.FunctionType(value.__code__, own, value.__name__, value.__defaults__, value.__closure__)
+            copy.__kwdefaults__, copy.__doc__ = value.__kwdefaults__, value.__doc__
+            copies[name] = copy
+    for copy in copies.values():
+        for key in copy.__globals__.keys() & copies.keys():
+            copy.__globals__[key] = copies[key]
+    return {name: copies.get(name, getattr(module, name)) for name in callable_names(module)}
+
+
 def callable_names(module: types.ModuleType) -> list[str]:
     """Names of the public callables a module defines, for 'did you mean' messages."""
     names = []
@@ -131,7 +162,8 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
     probes: dict[str, Any] = {}
     if job.get("probes_source"):
         probes_module = load_module("probes", job["probes_source"], "probes.py")
-        probes = {name: getattr(probes_module, name) for name in callable_names(probes_module)}
+        probes = sealed_functions(probes_module)
+        sys.modules.pop("probes", None)
     try:
         module = load_module(filename.rsplit(".", 1)[0] or "submission", job["source"], filename)
     except BaseException as error:  # SystemExit, KeyboardInterrupt too: the import failed

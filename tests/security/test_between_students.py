@@ -146,3 +146,42 @@ def test_arguments_changed_in_place_to_anything_never_break_the_grader(losses, l
         report = grade(losses, hostile.override(losses_reference, "mse", body), worker_sandbox, mode)
         assert report.function_score("mse") == 0, name
         assert report.function_score("softmax") == losses.spec.function("softmax").points, name
+
+
+ANALYTIC_THROUGH_THE_PROBES = '''
+import numpy as np
+
+
+def _analytic(f):
+    found = f.__globals__
+    if f.__name__ == "loss" and f.__closure__:  # least_squares(A, b) handed over as its loss
+        return found["least_squares"](*(cell.cell_contents for cell in f.__closure__))[1]
+    return found.get(f.__name__ + "_gradient")
+
+
+def numerical_gradient(f, x, h=1e-5):
+    gradient = _analytic(f)
+    return np.array(gradient(x), dtype=np.float64) if gradient is not None else np.zeros_like(x)
+
+
+def numerical_gradient_array(f, x, df, h=1e-5):
+    return np.zeros_like(x)
+
+
+def relative_error(a, b):
+    return 0.0
+
+
+def gradient_check(f, grad_f, x, h=1e-5):
+    return 0.0
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_grader_function_does_not_lead_to_its_analytic_gradient(worker_sandbox, mode):
+    # The f handed to numerical_gradient has globals of its own: not the probes module's, which
+    # hold the analytic gradients (sum_of_squares_gradient, least_squares' gradient) it is graded against.
+    from autograder.grading.assignment import find_assignment
+
+    report = grade(find_assignment("gradient_check"), ANALYTIC_THROUGH_THE_PROBES, worker_sandbox, mode)
+    assert report.score == 0, [(test.name, test.score) for test in report.tests if test.score]
