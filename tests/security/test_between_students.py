@@ -148,7 +148,7 @@ def test_arguments_changed_in_place_to_anything_never_break_the_grader(losses, l
         assert report.function_score("softmax") == losses.spec.function("softmax").points, name
 
 
-ANALYTIC_THROUGH_THE_PROBES = '''
+ANALYTIC_THROUGH_THE_PROBES = """
 import numpy as np
 
 
@@ -174,7 +174,7 @@ def relative_error(a, b):
 
 def gradient_check(f, grad_f, x, h=1e-5):
     return 0.0
-'''
+"""
 
 
 @pytest.mark.parametrize("mode", MODES)
