@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from autograder.terminal_text import terminal_safe
+
 CONFIG_PATH = Path("~/.config/autograder/config.toml")
 FINISHED = ("done", "error")
 # Waiting for the server's Retry-After (cooldown, busy) is worth it up to this long per wait.
@@ -222,29 +224,33 @@ def _json_of(reply: _Reply, server: str) -> dict[str, Any]:
 
 def print_result(result: dict[str, Any], out: TextIO) -> None:
     """Print a graded submission as a short report: one line per check, failures with their message."""
-    out.write(f"submission {result['id']} · {result['assignment']} · {result['status']}\n")
+
+    def write(text: str) -> None:
+        out.write(terminal_safe(text))  # the messages carry what the student's code printed or raised
+
+    write(f"submission {result['id']} · {result['assignment']} · {result['status']}\n")
     if result["status"] == "error":
-        out.write(f"the grader failed ({result.get('error') or 'no detail'}); it will retry automatically\n")
+        write(f"the grader failed ({result.get('error') or 'no detail'}); it will retry automatically\n")
         return
     if result["status"] != "done":
-        out.write("queued; follow it on the web site\n")
+        write("queued; follow it on the web site\n")
         return
     for test in result["tests"]:
         mark = "✓" if test["status"] == "passed" else "✗"
         worth = f"{test['score']:g}/{test['max_score']:g}" if test["max_score"] else "diagnostic, 0 points"
-        out.write(f"  {mark} {test['name']:<48} {worth}\n")
+        write(f"  {mark} {test['name']:<48} {worth}\n")
         if test["status"] != "passed":
             if test.get("mistake"):
-                out.write(f"      Looks like: {test['mistake']}\n")
+                write(f"      Looks like: {test['mistake']}\n")
             # The whole message: its last lines often say what to fix.
             for line in (test.get("output") or "").splitlines():
-                out.write(f"      {line}\n")
+                write(f"      {line}\n")
     late = (
         f" (late by {result['late_days']} day(s); {result['raw_score']:g} before the penalty)"
         if result.get("late_days")
         else ""
     )
-    out.write(f"score: {result['score']:g} / {result['max_score']:g}{late}\n")
+    write(f"score: {result['score']:g} / {result['max_score']:g}{late}\n")
 
 
 def submit_and_print(
@@ -260,7 +266,7 @@ def submit_and_print(
 
         result = submit(settings.server, settings.token, assignment, path, wait=wait, course=course, on_wait=tell_wait)
     except SubmitError as error:
-        out.write(f"grade: {error}\n")
+        out.write(terminal_safe(f"grade: {error}\n"))
         return 2
     print_result(result, out)
     if result["status"] == "done" and result["score"] is not None and result["score"] >= result["max_score"]:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.grading.report import PASSED, Report
+from autograder.terminal_text import terminal_safe
 
 
 def _points(value: float) -> str:
@@ -21,7 +22,7 @@ def render_report(report: Report, console: Console) -> None:
     if report.isolation == "reduced":
         console.print("[yellow]note: the sandbox runs with reduced isolation on this machine[/yellow]")
     for message in report.messages:
-        console.print(Panel(Text(message), title="about your file", border_style="red", expand=False))
+        console.print(Panel(Text(terminal_safe(message)), title="about your file", border_style="red", expand=False))
     for function, grouped in groupby(report.tests, key=lambda test: test.function):
         tests = list(grouped)
         earned = sum(test.score for test in tests)
@@ -38,7 +39,7 @@ def render_report(report: Report, console: Console) -> None:
             mark = Text("pass", style="green") if passed else Text("FAIL", style="bold red")
             table.add_row(test.check, points, mark)
             if not passed and test.output:
-                feedback.append(Panel(Text(test.output), title=f"{test.check}", title_align="left",
+                feedback.append(Panel(Text(terminal_safe(test.output)), title=f"{test.check}", title_align="left",
                                       border_style="red" if test.max_score else "yellow", expand=False))
         console.print(table)
         if feedback and not report.messages:
