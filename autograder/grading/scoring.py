@@ -147,7 +147,7 @@ def _judge_watch(watch: ArgWatch, program: list[Call], calls: list[CallOutcome])
 def _summarise(first: str, failed: int, total: int, noun: str = "case") -> str:
     if total <= 1:
         return first
-    return f"{first}\n({failed} of {total} {noun}s failed; the first is shown)"
+    return f"{first}\n({failed} of {total} {noun}s failed; above is the first of them)"
 
 
 def judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[CallOutcome]) -> TestResult:
