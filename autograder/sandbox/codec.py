@@ -44,15 +44,13 @@ _asarray = np.asarray
 _array = np.array
 _isinstance = isinstance
 _issubclass = issubclass
-_dict_copy = dict.copy  # a plain dict, whatever the subclass overrides
+# Plain copies of a subclassed container, read in C from what it holds: none of its own methods
+# (__iter__, keys, __getitem__...) runs.
+_dict = dict
+_dict_items = dict.items
 _list_copy = list.copy
-
-
-def _tuple_copy(value: tuple[Any, ...]) -> tuple[Any, ...]:
-    return _tuple_getitem(value, slice(None))  # a plain tuple
-
-
-_tuple_getitem = tuple.__getitem__
+_tuple_slice = tuple.__getitem__
+_WHOLE = slice(None)
 _type = type
 _len = len
 
@@ -164,9 +162,9 @@ class TreeEncoder:
         # A container of a subclass (OrderedDict, defaultdict, a namedtuple) is what the contract
         # asks for: it crosses as its base container, read with the base type's own methods.
         if _issubclass(kind, dict):
-            return self.encode(_dict_copy(value), depth)
+            return self.encode(_dict(_dict_items(value)), depth)
         if _issubclass(kind, tuple):
-            return self.encode(_tuple_copy(value), depth)
+            return self.encode(_tuple_slice(value, _WHOLE), depth)
         if _issubclass(kind, list):
             return self.encode(_list_copy(value), depth)
         if kind is Unsupported:

@@ -71,6 +71,12 @@ class LyingDict(dict):
     def items(self):
         return [("forged", 1.0)]
 
+    def keys(self):
+        return ["forged"]
+
+    def __getitem__(self, key):
+        return 1.0
+
     def __iter__(self):
         return iter(["forged"])
 
@@ -78,6 +84,17 @@ class LyingDict(dict):
 class LyingList(list):
     def __iter__(self):
         return iter([99])
+
+    def __getitem__(self, index):
+        return 99
+
+
+class LyingTuple(tuple):
+    def __iter__(self):
+        return iter([99])
+
+    def __getitem__(self, index):
+        return 99
 
 
 def test_subclassed_containers_arrive_as_plain_containers_of_what_they_hold():
@@ -90,6 +107,7 @@ def test_subclassed_containers_arrive_as_plain_containers_of_what_they_hold():
     # Read with the base type's own methods: what the container holds, not what it says.
     assert codec.decode(codec.encode(LyingDict(real=2.0))) == {"real": 2.0}
     assert codec.decode(codec.encode(LyingList([1, 2]))) == [1, 2]
+    assert codec.decode(codec.encode(LyingTuple((1, 2)))) == (1, 2)
     assert isinstance(codec.decode(codec.encode(LyingDict({1: 2}))), codec.Unsupported)
 
 
