@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import Any
 
 from autograder.grading.source_checks import SourceRejected
+from autograder.grading.notebook_self_tests import Cell, graded_cells
 from autograder.grading.syntax import parse_python
 
 
@@ -46,13 +47,13 @@ MAX_NOTEBOOK_BYTES = 40 << 20
 _KEPT_METADATA = ("kernelspec", "language_info")
 # A notebook is a few levels deep; the reader without nbformat recurses, so it stops well before Python would.
 MAX_NESTING = 100
+# `name = %magic ...` and `name = !command`: IPython binds the magic's result or the command's output.
+_IPYTHON_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)\s*=\s*[%!](?!=)")
+# `pip install numpy` without `%`: IPython's automagic runs it (the one automagic students often write).
+_AUTOMAGIC_INSTALL = re.compile(r"(pip|conda)\s+(install|uninstall)\s")
 # Cell magics whose body IPython runs as ordinary Python in the notebook's namespace: the magic
 # line is dropped and the body kept. Any other cell magic (%%bash, %%writefile...) drops the cell.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
-# Top-level statements that make a cell a self-test cell: calls, prints, displays, asserts, loops.
-_SELF_TEST_STATEMENTS = (ast.Expr, ast.Assert, ast.For, ast.AsyncFor, ast.While)
-# What a self-test cell still contributes to the graded file.
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
 class NotebookRejected(SourceRejected):
@@ -234,8 +235,7 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
     parts: list[str] = []
     result = NotebookSource(filename=filename, text="")
     dropped: list[str] = []
-    self_tests: list[int] = []
-    line = 1
+    cells: list[Cell] = []
     for number, cell in enumerate(notebook.cells, 1):
         if cell.get("cell_type") != "code":
             continue
@@ -244,13 +244,16 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
             continue
         text, removed = _without_ipython_syntax(text)
         dropped.extend(f"cell {number}, line {row}: {what}" for row, what in removed)
-        tree = _parse_cell(text, filename, number)
-        text, is_self_test = _without_self_tests(text, tree)
-        if is_self_test:
-            self_tests.append(number)
+        cells.append(Cell(number, text, _parse_cell(text, filename, number)))
+    graded = graded_cells(cells)
+    # `from __future__` imports, valid atop any cell in Jupyter, open the graded file (line 1).
+    preamble = f"from __future__ import {', '.join(graded.future_features)}\n" if graded.future_features else ""
+    parts.append(preamble)
+    line = 1 + preamble.count("\n")
+    for cell, text in zip(cells, graded.texts):
         if not text.endswith("\n"):
             text += "\n"
-        result.cells.append((line, number))
+        result.cells.append((line, cell.number))
         parts.append(text)
         line += text.count("\n")
     result.text = "".join(parts)
@@ -272,11 +275,12 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
         shown = "; ".join(dropped[:6]) + ("; ..." if len(dropped) > 6 else "")
         result.notes.append(f"{filename}: IPython magics and shell escapes are not Python, so the grader skips "
                             f"them ({shown}). Import what you need with Python `import` lines.")
-    if self_tests:
-        cells = ", ".join(str(number) for number in self_tests)
-        subject = f"cells {cells} call or print" if len(self_tests) > 1 else f"cell {cells} calls or prints"
-        result.notes.append(f"{filename}: {subject} at top level (your own tests): the grader uses only their def, "
-                            "class and import statements and does not run the rest.")
+    if graded.self_tests:
+        numbers = ", ".join(str(number) for number in graded.self_tests)
+        subject = f"cells {numbers} call or print" if len(graded.self_tests) > 1 else f"cell {numbers} calls or prints"
+        result.notes.append(f"{filename}: {subject} at top level (your own tests): the grader keeps their "
+                            "definitions, imports and constants your functions use, and skips the calls, prints, "
+                            "asserts and what only they need.")
     return result
 
 
@@ -318,7 +322,9 @@ def _without_ipython_syntax(text: str) -> tuple[str, list[tuple[int, str]]]:
     replaced = list(lines)
     for index in candidates:
         indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
-        replaced[index] = f"{indent}pass\n"
+        assigned = _IPYTHON_ASSIGNMENT.match(lines[index].strip())
+        # `t = %timeit -o ...` / `files = !ls`: the name stays bound, as the cells after may read it.
+        replaced[index] = f"{indent}{assigned.group(1)} = None\n" if assigned else f"{indent}pass\n"
     inside = _lines_inside_strings_or_brackets("".join(replaced))
     for index in candidates:
         if index + 1 in inside:
@@ -334,9 +340,11 @@ def _looks_like_ipython(row: str) -> bool:
         return False
     if stripped[0] in "%!":
         return not stripped.startswith("!=")
-    # `np.mean?` / `?np.mean`: IPython's help syntax
+    if _IPYTHON_ASSIGNMENT.match(stripped) or _AUTOMAGIC_INSTALL.match(stripped):
+        return True
+    # `np.mean?`, `?np.mean`, `??np.mean`, `np.*load*?`: IPython's help and search syntax
     return (stripped.startswith("?") or (stripped.endswith("?") and "#" not in stripped)) and \
-        re.fullmatch(r"\??[\w.]+\??\??", stripped) is not None
+        re.fullmatch(r"\?{0,2}[\w.*]+\?{0,2}", stripped) is not None
 
 
 def _lines_inside_strings_or_brackets(text: str) -> set[int]:
@@ -372,38 +380,6 @@ def _parse_cell(text: str, filename: str, number: int) -> ast.Module:
     except (ValueError, RecursionError, MemoryError) as error:
         raise NotebookRejected(f"{filename}: cell {number} cannot be parsed as Python: "
                                f"{type(error).__name__}: {error}") from None
-
-
-def _is_self_test(statement: ast.stmt) -> bool:
-    if isinstance(statement, ast.Expr):
-        return not isinstance(statement.value, ast.Constant)  # a bare string is a comment
-    if isinstance(statement, _SELF_TEST_STATEMENTS):
-        return True
-    # if __name__ == "__main__": ... (ast.walk does not recurse: any depth of expression is fine)
-    return isinstance(statement, ast.If) and any(
-        isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(statement.test))
-
-
-def _without_self_tests(text: str, tree: ast.Module) -> tuple[str, bool]:
-    """Blank the non-definition top-level statements of a cell that calls or prints. Returns (text, was self-test)."""
-    if not any(_is_self_test(statement) for statement in tree.body):
-        return text, False
-    lines = text.splitlines(keepends=True)
-    kept: set[int] = set()
-    blanked: set[int] = set()
-    for statement in tree.body:
-        first = min([statement.lineno] + [decorator.lineno for decorator in getattr(statement, "decorator_list", [])])
-        span = range(first, (statement.end_lineno or statement.lineno) + 1)
-        (kept if isinstance(statement, _DEFINITIONS) else blanked).update(span)
-    for line in blanked - kept:
-        if line <= len(lines):
-            lines[line - 1] = "\n"
-    trimmed = "".join(lines)
-    try:
-        parse_python(trimmed)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return text, True  # statements sharing a line with a definition: keep the cell as written
-    return trimmed, True
 
 
 def notebook_from_source(source: str, title: str, intro: str = "") -> Any:

@@ -332,3 +332,59 @@ def test_a_long_self_test_guard_is_still_told_from_the_functions():
                           {"cell_type": "code", "source": guard}])
     source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
     assert "def mse" in source.text and "print(mse" not in source.text
+
+
+def _cells(*sources: str) -> bytes:
+    return _raw_notebook([{"cell_type": "code", "source": source} for source in sources])
+
+
+@pytest.mark.parametrize("line, stand_in", [
+    ("??train", "pass"),
+    ("np.*load*?", "pass"),
+    ("t = %timeit -o train()", "t = None"),
+    ("files = !ls", "files = None"),
+    ("pip install numpy", "pass"),
+])
+def test_more_ipython_forms_are_told_from_python(line, stand_in):
+    source = notebook_source(_cells(f"def train():\n    return 1\n{line}\n"), "answers.ipynb", max_code_bytes=1 << 20)
+    assert source.text.splitlines()[2] == stand_in
+
+
+def test_a_future_import_atop_a_later_cell_opens_the_graded_file():
+    data = _cells("import numpy as np\n", "from __future__ import annotations\n\ndef f(x: Later) -> float:\n    return 1.0\n")
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+    assert source.text.startswith("from __future__ import annotations\n")
+    definition = source.text.splitlines().index("def f(x: Later) -> float:") + 1
+    assert source.where(definition) == "cell 2, line 3"
+
+
+SELF_TESTS_AROUND_WHAT_IS_NEEDED = (
+    "import numpy as np\nnp.random.seed(0)\nSCALE = 2.0\n",
+    "def f(x):\n    loss = SCALE * x + TABLE['a']\n    return loss\n",
+    "TABLE = {}\nfor key in 'ab':\n    TABLE[key] = 1.0\nprint(TABLE)\n",
+    "import matplotlib.pyplot as plt\nloss = f(1.0)\nfig, ax = plt.subplots()\nax.plot([loss])\nplt.show()\n"
+    "assert loss == 3.0\nraise RuntimeError('a self-test that would stop the file')\n",
+)
+
+
+def test_self_test_cells_keep_what_the_functions_need_and_skip_the_tests():
+    source = notebook_source(_cells(*SELF_TESTS_AROUND_WHAT_IS_NEEDED), "answers.ipynb", max_code_bytes=1 << 20)
+    assert "SCALE = 2.0" in source.text and "TABLE[key] = 1.0" in source.text
+    # Not needed: the plot, its import, the test calls (`loss` is only a local of f), the raise.
+    for skipped in ("matplotlib", "subplots", "loss = f(1.0)", "raise", "print(TABLE)", "np.random.seed"):
+        assert skipped not in source.text
+    namespace: dict = {}
+    exec(compile(source.text, "answers.py", "exec"), namespace)
+    assert namespace["f"](1.0) == 3.0
+    assert any("cells 1, 3, 4 call or print" in note for note in source.notes)
+
+
+def test_a_notebook_whose_self_tests_set_constants_and_plot_gets_full_marks(losses, grade):
+    notebook = student_notebook(losses.reference_source.replace("return 2.0 * (y_pred - y_true) / y_pred.size",
+                                                                "return TWO * (y_pred - y_true) / y_pred.size"))
+    notebook.cells.insert(1, nbformat.v4.new_code_cell("import numpy as np\nnp.random.seed(42)\nTWO = 2.0\n"))
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\nvalues = [mse(np.ones(3), np.zeros(3))]\nplt.plot(values)\nplt.show()\n"))
+    assert "TWO *" in nbformat.writes(notebook)
+    report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
+    assert report.full_marks, report.messages

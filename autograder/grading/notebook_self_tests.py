@@ -1,0 +1,194 @@
+"""Which top-level statements of a notebook's code cells are graded: the student's own tests are left out.
+
+A *self-test cell* calls or prints at top level (a bare call or expression, an ``assert``, a loop,
+``if __name__ == ...``). Run as part of the graded file, such code could stop it from loading (a
+test calling an unfinished function), cost a training loop's time, or need a plotting library the
+sandbox does not have. From a self-test cell the grader therefore keeps:
+
+* every ``def`` and ``class``;
+* what the graded code needs: a statement binding a name that a function or a plain cell reads
+  (and, in turn, what that statement reads), and the imports those need;
+* other statements that bind a name (constants, a table built in a loop) unless they call one of
+  the notebook's own functions or ``print``/``display``, or read a name bound only by left-out code.
+
+It leaves out bare expressions, asserts, ``if __name__`` blocks, the rest of the above, and
+imports nothing kept uses (``import matplotlib.pyplot as plt`` for a plot). ``from __future__``
+imports, valid at the top of any cell in Jupyter, go to the top of the graded file.
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+from dataclasses import dataclass, field
+
+from autograder.grading.syntax import parse_python
+
+# Top-level statements that make a cell a self-test cell: calls, prints, displays, asserts, loops.
+SELF_TEST_STATEMENTS = (ast.Expr, ast.Assert, ast.For, ast.AsyncFor, ast.While)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+IMPORTS = (ast.Import, ast.ImportFrom)
+# Calls that only show or ask something: a statement making one is a test's.
+SHOWING_CALLS = frozenset({"print", "display", "input", "breakpoint", "help", "pprint"})
+
+
+@dataclass
+class Cell:
+    """A code cell: its number in the notebook, its text (IPython syntax blanked) and its parsed tree."""
+
+    number: int
+    text: str
+    tree: ast.Module
+
+
+@dataclass
+class GradedCells:
+    """The cells' texts as graded (left-out lines blanked), the self-test cells, the hoisted future features."""
+
+    texts: list[str]
+    self_tests: list[int] = field(default_factory=list)
+    future_features: list[str] = field(default_factory=list)
+
+
+def is_self_test_statement(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Expr):
+        return not isinstance(statement.value, ast.Constant)  # a bare string is a comment
+    return isinstance(statement, SELF_TEST_STATEMENTS) or _is_main_guard(statement)
+
+
+def graded_cells(cells: list[Cell]) -> GradedCells:
+    """Decide, statement by statement, what of ``cells`` is graded; see the module's docstring."""
+    self_test_cells = {cell.number for cell in cells if any(is_self_test_statement(s) for s in cell.tree.body)}
+    functions = {node.name for cell in cells for node in cell.tree.body if isinstance(node, DEFINITIONS)}
+    needed = _needed_names(cells, self_test_cells)
+    kept: dict[int, set[int]] = {}  # cell number -> ids of kept statements
+    tainted: set[str] = set()
+    future: list[str] = []
+    for cell in cells:
+        keep: set[int] = set()
+        for statement in cell.tree.body:
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                future += [alias.name for alias in statement.names if alias.name not in future]
+                continue
+            if cell.number not in self_test_cells or _kept_in_self_test(statement, functions, needed, tainted):
+                keep.add(id(statement))
+                tainted -= _bound_names(statement)
+            else:
+                tainted |= _bound_names(statement)
+        kept[cell.number] = keep
+    texts = [_blank_left_out(cell, kept[cell.number]) for cell in cells]
+    return GradedCells(texts, sorted(self_test_cells), future)
+
+
+def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str], tainted: set[str]) -> bool:
+    if isinstance(statement, DEFINITIONS):
+        return True
+    if isinstance(statement, IMPORTS):
+        return any(name == "*" or name in needed for name in _bound_names(statement))
+    if isinstance(statement, (ast.Expr, ast.Assert)) or _is_main_guard(statement):
+        return False
+    bound = _bound_names(statement)
+    if bound & needed:
+        return True
+    # What binds nothing (a `raise`, an `if` that only prints) can only be a test's.
+    return bool(bound) and not (_calls_any(statement, functions | SHOWING_CALLS) or _read_names(statement) & tainted)
+
+
+def _needed_names(cells: list[Cell], self_test_cells: set[int]) -> set[str]:
+    """Global names the graded code reads: functions and classes, plain cells, and what binding those reads.
+
+    A function's own locals are not reads of the notebook's names (``symtable`` tells them apart):
+    a ``loss = mse(y, y)`` test line is not needed because some function has a local ``loss``.
+    """
+    needed: set[str] = set()
+    candidates: list[ast.stmt] = []
+    for cell in cells:
+        needed |= _global_reads_of_definitions(cell)
+        for statement in cell.tree.body:
+            if isinstance(statement, DEFINITIONS):
+                continue
+            if cell.number not in self_test_cells:
+                needed |= _read_names(statement)
+            elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not _is_main_guard(statement):
+                candidates.append(statement)
+    grown = True
+    while grown:  # a needed statement's own reads are needed too
+        grown = False
+        for statement in candidates:
+            if _bound_names(statement) & needed and not _read_names(statement) <= needed:
+                needed |= _read_names(statement)
+                grown = True
+    return needed
+
+
+def _global_reads_of_definitions(cell: Cell) -> set[str]:
+    """Names the cell's top-level functions and classes (nested scopes included) read from the module."""
+    lines = {node.lineno for node in cell.tree.body if isinstance(node, DEFINITIONS)}
+    if not lines:
+        return set()
+    try:
+        module = symtable.symtable(cell.text, f"cell {cell.number}", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # parsed already: not expected
+        return {name for node in cell.tree.body if isinstance(node, DEFINITIONS) for name in _read_names(node)}
+    reads: set[str] = set()
+    pending = [table for table in module.get_children() if table.get_lineno() in lines]
+    while pending:
+        table = pending.pop()
+        pending += table.get_children()
+        for symbol in table.get_symbols():
+            if symbol.is_referenced() and (symbol.is_global() or table.get_type() == "class" and not symbol.is_local()):
+                reads.add(symbol.get_name())
+    return reads
+
+
+def _blank_left_out(cell: Cell, kept: set[int]) -> str:
+    """The cell's text with the lines of its left-out statements blank (line numbers keep)."""
+    if all(id(statement) in kept for statement in cell.tree.body):
+        return cell.text
+    lines = cell.text.splitlines(keepends=True)
+    keep_lines: set[int] = set()
+    blank_lines: set[int] = set()
+    for statement in cell.tree.body:
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+        span = range(first, (statement.end_lineno or statement.lineno) + 1)
+        (keep_lines if id(statement) in kept else blank_lines).update(span)
+    for line in blank_lines - keep_lines:
+        if line <= len(lines):
+            lines[line - 1] = "\n"
+    trimmed = "".join(lines)
+    try:
+        parse_python(trimmed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return cell.text  # statements sharing a line with a kept one (`x = 1; print(x)`): keep the cell as written
+    return trimmed
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    # if __name__ == "__main__": ... (ast.walk does not recurse: any depth of expression is fine)
+    return isinstance(statement, ast.If) and any(
+        isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(statement.test))
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, IMPORTS):
+        return {alias.asname or alias.name.split(".")[0] for alias in statement.names}
+    if isinstance(statement, DEFINITIONS):
+        return {statement.name}
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, IMPORTS):
+            names |= _bound_names(node)
+    return names
+
+
+def _read_names(statement: ast.stmt) -> set[str]:
+    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _calls_any(statement: ast.stmt, names: set[str] | frozenset[str]) -> bool:
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+               for node in ast.walk(statement))
