@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -50,5 +51,17 @@ class User(UserMixin, db.Model):
     def is_instructor(self) -> bool:
         return self.role == Role.INSTRUCTOR
 
+    def get_id(self) -> str:
+        """The identity a session and a remember-me cookie keep (Flask-Login): the id and the password's fingerprint.
+
+        Changing the password changes it, so every session signed in before the change ends.
+        """
+        return f"{self.id}-{password_fingerprint(self.password_hash)}"
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """A short digest of the stored (salted) password hash: it says whether the password changed, nothing more."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:20]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
+from autograder.models.user import password_fingerprint
 from autograder.services import accounts, courses
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import login_throttle
@@ -23,8 +25,13 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    # "<id>-<password fingerprint>" (User.get_id): a session from before a password change is refused.
+    user_id, _, fingerprint = session_id.partition("-")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(fingerprint, password_fingerprint(user.password_hash)):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -131,7 +138,10 @@ def change_password():
         except ServiceError as error:
             flash(str(error), "error")
         else:
-            flash("Your password was changed.", "success")
+            # Every other session ended with the old password; this one signs in again with the new.
+            remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+            login_user(current_user._get_current_object(), remember=bool(remembered))
+            flash("Your password was changed; you are signed out everywhere else.", "success")
             return redirect(url_for("auth.account"))
     for field in form:
         for message in field.errors:

@@ -201,3 +201,24 @@ def test_reset_targets_agree_with_may_issue_reset(app, factory):
     expected = {p.id for p in people if password_links.may_issue_reset(teacher, p, course)}
     assert password_links.reset_targets(teacher, course) == expected == {student.id, ta.id}
     assert password_links.reset_targets(ta, course) == set()
+
+
+def test_a_password_change_ends_every_other_session_and_remember_cookie(app, client, factory):
+    student = factory.user()
+    elsewhere, here = app.test_client(), client  # `client` makes every test client forget the last request
+    for browser in (elsewhere, here):
+        page = browser.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        signed_in = browser.post("/login", data={"email": student.email, "password": PASSWORD, "remember": "y",
+                                                 "csrf_token": token})
+        assert signed_in.status_code == 302
+    stolen_remember = elsewhere.get_cookie("remember_token").value
+    assert elsewhere.get("/account").status_code == 200
+    changed = here.post("/account/password", data={"current": PASSWORD, "new": "a-brand-new-pw",
+                                                  "confirm": "a-brand-new-pw", "csrf_token": _token(here, "/account")})
+    assert changed.status_code == 302
+    assert here.get("/account").status_code == 200  # the browser that changed it stays signed in
+    assert elsewhere.get("/account").status_code == 302  # the other session ended
+    thief = app.test_client()
+    thief.set_cookie("remember_token", stolen_remember)
+    assert thief.get("/account").status_code == 302  # and so did its remember-me cookie
