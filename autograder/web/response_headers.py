@@ -1,8 +1,8 @@
-"""Response headers: the security headers of every response, and the poll hint of a pending submission."""
+"""Response headers: the security and cache headers of every response, and the poll hint of a pending submission."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from autograder.models import Submission
 from autograder.services.poll_hint import poll_after_seconds
@@ -23,6 +23,10 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            # Pages and downloads hold one person's work or a class's grades: no shared or disk cache
+            # (a browser's back button on a shared computer, a proxy) may keep them.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

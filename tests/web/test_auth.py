@@ -63,3 +63,21 @@ def test_security_headers_are_set(client):
     response = client.get("/login")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_and_downloads_are_never_cached_but_static_files_are(client, factory, login):
+    student = factory.user()
+    login(student)
+    for path in ("/login", "/account", "/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    static = client.get("/static/" + next(iter(sorted(_static_files()))))
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def _static_files():
+    from pathlib import Path
+
+    import autograder.web
+
+    folder = Path(autograder.web.__file__).parent / "static"
+    return [path.name for path in folder.iterdir() if path.is_file()]
