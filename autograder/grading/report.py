@@ -9,6 +9,9 @@ import autograder
 
 PASSED = "passed"
 FAILED = "failed"
+# A check that failed on hidden cases only is HIDDEN: the service shows why when the course says so.
+VISIBLE = "visible"
+HIDDEN = "hidden"
 
 
 def grader_version(assignment_version: str) -> str:
@@ -33,7 +36,7 @@ class TestResult:
     max_score: float
     status: str  # "passed" or "failed"
     output: str = ""
-    visibility: str = "visible"
+    visibility: str = VISIBLE
     kind: str = "values"
     mistake: str = ""  # name of the known mistake the diagnosis recognised, if any
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from autograder.grading.compare import Mismatch, compare_values, unchanged_difference
 from autograder.grading.gradcheck import judge_grad_case
-from autograder.grading.report import FAILED, PASSED, TestResult
+from autograder.grading.report import FAILED, HIDDEN, PASSED, VISIBLE, TestResult
 from autograder.grading.suite import ArgWatch, PreparedCheck, PreparedFunction, ValueCase
 from autograder.sandbox.executor import OK, UnitOutcome
 from autograder.sandbox.program import Call, CallOutcome, follow_path
@@ -30,7 +30,7 @@ def result(function: PreparedFunction, check: PreparedCheck, passed: bool, outpu
     """Build the TestResult of ``check``: full share of points if passed, else 0."""
     return TestResult(name=f"{function.name}: {check.name}", function=function.name, check=check.name,
                       score=check.max_score if passed else 0.0, max_score=check.max_score,
-                      status=PASSED if passed else FAILED, output=output, visibility="visible", kind=check.kind)
+                      status=PASSED if passed else FAILED, output=output, visibility=VISIBLE, kind=check.kind)
 
 
 def failed_everywhere(function: PreparedFunction, message: str) -> list[TestResult]:
@@ -164,18 +164,21 @@ def judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[Ca
 
 def _judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[CallOutcome]) -> TestResult:
     failures: list[str] = []
+    hidden_failures = 0
     if check.kind == "values":
         total = len(check.value_cases)
         for case in check.value_cases:
             failure = _judge_value_case(case, function.calls, calls, function.returns)
             if failure:
                 failures.append(failure)
+                hidden_failures += case.hidden
     elif check.kind == "unchanged":
         total = len(check.watches)
         for watch in check.watches:
             failure = _judge_watch(watch, function.calls, calls)
             if failure:
                 failures.append(failure)
+                hidden_failures += watch.hidden
     else:
         total = len(check.grad_cases)
         for grad_case in check.grad_cases:
@@ -183,10 +186,15 @@ def _judge_check(function: PreparedFunction, check: PreparedCheck, calls: list[C
             if not verdict.passed:
                 heading = _heading(grad_case.description, grad_case.label, grad_case.hidden)
                 failures.append("\n".join([heading, verdict.reason, *verdict.details]))
+                hidden_failures += grad_case.hidden
     if not failures:
         return result(function, check, True)
     noun = "argument check" if check.kind == "unchanged" else "case"
-    return result(function, check, False, _summarise(failures[0], len(failures), total, noun))
+    judged = result(function, check, False, _summarise(failures[0], len(failures), total, noun))
+    if hidden_failures == len(failures):
+        # Failed on hidden cases only: the course decides when students read why (services/results.py).
+        judged.visibility = HIDDEN
+    return judged
 
 
 def last_call(check: PreparedCheck) -> int:

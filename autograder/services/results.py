@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from autograder.grading.report import HIDDEN
 from autograder.models import CheckResult, Submission, SubmissionStatus
 
 FINISHED = (SubmissionStatus.DONE, SubmissionStatus.ERROR)
@@ -13,7 +15,7 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def test_json(result: CheckResult) -> dict[str, Any]:
+def test_json(result: CheckResult | WithheldResult) -> dict[str, Any]:
     """Return one check result shaped as a test of ``grade --json``."""
     return {
         "name": result.name,
@@ -44,11 +46,45 @@ def hidden_results_shown(submission: Submission) -> bool:
     return False
 
 
-def visible_results(submission: Submission, for_staff: bool) -> list[CheckResult]:
-    """Return the check results the viewer may see (staff see hidden ones too; students when the course says so)."""
+@dataclass(frozen=True)
+class WithheldResult:
+    """A check that failed on hidden cases only, as a student sees it before the course shows why."""
+
+    id: int
+    name: str
+    function: str
+    check: str
+    score: float
+    max_score: float
+    status: str
+    output: str
+    visibility: str = HIDDEN
+    mistake: str | None = None
+
+
+def _withheld(result: CheckResult, submission: Submission) -> WithheldResult:
+    from autograder.models.course import HiddenResults
+
+    if submission.course_assignment.hidden_results == HiddenResults.AFTER_DUE:
+        why = "Why is shown here once the due date has passed."
+    else:
+        why = "The course does not show the details of hidden cases."
+    output = (f"This check failed on hidden cases only (the public cases pass). {why} Check the function "
+              "against the contract on other shapes and values than the public cases use.")
+    return WithheldResult(result.id, result.name, result.function, result.check, result.score, result.max_score,
+                          result.status, output)
+
+
+def visible_results(submission: Submission, for_staff: bool) -> list[CheckResult | WithheldResult]:
+    """Return the check results as the viewer may see them.
+
+    Staff see everything. A student sees every check with its score; for a check that failed on
+    hidden cases only, why it failed (the kind of failure, never the inputs) is shown when the
+    course's hidden-results setting says so (always, after the due date, or never).
+    """
     if for_staff or hidden_results_shown(submission):
         return list(submission.results)
-    return [r for r in submission.results if r.visibility != "hidden"]
+    return [_withheld(r, submission) if r.visibility == HIDDEN else r for r in submission.results]
 
 
 def submission_json(submission: Submission, for_staff: bool = False) -> dict[str, Any]:
@@ -75,7 +111,7 @@ def submission_json(submission: Submission, for_staff: bool = False) -> dict[str
     }
 
 
-def grouped_by_function(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
+def grouped_by_function(results: list[Any]) -> list[tuple[str, list[Any]]]:
     """Return the results grouped by function, in the order the grader reported them."""
     groups: dict[str, list[CheckResult]] = {}
     for result in results:

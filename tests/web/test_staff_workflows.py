@@ -218,10 +218,14 @@ def test_hidden_case_results_are_shown_as_the_course_says(world, factory, client
     db.session.commit()
     login(ada)
     status = client.get(f"/submissions/{submission.id}/status.json").get_json()
-    assert ("mse: hidden cases" in [t["name"] for t in status["tests"]]) is shown
-    login(teacher)  # staff always see them
+    (seen,) = [t for t in status["tests"] if t["name"] == "mse: hidden cases"]  # always listed with its score
+    assert (seen["score"], seen["max_score"], seen["status"]) == (0, 2, "failed")
+    assert ("wrong values" in seen["output"]) is shown
+    assert ("failed on hidden cases only" in seen["output"]) is not shown
+    assert ("once the due date has passed" in seen["output"]) is (policy == "after_due" and not shown)
+    login(teacher)  # staff always see why
     staff = client.get(f"/submissions/{submission.id}/status.json").get_json()
-    assert "mse: hidden cases" in [t["name"] for t in staff["tests"]]
+    assert [t["output"] for t in staff["tests"] if t["name"] == "mse: hidden cases"] == ["wrong values"]
 
 
 def test_student_index_shows_each_courses_due_dates_in_its_own_zone(world, factory, client, login):
