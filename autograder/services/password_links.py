@@ -1,5 +1,7 @@
 """One-time links that set a password: resets made by an instructor, and roster invitations.
 
+An instructor makes them only for accounts that belong to their own courses alone (reset_refusal).
+
 A link is signed with the app's secret and carries a fingerprint of the account's current
 password hash: once a password is set through it (or otherwise changed), the fingerprint no
 longer matches and the link is dead. Nothing is stored, so there is no table of live tokens
@@ -14,10 +16,11 @@ from enum import Enum
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from autograder.extensions import db
-from autograder.models import User
-from autograder.services import accounts
+from autograder.models import Course, Enrollment, Role, User
+from autograder.services import accounts, courses
 from autograder.services.errors import ServiceError
 
 _SALT = "autograder.password-link"
@@ -82,34 +85,66 @@ def set_password_with(token: str, password: str) -> User:
     return holder.user
 
 
-def may_issue_reset(staff: User, target: User, course) -> bool:
-    """Tell whether ``staff`` may make a reset link for ``target``: an instructor of the course, for
-    one of its students or TAs who is no instructor anywhere (instructors cannot take over each other)."""
-    from autograder.models import Role
-    from autograder.services import courses
+# Whom an instructor may make links for, in their course: never an instructor (they cannot take
+# over each other).
+LINK_ROLES = (Role.STUDENT, Role.TA)
 
+
+def reset_refusal(staff: User, target: User, course: Course) -> str | None:
+    """Return why ``staff`` may not make a password link (reset or invitation) for ``target``, or None if they may.
+
+    They may when they are an instructor of ``course``, ``target`` is one of its students or TAs, and
+    the account is theirs alone: a link sets the password of the whole account, so one for a person
+    who is also in a course ``staff`` does not teach would let ``staff`` sign in as them there (read
+    their work, submit in their name). Adding someone to one's course must not unlock that.
+    """
     if staff.id == target.id or not courses.manages(staff, course):
-        return False
-    if courses.role_in(target, course) not in (Role.STUDENT, Role.TA):
-        return False
-    return not target.is_instructor and not any(
-        courses.manages(target, other) for other in courses.courses_taught_by(target))
+        return "Only the course's instructors make password links, and not for themselves."
+    if courses.role_in(target, course) not in LINK_ROLES:
+        return f"This person is not a student or TA of {course.code}."  # no e-mail: any user id can be asked
+    return _beyond_reach(target, _enrolments_of([target.id]).get(target.id, []), _managed_course_ids(staff))
 
 
-def reset_targets(staff: User, course, people: list | None = None) -> set[int]:
-    """Return the ids of the course's people ``staff`` may make reset links for (may_issue_reset, in two queries).
+def may_issue_reset(staff: User, target: User, course: Course) -> bool:
+    """Tell whether ``staff`` may make a password link for ``target`` (see reset_refusal)."""
+    return reset_refusal(staff, target, course) is None
+
+
+def reset_targets(staff: User, course: Course, people: list | None = None) -> set[int]:
+    """Return the ids of the course's people ``staff`` may make password links for (reset_refusal, in a few queries).
 
     ``people``: (user, role) pairs to consider (a page of the roster); None: everyone in the course.
     """
-    from sqlalchemy import select
-
-    from autograder.models import Enrollment, Role
-    from autograder.services import courses
-
     if not courses.manages(staff, course):
         return set()
-    instructors_anywhere = set(db.session.scalars(
-        select(Enrollment.user_id).where(Enrollment.role == Role.INSTRUCTOR)))
-    return {user.id for user, role in (courses.members_of(course) if people is None else people)
-            if role in (Role.STUDENT, Role.TA) and user.id != staff.id
-            and not user.is_instructor and user.id not in instructors_anywhere}
+    candidates = [user for user, role in (courses.members_of(course) if people is None else people)
+                  if role in LINK_ROLES and user.id != staff.id]
+    enrolments = _enrolments_of([user.id for user in candidates])
+    managed = _managed_course_ids(staff)
+    return {user.id for user in candidates if _beyond_reach(user, enrolments.get(user.id, []), managed) is None}
+
+
+def _beyond_reach(target: User, enrolments: list[tuple[int, Role]], managed: set[int]) -> str | None:
+    """Return why ``target`` (with these (course id, role) enrolments) is not an instructor's to reset, or None."""
+    if target.is_instructor or any(role == Role.INSTRUCTOR for _, role in enrolments):
+        return f"{target.email} is an instructor: instructors cannot make password links for each other."
+    if any(course_id not in managed for course_id, _ in enrolments):
+        return (f"{target.email} also belongs to courses you do not teach: a password link sets the password of "
+                "the whole account, so it would let its holder sign in as them there too. "
+                "Ask the site's operator to help them instead.")
+    return None
+
+
+def _managed_course_ids(staff: User) -> set[int]:
+    return set(db.session.scalars(
+        select(Enrollment.course_id).where(Enrollment.user_id == staff.id, Enrollment.role == Role.INSTRUCTOR)))
+
+
+def _enrolments_of(user_ids: list[int]) -> dict[int, list[tuple[int, Role]]]:
+    """Return every enrolment (course id, role) of these users, by user id, in one query."""
+    found: dict[int, list[tuple[int, Role]]] = {}
+    rows = db.session.execute(select(Enrollment.user_id, Enrollment.course_id, Enrollment.role)
+                              .where(Enrollment.user_id.in_(user_ids))) if user_ids else []
+    for user_id, course_id, role in rows:
+        found.setdefault(user_id, []).append((course_id, role))
+    return found

@@ -90,8 +90,9 @@ def reset_link(code: str, user_id: int):
     person = db.session.get(User, user_id)
     if person is None or not EmptyForm().validate_on_submit():
         abort(404 if person is None else 400)
-    if not password_links.may_issue_reset(current_user, person, found):
-        abort(403)
+    refusal = password_links.reset_refusal(current_user, person, found)
+    if refusal is not None:  # the reason, not the generic 403 page: the instructor needs to know what to do
+        return render_template("errors/error.html", status=403, message=refusal), 403
     link = _deliver_link(person, password_links.LinkPurpose.RESET, found)
     return render_template("instructor/links.html", course=found, links=[link],
                            heading=f"Password reset link for {person.email}")

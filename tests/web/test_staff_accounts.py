@@ -73,7 +73,7 @@ def test_reset_links_are_for_students_and_tas_of_ones_own_course_only(app, facto
     course = factory.course(teacher, (student,))
     courses.add_member(course, ta.email, Role.TA)
     courses.add_member(course, colleague.email, Role.INSTRUCTOR)
-    factory.course(other_teacher, (student,))
+    factory.course(other_teacher)
     assert password_links.may_issue_reset(teacher, student, course)
     assert password_links.may_issue_reset(teacher, ta, course)
     assert not password_links.may_issue_reset(teacher, colleague, course)  # instructors cannot take over each other
@@ -222,3 +222,45 @@ def test_a_password_change_ends_every_other_session_and_remember_cookie(app, cli
     thief = app.test_client()
     thief.set_cookie("remember_token", stolen_remember)
     assert thief.get("/account").status_code == 302  # and so did its remember-me cookie
+
+
+def test_an_instructor_cannot_take_over_a_student_of_someone_elses_course(client, factory, login, csrf_token):
+    """The red team's path: prof2 adds ada (a student of prof1's course only) to CS2, then asks for her reset link."""
+    prof1, prof2 = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    ada = factory.user(email="ada@example.edu")
+    factory.course(prof1, (ada,))
+    cs2 = factory.course(prof2)
+    login(prof2)
+    base = f"/instructor/courses/{cs2.code}"
+    added = client.post(f"{base}/people", data={"email": ada.email, "role": "student", "csrf_token": csrf_token(base)})
+    assert added.status_code == 302 and courses.studies(ada, cs2)  # joining a second course still works
+    assert "Password reset link" not in client.get(base).get_data(as_text=True)
+    refused = client.post(f"{base}/people/{ada.id}/reset-link", data={"csrf_token": csrf_token(base)})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and _links(page) == [] and "courses you do not teach" in page
+    assert not password_links.may_issue_reset(prof2, ada, cs2)
+    assert password_links.reset_targets(prof2, cs2) == set()
+    # Someone outside the course: refused without naming them (user ids can be tried one by one).
+    outsider = factory.user(email="outsider@example.edu")
+    refused = client.post(f"{base}/people/{outsider.id}/reset-link", data={"csrf_token": csrf_token(base)})
+    assert refused.status_code == 403 and "outsider@" not in refused.get_data(as_text=True)
+
+
+def test_reset_links_are_only_for_accounts_within_the_instructors_own_courses(app, factory):
+    teacher, stranger_teacher = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    mine_only, in_two_of_mine, also_elsewhere, ta_elsewhere, my_ta = (factory.user() for _ in range(5))
+    course = factory.course(teacher, (mine_only, in_two_of_mine, also_elsewhere, ta_elsewhere))
+    factory.course(teacher, (in_two_of_mine,))  # another course of the same instructor: still theirs alone
+    elsewhere = factory.course(stranger_teacher, (also_elsewhere,))
+    courses.add_member(elsewhere, ta_elsewhere.email, Role.TA)
+    courses.add_member(course, my_ta.email, Role.TA)
+    allowed = {mine_only.id, in_two_of_mine.id, my_ta.id}
+    for person in (mine_only, in_two_of_mine, also_elsewhere, ta_elsewhere, my_ta):
+        assert password_links.may_issue_reset(teacher, person, course) == (person.id in allowed), person.email
+    assert password_links.reset_targets(teacher, course) == allowed
+    reason = password_links.reset_refusal(teacher, also_elsewhere, course)
+    assert "courses you do not teach" in reason
+    # A TA of the other course is not "their own": teaching is managing here (TAs make no links).
+    courses.add_member(elsewhere, teacher.email, Role.TA)
+    assert not password_links.may_issue_reset(teacher, also_elsewhere, course)
+
