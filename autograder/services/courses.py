@@ -32,9 +32,12 @@ class RosterImport:
     """What a roster import did: accounts created (with their first password), enrolments, problems."""
 
     created: list[tuple[str, str]] = field(default_factory=list)
-    # Accounts that have no password yet (new ones without a password column, or earlier
-    # invitations not yet taken up): each gets an invitation link to choose one.
+    # Accounts this import created without a password: each gets an invitation link to choose one.
     invited: list[User] = field(default_factory=list)
+    # Existing accounts still without a password (an invitation not yet taken up, maybe from another
+    # course): named, never given a link here. A link would hand the account to whoever imports
+    # its address; the course page's button makes one where the instructor may (password_links).
+    awaiting_invitation: list[str] = field(default_factory=list)
     enrolled: list[str] = field(default_factory=list)
     already_enrolled: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -155,8 +158,9 @@ def join_course(user: User, join_code: str) -> Course:
 def import_roster(course: Course, csv_text: str) -> RosterImport:
     """Enrol every student of a CSV roster (columns email[, name][, password]), creating accounts.
 
-    Accounts created without a password column get none: they are listed in ``invited`` (with
-    any earlier invited account not yet taken up), for an invitation link to choose one.
+    Accounts created without a password column get none: they are listed in ``invited``, for an
+    invitation link to choose one. Existing accounts are enrolled but never invited (``awaiting_invitation``
+    names those still without a password).
     Commits once at the end; rows with problems are reported in ``errors`` and skipped.
     """
     result = RosterImport()
@@ -171,6 +175,7 @@ def import_roster(course: Course, csv_text: str) -> RosterImport:
         name = cells[1] if len(cells) > 1 else ""
         password = cells[2] if len(cells) > 2 and cells[2] else ""
         user = accounts.find_user(email)
+        created = user is None
         if user is None:
             try:
                 user = accounts.new_user(email, Role.STUDENT, name, password or None)
@@ -184,8 +189,12 @@ def import_roster(course: Course, csv_text: str) -> RosterImport:
             continue
         _, added = _enroll(user, course, Role.STUDENT)
         (result.enrolled if added else result.already_enrolled).append(email)
-        if not user.password_hash and user not in result.invited:
+        if user.password_hash or user in result.invited or user.email in result.awaiting_invitation:
+            continue  # has a password, or already listed (a repeated line)
+        if created:
             result.invited.append(user)
+        else:
+            result.awaiting_invitation.append(user.email)
     db.session.commit()
     return result
 

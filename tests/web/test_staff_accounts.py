@@ -264,3 +264,21 @@ def test_reset_links_are_only_for_accounts_within_the_instructors_own_courses(ap
     courses.add_member(elsewhere, teacher.email, Role.TA)
     assert not password_links.may_issue_reset(teacher, also_elsewhere, course)
 
+
+def test_a_roster_import_hands_over_no_link_for_an_existing_account(client, factory, login, csrf_token):
+    """An account invited by another course's roster, not yet taken up: re-importing it elsewhere gives no link."""
+    prof1, prof2 = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    dl101, cs2 = factory.course(prof1), factory.course(prof2)
+    invited = courses.import_roster(dl101, "waiting@example.edu,Waiting\n").invited
+    assert [user.email for user in invited] == ["waiting@example.edu"]
+    login(prof2)
+    base = f"/instructor/courses/{cs2.code}"
+    response = client.post(f"{base}/roster", content_type="multipart/form-data", data={
+        "roster": (io.BytesIO(b"email,name\nwaiting@example.edu,Waiting\nfresh@example.edu,Fresh\n"), "roster.csv"),
+        "csrf_token": csrf_token(base)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    holders = [password_links.holder_of(url.rsplit("/", 1)[1]).user.email for url in _links(page)]
+    assert holders == ["fresh@example.edu"]  # the new account only
+    assert "waiting@example.edu" in page  # named as waiting, without its link
+    assert courses.studies(accounts.find_user("waiting@example.edu"), cs2)
