@@ -98,10 +98,31 @@ def load_submission(submission_id: int) -> Submission | None:
     return db.session.get(Submission, submission_id, options=_SUBMISSION_VIEW)
 
 
-def submission_for(user: Any, submission_id: int) -> Submission:
-    """Return the submission if ``user`` may view it; 404 otherwise (existence is not revealed)."""
+def can_grade_submission(user: Any, submission: Submission) -> bool:
+    """Tell whether the user is staff of the submission's own course and not its author.
+
+    Staff of some other course are students here like any other; and no one grades, regrades
+    or exports (hidden seed included) their own work.
+    """
+    if not getattr(user, "is_authenticated", False) or submission.user_id == user.id:
+        return False
+    return courses.teaches(user, submission.course_assignment.course)
+
+
+def _submission_if(user: Any, submission_id: int, allowed: Callable[[Any, Submission], bool]) -> Submission:
+    """Return the submission if ``allowed(user, submission)``; 404 otherwise (existence is not revealed)."""
     submission = load_submission(submission_id)
-    if submission is None or not can_view_submission(user, submission):
+    if submission is None or not allowed(user, submission):
         abort(404)
     g.course_time_zone = submission.course_assignment.course.time_zone
     return submission
+
+
+def submission_for(user: Any, submission_id: int) -> Submission:
+    """Return the submission if ``user`` may view it (its author, or its course's staff); 404 otherwise."""
+    return _submission_if(user, submission_id, can_view_submission)
+
+
+def submission_graded_by(user: Any, submission_id: int) -> Submission:
+    """Return the submission for a staff route (page, export, regrade) if ``user`` may grade it; 404 otherwise."""
+    return _submission_if(user, submission_id, can_grade_submission)

@@ -19,7 +19,9 @@ from autograder.services import (
 )
 from autograder.services.errors import ServiceError
 from autograder.services.submissions import GradingUnavailable
-from autograder.web.access import course_assignment_taught, course_managed, course_taught, instructor_required, submission_for
+from autograder.web.access import (
+    course_assignment_taught, course_managed, course_taught, instructor_required, submission_graded_by,
+)
 from autograder.web.forms import (
     AccommodationForm, AddMemberForm, CourseSettingsForm, DeadlineForm, EmptyForm, ExtensionForm, NewCourseForm, OverrideForm, RosterForm,
 )
@@ -351,9 +353,7 @@ def submissions_zip(code: str, name: str):
 @bp.route("/submissions/<int:submission_id>")
 @instructor_required
 def submission(submission_id: int):
-    found = submission_for(current_user, submission_id)
-    if found.user_id == current_user.id:
-        abort(404)
+    found = submission_graded_by(current_user, submission_id)
     code = highlight_python(readable_source(found.filename, found.source))
     return render_template("instructor/submission.html", submission=found, code=code,
                            action_form=EmptyForm(), results=found.results)
@@ -362,7 +362,7 @@ def submission(submission_id: int):
 @bp.route("/submissions/<int:submission_id>.json")
 @instructor_required
 def submission_export(submission_id: int):
-    found = submission_for(current_user, submission_id)
+    found = submission_graded_by(current_user, submission_id)
     response = jsonify(exports.submission_export(found))
     response.headers["Content-Disposition"] = f"attachment; filename=submission-{found.id}.json"
     return response
@@ -371,7 +371,7 @@ def submission_export(submission_id: int):
 @bp.route("/submissions/<int:submission_id>/regrade", methods=["POST"])
 @instructor_required
 def regrade_submission(submission_id: int):
-    found = submission_for(current_user, submission_id)
+    found = submission_graded_by(current_user, submission_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     return _run_regrade(lambda: regrades.regrade_submission(found, current_user),

@@ -3,7 +3,7 @@
 import pytest
 
 from autograder.models import Role
-from autograder.services import accounts, regrades
+from autograder.services import accounts, courses, regrades
 
 SUBMISSION_PAGES = [
     "/submissions/{id}",
@@ -94,6 +94,22 @@ def test_student_cannot_open_an_assignment_of_a_course_they_are_not_in(client, l
     assert client.get(f"/courses/{world['course'].code}/losses/starter-kit.zip").status_code == 404
     login(world["owner"])
     assert client.get(f"/courses/{world['course'].code}/losses").status_code == 200
+
+
+def test_a_student_who_is_a_ta_elsewhere_gets_no_staff_view_of_their_own_work(client, login, world, factory,
+                                                                               csrf_token):
+    """Being staff of one course gives no staff powers in another: not the hidden seed, not a regrade."""
+    owner, submission = world["owner"], world["submission"]
+    courses.add_member(factory.course(factory.user(Role.INSTRUCTOR)), owner.email, Role.TA)
+    login(owner)
+    for url in INSTRUCTOR_SUBMISSION_PAGES:
+        response = client.get(url.format(id=submission.id))
+        assert response.status_code == 404 and "seed" not in response.get_data(as_text=True), url
+    token = csrf_token("/account")
+    assert client.post(f"/instructor/submissions/{submission.id}/regrade", data={"csrf_token": token}).status_code == 404
+    assert regrades.regrades_of(submission.course_assignment) == []
+    # Their own work stays theirs to read, as a student sees it.
+    assert client.get(f"/submissions/{submission.id}").status_code == 200
 
 
 def test_regrade_actions_and_report_are_limited_to_the_course_instructors(app, client, login, world, csrf_token):

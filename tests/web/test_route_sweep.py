@@ -34,7 +34,7 @@ def world(app, factory):
     owner, classmate, stranger = factory.user(), factory.user(), factory.user()
     teacher, other_teacher = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
     course = factory.course(teacher, (owner, classmate))
-    factory.course(other_teacher, (stranger,))
+    other_course = factory.course(other_teacher, (stranger,))
     submission = factory.submission(
         owner,
         course,
@@ -65,6 +65,7 @@ def world(app, factory):
         "teacher": teacher,
         "other_teacher": other_teacher,
         "course": course,
+        "other_course": other_course,
         "submission": submission,
         "values": values,
     }
@@ -137,7 +138,12 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_everywhere_but_the_public_route
         assert not _leaks(response), (method, url)
 
 
-def test_a_student_reaches_no_staff_route(app, client, login, world):
+@pytest.mark.parametrize("ta_elsewhere", [False, True], ids=["student", "student-who-is-a-ta-elsewhere"])
+def test_a_student_reaches_no_staff_route(app, client, login, world, ta_elsewhere):
+    """Nor does one who is a TA of another course: staff pages are for the staff of the work's own course."""
+    if ta_elsewhere:
+        db.session.add(Enrollment(user=world["owner"], course=world["other_course"], role=Role.TA))
+        db.session.commit()
     login(world["owner"])
     token = _token(client)
     before = _snapshot()
