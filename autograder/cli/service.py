@@ -160,6 +160,25 @@ def token(email: str) -> None:
     click.echo(accounts.issue_api_token(user))
 
 
+@click.command("password-link")
+@click.argument("email")
+@click.option("--base-url", default="", help="The service's address, e.g. https://grader.example.edu (default: print the path).")
+@with_appcontext
+def password_link(email: str, base_url: str) -> None:
+    """Print a one-time link (valid 24 hours) with which a user sets a new password.
+
+    For the operator: an instructor may only make links for accounts in their own courses alone
+    (docs/WEB.md), so a student of two instructors' courses, or an instructor, gets one here.
+    """
+    from autograder.services import accounts, password_links
+
+    user = accounts.find_user(email)
+    if user is None:
+        _fail(f"no user {email}")
+    token = password_links.make_token(user, password_links.LinkPurpose.RESET)
+    click.echo(f"{base_url.rstrip('/')}/set-password/{token}")
+
+
 @click.command("sync-assignments")
 @with_appcontext
 def sync_assignments() -> None:
@@ -228,7 +247,7 @@ def serve(host: str, port: int, threads: int, dev: bool) -> None:
 
 # Registered on the `autograder` group; all but `db` also on app.cli, so `flask --app autograder.app`
 # has them too (there `db` is Flask-Migrate's own group).
-APP_COMMANDS = [create_course, create_user, import_roster, token, sync_assignments, demo, serve]
+APP_COMMANDS = [create_course, create_user, import_roster, token, password_link, sync_assignments, demo, serve]
 
 
 @click.command("export-course")

@@ -28,6 +28,22 @@ def test_course_user_roster_token_commands(app, runner, tmp_path: Path):
     assert runner.invoke(args=["token", "nobody@example.edu"]).exit_code != 0
 
 
+def test_password_link_command_prints_a_link_that_sets_the_password_once(app, client, factory, runner):
+    student = factory.user()
+    made = runner.invoke(args=["password-link", student.email, "--base-url", "https://grader.example.edu/"])
+    assert made.exit_code == 0, made.output
+    link = made.output.strip()
+    assert link.startswith("https://grader.example.edu/set-password/")
+    path = link.removeprefix("https://grader.example.edu")
+    page = client.get(path).get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    chosen = {"password": "chosen-by-the-owner", "confirm": "chosen-by-the-owner", "csrf_token": token}
+    assert client.post(path, data=chosen).status_code == 302
+    assert accounts.authenticate(student.email, "chosen-by-the-owner") is not None
+    assert client.get(path).status_code == 400  # used once
+    assert runner.invoke(args=["password-link", "nobody@example.edu"]).exit_code != 0
+
+
 def test_demo_is_idempotent_and_grades_its_submissions(app, runner):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
