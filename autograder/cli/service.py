@@ -162,7 +162,9 @@ def token(email: str) -> None:
 
 @click.command("password-link")
 @click.argument("email")
-@click.option("--base-url", default="", help="The service's address, e.g. https://grader.example.edu (default: print the path).")
+@click.option(
+    "--base-url", default="", help="The service's address, e.g. https://grader.example.edu (default: print the path)."
+)
 @with_appcontext
 def password_link(email: str, base_url: str) -> None:
     """Print a one-time link (valid 24 hours) with which a user sets a new password.
