@@ -47,7 +47,8 @@ def validate(email: str) -> str:
             name = unicodedata.name(character, f"U+{ord(character):04X}")
             raise InvalidEmail(f"The e-mail address contains an invisible or control character ({name}).")
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain or "@" in local or "." not in domain.strip("."):
+    # A domain's dots separate labels: none may be empty (`uni.edu.` would be a second `uni.edu`).
+    if not at or not local or not domain or "@" in local or "." not in domain or "" in domain.split("."):
         raise InvalidEmail("Please give a valid e-mail address (name@domain).")
     if len(address) > 254:
         raise InvalidEmail("The e-mail address is too long.")

@@ -73,6 +73,9 @@ def test_look_alike_is_refused_whichever_came_first(app):
     "\u3164ada@example.edu",     # Hangul filler (renders as nothing)
     "ada@@example.edu",
     "ada@example",
+    "ada@example.edu.",          # a second spelling of ada@example.edu
+    "ada@example..edu",
+    "ada@.example.edu",
 ])
 def test_invisible_control_and_malformed_addresses_are_refused(app, email):
     with pytest.raises(AccountError, match="invisible or control|valid e-mail"):
