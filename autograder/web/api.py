@@ -91,7 +91,8 @@ def create_submission(name: str):
     candidates = list(db.session.scalars(
         select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == name)
         .options(joinedload(CourseAssignment.course), contains_eager(CourseAssignment.assignment))))
-    mine = [ca for ca in candidates if courses.studies(user, ca.course)]
+    # An assignment not released yet does not exist for students (as on the web: 404, its name unconfirmed).
+    mine = [ca for ca in candidates if courses.studies(user, ca.course) and submissions.is_released(ca, utcnow())]
     course_code = request.form.get("course", "").strip()
     if course_code:
         mine = [ca for ca in mine if ca.course.code == course_code]

@@ -99,3 +99,17 @@ def test_queue_outage_answers_503(app, client, student_token):
     app.config.update(QUEUE_BACKEND="celery", REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens on port 9
     response = _post(client, token)
     assert response.status_code == 503 and "saved" in response.get_json()["error"]
+
+
+def test_an_assignment_not_released_yet_is_not_found_as_on_the_web(app, client, student_token):
+    from datetime import timedelta
+
+    from autograder.extensions import db
+    from autograder.models._time import utcnow
+
+    _, course, token = student_token
+    (ca,) = [ca for ca in course.course_assignments if ca.assignment.name == "losses"]
+    ca.release_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    refused = _post(client, token)
+    assert refused.status_code == 404 and "not open" not in refused.get_json()["error"]
