@@ -144,8 +144,10 @@ def _take_claim(submission_id: int, worker: str, now: datetime | None = None) ->
     attempt = result.scalar_one_or_none()
     if attempt is None:
         return None
-    if attempt > 1:  # a previous attempt's partial results would mislead the result page
-        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
+    # A claim starts with no result rows, whatever its attempt number: a regrade's first claim is
+    # attempt 1 too, and an earlier grading's rows (or a dead attempt's progress) would otherwise be
+    # shown beside this claim's progress and kept beside its final result.
+    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
     return Claim(submission_id, attempt, worker)
 
 
@@ -282,8 +284,8 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     """Replace the submission's results and scores in one transaction; return False if the claim was lost.
 
     ``late`` (late days, course assignment), when the caller already has them, saves reading them
-    again; ``no_results_yet`` says no result row of this submission can exist (a first attempt that
-    wrote no progress), which saves deleting them. With ``commit=False`` the caller adds to the
+    again; ``no_results_yet`` says the claim wrote no progress rows, so no result row of this
+    submission exists (the claim cleared the earlier ones), which saves deleting them. With ``commit=False`` the caller adds to the
     transaction and commits it (a lost claim is rolled back here all the same).
     """
     if late is None:
@@ -317,7 +319,7 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     if not owned:
         db.session.rollback()
         return False
-    if not (no_results_yet and claim.attempt == 1):
+    if not no_results_yet:
         db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:

@@ -66,6 +66,47 @@ def test_grading_twice_gives_one_consistent_result(make_submission, executor):
     assert _results(submission.id) == first and row.attempts == 2 and row.score == 35.0
 
 
+def test_a_regrade_replaces_the_results_and_reports_no_move(make_submission, executor, monkeypatch):
+    # A regrade starts a fresh job (its attempts count from 0 again): its first claim is attempt 1,
+    # yet the results of the earlier grading are there and must be replaced, not added to.
+    from autograder.services import regrades
+
+    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id: None)  # graded below
+    submission = make_submission()
+    grade_submission(submission.id, executor=executor, worker="w1")
+    checks = _results(submission.id)
+    runs = []
+    for _ in range(2):
+        runs.append(regrades.regrade_submission(db.session.get(Submission, submission.id)))
+        assert grade_submission(submission.id, executor=executor, worker="w2") == GradingOutcome.GRADED
+    db.session.expire_all()
+    row = db.session.get(Submission, submission.id)
+    assert _results(submission.id) == checks > 8 and row.score == row.final_score == 35.0
+    assert [position for position, in db.session.execute(
+        select(CheckResult.position).where(CheckResult.submission_id == submission.id)
+        .order_by(CheckResult.position))] == list(range(checks))
+    for run in runs:
+        report = regrades.regrade_report(db.session.merge(run))
+        assert [(move.old, move.new) for move in report.moves] == [(35.0, 35.0)]
+        assert report.count("same") == 1 and report.count("pending") == 0
+
+
+def test_a_regrade_shows_its_own_progress_only(make_submission, executor, monkeypatch):
+    from autograder.services import regrades
+
+    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id: None)
+    submission = make_submission()
+    grade_submission(submission.id, executor=executor, worker="w1")
+    regrades.regrade_submission(db.session.get(Submission, submission.id))
+    claim = claim_submission(submission.id, "w2")
+    assert claim is not None and claim.attempt == 1
+    keeper = ClaimKeeper(db.engine, claim, timedelta(seconds=30))
+    keeper.record(TestResult(name="mse: random shapes", function="mse", check="random shapes", score=2.0,
+                             max_score=2.0, status="passed"))
+    assert keeper.flush()
+    assert _results(submission.id) == 1  # the live page counts this grading's checks, not the last one's too
+
+
 def test_only_one_worker_claims_and_an_expired_lease_moves_the_claim(make_submission):
     submission = make_submission()
     first = claim_submission(submission.id, "w1")

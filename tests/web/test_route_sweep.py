@@ -35,16 +35,14 @@ def world(app, factory):
     teacher, other_teacher = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
     course = factory.course(teacher, (owner, classmate))
     other_course = factory.course(other_teacher, (stranger,))
-    submission = factory.submission(
-        owner,
-        course,
-        source="OWNER_SOURCE_MARKER = 1\n",
-        score=3.0,
-        results=[("mse", "random shapes", 0, 2, "failed", "OWNER_FEEDBACK_MARKER")],
-    )
+    submission = factory.submission(owner, course, source="OWNER_SOURCE_MARKER = 1\n", score=3.0)
     second = factory.submission(classmate, course, source="CLASSMATE_SOURCE_MARKER = 2\n")
     run = regrades.regrade_submission(submission, teacher)
     app.extensions["autograder.grading_queue"].join()
+    # The regrade replaced the submission's results: the feedback marker goes into those it stored.
+    db.session.refresh(submission)
+    submission.results[0].output += "\nOWNER_FEEDBACK_MARKER"
+    db.session.commit()
     # Indexed now, so that the background indexer writes nothing while a test counts rows.
     similarity.index_pending(course.course_assignments[0])
     values = {
