@@ -232,6 +232,9 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
     not a notebook, is too large, has no code, too much code, or a syntax error (naming its cell).
     """
     notebook = load_notebook(data, filename, max_bytes)
+    # Before any cell is tokenized or parsed, which for megabytes of code costs gigabytes and
+    # seconds under the parse lock; the graded text is measured again below (a cell may gain a newline).
+    _check_code_size(code_bytes(notebook), filename, max_code_bytes)
     parts: list[str] = []
     result = NotebookSource(filename=filename, text="")
     dropped: list[str] = []
@@ -260,10 +263,7 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
     if not result.text.strip():
         raise NotebookRejected(f"{filename} has no code cells with code: write your functions in code cells "
                                "and submit again.")
-    size = len(result.text.encode("utf-8"))
-    if size > max_code_bytes:
-        raise NotebookRejected(f"the code cells of {filename} hold {size:,} bytes; the limit is {max_code_bytes:,} "
-                               "bytes. Remove large data or generated code from them.")
+    _check_code_size(len(result.text.encode("utf-8")), filename, max_code_bytes)
     try:
         parse_python(result.text, filename=filename)
     except SyntaxError as error:  # valid cell by cell, not together (e.g. a late `from __future__`)
@@ -282,6 +282,12 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
                             "definitions, imports and constants your functions use, and skips the calls, prints, "
                             "asserts and what only they need.")
     return result
+
+
+def _check_code_size(size: int, filename: str, max_code_bytes: int) -> None:
+    if size > max_code_bytes:
+        raise NotebookRejected(f"the code cells of {filename} hold {size:,} bytes; the limit is {max_code_bytes:,} "
+                               "bytes. Remove large data or generated code from them.")
 
 
 # Appended after the student's cells (so no line moves): prints made by the student's code say

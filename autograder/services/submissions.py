@@ -168,16 +168,50 @@ def release_next_of(user_id: int) -> int | None:
 
 
 def _decode_source(data: bytes, limit: int) -> str:
-    if not data.strip():
-        raise SubmissionRejected("The file is empty.")
     if len(data) > limit:
         raise SubmissionRejected(f"The file has {len(data):,} bytes; the limit is {limit:,} bytes.")
+    if not data.strip():
+        raise SubmissionRejected("The file is empty.")
     if b"\x00" in data:
         raise SubmissionRejected("This is not a Python source file (it contains NUL bytes).")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SubmissionRejected(f"The file is not UTF-8 text (byte {error.start} cannot be read).") from None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A student's file as it is stored: its name, and its text (a notebook as JSON without outputs)."""
+
+    filename: str
+    source: str
+
+
+def read_upload(course_assignment: CourseAssignment, filename: str, data: bytes) -> Upload:
+    """Return a student's file as it would be stored, held to the assignment's size limit.
+
+    Nothing here parses the code, and the limit is checked before anything else may: uploads can
+    be 41 MiB (notebooks with images), and parsing megabytes of Python takes gigabytes of memory
+    and seconds under the parse lock that grading threads share. Raises SubmissionRejected (too
+    large, empty, not UTF-8 text, not a notebook, or the assignment cannot be graded now).
+    """
+    assignment = course_assignment.assignment
+    try:
+        limit = engine_assignment(assignment.name, assignment.version).spec.max_file_bytes
+    except AssignmentError:
+        raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
+    filename = (filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255]
+    if not is_notebook(filename, data):
+        return Upload(filename, _decode_source(data, limit))
+    # Stored without its outputs: a notebook with large images is accepted, its code is what counts.
+    try:
+        source = stored_notebook(data, filename, limit)
+    except NotebookRejected as error:
+        raise SubmissionRejected(str(error)) from None
+    if not filename.lower().endswith(NOTEBOOK_SUFFIX):  # a notebook saved under another name
+        filename = f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
+    return Upload(filename, source)
 
 
 def create_submission(user: User, course_assignment: CourseAssignment, filename: str, data: bytes,
@@ -192,21 +226,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     if not courses.studies(user, course_assignment.course):
         raise Forbidden("Only students of this course can submit to it.")
     assignment = course_assignment.assignment
-    try:
-        limit = engine_assignment(assignment.name, assignment.version).spec.max_file_bytes
-    except AssignmentError:
-        raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
-    filename = (filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255]
-    if is_notebook(filename, data):
-        # Stored without its outputs: a notebook with large images is accepted, its code is what counts.
-        try:
-            source = stored_notebook(data, filename, limit)
-        except NotebookRejected as error:
-            raise SubmissionRejected(str(error)) from None
-        if not filename.lower().endswith(NOTEBOOK_SUFFIX):  # a notebook saved under another name
-            filename = f"{filename.rsplit('.', 1)[0]}{NOTEBOOK_SUFFIX}"
-    else:
-        source = _decode_source(data, limit)
+    upload = read_upload(course_assignment, filename, data)
     if not is_released(course_assignment, now):
         raise SubmissionRejected("This assignment is not open for submissions yet.")
     time_limits.check_can_submit(user, course_assignment, now)
@@ -222,8 +242,8 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     submission = Submission(
         user=user,
         course_assignment=course_assignment,
-        filename=filename,
-        source=source,
+        filename=upload.filename,
+        source=upload.source,
         sha256=hashlib.sha256(data).hexdigest(),
         status=SubmissionStatus.QUEUED,
         late_days=late.late_days,

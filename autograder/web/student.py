@@ -98,10 +98,16 @@ def assignment(code: str, name: str):
             filename, data, source_kind = upload.filename, upload.read(), "file"
         else:
             filename, data, source_kind = ca.assignment.filename, (form.code.data or "").encode("utf-8"), "pasted"
-        text = data.decode("utf-8", errors="replace")
+        try:
+            # Before anything parses it: the check below parses the code, and the upload may be 41 MiB.
+            upload = submissions.read_upload(ca, filename, data)
+        except ServiceError as error:
+            flash(str(error), "error")
+            return render_template("student/assignment.html", **_assignment_context(ca, form)), 400
+        text = upload.source
         cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
         # A notebook is checked by its code cells, not by its JSON.
-        checked = notebook.python_source(filename, text) if notebook.is_notebook(filename, data) else text
+        checked = notebook.python_source(upload.filename, text)
         missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, checked)
         if missing and not form.confirm_unrelated.data:
             # Likely the wrong file: say so before it costs a submission (and the cooldown).

@@ -221,6 +221,18 @@ def test_code_size_limit_applies_to_the_code_only(losses):
         notebook_source(to_bytes(notebook), "losses.ipynb", max_code_bytes=200_000)
 
 
+def test_code_over_the_limit_is_refused_before_any_cell_is_parsed(monkeypatch):
+    from autograder.grading import syntax
+
+    def parse(*args, **kwargs):
+        pytest.fail("a cell of an over-limit notebook was parsed")
+
+    monkeypatch.setattr(syntax, "ast", type("NoParsing", (), {"parse": staticmethod(parse)}))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x=1\n" * 60_000)])
+    with pytest.raises(NotebookRejected, match="hold 240,000 bytes; the limit is 200,000"):
+        notebook_source(to_bytes(notebook), "losses.ipynb", max_code_bytes=200_000)
+
+
 @pytest.mark.parametrize("cell, kept", [
     ('text = """\n%not a magic\n!nor this\n"""', True),
     ("total = (1\n% 2)", True),
