@@ -108,6 +108,20 @@ class SubmissionLine:
     assignment_version: str
 
 
+_SUBMISSION_IDS = range(1, 2**31)  # the id column is a 32-bit INTEGER on PostgreSQL
+
+
+def submission_number(query: str) -> int | None:
+    """Return the submission id a search names ("#123" or "123"), or None: not a number, or one no id can be.
+
+    A larger number would overflow the database's integers (a 500) and can match no submission anyway.
+    """
+    number = query.lstrip("#")
+    if not number.isdecimal() or len(number) > len(str(_SUBMISSION_IDS.stop)):  # int() refuses 4,300 digits
+        return None
+    return int(number) if int(number) in _SUBMISSION_IDS else None
+
+
 def submissions_page(course_assignment: CourseAssignment, query: str = "", status: str = "any", flag: str = "any",
                      sort: str = "newest", offset: int = 0, limit: int = 50) -> tuple[list[SubmissionLine], int]:
     """Return one page of the assignment's submissions (every student's, students who left too) and the match count.
@@ -116,8 +130,8 @@ def submissions_page(course_assignment: CourseAssignment, query: str = "", statu
     """
     conditions = [Submission.course_assignment_id == course_assignment.id]
     if query:
-        number = query.lstrip("#")
-        conditions.append(person_matches(query) | (Submission.id == int(number)) if number.isdigit()
+        number = submission_number(query)
+        conditions.append(person_matches(query) | (Submission.id == number) if number is not None
                           else person_matches(query))
     if status in SUBMISSION_STATUSES and status != "any":
         conditions.append(Submission.status == SubmissionStatus(status))

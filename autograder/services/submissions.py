@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -180,6 +181,15 @@ def _decode_source(data: bytes, limit: int) -> str:
         raise SubmissionRejected(f"The file is not UTF-8 text (byte {error.start} cannot be read).") from None
 
 
+def _stored_filename(filename: str, default: str) -> str:
+    """Return the upload's name without its folders or control characters, or ``default`` if nothing is left.
+
+    PostgreSQL refuses NUL in text, and the name is shown on pages and written into zip entries.
+    """
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return ("".join(char for char in name if unicodedata.category(char) != "Cc") or default)[:255]
+
+
 @dataclass(frozen=True)
 class Upload:
     """A student's file as it is stored: its name, and its text (a notebook as JSON without outputs)."""
@@ -201,7 +211,7 @@ def read_upload(course_assignment: CourseAssignment, filename: str, data: bytes)
         limit = engine_assignment(assignment.name, assignment.version).spec.max_file_bytes
     except AssignmentError:
         raise SubmissionRejected(f"{assignment.name} is not available for grading right now.") from None
-    filename = (filename.replace("\\", "/").rsplit("/", 1)[-1] or assignment.filename)[:255]
+    filename = _stored_filename(filename, assignment.filename)
     if not is_notebook(filename, data):
         return Upload(filename, _decode_source(data, limit))
     # Stored without its outputs: a notebook with large images is accepted, its code is what counts.

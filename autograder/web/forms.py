@@ -24,6 +24,20 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 from autograder.models.course import LatePolicy
 
 
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN, sNaN and infinities as it reads them.
+
+    Decimal reads "nan", "sNaN" and "inf" as numbers; NumberRange then compares them, and a
+    signalling NaN raises there (a 500) while an infinity passes a range with no upper bound.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
@@ -65,7 +79,7 @@ class DeadlineForm(FlaskForm):
         SelectChoice(LatePolicy.PENALTY.value, "Penalty per started day late"),
         SelectChoice(LatePolicy.CUTOFF.value, "Hard cut-off after a grace period"),
     ])
-    penalty_per_day = DecimalField("Penalty per day (fraction)", places=2,
+    penalty_per_day = FiniteDecimalField("Penalty per day (fraction)", places=2,
                                    validators=[Optional(), NumberRange(min=0, max=1)])
     cutoff_days = IntegerField("Grace period (days)", validators=[Optional(), NumberRange(min=0, max=365)])
     release_at = DateTimeLocalField("Release (students see it from; course time zone)", format="%Y-%m-%dT%H:%M",
@@ -105,7 +119,7 @@ class AddMemberForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    score = DecimalField("Score", places=2, validators=[Optional(), NumberRange(min=0)])
+    score = FiniteDecimalField("Score", places=2, validators=[Optional(), NumberRange(min=0)])
     comment = TextAreaField("Why (kept in the record)", validators=[DataRequired(), Length(max=1000)])
     lift = BooleanField("Lift the override (grading's score counts again)")
 
@@ -116,7 +130,7 @@ class ExtensionForm(FlaskForm):
 
 
 class AccommodationForm(FlaskForm):
-    factor = DecimalField("Time factor (1.5: half as much time again)", places=2, default=Decimal("1"),
+    factor = FiniteDecimalField("Time factor (1.5: half as much time again)", places=2, default=Decimal("1"),
                           validators=[DataRequired(), NumberRange(min=1, max=5)])
     extra_minutes = IntegerField("Extra minutes", default=0, validators=[Optional(), NumberRange(min=0, max=24 * 60)])
     reason = StringField("Reason (for staff)", validators=[Optional(), Length(max=200)])

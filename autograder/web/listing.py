@@ -9,6 +9,9 @@ from flask import request, url_for
 
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_QUERY = 100
+# No table has more rows than a 32-bit id can number: a later page is past the end of every table
+# (so it shows the last one), and its offset would not fit the database's integers (a 500).
+MAX_PAGE = 2**31 // min(PAGE_SIZES)
 
 
 @dataclass
@@ -71,7 +74,7 @@ def listing_from_request(sorts: tuple[str, ...], filters: dict[str, tuple[str, .
     """
     args = request.args
     try:
-        page = max(1, int(args.get("page", "1")))
+        page = min(max(1, int(args.get("page", "1"))), MAX_PAGE)
     except ValueError:
         page = 1
     try:
