@@ -67,6 +67,9 @@ def register_database_tuning(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from autograder.web import api, auth, instructor, similarity, student
+    from autograder.web.url_converters import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any rule is added
 
     for blueprint in (auth.bp, student.bp, instructor.bp, similarity.bp, api.bp):
         app.register_blueprint(blueprint)

@@ -125,3 +125,21 @@ def test_a_nul_in_the_file_name_is_never_stored(app, client, factory, login, csr
     app.extensions["autograder.grading_queue"].join()
     db.session.refresh(row)
     assert row.final_score == 35
+
+
+@pytest.mark.parametrize("path", [
+    f"/submissions/{HUGE}", f"/submissions/{HUGE}/status.json", f"/submissions/{HUGE}/source",
+    f"/instructor/submissions/{HUGE}", f"/instructor/regrades/{HUGE}",
+])
+def test_an_id_larger_than_any_database_id_is_not_found(client, login, world, path):
+    teacher, *_ = world
+    login(teacher)
+    assert client.get(path).status_code == 404
+    assert client.get(path.replace(HUGE, str(2**63 - 1))).status_code == 404  # the largest id: looked up, absent
+
+
+def test_an_api_id_larger_than_any_database_id_is_not_found(client, world):
+    _, ada, *_ = world
+    token = accounts.issue_api_token(ada)
+    response = client.get(f"/api/v1/submissions/{HUGE}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404
