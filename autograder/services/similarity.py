@@ -125,7 +125,8 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     query = _unindexed(course_assignment)
     if submission_ids is not None:
         query = query.where(Submission.id.in_(list(submission_ids)))
-    rows = db.session.execute(query.with_only_columns(Submission.id, Submission.user_id, Submission.source)
+    rows = db.session.execute(query.with_only_columns(Submission.id, Submission.user_id, Submission.filename,
+                                                      Submission.source)
                               .order_by(Submission.id).limit(limit + 1)).all()
     # The batch's members are graded, so which of them the ranking can show is settled (_shown).
     shown = _shown(course_assignment_id)
@@ -133,7 +134,8 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     more, rows = len(rows) > limit, rows[:limit]
     if not rows:
         return IndexedBatch(0, 0, False)
-    batch = [_Pending(row.id, row.user_id, fingerprint_source(row.source, starter.hashes)) for row in rows]
+    batch = [_Pending(row.id, row.user_id, fingerprint_source(graded_code(row.filename, row.source), starter.hashes))
+             for row in rows]
     for pending in batch:
         pending.hashes = sorted(pending.prints.hashes)
         pending.data = json.dumps(pending.prints.to_json(), separators=(",", ":"))
@@ -527,11 +529,19 @@ def side_by_side(course_assignment: CourseAssignment, submission_a_id: int, subm
         raise NotFound("no such pair of submissions in this assignment")
     a, b = found[submission_a_id], found[submission_b_id]
     starter = starter_for(course_assignment.assignment.name)
-    comparison = compare(fingerprint_source(a.source, starter.hashes), fingerprint_source(b.source, starter.hashes))
-    regions = matched_regions(a.source, b.source, starter.hashes)
+    code_a, code_b = graded_code(a.filename, a.source), graded_code(b.filename, b.source)
+    comparison = compare(fingerprint_source(code_a, starter.hashes), fingerprint_source(code_b, starter.hashes))
+    regions = matched_regions(code_a, code_b, starter.hashes)
     return SideBySide(a, b, comparison, regions,
-                      _annotated_lines(a.source, ((r.number, r.a_start, r.a_end) for r in regions)),
-                      _annotated_lines(b.source, ((r.number, r.b_start, r.b_end) for r in regions)))
+                      _annotated_lines(code_a, ((r.number, r.a_start, r.a_end) for r in regions)),
+                      _annotated_lines(code_b, ((r.number, r.b_start, r.b_end) for r in regions)))
+
+
+def graded_code(filename: str, source: str) -> str:
+    """The Python a submission is graded as: a notebook's code cells, not its JSON (whose strings hide the code)."""
+    from autograder.grading.notebook import python_source
+
+    return python_source(filename, source)
 
 
 def _annotated_lines(source: str, spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, str, tuple[int, ...]]]:

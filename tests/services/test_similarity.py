@@ -306,3 +306,34 @@ def test_a_regrade_and_an_extension_forget_the_students_fingerprints(factory):
     latest = db.session.scalars(select(Submission).where(Submission.user_id == ada.id)).one()
     regrades.regrade_submission(latest, teacher)
     assert fingerprinted(ada) == 0
+
+
+def test_notebooks_are_compared_by_their_code_cells(factory):
+    import nbformat
+
+    from autograder.grading.notebook import notebook_from_source
+
+    def as_notebook(source: str) -> str:
+        return nbformat.writes(notebook_from_source(source, "Loss functions"))
+
+    teacher = factory.user(Role.INSTRUCTOR)
+    students = [factory.user() for _ in range(4)]
+    course = factory.course(teacher, tuple(students))
+    handed_in = [("losses.py", _source("vectorised")), ("copy.ipynb", as_notebook(_source("vectorised"))),
+                 ("mine.ipynb", as_notebook(_source("loops"))), ("yours.ipynb", as_notebook(_source("einsum")))]
+    submissions = []
+    for student, (filename, source) in zip(students, handed_in):
+        submission = factory.submission(student, course, source=source, score=35.0)
+        submission.filename = filename
+        submissions.append(submission)
+    db.session.commit()
+    for submission in submissions:
+        similarity.index_submission(submission.id)
+    ranking = similarity.ranking(course.course_assignments[0])
+    top, *rest = ranking.pairs
+    # The notebook copy of a .py is found; honest notebooks are not alike because their JSON is.
+    assert {top.student_a.id, top.student_b.id} == {students[0].id, students[1].id} and top.score >= 0.8
+    assert all(pair.score < 0.5 for pair in rest)
+    view = similarity.side_by_side(course.course_assignments[0], submissions[0].id, submissions[1].id)
+    shown = "\n".join(text for _, text, _ in view.lines_b)
+    assert "def mse" in shown and '"cell_type"' not in shown
