@@ -53,6 +53,22 @@ _COMMENTS = (
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
+    # A class body's names are its fields, read as attributes (cache.x): without types, renaming
+    # them everywhere cannot be done safely, so they keep their names (as a student's would).
+    fields = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for statement in node.body
+        for target in (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+            if isinstance(statement, ast.AnnAssign)
+            else []
+        )
+        if isinstance(target, ast.Name)
+    }
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -67,7 +83,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in node.names
     }
-    return names - imported
+    return names - imported - fields
 
 
 class _Renamer(ast.NodeTransformer):
@@ -79,6 +95,7 @@ class _Renamer(ast.NodeTransformer):
         return node
 
     def visit_arg(self, node: ast.arg) -> ast.arg:
+        self.generic_visit(node)  # its annotation names the file's own aliases too (x: Array)
         node.arg = self.mapping.get(node.arg, node.arg)
         return node
 
@@ -114,7 +131,10 @@ def rename_identifiers(source: str, keep: Collection[str] = (), seed: int = 0) -
                 break
         taken.add(candidate)
         mapping[name] = candidate
-    own_functions = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    # Keywords of a call to one of these name its parameters or fields (AffineCache(x=x)): renamed with them.
+    own_functions = {
+        node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
     renamed = _Renamer(mapping, own_functions).visit(tree)
     return ast.unparse(ast.fix_missing_locations(renamed))
 
@@ -132,9 +152,12 @@ def _all_names(tree: ast.AST) -> set[str]:
 
 
 def reorder_functions(source: str, seed: int = 0) -> str:
-    """Shuffle the top-level function and class definitions; other statements stay first."""
+    """Shuffle the top-level function definitions; other statements (classes included) stay first, in order.
+
+    Classes stay with the module's statements: one may build an instance at import (a dataclass of settings).
+    """
     tree = parse_python(source)
-    definitions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    definitions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
     others = [s for s in tree.body if s not in definitions]
     rng = random.Random(seed)
     shuffled = list(definitions)

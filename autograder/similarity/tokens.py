@@ -174,10 +174,25 @@ def _bind_import_from(node: ast.AST, facts: _FileFacts) -> None:
             facts.aliases[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
 
 
+def _bind_class(node: ast.AST, facts: _FileFacts) -> None:
+    """A class binds its name, and its body's names are attributes of it (a dataclass's or NamedTuple's fields)."""
+    assert isinstance(node, ast.ClassDef)
+    facts.bound.add(node.name)
+    for statement in node.body:
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+            if isinstance(statement, ast.AnnAssign)
+            else []
+        )
+        facts.assigned_attributes.update(target.id for target in targets if isinstance(target, ast.Name))
+
+
 _RARE_BINDERS = {
     ast.FunctionDef: _bind_name,
     ast.AsyncFunctionDef: _bind_name,
-    ast.ClassDef: _bind_name,
+    ast.ClassDef: _bind_class,
     ast.ExceptHandler: _bind_name,
     ast.MatchAs: _bind_name,
     ast.MatchStar: _bind_name,

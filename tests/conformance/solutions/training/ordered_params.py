@@ -1,31 +1,52 @@
-"""Generator batches, deep-copied configs, and the new params returned as a collections.OrderedDict."""
+"""Batches as an iterator class, a while loop over the steps, and the new params returned as an OrderedDict."""
+
 from collections import OrderedDict
-import copy
+
 import numpy as np
 
 
+class _Batches:
+    """One epoch of mini-batches in the order of a single rng.permutation(N)."""
+
+    def __init__(self, X, y, size, rng):
+        self.X, self.y, self.size = X, y, size
+        self.order = rng.permutation(len(X))
+        self.at = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.at >= len(self.order):
+            raise StopIteration
+        chosen = self.order[self.at:self.at + self.size]
+        self.at += self.size
+        return self.X[chosen], self.y[chosen]
+
+
 def iterate_minibatches(X, y, batch_size, rng):
-    order = rng.permutation(X.shape[0])
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        yield X[idx], y[idx]
+    return _Batches(X, y, batch_size, rng)
 
 
 def gradient_descent(grad_fn, x0, learning_rate, num_steps):
-    x = np.array(x0, dtype=np.float64, copy=True)
-    for _ in range(num_steps):
-        x = x - learning_rate * grad_fn(x)
-    return x
+    steps_left = num_steps
+    current = x0
+    while steps_left > 0:
+        current = current - learning_rate * np.asarray(grad_fn(current), dtype=np.float64)
+        steps_left -= 1
+    return np.array(current, dtype=np.float64)
 
 
 def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
-    params = {k: np.array(v, copy=True) for k, v in params.items()}
-    configs = {k: copy.deepcopy(config) for k in params}
-    losses = []
-    for _ in range(epochs):
-        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
-            loss, grads = loss_and_grads(params, Xb, yb)
-            losses.append(loss)
-            for k in params:
-                params[k], configs[k] = update(params[k], grads[k], configs[k])
-    return OrderedDict(params), losses
+    state = OrderedDict((key, [np.copy(params[key]), dict(config)]) for key in params)
+    history = []
+    epoch = 0
+    while epoch < epochs:
+        for inputs, targets in iterate_minibatches(X, y, batch_size, rng):
+            current = {key: entry[0] for key, entry in state.items()}
+            value, gradients = loss_and_grads(current, inputs, targets)
+            history.append(value)
+            for key, entry in state.items():
+                entry[0], entry[1] = update(entry[0], gradients[key], entry[1])
+        epoch += 1
+    return OrderedDict((key, entry[0]) for key, entry in state.items()), history
