@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -103,12 +104,12 @@ def find_submission(folder: Path, file: str) -> Path:
     """
     stem = Path(file).stem
     for name in (file, f"{stem}{NOTEBOOK_SUFFIX}"):
-        if (folder / name).is_file():
+        if _plain_file_inside(folder / name, folder):
             return folder / name
     candidates = sorted(
         path
         for path in folder.rglob("*")
-        if path.is_file()
+        if _plain_file_inside(path, folder)
         and path.suffix.lower() in SUBMISSION_SUFFIXES
         and not any(part.startswith((".", "__")) for part in path.relative_to(folder).parts)
     )
@@ -119,6 +120,28 @@ def find_submission(folder: Path, file: str) -> Path:
         return candidates[0]
     found = ", ".join(str(path.relative_to(folder)) for path in candidates) or "nothing"
     raise LookupError(f"Submit one file: {file} or {stem}{NOTEBOOK_SUFFIX} (found {found}).")
+
+
+def _plain_file_inside(path: Path, folder: Path) -> bool:
+    """A regular file, not a symbolic link, inside ``folder``: the runner reads it as root.
+
+    A submission holding a link to /etc/shadow or /dev/zero would otherwise have the machine's file
+    graded (its first line shown in a syntax error) or read forever.
+    """
+    try:
+        return stat.S_ISREG(path.lstat().st_mode) and path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def read_submission(path: Path, max_bytes: int) -> bytes | None:
+    """The file's bytes, or None when it is larger than ``max_bytes``; never follows a link at its last step."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        data = handle.read(max_bytes + 1)
+    return None if len(data) > max_bytes else data
 
 
 def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[str, Any]]:
@@ -158,13 +181,12 @@ def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[s
 def grade_submission_file(source: Path, submission: Path, executor: Executor) -> dict[str, Any]:
     """Grade one file with the archive in ``source``; return results.json's content."""
     graded_assignment, public_assignment, config = load_graded_assignment(source)
-    size = submission.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
+    data = read_submission(submission, MAX_NOTEBOOK_BYTES)
+    if data is None:
         return failure_json(
-            f"{submission.name} is {size:,} bytes: too large to grade.",
+            f"{submission.name} is more than {MAX_NOTEBOOK_BYTES:,} bytes: too large to grade.",
             stdout_visibility=config.get("stdout_visibility", "hidden"),
         )
-    data = submission.read_bytes()
     graded = _grade_without_sandbox_failures(
         graded_assignment, data, executor, mode="hidden", hidden_seed=config["hidden_seed"], filename=submission.name
     )

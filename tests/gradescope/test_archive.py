@@ -182,6 +182,21 @@ def test_no_single_submission_file_gets_a_clear_result(gradescope_root, results_
     assert results["score"] == 0 and "Submit one file: losses.py or losses.ipynb" in results["output"]
 
 
+@pytest.mark.parametrize("target", ["/etc/passwd", "/dev/zero", "outside"])
+def test_a_link_in_the_submission_is_never_read(gradescope_root, results_schema, target, tmp_path):
+    # The runner is root: a link to a machine file would have its content graded (its first line
+    # shown in a syntax error), one to /dev/zero read forever.
+    root = gradescope_root("notes.txt", b"hello")
+    if target == "outside":
+        target = str(tmp_path / "elsewhere.py")
+        Path(target).write_text("SECRET_FROM_OUTSIDE = 1\n")
+    (root / "submission" / "losses.py").symlink_to(target)
+    results = grade_in_root(root)
+    validate(results, results_schema)
+    assert results["score"] == 0 and "Submit one file: losses.py or losses.ipynb" in results["output"]
+    assert "root:" not in json.dumps(results) and "SECRET_FROM_OUTSIDE" not in json.dumps(results)
+
+
 def test_probe_reports_the_isolation(gradescope_root, capsys):
     root = gradescope_root("losses.py", b"x = 1\n")
     assert run.main(["--root", str(root), "--probe"]) == 0
