@@ -3,6 +3,8 @@
 A late submission spends the student's remaining tokens before any late policy applies: its
 stored ``late_days`` are what is left after them (and ``late_tokens`` what it spent). Tokens spent
 on an assignment are the most any of its submissions used, so resubmitting does not spend twice.
+A submission plans its tokens with the student's enrolment held (services.submissions), so two
+sent at once, to two assignments, cannot both spend the same ones.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from autograder import jobs
 from autograder.extensions import db
 from autograder.grading.assignment import AssignmentError
 from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_notebook, stored_notebook
-from autograder.models import CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models import CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User
 from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import courses, late_days, time_limits
@@ -224,6 +224,46 @@ def read_upload(course_assignment: CourseAssignment, filename: str, data: bytes)
     return Upload(filename, source)
 
 
+def _hold_enrolment(user: User, course_assignment: CourseAssignment) -> None:
+    """Start this transaction with a write to the student's enrolment row; raise Forbidden if it is gone.
+
+    What the checks before the INSERT read (the cooldown, a submission still grading, the late-day
+    tokens spent in the course) is what a simultaneous submission of the same student adds, from
+    another tab, the API, another process or another machine: each must see the other's row, so
+    the student's submissions to a course are made one at a time, until the commit. An UPDATE does
+    it on both databases: PostgreSQL locks the row (the next one waits here, then, at READ
+    COMMITTED, reads what this one committed); SQLite has no row locks and ignores FOR UPDATE, and
+    a deferred transaction takes the database's write lock only at its first write — so the write
+    comes first, and nothing is read before the lock is held.
+    """
+    held = db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.course_id == course_assignment.course_id,
+               Enrollment.role == Role.STUDENT)
+        .values(role=Enrollment.role)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not held:
+        raise Forbidden("Only students of this course can submit to it.")
+
+
+def _accepted_late_plan(user: User, course_assignment: CourseAssignment, now: datetime) -> late_days.LatePlan:
+    """Return how late a submission made now counts; raise if the deadline or the cooldown refuses it.
+
+    Reads what the student's other submissions left: call it with their enrolment held.
+    """
+    raw = lateness(course_assignment, now, user)
+    late = late_days.plan(user, course_assignment, raw.days, raw.accepted)
+    if not late.accepted:
+        raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
+    wait, pending = _cooldown(user, course_assignment, now)
+    if pending:
+        raise PreviousStillGrading(wait)
+    if wait:
+        raise CooldownActive(wait)
+    return late
+
+
 def create_submission(user: User, course_assignment: CourseAssignment, filename: str, data: bytes,
                       now: datetime | None = None) -> Submission:
     """Store a student's file (with its sha256), commit it, then enqueue its grading.
@@ -240,15 +280,12 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     if not is_released(course_assignment, now):
         raise SubmissionRejected("This assignment is not open for submissions yet.")
     time_limits.check_can_submit(user, course_assignment, now)
-    raw = lateness(course_assignment, now, user)
-    late = late_days.plan(user, course_assignment, raw.days, raw.accepted)
-    if not late.accepted:
-        raise SubmissionRejected("The deadline and its grace period have passed: submissions are closed.")
-    wait, pending = _cooldown(user, course_assignment, now)
-    if pending:
-        raise PreviousStillGrading(wait)
-    if wait:
-        raise CooldownActive(wait)
+    try:
+        _hold_enrolment(user, course_assignment)
+        late = _accepted_late_plan(user, course_assignment, now)
+    except ServiceError:
+        db.session.rollback()  # let the student's next submission (and, on SQLite, every writer) go now
+        raise
     submission = Submission(
         user=user,
         course_assignment=course_assignment,
