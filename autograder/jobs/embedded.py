@@ -40,10 +40,13 @@ class EmbeddedQueue:
         self.started = False
 
     def enqueue(self, submission_id: int, first: bool = False) -> None:
-        try:
-            self.start()
-        except Exception as error:
-            raise QueueUnavailable(f"the embedded grading pool cannot start: {error}") from error
+        # A grading thread sending its student's next submission needs no start (its pool runs), and
+        # must not wait for the lock: stop() holds it while joining that very thread.
+        if threading.current_thread() not in self._threads:
+            try:
+                self.start()
+            except Exception as error:
+                raise QueueUnavailable(f"the embedded grading pool cannot start: {error}") from error
         self._put(submission_id, _FIRST if first else _NORMAL)
 
     def _put(self, submission_id: int, priority: int) -> None:

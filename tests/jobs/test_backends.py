@@ -104,3 +104,33 @@ def test_worker_command_refuses_the_embedded_mode(jobs_app):
 
     result = CliRunner().invoke(worker_command)
     assert result.exit_code != 0 and "embedded" in result.output
+
+
+def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does_not_hang(jobs_app, make_submission,
+                                                                                         monkeypatch):
+    # A grading thread that finishes a student's submission sends their next one (enqueue); stop()
+    # holds the pool's lock while it joins the grading threads, so that enqueue must not wait for it.
+    import threading
+
+    import autograder.jobs.embedded as embedded
+
+    queue = grading_queue()
+    queue.start()
+    grading, sent = threading.Event(), []
+
+    def grade_then_send_the_next(submission_id, executor, worker):
+        grading.set()
+        while not queue._stopping.is_set():  # stop() has begun, and holds the lock
+            threading.Event().wait(0.01)
+        queue.enqueue(submission_id + 1000)
+        sent.append(submission_id)
+
+    monkeypatch.setattr(embedded, "grade_submission", grade_then_send_the_next)
+    submission = make_submission()
+    queue.enqueue(submission.id)
+    assert grading.wait(10)
+    stopping = threading.Thread(target=queue.stop, daemon=True)
+    stopping.start()
+    stopping.join(20)
+    assert not stopping.is_alive(), "stop() waited for a grading thread that waited for stop()'s lock"
+    assert sent == [submission.id] and not queue.started
