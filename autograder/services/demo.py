@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.grading.assignment import AssignmentError, find_assignment
-from autograder.models import Course, Role, Submission, SubmissionStatus
+from autograder.models import Course, Role, Submission, SubmissionStatus, User
 from autograder.models._time import utcnow
 from autograder.services import accounts, catalog, courses
+from autograder.services.errors import ServiceError
 
 DEMO_COURSE = "DL101"
 DEMO_JOIN_CODE = "DEMO2026"
@@ -23,6 +24,26 @@ STUDENTS = (
     ("alan@example.edu", "student-demo", "Alan Turing"),
     ("grace@example.edu", "student-demo", "Grace Hopper"),
 )
+
+
+class DemoRefused(ServiceError):
+    """The database holds more than the demo: its public passwords must not reach real courses."""
+
+
+def demo_refusal() -> str | None:
+    """Return why the demo may not load into this database, or None: it loads into an empty one, or its own.
+
+    Its accounts have published passwords and one is an instructor: loaded beside real courses it
+    would be a way in (or make an instructor of an account someone registered under a demo address).
+    """
+    other_course = db.session.scalar(select(Course.code).where(Course.code != DEMO_COURSE).limit(1))
+    if other_course is not None:
+        return f"the database already holds the course {other_course}"
+    published = {email: password for email, password, _ in (INSTRUCTOR, *STUDENTS)}
+    for user in db.session.scalars(select(User).limit(len(published) + 1)):
+        if user.email not in published or accounts.authenticate(user.email, published[user.email]) is None:
+            return f"the database already holds the account {user.email}"
+    return None
 
 
 @dataclass
@@ -69,8 +90,13 @@ def load_demo(assignment_name: str = "losses") -> DemoResult:
     """Create the demo course and accounts, and queue a few submissions (idempotent); commit.
 
     Returns the course, the accounts with their passwords, and the ids of submissions created
-    now (empty when the demo was already loaded); the caller grades them.
+    now (empty when the demo was already loaded); the caller grades them. Raises DemoRefused
+    where the database holds anything else (demo_refusal).
     """
+    refusal = demo_refusal()
+    if refusal is not None:
+        raise DemoRefused(f"{refusal}: the demo course, whose passwords are public, loads only into an empty "
+                          "database or one holding only the demo.")
     catalog.sync_assignments()
     instructor = _user(*INSTRUCTOR, Role.INSTRUCTOR)
     course = db.session.scalar(select(Course).where(Course.code == DEMO_COURSE))

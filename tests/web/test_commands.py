@@ -65,6 +65,27 @@ def test_demo_is_idempotent_and_grades_its_submissions(app, runner):
     assert accounts.authenticate("instructor@example.edu", "instructor-demo").role == Role.INSTRUCTOR
 
 
+def test_demo_loads_only_into_an_empty_database_or_its_own(app, runner, factory):
+    from autograder.models import Course
+
+    factory.course()  # a real course
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code != 0 and "loads only into an empty database" in refused.output
+    tolerated = runner.invoke(args=["demo", "--if-empty"])  # scripts/serve's
+    assert tolerated.exit_code == 0 and "no demo loaded" in tolerated.output
+    assert db.session.query(Course).filter_by(code="DL101").count() == 0
+    assert accounts.find_user("instructor@example.edu") is None
+
+
+def test_demo_never_makes_an_instructor_of_an_account_registered_under_its_address(app, runner):
+    # A student registers the demo instructor's address with a password of their own, before any course.
+    squatter = accounts.create_user("instructor@example.edu", "the-squatters-own-pw")
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code != 0 and "instructor@example.edu" in refused.output
+    db.session.refresh(squatter)
+    assert squatter.role == Role.STUDENT and not squatter.enrollments
+
+
 def test_autograder_entry_point_has_the_operator_commands():
     from autograder.cli import main
 
