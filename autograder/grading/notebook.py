@@ -129,8 +129,19 @@ def _as_nodes(value: Any, depth: int = 0) -> Any:
 
 
 def _is_text(source: Any) -> bool:
-    """A cell's source as nbformat allows it: a string, or a list of strings."""
-    return isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)
+    """A cell's source as nbformat allows it (a string, or a list of strings) that UTF-8 can carry.
+
+    JSON's "\\ud800" escapes decode to a lone surrogate, which no later step could encode.
+    """
+    lines = [source] if isinstance(source, str) else source if isinstance(source, list) else None
+    if lines is None or not all(isinstance(line, str) for line in lines):
+        return False
+    try:
+        for line in lines:
+            line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_v4(document: dict[str, Any], filename: str) -> Any:

@@ -325,6 +325,8 @@ HOSTILE_NOTEBOOKS = {
         [{"cell_type": "code", "source": "if __name__ == a" + ".b" * 700 + ":\n    pass\n"}]),
     "a number among the source lines": _raw_notebook([{"cell_type": "code", "source": ["x = 1\n", 5]}]),
     "metadata nested 900 deep": _raw_notebook([{"cell_type": "code", "source": "x = 1\n"}], {"kernelspec": _nested(900)}),
+    "a lone surrogate in a cell": b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": '
+                                  b'[{"cell_type": "code", "metadata": {}, "source": "x = \'\\ud800\'\\n"}]}',
 }
 
 
