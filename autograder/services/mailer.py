@@ -28,7 +28,7 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM") or "autograder@localhost"
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a course title may hold a line break: a header may not
     message.set_content(body)
     try:
         with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=10) as smtp:

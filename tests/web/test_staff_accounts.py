@@ -282,3 +282,15 @@ def test_a_roster_import_hands_over_no_link_for_an_existing_account(client, fact
     assert holders == ["fresh@example.edu"]  # the new account only
     assert "waiting@example.edu" in page  # named as waiting, without its link
     assert courses.studies(accounts.find_user("waiting@example.edu"), cs2)
+
+
+def test_a_line_break_in_the_course_title_still_sends_the_invitation(app, factory, smtp_server):
+    from autograder.services import mailer
+
+    port, received = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu")
+    with app.test_request_context():
+        assert mailer.send_mail("new@example.edu", "Your account for Deep\r\nBcc: everyone@example.edu", "link")
+    ((recipients, message),) = received
+    assert recipients == ["new@example.edu"] and message["Subject"] == "Your account for Deep Bcc: everyone@example.edu"
+    assert message["Bcc"] is None
