@@ -176,3 +176,52 @@ def test_the_probe_notices_the_host_without_the_jail_root(jail_probe) -> None:
     problems = jail_probe.problems(outcome.calls[0].value)
     assert any(problem.startswith("root:") for problem in problems), problems
     assert any(problem.startswith("host path:") for problem in problems), problems
+
+
+WRITER = '''
+import os
+
+
+def write_here(folder):
+    done = {}
+    for how, flags in (("create", os.O_WRONLY | os.O_CREAT), ("append", os.O_WRONLY | os.O_APPEND),
+                       ("read-write", os.O_RDWR), ("truncate", os.O_RDONLY | os.O_TRUNC)):
+        try:
+            os.close(os.open(os.path.join(folder, "existing.txt" if how != "create" else "new.txt"), flags, 0o666))
+            done[how] = "opened"
+        except OSError as error:
+            done[how] = type(error).__name__
+    with open(os.path.join(folder, "existing.txt")) as handle:
+        done["read"] = handle.read()
+    return done
+'''
+
+
+def test_without_the_jail_root_a_child_still_opens_files_for_reading_only() -> None:
+    # Where the jail cannot be built (Docker's default container), the host's /tmp is visible: a
+    # file a unit created there would outlive it, for the next unit to read back.
+    if os.geteuid() != 0:
+        pytest.skip("the jail root needs root (user-namespace mode is in test_userns.py)")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="autograder-shared-"))  # not under pytest's 0700 root
+    folder.chmod(0o777)
+    (folder / "existing.txt").write_text("before")
+    (folder / "existing.txt").chmod(0o666)
+    try:
+        _check_reading_only(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_reading_only(folder: Path) -> None:
+    with ZygoteExecutor(slot=DEGRADED_SLOT, disabled_layers=("jail_root",)) as executor:
+        assert "seccomp" in executor.layers, executor.layers
+        outcome = executor.run(UnitJob(source=WRITER, filename="writer.py", limits=PROBE_LIMITS,
+                                       calls=[Call("write_here", (str(folder),))]))
+    assert outcome.status == OK and outcome.calls[0].ok, outcome
+    assert outcome.calls[0].value == {"create": "PermissionError", "append": "PermissionError",
+                                      "read-write": "PermissionError", "truncate": "PermissionError",
+                                      "read": "before"}
+    assert sorted(path.name for path in folder.iterdir()) == ["existing.txt"]
+    assert (folder / "existing.txt").read_text() == "before"

@@ -260,7 +260,7 @@ def test_benign_unit_passes(summary) -> None:
     ("read_repo_file", "FileNotFoundError"),
     ("connect_redis", "PermissionError"),  # seccomp: no socket
     ("fork", "PermissionError"),
-    ("write_tmp", "FileNotFoundError"),  # no /tmp in the read-only jail root
+    ("write_tmp", "PermissionError"),  # seccomp: files open for reading only (and no /tmp in the jail)
     ("remount_root_writable", "PermissionError"),
 ])
 def test_hostile_act_fails(summary, act: str, error_type: str) -> None:
