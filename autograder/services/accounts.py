@@ -6,6 +6,7 @@ import functools
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Collection
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -39,11 +40,12 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def check_new_email(email: str) -> str:
+def check_new_email(email: str, coming: Collection[str] = ()) -> str:
     """Return the normalised address of a new account; raise AccountError if invalid, taken or a look-alike.
 
     A look-alike (Cyrillic 'а' for Latin 'a', ...) of an existing account would show on every
-    page as that account: it is refused, whichever of the two came first.
+    page as that account: it is refused, whichever of the two came first. ``coming`` holds the
+    skeletons of accounts that the same import creates but has not written yet.
     """
     try:
         address = email_address.validate(email)
@@ -51,26 +53,44 @@ def check_new_email(email: str) -> str:
         raise AccountError(str(error)) from None
     if find_user(address) is not None:
         raise AccountError("An account with this e-mail address already exists.")
-    twin = db.session.scalar(select(User).where(User.email_skeleton == email_address.skeleton(address)))
-    if twin is not None:
+    look = email_address.skeleton(address)
+    twin = look in coming or db.session.scalar(select(User.id).where(User.email_skeleton == look)) is not None
+    if twin:
         raise AccountError("This e-mail address looks like the one of an existing account "
                            "(letters from another alphabet?). Please type it with plain letters.")
     return address
 
 
+def hash_password(password: str) -> str:
+    """Return the stored form of a new password; raise AccountError if it is too short.
+
+    scrypt costs ~0.1 s of CPU: a caller creating many accounts hashes before its transaction
+    starts, not while it holds the database (SQLite's single writer).
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    return generate_password_hash(password, method="scrypt")
+
+
 def new_user(email: str, role: Role = Role.STUDENT, name: str = "", password: str | None = None) -> User:
     """Add (not commit) a user after check_new_email; no password means the account awaits an invitation."""
     address = check_new_email(email)
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    user = User(email=address, name=_clean_name(name), role=role,
-                password_hash=generate_password_hash(password, method="scrypt") if password else "")
+    user = unsaved_user(address, role, name, hash_password(password) if password is not None else "")
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def _clean_name(name: str) -> str:
+def unsaved_user(address: str, role: Role, name: str, password_hash: str) -> User:
+    """Return a User for an address that passed check_new_email, not added to the session.
+
+    For imports that check and hash every row first and then write all of them together.
+    """
+    return User(email=address, name=clean_name(name), role=role, password_hash=password_hash)
+
+
+def clean_name(name: str) -> str:
+    """Return a person's name as stored (NFKC, trimmed, at most 120 characters)."""
     # Names are shown on staff pages and exported: no control or invisible characters.
     return "".join(c for c in unicodedata.normalize("NFKC", name)
                    if unicodedata.category(c) not in {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}).strip()[:120]
@@ -87,9 +107,7 @@ def create_user(email: str, password: str, role: Role = Role.STUDENT, name: str 
 
 def set_password(user: User, password: str) -> None:
     """Replace the user's password and commit."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     db.session.commit()
 
 
