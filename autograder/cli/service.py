@@ -132,10 +132,9 @@ def import_roster(code: str, csv_file: Any) -> None:
     from autograder.services.errors import ServiceError
 
     try:
-        course = courses.get_course(code)
+        result = courses.import_roster(courses.get_course(code), csv_file.read())
     except ServiceError as error:
         _fail(str(error))
-    result = courses.import_roster(course, csv_file.read())
     click.echo(
         f"{len(result.enrolled)} enrolled, {len(result.already_enrolled)} already enrolled, "
         f"{len(result.created)} accounts created, {len(result.errors)} problems"

@@ -431,7 +431,11 @@ def import_roster(code: str):
     except UnicodeDecodeError:
         flash("The roster must be a UTF-8 CSV file.", "error")
         return redirect(url_for("instructor.course", code=code))
-    result = courses.import_roster(found, text)
+    try:
+        result = courses.import_roster(found, text)
+    except courses.CourseError as error:
+        flash(str(error), "error")
+        return redirect(url_for("instructor.course", code=code))
     links = [_deliver_link(person, password_links.LinkPurpose.INVITATION, found) for person in result.invited]
     return render_template("instructor/roster_result.html", course=found, result=result, links=links,
                            mail=mailer.mail_configured())

@@ -1,5 +1,9 @@
-import pytest
+import sqlite3
 
+import pytest
+from werkzeug.security import generate_password_hash
+
+from autograder.extensions import db
 from autograder.models import Role
 from autograder.services import accounts, courses
 from autograder.services.courses import CourseError
@@ -56,6 +60,52 @@ def test_import_roster_creates_accounts_invites_them_and_reports_problems(app, f
     assert again.enrolled == [] and len(again.already_enrolled) == 3
     # Not taken up yet, but the account exists now: named, never given a link by an import.
     assert again.invited == [] and again.awaiting_invitation == ["invited@example.edu"]
+
+
+def test_a_roster_is_hashed_before_its_transaction_so_others_can_write_meanwhile(app, factory, monkeypatch):
+    """scrypt costs ~0.1 s a password: hashed inside the import's transaction, a 400-row roster held
+    SQLite's write lock for 47 s and every submission meanwhile got 503."""
+    course = factory.course()
+    factory.user(email="old@example.edu")
+    others_could_write: list[bool] = []
+
+    def hash_and_write_elsewhere(password: str, method: str) -> str:
+        # Another connection asks for the write lock without waiting: refused while the import holds it.
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            others_could_write.append(True)
+        except sqlite3.OperationalError:
+            others_could_write.append(False)
+        finally:
+            other.close()
+        return generate_password_hash(password, method="pbkdf2:sha256:1000")  # cheap: the test is not about scrypt
+
+    monkeypatch.setattr(accounts, "generate_password_hash", hash_and_write_elsewhere)
+    roster = ("old@example.edu,Old,ignored-password\n"
+              "one@example.edu,One,first-password\n"
+              "two@example.edu,Two,second-password\n"
+              "short@example.edu,Short,short\n"
+              "three@example.edu,Three,third-password\n"
+              "tw\u043e@example.edu,Twin,twin-password\n")  # a Cyrillic look-alike of a row above
+    result = courses.import_roster(course, roster)
+    assert others_could_write == [True, True, True]  # one hash per new account with a valid password
+    assert result.enrolled == ["old@example.edu", "one@example.edu", "two@example.edu", "three@example.edu"]
+    assert result.errors[0] == "line 4: 'short@example.edu': The password must have at least 8 characters."
+    assert result.errors[1].startswith("line 6:") and "looks like the one of an existing account" in result.errors[1]
+    assert accounts.authenticate("two@example.edu", "second-password") is not None
+
+
+def test_a_roster_has_at_most_max_roster_rows(app, factory):
+    course = factory.course()
+    header = "email,name\n\n"  # neither the header nor blank lines count
+    fits = header + "".join(f"s{n}@example.edu,S{n}\n" for n in range(5_000))
+    with pytest.raises(CourseError, match="at most 5,000 students"):
+        courses.import_roster(course, fits + "one-too-many@example.edu\n")
+    assert accounts.find_user("s0@example.edu") is None  # refused before anything is written
+    with pytest.raises(CourseError, match="Line 2 of the roster is not CSV"):
+        courses.import_roster(course, "a@example.edu\n" + "x" * 200_000 + "\n")
 
 
 def test_roles_are_per_course(app, factory):

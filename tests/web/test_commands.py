@@ -28,6 +28,15 @@ def test_course_user_roster_token_commands(app, runner, tmp_path: Path):
     assert runner.invoke(args=["token", "nobody@example.edu"]).exit_code != 0
 
 
+def test_import_roster_command_refuses_a_roster_longer_than_the_cap(app, runner, factory, tmp_path: Path):
+    course = factory.course()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("".join(f"s{n}@example.edu,S{n}\n" for n in range(5_001)))
+    result = runner.invoke(args=["import-roster", course.code, str(roster)])
+    assert result.exit_code == 1 and "A roster has at most 5,000 students" in result.output
+    assert courses.count_students(course) == 0 and accounts.find_user("s0@example.edu") is None
+
+
 def test_password_link_command_prints_a_link_that_sets_the_password_once(app, client, factory, runner):
     student = factory.user()
     made = runner.invoke(args=["password-link", student.email, "--base-url", "https://grader.example.edu/"])

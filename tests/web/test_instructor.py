@@ -90,6 +90,18 @@ def test_roster_upload_and_gradebook_export(client, factory, login, csrf_token):
     assert rows[ada.email]["losses"] == "35" and rows["grace@example.edu"]["losses"] == ""
 
 
+def test_a_roster_longer_than_the_cap_is_refused_with_a_message(client, factory, login, csrf_token):
+    teacher, _, _, course = _class(factory)
+    login(teacher)
+    url = f"/instructor/courses/{course.code}"
+    rows = "".join(f"s{n}@example.edu,S{n},password-{n}\n" for n in range(5_001))
+    response = client.post(url + "/roster", content_type="multipart/form-data", follow_redirects=True, data={
+        "csrf_token": csrf_token(url), "roster": (io.BytesIO(rows.encode()), "roster.csv")})
+    assert response.status_code == 200
+    assert "A roster has at most 5,000 students" in response.get_data(as_text=True)
+    assert courses.count_students(course) == 2  # nothing written
+
+
 def test_submission_json_export(client, factory, login):
     teacher, ada, _, course = _class(factory)
     submission = db.session.query(Submission).filter_by(user_id=ada.id).one()
