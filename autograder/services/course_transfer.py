@@ -8,12 +8,16 @@ score overrides with their audit trail, timed starts and extra time). It is plai
 
 from __future__ import annotations
 
+import enum
+import math
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from autograder.extensions import db
 from autograder.models import (
@@ -22,6 +26,8 @@ from autograder.models import (
 )
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
+from autograder.services import accounts, email_address
+from autograder.services.courses import CourseError, check_time_zone
 from autograder.services.errors import ServiceError
 
 FORMAT = "autograder-course"
@@ -36,6 +42,21 @@ _RESULT_FIELDS = ("position", "name", "function", "check", "score", "max_score",
 _SUBMISSION_FIELDS = ("filename", "source", "sha256", "score", "max_score", "late_days", "final_score", "attempts",
                       "worker", "grader_version", "assignment_version", "seed", "grading_seconds", "error_message")
 _SUBMISSION_TIMES = ("created_at", "started_at", "finished_at")
+_SUBMISSION_TEXTS = ("filename", "sha256", "worker", "grader_version", "assignment_version", "error_message")
+_SUBMISSION_NUMBERS = ("score", "max_score", "final_score", "grading_seconds")
+_SUBMISSION_WHOLE_NUMBERS = ("late_days", "attempts", "seed")
+
+# The hashes werkzeug makes and checks, with costs a sign-in can afford: a crafted hash with an
+# unknown method would make that account's sign-in fail with a 500, and one with an absurd cost
+# (scrypt's memory, pbkdf2's iterations) would hang it.
+_PASSWORD_HASH = re.compile(
+    r"(?:scrypt:(?P<n>\d{1,8}):(?P<r>\d{1,3}):(?P<p>\d{1,3})|pbkdf2:(?:sha1|sha256|sha512):(?P<iterations>\d{1,7}))"
+    r"\$[A-Za-z0-9]{1,64}\$[0-9a-f]{40,128}")
+_SCRYPT_MAX_BYTES = 256 * 1024 * 1024  # 128 * n * r * p: the service's own hashes need 32 MiB
+_PBKDF2_MAX_ITERATIONS = 2_000_000
+_API_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")  # a sha256 hex digest (accounts._token_digest)
+
+_Choice = TypeVar("_Choice", bound=enum.Enum)
 
 
 class CourseTransferError(ServiceError):
@@ -195,10 +216,97 @@ def _need(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any
     return value
 
 
+def _optional_text(item: dict[str, Any], key: str, where: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise CourseTransferError(f"{where}.{key}: expected text, got {type(value).__name__}")
+    return value
+
+
+def _text(item: dict[str, Any], key: str, where: str, default: str = "") -> str:
+    value = _optional_text(item, key, where)
+    return default if value is None else value
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """The values the document gives (the model's defaults stand for the others)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _number(value: Any, where: str, default: float | None = None) -> float | None:
+    """A finite number: NaN or infinity (which Python's JSON reader accepts) would poison every total and chart."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CourseTransferError(f"{where}: expected a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise CourseTransferError(f"{where}: {value!r} is not a finite number")
+    return float(value)
+
+
+def _required_number(value: Any, where: str) -> float:
+    number = _number(value, where)
+    if number is None:
+        raise CourseTransferError(f"{where}: missing")
+    return number
+
+
+def _whole(value: Any, where: str, default: int | None = None) -> int | None:
+    found = _optional_int(value, where)
+    return default if found is None else found
+
+
+def _choice(kind: type[_Choice], value: Any, where: str, default: _Choice) -> _Choice:
+    if value is None:
+        return default
+    for member in kind:
+        if member.value == value:
+            return member
+    known = ", ".join(str(member.value) for member in kind)
+    raise CourseTransferError(f"{where}: unknown value {value!r} (expected one of {known})")
+
+
+def _password_hash(value: Any, where: str) -> str:
+    """The hash as it is, if werkzeug can check it at an affordable cost; "" (no password yet) stays ""."""
+    if value is None or value == "":
+        return ""
+    match = _PASSWORD_HASH.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise CourseTransferError(f"{where}: not a password hash this service makes (scrypt or pbkdf2)")
+    if match["n"] is not None:
+        n, r, p = int(match["n"]), int(match["r"]), int(match["p"])
+        if n < 2 or n & (n - 1) or not r or not p or 128 * n * r * p > _SCRYPT_MAX_BYTES:
+            raise CourseTransferError(f"{where}: scrypt parameters n={n}, r={r}, p={p} are not usable here")
+    elif not 1 <= int(match["iterations"]) <= _PBKDF2_MAX_ITERATIONS:
+        raise CourseTransferError(f"{where}: pbkdf2 with {match['iterations']} iterations is not usable here")
+    return value
+
+
+def _api_token_hash(value: Any, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _API_TOKEN_HASH.fullmatch(value):
+        raise CourseTransferError(f"{where}: not an API token hash (64 hexadecimal digits)")
+    return value
+
+
+def _address(value: Any, where: str) -> str:
+    """The stored spelling of an e-mail address (NFKC, lower case); refuse one account creation would refuse."""
+    if not isinstance(value, str):
+        raise CourseTransferError(f"{where}: expected an e-mail address, got {type(value).__name__}")
+    try:
+        return email_address.validate(value)
+    except email_address.InvalidEmail as error:
+        raise CourseTransferError(f"{where}: {value!r}: {error}") from None
+
+
 def import_course(document: Any) -> ImportResult:
     """Create the course of an export document in this database, in one transaction.
 
-    People are matched by email (existing accounts are kept as they are); assignments by name
+    People are matched by email (existing accounts are kept as they are). New accounts pass the
+    checks of account creation (a valid address, no look-alike of another account) and are
+    instructors only if the document makes them instructors of this course: the global role lets
+    its holder create courses, which a file should not hand out. Assignments are matched by name
     (a missing one is created from the document, to be refreshed by sync-assignments).
     Submissions that were queued or running are imported as queued: the sweeper grades them.
     Returns what was created. Raises CourseTransferError (nothing is written) when the document is
@@ -216,9 +324,87 @@ def import_course(document: Any) -> ImportResult:
     except CourseTransferError:
         db.session.rollback()
         raise
-    except (KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # e.g. a list where an entry should be
         db.session.rollback()
         raise CourseTransferError(f"the export is malformed: {type(error).__name__}: {error}") from None
+    except (IntegrityError, DataError) as error:  # e.g. a text longer than its column in PostgreSQL
+        db.session.rollback()
+        raise CourseTransferError(f"the database refused the export: {error.orig}") from None
+
+
+def _instructors(enrollments: list[Any]) -> set[str]:
+    """The addresses the document makes instructors of its course."""
+    return {email_address.normalise(item["email"]) for item in enrollments
+            if isinstance(item, dict) and item.get("role") == Role.INSTRUCTOR.value and isinstance(item.get("email"), str)}
+
+
+def _import_users(items: list[Any], instructors: set[str], result: ImportResult) -> dict[str, User]:
+    """Match each person of the document to an existing account, or build a new one; return them by address.
+
+    Every entry is checked, existing or not. A new account passes account creation's checks, and
+    its global role is instructor only if it claims it and teaches this course (``instructors``):
+    that role lets its holder create courses. Every other new account is a student (TA is a
+    per-course role).
+    """
+    by_email: dict[str, User] = {}
+    coming: set[str] = set()  # the new accounts' skeletons: look-alikes within the document
+    tokens: set[str] = set()
+    demoted: list[str] = []
+    for n, item in enumerate(items):
+        where = f"users[{n}]"
+        given = _need(item, "email", str, where)
+        address = _address(given, f"{where}.email")
+        if address in by_email:
+            raise CourseTransferError(f"{where}: {given!r} is a second entry for {address}")
+        claimed = _choice(Role, item.get("role"), f"{where}.role", Role.STUDENT)
+        password_hash = _password_hash(item.get("password_hash"), f"{where}.password_hash")
+        token_hash = _api_token_hash(item.get("api_token_hash"), f"{where}.api_token_hash")
+        name = _text(item, "name", where)
+        created_at = _parse_time(item.get("created_at"), f"{where}.created_at")
+        user = db.session.scalar(select(User).where(User.email == address))
+        if user is not None:
+            result.users_existing += 1
+            by_email[address] = user
+            continue
+        try:
+            accounts.check_new_email(address, coming=coming)
+        except accounts.AccountError as error:
+            raise CourseTransferError(f"{where}: {given!r}: {error}") from None
+        if token_hash is not None and (token_hash in tokens or _token_taken(token_hash)):
+            token_hash = None  # a token belongs to one account: this one makes a new token after signing in
+        role = Role.INSTRUCTOR if claimed == Role.INSTRUCTOR and address in instructors else Role.STUDENT
+        if role != claimed:
+            demoted.append(address)
+        user = accounts.unsaved_user(address, role, name, password_hash)
+        user.api_token_hash, user.created_at = token_hash, created_at or utcnow()
+        db.session.add(user)
+        coming.add(user.email_skeleton)
+        if token_hash is not None:
+            tokens.add(token_hash)
+        result.users_created += 1
+        by_email[address] = user
+    if demoted:
+        result.notes.append(f"{len(demoted)} new account(s) claimed a global role this course's enrolments do not "
+                            f"give them and were created as students: {', '.join(demoted[:10])}"
+                            + (", ..." if len(demoted) > 10 else ""))
+    return by_email
+
+
+def _token_taken(token_hash: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.api_token_hash == token_hash)) is not None
+
+
+def _check_result(row: Any, where: str) -> CheckResult:
+    if not isinstance(row, dict):
+        raise CourseTransferError(f"{where}: expected an object, got {type(row).__name__}")
+    position = _optional_int(row.get("position"), f"{where}.position")
+    if position is None:
+        raise CourseTransferError(f"{where}: missing position")
+    return CheckResult(
+        position=position, score=_required_number(row.get("score"), f"{where}.score"),
+        max_score=_required_number(row.get("max_score"), f"{where}.max_score"),
+        **{name: _text(row, name, where) for name in ("name", "function", "check", "status", "output")},
+        visibility=_text(row, "visibility", where, "visible"), mistake=_optional_text(row, "mistake", where))
 
 
 def _import(document: dict[str, Any]) -> ImportResult:
@@ -227,8 +413,12 @@ def _import(document: dict[str, Any]) -> ImportResult:
     if db.session.scalar(select(Course.id).where(Course.code == code)) is not None:
         raise CourseTransferError(f"a course {code!r} already exists in this database")
     join_code = _need(info, "join_code", str, "course")
-    course = Course(code=code, title=str(info.get("title", "")), time_zone=str(info.get("time_zone") or "UTC"),
-                    late_day_tokens=int(info.get("late_day_tokens") or 0),
+    try:
+        time_zone = check_time_zone(_text(info, "time_zone", "course", "UTC") or "UTC")
+    except CourseError as error:
+        raise CourseTransferError(f"course.time_zone: {error}") from None
+    course = Course(code=code, title=_text(info, "title", "course"), time_zone=time_zone,
+                    late_day_tokens=_whole(info.get("late_day_tokens"), "course.late_day_tokens", 0),
                     created_at=_parse_time(info.get("created_at"), "course.created_at") or utcnow())
     result = ImportResult(course)
     if db.session.scalar(select(Course.id).where(Course.join_code == join_code)) is not None:
@@ -243,73 +433,66 @@ def _import(document: dict[str, Any]) -> ImportResult:
         name = _need(item, "name", str, where)
         assignment = db.session.scalar(select(CatalogAssignment).where(CatalogAssignment.name == name))
         if assignment is None:
-            assignment = CatalogAssignment(name=name, title=str(item.get("title", name)),
-                                    filename=str(item.get("filename", f"{name}.py")),
-                                    version=str(item.get("version", "")), max_score=float(item.get("max_score", 0)))
+            assignment = CatalogAssignment(name=name, title=_text(item, "title", where, name),
+                                    filename=_text(item, "filename", where, f"{name}.py"),
+                                    version=_text(item, "version", where),
+                                    max_score=_number(item.get("max_score"), f"{where}.max_score", 0.0))
             db.session.add(assignment)
             result.notes.append(f"assignment {name} was not in this database: created from the export "
                                 "(run sync-assignments)")
         by_assignment[name] = CourseAssignment(
             course=course, assignment=assignment, due_at=_parse_time(item.get("due_at"), f"{where}.due_at"),
-            late_policy=LatePolicy(item.get("late_policy", LatePolicy.PENALTY.value)),
-            penalty_per_day=float(item.get("penalty_per_day", 0.1)), cutoff_days=int(item.get("cutoff_days", 0)),
-            counts=CountedSubmission(item.get("counts", CountedSubmission.BEST.value)),
+            late_policy=_choice(LatePolicy, item.get("late_policy"), f"{where}.late_policy", LatePolicy.PENALTY),
+            penalty_per_day=_number(item.get("penalty_per_day"), f"{where}.penalty_per_day", 0.1),
+            cutoff_days=_whole(item.get("cutoff_days"), f"{where}.cutoff_days", 0),
+            counts=_choice(CountedSubmission, item.get("counts"), f"{where}.counts", CountedSubmission.BEST),
             release_at=_parse_time(item.get("release_at"), f"{where}.release_at"),
-            hidden_results=HiddenResults(item.get("hidden_results", HiddenResults.NEVER.value)),
+            hidden_results=_choice(HiddenResults, item.get("hidden_results"), f"{where}.hidden_results",
+                                   HiddenResults.NEVER),
             time_limit_minutes=_optional_int(item.get("time_limit_minutes"), f"{where}.time_limit_minutes"))
 
-    by_email: dict[str, User] = {}
-    for n, item in enumerate(_need(document, "users", list, "document")):
-        where = f"users[{n}]"
-        email = _need(item, "email", str, where)
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            result.users_existing += 1
-        else:
-            token_hash = item.get("api_token_hash")
-            if token_hash and db.session.scalar(select(User.id).where(User.api_token_hash == token_hash)):
-                token_hash = None
-            user = User(email=email, name=str(item.get("name", "")), role=Role(item.get("role", "student")),
-                        password_hash=str(item.get("password_hash", "")), api_token_hash=token_hash,
-                        created_at=_parse_time(item.get("created_at"), f"{where}.created_at") or utcnow())
-            db.session.add(user)
-            result.users_created += 1
-        by_email[email] = user
+    enrollments = _need(document, "enrollments", list, "document")
+    by_email = _import_users(_need(document, "users", list, "document"), _instructors(enrollments), result)
 
     def person(email: Any, where: str) -> User:
-        if email not in by_email:
+        address = email_address.normalise(email) if isinstance(email, str) else email
+        if address not in by_email:
             raise CourseTransferError(f"{where}: {email!r} is not among the export's users")
-        return by_email[email]
+        return by_email[address]
 
     def course_assignment(name: Any, where: str) -> CourseAssignment:
         if name not in by_assignment:
             raise CourseTransferError(f"{where}: {name!r} is not among the export's assignments")
         return by_assignment[name]
 
-    for n, item in enumerate(_need(document, "enrollments", list, "document")):
+    enrolled: set[str] = set()
+    for n, item in enumerate(enrollments):
         where = f"enrollments[{n}]"
-        db.session.add(Enrollment(user=person(item.get("email"), where), course=course,
-                                  role=Role(item.get("role", "student")),
+        user = person(item.get("email") if isinstance(item, dict) else None, where)
+        if user.email in enrolled:
+            raise CourseTransferError(f"{where}: {user.email} is enrolled twice")
+        enrolled.add(user.email)
+        db.session.add(Enrollment(user=user, course=course,
+                                  role=_choice(Role, item.get("role"), f"{where}.role", Role.STUDENT),
                                   created_at=_parse_time(item.get("created_at"), f"{where}.created_at") or utcnow()))
 
     by_ref: dict[int, Submission] = {}
     for n, item in enumerate(_need(document, "submissions", list, "document")):
         where = f"submissions[{n}]"
-        status = SubmissionStatus(_need(item, "status", str, where))
+        status = _choice(SubmissionStatus, _need(item, "status", str, where), f"{where}.status", SubmissionStatus.QUEUED)
         submission = Submission(
             user=person(item.get("email"), where), course_assignment=course_assignment(item.get("assignment"), where),
             status=SubmissionStatus.QUEUED if status == SubmissionStatus.RUNNING else status,
-            **{name: item.get(name) for name in _SUBMISSION_FIELDS if item.get(name) is not None},
+            source=_need(item, "source", str, where),
+            **_present({name: _optional_text(item, name, where) for name in _SUBMISSION_TEXTS}),
+            **_present({name: _number(item.get(name), f"{where}.{name}") for name in _SUBMISSION_NUMBERS}),
+            **_present({name: _whole(item.get(name), f"{where}.{name}") for name in _SUBMISSION_WHOLE_NUMBERS}),
             **{name: _parse_time(item.get(name), f"{where}.{name}") for name in _SUBMISSION_TIMES},
         )
-        _need(item, "source", str, where)
         if status == SubmissionStatus.RUNNING:
             submission.worker, submission.started_at = "", None
         for m, row in enumerate(_need(item, "results", list, where)):
-            submission.results.append(CheckResult(**{name: row.get(name) for name in _RESULT_FIELDS
-                                                     if row.get(name) is not None or name == "mistake"}))
-            if not isinstance(row.get("position"), int):
-                raise CourseTransferError(f"{where}.results[{m}]: missing position")
+            submission.results.append(_check_result(row, f"{where}.results[{m}]"))
         db.session.add(submission)
         by_ref[int(_need(item, "ref", int, where))] = submission
         result.submissions += 1
@@ -325,9 +508,10 @@ def _import(document: dict[str, Any]) -> ImportResult:
             ref = entry.get("submission")
             if ref not in by_ref:
                 raise CourseTransferError(f"{where}.entries[{m}]: submission {ref!r} is not in the export")
-            regrade.entries.append(RegradeEntry(submission=by_ref[ref], old_score=entry.get("old_score"),
-                                                old_final_score=entry.get("old_final_score"),
-                                                old_assignment_version=str(entry.get("old_assignment_version", ""))))
+            regrade.entries.append(RegradeEntry(
+                submission=by_ref[ref], old_score=_number(entry.get("old_score"), f"{where}.entries[{m}].old_score"),
+                old_final_score=_number(entry.get("old_final_score"), f"{where}.entries[{m}].old_final_score"),
+                old_assignment_version=_text(entry, "old_assignment_version", f"{where}.entries[{m}]")))
         db.session.add(regrade)
         result.regrades += 1
 
@@ -344,13 +528,6 @@ def _import(document: dict[str, Any]) -> ImportResult:
     def when(item: dict[str, Any], key: str, where: str) -> datetime:
         return _parse_time(item.get(key), f"{where}.{key}") or utcnow()
 
-    def number(value: Any, where: str, default: float | None) -> float | None:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CourseTransferError(f"{where}: expected a number, got {type(value).__name__}")
-        return float(value)
-
     for n, item in enumerate(_optional_list(document, "extensions")):
         where = f"extensions[{n}]"
         db.session.add(Extension(
@@ -361,8 +538,8 @@ def _import(document: dict[str, Any]) -> ImportResult:
         where = f"score_overrides[{n}]"
         db.session.add(ScoreOverride(
             user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
-            score=number(item.get("score"), f"{where}.score", None),
-            previous_score=number(item.get("previous_score"), f"{where}.previous_score", None),
+            score=_number(item.get("score"), f"{where}.score", None),
+            previous_score=_number(item.get("previous_score"), f"{where}.previous_score", None),
             comment=str(item.get("comment", ""))[:1000], set_by_id=person_id(item.get("set_by"), where, optional=True),
             created_at=when(item, "created_at", where)))
     for n, item in enumerate(_optional_list(document, "timed_starts")):
@@ -374,8 +551,8 @@ def _import(document: dict[str, Any]) -> ImportResult:
         where = f"time_accommodations[{n}]"
         db.session.add(TimeAccommodation(
             user_id=person_id(item.get("email"), where), course_assignment_id=assignment_id(item.get("assignment"), where),
-            factor=number(item.get("factor"), f"{where}.factor", 1.0),
-            extra_minutes=int(number(item.get("extra_minutes"), f"{where}.extra_minutes", 0.0) or 0),
+            factor=_number(item.get("factor"), f"{where}.factor", 1.0),
+            extra_minutes=int(_number(item.get("extra_minutes"), f"{where}.extra_minutes", 0.0) or 0),
             reason=str(item.get("reason", ""))[:200], set_by_id=person_id(item.get("set_by"), where, optional=True),
             created_at=when(item, "created_at", where)))
     db.session.commit()

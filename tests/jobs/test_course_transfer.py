@@ -161,3 +161,90 @@ def test_a_malformed_export_writes_nothing(app, factory):
     with pytest.raises(CourseTransferError, match="stranger@example.edu"):
         import_course(document)
     assert db.session.scalar(select(Course).where(Course.code == "NEW")) is None
+
+
+def _crafted() -> dict:
+    """A small export as a crafted file would hold it: an instructor, two students, one graded submission."""
+    return {
+        "format": "autograder-course", "version": 2,
+        "course": {"code": "CRAFT", "join_code": "CRAFT-JOIN", "time_zone": "UTC"},
+        "assignments": [{"name": "losses", "late_policy": "penalty", "max_score": 35.0}],
+        "users": [{"email": "prof@uni.edu", "role": "instructor", "password_hash": "", "api_token_hash": None},
+                  {"email": "stu@uni.edu", "role": "student", "password_hash": ""},
+                  {"email": "climber@uni.edu", "role": "instructor", "password_hash": ""}],
+        "enrollments": [{"email": "prof@uni.edu", "role": "instructor"}, {"email": "stu@uni.edu", "role": "student"},
+                        {"email": "climber@uni.edu", "role": "ta"}],
+        "submissions": [{"ref": 1, "email": "stu@uni.edu", "assignment": "losses", "status": "done",
+                         "source": "x = 1\n", "sha256": "0" * 64, "score": 3.0, "final_score": 3.0, "late_days": 0,
+                         "results": [{"position": 0, "name": "mse: a", "function": "mse", "check": "a", "score": 3.0,
+                                      "max_score": 4.0, "status": "passed"}]}],
+        "regrades": [],
+        "score_overrides": [{"email": "stu@uni.edu", "assignment": "losses", "score": 2.0, "set_by": "prof@uni.edu"}],
+    }
+
+
+def test_a_crafted_file_gives_the_global_instructor_role_only_to_the_course_s_instructors(app, factory):
+    factory.assignment("losses")
+    result = import_course(_crafted())
+    roles = {user.email: user.role for user in db.session.scalars(select(User))}
+    # The TA of the course claimed the global instructor role, which would let it create courses.
+    assert roles == {"prof@uni.edu": Role.INSTRUCTOR, "stu@uni.edu": Role.STUDENT, "climber@uni.edu": Role.STUDENT}
+    assert result.users_created == 3 and "climber@uni.edu" in result.notes[0]
+
+
+def test_a_crafted_file_s_addresses_are_stored_normalised_and_matched(app, factory):
+    factory.assignment("losses")
+    prof = factory.user(Role.INSTRUCTOR, email="prof@uni.edu")
+    document = _crafted()
+    document["users"][0]["email"] = document["enrollments"][0]["email"] = "PROF@UNI.EDU"
+    document["users"][1]["email"] = "Stu＠Uni.edu"  # a fullwidth at sign; the submission names it "stu@uni.edu"
+    result = import_course(document)
+    assert result.users_existing == 1 and result.users_created == 2
+    assert sorted(user.email for user in db.session.scalars(select(User))) == [
+        "climber@uni.edu", "prof@uni.edu", "stu@uni.edu"]
+    assert courses.teaches(prof, result.course)
+
+
+def _set(path: str, value):
+    """A change to the crafted document: ``path`` is keys and list indexes separated by dots."""
+    def change(document: dict) -> None:
+        *parents, last = [int(key) if key.isdigit() else key for key in path.split(".")]
+        target = document
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return change
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (_set("users.1.email", "prоf@uni.edu"), r"users\[1\]: 'prоf@uni.edu': .*looks like"),  # Cyrillic о
+    (_set("users.1.email", "stu\u200b@uni.edu"), r"users\[1\]\.email: .*invisible"),
+    (_set("users.1.email", "not-an-address"), r"users\[1\]\.email: .*valid e-mail"),
+    (_set("users.2.email", "Stu@Uni.Edu"), r"users\[2\]: 'Stu@Uni.Edu' is a second entry for stu@uni.edu"),
+    (_set("users.1.role", "admin"), r"users\[1\]\.role: unknown value 'admin'"),
+    (_set("users.1.password_hash", "plain$$secret"), r"users\[1\]\.password_hash: not a password hash"),
+    (_set("users.1.password_hash", "scrypt:16777216:8:1$salt$" + "0" * 128), r"scrypt parameters"),
+    (_set("users.1.password_hash", "pbkdf2:sha256:0$salt$" + "0" * 64), r"pbkdf2 with 0 iterations"),
+    (_set("users.1.api_token_hash", "not-a-digest"), r"users\[1\]\.api_token_hash"),
+    (_set("enrollments.1.role", "owner"), r"enrollments\[1\]\.role: unknown value 'owner'"),
+    (_set("enrollments.2.email", "stu@uni.edu"), r"enrollments\[2\]: stu@uni.edu is enrolled twice"),
+    (_set("assignments.0.late_policy", "lenient"), r"assignments\[0\]\.late_policy: unknown value"),
+    (_set("assignments.0.penalty_per_day", float("nan")), r"assignments\[0\]\.penalty_per_day: nan is not a finite"),
+    (_set("submissions.0.status", "graded"), r"submissions\[0\]\.status: unknown value 'graded'"),
+    (_set("submissions.0.score", float("nan")), r"submissions\[0\]\.score: nan is not a finite number"),
+    (_set("submissions.0.final_score", "35"), r"submissions\[0\]\.final_score: expected a number, got str"),
+    (_set("submissions.0.late_days", 1.5), r"submissions\[0\]\.late_days: expected a whole number"),
+    (_set("submissions.0.results.0.score", float("inf")), r"submissions\[0\]\.results\[0\]\.score: inf is not"),
+    (_set("submissions.0.results.0.max_score", None), r"submissions\[0\]\.results\[0\]\.max_score: missing"),
+    (_set("score_overrides.0.score", float("-inf")), r"score_overrides\[0\]\.score: -inf is not a finite"),
+    (_set("course.time_zone", "Mars/Olympus"), r"course\.time_zone: Unknown time zone"),
+])
+def test_a_crafted_file_is_refused_naming_the_entry_and_writes_nothing(app, factory, change, message):
+    factory.assignment("losses")
+    factory.user(email="prof@uni.edu")
+    document = _crafted()
+    change(document)
+    with pytest.raises(CourseTransferError, match=message):
+        import_course(document)
+    assert db.session.scalar(select(Course).where(Course.code == "CRAFT")) is None
+    assert [user.email for user in db.session.scalars(select(User))] == ["prof@uni.edu"]
