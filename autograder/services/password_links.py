@@ -11,6 +11,7 @@ to leak; a link also expires (a reset after a day, an invitation after two weeks
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from autograder.extensions import db
 from autograder.models import Course, Enrollment, Role, User
-from autograder.services import accounts, courses
+from autograder.services import accounts, courses, mailer
 from autograder.services.errors import ServiceError
 
 _SALT = "autograder.password-link"
@@ -90,6 +91,22 @@ def set_password_with(token: str, password: str) -> User:
 LINK_ROLES = (Role.STUDENT, Role.TA)
 
 
+def mail_reset_to_owner(email: str, link_for: Callable[[str], str]) -> None:
+    """Mail a one-time reset link to the account with this address, if there is one; tell nobody else.
+
+    The link goes to the address itself, so asking for it gives nothing to anyone but the owner,
+    and the page that asks answers the same whether or not the account exists.
+    """
+    user = accounts.find_user(email)
+    if user is None:
+        return
+    link = link_for(make_token(user, LinkPurpose.RESET))
+    mailer.send_mail(user.email, "Choose a new password for the autograder",
+                     f"Someone (you, we hope) asked to choose a new password for {user.email}.\n\n"
+                     f"Open this link within 24 hours to choose it; it works once:\n{link}\n\n"
+                     "If you did not ask, ignore this message: your password stays as it is.\n")
+
+
 def reset_refusal(staff: User, target: User, course: Course) -> str | None:
     """Return why ``staff`` may not make a password link (reset or invitation) for ``target``, or None if they may.
 
@@ -131,7 +148,7 @@ def _beyond_reach(target: User, enrolments: list[tuple[int, Role]], managed: set
     if any(course_id not in managed for course_id, _ in enrolments):
         return (f"{target.email} also belongs to courses you do not teach: a password link sets the password of "
                 "the whole account, so it would let its holder sign in as them there too. "
-                "Ask the site's operator to help them instead.")
+                "They can use 'Forgot your password?' on the sign-in page, or ask the site's operator.")
     return None
 
 

@@ -11,11 +11,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
-from autograder.services import accounts, courses
+from autograder.services import accounts, courses, email_address, mailer
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import login_throttle
 from autograder.services import password_links
-from autograder.web.forms import EmptyForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm
+from autograder.web.forms import (
+    EmptyForm, ForgotPasswordForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -147,6 +149,26 @@ def change_password():
         for message in field.errors:
             flash(f"{field.label.text}: {message}", "error")
     return render_template("auth/account.html", form=EmptyForm(), token=None, password_form=form), 400
+
+
+def _asked_address() -> str:
+    return email_address.normalise(request.form.get("email", ""))[:254]
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour"), methods=["POST"])
+@limiter.limit("3 per hour", key_func=_asked_address, methods=["POST"])  # no mail-bombing one inbox
+def forgot_password():
+    if not mailer.mail_configured():
+        return render_template("auth/forgot_password.html", form=None)
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_links.mail_reset_to_owner(
+            form.email.data, lambda token: url_for("auth.set_password", token=token, _external=True))
+        flash("If an account uses that address, a link to choose a new password is on its way "
+              "(it works once, within 24 hours).", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

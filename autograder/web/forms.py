@@ -103,6 +103,10 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField("Repeat the new password", validators=[EqualTo("new", "The passwords differ.")])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField("Repeat the password", validators=[EqualTo("password", "The passwords differ.")])

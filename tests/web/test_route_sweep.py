@@ -21,6 +21,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.register",
     "auth.set_password",
+    "auth.forgot_password",
     "operations.healthz",
     "operations.readyz",
     "operations.metrics",

@@ -294,3 +294,41 @@ def test_a_line_break_in_the_course_title_still_sends_the_invitation(app, factor
     ((recipients, message),) = received
     assert recipients == ["new@example.edu"] and message["Subject"] == "Your account for Deep Bcc: everyone@example.edu"
     assert message["Bcc"] is None
+
+
+def _ask_for_a_link(client, email: str):
+    return client.post("/forgot-password", data={"email": email, "csrf_token": _token(client, "/forgot-password")})
+
+
+def test_a_forgotten_password_is_reset_by_a_link_mailed_to_the_owner_only(app, client, factory, smtp_server):
+    port, received = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu")
+    student = factory.user()
+    assert "Forgot your password?" in client.get("/login").get_data(as_text=True)
+    asked = _ask_for_a_link(client, student.email.upper())
+    unknown = _ask_for_a_link(client, "nobody@example.edu")
+    # The same answer whether or not the account exists; mail only to the owner's address.
+    assert asked.status_code == unknown.status_code == 302
+    assert [recipients for recipients, _ in received] == [[student.email]]
+    (url,) = re.findall(r"http://\S+/set-password/\S+", received[0][1].get_payload(decode=True).decode())
+    assert _set_password_through(client, url, "chosen-after-forgetting").status_code == 302
+    assert accounts.authenticate(student.email, "chosen-after-forgetting") is not None
+    assert client.get("/" + url.split("://", 1)[1].split("/", 1)[1]).status_code == 400  # used once
+
+
+def test_one_address_gets_at_most_three_links_an_hour(make_app, smtp_server):
+    port, received = smtp_server
+    app = make_app(RATELIMIT_ENABLED=True, SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu")
+    with app.app_context():
+        email = accounts.create_user("often@example.edu", "long-enough-pw").email
+        client = app.test_client()
+        # The same inbox in other spellings is the same inbox.
+        answers = [_ask_for_a_link(client, spelling).status_code
+                   for spelling in (email, email.upper(), f" {email} ", email.replace("@", "\uff20"))]
+    assert answers == [302, 302, 302, 429]
+    assert len(received) == 3
+
+
+def test_without_mail_the_page_says_whom_to_ask(client):
+    page = client.get("/forgot-password").get_data(as_text=True)
+    assert "This site sends no e-mail" in page and "<form" not in page
