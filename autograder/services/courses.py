@@ -24,6 +24,8 @@ _CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # A roster is read whole and imported in one request: the largest classes have a few thousand.
 MAX_ROSTER_ROWS = 5000
+# Each first password costs ~0.1 s of scrypt in that request: larger classes get invitations instead.
+MAX_ROSTER_PASSWORDS = 300
 
 
 class CourseError(ServiceError):
@@ -184,6 +186,9 @@ def _roster_rows(csv_text: str) -> list[_RosterRow]:
                                    cells[1] if len(cells) > 1 else "", cells[2] if len(cells) > 2 else ""))
     except csv.Error as error:
         raise CourseError(f"Line {reader.line_num} of the roster is not CSV: {error}.") from None
+    if sum(1 for row in rows if row.password) > MAX_ROSTER_PASSWORDS:
+        raise CourseError(f"A roster gives first passwords to at most {MAX_ROSTER_PASSWORDS:,} students: leave the "
+                          "password column out, and each new student is invited to choose one.")
     return rows
 
 

@@ -108,6 +108,17 @@ def test_a_roster_has_at_most_max_roster_rows(app, factory):
         courses.import_roster(course, "a@example.edu\n" + "x" * 200_000 + "\n")
 
 
+def test_a_roster_gives_first_passwords_to_at_most_a_few_hundred(app, factory, monkeypatch):
+    # Each is ~0.1 s of scrypt inside the request: a larger class gets invitations instead.
+    hashed = []
+    monkeypatch.setattr(accounts, "hash_password", lambda password: hashed.append(password) or "x")
+    course = factory.course()
+    rows = "".join(f"p{n}@example.edu,P{n},password-{n:04d}\n" for n in range(courses.MAX_ROSTER_PASSWORDS + 1))
+    with pytest.raises(CourseError, match="first passwords to at most 300 students"):
+        courses.import_roster(course, "email,name,password\n" + rows)
+    assert hashed == [] and accounts.find_user("p0@example.edu") is None
+
+
 def test_roles_are_per_course(app, factory):
     person = factory.user(email="both@example.edu")
     teacher = factory.user(Role.INSTRUCTOR)
