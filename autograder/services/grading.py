@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 import autograder
 from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
+from autograder.models._integer import INTEGER_RANGE
 from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
@@ -38,7 +39,6 @@ from autograder.jobs.similarity import request_indexing as request_similarity_in
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 3
-_INT32 = range(-(2**31), 2**31)  # the seed column is a 32-bit INTEGER on PostgreSQL
 
 
 class GradingOutcome(str, enum.Enum):
@@ -308,7 +308,7 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
             final_score=final,
             grader_version=grader_version,
             assignment_version=assignment_version,
-            seed=seed if seed is not None and seed in _INT32 else None,
+            seed=seed if seed is not None and seed in INTEGER_RANGE else None,
             finished_at=utcnow(),
             grading_seconds=seconds,
             lease_expires_at=None,

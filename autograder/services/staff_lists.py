@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from autograder.extensions import db
 from autograder.models import Course, CourseAssignment, Submission, SubmissionStatus, User
+from autograder.models._integer import INTEGER_RANGE
 from autograder.services.analytics import StudentRow, assignment_dashboard
 from autograder.services.courses import person_matches
 
@@ -108,7 +109,7 @@ class SubmissionLine:
     assignment_version: str
 
 
-_SUBMISSION_IDS = range(1, 2**31)  # the id column is a 32-bit INTEGER on PostgreSQL
+_SUBMISSION_IDS = range(1, INTEGER_RANGE.stop)
 
 
 def submission_number(query: str) -> int | None:

@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import request, url_for
 
+from autograder.models._integer import INTEGER_RANGE
+
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_QUERY = 100
-# No table has more rows than a 32-bit id can number: a later page is past the end of every table
-# (so it shows the last one), and its offset would not fit the database's integers (a 500).
-MAX_PAGE = 2**31 // min(PAGE_SIZES)
+# No table has more rows than an id can number: a later page is past the end of every table (so
+# it shows the last one), and its offset would not fit the database's integers (a 500).
+MAX_PAGE = INTEGER_RANGE.stop // min(PAGE_SIZES)
 
 
 @dataclass

@@ -6,14 +6,13 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-# A 64-bit signed integer: PostgreSQL's and SQLite's largest id. A number past it would reach the
-# database driver and fail there (a 500) instead of finding nothing.
-LARGEST_ID = 2**63 - 1
+from autograder.models._integer import INTEGER_RANGE
+
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:...>`` limited to what a database id can be."""
+    """``<int:...>`` limited to what a database id can be (a larger one would reach the driver: a 500)."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", LARGEST_ID)
+        kwargs.setdefault("max", INTEGER_RANGE.stop - 1)
         super().__init__(map, *args, **kwargs)

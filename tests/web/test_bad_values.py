@@ -135,7 +135,7 @@ def test_an_id_larger_than_any_database_id_is_not_found(client, login, world, pa
     teacher, *_ = world
     login(teacher)
     assert client.get(path).status_code == 404
-    assert client.get(path.replace(HUGE, str(2**63 - 1))).status_code == 404  # the largest id: looked up, absent
+    assert client.get(path.replace(HUGE, str(2**63 - 1))).status_code == 404  # the driver's largest integer: no route either
 
 
 def test_an_api_id_larger_than_any_database_id_is_not_found(client, world):
