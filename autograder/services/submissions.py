@@ -265,8 +265,10 @@ def _accepted_late_plan(user: User, course_assignment: CourseAssignment, now: da
 
 
 def create_submission(user: User, course_assignment: CourseAssignment, filename: str, data: bytes,
-                      now: datetime | None = None) -> Submission:
+                      now: datetime | None = None, upload: Upload | None = None) -> Submission:
     """Store a student's file (with its sha256), commit it, then enqueue its grading.
+
+    ``upload``: what read_upload made of ``filename`` and ``data``, when the caller read it already.
 
     Returns the queued Submission. Raises Forbidden (not a student of the course),
     CooldownActive, SubmissionRejected, TimeLimitError (a timed assignment not started, or the
@@ -276,7 +278,7 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
     if not courses.studies(user, course_assignment.course):
         raise Forbidden("Only students of this course can submit to it.")
     assignment = course_assignment.assignment
-    upload = read_upload(course_assignment, filename, data)
+    upload = upload or read_upload(course_assignment, filename, data)
     if not is_released(course_assignment, now):
         raise SubmissionRejected("This assignment is not open for submissions yet.")
     time_limits.check_can_submit(user, course_assignment, now)

@@ -100,14 +100,14 @@ def assignment(code: str, name: str):
             filename, data, source_kind = ca.assignment.filename, (form.code.data or "").encode("utf-8"), "pasted"
         try:
             # Before anything parses it: the check below parses the code, and the upload may be 41 MiB.
-            upload = submissions.read_upload(ca, filename, data)
+            stored = submissions.read_upload(ca, filename, data)
         except ServiceError as error:
             flash(str(error), "error")
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 400
-        text = upload.source
+        text = stored.source
         cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
         # A notebook is checked by its code cells, not by its JSON.
-        checked = notebook.python_source(upload.filename, text)
+        checked = notebook.python_source(stored.filename, text)
         missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, checked)
         if missing and not form.confirm_unrelated.data:
             # Likely the wrong file: say so before it costs a submission (and the cooldown).
@@ -115,7 +115,7 @@ def assignment(code: str, name: str):
             return render_template("student/assignment.html", **{**_assignment_context(ca, form),
                                                                   "unrelated": missing}), 200
         try:
-            submission = submissions.create_submission(current_user, ca, filename, data)
+            submission = submissions.create_submission(current_user, ca, filename, data, upload=stored)
         except CooldownActive as error:
             flash(str(error), "warning")
             _keep_in_form(form, text)
