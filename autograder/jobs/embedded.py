@@ -125,7 +125,9 @@ class EmbeddedQueue:
             while True:
                 _, _, submission_id = self._ids.get()
                 try:
-                    if submission_id == _STOP:
+                    # Once stop() has begun, an id taken here stays queued in the database: the
+                    # next start sends it again (a thread grading on would keep stop() waiting).
+                    if submission_id == _STOP or self._stopping.is_set():
                         return
                     with self.app.app_context():
                         grade_submission(submission_id, executor=executor, worker=worker)
