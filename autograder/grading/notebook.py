@@ -18,6 +18,7 @@ import json
 import re
 import tokenize
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -236,9 +237,10 @@ def cell_text(cell: Any) -> str:
 
 
 def notebook_source(data: bytes, filename: str, max_code_bytes: int,
-                    max_bytes: int = MAX_NOTEBOOK_BYTES) -> NotebookSource:
+                    max_bytes: int = MAX_NOTEBOOK_BYTES, graded_names: Iterable[str] = ()) -> NotebookSource:
     """Build the graded Python file from a notebook's code cells, in order.
 
+    ``graded_names`` are the functions the grader reads from it: a self-test cell keeps what binds them.
     Returns a NotebookSource (text, line map, notes). Raises NotebookRejected when the file is
     not a notebook, is too large, has no code, too much code, or a syntax error (naming its cell).
     """
@@ -259,7 +261,7 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
         text, removed = _without_ipython_syntax(text)
         dropped.extend(f"cell {number}, line {row}: {what}" for row, what in removed)
         cells.append(Cell(number, text, _parse_cell(text, filename, number)))
-    graded = graded_cells(cells)
+    graded = graded_cells(cells, graded_names)
     # `from __future__` imports, valid atop any cell in Jupyter, open the graded file (line 1).
     preamble = f"from __future__ import {', '.join(graded.future_features)}\n" if graded.future_features else ""
     parts.append(preamble)

@@ -6,20 +6,24 @@ test calling an unfinished function), cost a training loop's time, or need a plo
 sandbox does not have. From a self-test cell the grader therefore keeps:
 
 * every ``def`` and ``class``;
-* what the graded code needs: a statement binding a name that a function or a plain cell reads
-  (and, in turn, what that statement reads), and the imports those need;
+* what the graded code needs: a statement binding a graded function's name (``adam = Adam()``), or a
+  name that a function, a ``def``/``class`` statement itself (decorators, bases, defaults,
+  annotations) or a plain cell reads (and, in turn, what that statement reads), and the imports
+  those need;
 * other statements that bind a name (constants, a table built in a loop) unless they call one of
   the notebook's own functions or ``print``/``display``, or read a name bound only by left-out code.
 
-It leaves out bare expressions, asserts, ``if __name__`` blocks, the rest of the above, and
-imports nothing kept uses (``import matplotlib.pyplot as plt`` for a plot). ``from __future__``
-imports, valid at the top of any cell in Jupyter, go to the top of the graded file.
+It leaves out bare expressions, asserts, ``if __name__`` blocks and the rest of the above. In every
+cell, self-test or not, it leaves out the imports nothing kept uses (``import matplotlib.pyplot as
+plt`` in the first cell, for the tests' plots). ``from __future__`` imports, valid at the top of any
+cell in Jupyter, go to the top of the graded file.
 """
 
 from __future__ import annotations
 
 import ast
 import symtable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from autograder.grading.syntax import parse_python
@@ -56,11 +60,15 @@ def is_self_test_statement(statement: ast.stmt) -> bool:
     return isinstance(statement, SELF_TEST_STATEMENTS) or _is_main_guard(statement)
 
 
-def graded_cells(cells: list[Cell]) -> GradedCells:
-    """Decide, statement by statement, what of ``cells`` is graded; see the module's docstring."""
+def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedCells:
+    """Decide, statement by statement, what of ``cells`` is graded; see the module's docstring.
+
+    ``graded_names`` are the names the grader reads from the file (the assignment's functions).
+    """
     self_test_cells = {cell.number for cell in cells if any(is_self_test_statement(s) for s in cell.tree.body)}
-    functions = {node.name for cell in cells for node in cell.tree.body if isinstance(node, DEFINITIONS)}
-    needed = _needed_names(cells, self_test_cells)
+    graded = set(graded_names)
+    functions = graded | {node.name for cell in cells for node in cell.tree.body if isinstance(node, DEFINITIONS)}
+    needed = _needed_names(cells, self_test_cells, graded)
     kept: dict[int, set[int]] = {}  # cell number -> ids of kept statements
     tainted: set[str] = set()
     future: list[str] = []
@@ -70,7 +78,12 @@ def graded_cells(cells: list[Cell]) -> GradedCells:
             if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 future += [alias.name for alias in statement.names if alias.name not in future]
                 continue
-            if cell.number not in self_test_cells or _kept_in_self_test(statement, functions, needed, tainted):
+            if isinstance(statement, IMPORTS):
+                kept_here = _import_needed(statement, needed)
+            else:
+                kept_here = cell.number not in self_test_cells or _kept_in_self_test(statement, functions, needed,
+                                                                                     tainted)
+            if kept_here:
                 keep.add(id(statement))
                 tainted -= _bound_names(statement)
             else:
@@ -83,8 +96,6 @@ def graded_cells(cells: list[Cell]) -> GradedCells:
 def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str], tainted: set[str]) -> bool:
     if isinstance(statement, DEFINITIONS):
         return True
-    if isinstance(statement, IMPORTS):
-        return any(name == "*" or name in needed for name in _bound_names(statement))
     if isinstance(statement, (ast.Expr, ast.Assert)) or _is_main_guard(statement):
         return False
     bound = _bound_names(statement)
@@ -94,18 +105,24 @@ def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str
     return bool(bound) and not (_calls_any(statement, functions | SHOWING_CALLS) or _read_names(statement) & tainted)
 
 
-def _needed_names(cells: list[Cell], self_test_cells: set[int]) -> set[str]:
-    """Global names the graded code reads: functions and classes, plain cells, and what binding those reads.
+def _import_needed(statement: ast.Import | ast.ImportFrom, needed: set[str]) -> bool:
+    return any(name == "*" or name in needed for name in _bound_names(statement))
+
+
+def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: set[str]) -> set[str]:
+    """Global names the graded code reads: the graded functions, what functions and classes and plain cells
+    read, and what binding those reads.
 
     A function's own locals are not reads of the notebook's names (``symtable`` tells them apart):
     a ``loss = mse(y, y)`` test line is not needed because some function has a local ``loss``.
     """
-    needed: set[str] = set()
+    needed: set[str] = set(graded_names)
     candidates: list[ast.stmt] = []
     for cell in cells:
         needed |= _global_reads_of_definitions(cell)
         for statement in cell.tree.body:
             if isinstance(statement, DEFINITIONS):
+                needed |= _reads_when_defined(statement)
                 continue
             if cell.number not in self_test_cells:
                 needed |= _read_names(statement)
@@ -139,6 +156,20 @@ def _global_reads_of_definitions(cell: Cell) -> set[str]:
             if symbol.is_referenced() and (symbol.is_global() or table.get_type() == "class" and not symbol.is_local()):
                 reads.add(symbol.get_name())
     return reads
+
+
+def _reads_when_defined(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
+    """Names a ``def`` or ``class`` statement reads as it runs: decorators, bases, defaults, annotations."""
+    parts: list[ast.expr | None] = list(node.decorator_list)
+    if isinstance(node, ast.ClassDef):
+        parts += node.bases + [keyword.value for keyword in node.keywords]
+    else:
+        arguments = node.args
+        parts += arguments.defaults + arguments.kw_defaults + [node.returns]
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        parts += [argument.annotation for argument in every if argument is not None]
+    return {child.id for part in parts if part is not None for child in ast.walk(part)
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
 
 
 def _blank_left_out(cell: Cell, kept: set[int]) -> str:

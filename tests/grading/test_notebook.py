@@ -298,10 +298,10 @@ def test_python_source_of_stored_submissions():
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# words"),
                                                nbformat.v4.new_code_cell("%time\nimport numpy as np"),
-                                               nbformat.v4.new_code_cell("def f(x):\n    return x")])
+                                               nbformat.v4.new_code_cell("def f(x):\n    return np.abs(x)")])
     stored = nbformat.writes(notebook)
-    assert python_source("a.ipynb", stored) == "pass\nimport numpy as np\ndef f(x):\n    return x\n"  # magic blanked
-    broken = stored.replace("return x", "return (x")
+    assert python_source("a.ipynb", stored) == "pass\nimport numpy as np\ndef f(x):\n    return np.abs(x)\n"  # magic blanked
+    broken = stored.replace("return np.abs(x)", "return (x")
     assert "return (x" in python_source("a.ipynb", broken)
     assert python_source("a.py", "x = 1\n") == "x = 1\n"
     assert python_source("a.ipynb", "not json") == ""
@@ -402,3 +402,53 @@ def test_a_notebook_whose_self_tests_set_constants_and_plot_gets_full_marks(loss
     assert "TWO *" in nbformat.writes(notebook)
     report = grade(losses, to_bytes(notebook), filename="losses.ipynb")
     assert report.full_marks, report.messages
+
+
+def _graded_namespace(data: bytes, graded_names: tuple[str, ...] = ()) -> dict:
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, graded_names=graded_names)
+    namespace: dict = {}
+    exec(compile(source.text, "answers.py", "exec"), namespace)
+    return namespace
+
+
+def test_a_graded_function_bound_by_calling_the_notebooks_own_code_is_kept_beside_a_test():
+    # `sigmoid_forward, sigmoid_backward = make(...)`, `loss = Model().loss`, `adam = Adam()`: the grader
+    # reads these names, so they are needed although the statements call the notebook's own code.
+    data = _cells(
+        "def make(scale):\n    def forward(x):\n        return scale * x\n    return forward, forward\n\n"
+        "forward_a, forward_b = make(2.0)\nprint(forward_a(1.0))\n",
+        "class Model:\n    def loss(self, x):\n        return x\n\nmodel_loss = Model().loss\nmodel_loss(3.0)\n",
+        "results = [forward_a(1.0)]\nresults\n",
+    )
+    namespace = _graded_namespace(data, ("forward_a", "forward_b", "model_loss"))
+    assert namespace["forward_b"](1.5) == 3.0 and namespace["model_loss"](4.0) == 4.0
+    assert "results" not in namespace  # a test's own variable still does not run
+
+
+def test_names_a_definition_reads_when_it_runs_keep_their_imports():
+    # Decorators, base classes, defaults and annotations are read when the `def`/`class` runs.
+    data = _cells(
+        "import functools\n@functools.lru_cache(maxsize=None)\ndef ones(n):\n    return (1.0,) * n\nprint(ones(2))\n",
+        "import abc\nimport dataclasses\nfrom typing import Final\nSTEP: Final = 1e-5\n"
+        "class Base(abc.ABC):\n    pass\n@dataclasses.dataclass\nclass Config(Base):\n    step: float = STEP\n"
+        "assert Config().step == 1e-5\n",
+        "from numpy.typing import NDArray\nimport math\n"
+        "def double(x: NDArray, factor=math.e) -> NDArray:\n    return x * 2\ndouble(1.0)\n",
+    )
+    namespace = _graded_namespace(data)
+    assert namespace["ones"](2) == (1.0, 1.0) and namespace["Config"]().step == 1e-5
+    assert namespace["double"](2.0) == 4.0
+
+
+def test_an_import_only_a_test_uses_is_left_out_of_a_plain_cell_too():
+    # The usual first cell imports the plotting library that only the tests' plots use.
+    data = _cells(
+        "import numpy as np\nimport matplotlib.pyplot as plt\nfrom ipywidgets import interact\n",
+        "def f(x):\n    return np.square(x)\n",
+        "xs = np.linspace(0, 1, 5)\nplt.plot(xs, f(xs))\nplt.show()\n",
+    )
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+    assert "matplotlib" not in source.text and "ipywidgets" not in source.text and "import numpy as np" in source.text
+    namespace: dict = {}
+    exec(compile(source.text, "answers.py", "exec"), namespace)
+    assert namespace["f"](3.0) == 9.0
