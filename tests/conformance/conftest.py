@@ -28,17 +28,21 @@ def executor() -> Iterator[Executor]:
 
 
 @pytest.fixture(scope="session")
-def grade_file(executor: Executor) -> Callable[[str, str, str], Report]:
-    """Grade a source text for an assignment in "public" or "hidden" mode; each text is graded once."""
-    reports: dict[tuple[str, str, str], Report] = {}
+def grade_file(executor: Executor) -> Callable[..., Report]:
+    """Grade a source (text, or a file's bytes) in "public" or "hidden" mode; each is graded once.
+
+    ``filename`` is the name the student's file had (a notebook is graded by its code cells).
+    """
+    reports: dict[tuple[str, str | bytes, str, str | None], Report] = {}
     assignments: dict[str, Assignment] = {}
 
-    def grade(assignment_name: str, source: str, mode: str) -> Report:
-        key = (assignment_name, source, mode)
+    def grade(assignment_name: str, source: str | bytes, mode: str, filename: str | None = None) -> Report:
+        key = (assignment_name, source, mode, filename)
         if key not in reports:
             assignment = assignments.setdefault(assignment_name, find_assignment(assignment_name))
             seed = HIDDEN_SEED if mode == "hidden" else None
-            reports[key] = grade_source(assignment, source.encode(), executor, mode=mode, hidden_seed=seed)
+            data = source.encode() if isinstance(source, str) else source
+            reports[key] = grade_source(assignment, data, executor, mode=mode, hidden_seed=seed, filename=filename)
         return reports[key]
 
     return grade

@@ -9,7 +9,8 @@ import pytest
 from autograder.grading.report import Report
 
 SOLUTIONS = Path(__file__).parent / "solutions"
-SOLUTION_FILES = sorted(SOLUTIONS.glob("*/*.py"))
+# Files as students hand them in: .py (some with a BOM, CRLF line ends or tabs) and Jupyter notebooks.
+SOLUTION_FILES = sorted([*SOLUTIONS.glob("*/*.py"), *SOLUTIONS.glob("*/*.ipynb")])
 
 
 def failures(report: Report) -> str:
@@ -30,9 +31,10 @@ def test_every_assignment_has_three_solutions():
 
 
 @pytest.mark.parametrize("mode", ["public", "hidden"])
-@pytest.mark.parametrize("path", SOLUTION_FILES, ids=lambda path: f"{path.parent.name}/{path.stem}")
-def test_correct_solution_gets_full_marks(path: Path, mode: str, grade_file, solution_source):
-    report = grade_file(path.parent.name, solution_source(path.parent.name, path.stem), mode)
+@pytest.mark.parametrize("path", SOLUTION_FILES, ids=lambda path: f"{path.parent.name}/{path.stem if path.suffix == '.py' else path.name}")
+def test_correct_solution_gets_full_marks(path: Path, mode: str, grade_file):
+    # The file's bytes as saved (BOM, line ends), under its own name.
+    report = grade_file(path.parent.name, path.read_bytes(), mode, filename=path.name)
     assert report.full_marks, failures(report)
     # A correct gradient also agrees with its own forward: the 0-point diagnostic lines pass too.
     assert all(test.status == "passed" for test in report.tests), failures(report)
