@@ -143,6 +143,11 @@ def _saturating_arrays(rng):
     x = _normal(rng, n, d, scale=3.0)
     x.flat[: extremes.size] = extremes
     x = _shuffled(rng, x)
+    # A saturated entry first: np.vectorize without otypes takes the result's dtype from the first
+    # entry, so a scalar sigmoid returning the int 0 or 1 when saturated gives integers only then.
+    flat = x.ravel()
+    index = int(np.flatnonzero(np.abs(flat) >= 800.0)[0])
+    flat[[0, index]] = flat[[index, 0]]
     return [x], [f"entries up to +-1e4, shape ({n}, {d})"]
 
 

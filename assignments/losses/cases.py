@@ -189,10 +189,24 @@ def sigmoid_any_shape(rng):
     ]
 
 
+def _saturated_first(x, value):
+    """``x`` with its first entry swapped with an entry equal to ``value``.
+
+    ``np.vectorize`` without ``otypes`` takes the dtype of its result from the first entry, so a
+    scalar sigmoid returning the int ``0`` or ``1`` for a saturated input gives integers throughout
+    only when a saturated entry comes first: every draw must have one there.
+    """
+    flat = x.ravel().copy()
+    index = int(np.flatnonzero(flat == value)[0])
+    flat[[0, index]] = flat[[index, 0]]
+    return flat.reshape(x.shape)
+
+
 def sigmoid_stability(rng):
-    """Test inputs from -1e4 to 1e4, including 0, among moderate ones."""
+    """Test inputs from -1e4 to 1e4, including 0, among moderate ones (a saturated entry first)."""
     (one_d,) = _among_moderate_values(rng, BINARY_LOGITS)
     (two_d,) = _among_moderate_values(rng, BINARY_LOGITS[:8], count=4)
+    one_d, two_d = _saturated_first(one_d, -1e4), _saturated_first(two_d, 1e4)
     return [
         Case([call("sigmoid", one_d)], label="1-D x from -1e4 to 1e4"),
         Case([call("sigmoid", two_d.reshape(3, 4))], label="2-D x with entries at +-1e4"),

@@ -41,7 +41,17 @@ MISTAKES = [
     ClassicMistake("losses", "einsum", "binary_cross_entropy_grad", "sign flipped",
                    "return (sigmoid(logits) - targets) / len(targets)",
                    "return (targets - sigmoid(logits)) / len(targets)"),
+    ClassicMistake("losses", "vectorize_apply", "sigmoid", "np.vectorize without otypes, int 0 and 1 when saturated",
+                   "_sigmoid_elementwise = np.vectorize(_scalar_sigmoid, otypes=[np.float64])",
+                   "_sigmoid_elementwise = np.vectorize(lambda v: 0 if v < -700 else 1 if v > 700 else _scalar_sigmoid(v))",
+                   also_breaks=("binary_cross_entropy_grad",)),
     # backprop
+    ClassicMistake("backprop", "closures_partials", "sigmoid_forward",
+                   "np.vectorize without otypes, int 0 and 1 when saturated",
+                   "    _stable_sigmoid,\n    lambda s: s * (1.0 - s),",
+                   "    np.vectorize(lambda v: 0 if v < -700 else 1 if v > 700 else 1.0 / (1.0 + np.exp(-v))),\n"
+                   "    lambda s: s * (1.0 - s),",
+                   also_breaks=("sigmoid_backward", "two_layer_sigmoid_loss")),
     ClassicMistake("backprop", "vectorised", "affine_backward", "weight gradient transposed",
                    "return dout @ w.T, x.T @ dout, dout.sum(axis=0)",
                    "return dout @ w.T, dout.T @ x, dout.sum(axis=0)"),
