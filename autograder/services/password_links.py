@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -55,9 +56,16 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(f"{user.id}:{user.email}:{user.password_hash}".encode()).hexdigest()[:20]
 
 
-def make_token(user: User, purpose: LinkPurpose) -> str:
-    """Return a token that lets its holder set ``user``'s password once."""
-    return _serializer().dumps({"user": user.id, "purpose": purpose.value, "fingerprint": _fingerprint(user)})
+def make_token(user: User, purpose: LinkPurpose, made_by: User | None = None) -> str:
+    """Return a token that lets its holder set ``user``'s password once.
+
+    ``made_by``: the instructor who makes it (None: a link mailed to the owner, or the operator's).
+    Their reach is checked again when the link is used (_refusal_at_use).
+    """
+    data = {"user": user.id, "purpose": purpose.value, "fingerprint": _fingerprint(user)}
+    if made_by is not None:
+        data["by"] = made_by.id
+    return _serializer().dumps(data)
 
 
 def holder_of(token: str) -> LinkHolder:
@@ -76,7 +84,31 @@ def holder_of(token: str) -> LinkHolder:
         _serializer().loads(token, max_age=MAX_AGE_SECONDS[purpose])
     except SignatureExpired:
         raise LinkError("This link has expired: ask your instructor for a new one.") from None
+    if "by" in data:
+        refusal = _refusal_at_use(data["by"], user, purpose)
+        if refusal is not None:
+            raise LinkError(refusal)
     return LinkHolder(user, purpose)
+
+
+def _refusal_at_use(maker_id: Any, target: User, purpose: LinkPurpose) -> str | None:
+    """Return why an instructor's link may not be used now, or None.
+
+    A link lives for a day (a reset) or two weeks (an invitation): meanwhile its account may have
+    joined a course its maker does not teach (a join code, another instructor's roster or "Add a
+    person"), or the maker may have stopped teaching. Used then, it would let the maker sign in as
+    that person there: the rule of reset_refusal holds when the link is used, not only when made.
+    """
+    maker = db.session.get(User, maker_id) if isinstance(maker_id, int) else None
+    managed = _managed_course_ids(maker) if maker is not None else set()
+    enrolments = _enrolments_of([target.id]).get(target.id, [])
+    if maker is None or any(course_id not in managed for course_id, _ in enrolments):
+        return ("This link no longer works: the account now belongs to courses its maker does not teach. "
+                "Use 'Forgot your password?' on the sign-in page, or ask the site's operator.")
+    if purpose == LinkPurpose.RESET and (target.is_instructor or any(role == Role.INSTRUCTOR
+                                                                       for _, role in enrolments)):
+        return "This link no longer works: the account is an instructor's. Ask the site's operator."
+    return None
 
 
 def set_password_with(token: str, password: str) -> User:

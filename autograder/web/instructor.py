@@ -102,7 +102,8 @@ def reset_link(code: str, user_id: int):
 
 def _deliver_link(person: User, purpose, course) -> dict:
     """Make a one-time password link for ``person`` and e-mail it where SMTP is configured."""
-    url = url_for("auth.set_password", token=password_links.make_token(person, purpose), _external=True)
+    url = url_for("auth.set_password", token=password_links.make_token(person, purpose, made_by=current_user),
+                  _external=True)
     if purpose == password_links.LinkPurpose.INVITATION:
         subject = f"Your account for {course.title} on the autograder"
         body = (f"Hello{(' ' + person.name) if person.name else ''},\n\nYou are invited to {course.title} ({course.code}) "

@@ -332,3 +332,53 @@ def test_one_address_gets_at_most_three_links_an_hour(make_app, smtp_server):
 def test_without_mail_the_page_says_whom_to_ask(client):
     page = client.get("/forgot-password").get_data(as_text=True)
     assert "This site sends no e-mail" in page and "<form" not in page
+
+
+def _link_path(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_an_invitation_held_back_opens_no_account_another_course_enrolled_since(client, factory, login, csrf_token):
+    """prof1 keeps the invitation their roster showed; prof2's roster enrols the same address; prof1's link is dead."""
+    prof1, prof2 = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    dl101, cs2 = factory.course(prof1), factory.course(prof2)
+    login(prof1)
+    base = f"/instructor/courses/{dl101.code}"
+    page = client.post(f"{base}/roster", content_type="multipart/form-data", data={
+        "roster": (io.BytesIO(b"email,name\nwaiting@example.edu,Waiting\n"), "roster.csv"),
+        "csrf_token": csrf_token(base)}).get_data(as_text=True)
+    (url,) = _links(page)
+    assert client.get(_link_path(url)).status_code == 200  # a good link while the account is prof1's alone
+    courses.import_roster(cs2, "waiting@example.edu,Waiting\n")
+    client.delete_cookie("session")
+    refused = _set_password_through_refused(client, _link_path(url), "prof1-took-it")
+    assert refused.status_code == 400 and "no longer works" in refused.get_data(as_text=True)
+    assert accounts.find_user("waiting@example.edu").password_hash == ""
+
+
+def test_a_reset_link_dies_when_its_student_joins_a_course_its_maker_does_not_teach(client, factory, login,
+                                                                                     csrf_token):
+    prof1, prof2 = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
+    student = factory.user()
+    dl101, cs2 = factory.course(prof1, (student,)), factory.course(prof2)
+    login(prof1)
+    base = f"/instructor/courses/{dl101.code}"
+    made = client.post(f"{base}/people/{student.id}/reset-link", data={"csrf_token": csrf_token(base)})
+    (url,) = _links(made.get_data(as_text=True))
+    courses.join_course(student, cs2.join_code)  # the next morning, with the join code of prof2's course
+    client.delete_cookie("session")
+    refused = _set_password_through_refused(client, _link_path(url), "prof1-took-it")
+    assert refused.status_code == 400 and "no longer works" in refused.get_data(as_text=True)
+    assert accounts.authenticate(student.email, "prof1-took-it") is None
+    assert accounts.authenticate(student.email, PASSWORD) is not None
+    # A link mailed to the owner (Forgot your password?) or printed by the operator is not an instructor's: it works.
+    own = password_links.make_token(student, password_links.LinkPurpose.RESET)
+    assert password_links.set_password_with(own, "chosen-by-the-owner").id == student.id
+
+
+def _set_password_through_refused(client, path: str, password: str):
+    """Post a new password to a link whose page is refused (no form, so no CSRF token of its own)."""
+    page = client.get(path)
+    assert page.status_code == 400, page.get_data(as_text=True)
+    return client.post(path, data={"password": password, "confirm": password,
+                                   "csrf_token": _token(client, "/login")})
