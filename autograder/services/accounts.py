@@ -105,9 +105,11 @@ def create_user(email: str, password: str, role: Role = Role.STUDENT, name: str 
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Replace the user's password and commit."""
+def set_password(user: User, password: str, revoke_api_token: bool = False) -> None:
+    """Replace the user's password (and with ``revoke_api_token``, remove their API token) and commit."""
     user.password_hash = hash_password(password)
+    if revoke_api_token:
+        user.api_token_hash = None
     db.session.commit()
 
 

@@ -112,9 +112,14 @@ def _refusal_at_use(maker_id: Any, target: User, purpose: LinkPurpose) -> str | 
 
 
 def set_password_with(token: str, password: str) -> User:
-    """Set the password of the token's holder and commit; the token is spent. Raises LinkError, AccountError."""
+    """Set the password of the token's holder and commit; the token is spent. Raises LinkError, AccountError.
+
+    The account's API token goes too: a link is how a person takes their account back (from
+    someone who registered their address first, or knew the old password), and a token made by
+    that someone would otherwise still read their work and submit in their name.
+    """
     holder = holder_of(token)
-    accounts.set_password(holder.user, password)
+    accounts.set_password(holder.user, password, revoke_api_token=True)
     return holder.user
 
 

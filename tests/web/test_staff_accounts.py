@@ -382,3 +382,19 @@ def _set_password_through_refused(client, path: str, password: str):
     assert page.status_code == 400, page.get_data(as_text=True)
     return client.post(path, data={"password": password, "confirm": password,
                                    "csrf_token": _token(client, "/login")})
+
+
+def test_taking_an_account_back_through_a_link_ends_its_api_token(app, client, factory, csrf_token):
+    """Someone registered a student's address first and made an API token; the student resets the password."""
+    squatter = app.test_client()
+    squatter.post("/register", data={"email": "late@example.edu", "password": "squatter-pw", "confirm": "squatter-pw",
+                                     "csrf_token": _token(squatter, "/register")})
+    squatter_page = squatter.post("/account", data={"csrf_token": _token(squatter, "/account")}).get_data(as_text=True)
+    api_token = squatter_page.split('id="api-token">')[1].split("<")[0]
+    owner = accounts.find_user("late@example.edu")
+    assert accounts.user_for_token(api_token).id == owner.id
+    link = password_links.make_token(owner, password_links.LinkPurpose.RESET)  # what "Forgot your password?" mails
+    assert _set_password_through(client, f"http://localhost/set-password/{link}", "the-real-owner").status_code == 302
+    assert accounts.user_for_token(api_token) is None
+    answer = squatter.get("/api/v1/assignments", headers={"Authorization": f"Bearer {api_token}"})
+    assert answer.status_code == 401
