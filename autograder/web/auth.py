@@ -37,8 +37,10 @@ def load_user(session_id: str) -> User | None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an absolute URL here would be an open redirect.
-    if not target:
+    # Only same-site paths: an absolute URL here would be an open redirect. No control characters
+    # (a line break cannot go into the Location header: the signed-in user got a 500) or
+    # backslashes (browsers read "/\\host" as "//host").
+    if not target or any(ord(char) < 32 or char in "\x7f\\" for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -1,3 +1,7 @@
+import re
+
+import pytest
+
 from autograder.models import Role
 from autograder.services import accounts
 
@@ -38,6 +42,18 @@ def test_open_redirect_through_next_is_ignored(client, factory, csrf_token):
     response = client.post("/login?next=https://evil.example/", data={
         "email": user.email, "password": "correct-horse-battery", "csrf_token": token})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:%20x=1", "/%0a", "/%5Cevil.example", "/%09/evil.example"])
+def test_a_next_with_control_characters_or_backslashes_lands_on_the_home_page(app, factory, target):
+    """A crafted sign-in link: the person is signed in and sent home (a line break gave a 500 after signing in)."""
+    user = factory.user()
+    visitor = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      visitor.get("/login").get_data(as_text=True)).group(1)
+    response = visitor.post(f"/login?next={target}", data={
+        "email": user.email, "password": "correct-horse-battery", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_register_creates_student_and_joins_course(client, factory, csrf_token):
