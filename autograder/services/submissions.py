@@ -182,12 +182,17 @@ def _decode_source(data: bytes, limit: int) -> str:
 
 
 def _stored_filename(filename: str, default: str) -> str:
-    """Return the upload's name without its folders or control characters, or ``default`` if nothing is left.
+    """Return the upload's name without its folders, control or format characters, or ``default`` if nothing is left.
 
     PostgreSQL refuses NUL in text, and the name is shown on pages and written into zip entries.
+    Format characters (bidi overrides and isolates, zero-width ones) are dropped as in people's
+    names: after the name on the staff pages, an override turned the submission time around.
     """
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return ("".join(char for char in name if unicodedata.category(char) != "Cc") or default)[:255]
+    return ("".join(char for char in name if unicodedata.category(char) not in _UNSHOWN) or default)[:255]
+
+
+_UNSHOWN = {"Cc", "Cf", "Zl", "Zp"}  # controls, format characters, line and paragraph separators
 
 
 @dataclass(frozen=True)

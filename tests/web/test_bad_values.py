@@ -105,8 +105,9 @@ def test_a_submission_number_still_finds_its_submission(client, login, world):
 
 @pytest.mark.parametrize("through", ["form", "api"])
 @pytest.mark.parametrize(("filename", "stored"), [("loss\x00es.py", "losses.py"), ("\x00", "losses.py"),
-                                                  ("\x00mine\x00.py", "mine.py")])
-def test_a_nul_in_the_file_name_is_never_stored(app, client, factory, login, csrf_token, through, filename, stored):
+                                                  ("\x00mine\x00.py", "mine.py"), ("loss\u202ees.py", "losses.py"),
+                                                  ("\u2066losses\u2069\u200b.py", "losses.py")])
+def test_a_nul_or_bidi_control_in_the_file_name_is_never_stored(app, client, factory, login, csrf_token, through, filename, stored):
     student = factory.user()
     course = factory.course(students=(student,))
     upload = {"file": (io.BytesIO(REFERENCE), filename)}
