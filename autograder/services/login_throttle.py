@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
 
 from flask import Flask, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -46,40 +48,45 @@ class LoginThrottle:
         self._prefix = prefix
         self.enabled = enabled
 
-    def _keys(self, account: str, address: str) -> tuple[tuple[RateLimitItem, str], ...]:
-        return ((self._per_account, f"{self._prefix}:login-account:{account_key(account)}"),
-                (self._per_address, f"{self._prefix}:login-address:{address}"))
+    def _keys(self, account: str, address: str, device: str | None) -> tuple[tuple[RateLimitItem, str, str], ...]:
+        # A browser that signed in to this account before (``device``) has a budget of its own: the
+        # account's is what every other browser shares, so a classmate spending it keeps the owner
+        # out only of browsers they never signed in from.
+        mine = f"login-device:{account_key(account)}:{device}" if device else f"login-account:{account_key(account)}"
+        return ((self._per_account, f"{self._prefix}:{mine}", "account"),
+                (self._per_address, f"{self._prefix}:login-address:{address}", "address"))
 
-    def check(self, account: str, address: str) -> Verdict:
-        """Tell whether a sign-in for ``account`` from ``address`` may be tried now."""
+    def check(self, account: str, address: str, device: str | None = None) -> Verdict:
+        """Tell whether a sign-in for ``account`` from ``address`` (and known ``device``) may be tried now."""
         if not self.enabled:
             return Verdict(True)
-        reasons = {self._per_account: "account", self._per_address: "address"}
         try:
-            for item, key in self._keys(account, address):
+            for item, key, reason in self._keys(account, address, device):
                 if not self._limiter.test(item, key):
                     reset = self._limiter.get_window_stats(item, key).reset_time
-                    return Verdict(False, max(1, math.ceil(reset - time.time())), reasons[item])
+                    return Verdict(False, max(1, math.ceil(reset - time.time())), reason)
         except Exception:  # noqa: BLE001 - a storage outage must not lock everyone out
             log.warning("login throttle storage unavailable; allowing the attempt", exc_info=True)
         return Verdict(True)
 
-    def record_failure(self, account: str, address: str) -> None:
-        """Count one failed sign-in against the account and the address."""
+    def record_failure(self, account: str, address: str, device: str | None = None) -> None:
+        """Count one failed sign-in against the account (or the known device's own budget) and the address."""
         if not self.enabled:
             return
         try:
-            for item, key in self._keys(account, address):
+            for item, key, _ in self._keys(account, address, device):
                 self._limiter.hit(item, key)
         except Exception:  # noqa: BLE001
             log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
 
-    def record_success(self, account: str) -> None:
-        """Forget the account's failures: whoever signed in knows the password."""
+    def record_success(self, account: str, device: str | None = None) -> None:
+        """Forget the account's failures (and the known device's): whoever signed in knows the password."""
         if not self.enabled:
             return
         try:
             self._limiter.clear(self._per_account, f"{self._prefix}:login-account:{account_key(account)}")
+            if device:
+                self._limiter.clear(self._per_account, f"{self._prefix}:login-device:{account_key(account)}:{device}")
         except Exception:  # noqa: BLE001
             log.warning("login throttle storage unavailable; failures not cleared", exc_info=True)
 
@@ -99,6 +106,33 @@ def init_app(app: Flask) -> None:
         prefix=app.config.get("RATELIMIT_KEY_PREFIX", "autograder"),
         enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
     )
+
+
+_DEVICE_SALT = "autograder.known-device"
+
+
+def device_cookie(account: str, device: str | None) -> tuple[str, str]:
+    """Return (device id, cookie value) marking this browser as one that signed in to ``account``.
+
+    ``device``: the id this browser already has for the account, kept; None makes a new one.
+    """
+    device = device or secrets.token_urlsafe(12)
+    return device, URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT).dumps(
+        {"account": account_key(account), "device": device})
+
+
+def known_device(cookie: str | None, account: str) -> str | None:
+    """Return the device id of a browser that signed in to ``account`` before (its signed cookie), or None."""
+    if not cookie:
+        return None
+    try:
+        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT).loads(cookie)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("account") != account_key(account):
+        return None
+    device = data.get("device")
+    return device if isinstance(device, str) and device else None
 
 
 def login_throttle() -> LoginThrottle:

@@ -13,7 +13,7 @@ from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
 from autograder.services import accounts, courses, email_address, mailer
 from autograder.services.errors import ServiceError
-from autograder.services.login_throttle import login_throttle
+from autograder.services.login_throttle import device_cookie, known_device, login_throttle
 from autograder.services import password_links
 from autograder.web.forms import (
     EmptyForm, ForgotPasswordForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm,
@@ -24,6 +24,10 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see this page."
 login_manager.login_message_category = "info"
+
+# Marks a browser that signed in to an account (services/login_throttle.py): its failures have their own budget.
+DEVICE_COOKIE = "autograder_device"
+DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 @login_manager.user_loader
@@ -71,7 +75,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         throttle, address = login_throttle(), request.remote_addr or ""
-        verdict = throttle.check(form.email.data, address)
+        device = known_device(request.cookies.get(DEVICE_COOKIE), form.email.data)
+        verdict = throttle.check(form.email.data, address, device)
         if not verdict.allowed:
             # The password is not even checked: a guesser learns nothing while throttled.
             who = "this account" if verdict.reason == "account" else "your network"
@@ -82,12 +87,17 @@ def login():
             return response
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            throttle.record_failure(form.email.data, address)
+            throttle.record_failure(form.email.data, address, device)
             flash("Wrong e-mail or password.", "error")
         else:
-            throttle.record_success(form.email.data)
+            throttle.record_success(form.email.data, device)
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            response = redirect(_safe_next(request.args.get("next")) or home_for(user))
+            # This browser knows the password: failures other browsers spend on the account do not lock it out.
+            _, cookie = device_cookie(form.email.data, device)
+            response.set_cookie(DEVICE_COOKIE, cookie, max_age=DEVICE_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+            return response
     return render_template("auth/login.html", form=form)
 
 

@@ -57,6 +57,31 @@ def test_twelve_wrong_passwords_do_not_keep_a_classmate_out(throttled):
     assert _sign_in(client, classmate, PASSWORD).status_code == 302
 
 
+def test_a_classmate_spending_the_accounts_failures_does_not_lock_the_owner_out_of_their_own_browser(throttled):
+    """Ten wrong passwords from anyone used to keep the owner out everywhere (again and again before a deadline)."""
+    app, owner_browser = throttled()
+    (victim,) = _users(app, "victim@example.edu")
+    assert _sign_in(owner_browser, victim, PASSWORD).status_code == 302  # last week, on their laptop
+    owner_browser.post("/logout")
+    classmate = _client(app)
+    assert [_sign_in(classmate, victim, "wrong-password", ELSEWHERE).status_code for _ in range(11)][-1] == 429
+    assert _sign_in(_client(app), victim, PASSWORD, ELSEWHERE).status_code == 429  # any other browser: still throttled
+    assert _sign_in(owner_browser, victim, PASSWORD).status_code == 302
+    # A known browser has a budget of its own: it is throttled after its own ten failures.
+    statuses = [_sign_in(owner_browser, victim, "wrong-password").status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429
+    # The mark is signed and names the account: copied onto another account, or forged, it counts for nothing.
+    (other,) = _users(app, "other@example.edu")
+    for _ in range(10):
+        _sign_in(classmate, other, "wrong-password", ELSEWHERE)
+    owner_browser.set_cookie("autograder_device", owner_browser.get_cookie("autograder_device").value)
+    assert _sign_in(owner_browser, other, PASSWORD).status_code == 429
+    for _ in range(10):  # (the owner's sign-in cleared the account's failures)
+        _sign_in(classmate, victim, "wrong-password", ELSEWHERE)
+    owner_browser.set_cookie("autograder_device", "forged")
+    assert _sign_in(owner_browser, victim, PASSWORD).status_code == 429
+
+
 def test_successes_never_count_and_clear_the_accounts_failures(throttled):
     app, client = throttled(LOGIN_FAILURES_PER_ACCOUNT="3 per hour", LOGIN_FAILURES_PER_ADDRESS="3 per hour")
     students = _users(app, *(f"lab{n}@example.edu" for n in range(5)))
