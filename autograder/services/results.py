@@ -106,9 +106,20 @@ def submission_json(submission: Submission, for_staff: bool = False) -> dict[str
         "grader_version": submission.grader_version,
         "assignment_version": submission.assignment_version,
         "sha256": submission.sha256,
-        "error": submission.error_message if submission.status == SubmissionStatus.ERROR else "",
+        "error": _error_text(submission, for_staff),
         "tests": [test_json(r) for r in visible_results(submission, for_staff)],
     }
+
+
+# What a student reads of a grader error: the stored message is the exception the grader (or the
+# database under it) raised, naming hosts, users and paths; staff see it, and the log has it all.
+STUDENT_ERROR = "The grader failed on our side, not because of your code: it is retried automatically."
+
+
+def _error_text(submission: Submission, for_staff: bool) -> str:
+    if submission.status != SubmissionStatus.ERROR:
+        return ""
+    return submission.error_message if for_staff else STUDENT_ERROR
 
 
 def grouped_by_function(results: list[Any]) -> list[tuple[str, list[Any]]]:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from autograder.extensions import db
 from autograder.models import Role
 from autograder.services import accounts, courses, regrades
 
@@ -150,3 +151,24 @@ def test_similarity_side_by_side_only_for_the_course_staff_and_its_own_submissio
     login(world["other_teacher"])
     response = client.get(f"/instructor/courses/{foreign_course.code}/losses/similarity/{foreign.id}/{second.id}")
     assert response.status_code == 404
+
+
+def test_a_grader_errors_details_are_for_staff_only(client, login, factory):
+    """The stored message is the grader's exception (a database's names its host and user): students get a plain one."""
+    from autograder.models import SubmissionStatus
+
+    teacher, student = factory.user(Role.INSTRUCTOR), factory.user()
+    course = factory.course(teacher, (student,))
+    submission = factory.submission(student, course, status=SubmissionStatus.ERROR)
+    submission.error_message = ('the grader failed: OperationalError: connection to server at "db.internal" '
+                                '(10.0.0.5), port 5432 failed: password authentication failed for user "autograder"')
+    db.session.commit()
+    token = accounts.issue_api_token(student)
+    login(student)
+    for answer in (client.get(f"/submissions/{submission.id}/status.json").get_json(),
+                   client.get(f"/api/v1/submissions/{submission.id}", headers={"Authorization": f"Bearer {token}"})
+                   .get_json()):
+        assert answer["status"] == "error" and "db.internal" not in answer["error"] and "retried" in answer["error"]
+    login(teacher)
+    assert "db.internal" in client.get(f"/instructor/submissions/{submission.id}.json").get_json()["error"]
+    assert "db.internal" in client.get(f"/submissions/{submission.id}/status.json").get_json()["error"]
