@@ -14,6 +14,11 @@ _parse_lock = threading.Lock()
 
 
 def parse_python(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
-    """Return ``ast.parse(source, filename)``, one thread at a time; raises what ast.parse raises."""
+    """Return ``ast.parse(source, filename)``, one thread at a time; raises what ast.parse raises.
+
+    A text that starts with a byte-order mark (Notepad's UTF-8) parses as Python runs such a file.
+    """
+    if isinstance(source, str):
+        source = source.removeprefix("\ufeff")
     with _parse_lock:
         return ast.parse(source, filename=filename)

@@ -71,6 +71,8 @@ class _FileFacts:
 
 def normalise(source: str) -> list[Unit]:
     """Return the file's units in source order, each with its normalised tokens (never raises)."""
+    # A byte-order mark (stored as the student's editor saved it) is no token, and shifts no column.
+    source = source.removeprefix("\ufeff")
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

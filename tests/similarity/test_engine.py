@@ -40,7 +40,8 @@ def _graded_names(assignment: str) -> set[str]:
 
 
 def _solutions(assignment: str) -> dict[str, str]:
-    return {path.stem: path.read_text() for path in sorted((SOLUTIONS / assignment).glob("*.py"))}
+    # Decoded as the service stores an upload: a byte-order mark and CRLF line ends kept.
+    return {path.stem: path.read_bytes().decode("utf-8") for path in sorted((SOLUTIONS / assignment).glob("*.py"))}
 
 
 def _score(assignment: str, a: str, b: str) -> float:
@@ -48,12 +49,38 @@ def _score(assignment: str, a: str, b: str) -> float:
     return compare(fingerprint_source(a, starter), fingerprint_source(b, starter)).score
 
 
+def _as_saved_elsewhere(source: str) -> list[str]:
+    """The code lines of a file whatever editor saved it: no byte-order mark, LF, spaces, no comment lines."""
+    text = source.removeprefix("\ufeff").replace("\r\n", "\n").expandtabs(4)
+    return [line for line in text.splitlines() if not line.strip().startswith("#")]
+
+
+def _same_code(assignment: str, a: str, b: str) -> bool:
+    solutions = _solutions(assignment)
+    return _as_saved_elsewhere(solutions[a]) == _as_saved_elsewhere(solutions[b])
+
+
+# Some conformance solutions are another one saved by a different editor (BOM, CRLF, tabs): a copy.
+SAVED_VARIANTS = [
+    (assignment, a, b)
+    for assignment in ASSIGNMENTS
+    for a, b in itertools.combinations(sorted(_solutions(assignment)), 2)
+    if _same_code(assignment, a, b)
+]
 INDEPENDENT_PAIRS = [
     (assignment, a, b)
     for assignment in ASSIGNMENTS
     for a, b in itertools.combinations(sorted(_solutions(assignment)), 2)
+    if (assignment, a, b) not in SAVED_VARIANTS
 ]
 EVERY_SOLUTION = [(assignment, style) for assignment in ASSIGNMENTS for style in sorted(_solutions(assignment))]
+
+
+@pytest.mark.parametrize("assignment, a, b", SAVED_VARIANTS)
+def test_a_file_saved_by_another_editor_is_the_same_file(assignment, a, b):
+    # A byte-order mark once made the whole file one crude unit: a Notepad copy hid from its original.
+    solutions = _solutions(assignment)
+    assert _score(assignment, solutions[a], solutions[b]) == 1.0
 
 
 @pytest.mark.parametrize("assignment, a, b", INDEPENDENT_PAIRS)
