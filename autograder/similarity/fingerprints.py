@@ -19,8 +19,9 @@ K = 8  # tokens per k-gram: shorter matches than this are noise
 WINDOW = 4  # winnowing window: any match of K + WINDOW - 1 tokens is always detected
 # k-grams are hashed with Python's tuple hash: the check value changes if an interpreter hashes differently.
 _TUPLE_HASH_CHECK = hash((K, WINDOW, 1 << 40, -3)) & 0xFFFFFF
-# "nb": notebooks fingerprinted by their code cells (earlier, by their JSON): those are indexed again.
-ENGINE_VERSION = f"tokens2nb-k{K}-w{WINDOW}-t{_TUPLE_HASH_CHECK:06x}"
+# "nb": notebooks fingerprinted by their code cells (earlier, by their JSON); "bom": files with a
+# byte-order mark function by function (earlier, as one crude unit). Changed: everything is indexed again.
+ENGINE_VERSION = f"tokens2nb-bom-k{K}-w{WINDOW}-t{_TUPLE_HASH_CHECK:06x}"
 
 _MODULUS = (1 << 61) - 1  # a Mersenne prime: the polynomial hash modulus
 _BASE = 1_000_003
