@@ -173,7 +173,7 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not UTF-8 text.") from None
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, or an integer past 4300 digits
         raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not valid JSON ({error}). "
                                "Submit the .ipynb file Jupyter saved, or your .py file.") from None
     if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int) or not (

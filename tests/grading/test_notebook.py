@@ -15,7 +15,7 @@ from autograder.grading.assignment import find_assignment
 from autograder.grading.kit import write_kit
 from autograder.grading.mistakes import variant_source
 from autograder.grading.notebook import (
-    NotebookRejected, load_notebook, notebook_from_source, notebook_source, slim_notebook,
+    NotebookRejected, load_notebook, notebook_from_source, notebook_source, python_source, slim_notebook,
 )
 
 LOSSES = "losses"
@@ -327,6 +327,9 @@ HOSTILE_NOTEBOOKS = {
     "metadata nested 900 deep": _raw_notebook([{"cell_type": "code", "source": "x = 1\n"}], {"kernelspec": _nested(900)}),
     "a lone surrogate in a cell": b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": '
                                   b'[{"cell_type": "code", "metadata": {}, "source": "x = \'\\ud800\'\\n"}]}',
+    # json.loads raises a plain ValueError (not a JSONDecodeError) past Python's 4300-digit limit.
+    "a 5000-digit number in the metadata": _raw_notebook([{"cell_type": "code", "source": "x = 1\n"}],
+                                                         {"n": 0}).replace(b'"n": 0', b'"n": 1' + b"0" * 5000),
 }
 
 
@@ -338,6 +341,13 @@ def test_hostile_notebooks_are_refused_with_a_message_by_either_reader(data, rea
         monkeypatch.setattr("autograder.grading.notebook._nbformat", lambda: None)
     with pytest.raises(NotebookRejected):
         notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+
+
+def test_a_5000_digit_number_is_refused_by_every_reader_of_notebooks():
+    data = HOSTILE_NOTEBOOKS["a 5000-digit number in the metadata"]
+    with pytest.raises(NotebookRejected):
+        load_notebook(data, "answers.ipynb")
+    assert python_source("answers.ipynb", data.decode()) == ""
 
 
 def test_a_long_self_test_guard_is_still_told_from_the_functions():
