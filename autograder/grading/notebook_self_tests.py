@@ -117,7 +117,8 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
     a ``loss = mse(y, y)`` test line is not needed because some function has a local ``loss``.
     """
     needed: set[str] = set(graded_names)
-    candidates: list[ast.stmt] = []
+    # Name -> the reads of each candidate statement binding it (each statement walked once).
+    binders: dict[str, list[set[str]]] = {}
     for cell in cells:
         needed |= _global_reads_of_definitions(cell)
         for statement in cell.tree.body:
@@ -127,14 +128,16 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
             if cell.number not in self_test_cells:
                 needed |= _read_names(statement)
             elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not _is_main_guard(statement):
-                candidates.append(statement)
-    grown = True
-    while grown:  # a needed statement's own reads are needed too
-        grown = False
-        for statement in candidates:
-            if _bound_names(statement) & needed and not _read_names(statement) <= needed:
-                needed |= _read_names(statement)
-                grown = True
+                reads = _read_names(statement)
+                for name in _bound_names(statement):
+                    binders.setdefault(name, []).append(reads)
+    # A needed statement's own reads are needed too: each name is followed once, so a chain of
+    # N assignments listed last to first costs N steps, not N passes over every statement.
+    pending = list(needed)
+    while pending:
+        for reads in binders.pop(pending.pop(), ()):
+            pending += reads - needed
+            needed |= reads
     return needed
 
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from autograder.cli.grade import main as grade_main
 from autograder.grading.assignment import find_assignment
 from autograder.grading.kit import write_kit
+from autograder.grading import notebook_self_tests
 from autograder.grading.mistakes import variant_source
 from autograder.grading.notebook import (
     NotebookRejected, load_notebook, notebook_from_source, notebook_source, python_source, slim_notebook,
@@ -348,6 +349,26 @@ def test_a_5000_digit_number_is_refused_by_every_reader_of_notebooks():
     with pytest.raises(NotebookRejected):
         load_notebook(data, "answers.ipynb")
     assert python_source("answers.ipynb", data.decode()) == ""
+
+
+def test_a_long_chain_of_needed_constants_costs_linear_time(monkeypatch):
+    # x1 = x2, x2 = x3, ... listed last to first in a self-test cell, x1 read by a function: once
+    # a pass over every statement per link of the chain, 15,000 links (200 kB) took half an hour.
+    links = 1500
+    chain = [f"x{links} = 0"] + [f"x{k} = x{k + 1}" for k in range(links - 1, 0, -1)]
+    data = _cells("print('a self-test cell')\n" + "\n".join(chain) + "\n", "def f():\n    return x1\n")
+    walks = 0
+    real_walk = notebook_self_tests.ast.walk
+
+    def counting_walk(node):
+        nonlocal walks
+        walks += 1
+        return real_walk(node)
+
+    monkeypatch.setattr(notebook_self_tests.ast, "walk", counting_walk)
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20)
+    assert f"x{links} = 0" in source.text and "x1 = x2" in source.text and "print(" not in source.text[:100]
+    assert walks < 10 * links
 
 
 def test_a_long_self_test_guard_is_still_told_from_the_functions():
