@@ -187,10 +187,13 @@ def grade_submission_file(source: Path, submission: Path, executor: Executor) ->
             f"{submission.name} is more than {MAX_NOTEBOOK_BYTES:,} bytes: too large to grade.",
             stdout_visibility=config.get("stdout_visibility", "hidden"),
         )
+    # The public cases first: their feedback is always visible, and in Docker's reduced isolation (no
+    # jail) a unit can leave traces a later one reads without writing a file (the access times of
+    # the files it reads). No hidden input has reached this container's children before then.
+    public = _grade_without_sandbox_failures(public_assignment, data, executor, mode="public", filename=submission.name)
     graded = _grade_without_sandbox_failures(
         graded_assignment, data, executor, mode="hidden", hidden_seed=config["hidden_seed"], filename=submission.name
     )
-    public = _grade_without_sandbox_failures(public_assignment, data, executor, mode="public", filename=submission.name)
     return results_json(
         graded,
         public,

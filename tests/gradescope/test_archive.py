@@ -6,8 +6,10 @@ import io
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import zipfile
 from pathlib import Path
@@ -21,10 +23,13 @@ from click.testing import CliRunner
 from autograder.cli import main as autograder_main
 from autograder.grading.engine import grade_source
 from autograder.grading.mistakes import variant_source
+from autograder.grading.prepare import prepare_suite
 from autograder.gradescope import run
 from autograder.gradescope.archive import ArchiveError, ArchiveSettings
 
 from autograder.grading.notebook import notebook_from_source
+from autograder.sandbox import SandboxOptions, open_executor
+from tests.gradescope.conftest import GRADESCOPE_TEST_SLOT
 from tests.jobs.api_submissions import slow_mse
 
 # With the Gradescope setup test, on one worker: the session's archive is built once.
@@ -286,3 +291,52 @@ def test_a_sandbox_failing_again_writes_no_score(losses, gradescope_root, servic
     finally:
         stop.set()
         killer.join()
+
+
+def _public_mse_inputs(losses) -> set[float]:
+    """The first entry of every public input of mse: what a student reads in the kit's public_cases.npz."""
+    suite = prepare_suite(losses, "public", None)
+    return {
+        float(call.args[0].flat[0]) for function in suite.functions for call in function.calls if call.function == "mse"
+    }
+
+
+def test_hidden_units_run_after_everything_students_see(losses, gradescope_root):
+    # In Docker's reduced isolation there is no jail: reading a world-readable file sets its access
+    # time, which a later unit can see. A hidden unit that touched a file once showed that to the
+    # public cases' run, whose output is always visible: 64 such files carried a hidden input's
+    # float64. Everything visible must be computed before the first hidden unit runs.
+    folder = Path(tempfile.mkdtemp(prefix="atime-carrier-"))
+    try:
+        folder.chmod(0o755)
+        carrier = folder / "carrier"
+        carrier.write_bytes(b"x")
+        carrier.chmod(0o644)
+        past = carrier.stat().st_mtime - 1000
+        os.utime(carrier, (past, past))  # read now, its access time moves (relatime)
+        submission = losses.reference_source + (
+            "\n\nimport os as _os\n_PUBLIC = " + repr(_public_mse_inputs(losses)) + "\n"
+            "_mse = mse\n\n"
+            "def mse(y_pred, y_true):\n"
+            f"    carrier = {str(carrier)!r}\n"
+            "    if float(y_pred.flat[0]) not in _PUBLIC:\n"
+            "        open(carrier, 'rb').read()\n"
+            "    elif _os.stat(carrier).st_atime > _os.stat(carrier).st_mtime:\n"
+            "        print('A HIDDEN UNIT RAN BEFORE ME')  # shown with the public case it fails\n"
+            "        return _mse(y_pred, y_true) + 1.0\n"
+            "    return _mse(y_pred, y_true)\n"
+        )
+        root = gradescope_root("losses.py", submission.encode())
+        docker_like = SandboxOptions(disabled_layers=("namespaces", "jail_root"))
+        executor = open_executor(slot=GRADESCOPE_TEST_SLOT, options=docker_like)
+        try:
+            results = run.grade_submission_file(root / "source", root / "submission" / "losses.py", executor)
+        finally:
+            executor.close()
+        if carrier.stat().st_atime <= past:
+            pytest.skip("this file system does not update access times on reads")
+        visible = [test["output"] for test in results["tests"] if test["visibility"] == "visible"]
+        assert not any("A HIDDEN UNIT RAN BEFORE ME" in output for output in visible), visible
+        assert results["score"] == 35
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
