@@ -27,6 +27,7 @@ from autograder.sandbox.program import Call, CallOutcome, _student_traceback, ru
 
 
 _write = os.write  # bound before student code loads: patching os cannot silence the console
+TOO_LARGE = "its result (or an argument it changed) is too large to send to the grader within the memory limit"
 
 
 class CappedConsole(io.TextIOBase):
@@ -182,7 +183,12 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
 
     def stream(index: int, outcome: CallOutcome) -> None:
         outcome.console_end = console_written()
-        send({"kind": "call", "index": index, "outcome": outcome.to_plain()})
+        try:
+            send({"kind": "call", "index": index, "outcome": outcome.to_plain()})
+        except MemoryError:  # encoding copies a result: one near the memory limit fails its call only
+            too_large = CallOutcome(ok=False, error_type="MemoryError", seconds=outcome.seconds,
+                                    error_message=TOO_LARGE, console_end=outcome.console_end)
+            send({"kind": "call", "index": index, "outcome": too_large.to_plain()})
 
     run_program(vars(module), calls, probes=probes, filename=filename, on_outcome=stream)
     send({"kind": "done"})

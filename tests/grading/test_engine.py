@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from autograder.grading.mistakes import variant_source
@@ -168,3 +170,19 @@ def test_grader_version_is_the_installed_package_version():
 def test_wrong_returned_kind_is_explained(toy, grade):
     report = grade(toy, _with(toy, "square_loss", "import numpy as np; return np.array([1.0])"))
     assert "expected a scalar" in next(test for test in report.tests if test.function == "square_loss").output
+
+
+def test_a_result_too_large_to_encode_fails_its_own_function_with_a_message(toy, grade):
+    # A careless `scale` returning 200 MB under a 256 MB limit: copying it into a frame ran out of
+    # memory in the sandbox's own code, whose traceback was shown as "your code printed" beside
+    # "your code ended the process (exit status 1)".
+    limits = dataclasses.replace(toy.spec.limits, memory_mb=256)
+    small = dataclasses.replace(toy, spec=dataclasses.replace(toy.spec, limits=limits))
+    source = toy.reference_source + "\n\ndef scale(x, factor):\n    return np.zeros(25_000_000)\n"
+    report = grade(small, source)
+    scale = [test for test in report.tests if test.function == "scale"]
+    assert all(test.score == 0 for test in scale)
+    assert any("MemoryError: its result (or an argument it changed) is too large" in test.output for test in scale)
+    assert not any("sandbox/" in test.output for test in report.tests)
+    others = {function: score for function, score in _function_scores(report).items() if function != "scale"}
+    assert all(score == small.spec.function(function).points for function, score in others.items()), others
