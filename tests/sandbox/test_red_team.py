@@ -189,6 +189,15 @@ ATTACKS = [
               "return [libc.ptrace(16, 1, 0, 0), libc.unshare(0x40000000), libc.mount(b'none', b'/', b'tmpfs', 0, None),"
               " libc.syscall(321, 0, 0, 0), libc.syscall(425, 8, 0)]"),
            value_is(lambda v: v == [-1, -1, -1, -1, -1])),
+    # Which of a file's pages are in the page cache: what an earlier unit read (a hidden one's inputs).
+    Attack("ask the page cache what earlier units read (mincore)",
+           fn("import ctypes, mmap, numpy as np\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+              "with open(np.__file__, 'rb') as f:\n"
+              "    mapped = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n"
+              "address = np.frombuffer(mapped, dtype=np.uint8).ctypes.data\n"
+              "pages = (ctypes.c_ubyte * 1)()\n"
+              "return libc.mincore(ctypes.c_void_p(address), ctypes.c_size_t(1), pages), ctypes.get_errno()"),
+           value_is(lambda v: list(v) == [-1, 1])),  # EPERM
 ]
 
 
