@@ -253,10 +253,12 @@ class Factory:
 
     app: Flask
 
-    def user(self, role: Role = Role.STUDENT, email: str | None = None, name: str = "") -> User:
+    def user(self, role: Role = Role.STUDENT, email: str | None = None, name: str = "",
+             confirmed: bool = True) -> User:
+        """A user with a password; ``confirmed``: their address is confirmed (as every account made before it existed)."""
         n = next(_sequence)
         user = User(email=email or f"{role.value}{n}@example.edu", name=name or f"{role.value.title()} {n}",
-                    role=role, password_hash=_password_hash())
+                    role=role, password_hash=_password_hash(), email_confirmed_at=utcnow() if confirmed else None)
         db.session.add(user)
         db.session.commit()
         return user

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import ColumnElement, Enum, String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from autograder.extensions import db
@@ -37,6 +37,10 @@ class User(UserMixin, db.Model):
     # sha256 of the API token; the token itself is shown once and never stored.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # When the person proved they read this address (a confirmation link, or any password link that
+    # reached them: invitation, reset, "Forgot your password?"); None: not proven. A self-registered
+    # account starts without it, and on a site that sends mail may not join, submit or make a token.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     submissions: Mapped[list["Submission"]] = relationship(back_populates="user")
@@ -46,6 +50,19 @@ class User(UserMixin, db.Model):
         # The skeleton always follows the address, however the row is built or changed.
         self.email_skeleton = skeleton(email)
         return email
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def address_unconfirmed(self) -> bool:
+        """An account in use (it has a password) whose owner never proved they read its address.
+
+        Staff pages mark it; one still waiting for its invitation is shown as invited instead.
+        Queries that read a few columns select ``unconfirmed_address()`` under this name.
+        """
+        return bool(self.password_hash) and self.email_confirmed_at is None
 
     @property
     def is_instructor(self) -> bool:
@@ -65,3 +82,8 @@ class User(UserMixin, db.Model):
 def password_fingerprint(password_hash: str) -> str:
     """A short digest of the stored (salted) password hash: it says whether the password changed, nothing more."""
     return hashlib.sha256(password_hash.encode()).hexdigest()[:20]
+
+
+def unconfirmed_address() -> ColumnElement[bool]:
+    """User.address_unconfirmed as a column, for queries that read a few columns of users (labelled so)."""
+    return and_(User.password_hash != "", User.email_confirmed_at.is_(None)).label("address_unconfirmed")

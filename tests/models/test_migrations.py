@@ -51,3 +51,23 @@ def test_postgresql_migrations_match_models(postgres_url, tmp_path, config_facto
     assert _differences(app) == []
     with app.app_context():
         db.engine.dispose()
+
+
+def test_accounts_that_have_a_password_are_grandfathered_as_confirmed(tmp_path, config_factory):
+    """Nothing confirmed an address before the column existed: accounts in use count as confirmed, invitations not."""
+    from sqlalchemy import text
+
+    app = _app_on(f"sqlite:///{tmp_path / 'old.sqlite3'}", config_factory, tmp_path)
+    with app.app_context():
+        upgrade(revision="b4d9e2f70a16")
+        with db.engine.begin() as connection:
+            for email, password_hash in (("used@example.edu", "scrypt:x"), ("invited@example.edu", "")):
+                connection.execute(text(
+                    "INSERT INTO user (email, email_skeleton, name, role, password_hash, created_at) "
+                    "VALUES (:email, :email, '', 'STUDENT', :hash, '2026-01-01 00:00:00')"),
+                    {"email": email, "hash": password_hash})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT email, email_confirmed_at FROM user")).all())
+        db.engine.dispose()
+    assert rows["used@example.edu"] is not None and rows["invited@example.edu"] is None
