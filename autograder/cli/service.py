@@ -142,6 +142,8 @@ def import_roster(code: str, csv_file: Any) -> None:
     for email, password in result.created:
         if password:
             click.echo(f"  new account {email}  password {password}")
+    for email in result.unconfirmed:
+        click.echo(f"  address not confirmed (an account someone registered): {email}")
     for problem in result.errors:
         click.echo(f"  {problem}", err=True)
 

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from autograder.extensions import db
 from autograder.models import Role, User
+from autograder.models._time import utcnow
 from autograder.services import email_address
 from autograder.services.errors import ServiceError
 
@@ -105,12 +106,24 @@ def create_user(email: str, password: str, role: Role = Role.STUDENT, name: str 
     return user
 
 
-def set_password(user: User, password: str, revoke_api_token: bool = False) -> None:
-    """Replace the user's password (and with ``revoke_api_token``, remove their API token) and commit."""
+def set_password(user: User, password: str, revoke_api_token: bool = False, confirm_email: bool = False) -> None:
+    """Replace the user's password and commit.
+
+    ``revoke_api_token``: remove their API token too; ``confirm_email``: the password came through a
+    link that reached the address, which is therefore confirmed (mark_email_confirmed).
+    """
     user.password_hash = hash_password(password)
     if revoke_api_token:
         user.api_token_hash = None
+    if confirm_email:
+        mark_email_confirmed(user)
     db.session.commit()
+
+
+def mark_email_confirmed(user: User) -> None:
+    """Record (not commit) that the person reads the account's address; the first proof's time is kept."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
 
 
 def change_password(user: User, current: str, new: str) -> None:

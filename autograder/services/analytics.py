@@ -14,6 +14,7 @@ from autograder.extensions import db
 from autograder.models import (
     CheckResult, CountedSubmission, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
 )
+from autograder.models.user import unconfirmed_address
 from autograder.services import deadline_extensions, overrides
 
 HISTOGRAM_BINS = 10
@@ -126,7 +127,8 @@ def assignment_dashboard(course_assignment: CourseAssignment, with_rates: bool =
         students = [only]
     else:
         students = list(db.session.execute(
-            select(User.id, User.email, User.name).join(Enrollment, Enrollment.user_id == User.id)
+            select(User.id, User.email, User.name, unconfirmed_address())
+            .join(Enrollment, Enrollment.user_id == User.id)
             .where(Enrollment.course_id == course_assignment.course_id, Enrollment.role == Role.STUDENT)
             .order_by(User.email)))
     rows = {user.id: StudentRow(user) for user in students}

@@ -45,6 +45,9 @@ class RosterImport:
     awaiting_invitation: list[str] = field(default_factory=list)
     enrolled: list[str] = field(default_factory=list)
     already_enrolled: list[str] = field(default_factory=list)
+    # Existing accounts in use whose owner never proved they read the address (self-registered, maybe by
+    # someone else: services/email_confirmation.py): enrolled all the same, named so staff can check.
+    unconfirmed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -247,6 +250,9 @@ def import_roster(course: Course, csv_text: str) -> RosterImport:
             result.enrolled.append(email)
         else:
             result.already_enrolled.append(email)
+        if user.password_hash and user.email_confirmed_at is None and email not in new_accounts \
+                and email not in result.unconfirmed:
+            result.unconfirmed.append(email)
         if user.password_hash or email in listed:
             continue  # has a password, or already listed (a repeated line)
         listed.add(email)

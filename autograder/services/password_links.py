@@ -1,4 +1,7 @@
-"""One-time links that set a password: resets made by an instructor, and roster invitations.
+"""One-time signed links: resets made by an instructor, roster invitations, and address confirmations.
+
+Every link that sets a password also confirms the account's address: it reached the person.
+A confirmation link (services/email_confirmation.py) only confirms; it never sets a password.
 
 An instructor makes them only for accounts that belong to their own courses alone (reset_refusal).
 
@@ -31,9 +34,13 @@ _SALT = "autograder.password-link"
 class LinkPurpose(str, Enum):
     RESET = "reset"
     INVITATION = "invitation"
+    CONFIRMATION = "confirmation"  # mailed to a self-registered address: proves the person reads it
 
 
-MAX_AGE_SECONDS = {LinkPurpose.RESET: 24 * 3600, LinkPurpose.INVITATION: 14 * 24 * 3600}
+MAX_AGE_SECONDS = {LinkPurpose.RESET: 24 * 3600, LinkPurpose.INVITATION: 14 * 24 * 3600,
+                   LinkPurpose.CONFIRMATION: 3 * 24 * 3600}
+# The links that set a password (the set-password page takes only these).
+PASSWORD_PURPOSES = (LinkPurpose.RESET, LinkPurpose.INVITATION)
 
 
 class LinkError(ServiceError):
@@ -52,8 +59,13 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(f"{user.id}:{user.email}:{user.password_hash}".encode()).hexdigest()[:20]
+def _fingerprint(user: User, purpose: LinkPurpose) -> str:
+    state = f"{user.id}:{user.email}:{user.password_hash}"
+    if purpose == LinkPurpose.CONFIRMATION:
+        # Spent once the address is confirmed (a password link's fingerprint ignores it: confirming
+        # the address must not kill a reset link on its way).
+        state += f":{user.email_confirmed_at is not None}"
+    return hashlib.sha256(state.encode()).hexdigest()[:20]
 
 
 def make_token(user: User, purpose: LinkPurpose, made_by: User | None = None) -> str:
@@ -62,28 +74,32 @@ def make_token(user: User, purpose: LinkPurpose, made_by: User | None = None) ->
     ``made_by``: the instructor who makes it (None: a link mailed to the owner, or the operator's).
     Their reach is checked again when the link is used (_refusal_at_use).
     """
-    data = {"user": user.id, "purpose": purpose.value, "fingerprint": _fingerprint(user)}
+    data = {"user": user.id, "purpose": purpose.value, "fingerprint": _fingerprint(user, purpose)}
     if made_by is not None:
         data["by"] = made_by.id
     return _serializer().dumps(data)
 
 
-def holder_of(token: str) -> LinkHolder:
-    """Return whom the token is for; raise LinkError if it is forged, expired or used."""
+def holder_of(token: str, purposes: tuple[LinkPurpose, ...] = PASSWORD_PURPOSES) -> LinkHolder:
+    """Return whom the token is for; raise LinkError if it is forged, expired, used or not of ``purposes``."""
+    ask = ("sign in and press 'Send it again' for a new one" if LinkPurpose.CONFIRMATION in purposes
+           else "ask your instructor for a new one")
     try:
         data = _serializer().loads(token, max_age=max(MAX_AGE_SECONDS.values()))
         purpose = LinkPurpose(data["purpose"])
         user = db.session.get(User, int(data["user"]))
     except SignatureExpired:
-        raise LinkError("This link has expired: ask your instructor for a new one.") from None
+        raise LinkError(f"This link has expired: {ask}.") from None
     except (BadSignature, KeyError, ValueError, TypeError):
         raise LinkError("This link is not valid: check that it was copied whole.") from None
-    if user is None or data.get("fingerprint") != _fingerprint(user):
-        raise LinkError("This link was already used: ask your instructor for a new one if you need it.")
+    if purpose not in purposes:  # a confirmation link sets no password, a password link is not opened here
+        raise LinkError("This link is not valid: check that it was copied whole.")
+    if user is None or data.get("fingerprint") != _fingerprint(user, purpose):
+        raise LinkError(f"This link was already used: {ask} if you need it.")
     try:
         _serializer().loads(token, max_age=MAX_AGE_SECONDS[purpose])
     except SignatureExpired:
-        raise LinkError("This link has expired: ask your instructor for a new one.") from None
+        raise LinkError(f"This link has expired: {ask}.") from None
     if "by" in data:
         refusal = _refusal_at_use(data["by"], user, purpose)
         if refusal is not None:
@@ -117,9 +133,10 @@ def set_password_with(token: str, password: str) -> User:
     The account's API token goes too: a link is how a person takes their account back (from
     someone who registered their address first, or knew the old password), and a token made by
     that someone would otherwise still read their work and submit in their name.
+    The link reached the person (their mail, or their instructor's hand): their address is confirmed.
     """
     holder = holder_of(token)
-    accounts.set_password(holder.user, password, revoke_api_token=True)
+    accounts.set_password(holder.user, password, revoke_api_token=True, confirm_email=True)
     return holder.user
 
 

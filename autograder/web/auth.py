@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
-from autograder.services import accounts, courses, email_address, mailer
+from autograder.services import accounts, courses, email_address, email_confirmation, mailer
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import device_cookie, known_device, login_throttle
 from autograder.services import password_links
@@ -114,12 +114,18 @@ def register():
             flash(str(error), "error")
         else:
             login_user(user)
+            if mailer.mail_configured():
+                _send_confirmation(user)
             if form.join_code.data:
-                try:
-                    course = courses.join_course(user, form.join_code.data)
-                    flash(f"Welcome to {course.title}!", "success")
-                except ServiceError as error:
-                    flash(str(error), "error")
+                refusal = email_confirmation.refusal(user, email_confirmation.Action.JOIN)
+                if refusal is not None:
+                    flash(f"{refusal} Then join with the code {form.join_code.data.strip().upper()}.", "warning")
+                else:
+                    try:
+                        course = courses.join_course(user, form.join_code.data)
+                        flash(f"Welcome to {course.title}!", "success")
+                    except ServiceError as error:
+                        flash(str(error), "error")
             return redirect(url_for("student.index"))
     return render_template("auth/register.html", form=form)
 
@@ -138,6 +144,11 @@ def account():
     form = EmptyForm()
     token = None
     if form.validate_on_submit():
+        refusal = email_confirmation.refusal(current_user, email_confirmation.Action.API_TOKEN)
+        if refusal is not None:
+            flash(refusal, "error")
+            return render_template("auth/account.html", form=form, token=None,
+                                   password_form=PasswordChangeForm()), 403
         token = accounts.issue_api_token(current_user)
     return render_template("auth/account.html", form=form, token=token, password_form=PasswordChangeForm())
 
@@ -202,3 +213,55 @@ def set_password(token: str):
             flash("Your password is set. Welcome!", "success")
             return redirect(home_for(user))
     return render_template("auth/set_password.html", form=form, holder=holder, error=None)
+
+
+def _send_confirmation(user: User) -> None:
+    sent = email_confirmation.send_link(
+        user, lambda token: url_for("auth.confirm_email", token=token, _external=True))
+    if sent:
+        flash(f"Confirm your address: we sent a link to {user.email} (it works once, within "
+              f"{email_confirmation.CONFIRMATION_HOURS // 24} days).", "info")
+    else:
+        flash(f"We could not send the confirmation link to {user.email} just now: "
+              "press 'Send it again' in a few minutes.", "warning")
+
+
+def _confirming_account() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr or ''}"
+
+
+@bp.route("/confirm-email/send", methods=["POST"])
+@limiter.limit(lambda: current_app.config.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour"))
+@limiter.limit("3 per hour", key_func=_confirming_account)  # no mail-bombing one inbox
+@login_required
+def send_confirmation():
+    back = _safe_next(request.form.get("next")) or url_for("student.index")
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    if not email_confirmation.required_for(current_user):
+        flash("Your address needs no confirmation." if current_user.email_confirmed
+              else "This site sends no e-mail: there is nothing to confirm with.", "info")
+    else:
+        _send_confirmation(current_user)
+    return redirect(back)
+
+
+# GET only shows the question: mail scanners open links, and the person has to say the account is theirs.
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("REGISTRATIONS_PER_ADDRESS", "100 per hour"), methods=["POST"])
+def confirm_email(token: str):
+    try:
+        holder = password_links.holder_of(token, (password_links.LinkPurpose.CONFIRMATION,))
+    except ServiceError as error:
+        return render_template("auth/confirm_email.html", error=str(error), form=None), 400
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            user = email_confirmation.confirm_with(token)
+        except ServiceError as error:
+            return render_template("auth/confirm_email.html", error=str(error), form=None), 400
+        flash(f"Thank you: {user.email} is confirmed.", "success")
+        if current_user.is_authenticated and current_user.id == user.id:
+            return redirect(home_for(user))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form, holder=holder, error=None)

@@ -82,6 +82,12 @@ def add_member(code: str):
         return render_template("instructor/links.html", course=found, links=[link],
                                heading=f"{person.email} added as {role_name}")
     flash(f"{person.email} is now {role_name} in {found.code}.", "success")
+    if person.password_hash and not person.email_confirmed:
+        flash(f"The address of {person.email} is not confirmed: whoever registered the account has not proven they "
+              "read it, so it may not be that person. "
+              + ("They cannot join courses, submit or make an API token until they open the link mailed to it."
+                 if mailer.mail_configured() else
+                 "This site sends no e-mail: a password link that reaches them confirms it."), "warning")
     return redirect(url_for("instructor.course", code=code) + "#people")
 
 

@@ -15,7 +15,9 @@ from autograder.grading import notebook
 from autograder.grading.kit import starter_notebook_name, write_kit
 from autograder.models import Submission
 from autograder.models._time import utcnow
-from autograder.services import courses, deadline_extensions, late_days, source_check, submissions, time_limits
+from autograder.services import (
+    courses, deadline_extensions, email_confirmation, late_days, source_check, submissions, time_limits,
+)
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
@@ -67,6 +69,10 @@ def deadline_state(ca, submitted: bool, now) -> str:
 def join():
     form = JoinCourseForm()
     if form.validate_on_submit():
+        refusal = email_confirmation.refusal(current_user, email_confirmation.Action.JOIN)
+        if refusal is not None:
+            flash(refusal, "error")
+            return redirect(url_for("student.index"))
         try:
             course = courses.join_course(current_user, form.join_code.data)
             flash(f"You joined {course.title}.", "success")
@@ -91,7 +97,12 @@ def _course_assignment(code: str, name: str):
 def assignment(code: str, name: str):
     ca = _course_assignment(code, name)
     form = SubmitForm()
-    if form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    refusal = email_confirmation.refusal(current_user, email_confirmation.Action.SUBMIT) if submitted else None
+    if refusal is not None:
+        flash(refusal, "error")
+        return render_template("student/assignment.html", **_assignment_context(ca, form)), 403
+    if submitted:
         upload = form.file.data
         pasted = (form.code.data or "").strip()
         if upload and upload.filename:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-from email import message_from_bytes
 
 import pytest
 
@@ -92,29 +90,6 @@ def test_expired_and_changed_password_links_are_refused(app, factory, monkeypatc
     accounts.set_password(student, "changed-meanwhile")
     with pytest.raises(password_links.LinkError, match="already used"):
         password_links.holder_of(token)
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on a free loopback port; yields (port, received messages)."""
-    from aiosmtpd.controller import Controller
-
-    received: list = []
-
-    class Keep:
-        async def handle_DATA(self, server, session, envelope):
-            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
 
 
 def test_roster_invitations_are_emailed_and_let_students_choose_a_password(app, client, factory, login, smtp_server):

@@ -1,0 +1,66 @@
+"""Confirming that a person reads the address of their account.
+
+Registration takes any address: without proof, a classmate could register ``alice@uni.edu``
+before Alice does, join her course with its public join code and submit in her name (and a
+roster import would then enrol that account as Alice). So a self-registered account starts
+unconfirmed, and on a site that sends mail it is mailed a one-time confirmation link
+(password_links.LinkPurpose.CONFIRMATION); until that link is used it may not join a course,
+submit, or make an API token (refusal). Any password link that reached the person (an invitation,
+a reset, a mailed "Forgot your password?" link) confirms the address too: that is how Alice takes
+a squatted account back. A site without mail cannot confirm anything: accounts stay usable there,
+and staff pages show them as unconfirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+from autograder.extensions import db
+from autograder.models import User
+from autograder.services import accounts, mailer, password_links
+from autograder.services.password_links import LinkPurpose
+
+CONFIRMATION_HOURS = password_links.MAX_AGE_SECONDS[LinkPurpose.CONFIRMATION] // 3600
+
+
+class Action(str, Enum):
+    """What an unconfirmed account may not do on a site that sends mail."""
+
+    JOIN = "join a course"
+    SUBMIT = "submit"
+    API_TOKEN = "create an API token"
+
+
+def required_for(user: User) -> bool:
+    """Tell whether ``user`` must confirm their address before they join, submit or make a token."""
+    return user.email_confirmed_at is None and mailer.mail_configured()
+
+
+def refusal(user: User, action: Action) -> str | None:
+    """Return why ``user`` may not do ``action`` yet, and what to do about it; None if they may."""
+    if not required_for(user):
+        return None
+    return (f"Please confirm your e-mail address before you {action.value}: open the link we sent to {user.email} "
+            "(the banner at the top of the page sends it again). Only the owner of the address can confirm it; "
+            "if you did not create this account with your own address, you cannot use it.")
+
+
+def send_link(user: User, link_for: Callable[[str], str]) -> bool:
+    """Mail a one-time confirmation link to the account's address; return whether the server took it."""
+    link = link_for(password_links.make_token(user, LinkPurpose.CONFIRMATION))
+    return mailer.send_mail(
+        user.email, "Confirm your e-mail address for the autograder",
+        f"Someone (you, we hope) created an autograder account with the address {user.email}.\n\n"
+        f"Open this link within {CONFIRMATION_HOURS // 24} days to confirm that the address is yours; it works once:\n"
+        f"{link}\n\n"
+        "If you did not create this account, do not confirm it: someone else used your address. Use "
+        "'Forgot your password?' on the sign-in page to choose a password and take the account over.\n")
+
+
+def confirm_with(token: str) -> User:
+    """Confirm the address of the token's account and commit; the token is spent. Raises LinkError."""
+    holder = password_links.holder_of(token, (LinkPurpose.CONFIRMATION,))
+    accounts.mark_email_confirmed(holder.user)
+    db.session.commit()
+    return holder.user
