@@ -122,7 +122,8 @@ def export_course(code: str) -> dict[str, Any]:
         ],
         "users": [
             {"email": user.email, "name": user.name, "role": user.role.value, "password_hash": user.password_hash,
-             "api_token_hash": user.api_token_hash, "created_at": _time(user.created_at)}
+             "api_token_hash": user.api_token_hash, "created_at": _time(user.created_at),
+             "email_confirmed_at": _time(user.email_confirmed_at)}
             for user in sorted(people.values(), key=lambda user: user.email)
         ],
         "enrollments": [
@@ -361,6 +362,10 @@ def _import_users(items: list[Any], instructors: set[str], result: ImportResult)
         token_hash = _api_token_hash(item.get("api_token_hash"), f"{where}.api_token_hash")
         name = _text(item, "name", where)
         created_at = _parse_time(item.get("created_at"), f"{where}.created_at")
+        if "email_confirmed_at" in item:
+            confirmed_at = _parse_time(item.get("email_confirmed_at"), f"{where}.email_confirmed_at")
+        else:  # an export from before addresses were confirmed: grandfathered, as the migration did
+            confirmed_at = utcnow() if password_hash else None
         user = db.session.scalar(select(User).where(User.email == address))
         if user is not None:
             result.users_existing += 1
@@ -377,6 +382,7 @@ def _import_users(items: list[Any], instructors: set[str], result: ImportResult)
             demoted.append(address)
         user = accounts.unsaved_user(address, role, name, password_hash)
         user.api_token_hash, user.created_at = token_hash, created_at or utcnow()
+        user.email_confirmed_at = confirmed_at
         db.session.add(user)
         coming.add(user.email_skeleton)
         if token_hash is not None:

@@ -17,7 +17,7 @@ from autograder.models import (
 )
 from autograder.models._time import utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
-from autograder.services import courses
+from autograder.services import accounts, courses
 from autograder.services.course_transfer import CourseTransferError, import_course
 from autograder.services.exports import gradebook_csv
 
@@ -248,3 +248,26 @@ def test_a_crafted_file_is_refused_naming_the_entry_and_writes_nothing(app, fact
         import_course(document)
     assert db.session.scalar(select(Course).where(Course.code == "CRAFT")) is None
     assert [user.email for user in db.session.scalars(select(User))] == ["prof@uni.edu"]
+
+
+def test_a_moved_account_keeps_whether_its_address_is_confirmed(app, factory):
+    """Moving a course must not confirm a squatted address, nor make every student confirm again."""
+    from autograder.services.course_transfer import export_course
+
+    course = _build_course(factory)
+    unsure = factory.user(email="unsure@example.edu", confirmed=False)
+    factory.course(students=(unsure,))
+    courses.enroll(unsure, course, Role.STUDENT)
+    text = json.dumps(export_course(course.code)).replace("@example.edu", "@moved.edu")
+    document = json.loads(text)
+    document["course"].update(code="MOVED", join_code="MOVED-JOIN")
+    old = json.loads(text.replace("@moved.edu", "@old.edu"))
+    old["course"].update(code="OLD", join_code="OLD-JOIN")
+    for user in old["users"]:
+        del user["email_confirmed_at"]  # an export made before addresses were confirmed
+    import_course(document)
+    import_course(old)
+    assert accounts.find_user("unsure@moved.edu").email_confirmed_at is None
+    assert all(user.email_confirmed_at is not None for user in
+               (accounts.find_user(item["email"]) for item in document["users"]) if user.email != "unsure@moved.edu")
+    assert accounts.find_user("unsure@old.edu").email_confirmed_at is not None  # grandfathered, as by the migration
