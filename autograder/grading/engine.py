@@ -68,7 +68,8 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
         if is_notebook(filename, bytes(source_bytes)):
             notebook = notebook_source(bytes(source_bytes), filename or assignment.file,
                                        assignment.spec.max_file_bytes,
-                                       graded_names=[function.name for function in suite.functions])
+                                       graded_names=[function.name for function in suite.functions],
+                                       module_file=assignment.file)
             report.messages.extend(notebook.notes)
             source = notebook.module_text(assignment.file)
         else:

@@ -55,6 +55,9 @@ _AUTOMAGIC_INSTALL = re.compile(r"(pip|conda)\s+(install|uninstall)\s")
 # Cell magics whose body IPython runs as ordinary Python in the notebook's namespace: the magic
 # line is dropped and the body kept. Any other cell magic (%%bash, %%writefile...) drops the cell.
 PYTHON_BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# `%%writefile [-a] PATH` (`%%file` is its alias): the body is the text of a file, not run in the notebook.
+WRITEFILE_MAGICS = frozenset({"writefile", "file"})
 
 
 class NotebookRejected(SourceRejected):
@@ -237,10 +240,13 @@ def cell_text(cell: Any) -> str:
 
 
 def notebook_source(data: bytes, filename: str, max_code_bytes: int,
-                    max_bytes: int = MAX_NOTEBOOK_BYTES, graded_names: Iterable[str] = ()) -> NotebookSource:
+                    max_bytes: int = MAX_NOTEBOOK_BYTES, graded_names: Iterable[str] = (),
+                    module_file: str | None = None) -> NotebookSource:
     """Build the graded Python file from a notebook's code cells, in order.
 
     ``graded_names`` are the functions the grader reads from it: a self-test cell keeps what binds them.
+    ``module_file`` is the assignment's file name (``losses.py``): when cells write it with
+    ``%%writefile``, the file they write is graded instead of the notebook's other cells.
     Returns a NotebookSource (text, line map, notes). Raises NotebookRejected when the file is
     not a notebook, is too large, has no code, too much code, or a syntax error (naming its cell).
     """
@@ -252,10 +258,17 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
     result = NotebookSource(filename=filename, text="")
     dropped: list[str] = []
     cells: list[Cell] = []
-    for number, cell in enumerate(notebook.cells, 1):
-        if cell.get("cell_type") != "code":
-            continue
-        text = cell_text(cell)
+    code = [(number, cell_text(cell)) for number, cell in enumerate(notebook.cells, 1)
+            if cell.get("cell_type") == "code" and cell_text(cell).strip()]
+    written = {number: target for number, text in code if (target := _written_file(text)) is not None}
+    module_cells = _module_cells(written, module_file)
+    if module_cells:
+        # The notebook writes the graded file itself (Colab's `%%writefile losses.py`): that text is
+        # the student's file, as `import losses` would load it; the other cells are their work around it.
+        result.notes.append(_module_note(filename, module_cells, [number for number, _ in code
+                                                                  if number not in module_cells], module_file))
+        code = [(number, _without_magic_line(text)) for number, text in code if number in module_cells]
+    for number, text in code:
         if not text.strip():
             continue
         text, removed = _without_ipython_syntax(text)
@@ -274,16 +287,22 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
         line += text.count("\n")
     result.text = "".join(parts)
     if not result.text.strip():
+        skipped = _unused_definitions(code, set(graded_names), filename, module_file)
         raise NotebookRejected(f"{filename} has no code cells with code: write your functions in code cells "
-                               "and submit again.")
+                               "and submit again." + "".join(f"\n{note}" for note in skipped))
     _check_code_size(len(result.text.encode("utf-8")), filename, max_code_bytes)
     try:
-        parse_python(result.text, filename=filename)
+        tree = parse_python(result.text, filename=filename)
     except SyntaxError as error:  # valid cell by cell, not together (e.g. a late `from __future__`)
         where = result.where(error.lineno or 1) or "a cell"
         raise NotebookRejected(f"{filename} has a syntax error in {where}: {error.msg}") from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise NotebookRejected(f"{filename} cannot be parsed as Python: {type(error).__name__}: {error}") from None
+    _check_written_imports(tree, result, written, module_cells)
+    bound = {node.id for statement in tree.body for node in ast.walk(statement)
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    bound |= {statement.name for statement in tree.body if isinstance(statement, _DEFINITIONS)}
+    result.notes += _unused_definitions(code, set(graded_names) - bound, filename, module_file)
     if dropped:
         shown = "; ".join(dropped[:6]) + ("; ..." if len(dropped) > 6 else "")
         result.notes.append(f"{filename}: IPython magics and shell escapes are not Python, so the grader skips "
@@ -295,6 +314,101 @@ def notebook_source(data: bytes, filename: str, max_code_bytes: int,
                             "definitions, imports and constants your functions use, and skips the calls, prints, "
                             "asserts and what only they need.")
     return result
+
+
+def _written_file(text: str) -> tuple[str, bool] | None:
+    """(path, appends) of a `%%writefile [-a] PATH` cell, else None. The file is never written: its text is read."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if not first.startswith("%%"):
+        return None
+    words = first[2:].split()
+    if not words or words[0] not in WRITEFILE_MAGICS:
+        return None
+    appends = any(word in ("-a", "--append") for word in words[1:])
+    paths = [word for word in words[1:] if word not in ("-a", "--append")]
+    if len(paths) != 1:
+        return None
+    return paths[0].strip("'\""), appends
+
+
+def _module_cells(written: dict[int, tuple[str, bool]], module_file: str | None) -> list[int]:
+    """The cells whose `%%writefile` leaves ``module_file``'s final text: from the last one that overwrites it on."""
+    if not module_file:
+        return []
+    numbers = [number for number, (path, _) in written.items()
+               if PurePath(path.replace("\\", "/")).name.lower() == module_file.lower()]
+    starts = [number for number in numbers if not written[number][1]]
+    return [number for number in numbers if not starts or number >= starts[-1]]
+
+
+def _module_note(filename: str, module_cells: list[int], others: list[int], module_file: str | None) -> str:
+    subject = (f"cells {', '.join(map(str, module_cells))} write" if len(module_cells) > 1
+               else f"cell {module_cells[0]} writes")
+    note = f"{filename}: {subject} {module_file} (%%writefile): the grader grades that file's code"
+    if others:
+        listed = ", ".join(map(str, others))
+        note += f", not the notebook's other code cells ({'cell' if len(others) == 1 else 'cells'} {listed})"
+    return note + ". Nothing is written to disk when grading."
+
+
+def _check_written_imports(tree: ast.Module, result: NotebookSource, written: dict[int, tuple[str, bool]],
+                           module_cells: list[int]) -> None:
+    """Refuse graded code that imports a module only a `%%writefile` cell of the notebook writes (it would not load)."""
+    modules = {PurePath(path.replace("\\", "/")).stem: number for number, (path, _) in written.items()
+               if number not in module_cells and path.endswith(".py")}
+    if not modules:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module.split(".")[0]]
+        else:
+            continue
+        for name in names:
+            if name in modules:
+                where = result.where(node.lineno) or "a cell"
+                raise NotebookRejected(
+                    f"{result.filename}: {where} imports {name}, which cell {modules[name]} writes with %%writefile. "
+                    f"The grader grades your functions as one file and writes no other files, so {name} cannot "
+                    f"be imported: put the code of {name}.py in a code cell without the %%writefile line, and "
+                    "remove the import.")
+
+
+def _unused_definitions(code: list[tuple[int, str]], missing: set[str], filename: str,
+                        module_file: str | None) -> list[str]:
+    """Notes for graded functions defined only in a cell the grader skips (`%%timeit`, `%%writefile other.py`...)."""
+    notes: list[str] = []
+    for number, text in code:
+        first = text.lstrip().split("\n", 1)[0].strip()
+        magic = first[2:].split(None, 1)[0] if first.startswith("%%") and first[2:].strip() else ""
+        if not missing or not magic or magic in PYTHON_BODY_CELL_MAGICS:
+            continue
+        try:
+            body = parse_python(_without_magic_line(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        found = sorted(missing & {node.name for node in body.body if isinstance(node, _DEFINITIONS)})
+        if not found:
+            continue
+        target = _written_file(text)
+        if target is not None:
+            why = f"it is a %%{magic} {target[0]} cell: it only writes {target[0]}, which is not graded"
+            fix = f"Write {module_file} (%%{magic} {module_file}) or remove" if module_file else "Remove"
+        else:
+            why = f"it is a %%{magic} cell: IPython runs its code apart from the notebook's, or not at all"
+            fix = "Remove"
+        notes.append(f"{filename}: cell {number} defines {', '.join(found)}, but {why}, so the grader skips it. "
+                     f"{fix} the %%{magic} line to make it a plain code cell.")
+    return notes
+
+
+def _without_magic_line(text: str) -> str:
+    """A cell's text with its first non-blank line (the cell magic) blank: the cell's line numbers keep."""
+    lines = text.splitlines(keepends=True)
+    first = next(index for index, row in enumerate(lines) if row.strip())
+    lines[first] = "\n"
+    return "".join(lines)
 
 
 def _check_code_size(size: int, filename: str, max_code_bytes: int) -> None:
@@ -488,17 +602,18 @@ def readable_source(filename: str, text: str) -> str:
     return "\n".join(parts)
 
 
-def python_source(filename: str, text: str) -> str:
+def python_source(filename: str, text: str, module_file: str | None = None) -> str:
     """Return the Python of a stored submission: a .py unchanged, a notebook's graded code (cells in order).
 
     For code that reads submissions as Python (similarity, exports): a notebook whose code cannot be
     graded gives its code cells joined as written; one that is not a notebook at all gives "".
+    ``module_file`` is the assignment's file name: a notebook writing it with %%writefile gives that code.
     """
     data = text.encode("utf-8", "replace")
     if not is_notebook(filename, data):
         return text
     try:
-        return notebook_source(data, filename, max_code_bytes=len(data) + 1).text
+        return notebook_source(data, filename, max_code_bytes=len(data) + 1, module_file=module_file).text
     except NotebookRejected:
         try:
             notebook = load_notebook(data, filename)

@@ -122,6 +122,7 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     in the stored index, and one commit. Idempotent: what another indexer stored meanwhile is skipped.
     """
     course_assignment_id, starter = course_assignment.id, starter_for(course_assignment.assignment.name)
+    module_file = course_assignment.assignment.filename
     query = _unindexed(course_assignment)
     if submission_ids is not None:
         query = query.where(Submission.id.in_(list(submission_ids)))
@@ -134,7 +135,8 @@ def index_pending(course_assignment: CourseAssignment, limit: int = BATCH_SIZE,
     more, rows = len(rows) > limit, rows[:limit]
     if not rows:
         return IndexedBatch(0, 0, False)
-    batch = [_Pending(row.id, row.user_id, fingerprint_source(graded_code(row.filename, row.source), starter.hashes))
+    batch = [_Pending(row.id, row.user_id, fingerprint_source(graded_code(row.filename, row.source, module_file),
+                                                                   starter.hashes))
              for row in rows]
     for pending in batch:
         pending.hashes = sorted(pending.prints.hashes)
@@ -529,7 +531,9 @@ def side_by_side(course_assignment: CourseAssignment, submission_a_id: int, subm
         raise NotFound("no such pair of submissions in this assignment")
     a, b = found[submission_a_id], found[submission_b_id]
     starter = starter_for(course_assignment.assignment.name)
-    code_a, code_b = graded_code(a.filename, a.source), graded_code(b.filename, b.source)
+    module_file = course_assignment.assignment.filename
+    code_a, code_b = (graded_code(a.filename, a.source, module_file),
+                      graded_code(b.filename, b.source, module_file))
     comparison = compare(fingerprint_source(code_a, starter.hashes), fingerprint_source(code_b, starter.hashes))
     regions = matched_regions(code_a, code_b, starter.hashes)
     return SideBySide(a, b, comparison, regions,
@@ -537,11 +541,14 @@ def side_by_side(course_assignment: CourseAssignment, submission_a_id: int, subm
                       _annotated_lines(code_b, ((r.number, r.b_start, r.b_end) for r in regions)))
 
 
-def graded_code(filename: str, source: str) -> str:
-    """The Python a submission is graded as: a notebook's code cells, not its JSON (whose strings hide the code)."""
+def graded_code(filename: str, source: str, module_file: str | None = None) -> str:
+    """The Python a submission is graded as: a notebook's code cells, not its JSON (whose strings hide the code).
+
+    ``module_file`` is the assignment's file: a notebook writing it with %%writefile is graded as that code.
+    """
     from autograder.grading.notebook import python_source
 
-    return python_source(filename, source)
+    return python_source(filename, source, module_file)
 
 
 def _annotated_lines(source: str, spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, str, tuple[int, ...]]]:

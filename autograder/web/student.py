@@ -118,7 +118,7 @@ def assignment(code: str, name: str):
         text = stored.source
         cooling_down = submissions.seconds_until_next_submission(current_user, ca, utcnow()) > 0
         # A notebook is checked by its code cells, not by its JSON.
-        checked = notebook.python_source(stored.filename, text)
+        checked = notebook.python_source(stored.filename, text, ca.assignment.filename)
         missing = [] if cooling_down else source_check.unrelated_to(ca.assignment.name, checked)
         if missing and not form.confirm_unrelated.data:
             # Likely the wrong file: say so before it costs a submission (and the cooldown).

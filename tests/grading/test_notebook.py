@@ -483,3 +483,67 @@ def test_an_import_only_a_test_uses_is_left_out_of_a_plain_cell_too():
     namespace: dict = {}
     exec(compile(source.text, "answers.py", "exec"), namespace)
     assert namespace["f"](3.0) == 9.0
+
+
+def _writefile_notebook(source: str, *, append: bool) -> bytes:
+    """Colab's habit: the module written by `%%writefile losses.py` (or in `-a` parts), then imported and tried."""
+    first, _, rest = source.partition("\ndef ")
+    if append:
+        parts = [f"%%writefile losses.py\n{first}\n"] + [f"%%writefile -a losses.py\n\ndef {part}" for part in
+                                                         rest.split("\ndef ")]
+    else:
+        parts = [f"%%writefile /content/drive/MyDrive/hw1/losses.py\n{source}"]
+    return _cells("!pip install numpy\nfrom google.colab import drive\ndrive.mount('/content/drive')\n", *parts,
+                  "from losses import *\n%run losses.py\nprint(mse(np.ones(2), np.zeros(2)))\n")
+
+
+@pytest.mark.parametrize("append", [False, True], ids=["one cell", "appended cells"])
+def test_a_notebook_writing_the_graded_file_with_writefile_is_graded_by_that_file(losses, grade, append):
+    # Was 0/35: the %%writefile cells were skipped, so the notebook defined nothing.
+    report = grade(losses, _writefile_notebook(losses.reference_source, append=append), filename="losses.ipynb")
+    assert report.full_marks, report.messages
+    assert any("write losses.py (%%writefile)" in note or "writes losses.py (%%writefile)" in note
+               for note in report.messages), report.messages
+
+
+def test_writefile_text_is_graded_from_the_last_overwrite_and_never_written(losses, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = _cells("%%writefile losses.py\ndef mse(y_pred, y_true):\n    return 'stale'\n",
+                  "def mse(y_pred, y_true):\n    return 'notebook'\n",
+                  "\n%%writefile losses.py\nimport numpy as np\n\ndef mse(y_pred, y_true):\n    return 1 / 0\n",
+                  "%%writefile -a losses.py\n\nMSE_SCALE = 2\n")
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, module_file="losses.py")
+    assert "stale" not in source.text and "notebook" not in source.text and "MSE_SCALE = 2" in source.text
+    assert source.where(source.text.splitlines().index("    return 1 / 0") + 1) == "cell 3, line 6"
+    assert not list(tmp_path.iterdir())
+    # Without the assignment's file name (or for another assignment) a %%writefile cell is skipped.
+    assert "1 / 0" not in notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20).text
+
+
+def test_importing_a_module_another_writefile_cell_writes_gets_a_message():
+    data = _cells("%%writefile helpers.py\ndef shift(z):\n    return z - z.max()\n",
+                  "import numpy as np\nfrom helpers import shift\n\ndef softmax(z):\n    return np.exp(shift(z))\n")
+    with pytest.raises(NotebookRejected, match=r"cell 2, line 2 imports helpers, which cell 1 writes with "
+                                               r"%%writefile.*put the code of helpers.py in a code cell"):
+        notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, module_file="losses.py")
+
+
+@pytest.mark.parametrize("magic, says", [
+    ("%%timeit", "it is a %%timeit cell: IPython runs its code apart"),
+    ("%%writefile solution.py", "it is a %%writefile solution.py cell: it only writes solution.py, which is not graded, so the grader skips it. "
+                                "Write losses.py (%%writefile losses.py) or remove"),
+])
+def test_a_graded_function_defined_only_in_a_skipped_cell_magic_is_explained(magic, says):
+    data = _cells("import numpy as np\n\ndef mse(y_pred, y_true):\n    return 0.0\n",
+                  f"{magic}\ndef softmax(z):\n    return z\n")
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, graded_names=("mse", "softmax"),
+                             module_file="losses.py")
+    assert any(f"cell 2 defines softmax, but {says}" in note for note in source.notes), source.notes
+    with pytest.raises(NotebookRejected, match="no code cells with code.*\n.*cell 1 defines softmax, but"):
+        notebook_source(_cells(f"{magic}\ndef softmax(z):\n    return z\n"), "answers.ipynb",
+                        max_code_bytes=1 << 20, graded_names=("softmax",), module_file="losses.py")
+
+
+def test_python_source_reads_the_written_module():
+    text = _writefile_notebook("import numpy as np\n\ndef mse(a, b):\n    return 0.0\n", append=False).decode()
+    assert "def mse" in python_source("a.ipynb", text, "losses.py")
