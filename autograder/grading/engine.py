@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from autograder.grading.assignment import Assignment
 from autograder.grading.diagnosis import diagnose_function
-from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source
+from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source, script_without_ipython
 from autograder.grading.prepare import prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
 from autograder.grading.scoring import NOT_IMPLEMENTED, failed_everywhere, judge_function, unit_failure_message
@@ -73,7 +73,8 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
             report.messages.extend(notebook.notes)
             source = notebook.module_text(assignment.file)
         else:
-            source = decode_source(bytes(source_bytes), assignment.file, assignment.spec.max_file_bytes)
+            source = _python_source(bytes(source_bytes), assignment.file, assignment.spec.max_file_bytes,
+                                    report.messages)
     except SourceRejected as rejection:
         return fail_all(str(rejection))
 
@@ -98,6 +99,36 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
         report.messages.append(UNTOUCHED_STARTER)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _python_source(data: bytes, file: str, max_bytes: int, notes: list[str]) -> str:
+    """Decode and check a .py; one saved from a notebook (`!pip` lines, `get_ipython()` calls) is graded without them."""
+    try:
+        return _without_ipython(decode_source(data, file, max_bytes), file, notes)
+    except SourceRejected as rejection:
+        if len(data) > max_bytes:
+            raise
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise rejection from None
+        cleaned, removed = script_without_ipython(text)
+        if not removed:
+            raise
+        # Within the limit already: the blanked lines may be a few bytes longer. A syntax error left
+        # after them is the one to fix (its line is the file's own).
+        source = decode_source(cleaned.encode("utf-8"), file, 2 * max_bytes)
+        return _without_ipython(source, file, notes, removed)
+
+
+def _without_ipython(source: str, file: str, notes: list[str], removed: Sequence[tuple[int, str]] = ()) -> str:
+    cleaned, more = script_without_ipython(source)
+    removed = sorted([*removed, *more])
+    if removed:
+        shown = "; ".join(f"line {row}: {what}" for row, what in removed[:6]) + ("; ..." if len(removed) > 6 else "")
+        notes.append(f"{file} holds IPython lines, as a notebook saved as .py does; they are not Python, so the grader "
+                     f"skips them ({shown}). Import what you need with Python `import` lines.")
+    return cleaned
 
 
 UNTOUCHED_STARTER = ("Every function of your file raises NotImplementedError: this is the starter as given. "

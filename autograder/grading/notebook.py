@@ -467,6 +467,59 @@ def _without_ipython_syntax(text: str) -> tuple[str, list[tuple[int, str]]]:
     return "".join(replaced), sorted(removed)
 
 
+def script_without_ipython(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A .py saved from a notebook, IPython's lines made inert (line numbers kept). Returns (text, removed).
+
+    Colab's "Download .py" keeps `!pip install ...` lines (a syntax error in Python), `jupyter nbconvert
+    --to script` writes `get_ipython().run_line_magic(...)` and `get_ipython().system(...)` statements
+    (a NameError outside IPython). Shell and magic lines are blanked only when the file does not parse
+    as it is; top-level `get_ipython()` statements become `pass` (`x = get_ipython().getoutput(...)`
+    becomes `x = None`). Nothing else changes.
+    """
+    removed: list[tuple[int, str]] = []
+    try:
+        tree = parse_python(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        lines = text.splitlines(keepends=True)
+        candidates = [index for index, row in enumerate(lines) if _looks_like_ipython(row)]
+        replaced = list(lines)
+        for index in candidates:
+            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+            assigned = _IPYTHON_ASSIGNMENT.match(lines[index].strip())
+            replaced[index] = f"{indent}{assigned.group(1)} = None\n" if assigned else f"{indent}pass\n"
+        inside = _lines_inside_strings_or_brackets("".join(replaced))
+        for index in candidates:
+            if index + 1 in inside:
+                replaced[index] = lines[index]
+            else:
+                removed.append((index + 1, lines[index].strip()[:60]))
+        text = "".join(replaced)
+        try:
+            tree = parse_python(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return text, removed
+    lines = text.splitlines(keepends=True)
+    for statement in tree.body:
+        value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+        if not _calls_get_ipython(value) or statement.end_lineno is None:
+            continue
+        first, last = statement.lineno - 1, statement.end_lineno - 1
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        removed.append((statement.lineno, lines[first].strip()[:60]))
+        target = statement.targets[0] if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
+        lines[first] = f"{indent}{target.id} = None\n" if isinstance(target, ast.Name) else f"{indent}pass\n"
+        for index in range(first + 1, last + 1):
+            lines[index] = "\n"
+    return "".join(lines), sorted(removed)
+
+
+def _calls_get_ipython(value: ast.expr | None) -> bool:
+    """``get_ipython().anything(...)``: a statement of an nbconvert script standing for a magic or a shell line."""
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and isinstance(value.func.value, ast.Call) and isinstance(value.func.value.func, ast.Name)
+            and value.func.value.func.id == "get_ipython")
+
+
 def _looks_like_ipython(row: str) -> bool:
     stripped = row.strip()
     if not stripped or stripped.startswith("#"):
