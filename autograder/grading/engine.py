@@ -18,6 +18,7 @@ from autograder.grading.source_checks import (
     decode_source,
     missing_function_message,
     missing_functions_message,
+    wrong_file_hint,
 )
 from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
 from autograder.sandbox.executor import (
@@ -87,6 +88,9 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     missing = [function.name for function in suite.functions if function.name not in defined]
     if missing:
         # One note for the whole file: a misnamed file often misses several functions.
+        hint = wrong_file_hint(filename, assignment.name, assignment.file) if filename else None
+        if hint is not None and len(missing) == len(suite.functions):
+            report.messages.append(hint)
         report.messages.append(missing_functions_message(missing, defined - _contract_names(suite),
                                                          len(suite.functions)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import PurePath
 
 from autograder.grading.syntax import parse_python
 
@@ -60,3 +61,16 @@ def missing_functions_message(names: list[str], defined: Iterable[str], total: i
     return (f"your file does not define {len(names)} of the {total} graded functions: {', '.join(listed)}. "
             "Use the exact names of the assignment's README; the other functions are graded as usual.")
 
+
+
+def wrong_file_hint(filename: str, assignment_name: str, assignment_file: str) -> str | None:
+    """For a file that defines none of the graded functions: say so if its name is not the assignment's.
+
+    ``grade backprop losses.py`` is a student handing in the wrong file far more often than one
+    whose every function is misnamed. Copies such as ``backprop (1).py`` keep the assignment's name.
+    """
+    given = PurePath(filename.replace("\\", "/")).name
+    if not given or given.lower().startswith(PurePath(assignment_file).stem.lower()):
+        return None
+    return (f"{given} defines none of {assignment_name}'s functions: is it the right file? "
+            f"{assignment_name} grades {assignment_file}.")

@@ -47,3 +47,23 @@ def test_misnamed_functions_get_suggestions(toy, grade):
     failed = {test.function: test.output for test in report.tests if test.status == "failed"}
     assert "does not define square_loss_grad (did you mean squareloss_grad?" in failed["square_loss_grad"]
     assert report.score == report.max_score - 3  # square_loss_grad (2) and apply_twice (1)
+
+
+@pytest.mark.parametrize("filename, hinted", [
+    ("losses.py", True),  # another assignment's file
+    ("C:\\Users\\ada\\hw2.py", True),
+    ("toy.py", False),
+    ("Toy (1).py", False),  # a downloaded copy keeps the assignment's name
+])
+def test_a_file_defining_none_of_the_functions_under_another_name_is_asked_about(toy, grade, filename, hinted):
+    report = grade(toy, "def mse(y_pred, y_true):\n    return 0.0\n", filename=filename)
+    asked = [message for message in report.messages if "is it the right file?" in message]
+    assert bool(asked) == hinted, report.messages
+    if hinted:
+        assert asked[0] == report.messages[0] and f"{toy.name} grades {toy.file}" in asked[0]
+        assert filename.replace("\\", "/").rsplit("/", 1)[-1] in asked[0]
+
+
+def test_a_file_defining_some_functions_is_not_asked_about(toy, grade):
+    report = grade(toy, toy.reference_source.replace("def apply_twice(", "def twice("), filename="losses.py")
+    assert not any("is it the right file?" in message for message in report.messages)
