@@ -5,7 +5,7 @@ before Alice does, join her course with its public join code and submit in her n
 roster import would then enrol that account as Alice). So a self-registered account starts
 unconfirmed, and on a site that sends mail it is mailed a one-time confirmation link
 (password_links.LinkPurpose.CONFIRMATION); until that link is used it may not join a course,
-submit, or make an API token (refusal). Any password link that reached the person (an invitation,
+submit, start a timed assignment, or make an API token (refusal). Any password link that reached the person (an invitation,
 a reset, a mailed "Forgot your password?" link) confirms the address too: that is how Alice takes
 a squatted account back. A site without mail cannot confirm anything: accounts stay usable there,
 and staff pages show them as unconfirmed.
@@ -29,6 +29,7 @@ class Action(str, Enum):
 
     JOIN = "join a course"
     SUBMIT = "submit"
+    START = "start a timed assignment"  # the clock runs in the owner's name: a squatter must not spend their time
     API_TOKEN = "create an API token"
 
 

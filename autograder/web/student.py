@@ -163,6 +163,7 @@ def _assignment_context(ca, form) -> dict:
     return {
         "ca": ca, "form": form, "statement": statement, "now": now, "window": window,
         "start_form": EmptyForm(),
+        "start_refusal": email_confirmation.refusal(current_user, email_confirmation.Action.START),
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now, current_user),
         "late_plan": _late_plan(ca, now),
@@ -179,6 +180,10 @@ def start_timer(code: str, name: str):
     ca = _course_assignment(code, name)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    refusal = email_confirmation.refusal(current_user, email_confirmation.Action.START)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("student.assignment", code=code, name=name))
     try:
         started = time_limits.start(current_user, ca)
     except ServiceError as error:

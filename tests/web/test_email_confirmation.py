@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from autograder.models import Role, Submission
+from autograder.models import Role, Submission, TimedStart
 from autograder.extensions import db
-from autograder.services import accounts, courses, email_confirmation, password_links
+from autograder.services import accounts, courses, email_confirmation, password_links, time_limits
 
 ALICE = "alice@uni.edu"
 
@@ -231,3 +231,23 @@ def test_a_confirmation_does_not_spend_a_password_link(app, factory, purpose):
     link = password_links.make_token(person, purpose)
     email_confirmation.confirm_with(password_links.make_token(person, password_links.LinkPurpose.CONFIRMATION))
     assert password_links.holder_of(link).user.id == person.id
+
+
+def test_an_enrolled_squatter_cannot_start_the_owners_timed_assignment(app, factory, smtp_server):
+    # Enrolled by the roster as Alice, the squatter could not submit, but pressed Start on her timed
+    # assignment: her time ran out before she took the account back.
+    port, _ = smtp_server
+    _mail(app, port)
+    teacher = factory.user(Role.INSTRUCTOR)
+    course = factory.course(teacher)
+    squatter = app.test_client()
+    _register(squatter, ALICE, "squatter-pw")
+    courses.import_roster(course, f"{ALICE},Alice\n")
+    ca = course.course_assignments[0]
+    time_limits.set_time_limit(ca, 30)
+    url = f"/courses/{course.code}/losses"
+    page = squatter.get(url).get_data(as_text=True)
+    assert 'id="start-button"' not in page and "before you start" in page
+    refused = squatter.post(f"{url}/start", data={"csrf_token": _token(squatter, url)}, follow_redirects=True)
+    assert "before you start" in refused.get_data(as_text=True)
+    assert db.session.query(TimedStart).count() == 0
