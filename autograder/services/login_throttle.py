@@ -23,6 +23,8 @@ from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from autograder.models.user import password_fingerprint
+
 log = logging.getLogger(__name__)
 
 _EXTENSION = "autograder.login_throttle"
@@ -111,19 +113,26 @@ def init_app(app: Flask) -> None:
 _DEVICE_SALT = "autograder.known-device"
 
 
-def device_cookie(account: str, device: str | None) -> tuple[str, str]:
+def device_cookie(account: str, device: str | None, password_hash: str) -> tuple[str, str]:
     """Return (device id, cookie value) marking this browser as one that signed in to ``account``.
 
     ``device``: the id this browser already has for the account, kept; None makes a new one.
+    ``password_hash``: the account's stored hash now. The mark holds only while that password
+    does: someone who once knew it (a squatter, a friend it was shared with) could otherwise sign
+    in from many fresh browsers beforehand and keep ten guesses a quarter-hour in each of them
+    after the owner changed it.
     """
     device = device or secrets.token_urlsafe(12)
     return device, URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT).dumps(
-        {"account": account_key(account), "device": device})
+        {"account": account_key(account), "device": device, "password": password_fingerprint(password_hash)})
 
 
-def known_device(cookie: str | None, account: str) -> str | None:
-    """Return the device id of a browser that signed in to ``account`` before (its signed cookie), or None."""
-    if not cookie:
+def known_device(cookie: str | None, account: str, password_hash: str | None) -> str | None:
+    """Return the device id of a browser that signed in to ``account`` with its current password, or None.
+
+    ``password_hash``: the account's stored hash (None or empty: no such account, or no password).
+    """
+    if not cookie or not password_hash:
         return None
     try:
         data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT).loads(cookie)
@@ -131,6 +140,8 @@ def known_device(cookie: str | None, account: str) -> str | None:
         return None
     if not isinstance(data, dict) or data.get("account") != account_key(account):
         return None
+    if data.get("password") != password_fingerprint(password_hash):
+        return None  # marked under a password that has changed since
     device = data.get("device")
     return device if isinstance(device, str) and device else None
 

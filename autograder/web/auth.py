@@ -62,6 +62,18 @@ def home_for(user: User) -> str:
     return url_for("student.index")
 
 
+def _known_from_now_on(response, user: User, device: str | None = None):
+    """Mark this browser (its device cookie) as one that knows ``user``'s current password; return the response.
+
+    Failures other browsers spend on the account do not lock it out. The mark names the password
+    too: a new password (a change, a link) leaves every other browser with the account's shared budget.
+    """
+    _, cookie = device_cookie(user.email, device, user.password_hash)
+    response.set_cookie(DEVICE_COOKIE, cookie, max_age=DEVICE_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
 def _wait_text(seconds: int) -> str:
     minutes = -(-seconds // 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
@@ -75,7 +87,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         throttle, address = login_throttle(), request.remote_addr or ""
-        device = known_device(request.cookies.get(DEVICE_COOKIE), form.email.data)
+        named = accounts.find_user(form.email.data)
+        device = known_device(request.cookies.get(DEVICE_COOKIE), form.email.data,
+                              named.password_hash if named is not None else None)
         verdict = throttle.check(form.email.data, address, device)
         if not verdict.allowed:
             # The password is not even checked: a guesser learns nothing while throttled.
@@ -93,11 +107,7 @@ def login():
             throttle.record_success(form.email.data, device)
             login_user(user, remember=form.remember.data)
             response = redirect(_safe_next(request.args.get("next")) or home_for(user))
-            # This browser knows the password: failures other browsers spend on the account do not lock it out.
-            _, cookie = device_cookie(form.email.data, device)
-            response.set_cookie(DEVICE_COOKIE, cookie, max_age=DEVICE_COOKIE_SECONDS, httponly=True, samesite="Lax",
-                                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
-            return response
+            return _known_from_now_on(response, user, device)
     return render_template("auth/login.html", form=form)
 
 
@@ -167,7 +177,7 @@ def change_password():
             remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
             login_user(current_user._get_current_object(), remember=bool(remembered))
             flash("Your password was changed; you are signed out everywhere else.", "success")
-            return redirect(url_for("auth.account"))
+            return _known_from_now_on(redirect(url_for("auth.account")), current_user)
     for field in form:
         for message in field.errors:
             flash(f"{field.label.text}: {message}", "error")
@@ -211,7 +221,7 @@ def set_password(token: str):
             logout_user()
             login_user(user)
             flash("Your password is set. Welcome!", "success")
-            return redirect(home_for(user))
+            return _known_from_now_on(redirect(home_for(user)), user)
     return render_template("auth/set_password.html", form=form, holder=holder, error=None)
 
 

@@ -180,3 +180,27 @@ def test_two_web_processes_share_failures_through_redis(make_app):
         keys = list(connection.scan_iter(match=f"*{prefix}*"))
         if keys:
             connection.delete(*keys)
+
+
+def test_a_browser_that_knew_an_old_password_has_no_budget_of_its_own_after_it_changed(throttled):
+    """Someone who once knew the password (a squatter, a friend it was shared with) signed in from many
+    fresh browsers: each kept its own ten failures a quarter-hour, after the owner took the account back too."""
+    app, _ = throttled()
+    (victim,) = _users(app, "taken-back@example.edu")
+    knower = [_client(app) for _ in range(3)]
+    for browser in knower:
+        assert _sign_in(browser, victim, PASSWORD, ELSEWHERE).status_code == 302
+    owner = _client(app)
+    assert _sign_in(owner, victim, PASSWORD).status_code == 302
+    page = owner.get("/account").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    changed = owner.post("/account/password", data={"current": PASSWORD, "new": "owners-new-password",
+                                                    "confirm": "owners-new-password", "csrf_token": token})
+    assert changed.status_code == 302
+    classmate = _client(app)
+    assert [_sign_in(classmate, victim, "wrong-password", ELSEWHERE).status_code for _ in range(11)][-1] == 429
+    for browser in knower:  # the account's budget is spent, and theirs is the account's
+        assert _sign_in(browser, victim, "guess-new-password", ELSEWHERE).status_code == 429
+    # The browser that changed the password is known with the new one.
+    owner.post("/logout")
+    assert _sign_in(owner, victim, "owners-new-password").status_code == 302
