@@ -3,8 +3,9 @@
 A lab behind one NAT shares one address, so limiting every POST per address locks a classroom
 out. Instead each *failure* is counted twice: against the account tried (a guesser gets a few
 tries per quarter-hour on any one account, whichever addresses they use) and against the address
-(a generous cap that only a guesser spraying many accounts reaches). A correct password clears
-the account's failures. The counters live in the rate-limit storage (Redis in the distributed
+(a generous cap that only a guesser spraying many accounts reaches). The account's count is taken
+when the attempt starts, before the password is checked (parallel guesses cannot all pass), and
+a correct password clears the account's failures. The counters live in the rate-limit storage (Redis in the distributed
 mode, so every web process shares them).
 """
 
@@ -59,25 +60,38 @@ class LoginThrottle:
                 (self._per_address, f"{self._prefix}:login-address:{address}", "address"))
 
     def check(self, account: str, address: str, device: str | None = None) -> Verdict:
-        """Tell whether a sign-in for ``account`` from ``address`` (and known ``device``) may be tried now."""
+        """Tell whether a sign-in for ``account`` from ``address`` (and known ``device``) may be tried now.
+
+        An allowed attempt is counted against the account (or the device's budget) at once, as a
+        failure until record_success clears it: counted only after the password was checked
+        (~0.1 s of hashing), a burst of parallel guesses all passed this check before any of them
+        was recorded. The storage's hit is atomic, so no more than the budget get through.
+        """
         if not self.enabled:
             return Verdict(True)
+        keys = self._keys(account, address, device)
         try:
-            for item, key, reason in self._keys(account, address, device):
+            for item, key, reason in keys:
                 if not self._limiter.test(item, key):
-                    reset = self._limiter.get_window_stats(item, key).reset_time
-                    return Verdict(False, max(1, math.ceil(reset - time.time())), reason)
+                    return self._refused(item, key, reason)
+            item, key, reason = keys[0]
+            if not self._limiter.hit(item, key):  # the last of the budget went to a parallel attempt
+                return self._refused(item, key, reason)
         except Exception:  # noqa: BLE001 - a storage outage must not lock everyone out
             log.warning("login throttle storage unavailable; allowing the attempt", exc_info=True)
         return Verdict(True)
 
+    def _refused(self, item: RateLimitItem, key: str, reason: str) -> Verdict:
+        reset = self._limiter.get_window_stats(item, key).reset_time
+        return Verdict(False, max(1, math.ceil(reset - time.time())), reason)
+
     def record_failure(self, account: str, address: str, device: str | None = None) -> None:
-        """Count one failed sign-in against the account (or the known device's own budget) and the address."""
+        """Count one failed sign-in against the address (check counted it against the account already)."""
         if not self.enabled:
             return
         try:
-            for item, key, _ in self._keys(account, address, device):
-                self._limiter.hit(item, key)
+            item, key, _ = self._keys(account, address, device)[1]
+            self._limiter.hit(item, key)
         except Exception:  # noqa: BLE001
             log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
 

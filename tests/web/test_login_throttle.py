@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import re
 import uuid
 
@@ -204,3 +205,47 @@ def test_a_browser_that_knew_an_old_password_has_no_budget_of_its_own_after_it_c
     # The browser that changed the password is known with the new one.
     owner.post("/logout")
     assert _sign_in(owner, victim, "owners-new-password").status_code == 302
+
+
+def test_parallel_wrong_passwords_get_no_more_than_the_accounts_budget(throttled, monkeypatch):
+    """Each sign-in was checked against the failures recorded so far, then spent ~0.1 s hashing before its
+    own was recorded: a burst of parallel guesses all passed the check (as many as the server's threads)."""
+    app, _ = throttled(LOGIN_FAILURES_PER_ACCOUNT="10 per 15 minutes")
+    (victim,) = _users(app, "burst@example.edu")
+    burst = 14
+    lock, inside, done, everyone_there = threading.Lock(), [0], [0], threading.Event()
+
+    def arrived(counter):
+        with lock:
+            counter[0] += 1
+            if inside[0] + done[0] == burst:
+                everyone_there.set()
+
+    real = accounts.authenticate
+
+    def slow_authenticate(email, password):
+        arrived(inside)
+        everyone_there.wait(10)  # every request of the burst is in flight before any failure is recorded
+        return real(email, password)
+
+    monkeypatch.setattr(accounts, "authenticate", slow_authenticate)
+    prepared = []
+    for _ in range(burst):
+        client = _client(app)
+        page = client.get("/login", environ_base={"REMOTE_ADDR": ELSEWHERE}).get_data(as_text=True)
+        prepared.append((client, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)))
+    statuses = []
+
+    def guess(client, token):
+        answer = client.post("/login", data={"email": victim, "password": "parallel-guess", "csrf_token": token},
+                             environ_base={"REMOTE_ADDR": ELSEWHERE})
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            arrived(done)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in prepared]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200] * 10 + [429] * (burst - 10)
