@@ -8,7 +8,7 @@ import secrets
 import unicodedata
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from autograder.extensions import db
@@ -107,17 +107,34 @@ def create_user(email: str, password: str, role: Role = Role.STUDENT, name: str 
 
 
 def set_password(user: User, password: str, revoke_api_token: bool = False, confirm_email: bool = False) -> None:
-    """Replace the user's password and commit.
+    """Replace the user's password and commit; raise AccountError if it changed since ``user`` was read.
 
     ``revoke_api_token``: remove their API token too; ``confirm_email``: the password came through a
     link that reached the address, which is therefore confirmed (mark_email_confirmed).
     """
-    user.password_hash = hash_password(password)
+    values: dict = {"password_hash": hash_password(password)}
     if revoke_api_token:
-        user.api_token_hash = None
-    if confirm_email:
-        mark_email_confirmed(user)
+        values["api_token_hash"] = None
+    if confirm_email and user.email_confirmed_at is None:
+        values["email_confirmed_at"] = utcnow()
+    _write_if_password_unchanged(user, values)
+
+
+def _write_if_password_unchanged(user: User, values: dict) -> None:
+    """Write ``values`` to the account and commit, only if its password is still the one ``user`` was read with.
+
+    What the caller checked (the current password, a link's fingerprint, the session's) was that
+    password: a parallel request that set another one in between (the owner taking the account
+    back through a link, the other use of the same link) must not be undone by this write, nor
+    followed by a token made on the strength of the old password. AccountError then.
+    """
+    done = db.session.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
+                              .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise AccountError("The password of this account was changed meanwhile: sign in again with the new one.")
     db.session.commit()
+    db.session.refresh(user)
 
 
 def mark_email_confirmed(user: User) -> None:
@@ -149,10 +166,12 @@ def _token_digest(token: str) -> str:
 
 
 def issue_api_token(user: User) -> str:
-    """Give the user a new API token (revoking the old one), commit, and return it: it is shown once."""
+    """Give the user a new API token (revoking the old one), commit, and return it: it is shown once.
+
+    Raises AccountError if the password changed since ``user`` was read (its session is then over).
+    """
     token = "ag_" + secrets.token_urlsafe(32)
-    user.api_token_hash = _token_digest(token)
-    db.session.commit()
+    _write_if_password_unchanged(user, {"api_token_hash": _token_digest(token)})
     return token
 
 

@@ -159,7 +159,11 @@ def account():
             flash(refusal, "error")
             return render_template("auth/account.html", form=form, token=None,
                                    password_form=PasswordChangeForm()), 403
-        token = accounts.issue_api_token(current_user)
+        try:
+            token = accounts.issue_api_token(current_user)
+        except ServiceError as error:  # the password changed meanwhile: this session is over
+            flash(str(error), "error")
+            return redirect(url_for("auth.login"))
     return render_template("auth/account.html", form=form, token=token, password_form=PasswordChangeForm())
 
 

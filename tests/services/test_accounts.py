@@ -1,7 +1,9 @@
 import pytest
+from sqlalchemy import select, update
 
-from autograder.models import Role
-from autograder.services import accounts
+from autograder.extensions import db
+from autograder.models import Role, User
+from autograder.services import accounts, password_links
 from autograder.services.accounts import AccountError
 
 
@@ -96,3 +98,45 @@ def test_roster_import_refuses_look_alikes_and_invisible_characters(app, factory
     result = courses.import_roster(course, "\u0430da@example.edu,Fake Ada\nbob\u200b@example.edu,Bob\nok@example.edu,Ok\n")
     assert [e.split(":")[0] for e in result.errors] == ["line 1", "line 2"]
     assert [email for email, _ in result.created] == ["ok@example.edu"]
+
+
+def _changed_by_another_request(user, password: str) -> None:
+    """Commit a new password for ``user`` on another connection, as a parallel request would; the session's copy is stale."""
+    with db.engine.begin() as connection:
+        connection.execute(update(User).where(User.id == user.id).values(password_hash=accounts.hash_password(password),
+                                                                         api_token_hash=None))
+
+
+def test_a_token_asked_for_while_the_password_was_set_through_a_link_is_not_made(app, factory):
+    """Someone signed in with the old password kept asking for tokens: the one whose request had loaded the
+    account just before the owner's link set the new password (and removed the token) wrote a token after it."""
+    user = factory.user()
+    assert user.password_hash  # loaded, as the request's session check does
+    _changed_by_another_request(user, "owners-new-password")
+    with pytest.raises(AccountError, match="changed"):
+        accounts.issue_api_token(user)
+    db.session.rollback()
+    assert db.session.scalar(select(User.api_token_hash).where(User.id == user.id)) is None
+
+
+def test_a_password_link_used_twice_at_once_sets_one_password(app, factory):
+    user = factory.user(confirmed=False)
+    link = password_links.make_token(user, password_links.LinkPurpose.RESET)
+    assert password_links.holder_of(link).user.id == user.id  # both requests checked the link
+    _changed_by_another_request(user, "first-use-password")
+    with pytest.raises(AccountError, match="changed"):
+        password_links.set_password_with(link, "second-use-password")
+    db.session.rollback()
+    assert accounts.authenticate(user.email, "first-use-password") is not None
+    assert accounts.authenticate(user.email, "second-use-password") is None
+
+
+def test_a_password_change_racing_a_link_does_not_overwrite_it(app, factory):
+    """Someone who knew the old password changed it just as the owner set a new one through a mailed link."""
+    user = factory.user()
+    assert user.password_hash
+    _changed_by_another_request(user, "owners-link-password")
+    with pytest.raises(AccountError, match="changed"):
+        accounts.change_password(user, "correct-horse-battery", "knowers-new-password")
+    db.session.rollback()
+    assert accounts.authenticate(user.email, "owners-link-password") is not None
