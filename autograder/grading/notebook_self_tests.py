@@ -117,8 +117,9 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
     a ``loss = mse(y, y)`` test line is not needed because some function has a local ``loss``.
     """
     needed: set[str] = set(graded_names)
-    # Name -> the reads of each candidate statement binding it (each statement walked once).
-    binders: dict[str, list[set[str]]] = {}
+    # Name -> the candidate statements binding it (each statement walked once), by their index in `reads_of`.
+    binders: dict[str, list[int]] = {}
+    reads_of: list[set[str]] = []
     for cell in cells:
         needed |= _global_reads_of_definitions(cell)
         for statement in cell.tree.body:
@@ -128,16 +129,21 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
             if cell.number not in self_test_cells:
                 needed |= _read_names(statement)
             elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not _is_main_guard(statement):
-                reads = _read_names(statement)
                 for name in _bound_names(statement):
-                    binders.setdefault(name, []).append(reads)
-    # A needed statement's own reads are needed too: each name is followed once, so a chain of
-    # N assignments listed last to first costs N steps, not N passes over every statement.
+                    binders.setdefault(name, []).append(len(reads_of))
+                reads_of.append(_read_names(statement))
+    # A needed statement's own reads are needed too: each name and each statement is followed once,
+    # so a chain of N assignments listed last to first costs N steps, not N passes over every
+    # statement, and one statement binding N names (`a0, a1, ... = ...`) is read once, not N times.
+    followed: set[int] = set()
     pending = list(needed)
     while pending:
-        for reads in binders.pop(pending.pop(), ()):
-            pending += reads - needed
-            needed |= reads
+        for index in binders.pop(pending.pop(), ()):
+            if index not in followed:
+                followed.add(index)
+                reads = reads_of[index]
+                pending += reads - needed
+                needed |= reads
     return needed
 
 

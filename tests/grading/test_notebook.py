@@ -583,3 +583,23 @@ def test_ipython_lines_of_a_py_are_made_inert_in_place():
 def test_a_py_with_a_real_syntax_error_keeps_its_message(losses, grade):
     report = grade(losses, b"!pip install numpy\ndef mse(a, b)\n    return 0\n", filename="losses.py")
     assert "syntax error on line 2" in report.messages[0], report.messages
+
+
+def test_a_statement_binding_thousands_of_names_costs_linear_time(monkeypatch):
+    # `a0, a1, ... = a0, a1, ...` in a self-test cell, a0 read by a function: each of its names
+    # followed the statement's every read again, 25,000 names (200 kB) cost 30 s of the grader's CPU.
+    names = ",".join(f"a{k}" for k in range(3000))
+    data = _cells("def mse(y, t):\n    return a0\n", f"print('a self-test cell')\n{names} = {names}\n")
+    followed = 0
+    real_read_names = notebook_self_tests._read_names
+
+    class CountingSet(set):
+        def __sub__(self, other):
+            nonlocal followed
+            followed += len(self)
+            return set.__sub__(self, other)
+
+    monkeypatch.setattr(notebook_self_tests, "_read_names", lambda statement: CountingSet(real_read_names(statement)))
+    source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, graded_names=["mse"])
+    assert f"{names} = {names}" in source.text and "print(" not in source.text
+    assert followed < 10 * 3000
