@@ -48,6 +48,9 @@ MAX_NOTEBOOK_BYTES = 40 << 20
 _KEPT_METADATA = ("kernelspec", "language_info")
 # A notebook is a few levels deep; the reader without nbformat recurses, so it stops well before Python would.
 MAX_NESTING = 100
+# Cells of any kind (empty ones too): nbformat validates each at ~30 us, so 40 MiB of empty cells
+# (a million) cost half a minute of the grader's CPU per read. A course notebook has a few hundred.
+MAX_CELLS = 10_000
 # `name = %magic ...` and `name = !command`: IPython binds the magic's result or the command's output.
 _IPYTHON_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)\s*=\s*[%!](?!=)")
 # `pip install numpy` without `%`: IPython's automagic runs it (the one automagic students often write).
@@ -186,6 +189,13 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
     if document["nbformat"] < 3 or document["nbformat"] > 4:
         raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; the grader reads "
                                "v3 and v4 (save it with a current Jupyter).")
+    worksheets = document.get("worksheets")  # v3 keeps its cells in worksheets
+    count = len(document["cells"]) if isinstance(document.get("cells"), list) else sum(
+        len(sheet["cells"]) for sheet in (worksheets if isinstance(worksheets, list) else ())
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list))
+    if count > MAX_CELLS:
+        raise NotebookRejected(f"{filename} has {count:,} cells; the limit is {MAX_CELLS:,}. Merge or delete "
+                               "cells (empty ones too) and save again.")
     # Only the cells' type and source are used. Everything else is dropped unread before nbformat
     # validates the rest: stored outputs are whatever the file says they are, and widget state,
     # attachments or metadata can be megabytes.

@@ -603,3 +603,30 @@ def test_a_statement_binding_thousands_of_names_costs_linear_time(monkeypatch):
     source = notebook_source(data, "answers.ipynb", max_code_bytes=1 << 20, graded_names=["mse"])
     assert f"{names} = {names}" in source.text and "print(" not in source.text
     assert followed < 10 * 3000
+
+
+@pytest.mark.parametrize("version", [3, 4])
+@pytest.mark.parametrize("reader", ["nbformat", "built-in"])
+def test_a_million_empty_cells_are_refused_before_they_are_validated(monkeypatch, version, reader):
+    # 40 MiB of empty markdown cells (1.1 million) cost nbformat 34 s of the grader's CPU per read,
+    # and a submission is read by the upload check, the grader and similarity.
+    from autograder.grading import notebook
+
+    if reader == "built-in":
+        monkeypatch.setattr("autograder.grading.notebook._nbformat", lambda: None)
+    validated = []
+    monkeypatch.setattr(notebook, "_is_text", lambda source: validated.append(source) or True)
+    code = "def mse(a, b):\n    return 0.0\n"
+    cells = [{"cell_type": "code", "source": code} if version == 4 else
+             {"cell_type": "code", "input": code, "language": "python", "outputs": [], "metadata": {}}]
+    cells += [{"cell_type": "markdown", "source": "", "metadata": {}}] * notebook.MAX_CELLS
+    document = {"nbformat": version, "nbformat_minor": 0, "metadata": {}}
+    document.update({"cells": cells} if version == 4 else {"worksheets": [{"cells": cells}]})
+    with pytest.raises(NotebookRejected, match="10,001 cells; the limit is 10,000"):
+        load_notebook(json.dumps(document).encode(), "answers.ipynb")
+    assert not validated
+    assert python_source("answers.ipynb", json.dumps(document)) == ""
+    # One cell fewer is a notebook like any other.
+    del cells[-1]
+    if version == 4 or reader == "nbformat":
+        assert "def mse" in notebook_source(json.dumps(document).encode(), "answers.ipynb", 1 << 20).text
