@@ -30,6 +30,11 @@ _CONFUSABLES = str.maketrans({
 })
 
 
+# Quoting, comments, routes and lists in RFC 5322: a mail system reads `<alice@uni.edu>`,
+# `x,alice@uni.edu` or `alice@uni.edu(x)` as an address other than the text staff see.
+_SPECIALS = frozenset('<>()[]\\,;:"')
+
+
 class InvalidEmail(ValueError):
     """The text cannot be an e-mail address of this service."""
 
@@ -47,8 +52,11 @@ def validate(email: str) -> str:
             name = unicodedata.name(character, f"U+{ord(character):04X}")
             raise InvalidEmail(f"The e-mail address contains an invisible or control character ({name}).")
     local, at, domain = address.rpartition("@")
-    # A domain's dots separate labels: none may be empty (`uni.edu.` would be a second `uni.edu`).
-    if not at or not local or not domain or "@" in local or "." not in domain or "" in domain.split("."):
+    labels = domain.split(".")
+    if (not at or not local or not domain or "@" in local or len(labels) < 2 or _SPECIALS & set(address)
+            # A domain's labels are letters, digits and hyphens; none is empty (`uni.edu.`
+            # would be a second `uni.edu`).
+            or not all(label and label.replace("-", "").isalnum() for label in labels)):
         raise InvalidEmail("Please give a valid e-mail address (name@domain).")
     if len(address) > 254:
         raise InvalidEmail("The e-mail address is too long.")

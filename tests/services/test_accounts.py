@@ -78,6 +78,15 @@ def test_look_alike_is_refused_whichever_came_first(app):
     "ada@example.edu.",          # a second spelling of ada@example.edu
     "ada@example..edu",
     "ada@.example.edu",
+    # Mail systems read these as another address than the one staff see (or as a list of them).
+    "<ada@example.edu>",
+    "ada@example.edu(x)",
+    "x,ada@example.edu",
+    "x;ada@example.edu",
+    '"ada"@example.edu',
+    "ada@[127.0.0.1]",
+    "ada\\@example.edu",
+    "ada@exa_mple.edu",
 ])
 def test_invisible_control_and_malformed_addresses_are_refused(app, email):
     with pytest.raises(AccountError, match="invisible or control|valid e-mail"):
