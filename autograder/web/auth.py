@@ -167,6 +167,16 @@ def account():
     return render_template("auth/account.html", form=form, token=token, password_form=PasswordChangeForm())
 
 
+@bp.route("/account/token/revoke", methods=["POST"])
+@login_required
+def revoke_token():
+    # A token copied onto a shared machine, or no longer needed: gone without making another.
+    if EmptyForm().validate_on_submit():
+        accounts.revoke_api_token(current_user)
+        flash("Your API token is revoked: it no longer works anywhere.", "success")
+    return redirect(url_for("auth.account"))
+
+
 @bp.route("/account/password", methods=["POST"])
 @login_required
 def change_password():

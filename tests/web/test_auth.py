@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from autograder.extensions import db
 from autograder.models import Role
 from autograder.services import accounts
 
@@ -97,3 +98,21 @@ def _static_files():
 
     folder = Path(autograder.web.__file__).parent / "static"
     return [path.name for path in folder.iterdir() if path.is_file()]
+
+
+def test_a_token_can_be_revoked_without_making_another(client, factory, login, csrf_token):
+    user = factory.user()
+    login(user)
+    made = client.post("/account", data={"csrf_token": csrf_token("/account")})
+    token = re.search(r'id="api-token">([^<]+)<', made.get_data(as_text=True)).group(1)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/assignments", headers=headers).status_code == 200
+    assert 'id="revoke-token"' in made.get_data(as_text=True)
+    revoked = client.post("/account/token/revoke", data={"csrf_token": csrf_token("/account")}, follow_redirects=True)
+    assert "Your API token is revoked" in revoked.get_data(as_text=True)
+    assert 'id="revoke-token"' not in revoked.get_data(as_text=True)
+    assert client.get("/api/v1/assignments", headers=headers).status_code == 401
+    # Without the form's CSRF token nothing happens.
+    client.post("/account", data={"csrf_token": csrf_token("/account")})
+    client.post("/account/token/revoke", data={})
+    assert db.session.get(type(user), user.id).api_token_hash is not None
