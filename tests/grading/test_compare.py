@@ -180,3 +180,26 @@ def test_short_binary_numbers_are_not_mistaken_for_float32(got):
 def test_an_honest_float64_result_short_in_binary_is_not_float32():
     # 19999.5 fits float32 exactly; the reference's last-bit difference is float64 rounding, not float32.
     assert compare_values(19999.5 + 2 * np.spacing(19999.5), 19999.5, RTOL, ATOL) is None
+
+
+def test_a_cancellation_short_in_binary_is_not_mistaken_for_float32():
+    # cross_entropy_grad of the row [-3899.00417159, -3873.35776512] with label 1 (a hidden draw of
+    # losses, seed 100): softmax - 1 cancels to exactly -2**-37, and /8 keeps it a power of two. The
+    # reference, computed another way, differs by 3e-17 (float64 rounding of a cancellation, far
+    # below atol): a float64 result, not a float32 one. 2**-40 fits float32 but not float16's range.
+    expected = np.array([[0.125, -0.125], [9.09530369e-13, -9.09522457e-13]])
+    got = np.array([[0.125, -0.125], [9.09530369e-13, -2.0**-40]])
+    assert compare_values(expected, got, RTOL, ATOL) is None
+    # A cancellation keeps up to 24 bits in general (1 - p is a multiple of 2**-53): still float64.
+    got[1, 1] = -65535 * 2.0**-53 / 8
+    assert compare_values(expected, got, RTOL, ATOL) is None
+    # An honest power of two far from 1, as a scalar, is not float32 either.
+    assert compare_values(2.0**-40 * (1 + 1e-9), 2.0**-40, RTOL, ATOL) is None
+
+
+def test_float32_precision_of_small_entries_beside_exact_ones_is_still_named():
+    # Exact entries (0.25) agree; the rest computed in float32 differ far beyond float64 rounding.
+    expected = np.array([0.25, -0.25, *np.sin(np.linspace(0.1, 2.0, 6))])
+    converted = expected.astype(np.float32).astype(np.float64)
+    mismatch = compare_values(expected, converted, RTOL, ATOL)
+    assert mismatch is not None and mismatch.reason.startswith("returned float32 precision: compute in float64")
