@@ -71,9 +71,18 @@ def numerical_gradient_edge_cases(rng):
     ]
 
 
-def _steep_x(rng, *shape):
+def _steep_x(rng, *shape, width=0.1):
     """Points where the steep exponential probes stay moderate (see probes.STEEPNESS)."""
-    return rng.uniform(-0.1, 0.1, size=shape)
+    return rng.uniform(-width, width, size=shape)
+
+
+# gradient_check's steep exponential at the default h: its relative error (1.5e-8 / 2) must be
+# known to 1e-2, but rounding of f (a sum over every entry) over 2h misses the smallest entries'
+# differences by eps * f / (h * exp(30 x_i) / 30): at x in [-0.1, 0.1] that moves the error by up
+# to 5%, so a right file perturbing x by +h, -2h, +h (a last-bit different point) lost the check on
+# 3% of draws (hidden seed 101). At x in [-0.02, 0.02] it moves by < 0.1%; the centred differences'
+# error does not depend on x, and a default h of 2e-5, 5e-6 or 1e-6 to 1e-8 stays off by > 19%.
+CONDITIONED_STEEP_WIDTH = 0.02
 
 
 def numerical_gradient_step_size(rng):
@@ -189,7 +198,8 @@ def _least_squares_check(rng, n, d, k=None, wrong=None, label="", **kwargs):
 
 
 # The relative error of a steep exponential's right gradient is the centred differences' own
-# error, known to ~1e-12: compared relatively, so that returning 0.0 cannot pass for it.
+# error, known to well within 1e-2 (see CONDITIONED_STEEP_WIDTH): compared relatively, so that
+# returning 0.0 cannot pass for it.
 STEEP = {"rtol": 1e-2, "atol": 0.0}
 
 
@@ -231,7 +241,7 @@ def gradient_check_step_size(rng):
     n = _distinct(rng, 1, 3, 8)[0]
     return [
         Case([call("gradient_check", Probe("steep_exponential"), Probe("steep_exponential_gradient"),
-                   _steep_x(rng, 2, n))],
+                   _steep_x(rng, 2, n, width=CONDITIONED_STEEP_WIDTH))],
              label=f"steep exponential, x (2, {n}), default h", restored=GC_X_RESTORED, **STEEP),
         Case([call("gradient_check", Probe("sum_of_cubes"), Probe("sum_of_cubes_gradient"),
                    rng.uniform(0.2, 1.0, size=(n,)), h=1e-2)],
