@@ -182,7 +182,8 @@ def _call_factors(call: Call, parameters: list[str]) -> list[tuple[str, float]]:
         size, rows = arrays[0].size, arrays[0].shape[0]
         if size > 2:
             factors += [("N", float(size)), ("1/N", 1.0 / size)]
-        if rows > 2 and rows != size:
+        # Also where rows == size (D = 1): that case must not rule the batch size out for the others.
+        if rows > 2:
             factors += [("the batch size", float(rows)), ("1/the batch size", 1.0 / rows)]
     return factors
 

@@ -37,7 +37,8 @@ class StudentMistake:
     # the library was widened with round 4: 7 of 24 named when first graded, 2 others given a wrong
     # name (fixed by the exact-zero and earliest-difference rules), then added to the library;
     # 6: the same again after round 5 was added: 5 of 22 named when first graded (none wrongly),
-    # then most added to the library (tuned on since).
+    # then most added to the library (tuned on since); 7: written in round 11's review of the
+    # feedback (not named when first graded; named after the diagnosis fix or variant they prompted).
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -1799,4 +1800,13 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
                 params[name], _ = update(params[name], grads[name], configs[name])
     return params, losses
 ''', round=6),
+    # ------------------------------------------------------------------ round 7
+    # b2's gradient averaged again: D = 1 cases (rows == size) had hidden the batch-size factor.
+    M("r7-two-layer-db2-mean", "backprop", "vectorised", "two_layer_linear_loss", DIVIDED_TWICE, '''
+def two_layer_linear_loss(params, X, y):
+    h = X @ params["W1"] + params["b1"]
+    loss, dpred = _mse_and_grad(h @ params["w2"] + params["b2"], y)
+    dh = np.outer(dpred, params["w2"])
+    return loss, {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": h.T @ dpred, "b2": np.mean(dpred)}
+''', round=7),
 ]

@@ -40,3 +40,10 @@ def test_most_student_mistakes_are_named(held_out, grade_file):
     missed = [f"{v.mistake.key}: given {sorted(set(v.given)) or 'nothing'}" for v in verdicts if not v.named]
     assert len(chosen) >= 40
     assert 1 - len(missed) / len(chosen) >= NAMING_RATE, "\n".join(missed)
+
+
+@pytest.mark.parametrize("mistake", [m for m in STUDENT_MISTAKES if m.round == 7], ids=lambda m: m.key)
+def test_round_seven_mistakes_are_named(mistake, grade_file):
+    # Each was written unnamed and prompted a diagnosis fix: it must stay named.
+    verdict = _verdict(mistake, grade_file)
+    assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"
