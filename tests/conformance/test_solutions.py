@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.assignment import find_assignment
+from autograder.grading.engine import grade_source
 from autograder.grading.report import Report
 
 SOLUTIONS = Path(__file__).parent / "solutions"
@@ -38,3 +40,25 @@ def test_correct_solution_gets_full_marks(path: Path, mode: str, grade_file):
     assert report.full_marks, failures(report)
     # A correct gradient also agrees with its own forward: the 0-point diagnostic lines pass too.
     assert all(test.status == "passed" for test in report.tests), failures(report)
+
+
+# Hidden draws on which a correct file once lost points: (assignment, style, hidden seed).
+# losses seed 100: cross_entropy_grad's row [-3899.0, -3873.4] (label 1, N=8) cancels softmax - 1 to
+# exactly -2**-40 after / N, taken for float32 precision (0/2 for "numerical stability").
+# gradient_check seed 101: the steep exponential at the default h, x perturbed by +h, -2h, +h: the
+# relative error came out 1.2% off the reference's by rounding of f (0/1 for "step size h").
+ONCE_FAILED_HIDDEN_DRAWS = [
+    ("losses", "vectorised", 100),
+    ("losses", "dataclass_settings", 100),
+    ("gradient_check", "add_subtract", 101),
+]
+
+
+@pytest.mark.parametrize("assignment_name, style, seed", ONCE_FAILED_HIDDEN_DRAWS,
+                         ids=[f"{name}/{style}@{seed}" for name, style, seed in ONCE_FAILED_HIDDEN_DRAWS])
+def test_correct_solution_gets_full_marks_on_draws_that_once_failed(assignment_name: str, style: str, seed: int,
+                                                                    executor):
+    path = SOLUTIONS / assignment_name / f"{style}.py"
+    report = grade_source(find_assignment(assignment_name), path.read_bytes(), executor, mode="hidden",
+                          hidden_seed=seed, filename=path.name)
+    assert report.full_marks, failures(report)
