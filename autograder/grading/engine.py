@@ -21,6 +21,7 @@ from autograder.grading.source_checks import (
     wrong_file_hint,
 )
 from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
+from autograder.grading.self_test_imports import without_self_test_imports
 from autograder.sandbox.executor import (
     CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome, executor_raised,
 )
@@ -132,6 +133,11 @@ def _without_ipython(source: str, file: str, notes: list[str], removed: Sequence
         shown = "; ".join(f"line {row}: {what}" for row, what in removed[:6]) + ("; ..." if len(removed) > 6 else "")
         notes.append(f"{file} holds IPython lines, as a notebook saved as .py does; they are not Python, so the grader "
                      f"skips them ({shown}). Import what you need with Python `import` lines.")
+    cleaned, skipped = without_self_test_imports(cleaned)
+    if skipped:
+        shown = "; ".join(f"line {row}: {module}" for row, module in skipped[:6]) + ("; ..." if len(skipped) > 6 else "")
+        notes.append(f"{file} imports libraries the grader does not have ({shown}); only your own tests under "
+                     "`if __name__ == \"__main__\":` use them, so the grader skips those imports.")
     return cleaned
 
 

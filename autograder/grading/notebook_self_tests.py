@@ -57,7 +57,7 @@ class GradedCells:
 def is_self_test_statement(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Expr):
         return not isinstance(statement.value, ast.Constant)  # a bare string is a comment
-    return isinstance(statement, SELF_TEST_STATEMENTS) or _is_main_guard(statement)
+    return isinstance(statement, SELF_TEST_STATEMENTS) or is_main_guard(statement)
 
 
 def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedCells:
@@ -96,7 +96,7 @@ def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedC
 def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str], tainted: set[str]) -> bool:
     if isinstance(statement, DEFINITIONS):
         return True
-    if isinstance(statement, (ast.Expr, ast.Assert)) or _is_main_guard(statement):
+    if isinstance(statement, (ast.Expr, ast.Assert)) or is_main_guard(statement):
         return False
     bound = _bound_names(statement)
     if bound & needed:
@@ -128,7 +128,7 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
                 continue
             if cell.number not in self_test_cells:
                 needed |= _read_names(statement)
-            elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not _is_main_guard(statement):
+            elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not is_main_guard(statement):
                 for name in _bound_names(statement):
                     binders.setdefault(name, []).append(len(reads_of))
                 reads_of.append(_read_names(statement))
@@ -203,8 +203,8 @@ def _blank_left_out(cell: Cell, kept: set[int]) -> str:
     return trimmed
 
 
-def _is_main_guard(statement: ast.stmt) -> bool:
-    # if __name__ == "__main__": ... (ast.walk does not recurse: any depth of expression is fine)
+def is_main_guard(statement: ast.stmt) -> bool:
+    """True for `if __name__ == "__main__":` (any test reading __name__): a file's own tests."""
     return isinstance(statement, ast.If) and any(
         isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(statement.test))
 

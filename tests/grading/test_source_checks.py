@@ -31,7 +31,7 @@ def test_import_error_names_the_line(toy, grade):
 
 
 def test_importing_an_unavailable_library_says_what_is_available(toy, grade):
-    report = grade(toy, "from scipy.special import logsumexp\n" + toy.reference_source)
+    report = grade(toy, "from scipy.special import logsumexp\n" + toy.reference_source + "\nSMOOTH = logsumexp\n")
     assert report.score == 0
     assert "No module named 'scipy'" in report.messages[0] and "NumPy and the Python standard library" in report.messages[0]
 
@@ -67,3 +67,23 @@ def test_a_file_defining_none_of_the_functions_under_another_name_is_asked_about
 def test_a_file_defining_some_functions_is_not_asked_about(toy, grade):
     report = grade(toy, toy.reference_source.replace("def apply_twice(", "def twice("), filename="losses.py")
     assert not any("is it the right file?" in message for message in report.messages)
+
+
+def test_a_library_only_the_files_own_tests_import_is_skipped_with_a_note(toy, grade):
+    source = ("import numpy as np\nimport matplotlib.pyplot as plt\nfrom torch import (\n    tensor,\n)\n"
+              + toy.reference_source
+              + '\n\nif __name__ == "__main__":\n    plt.plot(tensor([1.0]))\n')
+    report = grade(toy, source)
+    assert report.score == report.max_score
+    note = next(message for message in report.messages if "does not have" in message)
+    assert "line 2: matplotlib.pyplot; line 3: torch" in note and "__main__" in note
+
+
+@pytest.mark.parametrize("imports", [
+    "import matplotlib.pyplot as plt\nPLOT = plt\n",  # read outside the __main__ block
+    "import numpy, matplotlib\n",  # one statement with an available module: kept whole
+    "import matplotlib; import json\n",  # shares its line with another statement
+])
+def test_a_library_anything_else_reads_or_shares_a_line_stays_and_fails_as_before(toy, grade, imports):
+    report = grade(toy, imports + toy.reference_source + '\nif __name__ == "__main__":\n    matplotlib = 1\n')
+    assert report.score == 0 and "No module named 'matplotlib'" in report.messages[0]
