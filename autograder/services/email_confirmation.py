@@ -14,11 +14,13 @@ and staff pages show them as unconfirmed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 from autograder.extensions import db
-from autograder.models import User
-from autograder.services import accounts, mailer, password_links
+from autograder.models import Course, User
+from autograder.services import accounts, courses, mailer, password_links
+from autograder.services.errors import ServiceError
 from autograder.services.password_links import LinkPurpose
 
 CONFIRMATION_HOURS = password_links.MAX_AGE_SECONDS[LinkPurpose.CONFIRMATION] // 3600
@@ -49,19 +51,41 @@ def refusal(user: User, action: Action) -> str | None:
 
 def send_link(user: User, link_for: Callable[[str], str]) -> bool:
     """Mail a one-time confirmation link to the account's address; return whether the server took it."""
-    link = link_for(password_links.make_token(user, LinkPurpose.CONFIRMATION))
-    return mailer.send_mail(
-        user.email, "Confirm your e-mail address for the autograder",
-        f"Someone (you, we hope) created an autograder account with the address {user.email}.\n\n"
-        f"Open this link within {CONFIRMATION_HOURS // 24} days to confirm that the address is yours; it works once:\n"
-        f"{link}\n\n"
-        "If you did not create this account, do not confirm it: someone else used your address. Use "
-        "'Forgot your password?' on the sign-in page to choose a password and take the account over.\n")
+    return mailer.send_mail(*confirmation_mail(user, link_for))
 
 
-def confirm_with(token: str) -> User:
-    """Confirm the address of the token's account and commit; the token is spent. Raises LinkError."""
+def confirmation_mail(user: User, link_for: Callable[[str], str], join_code: str = "") -> tuple[str, str, str]:
+    """Return (to, subject, body) of the mail with a confirmation link; ``join_code``: joined once confirmed."""
+    link = link_for(password_links.make_token(user, LinkPurpose.CONFIRMATION, join_code=join_code))
+    return (user.email, "Confirm your e-mail address for the autograder",
+            f"Someone (you, we hope) created an autograder account with the address {user.email}.\n\n"
+            f"Open this link within {CONFIRMATION_HOURS // 24} days to confirm that the address is yours; it works once:\n"
+            f"{link}\n\n"
+            "If you did not create this account, do not confirm it: someone else used your address. Use "
+            "'Forgot your password?' on the sign-in page to choose a password and take the account over.\n")
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The account whose address a link confirmed, and the course its registration asked to join."""
+
+    user: User
+    joined: Course | None = None
+    join_refusal: str | None = None  # why that course was not joined (an unknown code, already in it)
+
+
+def confirm_with(token: str) -> Confirmed:
+    """Confirm the address of the token's account and commit; the token is spent. Raises LinkError.
+
+    A link mailed by the registration carries its join code: the account joins that course now.
+    """
     holder = password_links.holder_of(token, (LinkPurpose.CONFIRMATION,))
     accounts.mark_email_confirmed(holder.user)
     db.session.commit()
-    return holder.user
+    if not holder.join_code:
+        return Confirmed(holder.user)
+    try:
+        return Confirmed(holder.user, joined=courses.join_course(holder.user, holder.join_code))
+    except ServiceError as error:
+        db.session.rollback()
+        return Confirmed(holder.user, join_refusal=str(error))

@@ -53,6 +53,7 @@ class LinkHolder:
 
     user: User
     purpose: LinkPurpose
+    join_code: str = ""  # a confirmation link's: the course the registration asked to join
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -68,15 +69,18 @@ def _fingerprint(user: User, purpose: LinkPurpose) -> str:
     return hashlib.sha256(state.encode()).hexdigest()[:20]
 
 
-def make_token(user: User, purpose: LinkPurpose, made_by: User | None = None) -> str:
+def make_token(user: User, purpose: LinkPurpose, made_by: User | None = None, join_code: str = "") -> str:
     """Return a token that lets its holder set ``user``'s password once.
 
     ``made_by``: the instructor who makes it (None: a link mailed to the owner, or the operator's).
     Their reach is checked again when the link is used (_refusal_at_use).
+    ``join_code``: a confirmation link's course to join once confirmed (signed with the rest: not changeable).
     """
     data = {"user": user.id, "purpose": purpose.value, "fingerprint": _fingerprint(user, purpose)}
     if made_by is not None:
         data["by"] = made_by.id
+    if join_code and purpose == LinkPurpose.CONFIRMATION:
+        data["join"] = join_code[:40]
     return _serializer().dumps(data)
 
 
@@ -104,7 +108,8 @@ def holder_of(token: str, purposes: tuple[LinkPurpose, ...] = PASSWORD_PURPOSES)
         refusal = _refusal_at_use(data["by"], user, purpose)
         if refusal is not None:
             raise LinkError(refusal)
-    return LinkHolder(user, purpose)
+    join_code = data.get("join") if purpose == LinkPurpose.CONFIRMATION else ""
+    return LinkHolder(user, purpose, join_code if isinstance(join_code, str) else "")
 
 
 def _refusal_at_use(maker_id: Any, target: User, purpose: LinkPurpose) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
-from autograder.services import accounts, courses, email_address, email_confirmation, mailer
+from autograder.services import accounts, courses, email_address, email_confirmation, mailer, registration
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import device_cookie, known_device, login_throttle
 from autograder.services import password_links
@@ -20,6 +21,7 @@ from autograder.web.forms import (
 )
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see this page."
@@ -117,27 +119,61 @@ def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and mailer.mail_configured():
+        try:
+            mails = registration.register(form.email.data, form.password.data, form.name.data or "",
+                                          form.join_code.data or "", request.remote_addr or "", _registration_links())
+        except ServiceError as error:  # an invalid address or password: nothing about accounts
+            flash(str(error), "error")
+        else:
+            # The same page whether or not the address had an account; the mail goes after the answer.
+            address = email_address.validate(form.email.data)
+            response = current_app.make_response(render_template(
+                "auth/register_sent.html", address=address,
+                days=email_confirmation.CONFIRMATION_HOURS // 24))
+            return _send_after(response, mails)
+    elif form.validate_on_submit():
+        # No mail: nothing could confirm an address, so nothing hides that it is taken (docs/WEB.md, Known gaps).
         try:
             user = accounts.create_user(form.email.data, form.password.data, Role.STUDENT, form.name.data or "")
         except ServiceError as error:
             flash(str(error), "error")
         else:
             login_user(user)
-            if mailer.mail_configured():
-                _send_confirmation(user)
             if form.join_code.data:
-                refusal = email_confirmation.refusal(user, email_confirmation.Action.JOIN)
-                if refusal is not None:
-                    flash(f"{refusal} Then join with the code {form.join_code.data.strip().upper()}.", "warning")
-                else:
-                    try:
-                        course = courses.join_course(user, form.join_code.data)
-                        flash(f"Welcome to {course.title}!", "success")
-                    except ServiceError as error:
-                        flash(str(error), "error")
+                try:
+                    course = courses.join_course(user, form.join_code.data)
+                    flash(f"Welcome to {course.title}!", "success")
+                except ServiceError as error:
+                    flash(str(error), "error")
             return redirect(url_for("student.index"))
     return render_template("auth/register.html", form=form)
+
+
+def _registration_links() -> registration.Links:
+    return registration.Links(confirm=lambda token: url_for("auth.confirm_email", token=token, _external=True),
+                              sign_in=url_for("auth.login", _external=True),
+                              forgot_password=url_for("auth.forgot_password", _external=True))
+
+
+def _send_after(response, mails: list[registration.Mail]):
+    """Send ``mails`` once the response is out (the server closes it); return the response.
+
+    How long the answer takes then says nothing about which mail, if any, was sent.
+    """
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            for mail in mails:
+                try:
+                    mailer.send_mail(mail.to, mail.subject, mail.body)
+                except Exception:  # noqa: BLE001 - after the response nobody could be told
+                    log.exception("could not send mail to %s", mail.to)
+
+    if mails:
+        response.call_on_close(send)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
@@ -281,11 +317,18 @@ def confirm_email(token: str):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            user = email_confirmation.confirm_with(token)
+            confirmed = email_confirmation.confirm_with(token)
         except ServiceError as error:
             return render_template("auth/confirm_email.html", error=str(error), form=None), 400
+        user = confirmed.user
+        # The link reached the address: this browser is its owner's (not a password proof: no device mark).
+        if not (current_user.is_authenticated and current_user.id == user.id):
+            logout_user()
+            login_user(user)
         flash(f"Thank you: {user.email} is confirmed.", "success")
-        if current_user.is_authenticated and current_user.id == user.id:
-            return redirect(home_for(user))
-        return redirect(url_for("auth.login"))
+        if confirmed.joined is not None:
+            flash(f"Welcome to {confirmed.joined.title}!", "success")
+        elif confirmed.join_refusal is not None:
+            flash(confirmed.join_refusal, "error")
+        return redirect(home_for(user))
     return render_template("auth/confirm_email.html", form=form, holder=holder, error=None)

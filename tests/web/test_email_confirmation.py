@@ -28,8 +28,15 @@ def _mail(app, port: int) -> None:
 
 
 def _register(client, email: str, password: str, join_code: str = ""):
-    return client.post("/register", data={"email": email, "password": password, "confirm": password,
-                                          "join_code": join_code, "csrf_token": _token(client, "/register")},
+    answer = client.post("/register", data={"email": email, "password": password, "confirm": password,
+                                            "join_code": join_code, "csrf_token": _token(client, "/register")},
+                         follow_redirects=True)
+    answer.close()  # as a server does once the answer is out: a registration mails after its response
+    return answer
+
+
+def _sign_in(client, email: str, password: str):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": _token(client, "/login")},
                        follow_redirects=True)
 
 
@@ -73,9 +80,11 @@ def test_a_squatter_cannot_use_an_address_they_do_not_read_and_its_owner_takes_i
     account = accounts.find_user(ALICE)
     assert account is not None and account.email_confirmed_at is None
     assert not courses.studies(account, course)
-    assert "Please confirm your e-mail address before you join a course" in page
-    assert "Confirm your address: we sent a link to" in page and "Send it again" in page
+    assert f"We sent a link to <strong>{ALICE}</strong>" in page
     assert len(_mails_to(received, ALICE)) == 1  # the confirmation link went to Alice, not to the squatter
+    # Signed in with the password they chose, they are asked to confirm first.
+    page = _sign_in(squatter, ALICE, "squatter-pw").get_data(as_text=True)
+    assert "Confirm your address: we sent a link to" in page and "Send it again" in page
 
     # Joining, making an API token: refused, each saying why.
     joined = squatter.post("/join", data={"join_code": course.join_code, "csrf_token": _token(squatter, "/")},
@@ -102,8 +111,13 @@ def test_a_squatter_cannot_use_an_address_they_do_not_read_and_its_owner_takes_i
     assert answer.get_json()["reason"] == "email_not_confirmed" and "confirm your e-mail" in answer.get_json()["error"]
     assert db.session.query(Submission).count() == 0
 
-    # Alice asks for "Forgot your password?": the mailed link gives her the account and confirms it.
+    # Alice registers: the page answers as for anyone, and she is mailed that her address has an account.
     alice = app.test_client()
+    _register(alice, ALICE, "alice-first-try")
+    (told,) = [mail for mail in _mails_to(received, ALICE) if mail["Subject"].startswith("Someone tried")]
+    assert "/forgot-password" in told.get_payload(decode=True).decode()
+    assert accounts.authenticate(ALICE, "alice-first-try") is None  # nothing changed
+    # She uses "Forgot your password?": the mailed link gives her the account and confirms it.
     alice.post("/forgot-password", data={"email": ALICE, "csrf_token": _token(alice, "/forgot-password")})
     reset = _link_in(_mails_to(received, ALICE)[-1], "set-password")
     done = alice.post(reset, data={"password": "alice-own-pw", "confirm": "alice-own-pw",
@@ -160,6 +174,7 @@ def test_send_it_again_mails_a_new_link_at_most_three_times_an_hour(make_app, sm
     with app.app_context():
         client = app.test_client()
         _register(client, "dora@uni.edu", "dora-password")
+        _sign_in(client, "dora@uni.edu", "dora-password")
         answers = [client.post("/confirm-email/send", data={"csrf_token": _token(client, "/"), "next": "/account"})
                    for _ in range(4)]
     assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
@@ -242,6 +257,7 @@ def test_an_enrolled_squatter_cannot_start_the_owners_timed_assignment(app, fact
     course = factory.course(teacher)
     squatter = app.test_client()
     _register(squatter, ALICE, "squatter-pw")
+    _sign_in(squatter, ALICE, "squatter-pw")
     courses.import_roster(course, f"{ALICE},Alice\n")
     ca = course.course_assignments[0]
     time_limits.set_time_limit(ca, 30)
