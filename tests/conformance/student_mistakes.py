@@ -38,7 +38,11 @@ class StudentMistake:
     # name (fixed by the exact-zero and earliest-difference rules), then added to the library;
     # 6: the same again after round 5 was added: 5 of 22 named when first graded (none wrongly),
     # then most added to the library (tuned on since); 7: written in round 11's review of the
-    # feedback (not named when first graded; named after the diagnosis fix or variant they prompted).
+    # feedback (not named when first graded; named after the diagnosis fix or variant they prompted);
+    # 8: round 12's five mistakes reported unnamed (mlp b1 gradient before the ReLU mask, sigmoid w2
+    # gradient from the pre-activation, cross-entropy gradient over C or N*C, Adam storing m_hat and
+    # v_hat, RMSprop stepping with the old cache): 1 of 6 named when first graded (N*C already was,
+    # as "divided by the number of entries"), the other five then added to the library.
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -1809,4 +1813,76 @@ def two_layer_linear_loss(params, X, y):
     dh = np.outer(dpred, params["w2"])
     return loss, {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": h.T @ dpred, "b2": np.mean(dpred)}
 ''', round=7),
+    # ------------------------------------------------------------------ round 8
+    # Round 12's five mistakes reported as "wrong values" without a name.
+    M("r8-mlp-db1-unmasked", "backprop", "einsum", "mlp_loss", ("b1 gradient taken before the ReLU mask",), '''
+def mlp_loss(params, X, y):
+    pre = np.einsum("nd,dh->nh", X, params["W1"]) + params["b1"]
+    hidden = np.maximum(pre, 0)
+    scores = np.einsum("nh,hc->nc", hidden, params["W2"]) + params["b2"]
+    n = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = np.asarray(-log_probs[np.arange(n), y].mean())
+    dscores = np.exp(log_probs)
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dh = np.einsum("nc,hc->nh", dscores, params["W2"])
+    db1 = dh.sum(axis=0)
+    dh = dh * (pre > 0)
+    return loss, {"W1": np.einsum("nd,nh->dh", X, dh), "b1": db1,
+                  "W2": np.einsum("nh,nc->hc", hidden, dscores), "b2": dscores.sum(axis=0)}
+''', round=8),
+    M("r8-sigmoid-dw2-pre", "backprop", "vectorised", "two_layer_sigmoid_loss",
+      ("pre-activation instead of activation",), '''
+def two_layer_sigmoid_loss(params, X, y):
+    z1 = X @ params["W1"] + params["b1"]
+    a1 = _sigmoid(z1)
+    loss, dpred = _mse_and_grad(a1 @ params["w2"] + params["b2"], y)
+    dz1 = np.outer(dpred, params["w2"]) * a1 * (1 - a1)
+    dw2 = z1.T @ dpred
+    return loss, {"W1": X.T @ dz1, "b1": dz1.sum(axis=0), "w2": dw2, "b2": np.array(dpred.sum())}
+''', round=8),
+    M("r8-ce-grad-over-classes", "losses", "vectorised", "cross_entropy_grad", ("divided by C instead of N",), '''
+def cross_entropy_grad(logits, labels):
+    num_classes = logits.shape[1]
+    dlogits = softmax(logits)
+    dlogits[range(len(labels)), labels] -= 1
+    return dlogits / num_classes
+''', round=8),
+    M("r8-ce-grad-over-n-times-c", "losses", "loops", "cross_entropy_grad", ("divided by the number of entries",), '''
+def cross_entropy_grad(logits, labels):
+    n, c = logits.shape
+    grad = np.empty(logits.shape)
+    for i in range(n):
+        probs = _row_softmax(logits[i])
+        for j in range(c):
+            target = 1.0 if j == labels[i] else 0.0
+            grad[i, j] = (probs[j] - target) / (n * c)
+    return grad
+''', round=8),
+    M("r8-adam-hats-stored", "optimizers", "scalar_state", "adam", ("bias-corrected moments stored",), '''
+def adam(w, dw, config=None):
+    config = _config("adam", config)
+    b1, b2 = config["beta1"], config["beta2"]
+    config["t"] = int(config.get("t", 0)) + 1
+    t = config["t"]
+    m = b1 * np.asarray(config.get("m", 0.0)) + (1 - b1) * dw
+    v = b2 * np.asarray(config.get("v", 0.0)) + (1 - b2) * dw ** 2
+    config["m"] = m / (1 - b1 ** t)
+    config["v"] = v / (1 - b2 ** t)
+    return w - config["learning_rate"] * config["m"] / (np.sqrt(config["v"]) + config["epsilon"]), config
+''', round=8),
+    M("r8-rmsprop-old-cache", "optimizers", "in_place", "rmsprop", ("step taken with the old cache",), '''
+def rmsprop(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w))
+    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    config["cache"] = config["decay_rate"] * cache + (1 - config["decay_rate"]) * dw ** 2
+    return next_w, config
+''', round=8),
 ]
