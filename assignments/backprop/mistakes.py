@@ -240,6 +240,14 @@ def two_layer_sigmoid_no_factor_two(params, X, y):
     return _two_layer_sigmoid_variant(params, X, y, 1.0, lambda pre, hidden: hidden * (1.0 - hidden))
 
 
+def two_layer_sigmoid_w2_from_pre_activation(params, X, y):
+    loss, grads = _two_layer_sigmoid_variant(params, X, y, 2.0, lambda pre, hidden: hidden * (1.0 - hidden))
+    pre = X @ params["W1"] + params["b1"]
+    _, dprediction = _mse_and_grad(_sigmoid(pre) @ params["w2"] + params["b2"], y)
+    grads["w2"] = pre.T @ dprediction
+    return loss, grads
+
+
 # ---------------------------------------------------------------- logistic regression
 
 
@@ -360,6 +368,17 @@ def mlp_dW2_from_pre_activation(params, X, y):
     return loss, grads
 
 
+def mlp_b1_gradient_before_relu_mask(params, X, y):
+    loss, grads = _mlp_variant(params, X, y)
+    n = X.shape[0]
+    pre = X @ params["W1"] + params["b1"]
+    dscores = np.exp(_log_softmax(np.maximum(pre, 0.0) @ params["W2"] + params["b2"]))
+    dscores[np.arange(n), y] -= 1.0
+    dscores /= n
+    grads["b1"] = (dscores @ params["W2"].T).sum(axis=0)
+    return loss, grads
+
+
 def mlp_log_sum_exp_unshifted(params, X, y):
     def unshifted_log_softmax(scores):
         return scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))
@@ -477,6 +496,10 @@ MISTAKES: list[Mistake] = [
             "two_layer_sigmoid_derivative_forgotten"),
     Mistake("two_layer_sigmoid_loss", "factor 2 missing",
             "d/dŷ of mean((ŷ - y)²) is 2 (ŷ - y) / N: keep the 2.", "two_layer_sigmoid_no_factor_two"),
+    Mistake("two_layer_sigmoid_loss", "pre-activation instead of activation",
+            "dw2 = hidden.T @ dŷ with hidden = sigmoid(X @ W1 + b1), the layer's OUTPUT, not its pre-activation "
+            "X @ W1 + b1.",
+            "two_layer_sigmoid_w2_from_pre_activation"),
     Mistake("logistic_regression_loss", "cross-entropy from probabilities",
             "log(sigmoid(z)) is log(0) = -inf for z = -1e4: compute the loss from the logits, "
             "max(z, 0) - z*y + log1p(exp(-|z|)).",
@@ -523,4 +546,8 @@ MISTAKES: list[Mistake] = [
     Mistake("mlp_loss", "gradient not divided by N",
             "The loss is a mean over N rows, so the score gradient is (softmax - onehot) / N.",
             "mlp_not_averaged"),
+    Mistake("mlp_loss", "b1 gradient taken before the ReLU mask",
+            "b1 enters before the ReLU like W1: db1 sums over rows the gradient AFTER the mask, "
+            "dpre = dhidden * (pre > 0), the same dpre that gives dW1 = X.T @ dpre.",
+            "mlp_b1_gradient_before_relu_mask"),
 ]
