@@ -200,6 +200,12 @@ def cross_entropy_grad_over_entries(logits, labels):
     return grad / logits.size
 
 
+def cross_entropy_grad_over_classes(logits, labels):
+    grad = _softmax_rows(logits)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return grad / logits.shape[1]
+
+
 def sigmoid_tanh_only(x):
     return np.tanh(x / 2)
 
@@ -286,6 +292,7 @@ MISTAKES = [
     Mistake("cross_entropy_grad", "one-hot of the wrong width", "The one-hot matrix is (N, C): np.eye(C)[labels], with C = logits.shape[1] classes, not np.eye(N).", "cross_entropy_grad_onehot_width_n"),
     Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
+    Mistake("cross_entropy_grad", "divided by C instead of N", "The loss averages over the N rows: divide by N = logits.shape[0], not by the number of classes C = logits.shape[1].", "cross_entropy_grad_over_classes"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
     Mistake("sigmoid", "tanh instead of sigmoid", "tanh(x/2) lies in (-1, 1): sigmoid(x) = (1 + tanh(x/2)) / 2.", "sigmoid_tanh_only"),
