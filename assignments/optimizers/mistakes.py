@@ -343,6 +343,25 @@ def adam_module_state(w, dw, config=None):
     return _adam_step(w, dw, config)
 
 
+def adam_corrected_moments_stored(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    config.update(m=m_hat, v=v_hat, t=t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def rmsprop_step_with_old_cache(w, dw, config=None):
+    config = _with_defaults(config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
+    alpha = config["decay_rate"]
+    old = _state(config, "cache", w)
+    config["cache"] = alpha * old + (1 - alpha) * dw * dw
+    return w - config["learning_rate"] * dw / (np.sqrt(old) + config["epsilon"]), config
+
+
 def adamw_l2_penalty(w, dw, config=None):
     config = _with_defaults(config, dict(ADAM_DEFAULTS, weight_decay=1e-2))
     return _adam_step(w, dw + config["weight_decay"] * w, config)
@@ -392,6 +411,7 @@ MISTAKES = [
     Mistake("rmsprop", "cache starts at 1", "A fresh cache is zeros (np.zeros_like(w)), as in PyTorch, not ones.", "rmsprop_cache_starts_at_one"),
     Mistake("rmsprop", "(1 - decay_rate) missing", "The cache is a moving AVERAGE: cache = decay_rate*cache + (1 - decay_rate)*dw**2.", "rmsprop_without_one_minus_decay"),
     Mistake("rmsprop", "cache not kept", "Store the cache in config['cache'] and start from it on the next step.", "rmsprop_cache_not_kept"),
+    Mistake("rmsprop", "step taken with the old cache", "Update the cache first, cache = decay_rate*cache + (1 - decay_rate)*dw**2, then step with the NEW cache: with the old one the first step divides dw by epsilon alone.", "rmsprop_step_with_old_cache"),
     Mistake("adam", "no bias correction", "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.", "adam_without_bias_correction"),
     Mistake("adam", "mutable default config={}", MUTABLE_DEFAULT_HINT, "adam_mutable_default"),
     Mistake("adam", "no bias correction of v", "Divide v by (1 - beta2**t) too: without it sqrt(v) is far too small in the first steps and the steps too large.", "adam_without_v_correction"),
@@ -406,6 +426,7 @@ MISTAKES = [
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
+    Mistake("adam", "bias-corrected moments stored", "Store the raw averages m and v in config; m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) serve this step's update only (stored, they are corrected again at every later step).", "adam_corrected_moments_stored"),
     Mistake("adamw", "L2 penalty instead of decoupled decay", "AdamW does not add weight_decay*w to the gradient: it multiplies w by (1 - lr*weight_decay) before the Adam step.", "adamw_l2_penalty"),
     Mistake("adamw", "decay not multiplied by w", "The decoupled decay is proportional to w: w - lr*weight_decay*w (i.e. w * (1 - lr*weight_decay)), not w - lr*weight_decay.", "adamw_decay_not_times_w"),
     Mistake("adamw", "decay applied twice", "AdamW decays w once, decoupled: w * (1 - lr*weight_decay) and then the Adam step on the plain dw. Do not also add weight_decay*w to the gradient.", "adamw_decay_twice"),
