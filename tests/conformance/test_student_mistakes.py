@@ -42,8 +42,8 @@ def test_most_student_mistakes_are_named(held_out, grade_file):
     assert 1 - len(missed) / len(chosen) >= NAMING_RATE, "\n".join(missed)
 
 
-@pytest.mark.parametrize("mistake", [m for m in STUDENT_MISTAKES if m.round == 7], ids=lambda m: m.key)
-def test_round_seven_mistakes_are_named(mistake, grade_file):
-    # Each was written unnamed and prompted a diagnosis fix: it must stay named.
+@pytest.mark.parametrize("mistake", [m for m in STUDENT_MISTAKES if m.round in (7, 8)], ids=lambda m: m.key)
+def test_round_seven_and_eight_mistakes_are_named(mistake, grade_file):
+    # Each was reported unnamed and prompted a diagnosis fix or a variant: it must stay named.
     verdict = _verdict(mistake, grade_file)
     assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"
