@@ -127,7 +127,8 @@ def _python_source(data: bytes, file: str, max_bytes: int, notes: list[str]) -> 
 
 
 def _without_ipython(source: str, file: str, notes: list[str], removed: Sequence[tuple[int, str]] = ()) -> str:
-    cleaned, more = script_without_ipython(source)
+    # ``source`` parses: only `get_ipython()` statements could be left (no second parse for the usual file).
+    cleaned, more = script_without_ipython(source) if "get_ipython" in source else (source, [])
     removed = sorted([*removed, *more])
     if removed:
         shown = "; ".join(f"line {row}: {what}" for row, what in removed[:6]) + ("; ..." if len(removed) > 6 else "")

@@ -459,9 +459,15 @@ def _without_ipython_syntax(text: str) -> tuple[str, list[tuple[int, str]]]:
         else:
             removed.append((first + 1, f"the %%{magic} cell"))
             return "\n" * len(lines), removed
+    text, blanked = _inert_ipython_lines(lines)
+    return text, sorted(removed + blanked)
+
+
+def _inert_ipython_lines(lines: list[str]) -> tuple[str, list[tuple[int, str]]]:
+    """Make each magic, shell or help line `pass` (or `x = None`), unless it lies inside a string or brackets."""
     candidates = [index for index, row in enumerate(lines) if _looks_like_ipython(row)]
     if not candidates:
-        return "".join(lines), removed
+        return "".join(lines), []
     replaced = list(lines)
     for index in candidates:
         indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
@@ -469,12 +475,13 @@ def _without_ipython_syntax(text: str) -> tuple[str, list[tuple[int, str]]]:
         # `t = %timeit -o ...` / `files = !ls`: the name stays bound, as the cells after may read it.
         replaced[index] = f"{indent}{assigned.group(1)} = None\n" if assigned else f"{indent}pass\n"
     inside = _lines_inside_strings_or_brackets("".join(replaced))
+    removed = []
     for index in candidates:
         if index + 1 in inside:
             replaced[index] = lines[index]  # a line of a string or a continued expression, not a magic
         else:
             removed.append((index + 1, lines[index].strip()[:60]))
-    return "".join(replaced), sorted(removed)
+    return "".join(replaced), removed
 
 
 def script_without_ipython(text: str) -> tuple[str, list[tuple[int, str]]]:
@@ -490,20 +497,7 @@ def script_without_ipython(text: str) -> tuple[str, list[tuple[int, str]]]:
     try:
         tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        lines = text.splitlines(keepends=True)
-        candidates = [index for index, row in enumerate(lines) if _looks_like_ipython(row)]
-        replaced = list(lines)
-        for index in candidates:
-            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
-            assigned = _IPYTHON_ASSIGNMENT.match(lines[index].strip())
-            replaced[index] = f"{indent}{assigned.group(1)} = None\n" if assigned else f"{indent}pass\n"
-        inside = _lines_inside_strings_or_brackets("".join(replaced))
-        for index in candidates:
-            if index + 1 in inside:
-                replaced[index] = lines[index]
-            else:
-                removed.append((index + 1, lines[index].strip()[:60]))
-        text = "".join(replaced)
+        text, removed = _inert_ipython_lines(text.splitlines(keepends=True))
         try:
             tree = parse_python(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
