@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse
-from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from autograder.models.user import password_fingerprint
+from autograder.services.rate_counters import RateCounters, rate_counters
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +42,12 @@ class Verdict:
 class LoginThrottle:
     """Counts failed sign-ins per account and per address in a `limits` storage."""
 
-    def __init__(self, storage: Storage, per_account: RateLimitItem, per_address: RateLimitItem,
-                 prefix: str, enabled: bool = True) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
+    def __init__(self, counters: RateCounters, per_account: RateLimitItem, per_address: RateLimitItem) -> None:
+        self._limiter = counters.limiter
         self._per_account = per_account
         self._per_address = per_address
-        self._prefix = prefix
-        self.enabled = enabled
+        self._prefix = counters.prefix
+        self.enabled = counters.enabled
 
     def _keys(self, account: str, address: str, device: str | None) -> tuple[tuple[RateLimitItem, str, str], ...]:
         # A browser that signed in to this account before (``device``) has a budget of its own: the
@@ -113,14 +111,11 @@ def account_key(email: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Build the app's throttle from its configuration (storage, limits, key prefix)."""
-    storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    """Build the app's throttle from its configuration (the limits; the storage's counters are shared)."""
     app.extensions[_EXTENSION] = LoginThrottle(
-        storage,
+        rate_counters(app),
         parse(app.config.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")),
         parse(app.config.get("LOGIN_FAILURES_PER_ADDRESS", "200 per 15 minutes")),
-        prefix=app.config.get("RATELIMIT_KEY_PREFIX", "autograder"),
-        enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
     )
 
 

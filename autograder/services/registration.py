@@ -26,8 +26,6 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +33,7 @@ from autograder.extensions import db
 from autograder.models import Role, User
 from autograder.services import accounts, email_address, email_confirmation
 from autograder.services.accounts import AccountError
+from autograder.services.rate_counters import RateCounters, rate_counters
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +59,14 @@ class Links:
 
 
 class _MailBudget:
-    """Counts registration mails per address and per client in a `limits` storage (moving windows)."""
+    """Counts registration mails per address and per client (rate_counters: moving windows)."""
 
-    def __init__(self, app: Flask) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(app.config.get("RATELIMIT_STORAGE_URI",
-                                                                                   "memory://")))
-        self._per_address: RateLimitItem = parse(app.config.get("REGISTRATION_MAILS_PER_ADDRESS", "3 per hour"))
-        self._per_client: RateLimitItem = parse(app.config.get("REGISTRATION_ATTEMPT_MAILS_PER_CLIENT",
-                                                               "10 per hour"))
-        self._prefix = app.config.get("RATELIMIT_KEY_PREFIX", "autograder")
-        self._enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
+    def __init__(self, counters: RateCounters, per_address: RateLimitItem, per_client: RateLimitItem) -> None:
+        self._limiter = counters.limiter
+        self._per_address = per_address
+        self._per_client = per_client
+        self._prefix = counters.prefix
+        self._enabled = counters.enabled
 
     def spend(self, address: str, client: str | None) -> bool:
         """Count one mail to ``address`` (and, for a "someone tried" mail, from ``client``); False: over a limit."""
@@ -89,7 +86,11 @@ class _MailBudget:
 
 def init_app(app: Flask) -> None:
     """Build the app's registration mail limits from its configuration."""
-    app.extensions[_EXTENSION] = _MailBudget(app)
+    app.extensions[_EXTENSION] = _MailBudget(
+        rate_counters(app),
+        parse(app.config.get("REGISTRATION_MAILS_PER_ADDRESS", "3 per hour")),
+        parse(app.config.get("REGISTRATION_ATTEMPT_MAILS_PER_CLIENT", "10 per hour")),
+    )
 
 
 def register(email: str, password: str, name: str, join_code: str, client: str, links: Links) -> list[Mail]:
