@@ -85,9 +85,9 @@ def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedC
                                                                                      tainted)
             if kept_here:
                 keep.add(id(statement))
-                tainted -= _bound_names(statement)
+                tainted -= bound_names(statement)
             else:
-                tainted |= _bound_names(statement)
+                tainted |= bound_names(statement)
         kept[cell.number] = keep
     texts = [_blank_left_out(cell, kept[cell.number]) for cell in cells]
     return GradedCells(texts, sorted(self_test_cells), future)
@@ -98,7 +98,7 @@ def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str
         return True
     if isinstance(statement, (ast.Expr, ast.Assert)) or is_main_guard(statement):
         return False
-    bound = _bound_names(statement)
+    bound = bound_names(statement)
     if bound & needed:
         return True
     # What binds nothing (a `raise`, an `if` that only prints) can only be a test's.
@@ -106,7 +106,7 @@ def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str
 
 
 def _import_needed(statement: ast.Import | ast.ImportFrom, needed: set[str]) -> bool:
-    return any(name == "*" or name in needed for name in _bound_names(statement))
+    return any(name == "*" or name in needed for name in bound_names(statement))
 
 
 def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: set[str]) -> set[str]:
@@ -129,7 +129,7 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
             if cell.number not in self_test_cells:
                 needed |= _read_names(statement)
             elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not is_main_guard(statement):
-                for name in _bound_names(statement):
+                for name in bound_names(statement):
                     binders.setdefault(name, []).append(len(reads_of))
                 reads_of.append(_read_names(statement))
     # A needed statement's own reads are needed too: each name and each statement is followed once,
@@ -209,7 +209,8 @@ def is_main_guard(statement: ast.stmt) -> bool:
         isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(statement.test))
 
 
-def _bound_names(statement: ast.stmt) -> set[str]:
+def bound_names(statement: ast.stmt) -> set[str]:
+    """The names a statement binds at module level (imports, definitions, targets)."""
     if isinstance(statement, IMPORTS):
         return {alias.asname or alias.name.split(".")[0] for alias in statement.names}
     if isinstance(statement, DEFINITIONS):
@@ -221,7 +222,7 @@ def _bound_names(statement: ast.stmt) -> set[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, IMPORTS):
-            names |= _bound_names(node)
+            names |= bound_names(node)
     return names
 
 

@@ -15,7 +15,7 @@ import ast
 import re
 import sys
 
-from autograder.grading.notebook_self_tests import is_main_guard
+from autograder.grading.notebook_self_tests import bound_names, is_main_guard
 from autograder.grading.syntax import parse_python
 
 AVAILABLE_PACKAGES = frozenset({"numpy", "__future__"})
@@ -45,8 +45,7 @@ def without_self_test_imports(source: str) -> tuple[str, list[tuple[int, str]]]:
     removed: list[tuple[int, str]] = []
     for statement in missing:
         end = statement.end_lineno or statement.lineno
-        names = {alias.asname or alias.name.split(".")[0] for alias in statement.names}
-        if names & read or any(row in shared_lines for row in range(statement.lineno, end + 1)):
+        if bound_names(statement) & read or any(row in shared_lines for row in range(statement.lineno, end + 1)):
             continue
         for row in range(statement.lineno, end + 1):
             lines[row - 1] = "\n"
