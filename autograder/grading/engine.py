@@ -176,7 +176,7 @@ class _Budget:
     time_scale: float = 1.0  # applied to each function's own limit too
 
     def spend(self, outcome: UnitOutcome) -> None:
-        self.seconds -= outcome.seconds
+        self.seconds -= outcome.seconds - outcome.waited_seconds
         self.output_bytes -= outcome.output_bytes
 
     @property

@@ -16,10 +16,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from autograder.sandbox import codec
+from autograder.sandbox import codec, run_queue
 from autograder.sandbox.launch import clean_environment  # noqa: F401 - re-exported: where it always was
 from autograder.sandbox.program import Call, CallOutcome
 
@@ -133,9 +133,10 @@ class UnitOutcome:
     traceback: list[str] = field(default_factory=list)
     console: str = ""
     seconds: float = 0.0
-    output_bytes: int = 0
+    waited_seconds: float = 0.0  # of ``seconds``, spent waiting for a CPU (not charged to the budget)
+    output_bytes: int = 0  # result bytes the unit sent (counted against the submission's budget)
     console_raw: bytes = b""  # what ``console`` was decoded from (call outcomes mark offsets in it)
-    loaded_console_end: int = 0  # bytes printed while the file loaded  # result bytes the unit sent (counted against the submission's budget)
+    loaded_console_end: int = 0  # bytes printed while the file loaded
 
 
 def executor_raised(error: Exception) -> UnitOutcome:
@@ -221,7 +222,14 @@ class SegmentClock:
     The first function's clock starts when the file has loaded, not when the unit was sent:
     on a busy machine, starting a child and running the file's top level may take longer
     than a function's own limit. Every deadline stays within the submission's budget.
+
+    Time the child spent waiting for a CPU (``run_queue``) is not charged: once the child's
+    pid is known (``watch``), a passed deadline first moves on by the wait accrued since, so
+    verdicts do not depend on how busy the machine is. The credit is bounded
+    (``MAX_STRETCH``): a unit never holds its worker longer than that multiple of its bound.
     """
+
+    MAX_STRETCH = 4.0
 
     def __init__(self, job: UnitJob, started: float) -> None:
         ends, total = [], 0
@@ -233,22 +241,61 @@ class SegmentClock:
         self.budget_end = started + job.wall_seconds + job.limits.load_seconds
         if job.budget_seconds is not None:
             self.budget_end = min(self.budget_end, started + job.budget_seconds)
+        self.max_credit = (self.MAX_STRETCH - 1) * (self.budget_end - started)
+        self.waited = 0.0  # run-queue wait credited so far
+        self._pid: int | None = None
+        self._read_wait: Callable[[int], float | None] = run_queue.waited_seconds
+        self._wait_at_start = 0.0
         self.segment = -1  # loading
         self.by_budget = False
         self._set_deadline(started + job.limits.load_seconds)
+
+    def watch(self, pid: int, read_wait: Callable[[int], float | None] = run_queue.waited_seconds) -> None:
+        """Credit the run-queue wait of process ``pid`` (the child) from now on."""
+        start = read_wait(pid)
+        if start is not None:
+            self._pid, self._read_wait, self._wait_at_start = pid, read_wait, start
+
+    def expired(self, now: float) -> bool:
+        """Whether the current deadline has passed, after crediting the child's wait for a CPU."""
+        if now < self.deadline:
+            return False
+        credit = self._credit()
+        self.deadline += credit
+        return now >= self.deadline
+
+    def _credit(self) -> float:
+        """Credit the wait accrued since the last credit: the submission's budget ends that much later."""
+        if self._pid is None:
+            return 0.0
+        total = self._read_wait(self._pid)
+        if total is None:
+            return 0.0
+        credit = min(total - self._wait_at_start - self.waited, self.max_credit - self.waited)
+        if credit <= 0.001:
+            return 0.0
+        self.waited += credit
+        self.budget_end += credit
+        return credit
 
     def _set_deadline(self, own: float) -> None:
         self.deadline = min(own, self.budget_end)
         self.by_budget = own > self.budget_end
 
     def advance(self, collector: ResultCollector, now: float) -> None:
-        """Start the next clock when the file has loaded and when a segment's calls have all arrived."""
+        """Start the next clock when the file has loaded and when a segment's calls have all arrived.
+
+        A segment that ended in time leaves its wait to the budget only: the next one's own
+        limit starts afresh.
+        """
         if self.segment < 0 and collector.loaded:
             self.segment = 0
+            self._credit()
             self._set_deadline(now + self.job.segment_limit(0))
         calls_done = len(collector.outcome.calls)
         while 0 <= self.segment < len(self.ends) - 1 and calls_done >= self.ends[self.segment]:
             self.segment += 1
+            self._credit()
             self._set_deadline(now + self.job.segment_limit(self.segment))
 
     def message(self) -> str:
@@ -369,6 +416,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     reader = FrameReader(job.limits.output_bytes)
     console = bytearray()
     clock = SegmentClock(job, started)
+    clock.watch(process.pid)
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write(job.encode())
@@ -380,11 +428,11 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     failure = ""
     status = CRASHED
     while open_fds and not collector.finished:
-        remaining = clock.deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if clock.expired(now):
             status, failure = TIMEOUT, clock.message()
             break
-        ready, _, _ = select.select(list(open_fds), [], [], remaining)
+        ready, _, _ = select.select(list(open_fds), [], [], clock.deadline - now)
         for fd in ready:
             data = os.read(fd, 1 << 16)
             if not data:
@@ -415,6 +463,7 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     outcome.console_raw = bytes(console)
     outcome.console = console.decode("utf-8", "replace")
     outcome.seconds = time.monotonic() - started
+    outcome.waited_seconds = clock.waited
     outcome.output_bytes = reader.total
     return outcome
 

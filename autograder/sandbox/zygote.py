@@ -146,7 +146,9 @@ class ZygoteExecutor:
                 try:
                     control.send_message(self._sock, {
                         "kind": "run", "unit": self._unit,
-                        "limits": {"wall_seconds": job.wall_seconds + job.limits.load_seconds, "cpu_seconds": job.cpu_seconds,
+                        # The zygote's own deadline is a backstop: ours moves on by the child's wait for a CPU.
+                        "limits": {"wall_seconds": (job.wall_seconds + job.limits.load_seconds) * SegmentClock.MAX_STRETCH,
+                                   "cpu_seconds": job.cpu_seconds,
                                    "memory_bytes": job.limits.memory_bytes,
                                    "console_bytes": job.limits.console_bytes},
                     }, fds=(job_r, result_w, console_w))
@@ -171,7 +173,6 @@ class ZygoteExecutor:
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
-        backstop = started + job.wall_seconds + job.limits.load_seconds + BACKSTOP_SECONDS
         clock = SegmentClock(job, started)
         segment_timed_out = False
         open_fds = {result_r, console_r}
@@ -188,9 +189,10 @@ class ZygoteExecutor:
         writing = bool(pending)
         while exit_report is None and not (collector.finished and kill_sent):
             now = time.monotonic()
+            backstop = clock.budget_end + BACKSTOP_SECONDS  # later by each credit of the child's wait
             if now >= backstop:
                 raise ZygoteError("the sandbox zygote stopped answering")
-            if not kill_sent and not collector.finished and now >= clock.deadline:
+            if not kill_sent and not collector.finished and clock.expired(now):
                 # One segment (a function) overran its own limit: end the unit here.
                 control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
                 kill_sent = segment_timed_out = True
@@ -210,6 +212,11 @@ class ZygoteExecutor:
                     message, fds = control.receive_message(self._sock, 1 << 16)
                     for extra in fds:
                         os.close(extra)
+                    if isinstance(message, dict) and message.get("kind") == "running":
+                        pid = message.get("pid")
+                        if message.get("unit") == self._unit and type(pid) is int and pid > 1:
+                            clock.watch(pid)
+                        continue
                     if not isinstance(message, dict) or message.get("kind") != "exited":
                         raise ZygoteError("the sandbox zygote sent an unexpected message")
                     if message.get("unit") == self._unit:
@@ -264,6 +271,7 @@ class ZygoteExecutor:
         outcome.console_raw = bytes(console)
         outcome.console = console.decode("utf-8", "replace")
         outcome.seconds = time.monotonic() - started
+        outcome.waited_seconds = clock.waited
         return outcome
 
     def _kill_zygote(self) -> None:

@@ -12,6 +12,7 @@ Protocol (see :mod:`autograder.sandbox.control`)::
 
     zygote -> executor  {"kind": "ready", "isolation": "full"|"reduced", "layers": [...]}
     executor -> zygote  {"kind": "run", "unit": n, "limits": {...}} + fds (job, results, console)
+    zygote -> executor  {"kind": "running", "unit": n, "pid": pid}  # the child, for its wait for a CPU
     executor -> zygote  {"kind": "kill", "unit": n}          # optional, e.g. output limit hit
     zygote -> executor  {"kind": "exited", "unit": n, "returncode": rc, "timed_out": bool}
 
@@ -298,6 +299,12 @@ class Zygote:
             # The child holds the only copies now: EOF tells the executor it is gone.
             for fd in set(fds):
                 os.close(fd)
+        if unit != -1:
+            try:
+                # The executor credits the child's wait for a CPU (sandbox/run_queue.py).
+                control.send_message(self.sock, {"kind": "running", "unit": unit, "pid": spare.pid})
+            except OSError:
+                pass  # the executor is gone: serve() sees it next
         try:
             return self._watch(spare, float(limits["wall_seconds"]), unit)
         finally:

@@ -186,3 +186,15 @@ def test_a_result_too_large_to_encode_fails_its_own_function_with_a_message(toy,
     assert not any("sandbox/" in test.output for test in report.tests)
     others = {function: score for function, score in _function_scores(report).items() if function != "scale"}
     assert all(score == small.spec.function(function).points for function, score in others.items()), others
+
+
+def test_the_submission_budget_is_charged_without_the_wait_for_a_cpu():
+    from autograder.grading.engine import _Budget
+    from autograder.sandbox.executor import OK, UnitOutcome
+
+    budget = _Budget(seconds=3.0, output_bytes=1000)
+    budget.spend(UnitOutcome(status=OK, seconds=2.5, waited_seconds=2.0, output_bytes=10))
+    assert budget.seconds == pytest.approx(2.5)  # a crowded machine's wait is not the student's time
+    assert budget.output_bytes == 990
+    budget.spend(UnitOutcome(status=OK, seconds=2.6))
+    assert budget.exhausted

@@ -217,7 +217,8 @@ def test_attack_is_contained(attack: Attack, sandbox, stray_processes, fake_secr
     elapsed = time.monotonic() - started
 
     attack.expect(outcome)
-    assert elapsed < attack.limits.wall_seconds + 3
+    # Within its limit, plus what the machine kept it waiting for a CPU (credited, bounded).
+    assert elapsed - outcome.waited_seconds < attack.limits.wall_seconds + 3
     assert fake_secret not in repr(outcome)
     assert len(outcome.console) <= attack.limits.console_bytes
     for path in attack.host_paths:
