@@ -83,6 +83,7 @@ def grade_source(assignment: Assignment, source_bytes: bytes, executor: Executor
     budget = _Budget(seconds=assignment.spec.limits.submission_budget(suite.reference_seconds) * time_scale,
                      output_bytes=assignment.limits.output_bytes, time_scale=time_scale)
     graded = _run_units(suite, source, assignment, executor, budget)
+    report.waited_seconds = budget.waited
     if graded.import_failure:
         return fail_all(graded.import_failure)
     defined = graded.names
@@ -175,8 +176,11 @@ class _Budget:
     output_bytes: int
     time_scale: float = 1.0  # applied to each function's own limit too
 
+    waited: float = 0.0  # time the units spent waiting for a CPU: not charged
+
     def spend(self, outcome: UnitOutcome) -> None:
         self.seconds -= outcome.seconds - outcome.waited_seconds
+        self.waited += outcome.waited_seconds
         self.output_bytes -= outcome.output_bytes
 
     @property

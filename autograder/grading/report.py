@@ -70,6 +70,7 @@ class Report:
     messages: list[str] = field(default_factory=list)  # about the file as a whole
     isolation: str = ""
     seconds: float = 0.0
+    waited_seconds: float = 0.0  # of ``seconds``, the sandbox's wait for a CPU (not charged to the budget)
 
     @property
     def score(self) -> float:

@@ -8,6 +8,7 @@ one it is given.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -223,9 +224,9 @@ class SegmentClock:
     on a busy machine, starting a child and running the file's top level may take longer
     than a function's own limit. Every deadline stays within the submission's budget.
 
-    Time the child spent waiting for a CPU (``run_queue``) is not charged: once the child's
-    pid is known (``watch``), a passed deadline first moves on by the wait accrued since, so
-    verdicts do not depend on how busy the machine is. The credit is bounded
+    Time spent waiting for a CPU (``run_queue``) by the child, and by the grader's side of the
+    unit, is not charged: a passed deadline first moves on by the wait accrued since the
+    processes were watched (``watch``), so verdicts do not depend on how busy the machine is. The credit is bounded
     (``MAX_STRETCH``): a unit never holds its worker longer than that multiple of its bound.
     """
 
@@ -243,18 +244,16 @@ class SegmentClock:
             self.budget_end = min(self.budget_end, started + job.budget_seconds)
         self.max_credit = (self.MAX_STRETCH - 1) * (self.budget_end - started)
         self.waited = 0.0  # run-queue wait credited so far
-        self._pid: int | None = None
-        self._read_wait: Callable[[int], float | None] = run_queue.waited_seconds
-        self._wait_at_start = 0.0
+        self._waits: list[list[Any]] = []  # [read, first reading, last reading] of each watched process
         self.segment = -1  # loading
         self.by_budget = False
         self._set_deadline(started + job.limits.load_seconds)
 
-    def watch(self, pid: int, read_wait: Callable[[int], float | None] = run_queue.waited_seconds) -> None:
-        """Credit the run-queue wait of process ``pid`` (the child) from now on."""
-        start = read_wait(pid)
+    def watch(self, read_wait: Callable[[], float | None]) -> None:
+        """Credit, from now on, the run-queue wait ``read_wait`` reads (``run_queue``: the child, the zygote, us)."""
+        start = read_wait()
         if start is not None:
-            self._pid, self._read_wait, self._wait_at_start = pid, read_wait, start
+            self._waits.append([read_wait, start, start])
 
     def expired(self, now: float) -> bool:
         """Whether the current deadline has passed, after crediting the child's wait for a CPU."""
@@ -266,12 +265,14 @@ class SegmentClock:
 
     def _credit(self) -> float:
         """Credit the wait accrued since the last credit: the submission's budget ends that much later."""
-        if self._pid is None:
+        if not self._waits:
             return 0.0
-        total = self._read_wait(self._pid)
-        if total is None:
-            return 0.0
-        credit = min(total - self._wait_at_start - self.waited, self.max_credit - self.waited)
+        for wait in self._waits:
+            reading = wait[0]()
+            if reading is not None:  # a process that has ended keeps its last reading
+                wait[2] = max(wait[2], reading)
+        total = sum(last - first for _, first, last in self._waits)
+        credit = min(total - self.waited, self.max_credit - self.waited)
         if credit <= 0.001:
             return 0.0
         self.waited += credit
@@ -416,7 +417,8 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
     reader = FrameReader(job.limits.output_bytes)
     console = bytearray()
     clock = SegmentClock(job, started)
-    clock.watch(process.pid)
+    clock.watch(functools.partial(run_queue.waited_seconds, process.pid))
+    clock.watch(run_queue.waited_seconds)  # this thread, reading the results
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write(job.encode())

@@ -10,6 +10,7 @@ the zygote, and restarts it if it dies or stops answering.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import select
 import signal
@@ -20,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from autograder.sandbox import codec, control
+from autograder.sandbox import codec, control, run_queue
 from autograder.sandbox.executor import (
     BAD_OUTPUT, CRASHED, SANDBOX_FAILURE_PREFIX, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob,
     UnitOutcome, describe_exit,
@@ -174,6 +175,10 @@ class ZygoteExecutor:
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
         clock = SegmentClock(job, started)
+        clock.watch(run_queue.waited_seconds)  # this thread, reading the results
+        zygote_pid = self.zygote_pid
+        if zygote_pid is not None:
+            clock.watch(functools.partial(run_queue.waited_seconds, zygote_pid))  # forking and handing over the child
         segment_timed_out = False
         open_fds = {result_r, console_r}
         exit_report: dict[str, Any] | None = None
@@ -215,7 +220,7 @@ class ZygoteExecutor:
                     if isinstance(message, dict) and message.get("kind") == "running":
                         pid = message.get("pid")
                         if message.get("unit") == self._unit and type(pid) is int and pid > 1:
-                            clock.watch(pid)
+                            clock.watch(functools.partial(run_queue.waited_seconds, pid))
                         continue
                     if not isinstance(message, dict) or message.get("kind") != "exited":
                         raise ZygoteError("the sandbox zygote sent an unexpected message")

@@ -35,9 +35,9 @@ class FakeWait:
     """A run-queue counter the test advances by hand."""
 
     def __init__(self) -> None:
-        self.total = 10.0
+        self.total: float | None = 10.0
 
-    def __call__(self, pid: int) -> float | None:
+    def __call__(self) -> float | None:
         return self.total
 
 
@@ -55,7 +55,7 @@ def loaded(job: UnitJob) -> ResultCollector:
 def test_a_deadline_moves_on_by_the_wait_for_a_cpu() -> None:
     job, wait = two_segment_job(), FakeWait()
     clock = SegmentClock(job, started=100.0)
-    clock.watch(4242, wait)
+    clock.watch(wait)
     clock.advance(loaded(job), now=100.2)  # first function's clock: 100.2 + 0.4
     assert clock.deadline == pytest.approx(100.6)
     assert not clock.expired(100.5)
@@ -73,11 +73,11 @@ def test_no_credit_without_a_wait_or_a_pid() -> None:
     unwatched.advance(loaded(job), now=0.0)
     assert unwatched.expired(0.5) and unwatched.waited == 0
     watched = SegmentClock(job, started=0.0)
-    watched.watch(4242, wait)
+    watched.watch(wait)
     watched.advance(loaded(job), now=0.0)
     assert watched.expired(0.5) and watched.waited == 0  # a sleeper's time is its own
     unknown = SegmentClock(job, started=0.0)
-    unknown.watch(4242, lambda pid: None)  # a kernel without the counter: plain wall clock
+    unknown.watch(lambda: None)  # a kernel without the counter: plain wall clock
     unknown.advance(loaded(job), now=0.0)
     assert unknown.expired(0.5)
 
@@ -85,7 +85,7 @@ def test_no_credit_without_a_wait_or_a_pid() -> None:
 def test_the_credit_is_bounded() -> None:
     job, wait = two_segment_job(), FakeWait()
     clock = SegmentClock(job, started=0.0)
-    clock.watch(4242, wait)
+    clock.watch(wait)
     clock.advance(loaded(job), now=0.0)
     bound = 0.4 + 0.4 + 1.0  # both segments and loading
     wait.total += 1000.0
@@ -97,7 +97,7 @@ def test_the_credit_is_bounded() -> None:
 def test_a_finished_segments_wait_goes_to_the_budget_not_to_the_next_function() -> None:
     job, wait = two_segment_job(budget=1.0), FakeWait()
     clock = SegmentClock(job, started=0.0)
-    clock.watch(4242, wait)
+    clock.watch(wait)
     collector = loaded(job)
     clock.advance(collector, now=0.1)
     wait.total += 0.5  # the first function waited, but still ended in time
@@ -108,10 +108,27 @@ def test_a_finished_segments_wait_goes_to_the_budget_not_to_the_next_function() 
     assert clock.waited == pytest.approx(0.5)
 
 
+def test_the_waits_of_the_child_and_the_graders_side_add_up() -> None:
+    job, child, grader = two_segment_job(), FakeWait(), FakeWait()
+    clock = SegmentClock(job, started=0.0)
+    clock.watch(child)
+    clock.watch(grader)
+    clock.advance(loaded(job), now=0.0)
+    child.total += 0.2
+    grader.total += 0.1
+    assert not clock.expired(0.5)
+    assert clock.waited == pytest.approx(0.3)
+    child.total = None  # the child has ended: its last reading stays
+    grader.total += 0.1
+    assert not clock.expired(0.75)
+    assert clock.waited == pytest.approx(0.4)
+
+
 def test_the_kernel_counts_a_processs_wait() -> None:
     if sys.platform != "linux":
         pytest.skip("/proc/PID/schedstat is Linux's")
     assert run_queue.waited_seconds(os.getpid()) is not None
+    assert run_queue.waited_seconds() is not None  # this thread
     assert run_queue.waited_seconds(2**22 + 12345) is None  # beyond pid_max: no such process
 
 

@@ -121,7 +121,8 @@ def test_one_hostile_submission_holds_a_worker_for_at_most_its_budget(losses, lo
     report = grade(losses, source, worker_sandbox, "hidden")
     assert report.score < report.max_score
     # The units stop at the budget; what is left is the grader's own bookkeeping between them.
-    assert report.seconds < budget + 1.5, report.seconds
+    # Its budget, plus what a busy machine kept the units waiting for a CPU (credited, bounded).
+    assert report.seconds - report.waited_seconds < budget + 1.5, (report.seconds, report.waited_seconds)
     assert grade(losses, losses_reference, worker_sandbox, "hidden").full_marks
 
 
