@@ -37,3 +37,24 @@ def test_thousands_of_unavailable_imports_among_other_lines_cost_linear_time():
     spent = cpu_seconds(lambda: _python_source(source, "losses.py", LIMIT, notes))
     assert "imports libraries the grader does not have" in notes[-1]
     assert spent < 3.0, spent
+
+
+@pytest.mark.parametrize("line", [
+    "x = (" + ",".join(["1"] * 99_000) + ")\n",  # a 200 kB tuple on one line
+    "x = {" + ",".join(["1:1"] * 49_000) + "}\n",
+    "x = " + "<".join(["a"] * 99_000) + "\n",
+], ids=["tuple", "dict", "comparison"])
+def test_a_200_kb_line_costs_similarity_linear_time(line):
+    # CPython 3.11's C tokenizer copies the whole line into every token: 100,000 tokens on one
+    # line cost 20 GB of copying, 5 to 18 s of the indexer's CPU per submission.
+    spent = cpu_seconds(lambda: fingerprint_source(line))
+    assert spent < 4.0, spent
+
+
+def test_long_lines_are_tokenised_as_short_ones_are(monkeypatch):
+    from autograder.similarity import tokens
+
+    source = (tokens.__file__ and open(tokens.__file__).read())
+    expected = tokens.normalise(source)
+    monkeypatch.setattr(tokens, "C_TOKENIZER_MAX_LINE", 0)  # every file takes the long-line path
+    assert tokens.normalise(source) == expected
