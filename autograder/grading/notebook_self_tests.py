@@ -68,7 +68,8 @@ def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedC
     self_test_cells = {cell.number for cell in cells if any(is_self_test_statement(s) for s in cell.tree.body)}
     graded = set(graded_names)
     functions = graded | {node.name for cell in cells for node in cell.tree.body if isinstance(node, DEFINITIONS)}
-    needed = _needed_names(cells, self_test_cells, graded)
+    facts = _Facts()
+    needed = _needed_names(cells, self_test_cells, graded, facts)
     kept: dict[int, set[int]] = {}  # cell number -> ids of kept statements
     tainted: set[str] = set()
     future: list[str] = []
@@ -82,34 +83,78 @@ def graded_cells(cells: list[Cell], graded_names: Iterable[str] = ()) -> GradedC
                 kept_here = _import_needed(statement, needed)
             else:
                 kept_here = cell.number not in self_test_cells or _kept_in_self_test(statement, functions, needed,
-                                                                                     tainted)
+                                                                                     tainted, facts)
             if kept_here:
                 keep.add(id(statement))
-                tainted -= bound_names(statement)
+                tainted -= facts.bound(statement)
             else:
-                tainted |= bound_names(statement)
+                tainted |= facts.bound(statement)
         kept[cell.number] = keep
     texts = [_blank_left_out(cell, kept[cell.number]) for cell in cells]
     return GradedCells(texts, sorted(self_test_cells), future)
 
 
-def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str], tainted: set[str]) -> bool:
+def _kept_in_self_test(statement: ast.stmt, functions: set[str], needed: set[str], tainted: set[str],
+                       facts: _Facts) -> bool:
     if isinstance(statement, DEFINITIONS):
         return True
     if isinstance(statement, (ast.Expr, ast.Assert)) or is_main_guard(statement):
         return False
-    bound = bound_names(statement)
+    bound = facts.bound(statement)
     if bound & needed:
         return True
     # What binds nothing (a `raise`, an `if` that only prints) can only be a test's.
-    return bool(bound) and not (_calls_any(statement, functions | SHOWING_CALLS) or _read_names(statement) & tainted)
+    return bool(bound) and not (facts.called(statement) & (functions | SHOWING_CALLS)
+                                or facts.read(statement) & tainted)
+
+
+class _Facts:
+    """The names each top-level statement binds, reads and calls, found in one walk of it (asked several times)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[set[str], set[str], set[str]]] = {}
+
+    def _of(self, statement: ast.stmt) -> tuple[set[str], set[str], set[str]]:
+        found = self._found.get(id(statement))
+        if found is None:
+            found = self._found[id(statement)] = _walk_statement(statement)
+        return found
+
+    def bound(self, statement: ast.stmt) -> set[str]:
+        return self._of(statement)[0]
+
+    def read(self, statement: ast.stmt) -> set[str]:
+        return self._of(statement)[1]
+
+    def called(self, statement: ast.stmt) -> set[str]:
+        return self._of(statement)[2]
+
+
+def _walk_statement(statement: ast.stmt) -> tuple[set[str], set[str], set[str]]:
+    """(bound_names, _read_names, names called by name) of a statement, in one walk."""
+    if isinstance(statement, (*IMPORTS, *DEFINITIONS)):
+        return bound_names(statement), _read_names(statement), set()
+    bound: set[str] = set()
+    read: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                called.add(node.func.id)
+        elif isinstance(node, DEFINITIONS):
+            bound.add(node.name)
+        elif isinstance(node, IMPORTS):
+            bound |= bound_names(node)
+    return bound, read, called
 
 
 def _import_needed(statement: ast.Import | ast.ImportFrom, needed: set[str]) -> bool:
     return any(name == "*" or name in needed for name in bound_names(statement))
 
 
-def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: set[str]) -> set[str]:
+def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: set[str], facts: _Facts) -> set[str]:
     """Global names the graded code reads: the graded functions, what functions and classes and plain cells
     read, and what binding those reads.
 
@@ -127,11 +172,11 @@ def _needed_names(cells: list[Cell], self_test_cells: set[int], graded_names: se
                 needed |= _reads_when_defined(statement)
                 continue
             if cell.number not in self_test_cells:
-                needed |= _read_names(statement)
+                needed |= facts.read(statement)
             elif not isinstance(statement, (*IMPORTS, ast.Expr, ast.Assert)) and not is_main_guard(statement):
-                for name in bound_names(statement):
+                for name in facts.bound(statement):
                     binders.setdefault(name, []).append(len(reads_of))
-                reads_of.append(_read_names(statement))
+                reads_of.append(facts.read(statement))
     # A needed statement's own reads are needed too: each name and each statement is followed once,
     # so a chain of N assignments listed last to first costs N steps, not N passes over every
     # statement, and one statement binding N names (`a0, a1, ... = ...`) is read once, not N times.
@@ -196,6 +241,10 @@ def _blank_left_out(cell: Cell, kept: set[int]) -> str:
         if line <= len(lines):
             lines[line - 1] = "\n"
     trimmed = "".join(lines)
+    if not blank_lines & keep_lines and "\\\n" not in cell.text and "\\\r" not in cell.text:
+        # Whole statements blanked, each on lines of its own and none continued by a backslash onto
+        # another's: what is left parses as it did (a parse per cell again cost 10,000 cells 1 s).
+        return trimmed
     try:
         parse_python(trimmed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
