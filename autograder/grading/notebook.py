@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from autograder.grading.notebook_json import MAX_CELLS as MAX_CELLS  # noqa: F401 - part of this module's interface
+from autograder.grading.notebook_json import UnreadableNotebook, read_document
 from autograder.grading.source_checks import SourceRejected
 from autograder.grading.notebook_self_tests import Cell, graded_cells
 from autograder.grading.syntax import parse_python
@@ -44,13 +46,8 @@ def _nbformat() -> Any:
 NOTEBOOK_SUFFIX = ".ipynb"
 # The whole file, stored outputs included; the code itself is held to the assignment's max_file_bytes.
 MAX_NOTEBOOK_BYTES = 40 << 20
-# Notebook metadata kept in the stored copy (small, and what Jupyter needs to pick a kernel).
-_KEPT_METADATA = ("kernelspec", "language_info")
 # A notebook is a few levels deep; the reader without nbformat recurses, so it stops well before Python would.
 MAX_NESTING = 100
-# Cells of any kind (empty ones too): nbformat validates each at ~30 us, so 40 MiB of empty cells
-# (a million) cost half a minute of the grader's CPU per read. A course notebook has a few hundred.
-MAX_CELLS = 10_000
 # `name = %magic ...` and `name = !command`: IPython binds the magic's result or the command's output.
 _IPYTHON_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)\s*=\s*[%!](?!=)")
 # `pip install numpy` without `%`: IPython's automagic runs it (the one automagic students often write).
@@ -176,40 +173,11 @@ def load_notebook(data: bytes, filename: str, max_bytes: int = MAX_NOTEBOOK_BYTE
         raise NotebookRejected(f"{filename} is {len(data):,} bytes; the limit for a whole notebook is "
                                f"{max_bytes:,} bytes. Clear large outputs (Edit > Clear All Outputs) and save again.")
     try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not UTF-8 text.") from None
-    except (ValueError, RecursionError) as error:  # JSONDecodeError, or an integer past 4300 digits
-        raise NotebookRejected(f"{filename} is not a Jupyter notebook: it is not valid JSON ({error}). "
-                               "Submit the .ipynb file Jupyter saved, or your .py file.") from None
-    if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int) or not (
-            isinstance(document.get("cells"), list) or isinstance(document.get("worksheets"), list)):
-        raise NotebookRejected(f"{filename} is JSON but not a Jupyter notebook (it has no \"nbformat\" version "
-                               "and \"cells\" list). Submit the .ipynb file Jupyter saved, or your .py file.")
-    if document["nbformat"] < 3 or document["nbformat"] > 4:
-        raise NotebookRejected(f"{filename} is in notebook format v{document['nbformat']}; the grader reads "
-                               "v3 and v4 (save it with a current Jupyter).")
-    worksheets = document.get("worksheets")  # v3 keeps its cells in worksheets
-    count = len(document["cells"]) if isinstance(document.get("cells"), list) else sum(
-        len(sheet["cells"]) for sheet in (worksheets if isinstance(worksheets, list) else ())
-        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list))
-    if count > MAX_CELLS:
-        raise NotebookRejected(f"{filename} has {count:,} cells; the limit is {MAX_CELLS:,}. Merge or delete "
-                               "cells (empty ones too) and save again.")
-    # Only the cells' type and source are used. Everything else is dropped unread before nbformat
-    # validates the rest: stored outputs are whatever the file says they are, and widget state,
-    # attachments or metadata can be megabytes.
-    metadata = document.get("metadata")
-    document["metadata"] = {key: metadata[key] for key in _KEPT_METADATA
-                            if isinstance(metadata, dict) and isinstance(metadata.get(key), dict)}
-    for position, cell in enumerate(document.get("cells") or []):
-        if isinstance(cell, dict):
-            kept = {key: cell[key] for key in ("cell_type", "id", "source") if key in cell}
-            kept["metadata"] = {}
-            if kept.get("cell_type") == "code":
-                kept["outputs"] = []
-                kept["execution_count"] = None
-            document["cells"][position] = kept
+        # Outputs, attachments and metadata are dropped unread before nbformat validates the rest:
+        # stored outputs are whatever the file says they are, and widget state can be megabytes.
+        document = read_document(data, filename)
+    except UnreadableNotebook as error:
+        raise NotebookRejected(str(error)) from None
     nbformat = _nbformat()
     if nbformat is None:
         notebook = _read_v4(document, filename)

@@ -8,13 +8,18 @@ before the step was bounded, with a wide margin over what it costs now.
 
 from __future__ import annotations
 
+import json
+import resource
 import time
 from collections.abc import Callable
 
 import pytest
 
+from autograder.grading import notebook_json
 from autograder.grading.engine import _python_source
-from autograder.services.source_check import defined_names
+from autograder.grading.notebook import (
+    MAX_CELLS, MAX_NOTEBOOK_BYTES, NotebookRejected, notebook_source, python_source, stored_notebook,
+)
 from autograder.similarity.fingerprints import fingerprint_source
 
 LIMIT = 200_000  # an assignment's default max_file_bytes
@@ -58,3 +63,73 @@ def test_long_lines_are_tokenised_as_short_ones_are(monkeypatch):
     expected = tokens.normalise(source)
     monkeypatch.setattr(tokens, "C_TOKENIZER_MAX_LINE", 0)  # every file takes the long-line path
     assert tokens.normalise(source) == expected
+
+
+def _notebook(cells: list[str], output: bytes = b"") -> bytes:
+    """A v4 notebook of code cells; ``output`` (raw JSON) is the first cell's stored result."""
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": "code", "id": f"cell-{number}", "source": source, "metadata": {},
+                           "outputs": [], "execution_count": None} for number, source in enumerate(cells)]}
+    data = json.dumps(document).encode()
+    if output:
+        data = data.replace(b'"outputs": []', b'"outputs": [{"output_type": "execute_result", "metadata": {}, '
+                            b'"execution_count": 1, "data": {"application/json": ' + output + b'}}]', 1)
+    return data
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@pytest.mark.parametrize("value", [b"[]", b"{}"], ids=["lists", "dicts"])
+def test_a_json_bomb_in_stored_outputs_is_refused_outside_the_graders_process(value):
+    # 40 MiB of `[],` is 14 million lists: json.loads in the grader took 1 GB of its memory and
+    # 1-6 s of its CPU, in the upload check, the grader and the Gradescope runner alike.
+    bomb = b"[" + b",".join([value] * ((MAX_NOTEBOOK_BYTES - 1000) // (len(value) + 1))) + b"]"
+    data = _notebook(["def mse(y, t):\n    return 0.0\n"], bomb)
+    assert len(data) <= MAX_NOTEBOOK_BYTES
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = _children_cpu()
+
+    def read() -> None:
+        with pytest.raises(NotebookRejected, match="holds more values than the grader reads"):
+            notebook_source(data, "answers.ipynb", LIMIT)
+
+    assert cpu_seconds(read) < 1.0
+    spent_by_child = _children_cpu() - children
+    assert spent_by_child < notebook_json.CHILD_CPU_SECONDS + 1.5, spent_by_child
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
+    assert grown_mb < 400, grown_mb  # the file and its copies; the parsed values were the child's
+
+
+def test_a_large_notebook_is_read_in_the_child_as_a_small_one_is_read_in_process():
+    cells = ["import numpy as np\n", "def mse(y, t):\n    return np.mean((y - t) ** 2)\n", "print(mse(1, 2))\n"]
+    small = _notebook(cells)
+    large = _notebook(cells, json.dumps("x" * (2 * notebook_json.IN_PROCESS_BYTES)).encode())
+    assert len(small) <= notebook_json.IN_PROCESS_BYTES < len(large)
+    children = _children_cpu()
+    assert notebook_source(large, "a.ipynb", LIMIT).text == notebook_source(small, "a.ipynb", LIMIT).text
+    assert _children_cpu() > children  # the large one was parsed by a child
+    assert stored_notebook(large, "a.ipynb", LIMIT) == stored_notebook(small, "a.ipynb", LIMIT)
+    too_many = _notebook(["x = 1\n"] * (MAX_CELLS + 1), json.dumps("x" * notebook_json.IN_PROCESS_BYTES).encode())
+    with pytest.raises(NotebookRejected, match=f"{MAX_CELLS + 1:,} cells; the limit is {MAX_CELLS:,}"):
+        notebook_source(too_many, "a.ipynb", LIMIT)
+
+
+@pytest.mark.parametrize("cell", [
+    "x = (" + ",".join(["1"] * 40) + ")\nprint(x)\n",  # a self-test cell: walked, lines blanked
+    "def f(a):\n    return b\n",  # a definition: symtable
+    "%time\nx = [1]\n",  # IPython syntax: tokenized
+], ids=["self-test", "def", "magic"])
+def test_a_notebook_at_every_limit_at_once_costs_the_grader_under_a_second(cell):
+    # MAX_CELLS code cells holding max_file_bytes of code, and 35 MB of stored outputs: at 10,000
+    # cells this cost 1.5 to 3 s of the grader's CPU per read (upload check, grader, similarity).
+    cells = [cell] * min(MAX_CELLS, LIMIT // len(cell))
+    data = _notebook(cells, json.dumps("x" * (35 << 20)).encode())
+    children = _children_cpu()
+    spent = cpu_seconds(lambda: notebook_source(data, "answers.ipynb", LIMIT, graded_names=["mse"]))
+    spent += _children_cpu() - children
+    stored = stored_notebook(data, "answers.ipynb", LIMIT)
+    spent += cpu_seconds(lambda: python_source("answers.ipynb", stored))
+    assert spent < 4.0, spent
