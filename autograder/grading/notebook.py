@@ -452,18 +452,18 @@ def _inert_ipython_lines(lines: list[str]) -> tuple[str, list[tuple[int, str]]]:
     return "".join(replaced), removed
 
 
-def script_without_ipython(text: str) -> tuple[str, list[tuple[int, str]]]:
+def script_without_ipython(text: str, tree: ast.Module | None = None) -> tuple[str, list[tuple[int, str]]]:
     """A .py saved from a notebook, IPython's lines made inert (line numbers kept). Returns (text, removed).
 
     Colab's "Download .py" keeps `!pip install ...` lines (a syntax error in Python), `jupyter nbconvert
     --to script` writes `get_ipython().run_line_magic(...)` and `get_ipython().system(...)` statements
     (a NameError outside IPython). Shell and magic lines are blanked only when the file does not parse
     as it is; top-level `get_ipython()` statements become `pass` (`x = get_ipython().getoutput(...)`
-    becomes `x = None`). Nothing else changes.
+    becomes `x = None`). Nothing else changes. ``tree`` is ``text`` parsed already, if the caller has it.
     """
     removed: list[tuple[int, str]] = []
     try:
-        tree = parse_python(text)
+        tree = tree or parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         text, removed = _inert_ipython_lines(text.splitlines(keepends=True))
         try:

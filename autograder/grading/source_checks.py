@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -15,6 +16,11 @@ class SourceRejected(Exception):
 
 def decode_source(source: bytes, file: str, max_bytes: int) -> str:
     """Return the submission's text; raise SourceRejected if it is too big, not UTF-8, empty or not Python."""
+    return read_source(source, file, max_bytes)[0]
+
+
+def read_source(source: bytes, file: str, max_bytes: int) -> tuple[str, ast.Module]:
+    """Return the submission's text and its syntax tree; raise SourceRejected like decode_source."""
     if len(source) > max_bytes:
         raise SourceRejected(f"{file} is {len(source):,} bytes; the limit is {max_bytes:,} bytes. "
                              "Remove large data or generated code from it.")
@@ -27,7 +33,7 @@ def decode_source(source: bytes, file: str, max_bytes: int) -> str:
     if not text.strip():
         raise SourceRejected(f"{file} is empty: write your functions in it and submit again.")
     try:
-        parse_python(text, filename=file)
+        tree = parse_python(text, filename=file)
     except SyntaxError as error:
         where = f" on line {error.lineno}" if error.lineno else ""
         message = f"{file} has a syntax error{where}: {error.msg}"
@@ -37,7 +43,7 @@ def decode_source(source: bytes, file: str, max_bytes: int) -> str:
         raise SourceRejected(message) from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise SourceRejected(f"{file} cannot be parsed as Python: {type(error).__name__}: {error}") from None
-    return text
+    return text, tree
 
 
 def missing_function_message(name: str, defined: Iterable[str]) -> str:
