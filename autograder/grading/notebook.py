@@ -11,10 +11,12 @@ tracebacks, warnings and prints can be told as "cell 7, line 3".
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import io
 import importlib
 import json
+import math
 import re
 import tokenize
 import warnings
@@ -77,14 +79,13 @@ class NotebookSource:
         """Return "cell C, line L" for line ``line`` of the generated file (None if outside every cell)."""
         if line > self.text.count("\n"):
             return None  # the print labeller appended after the cells
-        found = None
-        for first, number in self.cells:
-            if first > line:
-                break
-            found = (first, number)
-        if found is None:
+        # Cells are in order of their first line: a search, not a scan (a relabelled traceback names
+        # many lines, and a notebook may have 2,000 cells).
+        index = bisect.bisect_right(self.cells, (line, math.inf)) - 1
+        if index < 0:
             return None
-        return f"cell {found[1]}, line {line - found[0] + 1}"
+        first, number = self.cells[index]
+        return f"cell {number}, line {line - first + 1}"
 
     def module_text(self, module_file: str) -> str:
         """Return the text the sandbox loads as ``module_file``: the cells, then the print labeller."""

@@ -133,3 +133,16 @@ def test_a_notebook_at_every_limit_at_once_costs_the_grader_under_a_second(cell)
     stored = stored_notebook(data, "answers.ipynb", LIMIT)
     spent += cpu_seconds(lambda: python_source("answers.ipynb", stored))
     assert spent < 4.0, spent
+
+
+def test_relabelling_a_long_traceback_of_a_notebook_at_the_cell_limit_costs_a_search_per_line():
+    # What the child sends is capped (2,000 characters of message and 40 lines of traceback per call,
+    # 1,500 of console), but every failing check's output is relabelled, each line reference with
+    # a scan over every cell's first line until this was a search.
+    from autograder.grading.notebook import NotebookSource
+
+    source = NotebookSource("a.ipynb", "x = 1\n" * MAX_CELLS, cells=[(row, row) for row in range(1, MAX_CELLS + 1)])
+    traceback = "".join(f'  File "losses.py", line {MAX_CELLS - row % 7}, in f\n' for row in range(5000))
+    spent = cpu_seconds(lambda: source.relabel(traceback, "losses.py"))
+    assert source.relabel('File "losses.py", line 1999', "losses.py") == "cell 1999, line 1"
+    assert spent < 0.5, spent
