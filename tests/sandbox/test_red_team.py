@@ -19,6 +19,7 @@ import pytest
 from autograder.sandbox import codec
 from autograder.sandbox.executor import BAD_OUTPUT, CRASHED, IMPORT_ERROR, OK, TIMEOUT, Limits, UnitJob, UnitOutcome
 from autograder.sandbox.program import Call
+from autograder.sandbox.watch import is_sandbox_failure
 
 # Lives in the grader's memory only; no attack may find it.
 EXPECTED_CANARY = "EXPECTED-CANARY-31337"
@@ -59,6 +60,11 @@ def status_is(*statuses: str) -> Callable[[UnitOutcome], None]:
     return check
 
 
+def students_crash(outcome: UnitOutcome) -> None:
+    """The unit crashed, and says so as the student's doing (never as the sandbox's own failure)."""
+    assert outcome.status == CRASHED and not is_sandbox_failure(outcome), outcome
+
+
 def value_is(predicate: Callable[[Any], bool]) -> Callable[[UnitOutcome], None]:
     """Scored only on the returned value: the unit completes and the value is what it is."""
     def check(outcome: UnitOutcome) -> None:
@@ -85,6 +91,11 @@ ATTACKS = [
     Attack("os._exit at import", "import os\nos._exit(0)\n", status_is(CRASHED)),
     Attack("sys.exit in function", fn("import sys\nsys.exit(0)"), status_is(CRASHED)),
     Attack("os._exit in function", fn("import os\nos._exit(0)"), status_is(CRASHED)),
+    # The zygote's own exit status for a child it could not confine: once read as "the grader's
+    # sandbox could not be set up", which the service and Gradescope regrade and never score.
+    Attack("exit with the sandbox's setup-failure status at import", "import os\nos._exit(121)\n", students_crash),
+    Attack("exit with the sandbox's setup-failure status in function", fn("import os\nos._exit(121)"),
+           students_crash),
     Attack("infinite loop", fn("while True:\n    pass"), status_is(TIMEOUT), limits=CUT_SHORT),
     Attack("loop ignoring SIGTERM", fn("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                                        "signal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass"),
