@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from autograder.sandbox import syscalls
 
 RESULT_FD = 3
+# Open only between the last layer and the student's code: one byte on it tells the zygote the
+# child is confined, so that an exit before it is the sandbox's failure and any exit after it the
+# code's (an exit status proves nothing: student code may exit with any).
+CONFINED_FD = 4
 MAX_OPEN_FILES = 32
 SLOT_UID_BASE = 61000  # slot n runs as uid/gid SLOT_UID_BASE + n
 CHILD_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
@@ -82,24 +86,41 @@ def isolate(layers: Layers, slot: int) -> None:
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
 
 
-def restrict(limits: ChildLimits, result_fd: int, console_fd: int, seccomp_program: bytes | None) -> None:
-    """Apply the job's limits, the descriptors and, last, the seccomp filter; raise OSError on failure."""
-    _arrange_descriptors(result_fd, console_fd)
+def restrict(limits: ChildLimits, result_fd: int, console_fd: int, seccomp_program: bytes | None,
+             confined_fd: int | None = None) -> None:
+    """Apply the job's limits, the descriptors and, last, the seccomp filter; raise OSError on failure.
+
+    ``confined_fd`` (the zygote's socket) is kept open as CONFINED_FD: call ``confirm_confined`` next.
+    """
+    _arrange_descriptors(result_fd, console_fd, confined_fd)
     _set_rlimits(limits)
     if seccomp_program is not None:
         syscalls.load_seccomp_program(seccomp_program)
 
 
-def _arrange_descriptors(result_fd: int, console_fd: int) -> None:
-    # Lift both above the target numbers first so dup2 never clobbers one with the other.
+def confirm_confined() -> None:
+    """Tell the zygote every layer is in place, and close the way to it, before any student code runs."""
+    try:
+        os.write(CONFINED_FD, b"\x01")
+    finally:
+        os.close(CONFINED_FD)
+
+
+def _arrange_descriptors(result_fd: int, console_fd: int, confined_fd: int | None = None) -> None:
+    # Lift them above the target numbers first so dup2 never clobbers one with another.
     result = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, 10)
     console = fcntl.fcntl(console_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    confined = fcntl.fcntl(confined_fd, fcntl.F_DUPFD_CLOEXEC, 10) if confined_fd is not None else None
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(console, 1)
     os.dup2(console, 2)
     os.dup2(result, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 1 << 20)
+    if confined is None:
+        os.closerange(RESULT_FD + 1, 1 << 20)
+        return
+    os.dup2(confined, CONFINED_FD)
+    os.closerange(CONFINED_FD + 1, 1 << 20)
 
 
 def _set_rlimits(limits: ChildLimits) -> None:

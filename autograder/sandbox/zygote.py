@@ -32,7 +32,6 @@ STARTUP_SECONDS = 60.0
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 JOB_PIPE_BYTES = 1 << 20  # a whole job in one write (the default pipe holds 64 KiB)
 BACKSTOP_SECONDS = 5.0  # the zygote must report a child's end this long after its deadline
-SETUP_FAILED_EXIT = 121  # mirrors zygote_server.SETUP_FAILED_EXIT (not imported: it pulls NumPy warm-up code)
 
 
 class ZygoteError(RuntimeError):
@@ -269,7 +268,9 @@ class ZygoteExecutor:
             if exit_report.get("timed_out") is True or returncode == -signal.SIGXCPU:
                 outcome.status = TIMEOUT
                 outcome.message = clock.message() if exit_report.get("timed_out") is True else describe_exit(returncode)
-            elif returncode == SETUP_FAILED_EXIT:
+            elif exit_report.get("confined") is False:
+                # It exited before saying it was confined, so before any student code ran: the exit
+                # status is no proof (student code may exit with the zygote's SETUP_FAILED_EXIT too).
                 outcome.status, outcome.message = CRASHED, f"{SANDBOX_FAILURE_PREFIX} could not be set up"
             else:
                 outcome.status, outcome.message = CRASHED, describe_exit(returncode)

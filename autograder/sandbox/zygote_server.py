@@ -274,14 +274,14 @@ class Zygote:
                     os.close(fd)
                 continue  # a late "kill" for a unit that already ended
             unit = message.get("unit")
-            returncode, timed_out = self._start_unit(message["limits"], fds, unit)
+            returncode, timed_out, confined = self._start_unit(message["limits"], fds, unit)
             try:
                 control.send_message(self.sock, {"kind": "exited", "unit": unit, "returncode": returncode,
-                                                 "timed_out": timed_out})
+                                                 "timed_out": timed_out, "confined": confined})
             except OSError:
                 return 0  # the executor is gone
 
-    def _start_unit(self, limits: dict[str, Any], fds: list[int], unit: Any) -> tuple[int, bool]:
+    def _start_unit(self, limits: dict[str, Any], fds: list[int], unit: Any) -> tuple[int, bool, bool]:
         """Hand the job's descriptors to the spare, prepare the next spare, then watch the unit to its end."""
         from autograder.sandbox import control
 
@@ -335,7 +335,7 @@ class Zygote:
 
     def _spare_main(self, sock: socket.socket) -> None:
         from autograder.sandbox import control, seccomp_policy
-        from autograder.sandbox.confinement import RESULT_FD, ChildLimits, isolate, restrict
+        from autograder.sandbox.confinement import RESULT_FD, ChildLimits, confirm_confined, isolate, restrict
 
         status = SETUP_FAILED_EXIT
         try:
@@ -355,7 +355,8 @@ class Zygote:
                 restrict(ChildLimits(
                     address_space_bytes=self.baseline_address_space + int(limits["memory_bytes"]) + MEMORY_MARGIN_BYTES,
                     cpu_seconds=math.ceil(float(limits["cpu_seconds"])),
-                ), result_fd, console_fd, program)
+                ), result_fd, console_fd, program, confined_fd=sock.fileno())
+                confirm_confined()  # the last step of setup: student code may run from here on
             except control.ChannelClosed:
                 return  # the zygote is gone
             except BaseException as error:
@@ -386,8 +387,12 @@ class Zygote:
                     pass
             os._exit(status)
 
-    def _watch(self, spare: Spare, wall_seconds: float, unit: Any) -> tuple[int, bool]:
-        """Wait for the child until it exits, the deadline passes or the executor says kill."""
+    def _watch(self, spare: Spare, wall_seconds: float, unit: Any) -> tuple[int, bool, bool]:
+        """Wait for the child until it exits, the deadline passes or the executor says kill.
+
+        Returns (exit status, timed out, confined): confined when the child said, before running any
+        student code, that every layer was in place (``confinement.confirm_confined``).
+        """
         from autograder.sandbox import control
 
         deadline = time.monotonic() + wall_seconds
@@ -420,10 +425,20 @@ class Zygote:
         # PID 1 of its namespace: killing it kills anything else in there too.
         _, wait_status = os.waitpid(spare.pid, 0)
         returncode = os.waitstatus_to_exitcode(wait_status)
+        confined = _confirmed(spare.sock)
         if returncode == -signal.SIGKILL and not killed:
             # PID 1 ignores SIGXCPU, so the CPU limit shows as the kernel's SIGKILL at the hard limit.
-            return -signal.SIGXCPU, timed_out
-        return returncode, timed_out
+            return -signal.SIGXCPU, timed_out, confined
+        return returncode, timed_out, confined
+
+
+def _confirmed(sock: socket.socket) -> bool:
+    """True when the exited child wrote its confinement byte on ``sock`` (it is in the buffer if so)."""
+    try:
+        sock.setblocking(False)
+        return sock.recv(1) == b"\x01"
+    except OSError:
+        return False
 
 
 def _read_job(fd: int) -> bytes:

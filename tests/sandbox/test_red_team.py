@@ -243,3 +243,13 @@ def test_attack_is_contained(attack: Attack, sandbox, stray_processes, fake_secr
 
 def test_there_are_at_least_thirty_attacks() -> None:
     assert len(ATTACKS) >= 30
+
+
+def test_a_child_the_zygote_cannot_confine_is_still_the_sandboxs_failure(sandbox) -> None:
+    # Its limits cannot be set (a NaN address space): it exits before confirming its
+    # confinement, so before any student code ran; the service and Gradescope grade it again.
+    job = UnitJob(source="def attack():\n    return 1\n", filename="attack.py", calls=[Call("attack", ())],
+                  limits=Limits(wall_seconds=4.0, cpu_seconds=2.0, memory_bytes=float("nan")))  # type: ignore[arg-type]
+    outcome = sandbox.run(job)
+    assert outcome.status == CRASHED and is_sandbox_failure(outcome), outcome
+    assert sandbox.run(benign_job()).status == OK
