@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,25 @@ def test_the_console_script_flushes_its_output_and_exits_with_the_verdict(tmp_pa
                                 timeout=300)
     assert bad_option.returncode == 2 and "No such option" in bad_option.stderr
     assert "Traceback" not in bad_option.stderr
+
+
+def test_a_file_that_is_not_a_regular_file_is_refused_without_waiting_for_it(tmp_path):
+    # A TA grading a student's folder: a FIFO named toy.py blocked `grade` forever in open(), and a
+    # link to /dev/zero read until memory ran out, in the grader's own process.
+    grade = Path(sys.executable).with_name("grade")
+    fifo = tmp_path / "toy.py"
+    os.mkfifo(fifo)
+    device = tmp_path / "other.py"
+    device.symlink_to("/dev/zero")
+    for file in (fifo, device):
+        graded = subprocess.run([str(grade), str(TOY), str(file)], capture_output=True, text=True, timeout=120)
+        assert graded.returncode == 2 and "not a regular file" in graded.stderr, graded.stderr
+        assert "Traceback" not in graded.stderr
+
+
+def test_a_file_larger_than_any_submission_is_refused_before_it_is_read(tmp_path):
+    file = tmp_path / "toy.py"
+    with open(file, "wb") as handle:
+        handle.truncate(200 << 20)  # sparse: no disk used
+    outcome = CliRunner().invoke(grade_main, [str(TOY), str(file)])
+    assert outcome.exit_code == 2 and "too large to grade" in outcome.output, outcome.output
