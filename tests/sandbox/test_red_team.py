@@ -209,6 +209,24 @@ ATTACKS = [
               "pages = (ctypes.c_ubyte * 1)()\n"
               "return libc.mincore(ctypes.c_void_p(address), ctypes.c_size_t(1), pages), ctypes.get_errno()"),
            value_is(lambda v: list(v) == [-1, 1])),  # EPERM
+    # Evict a file's pages from the page cache every unit shares (MADV_COLD, MADV_PAGEOUT), so that a
+    # later unit times its read: a hidden unit could write bits that no warming of the cache erases.
+    # MADV_MERGEABLE would let KSM tell by copy-on-write timing what memory other processes hold.
+    # The advice NumPy and the allocator give (DONTNEED, HUGEPAGE) stays allowed.
+    Attack("evict files from the shared page cache, merge pages (madvise)",
+           fn("import mmap, numpy as np\n"
+              "def advise(mapped, advice):\n"
+              "    try:\n"
+              "        mapped.madvise(advice)\n"
+              "        return 0\n"
+              "    except OSError as error:\n"
+              "        return error.errno\n"
+              "with open(np.__file__.replace('__init__.py', 'lib/tests/test_function_base.py'), 'rb') as f:\n"
+              "    shared = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n"
+              "sum(shared[i] for i in range(0, len(shared), 4096))\n"
+              "own = mmap.mmap(-1, 1 << 22)\n"
+              "return [advise(shared, 20), advise(shared, 21), advise(own, 12), advise(own, 4), advise(own, 14)]"),
+           value_is(lambda v: list(v) == [1, 1, 1, 0, 0])),  # EPERM for COLD, PAGEOUT, MERGEABLE
 ]
 
 
