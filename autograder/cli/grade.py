@@ -61,6 +61,24 @@ def resolve_assignment(name_or_path: str, suite_cache: Path | None = None) -> As
         raise click.UsageError(f"the assignment {name_or_path!r} cannot be loaded: {error}") from None
 
 
+def _read_file(file: Path) -> bytes:
+    """The student's file, read without waiting on it and only up to the largest submission; a UsageError else.
+
+    A TA grades a student's folder with this command: a FIFO or a link to /dev/zero in it must not
+    hang the grader or fill its memory.
+    """
+    from autograder.grading.notebook import MAX_NOTEBOOK_BYTES
+    from autograder.grading.source_checks import read_submission_file
+
+    try:
+        data = read_submission_file(file, MAX_NOTEBOOK_BYTES)
+    except OSError as error:
+        raise click.UsageError(f"cannot grade {file}: {error.strerror or error}") from None
+    if data is None:
+        raise click.UsageError(f"{file} is more than {MAX_NOTEBOOK_BYTES:,} bytes: too large to grade.")
+    return data
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("assignment")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -101,7 +119,7 @@ def main(started: object, assignment: str, file: Path, as_json: bool, submit: bo
     use_one_blas_thread()  # before NumPy loads: this process only compares small arrays
     executor: Executor | None = None
     try:
-        source = file.read_bytes()
+        source = _read_file(file)
         from autograder.config import suite_cache_dir
 
         loaded = resolve_assignment(assignment, suite_cache=suite_cache_dir())

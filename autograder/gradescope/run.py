@@ -26,6 +26,7 @@ from autograder.grading.engine import grade_source
 from autograder.grading.report import Report
 from autograder.grading.fixtures import FixtureError, read_suite
 from autograder.grading.notebook import MAX_NOTEBOOK_BYTES, NOTEBOOK_SUFFIX
+from autograder.grading.source_checks import read_submission_file
 from autograder.grading.spec import SpecError, load_spec
 from autograder.gradescope.archive import CONFIG, FORMAT, GRADED_CASES, KIT
 from autograder.gradescope.results import checks_with_hidden_cases, failure_json, results_json
@@ -136,12 +137,7 @@ def _plain_file_inside(path: Path, folder: Path) -> bool:
 
 def read_submission(path: Path, max_bytes: int) -> bytes | None:
     """The file's bytes, or None when it is larger than ``max_bytes``; never follows a link at its last step."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        data = handle.read(max_bytes + 1)
-    return None if len(data) > max_bytes else data
+    return read_submission_file(path, max_bytes, follow_links=False)
 
 
 def load_graded_assignment(source: Path) -> tuple[Assignment, Assignment, dict[str, Any]]:
