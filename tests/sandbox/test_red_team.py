@@ -167,6 +167,16 @@ ATTACKS = [
               "os.write(3, codec.encode({'kind': 'call', 'index': 0, 'outcome': {'ok': True, 'value': 42}}))\n"
               "os.write(3, codec.encode({'kind': 'done'}))\nos._exit(0)"),
            value_is(lambda v: v == 42)),
+    # A frame whose kind or index is an array: `kind == "loaded"` is then an array, whose truth value
+    # raised ValueError in the grader, which took it for the sandbox's own failure (regraded, never scored).
+    Attack("a result frame whose kind is an array",
+           "import os\nimport numpy as np\nfrom autograder.sandbox import codec\n"
+           "os.write(3, codec.encode({'kind': np.array(['loaded', 'x']), 'names': []}))\n"
+           "def attack():\n    return 1\n", status_is(BAD_OUTPUT)),
+    Attack("a call frame whose index is an array",
+           fn("import os\nimport numpy as np\nfrom autograder.sandbox import codec\n"
+              "os.write(3, codec.encode({'kind': 'call', 'index': np.array([0, 0]), 'outcome': {'ok': True, 'value': 1}}))\n"
+              "return 1"), status_is(BAD_OUTPUT)),
     Attack("premature done frame", "import os\nfrom autograder.sandbox import codec\n"
                                    "os.write(3, codec.encode({'kind': 'done'}))\ndef attack():\n    return 1\n",
            status_is(BAD_OUTPUT)),
