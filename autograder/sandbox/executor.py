@@ -213,6 +213,16 @@ class ResultCollector:
             raise codec.CodecError("unexpected frame")
 
 
+def bad_frame(error: Exception) -> str:
+    """Why a frame was refused, for the student: a CodecError's reason, else that it was malformed.
+
+    Every frame is the child's to write (student code may forge them): an exception while one is
+    accepted is bad output of that unit, never the sandbox's failure (a frame whose ``kind`` was an
+    array made ``kind == "loaded"`` raise ValueError, which once read as the sandbox failing).
+    """
+    return str(error) if isinstance(error, codec.CodecError) else f"a malformed frame ({type(error).__name__})"
+
+
 def _text(value: Any, limit: int) -> str:
     return value[:limit] if type(value) is str else ""
 
@@ -449,8 +459,8 @@ def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: flo
                 for message in reader.feed(data):
                     collector.accept(message)
                     clock.advance(collector, time.monotonic())
-            except codec.CodecError as error:
-                status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {error}"
+            except Exception as error:  # noqa: BLE001 - whatever the frames did, it is the child's doing
+                status, failure = BAD_OUTPUT, f"the grader could not accept your code's results: {bad_frame(error)}"
                 open_fds.clear()
                 break
     _kill_group(process)

@@ -24,7 +24,7 @@ from typing import Any
 from autograder.sandbox import codec, control, run_queue
 from autograder.sandbox.executor import (
     BAD_OUTPUT, CRASHED, SANDBOX_FAILURE_PREFIX, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob,
-    UnitOutcome, describe_exit,
+    UnitOutcome, bad_frame, describe_exit,
 )
 from autograder.sandbox.launch import LaunchedZygote, launch_zygote
 
@@ -240,8 +240,8 @@ class ZygoteExecutor:
                         for frame in reader.feed(data):
                             collector.accept(frame)
                             clock.advance(collector, time.monotonic())
-                    except codec.CodecError as error:
-                        failure = f"the grader could not accept your code's results: {error}"
+                    except Exception as error:  # noqa: BLE001 - whatever the frames did, it is the child's doing
+                        failure = f"the grader could not accept your code's results: {bad_frame(error)}"
             if (collector.finished or failure) and exit_report is None and not kill_sent:
                 # Nothing the child does after its last frame (or a bad one) counts.
                 control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
