@@ -146,3 +146,13 @@ def test_relabelling_a_long_traceback_of_a_notebook_at_the_cell_limit_costs_a_se
     spent = cpu_seconds(lambda: source.relabel(traceback, "losses.py"))
     assert source.relabel('File "losses.py", line 1999', "losses.py") == "cell 1999, line 1"
     assert spent < 0.5, spent
+
+
+@pytest.mark.parametrize("wrap", ["", "if True:\n"], ids=["top level", "in one block"])
+def test_a_cell_of_100_000_statements_costs_linear_time(wrap):
+    # The most nodes 200 kB of code can hold: Python's parse and the self-test analysis' one walk
+    # of each statement (once six, with ast.walk's generators) are what it costs.
+    body = "".join(f"{' ' if wrap else ''}a\n" for _ in range((LIMIT - 100) // (3 if wrap else 2)))
+    data = _notebook(["print('a self-test cell')\n" + wrap + body, "def mse(y, t):\n    return 0.0\n"])
+    spent = cpu_seconds(lambda: notebook_source(data, "answers.ipynb", LIMIT, graded_names=["mse"]))
+    assert spent < 8.0, spent
