@@ -5,11 +5,26 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message a service hands back to send once the answer is out (send_mail's arguments).
+
+    Sent inside the request, a mail would make the answer slower exactly when it was sent: a page
+    that must not tell whether an address has an account (registration, "Forgot your password?")
+    would tell it by its time.
+    """
+
+    to: str
+    subject: str
+    body: str
 
 
 def mail_configured() -> bool:

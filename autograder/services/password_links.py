@@ -150,20 +150,22 @@ def set_password_with(token: str, password: str) -> User:
 LINK_ROLES = (Role.STUDENT, Role.TA)
 
 
-def mail_reset_to_owner(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a one-time reset link to the account with this address, if there is one; tell nobody else.
+def reset_mail_for(email: str, link_for: Callable[[str], str]) -> list[mailer.Mail]:
+    """Return the mail with a one-time reset link for the account with this address (none if there is none).
 
-    The link goes to the address itself, so asking for it gives nothing to anyone but the owner,
-    and the page that asks answers the same whether or not the account exists.
+    The link goes to the address itself, so asking for it gives nothing to anyone but the owner.
+    The caller answers the same page whatever this returns and sends the mail after the answer
+    (web/auth.py): neither the page nor its time may tell whether the account exists. Both paths
+    do the same work here (one look-up; the token is a keyed hash).
     """
     user = accounts.find_user(email)
     if user is None:
-        return
+        return []
     link = link_for(make_token(user, LinkPurpose.RESET))
-    mailer.send_mail(user.email, "Choose a new password for the autograder",
-                     f"Someone (you, we hope) asked to choose a new password for {user.email}.\n\n"
-                     f"Open this link within 24 hours to choose it; it works once:\n{link}\n\n"
-                     "If you did not ask, ignore this message: your password stays as it is.\n")
+    return [mailer.Mail(user.email, "Choose a new password for the autograder",
+                        f"Someone (you, we hope) asked to choose a new password for {user.email}.\n\n"
+                        f"Open this link within 24 hours to choose it; it works once:\n{link}\n\n"
+                        "If you did not ask, ignore this message: your password stays as it is.\n")]
 
 
 def reset_refusal(staff: User, target: User, course: Course) -> str | None:

@@ -33,20 +33,12 @@ from autograder.extensions import db
 from autograder.models import Role, User
 from autograder.services import accounts, email_address, email_confirmation
 from autograder.services.accounts import AccountError
+from autograder.services.mailer import Mail
 from autograder.services.rate_counters import RateCounters, rate_counters
 
 log = logging.getLogger(__name__)
 
 _EXTENSION = "autograder.registration_mail"
-
-
-@dataclass(frozen=True)
-class Mail:
-    """A message to send once the answer is out (mailer.send_mail's arguments)."""
-
-    to: str
-    subject: str
-    body: str
 
 
 @dataclass(frozen=True)

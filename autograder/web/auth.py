@@ -156,7 +156,7 @@ def _registration_links() -> registration.Links:
                               forgot_password=url_for("auth.forgot_password", _external=True))
 
 
-def _send_after(response, mails: list[registration.Mail]):
+def _send_after(response, mails: list[mailer.Mail]):
     """Send ``mails`` once the response is out (the server closes it); return the response.
 
     How long the answer takes then says nothing about which mail, if any, was sent.
@@ -246,11 +246,12 @@ def forgot_password():
         return render_template("auth/forgot_password.html", form=None)
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        password_links.mail_reset_to_owner(
+        mails = password_links.reset_mail_for(
             form.email.data, lambda token: url_for("auth.set_password", token=token, _external=True))
+        # The same answer whether or not the account exists; the mail goes after it (its time says nothing either).
         flash("If an account uses that address, a link to choose a new password is on its way "
               "(it works once, within 24 hours).", "info")
-        return redirect(url_for("auth.login"))
+        return _send_after(redirect(url_for("auth.login")), mails)
     return render_template("auth/forgot_password.html", form=form)
 
 

@@ -118,7 +118,7 @@ def test_a_squatter_cannot_use_an_address_they_do_not_read_and_its_owner_takes_i
     assert "/forgot-password" in told.get_payload(decode=True).decode()
     assert accounts.authenticate(ALICE, "alice-first-try") is None  # nothing changed
     # She uses "Forgot your password?": the mailed link gives her the account and confirms it.
-    alice.post("/forgot-password", data={"email": ALICE, "csrf_token": _token(alice, "/forgot-password")})
+    alice.post("/forgot-password", data={"email": ALICE, "csrf_token": _token(alice, "/forgot-password")}).close()
     reset = _link_in(_mails_to(received, ALICE)[-1], "set-password")
     done = alice.post(reset, data={"password": "alice-own-pw", "confirm": "alice-own-pw",
                                    "csrf_token": _token(alice, reset)})

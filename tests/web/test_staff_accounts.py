@@ -271,8 +271,16 @@ def test_a_line_break_in_the_course_title_still_sends_the_invitation(app, factor
     assert message["Bcc"] is None
 
 
-def _ask_for_a_link(client, email: str):
-    return client.post("/forgot-password", data={"email": email, "csrf_token": _token(client, "/forgot-password")})
+def _ask_for_a_link(client, email: str, close: bool = True):
+    answer = client.post("/forgot-password", data={"email": email, "csrf_token": _token(client, "/forgot-password")})
+    if close:
+        answer.close()  # as a server does once the answer is out: the mail goes then
+    return answer
+
+
+def _comparable(answer) -> tuple:
+    cookies = sorted(header.split("=", 1)[0] for header in answer.headers.getlist("Set-Cookie"))
+    return answer.status_code, answer.headers.get("Location"), answer.get_data(as_text=True), cookies
 
 
 def test_a_forgotten_password_is_reset_by_a_link_mailed_to_the_owner_only(app, client, factory, smtp_server):
@@ -289,6 +297,30 @@ def test_a_forgotten_password_is_reset_by_a_link_mailed_to_the_owner_only(app, c
     assert _set_password_through(client, url, "chosen-after-forgetting").status_code == 302
     assert accounts.authenticate(student.email, "chosen-after-forgetting") is not None
     assert client.get("/" + url.split("://", 1)[1].split("/", 1)[1]).status_code == 400  # used once
+
+
+def test_known_and_unknown_addresses_get_the_same_answer_and_the_mail_goes_after_it(make_app, smtp_server):
+    port, received = smtp_server
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu")
+    with app.app_context():  # requests outside it: each has its own g (its own CSRF token)
+        email = accounts.create_user("known@example.edu", "long-enough-pw").email
+    known, unknown = app.test_client(), app.test_client()
+    asked = _ask_for_a_link(known, email, close=False)
+    nobody = _ask_for_a_link(unknown, "nobody@example.edu", close=False)
+    assert _comparable(asked) == _comparable(nobody)
+    # The same page after the redirect too (the flashed message).
+    followed = [client.get(answer.headers["Location"]).get_data(as_text=True) for client, answer
+                in ((known, asked), (unknown, nobody))]
+    assert followed[0] == followed[1].replace(_token(unknown, "/login"), _token(known, "/login"))
+    assert "If an account uses that address" in followed[0]
+    # Nothing was sent while the request ran (smtplib waits for the server's 250, so a mail sent
+    # inside the request would be here already); the owner's arrives once the answer is closed.
+    assert received == []
+    nobody.close()
+    assert received == []
+    asked.close()
+    assert [recipients for recipients, _ in received] == [[email]]
+    assert received[0][1]["Subject"] == "Choose a new password for the autograder"
 
 
 def test_one_address_gets_at_most_three_links_an_hour(make_app, smtp_server):
