@@ -154,11 +154,19 @@ def import_roster(code: str, csv_file: Any) -> None:
 def token(email: str) -> None:
     """Print a new API token for a user (the previous one stops working)."""
     from autograder.services import accounts
+    from autograder.services.confirmation_rule import EmailNotConfirmed
 
     user = accounts.find_user(email)
     if user is None:
         _fail(f"no user {email}")
-    click.echo(accounts.issue_api_token(user))
+    try:
+        click.echo(accounts.issue_api_token(user))
+    except EmailNotConfirmed:
+        # The token could not submit either; the operator's password link reaches the owner and confirms.
+        _fail(
+            f"{user.email} has not confirmed its address (anyone may register any address): give its owner "
+            f"a link from 'autograder password-link {user.email}' first; using it confirms the address"
+        )
 
 
 @click.command("password-link")

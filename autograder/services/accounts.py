@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from autograder.extensions import db
 from autograder.models import Role, User
 from autograder.models._time import utcnow
-from autograder.services import email_address
+from autograder.services import confirmation_rule, email_address
 from autograder.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 8
@@ -168,8 +168,10 @@ def _token_digest(token: str) -> str:
 def issue_api_token(user: User) -> str:
     """Give the user a new API token (revoking the old one), commit, and return it: it is shown once.
 
-    Raises AccountError if the password changed since ``user`` was read (its session is then over).
+    Raises EmailNotConfirmed (confirmation_rule) before the address is confirmed, AccountError if the
+    password changed since ``user`` was read (its session is then over).
     """
+    confirmation_rule.check(user, confirmation_rule.Action.API_TOKEN)
     token = "ag_" + secrets.token_urlsafe(32)
     _write_if_password_unchanged(user, {"api_token_hash": _token_digest(token)})
     return token

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from autograder.extensions import db
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Enrollment, Role, User
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
-from autograder.services import accounts
+from autograder.services import accounts, confirmation_rule
 from autograder.services.errors import NotFound, ServiceError
 
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
@@ -151,7 +151,12 @@ def enroll(user: User, course: Course, role: Role | None = None) -> Enrollment:
 
 
 def join_course(user: User, join_code: str) -> Course:
-    """Enrol a student in the course with this join code and commit; raise CourseError if unknown."""
+    """Enrol a student in the course with this join code and commit.
+
+    Raises EmailNotConfirmed (confirmation_rule: before the code is even looked up), CourseError if
+    the code is unknown or the user is already in the course.
+    """
+    confirmation_rule.check(user, confirmation_rule.Action.JOIN)
     code = join_code.strip().upper()
     course = db.session.scalar(select(Course).where(Course.join_code == code)) if code else None
     if course is None:

@@ -5,7 +5,8 @@ before Alice does, join her course with its public join code and submit in her n
 roster import would then enrol that account as Alice). So a self-registered account starts
 unconfirmed, and on a site that sends mail it is mailed a one-time confirmation link
 (password_links.LinkPurpose.CONFIRMATION); until that link is used it may not join a course,
-submit, start a timed assignment, or make an API token (refusal). Any password link that reached the person (an invitation,
+submit, start a timed assignment, or make an API token (the rule: services/confirmation_rule.py,
+enforced by the services that do those things). Any password link that reached the person (an invitation,
 a reset, a mailed "Forgot your password?" link) confirms the address too: that is how Alice takes
 a squatted account back. A site without mail cannot confirm anything: accounts stay usable there,
 and staff pages show them as unconfirmed.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 from autograder.extensions import db
 from autograder.models import Course, User
@@ -24,29 +24,6 @@ from autograder.services.errors import ServiceError
 from autograder.services.password_links import LinkPurpose
 
 CONFIRMATION_HOURS = password_links.MAX_AGE_SECONDS[LinkPurpose.CONFIRMATION] // 3600
-
-
-class Action(str, Enum):
-    """What an unconfirmed account may not do on a site that sends mail."""
-
-    JOIN = "join a course"
-    SUBMIT = "submit"
-    START = "start a timed assignment"  # the clock runs in the owner's name: a squatter must not spend their time
-    API_TOKEN = "create an API token"
-
-
-def required_for(user: User) -> bool:
-    """Tell whether ``user`` must confirm their address before they join, submit or make a token."""
-    return user.email_confirmed_at is None and mailer.mail_configured()
-
-
-def refusal(user: User, action: Action) -> str | None:
-    """Return why ``user`` may not do ``action`` yet, and what to do about it; None if they may."""
-    if not required_for(user):
-        return None
-    return (f"Please confirm your e-mail address before you {action.value}: open the link we sent to {user.email} "
-            "(the banner at the top of the page sends it again). Only the owner of the address can confirm it; "
-            "if you did not create this account with your own address, you cannot use it.")
 
 
 def send_link(user: User, link_for: Callable[[str], str]) -> bool:

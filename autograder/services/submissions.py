@@ -19,7 +19,7 @@ from autograder.grading.notebook import NOTEBOOK_SUFFIX, NotebookRejected, is_no
 from autograder.models import CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User
 from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
-from autograder.services import courses, late_days, time_limits
+from autograder.services import confirmation_rule, courses, late_days, time_limits
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.services.grading import engine_assignment, resend_window
 
@@ -275,11 +275,12 @@ def create_submission(user: User, course_assignment: CourseAssignment, filename:
 
     ``upload``: what read_upload made of ``filename`` and ``data``, when the caller read it already.
 
-    Returns the queued Submission. Raises Forbidden (not a student of the course),
-    CooldownActive, SubmissionRejected, TimeLimitError (a timed assignment not started, or the
+    Returns the queued Submission. Raises EmailNotConfirmed (confirmation_rule: before the file is
+    read), Forbidden (not a student of the course), CooldownActive, SubmissionRejected, TimeLimitError (a timed assignment not started, or the
     student's time is up), or GradingUnavailable when the queue refused it.
     """
     now = now or utcnow()
+    confirmation_rule.check(user, confirmation_rule.Action.SUBMIT)
     if not courses.studies(user, course_assignment.course):
         raise Forbidden("Only students of this course can submit to it.")
     assignment = course_assignment.assignment

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from autograder.extensions import db
 from autograder.models import CourseAssignment, TimeAccommodation, TimedStart, User
 from autograder.models._time import utcnow
-from autograder.services import courses
+from autograder.services import confirmation_rule, courses
 from autograder.services.errors import Forbidden, ServiceError
 
 MAX_LIMIT_MINUTES = 7 * 24 * 60
@@ -104,8 +104,10 @@ def window_for(user: User, course_assignment: CourseAssignment) -> TimedWindow |
 def start(user: User, course_assignment: CourseAssignment, now: datetime | None = None) -> TimedStart:
     """Record that the student starts the timed assignment now, and commit; starting again changes nothing.
 
-    Raises Forbidden (not a student of the course) and TimeLimitError (the assignment is not timed).
+    Raises EmailNotConfirmed (confirmation_rule: the clock would run in the name of the address's
+    owner), Forbidden (not a student of the course) and TimeLimitError (the assignment is not timed).
     """
+    confirmation_rule.check(user, confirmation_rule.Action.START)
     if not courses.studies(user, course_assignment.course):
         raise Forbidden("Only students of this course can start its assignments.")
     if not course_assignment.time_limit_minutes:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from autograder.extensions import csrf, db, limiter
 from autograder.models import CatalogAssignment, CourseAssignment, User
-from autograder.services import accounts, courses, email_confirmation, submissions
+from autograder.services import accounts, courses, submissions
+from autograder.services.confirmation_rule import EmailNotConfirmed
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.models._time import utcnow
 from autograder.services.results import submission_json
@@ -84,9 +85,6 @@ def list_assignments():
 @token_required
 def create_submission(name: str):
     user = g.api_user
-    refusal = email_confirmation.refusal(user, email_confirmation.Action.SUBMIT)
-    if refusal is not None:  # a token made before this site sent mail (or before a squatter lost it)
-        return api_error(403, refusal, reason="email_not_confirmed")
     upload = request.files.get("file")
     if upload is None:
         return api_error(400, "send the file as the multipart field 'file'")
@@ -114,6 +112,8 @@ def create_submission(name: str):
         response = api_error(503, str(error))
         response.headers["Retry-After"] = "60"
         return response
+    except EmailNotConfirmed as error:  # a token made before this site sent mail (or before a squatter lost it)
+        return api_error(403, str(error), reason=error.reason)
     except Forbidden as error:
         return api_error(403, str(error))
     except ServiceError as error:

@@ -12,7 +12,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
-from autograder.services import accounts, courses, email_address, email_confirmation, mailer, registration
+from autograder.services import (
+    accounts, confirmation_rule, courses, email_address, email_confirmation, mailer, registration,
+)
+from autograder.services.confirmation_rule import EmailNotConfirmed
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import device_cookie, known_device, login_throttle
 from autograder.services import password_links
@@ -190,13 +193,12 @@ def account():
     form = EmptyForm()
     token = None
     if form.validate_on_submit():
-        refusal = email_confirmation.refusal(current_user, email_confirmation.Action.API_TOKEN)
-        if refusal is not None:
-            flash(refusal, "error")
-            return render_template("auth/account.html", form=form, token=None,
-                                   password_form=PasswordChangeForm()), 403
         try:
             token = accounts.issue_api_token(current_user)
+        except EmailNotConfirmed as error:
+            flash(str(error), "error")
+            return render_template("auth/account.html", form=form, token=None,
+                                   password_form=PasswordChangeForm()), 403
         except ServiceError as error:  # the password changed meanwhile: this session is over
             flash(str(error), "error")
             return redirect(url_for("auth.login"))
@@ -299,7 +301,7 @@ def send_confirmation():
     back = _safe_next(request.form.get("next")) or url_for("student.index")
     if not EmptyForm().validate_on_submit():
         return redirect(back)
-    if not email_confirmation.required_for(current_user):
+    if not confirmation_rule.required_for(current_user):
         flash("Your address needs no confirmation." if current_user.email_confirmed
               else "This site sends no e-mail: there is nothing to confirm with.", "info")
     else:

@@ -16,8 +16,9 @@ from autograder.grading.kit import starter_notebook_name, write_kit
 from autograder.models import Submission
 from autograder.models._time import utcnow
 from autograder.services import (
-    courses, deadline_extensions, email_confirmation, late_days, source_check, submissions, time_limits,
+    confirmation_rule, courses, deadline_extensions, late_days, source_check, submissions, time_limits,
 )
+from autograder.services.confirmation_rule import EmailNotConfirmed
 from autograder.services.errors import NotFound, ServiceError
 from autograder.services.results import FINISHED, grouped_by_function, submission_json, visible_results
 from autograder.services.submissions import CooldownActive, GradingUnavailable
@@ -69,10 +70,6 @@ def deadline_state(ca, submitted: bool, now) -> str:
 def join():
     form = JoinCourseForm()
     if form.validate_on_submit():
-        refusal = email_confirmation.refusal(current_user, email_confirmation.Action.JOIN)
-        if refusal is not None:
-            flash(refusal, "error")
-            return redirect(url_for("student.index"))
         try:
             course = courses.join_course(current_user, form.join_code.data)
             flash(f"You joined {course.title}.", "success")
@@ -97,12 +94,7 @@ def _course_assignment(code: str, name: str):
 def assignment(code: str, name: str):
     ca = _course_assignment(code, name)
     form = SubmitForm()
-    submitted = form.validate_on_submit()
-    refusal = email_confirmation.refusal(current_user, email_confirmation.Action.SUBMIT) if submitted else None
-    if refusal is not None:
-        flash(refusal, "error")
-        return render_template("student/assignment.html", **_assignment_context(ca, form)), 403
-    if submitted:
+    if form.validate_on_submit():
         upload = form.file.data
         pasted = (form.code.data or "").strip()
         if upload and upload.filename:
@@ -134,6 +126,9 @@ def assignment(code: str, name: str):
         except GradingUnavailable as error:
             flash(str(error), "error")
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 503
+        except EmailNotConfirmed as error:
+            flash(str(error), "error")
+            return render_template("student/assignment.html", **_assignment_context(ca, form)), 403
         except ServiceError as error:
             flash(str(error), "error")
             return render_template("student/assignment.html", **_assignment_context(ca, form)), 400
@@ -163,7 +158,7 @@ def _assignment_context(ca, form) -> dict:
     return {
         "ca": ca, "form": form, "statement": statement, "now": now, "window": window,
         "start_form": EmptyForm(),
-        "start_refusal": email_confirmation.refusal(current_user, email_confirmation.Action.START),
+        "start_refusal": confirmation_rule.refusal(current_user, confirmation_rule.Action.START),
         "history": submissions.submissions_of(current_user, ca),
         "lateness": submissions.lateness(ca, now, current_user),
         "late_plan": _late_plan(ca, now),
@@ -180,10 +175,6 @@ def start_timer(code: str, name: str):
     ca = _course_assignment(code, name)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    refusal = email_confirmation.refusal(current_user, email_confirmation.Action.START)
-    if refusal is not None:
-        flash(refusal, "error")
-        return redirect(url_for("student.assignment", code=code, name=name))
     try:
         started = time_limits.start(current_user, ca)
     except ServiceError as error:

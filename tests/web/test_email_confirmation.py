@@ -105,7 +105,9 @@ def test_a_squatter_cannot_use_an_address_they_do_not_read_and_its_owner_takes_i
     # Enrolled, the squatter still cannot submit: not on the web, not through the API.
     refused = _submit_page(squatter, course)
     assert refused.status_code == 403 and "before you submit" in refused.get_data(as_text=True)
-    old_token = accounts.issue_api_token(account)  # as if made before the site sent mail
+    smtp_host = app.config.pop("SMTP_HOST")
+    old_token = accounts.issue_api_token(account)  # made before the site sent mail
+    app.config["SMTP_HOST"] = smtp_host
     answer = _api_submit(squatter, old_token)
     assert answer.status_code == 403
     assert answer.get_json()["reason"] == "email_not_confirmed" and "confirm your e-mail" in answer.get_json()["error"]
@@ -267,3 +269,68 @@ def test_an_enrolled_squatter_cannot_start_the_owners_timed_assignment(app, fact
     refused = squatter.post(f"{url}/start", data={"csrf_token": _token(squatter, url)}, follow_redirects=True)
     assert "before you start" in refused.get_data(as_text=True)
     assert db.session.query(TimedStart).count() == 0
+
+
+def _web_join(client, runner, person, course):
+    answer = client.post("/join", data={"join_code": course.join_code, "csrf_token": _token(client, "/")},
+                         follow_redirects=True)
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def _web_submit(client, runner, person, course):
+    answer = _submit_page(client, course)
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def _web_start(client, runner, person, course):
+    url = f"/courses/{course.code}/losses"
+    answer = client.post(f"{url}/start", data={"csrf_token": _token(client, url)}, follow_redirects=True)
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def _web_token(client, runner, person, course):
+    answer = client.post("/account", data={"csrf_token": _token(client, "/account")})
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def _api_submission(client, runner, person, course):
+    smtp_host = client.application.config.pop("SMTP_HOST")
+    api_token = accounts.issue_api_token(person)  # made before the site sent mail (or before a squatter lost it)
+    client.application.config["SMTP_HOST"] = smtp_host
+    answer = _api_submit(client, api_token)
+    assert answer.get_json()["reason"] == "email_not_confirmed"
+    return answer.status_code, answer.get_json()["error"]
+
+
+def _cli_token(client, runner, person, course):
+    result = runner.invoke(args=["token", person.email])
+    assert "password-link" in result.output
+    return (403 if result.exit_code == 1 else 200), result.output
+
+
+# Each entry point of each refused action: the service refuses, the entry point only says so.
+ENTRY_POINTS = {
+    "web join": (_web_join, 200, "before you join a course"),
+    "web submit": (_web_submit, 403, "before you submit"),
+    "web start": (_web_start, 200, "before you start a timed assignment"),
+    "web API token": (_web_token, 403, "before you create an API token"),
+    "API submit": (_api_submission, 403, "before you submit"),
+    "command-line API token": (_cli_token, 403, "has not confirmed its address"),
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_every_entry_point_is_held_to_the_services_rule(app, client, runner, factory, login, entry):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1)  # a mail site; nothing is sent by these
+    person = factory.user(confirmed=False)
+    course = factory.course(factory.user(Role.INSTRUCTOR), students=() if entry == "web join" else (person,))
+    time_limits.set_time_limit(course.course_assignments[0], 30 if entry == "web start" else None)
+    login(person)
+    call, status, message = ENTRY_POINTS[entry]
+    got_status, text = call(client, runner, person, course)
+    assert (got_status, message in text) == (status, True)
+    db.session.expire_all()
+    assert courses.studies(person, course) == (entry != "web join")
+    assert db.session.query(Submission).count() == 0 and db.session.query(TimedStart).count() == 0
+    if entry != "API submit":
+        assert db.session.get(type(person), person.id).api_token_hash is None
