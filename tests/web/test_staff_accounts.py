@@ -405,3 +405,42 @@ def test_taking_an_account_back_through_a_link_ends_its_api_token(app, client, f
     assert accounts.user_for_token(api_token) is None
     answer = squatter.get("/api/v1/assignments", headers={"Authorization": f"Bearer {api_token}"})
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize("form, email, route", [
+    ("/forgot-password", "alice@example.edu", "set-password"),   # a reset link for Alice's account
+    ("/register", "bob@example.edu", "confirm-email"),           # the confirmation of an address someone registers
+    ("/register", "alice@example.edu", "forgot-password"),       # "someone tried to register with your address"
+])
+def test_a_forged_host_header_does_not_put_the_askers_server_into_a_mailed_link(make_app, smtp_server, form, email,
+                                                                                route):
+    # Anyone may ask for these mails. Built from the request's Host header, the mail from the real
+    # site would point at the asker's server: the mail scanner (or the owner) opens it, and the asker
+    # has the token that sets Alice's password, or that confirms an address they registered as hers.
+    port, received = smtp_server
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="grader@example.edu",
+                   PUBLIC_URL="https://grader.example.edu")
+    with app.app_context():
+        accounts.create_user("alice@example.edu", "long-enough-pw")
+    asker = app.test_client()
+    page = asker.get(form, base_url="http://attacker.example").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    asker.post(form, data={"email": email, "password": "the-askers-pw", "confirm": "the-askers-pw",
+                           "csrf_token": token}, base_url="http://attacker.example").close()
+    ((recipients, message),) = received
+    text = message.get_payload(decode=True).decode()
+    assert recipients == [email] and "attacker.example" not in text
+    assert re.search(rf"https://grader\.example\.edu/{route}\b", text)
+
+
+def test_a_site_that_mails_links_must_say_its_address(tmp_path):
+    from autograder.config import Config, SettingsError
+
+    mail = {"AUTOGRADER_SECRET_KEY": "k", "AUTOGRADER_SMTP_HOST": "mail.example.edu"}
+    with pytest.raises(SettingsError, match="AUTOGRADER_PUBLIC_URL"):
+        Config(tmp_path, mail)
+    with pytest.raises(SettingsError, match="AUTOGRADER_PUBLIC_URL"):
+        Config(tmp_path, {**mail, "AUTOGRADER_PUBLIC_URL": "grader.example.edu"})
+    assert Config(tmp_path, {**mail, "AUTOGRADER_PUBLIC_URL": "https://grader.example.edu/"}).PUBLIC_URL == \
+        "https://grader.example.edu"
+    assert Config(tmp_path, {"AUTOGRADER_SECRET_KEY": "k"}).PUBLIC_URL == ""
