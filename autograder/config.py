@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from autograder.sandbox import SandboxOptions
@@ -109,6 +110,19 @@ class Settings:
             forms = " or ".join(f"{wanted}://..." for wanted in schemes)
             raise SettingsError(f"{name}{alias} must be a URL of the form {forms} (got {value!r})")
         return value
+
+
+def _public_url(env: Settings) -> str:
+    """Return AUTOGRADER_PUBLIC_URL without a trailing slash ("" when unset); SettingsError unless http(s)://host[/path]."""
+    if not env.text("AUTOGRADER_PUBLIC_URL", ""):
+        return ""
+    value = env.url("AUTOGRADER_PUBLIC_URL", "", ("http", "https"))
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"AUTOGRADER_PUBLIC_URL must be the site's address, such as https://grader.example.edu (got {value!r})"
+        )
+    return value.rstrip("/")
 
 
 def _read_secret(path: Path) -> str:
@@ -251,6 +265,14 @@ class Config:
         self.SMTP_PASSWORD = env.text("AUTOGRADER_SMTP_PASSWORD", "")
         self.SMTP_STARTTLS = env.flag("AUTOGRADER_SMTP_STARTTLS")
         self.MAIL_FROM = env.text("AUTOGRADER_MAIL_FROM", "")
+        # The site's address as its users reach it (https://grader.example.edu): mailed links are built
+        # on it, never on a request's Host header, which whoever asks for someone's reset link chooses.
+        self.PUBLIC_URL = _public_url(env)
+        if self.SMTP_HOST and not self.PUBLIC_URL:
+            raise SettingsError(
+                "AUTOGRADER_PUBLIC_URL must be set when AUTOGRADER_SMTP_HOST is: the site's address, "
+                "such as https://grader.example.edu (mailed links are built on it)"
+            )
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
         self.TRUSTED_PROXIES = env.integer("AUTOGRADER_TRUSTED_PROXIES", 0, minimum=0)
         # Seed of the hidden cases; only the server knows it.
@@ -308,6 +330,7 @@ class TestConfig(Config):
         super().__init__(instance_path)
         self.TESTING = True
         self.SECRET_KEY = "test-secret-key"
+        self.PUBLIC_URL = "http://localhost"  # the test client's host: tests that mail links read them there
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SUBMISSION_COOLDOWN_SECONDS = 0
         self.RATELIMIT_ENABLED = False

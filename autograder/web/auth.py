@@ -19,6 +19,7 @@ from autograder.services.confirmation_rule import EmailNotConfirmed
 from autograder.services.errors import ServiceError
 from autograder.services.login_throttle import device_cookie, known_device, login_throttle
 from autograder.services import password_links
+from autograder.web.public_links import public_url
 from autograder.web.forms import (
     EmptyForm, ForgotPasswordForm, LoginForm, PasswordChangeForm, RegisterForm, SetPasswordForm,
 )
@@ -154,9 +155,9 @@ def register():
 
 
 def _registration_links() -> registration.Links:
-    return registration.Links(confirm=lambda token: url_for("auth.confirm_email", token=token, _external=True),
-                              sign_in=url_for("auth.login", _external=True),
-                              forgot_password=url_for("auth.forgot_password", _external=True))
+    return registration.Links(confirm=lambda token: public_url("auth.confirm_email", token=token),
+                              sign_in=public_url("auth.login"),
+                              forgot_password=public_url("auth.forgot_password"))
 
 
 def _send_after(response, mails: list[mailer.Mail]):
@@ -249,7 +250,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         mails = password_links.reset_mail_for(
-            form.email.data, lambda token: url_for("auth.set_password", token=token, _external=True))
+            form.email.data, lambda token: public_url("auth.set_password", token=token))
         # The same answer whether or not the account exists; the mail goes after it (its time says nothing either).
         flash("If an account uses that address, a link to choose a new password is on its way "
               "(it works once, within 24 hours).", "info")
@@ -280,7 +281,7 @@ def set_password(token: str):
 
 def _send_confirmation(user: User) -> None:
     sent = email_confirmation.send_link(
-        user, lambda token: url_for("auth.confirm_email", token=token, _external=True))
+        user, lambda token: public_url("auth.confirm_email", token=token))
     if sent:
         flash(f"Confirm your address: we sent a link to {user.email} (it works once, within "
               f"{email_confirmation.CONFIRMATION_HOURS // 24} days).", "info")

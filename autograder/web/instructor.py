@@ -27,6 +27,7 @@ from autograder.web.forms import (
 )
 from autograder.grading.notebook import readable_source
 from autograder.web.listing import listing_from_request
+from autograder.web.public_links import public_url
 from autograder.web.rendering import highlight_python
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -108,8 +109,7 @@ def reset_link(code: str, user_id: int):
 
 def _deliver_link(person: User, purpose, course) -> dict:
     """Make a one-time password link for ``person`` and e-mail it where SMTP is configured."""
-    url = url_for("auth.set_password", token=password_links.make_token(person, purpose, made_by=current_user),
-                  _external=True)
+    url = public_url("auth.set_password", token=password_links.make_token(person, purpose, made_by=current_user))
     if purpose == password_links.LinkPurpose.INVITATION:
         subject = f"Your account for {course.title} on the autograder"
         body = (f"Hello{(' ' + person.name) if person.name else ''},\n\nYou are invited to {course.title} ({course.code}) "
