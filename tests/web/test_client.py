@@ -35,6 +35,22 @@ def test_refusals_become_readable_errors(live_server, factory, tmp_path):
         submit_client.submit("http://127.0.0.1:9", "token", "losses", REFERENCE)
 
 
+@pytest.mark.parametrize("server", ["http://grader.example.edu", "HTTP://grader.example.edu:8080/", "http://10.0.0.7"])
+def test_the_token_never_crosses_the_network_unencrypted(monkeypatch, server):
+    # A careless `url = "http://..."`: anyone on the lab's Wi-Fi reads the token and then submits
+    # in the student's name and reads their results. The client refuses before it sends anything.
+    sent = []
+
+    def urlopen(request, timeout):
+        sent.append(request.headers)
+        raise OSError("not sent anywhere")
+
+    monkeypatch.setattr(submit_client.urllib.request, "urlopen", urlopen)
+    with pytest.raises(submit_client.SubmitError, match="https://"):
+        submit_client.submit(server, "ag_secret", "losses", REFERENCE, wait=False)
+    assert sent == []
+
+
 def test_settings_from_env_then_config_file(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('url = "http://grader.example/"\ntoken = "from-file"\n')
