@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import time
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Mapping
@@ -123,6 +125,28 @@ def _multipart(
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def _refuse_plain_http(server: str) -> None:
+    """Raise SubmitError for an http:// server other than this machine: the token would cross the network readable.
+
+    Anyone on the same network (a lab's Wi-Fi) could then read it, submit in the student's name
+    and read their results, until they revoke it. A redirect to https:// comes too late: the
+    first request has carried the token already.
+    """
+    parts = urllib.parse.urlsplit(server)
+    if parts.scheme.lower() != "http":
+        return
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if not loopback:
+        raise SubmitError(
+            f"{server} is not encrypted (http://): your API token would cross the network readable "
+            "by anyone on it. Use the server's https:// address."
+        )
+
+
 def _request(url: str, headers: dict[str, str], body: bytes | None = None, timeout: float = 30) -> _Reply:
     """Send one HTTP request (the standard library's client: `grade` installs no HTTP package)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
@@ -154,6 +178,7 @@ def submit(
     Returns the submission JSON (``status`` "queued" when not waiting). Raises SubmitError for
     refused uploads (message from the server), unreachable servers and time-outs.
     """
+    _refuse_plain_http(server)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     file_path = Path(path)
     try:
