@@ -29,6 +29,25 @@ def test_login_sets_hardened_cookie_and_logout_needs_post(client, factory, login
     assert client.get("/").status_code == 302
 
 
+def test_with_secure_cookies_every_cookie_of_a_kept_sign_in_is_secure(make_app, monkeypatch):
+    # "Keep me signed in" is a year-long sign-in: sent over plain http (a first visit to http://,
+    # before the redirect) anyone on the network could copy it and be the student.
+    monkeypatch.setenv("AUTOGRADER_SECURE_COOKIES", "1")
+    app = make_app()
+    with app.app_context():
+        email = accounts.create_user("kept@example.edu", "long-enough-pw").email
+    browser = app.test_client()
+    page = browser.get("/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    answer = browser.post("/login", data={"email": email, "password": "long-enough-pw", "remember": "y",
+                                          "csrf_token": token}, base_url="https://localhost",
+                         headers={"Referer": "https://localhost/login"})  # checked on https
+    assert answer.status_code == 302
+    cookies = answer.headers.getlist("Set-Cookie")
+    assert {cookie.split("=", 1)[0] for cookie in cookies} >= {"session", "remember_token"}
+    assert [cookie for cookie in cookies if "; Secure" not in cookie] == []
+
+
 def test_wrong_password_is_refused_with_a_message(client, factory):
     user = factory.user()
     page = client.get("/login").get_data(as_text=True)
