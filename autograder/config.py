@@ -320,6 +320,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = env.flag("AUTOGRADER_SECURE_COOKIES")
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # "Keep me signed in" is a sign-in for a year: never sent over plain http where sessions are not.
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None
 
 
