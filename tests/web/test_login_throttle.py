@@ -249,3 +249,29 @@ def test_parallel_wrong_passwords_get_no_more_than_the_accounts_budget(throttled
     for thread in threads:
         thread.join(30)
     assert sorted(statuses) == [200] * 10 + [429] * (burst - 10)
+
+
+def _change_password(client, current: str, new: str = "a-brand-new-password"):
+    page = client.get("/account", environ_base={"REMOTE_ADDR": ELSEWHERE}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post("/account/password", data={"current": current, "new": new, "confirm": new,
+                                                   "csrf_token": token}, environ_base={"REMOTE_ADDR": ELSEWHERE})
+
+
+def test_the_password_change_form_is_no_way_around_the_sign_in_throttle(throttled):
+    # Whoever finds Alice still signed in on a lab computer must not get unlimited guesses at her
+    # password through "current password" (then keep the account once she signs that browser out).
+    app, owner = throttled()
+    (alice,) = _users(app, "alice@example.edu")
+    assert _sign_in(owner, alice, PASSWORD).status_code == 302
+    found = app.test_client()
+    assert _sign_in(found, alice, PASSWORD).status_code == 302
+    statuses = [_change_password(found, f"guess-number-{n}").status_code for n in range(12)]
+    assert statuses[:10] == [400] * 10 and statuses[10:] == [429, 429]
+    refused = _change_password(found, PASSWORD)  # the right one is not even checked now
+    assert refused.status_code == 429 and "Too many wrong passwords" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert accounts.authenticate(alice, PASSWORD) is not None
+    # Counted as sign-in failures are (this browser signed in to the account: its own budget), so
+    # the owner's own browser is not locked out by them.
+    assert _sign_in(owner, alice, PASSWORD).status_code == 302
