@@ -31,6 +31,10 @@ class AccountError(ServiceError):
     """The account cannot be created or changed as asked."""
 
 
+class WrongPassword(AccountError):
+    """The current password given is not the account's (counted like a failed sign-in)."""
+
+
 def normalise_email(email: str) -> str:
     """Return the e-mail address as stored and looked up (NFKC, trimmed, lower-cased)."""
     return email_address.normalise(email)
@@ -144,9 +148,9 @@ def mark_email_confirmed(user: User) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the user's password after checking the current one; commit. Raises AccountError."""
+    """Replace the user's password after checking the current one; commit. Raises WrongPassword, AccountError."""
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise AccountError("The current password is not right.")
+        raise WrongPassword("The current password is not right.")
     if new == current:
         raise AccountError("The new password is the same as the current one.")
     set_password(user, new)

@@ -221,11 +221,28 @@ def revoke_token():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        # "Current password" answers whether a guess is right, like the sign-in form: whoever finds the
+        # account signed in on a shared computer gets the sign-in's budget of guesses here, no more.
+        user, throttle, address = current_user._get_current_object(), login_throttle(), request.remote_addr or ""
+        device = known_device(request.cookies.get(DEVICE_COOKIE), user.email, user.password_hash)
+        verdict = throttle.check(user.email, address, device)
+        if not verdict.allowed:
+            flash(f"Too many wrong passwords for this account. Please try again in {_wait_text(verdict.retry_after)}.",
+                  "error")
+            response = current_app.make_response((render_template(
+                "auth/account.html", form=EmptyForm(), token=None, password_form=form), 429))
+            response.headers["Retry-After"] = str(verdict.retry_after)
+            return response
         try:
-            accounts.change_password(current_user, form.current.data, form.new.data)
+            accounts.change_password(user, form.current.data, form.new.data)
+        except accounts.WrongPassword as error:
+            throttle.record_failure(user.email, address, device)
+            flash(str(error), "error")
         except ServiceError as error:
+            throttle.record_success(user.email, device)  # the current password was right
             flash(str(error), "error")
         else:
+            throttle.record_success(user.email, device)
             # Every other session ended with the old password; this one signs in again with the new.
             remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
             login_user(current_user._get_current_object(), remember=bool(remembered))
