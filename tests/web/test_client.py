@@ -166,3 +166,11 @@ def test_submit_waits_between_reads_through_its_sleep(live_server, factory):
     result = submit_client.submit(live_server, token, "losses", REFERENCE, poll_seconds=0.2, sleep=sleep)
     assert result["status"] == "done"
     assert slept and all(0.2 <= seconds <= submit_client.MAX_POLL_WAIT_SECONDS for seconds in slept)
+
+
+def test_the_account_page_gives_the_sites_own_https_address_to_copy(app, client, factory, login):
+    # Behind a TLS-terminating proxy the request's own URL is http://: copied, the client refuses it.
+    app.config["PUBLIC_URL"] = "https://grader.example.edu"
+    login(factory.user())
+    page = client.get("/account").get_data(as_text=True)
+    assert "export AUTOGRADER_URL=https://grader.example.edu\n" in page
