@@ -199,6 +199,28 @@ def test_a_password_change_ends_every_other_session_and_remember_cookie(app, cli
     assert thief.get("/account").status_code == 302  # and so did its remember-me cookie
 
 
+def test_a_token_made_with_a_stolen_session_dies_with_the_password_change(app, client, factory):
+    # Someone finds the student signed in on a lab computer and makes an API token; the student
+    # notices and changes the password ("signed out everywhere else"). The token must not keep
+    # reading their results and submitting in their name.
+    student = factory.user()
+    factory.course(students=(student,))
+    thief, owner = app.test_client(), client
+    for browser in (thief, owner):
+        page = browser.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        assert browser.post("/login", data={"email": student.email, "password": PASSWORD,
+                                            "csrf_token": token}).status_code == 302
+    made = thief.post("/account", data={"csrf_token": _token(thief, "/account")}).get_data(as_text=True)
+    api_token = re.search(r'<p class="token" id="api-token">([^<]+)</p>', made).group(1)
+    assert thief.get("/api/v1/assignments", headers={"Authorization": f"Bearer {api_token}"}).status_code == 200
+    changed = owner.post("/account/password", data={"current": PASSWORD, "new": "a-brand-new-pw",
+                                                   "confirm": "a-brand-new-pw", "csrf_token": _token(owner, "/account")},
+                         follow_redirects=True)
+    assert "your API token is revoked" in changed.get_data(as_text=True)  # the page says the token went too
+    assert thief.get("/api/v1/assignments", headers={"Authorization": f"Bearer {api_token}"}).status_code == 401
+
+
 def test_an_instructor_cannot_take_over_a_student_of_someone_elses_course(client, factory, login, csrf_token):
     """The red team's path: prof2 adds ada (a student of prof1's course only) to CS2, then asks for her reset link."""
     prof1, prof2 = factory.user(Role.INSTRUCTOR), factory.user(Role.INSTRUCTOR)
