@@ -147,13 +147,20 @@ def mark_email_confirmed(user: User) -> None:
         user.email_confirmed_at = utcnow()
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Replace the user's password after checking the current one; commit. Raises WrongPassword, AccountError."""
+def change_password(user: User, current: str, new: str) -> bool:
+    """Replace the user's password after checking the current one, revoke their API token; commit.
+
+    The change is how a person ends every session someone else may hold (a computer left signed
+    in): a token made from such a session goes with them. Returns whether there was a token.
+    Raises WrongPassword, AccountError.
+    """
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise WrongPassword("The current password is not right.")
     if new == current:
         raise AccountError("The new password is the same as the current one.")
-    set_password(user, new)
+    had_token = user.api_token_hash is not None
+    set_password(user, new, revoke_api_token=True)
+    return had_token
 
 
 def authenticate(email: str, password: str) -> User | None:

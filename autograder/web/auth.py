@@ -234,7 +234,7 @@ def change_password():
             response.headers["Retry-After"] = str(verdict.retry_after)
             return response
         try:
-            accounts.change_password(user, form.current.data, form.new.data)
+            had_token = accounts.change_password(user, form.current.data, form.new.data)
         except accounts.WrongPassword as error:
             throttle.record_failure(user.email, address, device)
             flash(str(error), "error")
@@ -246,7 +246,9 @@ def change_password():
             # Every other session ended with the old password; this one signs in again with the new.
             remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
             login_user(current_user._get_current_object(), remember=bool(remembered))
-            flash("Your password was changed; you are signed out everywhere else.", "success")
+            flash("Your password was changed; you are signed out everywhere else"
+                  + (", and your API token is revoked (make a new one below for the terminal)." if had_token else "."),
+                  "success")
             return _known_from_now_on(redirect(url_for("auth.account")), current_user)
     for field in form:
         for message in field.errors:
