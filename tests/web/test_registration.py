@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from autograder.extensions import db
 from autograder.models import Role, User
 from autograder.services import accounts, courses
@@ -137,3 +139,34 @@ def test_an_invalid_address_is_still_refused_on_the_form(app, client, smtp_serve
     answer = _register(app.test_client(), "bob\u200b@uni.edu")
     assert answer.status_code == 200 and "We sent a link" not in answer.get_data(as_text=True)
     assert accounts.find_user("bob@uni.edu") is None and received == []
+
+
+@pytest.mark.parametrize("route", ["confirm-email", "set-password"])
+def test_a_link_for_someone_elses_account_does_not_switch_a_signed_in_browser_to_it(app, client, factory, login,
+                                                                                    smtp_server, route):
+    # Mallory registers an address of hers with Alice's name (and course), then sends Alice the link:
+    # "confirm your address". Clicked in Alice's signed-in browser, the page would sign it in as
+    # Mallory's account, shown as "Alice": Alice's next uploads would be Mallory's to read.
+    port, received = smtp_server
+    _mail(app, port)
+    alice = factory.user(email=OWNER)
+    if route == "confirm-email":
+        _register(app.test_client(), "mallory@uni.edu", password="mallorys-pw")
+    else:
+        accounts.create_user("mallory@uni.edu", "mallorys-pw")
+        asker = app.test_client()
+        asker.post("/forgot-password", data={"email": "mallory@uni.edu",
+                                             "csrf_token": _token(asker, "/forgot-password")}).close()
+    link = _link_in(_mails_to(received, "mallory@uni.edu")[-1], route)
+    login(alice)
+    page = client.get(link).get_data(as_text=True)
+    assert "signed in as" in page and "<form class=\"stacked\"" not in page
+    sent = client.post(link, data={"password": "chosen-by-alice", "confirm": "chosen-by-alice",
+                                   "csrf_token": _token(client, "/account")})
+    assert sent.status_code == 409
+    mallory = accounts.find_user("mallory@uni.edu")
+    assert mallory.email_confirmed_at is None and accounts.authenticate("mallory@uni.edu", "mallorys-pw")
+    assert alice.email in client.get("/account").get_data(as_text=True)  # still Alice's browser
+    # Signed out, the same link works as before (the person it was mailed to may share the computer).
+    client.post("/logout", data={"csrf_token": _token(client, "/account")})
+    assert "signed in as" not in client.get(link).get_data(as_text=True)
