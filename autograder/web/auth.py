@@ -284,6 +284,9 @@ def set_password(token: str):
         holder = password_links.holder_of(token)
     except ServiceError as error:
         return render_template("auth/set_password.html", error=str(error), form=None), 400
+    if _signed_in_as_someone_else(holder.user):
+        return render_template("auth/set_password.html", error=_someone_else_text(holder.user), form=None), \
+            _someone_else_status()
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -296,6 +299,26 @@ def set_password(token: str):
             flash("Your password is set. Welcome!", "success")
             return _known_from_now_on(redirect(home_for(user)), user)
     return render_template("auth/set_password.html", form=form, holder=holder, error=None)
+
+
+def _signed_in_as_someone_else(user: User) -> bool:
+    """Tell whether this browser is signed in to an account other than ``user``'s.
+
+    A link someone sends "to confirm your address" could be for their own account: used in a
+    signed-in browser, it would switch that browser to their account (shown by the name they
+    chose), and the person's next uploads would be theirs to read. The link waits for a sign-out.
+    """
+    return bool(current_user.is_authenticated and current_user.id != user.id)
+
+
+def _someone_else_status() -> int:
+    # Opening the link only says so (an instructor may check the link they made); using it is refused.
+    return 409 if request.method == "POST" else 200
+
+
+def _someone_else_text(user: User) -> str:
+    return (f"This link is for the account {user.email}, and this browser is signed in as {current_user.email}. "
+            "If the link is yours, sign out first, then open it again; if it is not, ignore it.")
 
 
 def _send_confirmation(user: User) -> None:
@@ -337,6 +360,9 @@ def confirm_email(token: str):
         holder = password_links.holder_of(token, (password_links.LinkPurpose.CONFIRMATION,))
     except ServiceError as error:
         return render_template("auth/confirm_email.html", error=str(error), form=None), 400
+    if _signed_in_as_someone_else(holder.user):
+        return render_template("auth/confirm_email.html", error=_someone_else_text(holder.user), form=None), \
+            _someone_else_status()
     form = EmptyForm()
     if form.validate_on_submit():
         try:
@@ -345,8 +371,7 @@ def confirm_email(token: str):
             return render_template("auth/confirm_email.html", error=str(error), form=None), 400
         user = confirmed.user
         # The link reached the address: this browser is its owner's (not a password proof: no device mark).
-        if not (current_user.is_authenticated and current_user.id == user.id):
-            logout_user()
+        if not current_user.is_authenticated:
             login_user(user)
         flash(f"Thank you: {user.email} is confirmed.", "success")
         if confirmed.joined is not None:
