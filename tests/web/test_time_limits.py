@@ -66,6 +66,19 @@ def test_student_starts_sees_the_time_left_in_the_course_zone_and_is_closed_afte
     assert db.session.query(Submission).count() == 0
 
 
+def test_before_start_no_answer_names_the_functions_the_timed_assignment_grades(client, login, csrf_token, world):
+    # The statement stays hidden until Start; the wrong-file warning ("this file defines none of
+    # mse, mse_grad, ...") would hand out the task list before the clock runs.
+    time_limits.set_time_limit(world["ca"], 30)
+    url = f"/courses/{world['course'].code}/losses"
+    login(world["ada"])
+    refused = client.post(url, data={"csrf_token": csrf_token(url), "code": "def unrelated():\n    return 1\n"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "press Start" in text
+    assert 'id="unrelated-warning"' not in text and "cross_entropy" not in text
+    assert db.session.query(Submission).count() == 0
+
+
 def test_start_is_for_the_course_students_only(client, login, csrf_token, world, factory):
     time_limits.set_time_limit(world["ca"], 30)
     url = f"/courses/{world['course'].code}/losses/start"
