@@ -1,6 +1,7 @@
 """The terminal client against a real HTTP server."""
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -54,12 +55,27 @@ def test_the_token_never_crosses_the_network_unencrypted(monkeypatch, server):
 def test_settings_from_env_then_config_file(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('url = "http://grader.example/"\ntoken = "from-file"\n')
+    config.chmod(0o600)
     settings = submit_client.load_settings(config, environ={})
     assert (settings.server, settings.token) == ("http://grader.example", "from-file")
     settings = submit_client.load_settings(config, environ={"AUTOGRADER_TOKEN": "from-env"})
     assert settings.token == "from-env"
     with pytest.raises(submit_client.SubmitError, match="AUTOGRADER_URL"):
         submit_client.load_settings(tmp_path / "none.toml", environ={})
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_token_file_other_users_of_the_computer_can_read_is_refused(tmp_path, mode):
+    # A lab's shared Linux server: with the usual umask the file is readable by every account on it,
+    # the classmates' included, and the token submits in the student's name.
+    config = tmp_path / "config.toml"
+    config.write_text('url = "https://grader.example/"\ntoken = "from-file"\n')
+    config.chmod(mode)
+    with pytest.raises(submit_client.SubmitError, match="chmod 600"):
+        submit_client.load_settings(config, environ={})
+    # The token from the environment does not read the file's token: nothing to refuse.
+    assert submit_client.load_settings(config, environ={"AUTOGRADER_TOKEN": "from-env"}).token == "from-env"
 
 
 def test_grade_submit_command_prints_the_server_result(live_server, factory, tmp_path, monkeypatch):
