@@ -57,6 +57,13 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
             raise SubmitError(f"{path} is not valid TOML: {error}") from None
     server = env_server or str(stored.get("url", ""))
     token = env_token or str(stored.get("token", ""))
+    if not env_token and token and os.name == "posix" and path.stat().st_mode & 0o077:
+        # As ssh does with a private key: on a shared computer (a lab's Linux server) other accounts,
+        # classmates included, would read the token and submit in the student's name.
+        raise SubmitError(
+            f"{path} holds your API token and other users of this computer can read it: run "
+            f"chmod 600 {path} (and make a new token on the Account page if someone may have read it)"
+        )
     if not server or not token:
         raise SubmitError(
             f"set AUTOGRADER_URL and AUTOGRADER_TOKEN, or write url and token in {path} "
