@@ -74,9 +74,11 @@ def register(app: Flask) -> None:
         # Which menus the header shows: one person can teach one course and study in another.
         from flask_login import current_user
 
-        from autograder.services import courses
+        from autograder.services import confirmation_rule, courses
 
         if not getattr(current_user, "is_authenticated", False):
-            return {"nav_staff": False, "nav_student": False}
+            return {"nav_staff": False, "nav_student": False, "must_confirm": False}
         staff = bool(current_user.is_instructor or courses.courses_taught_by(current_user))
-        return {"nav_staff": staff, "nav_student": bool(courses.courses_studied_by(current_user)) or not staff}
+        return {"nav_staff": staff, "nav_student": bool(courses.courses_studied_by(current_user)) or not staff,
+                # The banner asks for the confirmation the services' rule wants (services/confirmation_rule.py).
+                "must_confirm": confirmation_rule.required_for(current_user)}
