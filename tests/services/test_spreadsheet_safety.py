@@ -50,3 +50,19 @@ def test_every_piece_of_every_cell_is_neutralised(app, factory, name):
     assert stored.replace("'", "") == name.replace("'", "")  # nothing but apostrophes added
     if name == "Jean-Luc Picard":
         assert stored == name
+
+
+@pytest.mark.parametrize("email", ["-2+3@example.edu", "+1+1@example.edu", "=1@example.edu"])
+def test_no_cell_of_the_submissions_zip_manifest_is_a_formula(app, factory, email):
+    # The address is the student's to choose, and the manifest's path column starts with it.
+    import zipfile
+
+    teacher = factory.user(Role.INSTRUCTOR)
+    student = factory.user(email=email)
+    course = factory.course(teacher, (student,))
+    factory.submission(student, course)
+    archive = zipfile.ZipFile(io.BytesIO(exports.submissions_zip(course.course_assignments[0])))
+    text = archive.read("manifest.csv").decode()
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            assert _dangerous(cell) == [], cell
