@@ -134,7 +134,8 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
             path = f"{folder}/{submission.id}-{name}"
             archive.writestr(path, submission.source)
             done = submission.status == SubmissionStatus.DONE
-            writer.writerow([_cell(submission.email), _cell(submission.name), submission.id, path,
+            # The path starts with the address, which the student chose: a cell like any other.
+            writer.writerow([_cell(submission.email), _cell(submission.name), submission.id, _cell(path),
                              submission.created_at.isoformat(), submission.status.value,
                              "" if not done or submission.score is None else f"{submission.score:g}",
                              "" if not done or submission.final_score is None else f"{submission.final_score:g}",
