@@ -62,3 +62,19 @@ def test_submission_export_includes_source_and_hidden_results(app, factory):
     data = exports.submission_export(submission)
     assert data["source"] == submission.source and data["student"]["email"] == student.email
     assert data["tests"][0]["visibility"] == "hidden"
+
+
+def test_the_submissions_zip_never_puts_two_students_in_one_folder(app, factory):
+    # Folder names keep only safe characters: "a‿b@" (registrable where no mail confirms it) would
+    # become a_b@, another student's folder, and their file would be read as that student's work.
+    import zipfile
+
+    alice, mallory = factory.user(email="a_b@example.edu"), factory.user(email="a\u203fb@example.edu")
+    course = factory.course(factory.user(Role.INSTRUCTOR), (alice, mallory))
+    mine = factory.submission(alice, course, source="# alice's own\n")
+    theirs = factory.submission(mallory, course, source="# mallory's\n")
+    names = zipfile.ZipFile(io.BytesIO(exports.submissions_zip(course.course_assignments[0]))).namelist()
+    folders = {name.split("/", 1)[0]: name for name in names if "/" in name}
+    assert len(folders) == 2
+    assert folders["a_b@example.edu"].endswith(f"/{mine.id}-losses.py")  # an address kept whole keeps its name
+    assert theirs.id != mine.id and f"/{theirs.id}-" in next(v for k, v in folders.items() if k != "a_b@example.edu")
