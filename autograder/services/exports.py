@@ -102,10 +102,20 @@ def submission_export(submission: Submission) -> dict[str, Any]:
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9@._+-]")
 
 
+def _folder_of(email: str, user_id: int) -> str:
+    """Return a student's folder in the zip: the address, or, when it could not be kept whole, it with ``~<id>``.
+
+    Safe characters only, so "a‿b@uni.edu" becomes "a_b@uni.edu", another student's address: the
+    id keeps their files apart. "~" is never in a kept address, so no address can take that name.
+    """
+    folder = _UNSAFE_PATH.sub("_", email)[:120]
+    return folder if folder == email else f"{folder}~{user_id}"
+
+
 def submissions_zip(course_assignment: CourseAssignment, every: bool = False) -> bytes:
     """Return a zip of the assignment's submissions: each student's latest (or, with ``every``, all of them).
 
-    Files are ``<e-mail>/<id>-<file name>``, plus ``manifest.csv`` (student, id, time, status,
+    Files are ``<e-mail>/<id>-<file name>`` (_folder_of), plus ``manifest.csv`` (student, id, time, status,
     scores, sha256). Names are reduced to safe characters: a student's file name never makes a path.
     """
     # Plain columns joined with the student (no row per submission loaded, no query per student);
@@ -129,7 +139,7 @@ def submissions_zip(course_assignment: CourseAssignment, every: bool = False) ->
                      "late_days", "sha256"])
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for submission in rows:
-            folder = _UNSAFE_PATH.sub("_", submission.email)[:120] or f"user{submission.user_id}"
+            folder = _folder_of(submission.email, submission.user_id)
             name = _UNSAFE_PATH.sub("_", submission.filename)[:100] or "submission.py"
             path = f"{folder}/{submission.id}-{name}"
             archive.writestr(path, submission.source)
