@@ -92,7 +92,8 @@ def main(argv: list[str]) -> int:
                 if test.function == verdict.mistake.function and test.status == "failed":
                     print(f"    --- {test.name}\n    " + test.output.replace("\n", "\n    "))
     groups = (("tuned (rounds 1, 3, 4, 5 and 6)", False, (1, 3, 4, 5, 6)), ("held-out (round 1)", True, (1,)),
-              ("held-out (round 2, written after the freeze)", True, (2,)))
+              ("held-out (round 2, written after the freeze)", True, (2,)),
+              ("rounds 7 to 9 (each named when first graded or prompting a variant)", False, (7, 8, 9)))
     for label, held_out, rounds_ in groups:
         named, total = rate([verdict for verdict in verdicts
                              if verdict.mistake.held_out == held_out and verdict.mistake.round in rounds_])

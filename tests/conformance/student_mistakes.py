@@ -43,6 +43,10 @@ class StudentMistake:
     # gradient from the pre-activation, cross-entropy gradient over C or N*C, Adam storing m_hat and
     # v_hat, RMSprop stepping with the old cache): 1 of 6 named when first graded (N*C already was,
     # as "divided by the number of entries"), the other five then added to the library.
+    # 9: conformance round 9, written with its new solutions as bases, as a student would, without
+    # consulting the library: 25 of 30 named when first graded (none wrongly), the other five (logits
+    # shifted in place, sigmoid input clipped, Adam's t incremented twice, Adam's m not kept, gradients
+    # recomputed after each parameter's update) then added to the library.
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -1885,4 +1889,230 @@ def rmsprop(w, dw, config=None):
     config["cache"] = config["decay_rate"] * cache + (1 - config["decay_rate"]) * dw ** 2
     return next_w, config
 ''', round=8),
+    # ------------------------------------------------------------------ round 9
+    M("r9-softmax-global-max", "losses", "broadcast_where_norm", "softmax", ("global max subtracted",), '''
+def softmax(z):
+    shifted = z - np.max(z)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+''', round=9, also_breaks=("cross_entropy_grad",)),
+    M("r9-ce-shift-in-place", "losses", "broadcast_where_norm", "cross_entropy_grad", ("logits modified in place",), '''
+def cross_entropy_grad(logits, labels):
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return p / len(labels)
+''', round=9),
+    M("r9-ce-mean-all-entries", "losses", "broadcast_where_norm", "cross_entropy", ("mean over all entries instead of rows",), '''
+def cross_entropy(logits, labels):
+    hot = _onehot(labels, logits.shape[1])
+    logp = logits - _lse(logits)
+    return -np.mean(hot * logp)
+''', round=9),
+    M("r9-bce-grad-sum", "losses", "broadcast_where_norm", "binary_cross_entropy_grad", NOT_DIVIDED, '''
+def binary_cross_entropy_grad(logits, targets):
+    return sigmoid(logits) - targets
+''', round=9),
+    M("r9-bce-clip-probs", "losses", "broadcast_where_norm", "binary_cross_entropy", ("probabilities clipped",), '''
+def binary_cross_entropy(logits, targets):
+    p = np.clip(sigmoid(logits), 1e-7, 1 - 1e-7)
+    return -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+''', round=9),
+    M("r9-sigmoid-clip-10", "losses", "broadcast_where_norm", "sigmoid", ("input clipped",), '''
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -10, 10)))
+''', round=9, also_breaks=("binary_cross_entropy_grad",)),
+    M("r9-mse-grad-mean-rows", "losses", "broadcast_where_norm", "mse_grad", ("divided by N instead of size",), '''
+def mse_grad(y_pred, y_true):
+    return 2.0 * (y_pred - y_true) / y_pred.shape[0]
+''', round=9),
+    # backprop
+    M("r9-affine-db-keepdims", "backprop", "broadcast_outer_tanh", "affine_backward", ("extra axis of length 1",), '''
+def affine_backward(dout, cache):
+    x, w = cache["x"], cache["w"]
+    dx = dout @ w.T
+    dw = x.T @ dout
+    db = np.sum(dout, axis=0, keepdims=True)
+    return dx, dw, db
+''', round=9),
+    M("r9-sigmoid-backward-on-x", "backprop", "broadcast_outer_tanh", "sigmoid_backward", ("derivative from the input instead of the output",), '''
+def sigmoid_backward(dout, cache):
+    x = cache["x"]
+    return dout * x * (1.0 - x)
+''', round=9),
+    M("r9-relu-backward-ge", "backprop", "broadcast_outer_tanh", "relu_backward", ("gradient 1 at x == 0",), '''
+def relu_backward(dout, cache):
+    return np.where(cache["x"] >= 0, dout, 0.0)
+''', round=9),
+    M("r9-two-layer-db1-mean", "backprop", "broadcast_outer_tanh", "two_layer_linear_loss", ("b1 gradient averaged",), '''
+def two_layer_linear_loss(params, X, y):
+    W1, b1, w2, b2 = params["W1"], params["b1"], params["w2"], params["b2"]
+    a = X @ W1 + b1
+    loss, g = _mse(a @ w2 + b2, y)
+    da = np.outer(g, w2)
+    return loss, {"W1": X.T @ da, "b1": da.mean(axis=0), "w2": a.T @ g, "b2": g.sum()}
+''', round=9),
+    M("r9-logreg-grad-not-averaged", "backprop", "broadcast_outer_tanh", "logistic_regression_loss", NOT_DIVIDED, '''
+def logistic_regression_loss(params, X, y):
+    z = X @ params["w"] + params["b"]
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    g = _sig(z) - y
+    return loss, {"w": X.T @ g, "b": g.sum()}
+''', round=9),
+    M("r9-mlp-log-of-softmax", "backprop", "broadcast_outer_tanh", "mlp_loss", ("log of softmax instead of log-sum-exp",), '''
+def mlp_loss(params, X, y):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    z = X @ W1 + b1
+    h = np.maximum(z, 0)
+    s = h @ W2 + b2
+    s = s - s.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    n = X.shape[0]
+    loss = -np.log(p[np.arange(n), y]).mean()
+    ds = p.copy()
+    ds[np.arange(n), y] -= 1
+    ds /= n
+    dh = ds @ W2.T
+    dz = dh * (z > 0)
+    return loss, {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h.T @ ds, "b2": ds.sum(axis=0)}
+''', round=9),
+    # optimizers
+    M("r9-adam-t-incremented-twice", "optimizers", "kingma_eps_hat", "adam", ("step count incremented twice",), '''
+def adam(w, dw, config=None):
+    c = _merge(ADAM, config)
+    c["t"] = c.get("t", 0) + 1
+    return w - _kingma(w, dw, c), c
+''', round=9),
+    M("r9-rmsprop-eps-in-sqrt", "optimizers", "kingma_eps_hat", "rmsprop", ("epsilon inside the square root",), '''
+def rmsprop(w, dw, config=None):
+    c = _merge(RMSPROP, config)
+    a = c["decay_rate"]
+    c["cache"] = a * c.get("cache", np.zeros_like(w)) + (1 - a) * dw * dw
+    return w - c["learning_rate"] * dw / np.sqrt(c["cache"] + c["epsilon"]), c
+''', round=9),
+    M("r9-momentum-ema", "optimizers", "kingma_eps_hat", "sgd_momentum", ("dampened momentum",), '''
+def sgd_momentum(w, dw, config=None):
+    c = _merge(MOMENTUM, config)
+    mu = c["momentum"]
+    c["velocity"] = mu * c.get("velocity", np.zeros_like(w)) + (1 - mu) * dw
+    step = dw + mu * c["velocity"] if c["nesterov"] else c["velocity"]
+    return w - c["learning_rate"] * step, c
+''', round=9),
+    M("r9-adamw-decay-after-step", "optimizers", "kingma_eps_hat", "adamw", ("decay applied after the step",), '''
+def adamw(w, dw, config=None):
+    c = _merge(ADAMW, config)
+    stepped = w - _kingma(w, dw, c)
+    return stepped * (1 - c["learning_rate"] * c["weight_decay"]), c
+''', round=9),
+    M("r9-adamw-decay-without-lr", "optimizers", "kingma_eps_hat", "adamw", ("decay not scaled by the learning rate",), '''
+def adamw(w, dw, config=None):
+    c = _merge(ADAMW, config)
+    decayed = w - c["weight_decay"] * w
+    return decayed - _kingma(w, dw, c), c
+''', round=9),
+    M("r9-adam-m-reset", "optimizers", "kingma_eps_hat", "adam", ("first moment not kept",), '''
+def adam(w, dw, config=None):
+    c = _merge(ADAM, config)
+    c["m"] = np.zeros_like(w)
+    return w - _kingma(w, dw, c), c
+''', round=9),
+    # gradient_check
+    M("r9-numgrad-h-ignored", "gradient_check", "basis_jacobian", "numerical_gradient", ("step size h ignored",), '''
+def numerical_gradient(f, x, h=1e-5):
+    x = np.asarray(x)
+    step = 1e-5
+    diffs = [f(x + step * e) - f(x - step * e) for e in _basis(x)]
+    return (np.array(diffs, dtype=np.float64) / (2.0 * step)).reshape(x.shape)
+''', round=9, also_breaks=("gradient_check",)),
+    M("r9-relerr-abs-of-sum", "gradient_check", "basis_jacobian", "relative_error", ("|a + b| instead of |a| + |b|",), '''
+def relative_error(a, b):
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b)))
+''', round=9, also_breaks=("gradient_check",)),
+    M("r9-numgrad-array-no-df", "gradient_check", "basis_jacobian", "numerical_gradient_array", ("upstream gradient df ignored",), '''
+def numerical_gradient_array(f, x, df, h=1e-5):
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[idx] = h
+        grad[idx] = np.sum(f(x + e) - f(x - e)) / (2 * h)
+    return grad
+''', round=9),
+    M("r9-gradcheck-default-h", "gradient_check", "basis_jacobian", "gradient_check", ("step size h ignored",), '''
+def gradient_check(f, grad_f, x, h=1e-5):
+    return relative_error(grad_f(x), numerical_gradient(f, x))
+''', round=9),
+    M("r9-numgrad-divide-by-h", "gradient_check", "basis_jacobian", "numerical_gradient", ("divided by h instead of 2h",), '''
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        grad[idx] = (f(x + e) - f(x - e)) / h
+    return grad
+''', round=9, also_breaks=("gradient_check",)),
+    # training
+    M("r9-minibatch-perm-each-batch", "training", "shuffle_islice", "iterate_minibatches", ("permutation drawn per batch",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    n = len(X)
+    for start in range(0, n, batch_size):
+        idx = rng.permutation(n)[start:start + batch_size]
+        yield X[idx], y[idx]
+''', round=9, also_breaks=("train",)),
+    M("r9-minibatch-floor-batches", "training", "shuffle_islice", "iterate_minibatches", ("last batch dropped",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for b in range(len(X) // batch_size):
+        idx = order[b * batch_size:(b + 1) * batch_size]
+        yield X[idx], y[idx]
+''', round=9, also_breaks=("train",)),
+    M("r9-gd-extra-step", "training", "shuffle_islice", "gradient_descent", ("one step too many",), '''
+def gradient_descent(grad_fn, x0, learning_rate, num_steps):
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps + 1):
+        x = x - learning_rate * grad_fn(x)
+    return x
+''', round=9),
+    M("r9-train-grads-per-param", "training", "shuffle_islice", "train", ("gradients recomputed after each parameter's update",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = {name: np.array(value, copy=True) for name, value in params.items()}
+    configs = {name: copy.deepcopy(config) for name in current}
+    history = []
+    for _ in range(epochs):
+        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
+            first = True
+            for name in current:
+                loss, grads = loss_and_grads(current, Xb, yb)
+                if first:
+                    history.append(loss)
+                    first = False
+                current[name], configs[name] = update(current[name], grads[name], configs[name])
+    return current, history
+''', round=9),
+    M("r9-train-config-copied-per-epoch", "training", "shuffle_islice", "train", ("optimizer state reset every epoch",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = {name: np.array(value, copy=True) for name, value in params.items()}
+    history = []
+    for _ in range(epochs):
+        configs = {name: copy.deepcopy(config) for name in current}
+        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, Xb, yb)
+            history.append(loss)
+            for name in current:
+                current[name], configs[name] = update(current[name], grads[name], configs[name])
+    return current, history
+''', round=9),
+    M("r9-train-params-aliased", "training", "shuffle_islice", "train", ("given params modified",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = params
+    configs = {name: copy.deepcopy(config) for name in current}
+    history = []
+    for _ in range(epochs):
+        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, Xb, yb)
+            history.append(loss)
+            for name in current:
+                current[name], configs[name] = update(current[name], grads[name], configs[name])
+    return current, history
+''', round=9),
 ]

@@ -42,8 +42,17 @@ def test_most_student_mistakes_are_named(held_out, grade_file):
     assert 1 - len(missed) / len(chosen) >= NAMING_RATE, "\n".join(missed)
 
 
-@pytest.mark.parametrize("mistake", [m for m in STUDENT_MISTAKES if m.round in (7, 8)], ids=lambda m: m.key)
-def test_round_seven_and_eight_mistakes_are_named(mistake, grade_file):
-    # Each was reported unnamed and prompted a diagnosis fix or a variant: it must stay named.
+# Round-9 files not named yet: each is taken off when the library learns its mistake (strict: a file
+# named while still listed fails, so the list cannot go stale).
+NOT_NAMED_YET = {"r9-ce-shift-in-place", "r9-sigmoid-clip-10", "r9-adam-t-incremented-twice", "r9-adam-m-reset",
+                 "r9-train-grads-per-param"}
+
+
+@pytest.mark.parametrize("mistake", [
+    pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="not named yet")) if m.key in NOT_NAMED_YET else m
+    for m in STUDENT_MISTAKES if m.round in (7, 8, 9)], ids=lambda m: m.key)
+def test_round_seven_to_nine_mistakes_are_named(mistake, grade_file):
+    # Rounds 7 and 8 were reported unnamed and prompted a diagnosis fix or a variant; round 9's were named
+    # when first graded or prompted a variant: each must stay named.
     verdict = _verdict(mistake, grade_file)
     assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"
