@@ -245,6 +245,26 @@ def bce_targets_swapped(logits, targets):
     return float(np.mean(np.maximum(logits, 0) - (1 - targets) * logits + np.log1p(np.exp(-np.abs(logits)))))
 
 
+def softmax_shifted_in_place(z):
+    z -= np.max(z, axis=1, keepdims=True)
+    exp = np.exp(z)
+    return exp / np.sum(exp, axis=1, keepdims=True)
+
+
+def cross_entropy_shifted_in_place(logits, labels):
+    logits -= np.max(logits, axis=1, keepdims=True)
+    log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    return -np.mean(log_probs[np.arange(len(labels)), labels])
+
+
+def cross_entropy_grad_shifted_in_place(logits, labels):
+    logits -= np.max(logits, axis=1, keepdims=True)
+    grad = np.exp(logits)
+    grad /= np.sum(grad, axis=1, keepdims=True)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return grad / len(labels)
+
+
 # What the contract divides each result by (a result 1/N too small then divides twice).
 AVERAGED = {
     "mse": ("N",), "mse_grad": ("N",),
@@ -256,6 +276,10 @@ CLIPPED_HINT = ("Clipping caps -log p (at about 28 for 1e-12) and is wrong for c
                 "from the logits with the log-sum-exp form, z[label] - logsumexp(z).")
 EPSILON_HINT = ("log(p + eps) is wrong wherever p is tiny (the loss is capped near -log eps): compute the loss from "
                 "the logits with the log-sum-exp form instead of taking the log of a probability.")
+
+SHIFTED_IN_PLACE_HINT = ("`{0} -= {0}.max(axis=1, keepdims=True)` shifts the caller's array: the values you return are "
+                         "right, but the grader's {0} changed. Shift a new array instead: shifted = {0} - {0}.max(axis=1, "
+                         "keepdims=True).")
 
 MISTAKES = [
     Mistake("mse", "sum instead of mean", "mse is the MEAN of the squared errors: divide the sum by y_pred.size.", "mse_summed"),
@@ -271,6 +295,7 @@ MISTAKES = [
     Mistake("mse_grad", "y_pred modified in place", "`y_pred -= ...` changes the caller's array; compute a new array instead.", "mse_grad_in_place"),
     Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
     Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
+    Mistake("softmax", "z shifted in place", SHIFTED_IN_PLACE_HINT.format("z"), "softmax_shifted_in_place"),
     Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
     Mistake("softmax", "normalised over the whole array", "np.sum(e) without an axis adds up every entry: divide each row by its OWN sum, e.sum(axis=1, keepdims=True).", "softmax_whole_array"),
     Mistake("softmax", "mean subtracted instead of max", "Subtracting the row mean still lets exp overflow when a row spans ±1e4: subtract each row's MAXIMUM, so every exponent is <= 0.", "softmax_mean_shift"),
@@ -279,6 +304,7 @@ MISTAKES = [
     Mistake("cross_entropy", "probabilities clipped", CLIPPED_HINT, "cross_entropy_clipped", match="pattern"),
     Mistake("cross_entropy", "epsilon added inside the log", EPSILON_HINT, "cross_entropy_epsilon_in_log", match="pattern"),
     Mistake("cross_entropy", "mean over all entries instead of rows", "np.mean over the (N, C) one-hot product divides by N*C: sum each row's term (one label per row) and average over the N rows.", "cross_entropy_mean_over_entries"),
+    Mistake("cross_entropy", "logits shifted in place", SHIFTED_IN_PLACE_HINT.format("logits"), "cross_entropy_shifted_in_place"),
     Mistake("cross_entropy", "log base 2", "np.log2 measures the loss in bits: the cross-entropy uses the natural logarithm (np.log, or the log-sum-exp form).", "cross_entropy_log2"),
     Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
     Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
@@ -292,6 +318,7 @@ MISTAKES = [
     Mistake("cross_entropy_grad", "one-hot of the wrong width", "The one-hot matrix is (N, C): np.eye(C)[labels], with C = logits.shape[1] classes, not np.eye(N).", "cross_entropy_grad_onehot_width_n"),
     Mistake("cross_entropy_grad", "one-hot at the wrong entries", "grad[labels] -= 1 picks whole ROWS numbered by the labels: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_rows_by_label"),
     Mistake("cross_entropy_grad", "label columns instead of entries", "grad[:, labels] -= 1 subtracts 1 in whole columns: subtract 1 at one entry per row, grad[np.arange(N), labels] -= 1.", "cross_entropy_grad_label_columns"),
+    Mistake("cross_entropy_grad", "logits shifted in place", SHIFTED_IN_PLACE_HINT.format("logits"), "cross_entropy_grad_shifted_in_place"),
     Mistake("cross_entropy_grad", "divided by C instead of N", "The loss averages over the N rows: divide by N = logits.shape[0], not by the number of classes C = logits.shape[1].", "cross_entropy_grad_over_classes"),
     Mistake("sigmoid", "sign flipped", "sigmoid(x) = 1 / (1 + exp(-x)): note the minus sign.", "sigmoid_sign_flipped"),
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),

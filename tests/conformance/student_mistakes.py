@@ -1896,7 +1896,7 @@ def softmax(z):
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
 ''', round=9, also_breaks=("cross_entropy_grad",)),
-    M("r9-ce-shift-in-place", "losses", "broadcast_where_norm", "cross_entropy_grad", ("logits modified in place",), '''
+    M("r9-ce-shift-in-place", "losses", "broadcast_where_norm", "cross_entropy_grad", ("logits shifted in place",), '''
 def cross_entropy_grad(logits, labels):
     logits -= logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
