@@ -265,6 +265,12 @@ def cross_entropy_grad_shifted_in_place(logits, labels):
     return grad / len(labels)
 
 
+def sigmoid_input_clipped(x):
+    # The family: any clip below about 20.7 leaves sigmoid(-1e4) = sigmoid(-c) above atol; 20 is wrong
+    # nowhere a smaller clip is right, so a pattern matched against it names every such constant.
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -20.0, 20.0)))
+
+
 # What the contract divides each result by (a result 1/N too small then divides twice).
 AVERAGED = {
     "mse": ("N",), "mse_grad": ("N",),
@@ -324,6 +330,7 @@ MISTAKES = [
     Mistake("sigmoid", "exp(x) / (1 + exp(x))", "exp(x) overflows to inf/inf = NaN for large x: use 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_exp_ratio"),
     Mistake("sigmoid", "tanh instead of sigmoid", "tanh(x/2) lies in (-1, 1): sigmoid(x) = (1 + tanh(x/2)) / 2.", "sigmoid_tanh_only"),
     Mistake("sigmoid", "tanh without halving x", "sigmoid(x) = (1 + tanh(x / 2)) / 2: halve x inside the tanh.", "sigmoid_tanh_unhalved"),
+    Mistake("sigmoid", "input clipped", "Clipping x (to ±10, ±20...) before exp keeps it finite but moves sigmoid away from 0 and 1 for large |x|: sigmoid(1e4) is 1, not sigmoid(10). Use exp(-|x|), which never overflows: 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0.", "sigmoid_input_clipped", match="pattern"),
     Mistake("sigmoid", "output flattened", "Return an array of exactly x's shape; do not ravel or reshape it.", "sigmoid_flattened"),
     Mistake("binary_cross_entropy", "computed from probabilities", "log(sigmoid(z)) is log(0) for very negative z: use max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_from_probabilities"),
     Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities", match="pattern"),
