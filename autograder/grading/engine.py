@@ -13,7 +13,13 @@ from autograder.grading.diagnosis import diagnose_function
 from autograder.grading.notebook import NotebookSource, is_notebook, notebook_source, script_without_ipython
 from autograder.grading.prepare import prepare_suite, reindex_call
 from autograder.grading.report import Report, TestResult
-from autograder.grading.scoring import NOT_IMPLEMENTED, failed_everywhere, judge_function, unit_failure_message
+from autograder.grading.scoring import (
+    HIDDEN_NOT_FINISHED,
+    NOT_IMPLEMENTED,
+    failed_everywhere,
+    judge_function,
+    unit_failure_message,
+)
 from autograder.grading.source_checks import (
     SourceRejected,
     read_source,
@@ -331,7 +337,7 @@ def _merge(function: PreparedFunction, public_program: Program, public: UnitOutc
     else:
         reason = _HIDDEN_KINDS.get(hidden.status, "it stopped early")
         received = [_scrub(outcome) for outcome in hidden.calls]
-    stopped = CallOutcome(ok=False, error_type="GraderError", error_message=f"a hidden case did not finish: {reason}")
+    stopped = CallOutcome(ok=False, error_type="GraderError", error_message=f"{HIDDEN_NOT_FINISHED}{reason}")
     for index, position in enumerate(hidden_program.positions):
         calls[position] = received[index] if index < len(received) else stopped
     # The public unit decides what is missing: everything up to its first missing call is judged.

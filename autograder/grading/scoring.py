@@ -66,6 +66,10 @@ def describe_exception(outcome: CallOutcome, hidden: bool = False) -> str:
     return text
 
 
+# How a hidden call the unit never reached is marked (engine._merge): followed by the kind of stop.
+HIDDEN_NOT_FINISHED = "a hidden case did not finish: "
+
+
 def call_failure(outcome: CallOutcome, program: list[Call], calls: list[CallOutcome], start: int, index: int,
                  hidden: bool = False) -> str:
     """Explain a failed call; for a failed set-up call earlier in the case, explain that one instead."""
@@ -78,6 +82,9 @@ def call_failure(outcome: CallOutcome, program: list[Call], calls: list[CallOutc
         if not calls[earlier].ok and calls[earlier].error_type != "GraderError":
             return (f"could not run: your {program[earlier].function} (called first) "
                     f"{describe_exception(calls[earlier], hidden)}")
+    if hidden and message.startswith(HIDDEN_NOT_FINISHED):
+        # The grader's own words from a fixed set (engine._HIDDEN_KINDS): the kind of failure, no data.
+        return f"could not run: {message}"
     return "could not run: a call it depends on failed" if hidden else f"could not run: {message}"
 
 

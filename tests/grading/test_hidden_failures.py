@@ -42,3 +42,32 @@ def mse_grad(y_pred, y_true):
     assert all(test.visibility == VISIBLE for test in report.tests if test.status == "passed")
     public_report = grade(losses, source)
     assert public_report.function_score("mse") == 4  # the public cases alone: nothing to hide
+
+
+def test_a_hidden_case_cut_short_by_time_says_so(grade):
+    # Right and quick on the public inputs, slow on any other: the hidden unit runs out of time. The
+    # kind of failure is the student's to know ("Hidden cases tell the kind of failure only"); "a
+    # call it depends on failed" sent a student looking for a bug in a function that has none.
+    losses = find_assignment("losses")
+    public = prepare_suite(losses)
+    (mse,) = [function for function in public.functions if function.name == "mse"]
+    seen = sorted({hashlib.sha256(call.args[0].tobytes()).hexdigest() for call in mse.calls if call.function == "mse"})
+    source = losses.reference_source + f"""
+
+import hashlib as _hashlib
+import time as _time
+_PUBLIC = {seen!r}
+_right_mse = mse
+
+
+def mse(y_pred, y_true):
+    if _hashlib.sha256(np.asarray(y_pred).tobytes()).hexdigest() not in _PUBLIC:
+        _time.sleep(60)
+    return _right_mse(y_pred, y_true)
+"""
+    report = grade(losses, source, mode="hidden", hidden_seed=HIDDEN_SEED)
+    failed = [test for test in report.tests if test.function == "mse" and test.kind == "values"]
+    assert failed and all(test.status == "failed" for test in failed)
+    for test in failed:
+        assert "ran out of time" in test.output, test.output
+        assert "a call it depends on failed" not in test.output, test.output
