@@ -383,6 +383,12 @@ def adamw_without_default_decay(w, dw, config=None):
     return _adam_step(w * (1 - config["learning_rate"] * config["weight_decay"]), dw, config)
 
 
+def adam_t_incremented_twice(w, dw, config=None):
+    # t += 1 in adam and again in a helper it calls: t goes 2, 4, 6... and is stored that way.
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), t_used=lambda c: int(c.get("t", 0)) + 2,
+                      t_stored=lambda c: int(c.get("t", 0)) + 2)
+
+
 MUTABLE_DEFAULT_HINT = ("A default argument is created once: with config={} every call that leaves config out "
                         "shares (and fills) the same dict. Write config=None and start from a fresh dict inside.")
 
@@ -424,6 +430,7 @@ MISTAKES = [
     Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
+    Mistake("adam", "step count incremented twice", "Increment config['t'] exactly once per step (t += 1 in adam OR in a helper it calls, not both): the bias corrections of step k use t = k.", "adam_t_incremented_twice"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
     Mistake("adam", "bias-corrected moments stored", "Store the raw averages m and v in config; m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) serve this step's update only (stored, they are corrected again at every later step).", "adam_corrected_moments_stored"),
