@@ -389,6 +389,25 @@ def adam_t_incremented_twice(w, dw, config=None):
                       t_stored=lambda c: int(c.get("t", 0)) + 2)
 
 
+def _adam_moment_restarted(w, dw, config, moment):
+    """One Adam step whose first ("m") or second ("v") moment restarts from zeros at every call."""
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * (np.zeros_like(w) if moment == "m" else _state(config, "m", w)) + (1 - beta1) * dw
+    v = beta2 * (np.zeros_like(w) if moment == "v" else _state(config, "v", w)) + (1 - beta2) * dw * dw
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    config.update(m=m, v=v, t=t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+def adam_first_moment_not_kept(w, dw, config=None):
+    return _adam_moment_restarted(w, dw, _with_defaults(config, ADAM_DEFAULTS), "m")
+
+
+def adam_second_moment_not_kept(w, dw, config=None):
+    return _adam_moment_restarted(w, dw, _with_defaults(config, ADAM_DEFAULTS), "v")
+
+
 MUTABLE_DEFAULT_HINT = ("A default argument is created once: with config={} every call that leaves config out "
                         "shares (and fills) the same dict. Write config=None and start from a fresh dict inside.")
 
@@ -431,6 +450,8 @@ MISTAKES = [
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
     Mistake("adam", "step count not kept", "Increment config['t'] at every step and keep it in config; the bias corrections use it.", "adam_step_count_not_kept"),
     Mistake("adam", "step count incremented twice", "Increment config['t'] exactly once per step (t += 1 in adam OR in a helper it calls, not both): the bias corrections of step k use t = k.", "adam_t_incremented_twice"),
+    Mistake("adam", "first moment not kept", "Start m from config['m'] (zeros only when the key is missing) and store the new m there: re-created as zeros at every call, m is just (1 - beta1)*dw and the momentum is lost.", "adam_first_moment_not_kept"),
+    Mistake("adam", "second moment not kept", "Start v from config['v'] (zeros only when the key is missing) and store the new v there: re-created as zeros at every call, v is just (1 - beta2)*dw**2.", "adam_second_moment_not_kept"),
     Mistake("adam", "epsilon inside the square root", "Add epsilon after the square root: m_hat / (sqrt(v_hat) + epsilon).", "adam_epsilon_inside_sqrt"),
     Mistake("adam", "state kept outside config", "With config=None start from a FRESH dict; never keep state in a module-level or default-argument dict.", "adam_module_state"),
     Mistake("adam", "bias-corrected moments stored", "Store the raw averages m and v in config; m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) serve this step's update only (stored, they are corrected again at every later step).", "adam_corrected_moments_stored"),
