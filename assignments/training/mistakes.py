@@ -328,6 +328,21 @@ def train_modifies_params(loss_and_grads, params, X, y, update, config, batch_si
     return dict(params), losses
 
 
+def train_gradients_per_parameter(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = []
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            for position, name in enumerate(params):
+                # loss_and_grads called again for each parameter, after the previous ones were updated
+                loss, grads = loss_and_grads(params, X[rows], y[rows])
+                if position == 0:
+                    losses.append(loss)
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
 MISTAKES = [
     Mistake("iterate_minibatches", "shuffled X but not y",
             "Index X and y with the same permuted rows, or each input is paired with another row's target.",
@@ -392,6 +407,10 @@ MISTAKES = [
     Mistake("train", "loss recorded after the update",
             "Append the loss that loss_and_grads returns BEFORE the update (the one whose gradients you step "
             "with); do not evaluate it again after updating.", "train_loss_after_update"),
+    Mistake("train", "gradients recomputed after each parameter's update",
+            "Call loss_and_grads ONCE per step, then update every parameter with those gradients: calling it again "
+            "for each parameter takes the later parameters' gradients at the partly updated params.",
+            "train_gradients_per_parameter"),
     Mistake("train", "optimizer state reset every epoch",
             "Create each parameter's copy of config once, before the first epoch: the optimizer state carries "
             "over from one epoch to the next.", "train_state_reset_every_epoch"),
