@@ -177,6 +177,20 @@ def gradient_check_mean(f, grad_f, x, h=1e-5):
     return float(np.mean(np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))))
 
 
+# A step of the student's own instead of h: 1e-5 ("step size h ignored": right whenever h is left out)
+# and 1e-4 (also wrong at the default h, by about 1.5e-6 relative on the steep exponential).
+def numerical_gradient_fixed_h_1e4(f, x, h=1e-5):
+    return _centred_differences(f, x, 1e-4)
+
+
+def numerical_gradient_array_fixed_h_1e4(f, x, df, h=1e-5):
+    return _centred_differences(lambda z: np.sum(f(z) * df), x, 1e-4)
+
+
+def gradient_check_fixed_h_1e4(f, grad_f, x, h=1e-5):
+    return _relative_error(np.array(grad_f(x)), _centred_differences(f, x, 1e-4))
+
+
 MISTAKES = [
     Mistake("numerical_gradient", "forward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
@@ -205,6 +219,9 @@ MISTAKES = [
             "numerical_gradient_perturbs_copy"),
     Mistake("numerical_gradient", "step size h ignored",
             "Use the h you are given instead of a fixed 1e-5.", "numerical_gradient_fixed_h"),
+    Mistake("numerical_gradient", "fixed step 1e-4 instead of h",
+            "Use the h you are given (by keyword, by position, or its default 1e-5) instead of a fixed step of your "
+            "own: with 1e-4 even the default step case is off by more than the tolerance.", "numerical_gradient_fixed_h_1e4"),
     Mistake("numerical_gradient_array", "upstream gradient df ignored",
             "Differentiate sum(f(x) * df), not sum(f(x)): weight each output by df before summing.",
             "numerical_gradient_array_ignores_df"),
@@ -216,6 +233,9 @@ MISTAKES = [
             "numerical_gradient_array_forward"),
     Mistake("numerical_gradient_array", "step size h ignored",
             "Use the h you are given instead of a fixed 1e-5.", "numerical_gradient_array_fixed_h"),
+    Mistake("numerical_gradient_array", "fixed step 1e-4 instead of h",
+            "Use the h you are given (by keyword, by position, or its default 1e-5) instead of a fixed step of your "
+            "own: with 1e-4 even the default step case is off by more than the tolerance.", "numerical_gradient_array_fixed_h_1e4"),
     Mistake("relative_error", "no 1e-8 floor",
             "Divide by maximum(1e-8, |a|+|b|): where both entries are 0 the plain ratio is 0/0 = NaN.",
             "relative_error_no_floor"),
@@ -244,6 +264,9 @@ MISTAKES = [
             "Compare grad_f(x) with centred differences (f(x+h) - f(x-h)) / 2h.", "gradient_check_forward"),
     Mistake("gradient_check", "step size h ignored",
             "Pass your h to the numerical gradient instead of a fixed 1e-5.", "gradient_check_fixed_h"),
+    Mistake("gradient_check", "fixed step 1e-4 instead of h",
+            "Pass your h to the numerical gradient instead of a fixed step of your own (1e-4 here).",
+            "gradient_check_fixed_h_1e4"),
     Mistake("gradient_check", "no 1e-8 floor",
             "Where both gradients are 0 the plain ratio is 0/0 = NaN: divide by maximum(1e-8, |a|+|b|).",
             "gradient_check_no_floor"),

@@ -590,7 +590,8 @@ def numerical_gradient(f, x, h=1e-5):
         grad[k] = (up - down) / (2 * h)
     return grad.reshape(x.shape)
 ''', held_out=True, also_breaks=("gradient_check",)),
-    M("numgrad-h-fixed", "gradient_check", "saved_value", "numerical_gradient", ("step size h ignored",), '''
+    M("numgrad-h-fixed", "gradient_check", "saved_value", "numerical_gradient",
+      ("step size h ignored", "fixed step 1e-4 instead of h"), '''
 def numerical_gradient(f, x, h=1e-5):
     step = 1e-4
     grad = np.zeros_like(x, dtype=np.float64)

@@ -45,13 +45,16 @@ def test_most_student_mistakes_are_named(held_out, grade_file):
 # Round-9 files not named yet: each is taken off when the library learns its mistake (strict: a file
 # named while still listed fails, so the list cannot go stale).
 NOT_NAMED_YET: set[str] = set()
+# Earlier files named only later: a fixed step of 1e-4 instead of h (round 1, named in round 9).
+LATE_NAMED = {"numgrad-h-fixed"}
 
 
 @pytest.mark.parametrize("mistake", [
     pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="not named yet")) if m.key in NOT_NAMED_YET else m
-    for m in STUDENT_MISTAKES if m.round in (7, 8, 9)], ids=lambda m: m.key)
+    for m in STUDENT_MISTAKES if m.round in (7, 8, 9) or m.key in LATE_NAMED], ids=lambda m: m.key)
 def test_round_seven_to_nine_mistakes_are_named(mistake, grade_file):
     # Rounds 7 and 8 were reported unnamed and prompted a diagnosis fix or a variant; round 9's were named
-    # when first graded or prompted a variant: each must stay named.
+    # when first graded or prompted a variant; LATE_NAMED ones were unnamed for several rounds: each must
+    # stay named.
     verdict = _verdict(mistake, grade_file)
     assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"

@@ -41,6 +41,11 @@ def test_enough_named_mistakes_are_checked():
     assert len({name for name, _, _ in MISTAKES}) == len(NAMES) == 5
 
 
+def test_a_mistake_name_is_one_variant_of_its_function():
+    # The diagnosis, these tests and the dashboard tell variants apart by (function, name).
+    assert len(MISTAKES) == len(set(MISTAKES)), sorted(key for key in MISTAKES if MISTAKES.count(key) > 1)
+
+
 @pytest.mark.parametrize("name, function, mistake_name", MISTAKES,
                          ids=[f"{name}-{function}-{mistake}" for name, function, mistake in MISTAKES])
 def test_each_mistake_is_named_in_its_function_feedback(name, function, mistake_name, variant_report):
