@@ -43,13 +43,19 @@ def _batches_case(rng, n, d, batch_size, integer_labels=False, label=""):
 
 
 def iterate_minibatches_uneven(rng):
-    """N not divisible by batch_size (the last batch is smaller), float and integer targets."""
+    """N not divisible by batch_size (the last batch is smaller), float and integer targets.
+
+    One last batch of at least two rows and one of a single row: a file that merges a small last
+    batch into the one before it (or drops it) fails in every draw, not only where the remainder
+    happens to be small.
+    """
     batch, d = _distinct(rng, 2, 3, 7)
-    n = 4 * batch + int(rng.integers(1, batch))
+    n = 4 * batch + int(rng.integers(2, batch))
+    single = 4 * batch + 1
     return [
         _batches_case(rng, n, d, batch, label=f"N={n}, D={d}, batch_size={batch}"),
-        _batches_case(rng, n + 1, d + 1, batch, integer_labels=True,
-                      label=f"N={n + 1}, D={d + 1}, batch_size={batch}, int64 labels"),
+        _batches_case(rng, single, d + 1, batch, integer_labels=True,
+                      label=f"N={single}, D={d + 1}, batch_size={batch}, int64 labels (a last batch of one row)"),
         _batches_case(rng, 3 * batch, 1, batch, label=f"N={3 * batch}, D=1, batch_size={batch} (divides N)"),
     ]
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from autograder.grading.assignment import find_assignment
-from autograder.grading.selfcheck import draw_cases
+from autograder.grading.report import FAILED
+from autograder.grading.selfcheck import draw_cases, grade_in_process
 
 TRAINING = find_assignment("training")
 REFERENCE = TRAINING.reference
@@ -182,3 +183,24 @@ def test_differently_written_right_answers_pass_every_case(failed_checks):
                      gradient_descent=_alternative_gradient_descent, train=_alternative_train)
     failures = failed_checks("training", namespace)
     assert not failures, failures
+
+
+def _merging_iterate_minibatches(X, y, batch_size, rng):
+    """Wrong: a last batch under half of batch_size is merged into the one before (a batch larger than batch_size)."""
+    order = rng.permutation(len(X))
+    starts = list(range(0, len(X), batch_size))
+    if len(starts) > 1 and len(X) - starts[-1] < batch_size // 2:
+        starts.pop()
+    for position, start in enumerate(starts):
+        stop = starts[position + 1] if position + 1 < len(starts) else len(X)
+        yield X[order[start:stop]], y[order[start:stop]]
+
+
+def test_a_small_last_batch_merged_into_the_previous_one_fails_every_draw(suites):
+    # Found by conformance round 9: with last batches of at least half of batch_size in the public draw,
+    # this kept full marks for iterate_minibatches (train caught it only through its own cases).
+    namespace = dict(vars(REFERENCE), iterate_minibatches=_merging_iterate_minibatches)
+    for position, suite in enumerate(suites("training")):
+        results = grade_in_process(TRAINING, suite, namespace, ["iterate_minibatches"])
+        uneven = [test for test in results if test.name == "iterate_minibatches: uneven last batch"]
+        assert uneven and uneven[0].status == FAILED, f"{suite.mode} draw {position}: kept the point"
