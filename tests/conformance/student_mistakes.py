@@ -46,7 +46,10 @@ class StudentMistake:
     # 9: conformance round 9, written with its new solutions as bases, as a student would, without
     # consulting the library: 25 of 30 named when first graded (none wrongly), the other five (logits
     # shifted in place, sigmoid input clipped, Adam's t incremented twice, Adam's m not kept, gradients
-    # recomputed after each parameter's update) then added to the library.
+    # recomputed after each parameter's update) then added to the library; a second batch of 17, written
+    # after that: 4 named when first graded (none wrongly), one a scoring hole (a small last batch merged
+    # into the previous one kept full marks in iterate_minibatches: the cases now always have a last batch
+    # of one row).
     round: int = 1
     # Functions of the base file that call the broken one (they legitimately fail too).
     also_breaks: tuple[str, ...] = ()
@@ -2112,6 +2115,161 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
         for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
             loss, grads = loss_and_grads(current, Xb, yb)
             history.append(loss)
+            for name in current:
+                current[name], configs[name] = update(current[name], grads[name], configs[name])
+    return current, history
+''', round=9),
+    # round 9, second batch: written after the first batch's five were added (4 of 17 named when first
+    # graded, none wrongly; r9-minibatch-small-last-merged kept full marks in iterate_minibatches: a hole)
+    M("r9-ce-lse-whole-array", "losses", "class_inplace_longdouble", "cross_entropy", ("log-sum-exp over the whole array",), '''
+def cross_entropy(logits, labels):
+    z = logits - logits.max(axis=1, keepdims=True)
+    lse = np.log(np.sum(np.exp(z)))
+    picked = z[np.arange(len(labels)), labels]
+    return float(np.mean(lse - picked))
+''', round=9),
+    M("r9-softmax-min-shift", "losses", "broadcast_where_norm", "softmax", ("min subtracted instead of max",), '''
+def softmax(z):
+    e = np.exp(z - z.min(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+''', round=9, also_breaks=("cross_entropy_grad",)),
+    M("r9-bce-softplus-no-abs", "losses", "broadcast_where_norm", "binary_cross_entropy", ("softplus without |z|",), '''
+def binary_cross_entropy(logits, targets):
+    return np.mean(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-logits)))
+''', round=9),
+    M("r9-relu-backward-out-ge", "backprop", "layer_objects_augmented", "relu_backward", ("gradient passed everywhere",), '''
+def relu_backward(dout, cache):
+    out = cache.forward(np.zeros_like(dout)) if False else np.where(cache.mask, 1.0, 0.0)
+    return dout * (out >= 0)
+''', round=9),
+    M("r9-linreg-b-from-first-column", "backprop", "layer_objects_augmented", "linear_regression_loss", ("bias gradient from the wrong entry",), '''
+def linear_regression_loss(params, X, y):
+    Xa = _augment(X)
+    theta = np.append(params["w"], params["b"])
+    residual = Xa @ theta - y
+    n = len(y)
+    dtheta = Xa.T @ residual * (2.0 / n)
+    return residual @ residual / n, {"w": dtheta[:-1], "b": dtheta[0]}
+''', round=9),
+    M("r9-affine-db-mean", "backprop", "broadcast_outer_tanh", "affine_backward", ("bias gradient averaged",), '''
+def affine_backward(dout, cache):
+    x, w = cache["x"], cache["w"]
+    return dout @ w.T, x.T @ dout, dout.mean(axis=0)
+''', round=9),
+    M("r9-adam-dw-squared-in-place", "optimizers", "chainmap_ufunc_out", "adam", ("dw squared in place",), '''
+def adam(w, dw, config=None):
+    config, s = _settings("adam", config)
+    m = _state(config, "m", w)
+    v = _state(config, "v", w)
+    config["t"] = t = config.get("t", 0) + 1
+    m *= s["beta1"]
+    m += (1.0 - s["beta1"]) * dw
+    g2 = dw
+    g2 **= 2
+    v *= s["beta2"]
+    v += (1.0 - s["beta2"]) * g2
+    m_hat = m / (1.0 - s["beta1"] ** t)
+    v_hat = v / (1.0 - s["beta2"] ** t)
+    return w - s["learning_rate"] * m_hat / (np.sqrt(v_hat) + s["epsilon"]), config
+''', round=9),
+    M("r9-nesterov-old-velocity", "optimizers", "chainmap_ufunc_out", "sgd_momentum", ("Nesterov ignored",), '''
+def sgd_momentum(w, dw, config=None):
+    config, s = _settings("sgd_momentum", config)
+    v = _state(config, "velocity", w)
+    old = v.copy()
+    np.multiply(v, s["momentum"], out=v)
+    np.add(v, dw, out=v)
+    step = dw + s["momentum"] * old if s["nesterov"] else v
+    return w - s["learning_rate"] * step, config
+''', round=9),
+    M("r9-adam-t-keyerror", "optimizers", "chainmap_ufunc_out", "adam", ("t missing from a fresh config",), '''
+def adam(w, dw, config=None):
+    config, s = _settings("adam", config)
+    m = _state(config, "m", w)
+    v = _state(config, "v", w)
+    config["t"] += 1
+    t = config["t"]
+    m *= s["beta1"]
+    m += (1.0 - s["beta1"]) * dw
+    v *= s["beta2"]
+    v += (1.0 - s["beta2"]) * dw * dw
+    return w - s["learning_rate"] * (m / (1 - s["beta1"] ** t)) / (np.sqrt(v / (1 - s["beta2"] ** t)) + s["epsilon"]), config
+''', round=9),
+    M("r9-numgrad-eye-not-reshaped", "gradient_check", "basis_jacobian", "numerical_gradient", ("basis vector not reshaped",), '''
+def numerical_gradient(f, x, h=1e-5):
+    eye = np.eye(x.size)
+    grad = np.zeros(x.size)
+    for i in range(x.size):
+        grad[i] = (f(x + h * eye[i]) - f(x - h * eye[i])) / (2 * h)
+    return grad.reshape(x.shape)
+''', round=9, also_breaks=("gradient_check",)),
+    M("r9-numgrad-array-dot", "gradient_check", "copies", "numerical_gradient_array", ("matrix product instead of elementwise",), '''
+def numerical_gradient_array(f, x, df, h=1e-5):
+    grad = np.empty(x.shape)
+    for index in np.ndindex(x.shape):
+        up = x.copy()
+        up[index] += h
+        down = x.copy()
+        down[index] -= h
+        grad[index] = np.sum(np.dot(f(up) - f(down), df.T)) / (2 * h)
+    return grad
+''', round=9),
+    M("r9-numgrad-array-mean", "gradient_check", "copies", "numerical_gradient_array", ("mean instead of sum",), '''
+def numerical_gradient_array(f, x, df, h=1e-5):
+    grad = np.empty(x.shape)
+    for index in np.ndindex(x.shape):
+        up = x.copy()
+        up[index] += h
+        down = x.copy()
+        down[index] -= h
+        grad[index] = np.mean((f(up) - f(down)) * df) / (2 * h)
+    return grad
+''', round=9),
+    M("r9-minibatch-x-unshuffled", "training", "shuffle_islice", "iterate_minibatches", ("shuffled y but not X",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[start:start + batch_size], y[order[start:start + batch_size]]
+''', round=9, also_breaks=("train",)),
+    M("r9-minibatch-small-last-merged", "training", "shuffle_islice", "iterate_minibatches", ("small last batch merged",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    starts = list(range(0, len(X), batch_size))
+    if len(starts) > 1 and len(X) - starts[-1] < batch_size // 2:
+        starts.pop()
+    for i, start in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else len(X)
+        yield X[order[start:stop]], y[order[start:stop]]
+''', round=9, also_breaks=("train",)),
+    M("r9-gd-x0-view", "training", "shuffle_islice", "gradient_descent", ("x0 updated in place",), '''
+def gradient_descent(grad_fn, x0, learning_rate, num_steps):
+    x = x0.view()
+    for _ in range(num_steps):
+        x -= learning_rate * grad_fn(x)
+    return x
+''', round=9),
+    M("r9-train-update-shares-config", "training", "shuffle_islice", "train", ("one optimizer state shared by all parameters",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = {name: np.array(value, copy=True) for name, value in params.items()}
+    state = copy.deepcopy(config)
+    history = []
+    for _ in range(epochs):
+        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, Xb, yb)
+            history.append(loss)
+            for name in current:
+                current[name], state = update(current[name], grads[name], state)
+    return current, history
+''', round=9),
+    M("r9-train-loss-float32", "training", "shuffle_islice", "train", ("losses kept in float32",), '''
+def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    current = {name: np.array(value, copy=True) for name, value in params.items()}
+    configs = {name: copy.deepcopy(config) for name in current}
+    history = np.zeros(0, dtype=np.float32)
+    for _ in range(epochs):
+        for Xb, yb in iterate_minibatches(X, y, batch_size, rng):
+            loss, grads = loss_and_grads(current, Xb, yb)
+            history = np.append(history, np.float32(loss))
             for name in current:
                 current[name], configs[name] = update(current[name], grads[name], configs[name])
     return current, history
