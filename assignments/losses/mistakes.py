@@ -271,6 +271,20 @@ def sigmoid_input_clipped(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -20.0, 20.0)))
 
 
+def softmax_min_shift(z):
+    exp = np.exp(z - np.min(z, axis=1, keepdims=True))
+    return exp / np.sum(exp, axis=1, keepdims=True)
+
+
+def cross_entropy_lse_whole_array(logits, labels):
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    return float(np.mean(np.log(np.sum(np.exp(shifted))) - shifted[np.arange(len(labels)), labels]))
+
+
+def bce_softplus_without_abs(logits, targets):
+    return float(np.mean(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-logits))))
+
+
 # What the contract divides each result by (a result 1/N too small then divides twice).
 AVERAGED = {
     "mse": ("N",), "mse_grad": ("N",),
@@ -302,6 +316,7 @@ MISTAKES = [
     Mistake("softmax", "no max subtraction", "exp overflows for large scores: subtract each row's maximum before exponentiating.", "softmax_unshifted"),
     Mistake("softmax", "normalised over columns", "Softmax is row-wise: reduce with axis=1 (one distribution per example).", "softmax_over_columns"),
     Mistake("softmax", "z shifted in place", SHIFTED_IN_PLACE_HINT.format("z"), "softmax_shifted_in_place"),
+    Mistake("softmax", "min subtracted instead of max", "Subtract each row's MAXIMUM: after z - min every exponent is >= 0 and exp overflows to inf/inf = NaN when a row spans more than about 709.", "softmax_min_shift"),
     Mistake("softmax", "global max subtracted", "Subtract each ROW's maximum (keepdims=True); a single global maximum underflows whole rows to 0/0.", "softmax_global_shift"),
     Mistake("softmax", "normalised over the whole array", "np.sum(e) without an axis adds up every entry: divide each row by its OWN sum, e.sum(axis=1, keepdims=True).", "softmax_whole_array"),
     Mistake("softmax", "mean subtracted instead of max", "Subtracting the row mean still lets exp overflow when a row spans ±1e4: subtract each row's MAXIMUM, so every exponent is <= 0.", "softmax_mean_shift"),
@@ -311,6 +326,7 @@ MISTAKES = [
     Mistake("cross_entropy", "epsilon added inside the log", EPSILON_HINT, "cross_entropy_epsilon_in_log", match="pattern"),
     Mistake("cross_entropy", "mean over all entries instead of rows", "np.mean over the (N, C) one-hot product divides by N*C: sum each row's term (one label per row) and average over the N rows.", "cross_entropy_mean_over_entries"),
     Mistake("cross_entropy", "logits shifted in place", SHIFTED_IN_PLACE_HINT.format("logits"), "cross_entropy_shifted_in_place"),
+    Mistake("cross_entropy", "log-sum-exp over the whole array", "Each row has its own normaliser: sum the exponentials along axis=1 (keepdims=True), not over the whole (N, C) array.", "cross_entropy_lse_whole_array"),
     Mistake("cross_entropy", "log base 2", "np.log2 measures the loss in bits: the cross-entropy uses the natural logarithm (np.log, or the log-sum-exp form).", "cross_entropy_log2"),
     Mistake("cross_entropy", "log of softmax", "log(softmax) gives log(0) = -inf for very wrong logits: use the log-sum-exp form, z[label] - logsumexp(z).", "cross_entropy_log_of_softmax"),
     Mistake("cross_entropy", "log-sum-exp without max subtraction", "exp overflows for logits near 1e4: subtract each row's maximum inside the log-sum-exp.", "cross_entropy_unshifted"),
@@ -336,6 +352,7 @@ MISTAKES = [
     Mistake("binary_cross_entropy", "probabilities clipped", "Clipping probabilities caps the loss at about 16 and is wrong for confident mistakes: compute it from the logits.", "bce_clipped_probabilities", match="pattern"),
     Mistake("binary_cross_entropy", "epsilon added inside the log", "log(p + eps) caps the loss near -log eps and is wrong for confident mistakes: compute it from the logits, max(z, 0) - t*z + log1p(exp(-|z|)).", "bce_epsilon_in_log", match="pattern"),
     Mistake("binary_cross_entropy", "softplus overflows", "log1p(exp(z)) overflows to inf for z near 1e4: use the stable softplus max(z, 0) + log1p(exp(-|z|)) (or np.logaddexp(0, z)).", "bce_softplus_overflows"),
+    Mistake("binary_cross_entropy", "softplus without |z|", "max(z, 0) - t*z + log1p(exp(-|z|)) needs the absolute value: log1p(exp(-z)) overflows to inf for z near -1e4.", "bce_softplus_without_abs"),
     Mistake("binary_cross_entropy", "targets swapped", "The loss is -(t log σ(z) + (1 - t) log(1 - σ(z))): with logits that is softplus(z) - t*z, not softplus(z) - (1 - t)*z.", "bce_targets_swapped"),
     Mistake("binary_cross_entropy", "sum instead of mean", "Average the per-example losses over N.", "bce_summed"),
     Mistake("binary_cross_entropy_grad", "gradient sign flipped", "The gradient is sigmoid(z) - t, not t - sigmoid(z) (divided by N).", "bce_grad_sign_flipped"),
