@@ -127,6 +127,11 @@ def relu_backward_without_dout(dout, cache):
     return (x > 0).astype(np.float64)
 
 
+def relu_backward_unmasked(dout, cache):
+    out = np.maximum(cache, 0.0)  # a mask taken from the output with >= is true everywhere
+    return dout * (out >= 0)
+
+
 def relu_backward_in_place(dout, cache):
     x = cache
     dout[x <= 0] = 0.0
@@ -448,6 +453,9 @@ MISTAKES: list[Mistake] = [
     Mistake("relu_backward", "masked by dout instead of x",
             "The ReLU lets the gradient through where its INPUT x was positive (the cache), whatever the sign of dout.",
             "relu_backward_dout_mask"),
+    Mistake("relu_backward", "ReLU mask forgotten",
+            "dx is dout only where x > 0 and 0 elsewhere: your dx lets the whole of dout through (a mask such as "
+            "out >= 0 is true everywhere, since ReLU's output is never negative).", "relu_backward_unmasked"),
     Mistake("relu_backward", "leaky ReLU gradient",
             "The ReLU passes NO gradient where x <= 0 (0, not 0.01 * dout): that slope belongs to a leaky ReLU.",
             "relu_backward_leaky"),

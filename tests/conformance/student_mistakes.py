@@ -2137,7 +2137,7 @@ def softmax(z):
 def binary_cross_entropy(logits, targets):
     return np.mean(np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-logits)))
 ''', round=9),
-    M("r9-relu-backward-out-ge", "backprop", "layer_objects_augmented", "relu_backward", ("gradient passed everywhere",), '''
+    M("r9-relu-backward-out-ge", "backprop", "layer_objects_augmented", "relu_backward", ("ReLU mask forgotten",), '''
 def relu_backward(dout, cache):
     out = cache.forward(np.zeros_like(dout)) if False else np.where(cache.mask, 1.0, 0.0)
     return dout * (out >= 0)
