@@ -408,6 +408,19 @@ def adam_second_moment_not_kept(w, dw, config=None):
     return _adam_moment_restarted(w, dw, _with_defaults(config, ADAM_DEFAULTS), "v")
 
 
+def adam_dw_squared_in_place(w, dw, config=None):
+    config = _with_defaults(config, ADAM_DEFAULTS)
+    t = int(config.get("t", 0)) + 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
+    squared = dw
+    squared **= 2  # squares the caller's dw: the step is right, the argument is not
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * squared
+    config.update(m=m, v=v, t=t)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
 MUTABLE_DEFAULT_HINT = ("A default argument is created once: with config={} every call that leaves config out "
                         "shares (and fills) the same dict. Write config=None and start from a fresh dict inside.")
 
@@ -445,6 +458,7 @@ MISTAKES = [
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
     Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
     Mistake("adam", "wrong default learning rate", "The default learning_rate of adam is 1e-3.", "adam_wrong_default_learning_rate"),
+    Mistake("adam", "dw squared in place", "`g2 = dw; g2 **= 2` (or np.square(dw, out=dw)) squares the caller's dw: g2 is the same array. Use a new one: g2 = dw * dw.", "adam_dw_squared_in_place"),
     Mistake("adam", "gradient not squared", "The second moment averages SQUARED gradients: v = beta2*v + (1 - beta2)*dw**2.", "adam_gradient_not_squared"),
     Mistake("adam", "square root missing", "Divide by sqrt(v_hat) + epsilon, not v_hat + epsilon: v is a second moment (a squared scale).", "adam_without_square_root"),
     Mistake("adam", "beta1 in the second moment", "The second moment decays with beta2: v = beta2*v + (1 - beta2)*dw**2.", "adam_beta1_in_second_moment"),
