@@ -191,6 +191,10 @@ def gradient_check_fixed_h_1e4(f, grad_f, x, h=1e-5):
     return _relative_error(np.array(grad_f(x)), _centred_differences(f, x, 1e-4))
 
 
+def numerical_gradient_array_mean(f, x, df, h=1e-5):
+    return _centred_differences(lambda z: np.mean(f(z) * df), x, h)
+
+
 MISTAKES = [
     Mistake("numerical_gradient", "forward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
@@ -228,6 +232,9 @@ MISTAKES = [
     Mistake("numerical_gradient_array", "df applied after differentiating",
             "Multiply f(x) by df inside the difference, before summing; multiplying the result by df "
             "only works for elementwise f with outputs the shape of x.", "numerical_gradient_array_df_outside"),
+    Mistake("numerical_gradient_array", "mean instead of sum",
+            "Differentiate sum(f(x) * df): np.mean divides every entry of the gradient by the number of outputs.",
+            "numerical_gradient_array_mean"),
     Mistake("numerical_gradient_array", "forward differences",
             "Use centred differences (g(x+h) - g(x-h)) / 2h with g = sum(f(x) * df).",
             "numerical_gradient_array_forward"),
