@@ -13,6 +13,23 @@ def iterate_minibatches_x_only_shuffled(X, y, batch_size, rng):
         yield X[order[start:start + batch_size]], y[start:start + batch_size]
 
 
+def iterate_minibatches_y_only_shuffled(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, X.shape[0], batch_size):
+        yield X[start:start + batch_size], y[order[start:start + batch_size]]
+
+
+def iterate_minibatches_small_last_merged(X, y, batch_size, rng):
+    # A last batch under half of batch_size joins the one before it (a batch larger than batch_size).
+    order = rng.permutation(X.shape[0])
+    starts = list(range(0, X.shape[0], batch_size))
+    if len(starts) > 1 and X.shape[0] - starts[-1] < batch_size // 2:
+        starts.pop()
+    for position, start in enumerate(starts):
+        rows = order[start:starts[position + 1]] if position + 1 < len(starts) else order[start:]
+        yield X[rows], y[rows]
+
+
 def iterate_minibatches_drops_last(X, y, batch_size, rng):
     order = rng.permutation(X.shape[0])
     for start in range(0, X.shape[0] - batch_size + 1, batch_size):
@@ -347,6 +364,12 @@ MISTAKES = [
     Mistake("iterate_minibatches", "shuffled X but not y",
             "Index X and y with the same permuted rows, or each input is paired with another row's target.",
             "iterate_minibatches_x_only_shuffled"),
+    Mistake("iterate_minibatches", "shuffled y but not X",
+            "Index X and y with the same permuted rows: X taken in its stored order pairs each input with another "
+            "row's target.", "iterate_minibatches_y_only_shuffled"),
+    Mistake("iterate_minibatches", "small last batch merged",
+            "Every batch holds exactly batch_size rows except the last, which may hold fewer, even a single row: do "
+            "not merge a small remainder into the batch before it.", "iterate_minibatches_small_last_merged"),
     Mistake("iterate_minibatches", "last batch dropped",
             "When batch_size does not divide N, yield the remaining rows as a smaller last batch: every row "
             "appears exactly once per epoch.", "iterate_minibatches_drops_last"),
