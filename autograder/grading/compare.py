@@ -264,6 +264,11 @@ def _compare_numeric(expected: Any, got: Any, rtol: float, atol: float, path: st
             wanted = "a scalar (float or 0-d array)" if scalar_expected else f"shape {expected_array.shape}"
             return Mismatch(f"wrong shape{_where(path)}: expected {wanted}, got shape {got.shape}", kind=SHAPE,
                             where=path)
+        if expected_array.dtype.kind in "iu" and got.dtype.kind == "f":
+            # Integer labels handed back as floats: the same numbers, but they no longer index.
+            return Mismatch(f"returned {got.dtype}{_where(path)} where the expected values are integers "
+                            f"({expected_array.dtype}): keep the dtype of the labels you were given", kind=DTYPE,
+                            where=path)
     elif _is_numeric_scalar(got):
         if not scalar_expected:
             return Mismatch(f"wrong shape{_where(path)}: expected an array of shape {expected_array.shape}, "

@@ -203,3 +203,15 @@ def test_float32_precision_of_small_entries_beside_exact_ones_is_still_named():
     converted = expected.astype(np.float32).astype(np.float64)
     mismatch = compare_values(expected, converted, RTOL, ATOL)
     assert mismatch is not None and mismatch.reason.startswith("returned float32 precision: compute in float64")
+
+
+def test_integer_labels_returned_as_floats_fail_on_dtype():
+    # iterate_minibatches with int64 labels: y_batch.astype(float) holds the same numbers, but labels that
+    # are floats no longer index (log_probs[np.arange(n), y] raises). Found by conformance round 9.
+    labels = np.array([2, 0, 1], dtype=np.int64)
+    mismatch = compare_values(labels, labels.astype(np.float64), 1e-6, 1e-9)
+    assert mismatch is not None and "integer" in mismatch.reason
+    assert compare_values(labels, labels.copy(), 1e-6, 1e-9) is None
+    assert compare_values(labels, labels.astype(np.int32), 1e-6, 1e-9) is None  # any integers are labels
+    # Where floats are expected, integers keep being read as numbers.
+    assert compare_values(np.array([1.0, 2.0]), np.array([1, 2]), 1e-6, 1e-9) is None
