@@ -30,6 +30,13 @@ def iterate_minibatches_small_last_merged(X, y, batch_size, rng):
         yield X[rows], y[rows]
 
 
+def iterate_minibatches_labels_as_floats(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    targets = np.asarray(y, dtype=np.float64)  # int64 labels become floats
+    for start in range(0, X.shape[0], batch_size):
+        yield X[order[start:start + batch_size]], targets[order[start:start + batch_size]]
+
+
 def iterate_minibatches_drops_last(X, y, batch_size, rng):
     order = rng.permutation(X.shape[0])
     for start in range(0, X.shape[0] - batch_size + 1, batch_size):
@@ -370,6 +377,9 @@ MISTAKES = [
     Mistake("iterate_minibatches", "small last batch merged",
             "Every batch holds exactly batch_size rows except the last, which may hold fewer, even a single row: do "
             "not merge a small remainder into the batch before it.", "iterate_minibatches_small_last_merged"),
+    Mistake("iterate_minibatches", "labels cast to float",
+            "Take the rows of y as they are: int64 class labels turned into floats hold the same numbers but no "
+            "longer index (log_probs[np.arange(n), y_batch] raises).", "iterate_minibatches_labels_as_floats"),
     Mistake("iterate_minibatches", "last batch dropped",
             "When batch_size does not divide N, yield the remaining rows as a smaller last batch: every row "
             "appears exactly once per epoch.", "iterate_minibatches_drops_last"),

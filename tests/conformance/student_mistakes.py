@@ -2274,4 +2274,12 @@ def train(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng)
                 current[name], configs[name] = update(current[name], grads[name], configs[name])
     return current, history
 ''', round=9),
+    M("r9-minibatch-labels-float", "training", "shuffle_islice", "iterate_minibatches", ("labels cast to float",), '''
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    y = y.astype(float)
+    for start in range(0, X.shape[0], batch_size):
+        rows = order[start:start + batch_size]
+        yield X[rows], y[rows]
+''', round=9),
 ]
