@@ -641,7 +641,8 @@ def _structural_kind(want: np.ndarray, have: np.ndarray, rtol: float, atol: floa
             return "transpose"
         if want.shape[0] != want.shape[1] and close(have, want.T.reshape(want.shape)):
             return "reshape"
-    if have.shape != want.shape and have.size == want.size and have.size > 1:
+    # A single entry too: a batch of one row whose y came back as (1, 1) instead of (1,).
+    if have.shape != want.shape and have.size == want.size and have.size >= 1:
         if close(have.reshape(-1), want.reshape(-1)):
             if have.squeeze().shape == want.squeeze().shape:
                 return "extra axis" if have.ndim > want.ndim else "axis dropped"

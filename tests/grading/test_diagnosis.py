@@ -158,6 +158,14 @@ def iterate_minibatches(X, y, batch_size, rng):
         rows = np.resize(order[start:start + batch_size], batch_size)
         yield X[rows], y[rows]
 """, "last batch padded", "without padding"),
+    # Every batch's y as a column, a last batch of one row included: (1, 1) for (1,) is an extra axis too.
+    ("training", "iterate_minibatches", """
+def iterate_minibatches(X, y, batch_size, rng):
+    order = rng.permutation(X.shape[0])
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        yield X[rows], y[rows].reshape(-1, 1)
+""", "extra axis of length 1", "length 1"),
     ("training", "iterate_minibatches", """
 def iterate_minibatches(X, y, batch_size, rng):
     order = np.random.permutation(X.shape[0])
