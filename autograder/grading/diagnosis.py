@@ -31,6 +31,7 @@ from autograder.grading.suite import (
     ValueCase,
     VariantCase,
     VariantWatch,
+    split_program,
 )
 from autograder.sandbox.program import Call, CallOutcome, follow_path, run_program
 
@@ -242,15 +243,27 @@ def precompute_diagnosis(assignment: Assignment, function: PreparedFunction,
         return
     calls = function.calls[:last + 1]
     reference = snapshot_run(vars(assignment.reference), calls, assignment.probes, "reference.py")
+    # The sandbox runs a function's hidden calls in a unit of their own, after the public ones: a
+    # variant keeping module state (a mutable default config={}) starts afresh there too.
+    hidden = {index for index in function.hidden_calls if index < len(calls)}
+    public_program, hidden_program = split_program(calls, hidden)
     runs = []
     for mistake in assignment.mistakes:
         if mistake.function == function.name:
+            label = f"<{mistake.implementation}>"
             try:
-                namespace = variant_namespace(assignment, mistake)
+                collected: list[CallOutcome | None] = [None] * len(calls)
+                for program in (public_program, hidden_program) if hidden else (public_program,):
+                    namespace = variant_namespace(assignment, mistake)
+                    for position, outcome in zip(program.positions,
+                                                 snapshot_run(namespace, program.calls, assignment.probes, label)):
+                        collected[position] = outcome
+                if any(outcome is None for outcome in collected):
+                    raise RuntimeError("a call of the variant's programs left no outcome")
             except Exception:  # a broken variant is the assignment's bug: grade on, without its name
                 logger.exception("%s: mistake %r cannot be built", assignment.name, mistake.name)
                 continue
-            runs.append((mistake, snapshot_run(namespace, calls, assignment.probes, f"<{mistake.implementation}>")))
+            runs.append((mistake, [outcome for outcome in collected if outcome is not None]))
     for check in checks:
         notes = []
         for position, case in enumerate(check.value_cases):

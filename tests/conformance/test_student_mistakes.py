@@ -59,3 +59,12 @@ def test_round_seven_to_nine_mistakes_are_named(mistake, grade_file):
     # stay named.
     verdict = _verdict(mistake, grade_file)
     assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"
+
+
+@pytest.mark.parametrize("key", ["adam-mutable-default", "rmsprop-mutable-default", "r9-train-grads-per-param"])
+def test_module_state_mistakes_are_named_in_hidden_mode_too(key, grade_file):
+    # The hidden calls run in a unit of their own, so a mutable default starts empty there again; the
+    # variant's results must come from the same two fresh modules, or hidden mode leaves them unnamed.
+    mistake = next(m for m in STUDENT_MISTAKES if m.key == key)
+    verdict = judge(mistake, grade_file(mistake.assignment, student_file(mistake), "hidden"))
+    assert verdict.named, f"{mistake.key}: given {sorted(set(verdict.given)) or 'nothing'}"
