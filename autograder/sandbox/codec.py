@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -212,39 +213,44 @@ class TreeDecoder:
         self.used.add(index)
         if type(dtype_text) is not str or len(dtype_text) > 16:
             raise CodecError("malformed dtype")
-        if type(shape) is not list or len(shape) > MAX_DIMENSIONS or not all(
-                type(size) is int and 0 <= size <= MAX_ELEMENTS for size in shape):
+        if type(shape) is not list or len(shape) > MAX_DIMENSIONS:
             raise CodecError("malformed shape")
-        if math.prod(shape) > MAX_ELEMENTS:
+        for size in shape:
+            if type(size) is not int or not 0 <= size <= MAX_ELEMENTS:
+                raise CodecError("malformed shape")
+        count = math.prod(shape)
+        if count > MAX_ELEMENTS:
             raise CodecError("array has too many elements")
-        try:
-            dtype = np.dtype(dtype_text)
-        except (TypeError, ValueError):
-            raise CodecError("malformed dtype") from None
-        # Plain numbers, bools and fixed-width strings only: no objects, no records.
-        if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
-            raise CodecError(f"dtype {dtype_text!r} is not accepted")
-        if dtype.itemsize == 0:
-            raise CodecError("dtype with items of size 0")
+        dtype = _accepted_dtype(dtype_text)
         blob = self.blobs[index]
-        if math.prod(shape) * dtype.itemsize != len(blob):
+        if count * dtype.itemsize != len(blob):
             raise CodecError("array size does not match its shape")
         return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 1:
             raise CodecError("value nested too deeply")
-        if node is None or type(node) in (bool, int, str):
+        kind = type(node)
+        if kind in _LEAF_TYPES:
             return node
-        if type(node) is float:
-            return node
-        if type(node) is list:
-            return [self.decode(item, depth + 1) for item in node]
-        if type(node) is not dict or len(node) != 1:
+        depth += 1
+        if kind is list:
+            if depth > MAX_DEPTH + 1:  # a leaf item would be too deep: let decode() say so
+                return [self.decode(item, depth) for item in node]
+            return [item if type(item) in _LEAF_TYPES else self.decode(item, depth) for item in node]
+        if kind is not dict or len(node) != 1:
             raise CodecError("malformed value")
         (tag, payload), = node.items()
+        # The tags in the order a result frame holds them most.
+        if tag == "$dict" and type(payload) is dict:
+            if depth > MAX_DEPTH + 1:
+                return {str(key): self.decode(item, depth) for key, item in payload.items()}
+            return {str(key): item if type(item) in _LEAF_TYPES else self.decode(item, depth)
+                    for key, item in payload.items()}
         if tag == "$array":
             return self.array(payload)
+        if tag == "$tuple" and type(payload) is list:
+            return tuple(self.decode(item, depth) for item in payload)
         if tag == "$scalar":
             array = self.array(payload)
             if array.shape != ():
@@ -254,10 +260,6 @@ class TreeDecoder:
             if payload not in ("nan", "inf", "-inf"):
                 raise CodecError("malformed float")
             return float(payload)
-        if tag == "$tuple" and type(payload) is list:
-            return tuple(self.decode(item, depth + 1) for item in payload)
-        if tag == "$dict" and type(payload) is dict:
-            return {str(key): self.decode(item, depth + 1) for key, item in payload.items()}
         if tag == "$unsupported" and type(payload) is str:
             return Unsupported(payload[:200])
         if tag == "$ref" and type(payload) is list and len(payload) == 2:
@@ -271,7 +273,32 @@ class TreeDecoder:
             return Probe(payload)
         if tag == "$rng" and type(payload) is int:
             return Rng(payload)
-        return self.other_tag(tag, payload, depth)
+        return self.other_tag(tag, payload, depth - 1)
+
+
+# JSON values that decode to themselves (NaN and infinities arrive as "$float" nodes).
+_LEAF_TYPES = frozenset({type(None), bool, int, float, str})
+_DTYPES: dict[str, np.dtype] = {}  # dtype texts already accepted (a frame's arrays share a handful)
+_DTYPES_KEPT = 256
+
+
+def _accepted_dtype(text: str) -> np.dtype:
+    """The dtype ``text`` names when the format accepts it; raises CodecError otherwise."""
+    dtype = _DTYPES.get(text)
+    if dtype is not None:
+        return dtype
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError):
+        raise CodecError("malformed dtype") from None
+    # Plain numbers, bools and fixed-width strings only: no objects, no records.
+    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
+        raise CodecError(f"dtype {text!r} is not accepted")
+    if dtype.itemsize == 0:
+        raise CodecError("dtype with items of size 0")
+    if len(_DTYPES) < _DTYPES_KEPT:
+        _DTYPES[text] = dtype
+    return dtype
 
 
 def _parse_int(text: str) -> int:
@@ -286,6 +313,11 @@ def _parse_int(text: str) -> int:
 
 def _reject_constant(text: str) -> Any:
     raise CodecError(f"non-finite number {text[:10]!r} in header")
+
+
+_parse_checked = json.JSONDecoder(parse_int=_parse_int, parse_constant=_reject_constant).decode
+_parse_plain = json.JSONDecoder(parse_constant=_reject_constant).decode
+_LONG_DIGITS = re.compile(f"[0-9]{{{_INT64_DIGITS}}}")
 
 
 def decode_body(body: bytes | memoryview, max_header_bytes: int = MAX_HEADER_BYTES) -> Any:
@@ -312,8 +344,12 @@ def _decode_body(view: memoryview, max_header_bytes: int) -> Any:
     if header_length > max_header_bytes:
         raise CodecError(f"header of {header_length} bytes exceeds {max_header_bytes}")
     try:
-        header = json.loads(bytes(view[offset : offset + header_length]), parse_int=_parse_int,
-                            parse_constant=_reject_constant)
+        # What json.loads does with bytes, without building a decoder per frame.
+        raw = bytes(view[offset : offset + header_length])
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        # No run of 19 digits: every integer has at most 18 and fits in int64, so the checked
+        # (per-integer, Python-level) parser is only needed when one is present.
+        header = (_parse_checked if _LONG_DIGITS.search(text) else _parse_plain)(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CodecError("malformed header") from None
     offset += header_length
