@@ -210,7 +210,9 @@ def _low_precision(expected_array: np.ndarray, got: Any) -> str:
     if expected_array.dtype != np.float64:
         return ""
     dtype = getattr(got, "dtype", None)
-    if isinstance(got, (np.ndarray, np.generic)) and dtype is not None and dtype.name in LOW_PRECISION:
+    # kind and size first: dtype.name is computed in Python on every read
+    if isinstance(got, (np.ndarray, np.generic)) and isinstance(dtype, np.dtype) and dtype.kind == "f" \
+            and dtype.itemsize < 8 and dtype.name in LOW_PRECISION:
         return dtype.name
     return ""
 
@@ -367,6 +369,10 @@ def _changed_arrays(original: np.ndarray, after: np.ndarray, restored: bool) -> 
 
 def _unchanged_difference(original: Any, after: Any, restored: bool, path: str) -> str | None:
     if isinstance(original, np.ndarray):
+        if not restored and type(after) is np.ndarray and after.dtype == original.dtype \
+                and after.shape == original.shape and original.dtype.kind in "iufc" \
+                and after.tobytes() == original.tobytes():
+            return None  # bit for bit as sent (the usual case): equal under the rules below, found without them
         if not isinstance(after, np.ndarray) or after.shape != original.shape:
             return f"{path or 'it'} was replaced by {describe_kind(after)}"
         if type(after) is not np.ndarray:

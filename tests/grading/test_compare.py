@@ -150,6 +150,24 @@ def test_unchanged_difference_exact_and_restored():
     assert "keys added: 'v'" in unchanged_difference({"lr": 0.1}, {"lr": 0.1, "v": 1.0}, restored=False)
 
 
+@pytest.mark.parametrize("original", [
+    np.array([[1.0, np.nan], [-0.0, np.inf]]), np.array([1 + 2j, complex(np.nan, 1.0)]), np.arange(4, dtype=np.int32),
+    np.array(2.5), np.array([True, False]), np.array([1.0, 2.0], dtype=">f8")[::-1],
+])
+def test_an_argument_sent_back_bit_for_bit_is_judged_as_without_the_shortcut(original):
+    """The byte comparison that spares the usual case gives what the element-wise rules give."""
+    from autograder.grading import compare
+
+    after = np.array(original, order="C")  # a copy, as one decoded from the child
+    got = unchanged_difference(original, after, restored=False)
+    if original.dtype.kind == "b":
+        assert got is not None  # not a number: the element-wise rule counts every element as changed
+    else:
+        assert got is None
+    assert unchanged_difference(original, after, restored=True) == compare._unchanged_difference(
+        original, after, True, "")
+
+
 @pytest.mark.parametrize("have, want", [
     ([1.0, 2.0], [1.0, 2.0 + 1e-7]), ([1.0, 2.0], [1.0, 2.1]), ([np.inf, 1.0], [np.inf, 1.0]),
     ([np.inf], [-np.inf]), ([np.nan], [np.nan]), ([np.nan], [1.0]), ([0.0], [1e-10]), ([0.0], [1e-8]),
