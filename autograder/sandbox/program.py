@@ -70,15 +70,17 @@ class Call:
     send_args: bool = True
 
     def to_plain(self) -> dict[str, Any]:
-        """Return this call as plain data for the wire."""
-        return {
-            "function": self.function,
-            "args": list(self.args),
-            "kwargs": dict(self.kwargs),
-            "select": list(self.select),
-            "send_result": self.send_result,
-            "send_args": self.send_args,
-        }
+        """Return this call as plain data for the wire, leaving out fields at their defaults (fewer nodes per call)."""
+        plain: dict[str, Any] = {"function": self.function, "args": list(self.args)}
+        if self.kwargs:
+            plain["kwargs"] = dict(self.kwargs)
+        if self.select:
+            plain["select"] = list(self.select)
+        if not self.send_result:
+            plain["send_result"] = False
+        if not self.send_args:
+            plain["send_args"] = False
+        return plain
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> "Call":
