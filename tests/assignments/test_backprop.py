@@ -16,6 +16,10 @@ from autograder.grading.gradcheck import judge_grad_case
 from autograder.grading.selfcheck import draw_cases, run_in_process
 from autograder.sandbox.program import run_program
 
+# One worker runs every assignment-folder module: each assignment's self-check (up to 7 s of CPU)
+# and PyTorch's import (2 s) happen once, not once per worker that draws one of their tests.
+pytestmark = pytest.mark.xdist_group("assignments")
+
 BACKPROP = find_assignment("backprop")
 REFERENCE = BACKPROP.reference
 CASES = BACKPROP.cases

@@ -11,6 +11,10 @@ from autograder.grading.assignment import assignment_names, find_assignment
 from autograder.grading.report import FAILED
 from autograder.grading.selfcheck import MISTAKES, grade_in_process
 
+# One worker runs every assignment-folder module: each assignment's self-check (up to 7 s of CPU)
+# and PyTorch's import (2 s) happen once, not once per worker that draws one of their tests.
+pytestmark = pytest.mark.xdist_group("assignments")
+
 NAMES = assignment_names()
 NAMED_MISTAKES = [(name, mistake.function, mistake.name) for name in NAMES for mistake in find_assignment(name).mistakes]
 WITH_PROBES = [name for name in NAMES if find_assignment(name).probes_source]

@@ -10,6 +10,10 @@ import pytest
 
 from autograder.grading.assignment import find_assignment
 
+# One worker runs every assignment-folder module: each assignment's self-check (up to 7 s of CPU)
+# and PyTorch's import (2 s) happen once, not once per worker that draws one of their tests.
+pytestmark = pytest.mark.xdist_group("assignments")
+
 GRADIENT_CHECK = find_assignment("gradient_check")
 REFERENCE = GRADIENT_CHECK.reference
 PROBES = GRADIENT_CHECK.probes

@@ -7,6 +7,10 @@ from autograder.grading.assignment import find_assignment
 from autograder.grading.report import FAILED
 from autograder.grading.selfcheck import draw_cases, grade_in_process
 
+# One worker runs every assignment-folder module: each assignment's self-check (up to 7 s of CPU)
+# and PyTorch's import (2 s) happen once, not once per worker that draws one of their tests.
+pytestmark = pytest.mark.xdist_group("assignments")
+
 LOSSES = find_assignment("losses")
 REFERENCE = LOSSES.reference
 FUNCTIONS = [function.name for function in LOSSES.functions]

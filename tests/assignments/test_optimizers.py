@@ -10,6 +10,10 @@ from autograder.grading.cases import Case, Ref
 from autograder.grading.selfcheck import draw_cases
 from autograder.sandbox.program import run_program
 
+# One worker runs every assignment-folder module: each assignment's self-check (up to 7 s of CPU)
+# and PyTorch's import (2 s) happen once, not once per worker that draws one of their tests.
+pytestmark = pytest.mark.xdist_group("assignments")
+
 OPTIMIZERS = find_assignment("optimizers")
 REFERENCE = OPTIMIZERS.reference
 FUNCTIONS = [function.name for function in OPTIMIZERS.functions]
