@@ -6,6 +6,10 @@ import pytest
 
 from autograder.grading.assignment import assignment_names, find_assignment
 
+# With the other module grading every named mistake's variant (test_assignments.py, test_diagnosis.py),
+# on one worker: variant_report grades each variant once, not once per worker that draws it.
+pytestmark = pytest.mark.xdist_group("mistake-variants")
+
 NAMES = assignment_names()
 MISTAKES = [(name, index) for name in NAMES for index in range(len(find_assignment(name).mistakes))]
 

@@ -18,6 +18,10 @@ from autograder.grading.scoring import judge_function
 from autograder.sandbox.executor import OK, UnitOutcome
 from autograder.sandbox.program import run_program
 
+# With the other module grading every named mistake's variant (test_assignments.py, test_diagnosis.py),
+# on one worker: variant_report grades each variant once, not once per worker that draws it.
+pytestmark = pytest.mark.xdist_group("mistake-variants")
+
 NAMES = assignment_names()
 MISTAKES = [(name, mistake.function, mistake.name) for name in NAMES for mistake in find_assignment(name).mistakes]
 
