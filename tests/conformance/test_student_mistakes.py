@@ -7,6 +7,10 @@ import pytest
 from tests.conformance.naming_rate import judge
 from tests.conformance.student_mistakes import STUDENT_MISTAKES, student_file
 
+# One worker: the naming-rate tests grade every file again unless the per-file tests graded it in the
+# same process (grade_file keeps each report for the session).
+pytestmark = pytest.mark.xdist_group("student-mistakes")
+
 # The bar for files written from the contract: at least 85% named, in every group.
 NAMING_RATE = 0.85
 
