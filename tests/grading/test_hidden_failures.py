@@ -11,11 +11,15 @@ from autograder.grading.report import HIDDEN, VISIBLE
 HIDDEN_SEED = 5150
 
 
+def _public_mse_inputs(losses) -> list[str]:
+    """The sha256 of each public case's y_pred for mse: a file can tell public calls from hidden ones by them."""
+    (mse,) = [function for function in prepare_suite(losses).functions if function.name == "mse"]
+    return sorted({hashlib.sha256(call.args[0].tobytes()).hexdigest() for call in mse.calls if call.function == "mse"})
+
+
 def test_only_checks_failing_on_hidden_cases_alone_are_marked_hidden(grade):
     losses = find_assignment("losses")
-    public = prepare_suite(losses)
-    (mse,) = [function for function in public.functions if function.name == "mse"]
-    seen = sorted({hashlib.sha256(call.args[0].tobytes()).hexdigest() for call in mse.calls if call.function == "mse"})
+    seen = _public_mse_inputs(losses)
     # Right on exactly the public inputs, wrong on any other: passes the public cases, fails the hidden ones.
     source = losses.reference_source + f"""
 
@@ -49,9 +53,7 @@ def test_a_hidden_case_cut_short_by_time_says_so(grade):
     # kind of failure is the student's to know ("Hidden cases tell the kind of failure only"); "a
     # call it depends on failed" sent a student looking for a bug in a function that has none.
     losses = find_assignment("losses")
-    public = prepare_suite(losses)
-    (mse,) = [function for function in public.functions if function.name == "mse"]
-    seen = sorted({hashlib.sha256(call.args[0].tobytes()).hexdigest() for call in mse.calls if call.function == "mse"})
+    seen = _public_mse_inputs(losses)
     source = losses.reference_source + f"""
 
 import hashlib as _hashlib
