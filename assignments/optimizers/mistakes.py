@@ -109,16 +109,18 @@ def adam_without_bias_correction(w, dw, config=None):
     return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
 
 
-def _adam_with(w, dw, config, correct_m=True, correct_v=True, t_used=None, t_stored=None):
-    """One Adam step whose bias corrections and stored step count can be made wrong."""
+def _adam_with(w, dw, config, correct_m=True, correct_v=True, t_used=None, t_stored=None,
+               keep_m=True, keep_v=True, store_corrected=False):
+    """One Adam step whose bias corrections, kept moments and stored state can be made wrong."""
     t = int(config.get("t", 0)) + 1
     beta1, beta2 = config["beta1"], config["beta2"]
-    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
-    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
+    m = beta1 * (_state(config, "m", w) if keep_m else np.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * (_state(config, "v", w) if keep_v else np.zeros_like(w)) + (1 - beta2) * dw * dw
     used = t if t_used is None else t_used(config)
     m_hat = m / (1 - beta1**used) if correct_m else m
     v_hat = v / (1 - beta2**used) if correct_v else v
-    config.update(m=m, v=v, t=t if t_stored is None else t_stored(config))
+    stored_m, stored_v = (m_hat, v_hat) if store_corrected else (m, v)
+    config.update(m=stored_m, v=stored_v, t=t if t_stored is None else t_stored(config))
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
@@ -344,14 +346,7 @@ def adam_module_state(w, dw, config=None):
 
 
 def adam_corrected_moments_stored(w, dw, config=None):
-    config = _with_defaults(config, ADAM_DEFAULTS)
-    t = int(config.get("t", 0)) + 1
-    beta1, beta2 = config["beta1"], config["beta2"]
-    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw
-    v = beta2 * _state(config, "v", w) + (1 - beta2) * dw * dw
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    config.update(m=m_hat, v=v_hat, t=t)
-    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), store_corrected=True)
 
 
 def rmsprop_step_with_old_cache(w, dw, config=None):
@@ -389,23 +384,13 @@ def adam_t_incremented_twice(w, dw, config=None):
                       t_stored=lambda c: int(c.get("t", 0)) + 2)
 
 
-def _adam_moment_restarted(w, dw, config, moment):
-    """One Adam step whose first ("m") or second ("v") moment restarts from zeros at every call."""
-    t = int(config.get("t", 0)) + 1
-    beta1, beta2 = config["beta1"], config["beta2"]
-    m = beta1 * (np.zeros_like(w) if moment == "m" else _state(config, "m", w)) + (1 - beta1) * dw
-    v = beta2 * (np.zeros_like(w) if moment == "v" else _state(config, "v", w)) + (1 - beta2) * dw * dw
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    config.update(m=m, v=v, t=t)
-    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
-
-
 def adam_first_moment_not_kept(w, dw, config=None):
-    return _adam_moment_restarted(w, dw, _with_defaults(config, ADAM_DEFAULTS), "m")
+    # m re-created as zeros at every call.
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), keep_m=False)
 
 
 def adam_second_moment_not_kept(w, dw, config=None):
-    return _adam_moment_restarted(w, dw, _with_defaults(config, ADAM_DEFAULTS), "v")
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), keep_v=False)
 
 
 def adam_dw_squared_in_place(w, dw, config=None):
