@@ -114,9 +114,9 @@ class Settings:
 
 def _public_url(env: Settings) -> str:
     """Return AUTOGRADER_PUBLIC_URL without a trailing slash ("" when unset); SettingsError unless http(s)://host[/path]."""
-    if not env.text("AUTOGRADER_PUBLIC_URL", ""):
+    value = env.text("AUTOGRADER_PUBLIC_URL", "")
+    if not value:
         return ""
-    value = env.url("AUTOGRADER_PUBLIC_URL", "", ("http", "https"))
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise SettingsError(
