@@ -170,6 +170,13 @@ def linear_regression_sign_flipped(params, X, y):
     return float(np.mean(error**2)), {"w": X.T @ dprediction, "b": np.array(dprediction.sum())}
 
 
+def linear_regression_db_from_first_weight(params, X, y):
+    # The bias gradient read from the augmented gradient's first entry (the first weight's) instead of its last.
+    error = X @ params["w"] + params["b"] - y
+    dw = X.T @ (2 * error / y.size)
+    return float(np.mean(error**2)), {"w": dw, "b": np.array(dw[0])}
+
+
 # ---------------------------------------------------------------- two-layer linear
 
 
@@ -480,6 +487,10 @@ MISTAKES: list[Mistake] = [
     Mistake("linear_regression_loss", "gradient sign flipped",
             "The gradient is taken of (ŷ - y)², so it is 2 (ŷ - y) / N, not 2 (y - ŷ) / N.",
             "linear_regression_sign_flipped"),
+    Mistake("linear_regression_loss", "bias gradient from the wrong entry",
+            "db is the sum over the batch of d loss / d ŷ = 2 (ŷ - y) / N; your db equals the first weight's "
+            "gradient: with a column of ones appended to X, the bias is the LAST entry of the stacked gradient.",
+            "linear_regression_db_from_first_weight"),
     Mistake("two_layer_linear_loss", "factor 2 missing",
             "d/dŷ of mean((ŷ - y)²) is 2 (ŷ - y) / N: keep the 2.", "two_layer_linear_no_factor_two"),
     Mistake("two_layer_linear_loss", "W1 gradient transposed",
