@@ -143,6 +143,11 @@ def adam_t_starts_at_one(w, dw, config=None):
                       t_stored=lambda c: int(c.get("t", 1)) + 1)
 
 
+def adam_t_missing_from_fresh_config(w, dw, config=None):
+    # t read as config["t"] without a default: a fresh config raises KeyError, a resumed one is right.
+    return _adam_with(w, dw, _with_defaults(config, ADAM_DEFAULTS), t_used=lambda c: int(c["t"]) + 1)
+
+
 def momentum_old_velocity_stored(w, dw, config=None):
     config = _with_defaults(config, {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False})
     mu = config["momentum"]
@@ -441,6 +446,7 @@ MISTAKES = [
     Mistake("adam", "no bias correction of m", "Divide m by (1 - beta1**t) too: without it the first steps are too small.", "adam_without_m_correction"),
     Mistake("adam", "t stored one ahead", "config['t'] must hold the number of steps taken: start from t = 0, increment it BEFORE the bias corrections and store that value. A run resumed from t=4 takes step 5.", "adam_t_stored_ahead"),
     Mistake("adam", "t starts at 1", "t counts steps taken: a fresh config has t = 0, and the first step increments it to 1 before the bias corrections.", "adam_t_starts_at_one"),
+    Mistake("adam", "t missing from a fresh config", "A fresh config has no 't' yet: read it with config.get('t', 0) (or set it to 0 when missing) before incrementing it.", "adam_t_missing_from_fresh_config"),
     Mistake("adam", "bias correction with the old t", "Increment t BEFORE the bias corrections: the first step uses t = 1 (1 - beta**0 = 0 divides by zero).", "adam_corrected_with_old_t"),
     Mistake("adam", "wrong default learning rate", "The default learning_rate of adam is 1e-3.", "adam_wrong_default_learning_rate"),
     Mistake("adam", "dw squared in place", "`g2 = dw; g2 **= 2` (or np.square(dw, out=dw)) squares the caller's dw: g2 is the same array. Use a new one: g2 = dw * dw.", "adam_dw_squared_in_place"),
