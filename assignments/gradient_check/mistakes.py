@@ -75,6 +75,15 @@ def numerical_gradient_fixed_h(f, x, h=1e-5):
     return _centred_differences(f, x, 1e-5)
 
 
+def numerical_gradient_basis_not_reshaped(f, x, h=1e-5):
+    # Rows of np.eye(x.size) are flat: added to an x of more than one axis they broadcast wrongly or fail.
+    basis = np.eye(x.size)
+    grad = np.zeros(x.size)
+    for i in range(x.size):
+        grad[i] = (f(x + h * basis[i]) - f(x - h * basis[i])) / (2 * h)
+    return grad.reshape(x.shape)
+
+
 def numerical_gradient_array_ignores_df(f, x, df, h=1e-5):
     return _centred_differences(lambda z: np.sum(f(z)), x, h)
 
@@ -195,6 +204,11 @@ def numerical_gradient_array_mean(f, x, df, h=1e-5):
     return _centred_differences(lambda z: np.mean(f(z) * df), x, h)
 
 
+def numerical_gradient_array_matrix_product(f, x, df, h=1e-5):
+    # np.dot(out, df.T) equals the elementwise sum only for 1-D outputs: on (N, M) it mixes rows.
+    return _centred_differences(lambda z: np.sum(np.dot(f(z), np.transpose(df))), x, h)
+
+
 MISTAKES = [
     Mistake("numerical_gradient", "forward differences",
             "Use centred differences (f(x+h) - f(x-h)) / 2h: forward differences (f(x+h) - f(x)) / h are "
@@ -226,6 +240,10 @@ MISTAKES = [
     Mistake("numerical_gradient", "fixed step 1e-4 instead of h",
             "Use the h you are given (by keyword, by position, or its default 1e-5) instead of a fixed step of your "
             "own: with 1e-4 even the default step case is off by more than the tolerance.", "numerical_gradient_fixed_h_1e4"),
+    Mistake("numerical_gradient", "basis vector not reshaped",
+            "np.eye(x.size)[i] is flat (x.size,): added to an x of shape (m, n) it broadcasts wrongly or fails. "
+            "Reshape it to x.shape (np.eye(x.size)[i].reshape(x.shape)), or perturb x[index] in place over "
+            "np.ndindex(x.shape).", "numerical_gradient_basis_not_reshaped", also_breaks=("gradient_check",)),
     Mistake("numerical_gradient_array", "upstream gradient df ignored",
             "Differentiate sum(f(x) * df), not sum(f(x)): weight each output by df before summing.",
             "numerical_gradient_array_ignores_df"),
@@ -235,6 +253,10 @@ MISTAKES = [
     Mistake("numerical_gradient_array", "mean instead of sum",
             "Differentiate sum(f(x) * df): np.mean divides every entry of the gradient by the number of outputs.",
             "numerical_gradient_array_mean"),
+    Mistake("numerical_gradient_array", "matrix product instead of elementwise",
+            "Weight each output by its own entry of df: sum(f(x) * df), elementwise. np.dot(out, df.T) is a matrix "
+            "product, which mixes rows of out with other rows of df once out has two axes.",
+            "numerical_gradient_array_matrix_product"),
     Mistake("numerical_gradient_array", "forward differences",
             "Use centred differences (g(x+h) - g(x-h)) / 2h with g = sum(f(x) * df).",
             "numerical_gradient_array_forward"),

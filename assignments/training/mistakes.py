@@ -133,6 +133,17 @@ def gradient_descent_gradient_once(grad_fn, x0, learning_rate, num_steps):
     return x
 
 
+def gradient_descent_stops_early(grad_fn, x0, learning_rate, num_steps):
+    # Stands for any stopping rule on a small gradient (its threshold varies): matched by pattern.
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(num_steps):
+        gradient = grad_fn(x)
+        if np.linalg.norm(gradient) < 1e-2:
+            break
+        x = x - learning_rate * gradient
+    return x
+
+
 def train_shared_state(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
     params = dict(params)
     shared = copy.deepcopy(config)
@@ -181,6 +192,20 @@ def train_drops_last_batch(loss_and_grads, params, X, y, update, config, batch_s
                 continue
             loss, grads = loss_and_grads(params, X[rows], y[rows])
             losses.append(loss)
+            for name in params:
+                params[name], configs[name] = update(params[name], grads[name], configs[name])
+    return params, losses
+
+
+def train_losses_float32(loss_and_grads, params, X, y, update, config, batch_size, epochs, rng):
+    # Losses collected into a float32 array: each keeps only about 7 significant digits.
+    params = dict(params)
+    configs = {name: copy.deepcopy(config) for name in params}
+    losses = np.zeros(0, dtype=np.float32)
+    for _ in range(epochs):
+        for rows in _batch_indices(X.shape[0], batch_size, rng):
+            loss, grads = loss_and_grads(params, X[rows], y[rows])
+            losses = np.append(losses, np.float32(loss))
             for name in params:
                 params[name], configs[name] = update(params[name], grads[name], configs[name])
     return params, losses
@@ -420,6 +445,12 @@ MISTAKES = [
             "gradient_descent_in_place"),
     Mistake("gradient_descent", "gradient evaluated only at x0",
             "Evaluate grad_fn at the current x on every step.", "gradient_descent_gradient_once"),
+    Mistake("gradient_descent", "stops early",
+            "Take all num_steps steps: the contract has no stopping rule, so a loop that breaks when the gradient "
+            "is small returns x too soon.", "gradient_descent_stops_early", match="pattern"),
+    Mistake("train", "losses kept in float32",
+            "Keep each loss as the float64 number loss_and_grads returns (a list of floats): a float32 array "
+            "keeps only about 7 significant digits of every loss.", "train_losses_float32"),
     Mistake("train", "one optimizer state shared by all parameters",
             "Keep a separate config per parameter (e.g. a dict name -> config, each a copy of config): a "
             "momentum or step count must not mix parameters.", "train_shared_state"),
