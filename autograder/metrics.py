@@ -53,7 +53,7 @@ class DatabaseCollector(Collector):
         depth = GaugeMetricFamily(
             "autograder_queue_depth",
             "Submissions waiting to be graded (queued), by whether they are dispatched "
-            "or wait behind the same student's earlier one.",
+            "or wait behind the same student's earlier one; regrade_* for the regrade lane.",
             labels=["state"],
         )
         for state, value in snapshot["queue"].items():

@@ -342,6 +342,7 @@ class Factory:
             # Graded as soon as submitted (the cooldown counts from the end of grading).
             finished_at=(created_at or utcnow()) if status == SubmissionStatus.DONE else None,
         )
+        submission.cooldown_from = submission.finished_at
         for position, (function, check, got, worth, state, output) in enumerate(results or []):
             submission.results.append(CheckResult(
                 position=position, name=f"{function}: {check}", function=function, check=check, score=got,

@@ -15,6 +15,12 @@ from autograder.jobs.queue import QueueUnavailable
 log = logging.getLogger(__name__)
 
 GRADE_TASK = "autograder.grade_submission"
+
+
+def regrade_queue_name(grading_queue: str) -> str:
+    """The Celery queue of regrades: consumed by the grading workers only when no student's own work waits."""
+    return f"{grading_queue}-regrade"
+
 # Publishing while Redis blips: a few quick retries, then the caller answers 503.
 PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.3, "interval_max": 1}
 
@@ -31,8 +37,9 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "broker_url": config["REDIS_URL"],
         "include": ["autograder.jobs.tasks"],
         "task_default_queue": grading,
-        # Workers consume both queues, similarity indexing only when no grading waits (priority order below).
-        "task_queues": [Queue(grading), Queue(similarity_queue_name(grading))],
+        # Workers consume the queues in this order ("priority" below): the students' own work, then
+        # regrades, then similarity indexing, each only when the ones before it are empty.
+        "task_queues": [Queue(grading), Queue(regrade_queue_name(grading)), Queue(similarity_queue_name(grading))],
         "task_routes": {SIMILARITY_TASK: {"queue": similarity_queue_name(grading)}},
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -72,10 +79,11 @@ class CeleryQueue:
 
     def __init__(self, app: Flask) -> None:
         self.celery: Celery = app.extensions.get("celery") or celery_init_app(app)
+        self.regrade_queue = regrade_queue_name(app.config.get("CELERY_QUEUE", "grading"))
 
-    def enqueue(self, submission_id: int) -> None:
+    def enqueue(self, submission_id: int, regrade: bool = False) -> None:
         try:
-            self.celery.send_task(GRADE_TASK, args=[submission_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+            send_grading(self.celery, submission_id, self.regrade_queue if regrade else None)
         except Exception as error:
             raise QueueUnavailable(f"the grading broker did not take submission {submission_id}: {error}") from error
 
@@ -84,6 +92,12 @@ class CeleryQueue:
 
     def stop(self) -> None:
         pass
+
+
+def send_grading(celery_app: Celery, submission_id: int, queue: str | None) -> None:
+    """Publish one grading task to ``queue`` (None: the default queue, the students' own work)."""
+    options: dict[str, Any] = {"queue": queue} if queue else {}
+    celery_app.send_task(GRADE_TASK, args=[submission_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY, **options)
 
 
 class WorkerProcess:
@@ -143,8 +157,10 @@ def install_worker_hooks(celery_app: Celery, app: Flask) -> None:
 
     @signals.worker_ready.connect(weak=False)
     def start_sweeper(sender: object = None, **kwargs: object) -> None:
-        def send(submission_id: int) -> None:
-            celery_app.send_task(GRADE_TASK, args=[submission_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        regrades = regrade_queue_name(app.config.get("CELERY_QUEUE", "grading"))
+
+        def send(submission_id: int, regrade: bool = False) -> None:
+            send_grading(celery_app, submission_id, regrades if regrade else None)
 
         sweeper = SweeperThread(app, send, float(app.config.get("GRADING_SWEEP_SECONDS", 2)))
         sweeper.start()

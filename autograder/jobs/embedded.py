@@ -15,12 +15,14 @@ from autograder.jobs.heartbeat import Heartbeat
 from autograder.jobs.queue import QueueUnavailable
 from autograder.jobs.similarity import embedded_indexer
 from autograder.sandbox import Executor
-from autograder.services.grading import grade_submission, sweep_stale_submissions, worker_name
+from autograder.services.grading import SweepResult, grade_submission, sweep_stale_submissions, worker_name
 
 log = logging.getLogger(__name__)
 
 _STOP = -1
-_FIRST, _NORMAL = 0, 1  # priorities: interrupted submissions first, then arrival order
+# Priorities: interrupted submissions first, then the students' own work in arrival order, then
+# regrades (the regrade lane: a grading thread takes one only when no student's own work waits).
+_FIRST, _NORMAL, _REGRADE = 0, 1, 2
 
 
 class EmbeddedQueue:
@@ -39,7 +41,7 @@ class EmbeddedQueue:
         self.heartbeat: Heartbeat | None = None
         self.started = False
 
-    def enqueue(self, submission_id: int, first: bool = False) -> None:
+    def enqueue(self, submission_id: int, regrade: bool = False) -> None:
         # A grading thread sending its student's next submission needs no start (its pool runs), and
         # must not wait for the lock: stop() holds it while joining that very thread.
         if threading.current_thread() not in self._threads:
@@ -47,7 +49,7 @@ class EmbeddedQueue:
                 self.start()
             except Exception as error:
                 raise QueueUnavailable(f"the embedded grading pool cannot start: {error}") from error
-        self._put(submission_id, _FIRST if first else _NORMAL)
+        self._put(submission_id, _REGRADE if regrade else _NORMAL)
 
     def _put(self, submission_id: int, priority: int) -> None:
         self._ids.put((priority, next(self._order), submission_id))
@@ -145,8 +147,10 @@ class EmbeddedQueue:
             try:
                 with self.app.app_context():
                     result = sweep_stale_submissions(fresh_queue=fresh)
-                for submission_id in result.requeued:
-                    self._put(submission_id, _FIRST if submission_id in result.urgent else _NORMAL)
+                # In the order of their priorities, so an idle grading thread takes the right one first.
+                for priority, submission_id in sorted((_priority(result, submission_id), submission_id)
+                                                      for submission_id in result.requeued):
+                    self._put(submission_id, priority)
                 if result.requeued or result.abandoned:
                     log.info("sweeper: requeued %s, gave up on %s", result.requeued, result.abandoned)
                 fresh = False
@@ -154,3 +158,9 @@ class EmbeddedQueue:
                 log.exception("the grading sweeper failed; trying again in %.0f s", self.sweep_seconds)
             if self._stopping.wait(self.sweep_seconds):
                 return
+
+
+def _priority(result: SweepResult, submission_id: int) -> int:
+    if result.is_regrade(submission_id):
+        return _REGRADE
+    return _FIRST if submission_id in result.urgent else _NORMAL

@@ -19,10 +19,10 @@ class QueueUnavailable(Exception):
 
 
 class GradingQueue(Protocol):
-    """A place to send submission ids for grading."""
+    """A place to send submission ids for grading, in two lanes: students' own work, and regrades after it."""
 
-    def enqueue(self, submission_id: int) -> None:
-        """Send one id; raise QueueUnavailable when it cannot be accepted."""
+    def enqueue(self, submission_id: int, regrade: bool = False) -> None:
+        """Send one id (``regrade``: in the regrade lane); raise QueueUnavailable when it cannot be accepted."""
         ...
 
     def start(self) -> None:
@@ -59,9 +59,9 @@ def grading_queue(app: Flask | None = None) -> GradingQueue:
     return queue
 
 
-def enqueue_grading(submission_id: int) -> None:
-    """Queue a committed submission for grading.
+def enqueue_grading(submission_id: int, regrade: bool = False) -> None:
+    """Queue a committed submission for grading; with ``regrade``, in the regrade lane (taken after the students' own work).
 
     Raises QueueUnavailable when the queue cannot take it (broker down, no sandbox).
     """
-    grading_queue().enqueue(submission_id)
+    grading_queue().enqueue(submission_id, regrade=regrade)

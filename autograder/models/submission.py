@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autograder.extensions import db
@@ -51,6 +51,13 @@ class Submission(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
+    # When the grading the student's own submission asked for ended (finished_at, unless a regrade
+    # came later: a regrade never moves it). The cooldown counts from it.
+    cooldown_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # The work pending on this row (queued, running, or failed and waiting for its retry) is a
+    # regrade staff asked for: it goes in the regrade lane, after the student's own new work, and
+    # keeps its last score until the new one is stored.
+    regrading: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A running submission whose lease expired is requeued by the sweeper.
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

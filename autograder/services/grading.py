@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.engine import Engine
 
@@ -28,11 +28,12 @@ import autograder
 from autograder.extensions import db
 from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._integer import INTEGER_RANGE
-from autograder.models._time import utcnow
+from autograder.models._time import UtcDateTime, utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
 from autograder.sandbox.watch import SandboxWatch
 from autograder.logs import log_context
+from autograder.services.lanes import ahead_in_line
 from autograder.services.workers import live_window
 from autograder.jobs.similarity import request_indexing as request_similarity_indexing
 
@@ -96,6 +97,11 @@ def _lease(seconds: float | None = None) -> timedelta:
 
 def _max_attempts() -> int:
     return int(current_app.config.get("GRADING_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+def _cooldown_from(now: datetime) -> Any:
+    """SQL value of cooldown_from when a grading ends at ``now``: now, unless the grading was a regrade."""
+    return case((Submission.regrading, Submission.cooldown_from), else_=literal(now, UtcDateTime()))
 
 
 def _owned(claim: Claim) -> Any:
@@ -297,6 +303,7 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     score, max_score = float(report.score), float(report.max_score)
     final = late_adjusted_score(score, late_days, course_assignment)
     grader_version = str(getattr(report, "grader_version", "") or autograder.__version__)[:40]
+    now = utcnow()
     # Locks the row first (PostgreSQL row lock, SQLite write lock): finalisers are serialised.
     owned = db.session.execute(
         update(Submission)
@@ -309,7 +316,9 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
             grader_version=grader_version,
             assignment_version=assignment_version,
             seed=seed if seed is not None and seed in INTEGER_RANGE else None,
-            finished_at=utcnow(),
+            finished_at=now,
+            cooldown_from=_cooldown_from(now),
+            regrading=False,  # the regrade, if it was one, is done: the row leaves the regrade lane
             grading_seconds=seconds,
             lease_expires_at=None,
             error_message="",
@@ -331,11 +340,12 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
 
 def record_failure(claim: Claim, message: str) -> bool:
     """Put a claimed submission in status error (the sweeper retries it); return False if the claim was lost."""
+    now = utcnow()
     owned = db.session.execute(
         update(Submission)
         .where(_owned(claim))
-        .values(status=SubmissionStatus.ERROR, error_message=message[:2000], finished_at=utcnow(),
-                lease_expires_at=None)
+        .values(status=SubmissionStatus.ERROR, error_message=message[:2000], finished_at=now,
+                cooldown_from=_cooldown_from(now), lease_expires_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -350,7 +360,7 @@ def release_claim(claim: Claim, reason: str) -> bool:
     now = utcnow()
     if claim.attempt >= _max_attempts():
         values: dict[str, Any] = dict(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
-                                      error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
+                                      cooldown_from=_cooldown_from(now), error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
     else:
         values = dict(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
     owned = db.session.execute(
@@ -466,10 +476,10 @@ def _commit_with_next_of(student_id: int) -> None:
     db.session.commit()
     if released is not None:
         try:
-            jobs.enqueue_grading(released)
+            jobs.enqueue_grading(released.submission_id, regrade=released.regrade)
         except Exception:  # the sweeper sends it once the resend window has passed
-            log.warning("could not send the next submission %s of student %s", released, student_id,
-                        exc_info=True)
+            log.warning("could not send the next submission %s of student %s", released.submission_id,
+                        student_id, exc_info=True)
 
 
 def _dispatch_next(student_id: int | None) -> None:
@@ -493,6 +503,11 @@ class SweepResult:
     abandoned: list[int]
     # Interrupted mid-grade: their students have waited longest, so they go first where the queue allows.
     urgent: list[int] = field(default_factory=list)
+    # Those of ``requeued`` that are regrades: they go back to the regrade lane (never urgent).
+    regrades: list[int] = field(default_factory=list)
+
+    def is_regrade(self, submission_id: int) -> bool:
+        return submission_id in self.regrades
 
 
 def _retry_delay(attempts: int, lease: timedelta) -> timedelta:
@@ -531,19 +546,15 @@ def _last_worker_death(now: datetime, window: timedelta) -> datetime | None:
 
 def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False,
                          sent_before: datetime | None = None) -> list[int]:
-    """Queued ids that head their student's line and were not sent within ``window`` (nor marked to wait).
+    """(id, is a regrade) of queued rows that head their student's line and were not sent within ``window``.
 
-    With ``fresh_queue`` (the in-process queue just started empty) every head of line, however
+    The head of a student's line (services/lanes.py) is their oldest own submission pending, or
+    their oldest regrade when they have none of their own pending. With ``fresh_queue`` (the in-process queue just started empty) every head of line, however
     recently sent: what was sent went down with the previous process's queue. With
     ``sent_before`` (a worker died then) also every head of line last sent before that moment.
     """
     earlier = aliased(Submission)
-    older_pending = (
-        select(earlier.id)
-        .where(earlier.user_id == Submission.user_id, earlier.id < Submission.id,
-               earlier.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)))
-        .exists()
-    )
+    older_pending = select(earlier.id).where(ahead_in_line(earlier, Submission)).exists()
     not_sent_lately = or_(and_(Submission.lease_expires_at.is_(None), Submission.created_at <= now - window),
                           Submission.lease_expires_at <= now)
     if sent_before is not None:
@@ -553,13 +564,13 @@ def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool 
             and_(Submission.lease_expires_at.is_(None), Submission.created_at <= sent_before),
             Submission.lease_expires_at <= sent_before + window,
         )
-    return list(db.session.scalars(
-        select(Submission.id).where(
+    return [(submission_id, bool(regrading)) for submission_id, regrading in db.session.execute(
+        select(Submission.id, Submission.regrading).where(
             Submission.status == SubmissionStatus.QUEUED,
             ~older_pending,
             true() if fresh_queue else not_sent_lately,
         ).order_by(Submission.id)
-    ))
+    )]
 
 
 def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = False) -> SweepResult:
@@ -582,23 +593,29 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
         update(Submission)
         .where(Submission.status == SubmissionStatus.RUNNING, interrupted, Submission.attempts >= max_attempts)
         .values(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
+                cooldown_from=_cooldown_from(now),
                 error_message=f"grading was interrupted {max_attempts} times; giving up")
         .returning(Submission.id)
         .execution_options(synchronize_session=False)
     ))
-    expired = list(db.session.scalars(
+    regrades: set[int] = set()
+    expired = []
+    for submission_id, regrading in db.session.execute(
         update(Submission)
         .where(Submission.status == SubmissionStatus.RUNNING, interrupted)
         .values(status=SubmissionStatus.QUEUED, lease_expires_at=resend_mark)
-        .returning(Submission.id)
+        .returning(Submission.id, Submission.regrading)
         .execution_options(synchronize_session=False)
-    ))
+    ):
+        expired.append(submission_id)
+        if regrading:
+            regrades.add(submission_id)
     retryable = db.session.execute(
-        select(Submission.id, Submission.attempts, Submission.finished_at)
+        select(Submission.id, Submission.attempts, Submission.finished_at, Submission.regrading)
         .where(Submission.status == SubmissionStatus.ERROR, Submission.attempts < max_attempts)
     ).all()
     retried = []
-    for submission_id, attempts, finished_at in retryable:
+    for submission_id, attempts, finished_at, regrading in retryable:
         if finished_at is not None and finished_at > now - _retry_delay(attempts, lease):
             continue
         changed = db.session.execute(
@@ -610,12 +627,16 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
         ).rowcount
         if changed:
             retried.append(submission_id)
-    forgotten = _dispatchable_queued(now, window, fresh_queue=fresh_queue,
-                                     sent_before=None if fresh_queue else _last_worker_death(now, window))
+            if regrading:
+                regrades.add(submission_id)
+    heads = _dispatchable_queued(now, window, fresh_queue=fresh_queue,
+                                 sent_before=None if fresh_queue else _last_worker_death(now, window))
+    forgotten = [submission_id for submission_id, _ in heads]
+    regrades.update(submission_id for submission_id, regrading in heads if regrading)
     if forgotten:
         db.session.execute(
             update(Submission).where(Submission.id.in_(forgotten), Submission.status == SubmissionStatus.QUEUED)
             .values(lease_expires_at=resend_mark).execution_options(synchronize_session=False))
     db.session.commit()
     return SweepResult(requeued=sorted(set(expired + retried + forgotten)), abandoned=abandoned,
-                       urgent=sorted(set(expired)))
+                       urgent=sorted(set(expired) - regrades), regrades=sorted(regrades))

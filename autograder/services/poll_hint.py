@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus
@@ -35,9 +35,14 @@ def poll_after_seconds(submission: Submission) -> int | None:
         return None
     if submission.status == SubmissionStatus.RUNNING:
         return 1
+    # The regrade lane goes after the students' own work: a student's new submission is not
+    # behind any regrade, and a regrade is behind every student's own work.
+    if submission.regrading:
+        before = or_(~Submission.regrading, Submission.id < submission.id)
+    else:
+        before = and_(~Submission.regrading, Submission.id < submission.id)
     ahead = db.session.scalar(
-        select(func.count()).select_from(Submission)
-        .where(Submission.status.in_(_PENDING), Submission.id < submission.id)
+        select(func.count()).select_from(Submission).where(Submission.status.in_(_PENDING), before)
     ) or 0
     if ahead == 0:
         return 1

@@ -12,7 +12,7 @@ from autograder.extensions import db
 from autograder.models import CourseAssignment, Regrade, RegradeEntry, Submission, SubmissionStatus, User
 from autograder.services import similarity
 from autograder.services.errors import ServiceError
-from autograder.services.submissions import GradingUnavailable
+from autograder.services.submissions import HELD, GradingUnavailable, release_regrade_heads
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _start(course_assignment: CourseAssignment, submissions: list[Submission], r
     regrade = Regrade(course_assignment=course_assignment, requested_by=requested_by,
                       assignment_version=course_assignment.assignment.version)
     db.session.add(regrade)
-    queued = []
+    students = set()
     for submission in submissions:
         if submission.id in busy:
             continue
@@ -73,18 +73,23 @@ def _start(course_assignment: CourseAssignment, submissions: list[Submission], r
             submission=submission, old_score=submission.score, old_final_score=submission.final_score,
             old_assignment_version=submission.assignment_version))
         submission.status = SubmissionStatus.QUEUED
+        # The regrade lane: after the student's own work, one at a time; the last score stays shown.
+        submission.regrading = True
         submission.assignment_version = course_assignment.assignment.version
         submission.error_message = ""
         # A regrade is a fresh job: the grading service allows only a few attempts per job.
         submission.attempts = 0
-        submission.lease_expires_at = None
-        queued.append(submission.id)
+        # Held: the head of each student's regrades is sent below, the next when it is graded.
+        submission.lease_expires_at = HELD
+        students.add(submission.user_id)
     # Their scores may change, and with them which submissions the similarity ranking shows.
     similarity.forget_students(course_assignment.id, {submission.user_id for submission in submissions})
+    db.session.flush()
+    heads = release_regrade_heads(students)
     db.session.commit()
     try:
-        for submission_id in queued:
-            jobs.enqueue_grading(submission_id)
+        for submission_id in heads:
+            jobs.enqueue_grading(submission_id, regrade=True)
     except jobs.QueueUnavailable as error:
         log.warning("regrade %s stored but not enqueued: %s", regrade.id, error)
         raise GradingUnavailable("The grading queue is unavailable; the regrade will resume when it is back.") from error

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from autograder import jobs
 from autograder.extensions import db
@@ -20,6 +21,7 @@ from autograder.models import CourseAssignment, Enrollment, Role, Submission, Su
 from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import confirmation_rule, courses, late_days, time_limits
+from autograder.services.lanes import PENDING, ahead_in_line, head_of_line
 from autograder.services.errors import Forbidden, ServiceError
 from autograder.services.grading import engine_assignment, resend_window
 
@@ -88,20 +90,24 @@ class PreviousStillGrading(CooldownActive):
         self.retry_after = retry_after
 
 
-_PENDING = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
 # lease_expires_at of a queued submission held back behind its student's earlier one (never sent yet).
 HELD = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) -> tuple[int, bool]:
-    """Return (seconds the cooldown still forbids a submission, whether the previous one is still pending)."""
+    """Return (seconds the cooldown still forbids a submission, whether the previous one is still pending).
+
+    Regrades count for nothing here: one pending is not the student's, and one finished does not
+    restart their cooldown (it counts from cooldown_from, which a regrade never moves).
+    """
     cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
     if cooldown <= 0:
         return 0, False
     mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
-    if db.session.scalar(select(Submission.id).where(mine, Submission.status.in_(_PENDING)).limit(1)) is not None:
+    own_pending = select(Submission.id).where(mine, Submission.status.in_(PENDING), ~Submission.regrading)
+    if db.session.scalar(own_pending.limit(1)) is not None:
         return cooldown, True  # at least: the cooldown starts when its grading ends
-    last = db.session.scalar(select(func.max(Submission.finished_at)).where(mine))
+    last = db.session.scalar(select(func.max(Submission.cooldown_from)).where(mine))
     if last is None:
         return 0, False
     remaining = (last + timedelta(seconds=cooldown) - now).total_seconds()
@@ -119,53 +125,85 @@ def seconds_until_next_submission(user: User, course_assignment: CourseAssignmen
 
 
 def _waits_behind_earlier(submission: Submission) -> bool:
-    """True when the same student has an earlier submission still queued or running (any assignment)."""
+    """True when the same student has an earlier submission of their own still queued or running (any assignment).
+
+    A regrade of their work never holds it: regrades wait behind the student's own work, not in front.
+    """
     return db.session.scalar(
         select(Submission.id).where(Submission.user_id == submission.user_id, Submission.id < submission.id,
-                                    Submission.status.in_(_PENDING)).limit(1)
+                                    Submission.status.in_(PENDING), ~Submission.regrading).limit(1)
     ) is not None
 
 
 def dispatch_next_of(user_id: int) -> int | None:
-    """Enqueue the student's oldest queued submission if it was held back and nothing of theirs is ahead of it.
+    """Enqueue the head of the student's line if it was held back: their next own submission, else a regrade.
 
-    Fair queueing: each student has at most one submission in the grading queue, so one student's
-    burst waits behind their own submissions, never in front of another student's. Returns the id
-    sent, or None. Raises QueueUnavailable when the queue refuses it (the sweeper sends it later).
+    Fair queueing: each student has at most one submission of their own in the grading queue, so
+    one student's burst waits behind their own submissions, never in front of another student's;
+    their regrades wait behind all of it (services/lanes.py). Returns the id sent, or None. Raises
+    QueueUnavailable when the queue refuses it (the sweeper sends it later).
     """
     released = release_next_of(user_id)
     db.session.commit()
     if released is not None:
-        jobs.enqueue_grading(released)
-    return released
+        jobs.enqueue_grading(released.submission_id, regrade=released.regrade)
+    return released.submission_id if released is not None else None
 
 
-def release_next_of(user_id: int) -> int | None:
-    """Mark the student's head of line as sent, if it is a held submission; return its id, or None.
+@dataclass(frozen=True)
+class Released:
+    """A held submission marked as sent: the caller enqueues it, in the regrade lane if ``regrade``."""
 
-    One statement, inside the caller's transaction (the worker runs it in the one that stores the
-    previous grade): the caller commits, then enqueues the id returned.
+    submission_id: int
+    regrade: bool
+
+
+def release_next_of(user_id: int) -> Released | None:
+    """Mark the student's head of line as sent, if it is a held submission; return it, or None.
+
+    The head is their oldest own submission queued or running, or, when they have none, their
+    oldest regrade. One statement, inside the caller's transaction (the worker runs it in the one
+    that stores the previous grade): the caller commits, then enqueues what is returned.
     """
-    head = (
-        select(Submission.id)
-        .where(Submission.user_id == user_id, Submission.status.in_(_PENDING))
-        .order_by(Submission.id)
-        .limit(1)
-        .scalar_subquery()
-    )
     # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
     # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
-    return db.session.scalar(
+    row = db.session.execute(
         update(Submission)
         .where(
-            Submission.id == head,
+            Submission.id == head_of_line(user_id),
             Submission.status == SubmissionStatus.QUEUED,
             Submission.lease_expires_at == HELD,
         )
         .values(lease_expires_at=utcnow() + resend_window())
+        .returning(Submission.id, Submission.regrading)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    return Released(row[0], bool(row[1])) if row is not None else None
+
+
+def release_regrade_heads(student_ids: set[int]) -> list[int]:
+    """Mark as sent each held regrade that heads its student's line, for these students; return their ids.
+
+    A regrade heads the line when the student has nothing of their own queued or running and no
+    older regrade pending: one per student, the rest wait for it. Inside the caller's transaction:
+    the caller commits, then enqueues the ids in the regrade lane.
+    """
+    if not student_ids:
+        return []
+    earlier = aliased(Submission)
+    return list(db.session.scalars(
+        update(Submission)
+        .where(
+            Submission.user_id.in_(student_ids),
+            Submission.regrading,
+            Submission.status == SubmissionStatus.QUEUED,
+            Submission.lease_expires_at == HELD,
+            ~select(earlier.id).where(ahead_in_line(earlier, Submission)).exists(),
+        )
+        .values(lease_expires_at=utcnow() + resend_window())
         .returning(Submission.id)
         .execution_options(synchronize_session=False)
-    )
+    ))
 
 
 def _decode_source(data: bytes, limit: int) -> str:
@@ -341,8 +379,16 @@ def submissions_of(user: User, course_assignment: CourseAssignment) -> list[Subm
     ))
 
 
+def shows_last_score(submission: Submission) -> bool:
+    """True for a submission being regraded that keeps showing the score of its last grading meanwhile."""
+    return submission.regrading and submission.status in PENDING and submission.final_score is not None
+
+
 def best_submission(user: User, course_assignment: CourseAssignment) -> Submission | None:
-    """Return the user's graded submission with the highest final score (latest on ties), or None."""
+    """Return the user's graded submission with the highest final score (latest on ties), or None.
+
+    One being regraded counts with its last score until the regrade stores the new one.
+    """
     graded = [s for s in submissions_of(user, course_assignment)
-              if s.status == SubmissionStatus.DONE and s.final_score is not None]
+              if (s.status == SubmissionStatus.DONE and s.final_score is not None) or shows_last_score(s)]
     return max(graded, key=lambda s: (s.final_score, s.created_at), default=None)

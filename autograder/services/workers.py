@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._time import utcnow
+from autograder.services.lanes import ahead_in_line
 
 # Rows of workers silent this long are deleted (they show as stale in the metrics until then).
 FORGET_AFTER = timedelta(hours=1)
@@ -53,18 +54,23 @@ def live_workers(now: datetime | None = None) -> list[str]:
 
 
 def queue_snapshot(now: datetime | None = None) -> dict[str, Any]:
-    """Return queue depth (dispatched / waiting behind the same student), counts by status, heartbeats."""
+    """Return queue depth (per lane: dispatched / waiting behind the same student), counts by status, heartbeats.
+
+    A queued submission waits behind its student when something of theirs is ahead of it in their
+    line (services/lanes.py): an older submission of their own, or, for a regrade, any pending own
+    work or an older regrade.
+    """
     now = now or utcnow()
     statuses = {status.value: 0 for status in SubmissionStatus}
     for status, count in db.session.execute(select(Submission.status, func.count()).group_by(Submission.status)):
         statuses[SubmissionStatus(status).value] = count
     earlier = aliased(Submission)
-    waiting = db.session.scalar(
-        select(func.count()).select_from(Submission).where(
-            Submission.status == SubmissionStatus.QUEUED,
-            select(earlier.id).where(earlier.user_id == Submission.user_id, earlier.id < Submission.id,
-                                     earlier.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)))
-            .exists()))
+    behind = select(earlier.id).where(ahead_in_line(earlier, Submission)).exists()
+    lanes = {False: (0, 0), True: (0, 0)}
+    for regrading, queued_in_lane, waiting_in_lane in db.session.execute(
+            select(Submission.regrading, func.count(), func.sum(case((behind, 1), else_=0)))
+            .where(Submission.status == SubmissionStatus.QUEUED).group_by(Submission.regrading)):
+        lanes[bool(regrading)] = (queued_in_lane, int(waiting_in_lane or 0))
     workers = []
     window = live_window()
     live = 0
@@ -74,6 +80,7 @@ def queue_snapshot(now: datetime | None = None) -> dict[str, Any]:
         live += age <= window.total_seconds()
         workers.append({"name": row.name, "kind": row.kind, "timestamp": seen.timestamp(), "age": age})
     db.session.commit()
-    queued = statuses[SubmissionStatus.QUEUED.value]
-    return {"queue": {"dispatched": queued - (waiting or 0), "waiting_behind_student": waiting or 0},
+    (own, own_waiting), (regrades, regrades_waiting) = lanes[False], lanes[True]
+    return {"queue": {"dispatched": own - own_waiting, "waiting_behind_student": own_waiting,
+                      "regrade_dispatched": regrades - regrades_waiting, "regrade_waiting": regrades_waiting},
             "statuses": statuses, "workers": workers, "live_workers": live}

@@ -46,7 +46,7 @@ def test_one_students_burst_never_makes_another_wait_behind_it(jobs_app, course,
     # service sent them): on a slow machine the burst's first could otherwise be graded before the
     # honest file arrives, and the burst's second would rightly go first.
     sent: list[int] = []
-    monkeypatch.setattr("autograder.jobs.enqueue_grading", sent.append)
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id, regrade=False: sent.append(submission_id))
     burst = [_submit("burst@example.edu", course) for _ in range(5)]
     honest = _submit("honest@example.edu", course)
     monkeypatch.undo()
@@ -69,7 +69,7 @@ def test_one_students_burst_never_makes_another_wait_behind_it(jobs_app, course,
 
 def test_a_students_later_submissions_wait_outside_the_queue(jobs_app, course, monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr("autograder.jobs.enqueue_grading", sent.append)
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id, regrade=False: sent.append(submission_id))
     first, second, third = (_submit("burst@example.edu", course) for _ in range(3))
     other = _submit("honest@example.edu", course)
     assert sent == [first.id, other.id]  # at most one queued-or-running submission per student in the queue
@@ -87,7 +87,7 @@ def test_a_students_later_submissions_wait_outside_the_queue(jobs_app, course, m
 
 def test_cooldown_counts_from_the_end_of_grading(jobs_app, course, monkeypatch):
     jobs_app.config["SUBMISSION_COOLDOWN_SECONDS"] = 30
-    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id: None)
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id, regrade=False: None)
     first = _submit("burst@example.edu", course)
     # Still queued: no second file, whatever time has passed since the first was sent.
     with pytest.raises(PreviousStillGrading) as refused:
@@ -101,7 +101,8 @@ def test_cooldown_counts_from_the_end_of_grading(jobs_app, course, monkeypatch):
     # Created long ago, graded just now: the cooldown runs from the end of its grading.
     finished = utcnow()
     row = db.session.get(Submission, first.id)
-    row.created_at, row.status, row.finished_at = finished - timedelta(minutes=10), SubmissionStatus.DONE, finished
+    row.created_at, row.status = finished - timedelta(minutes=10), SubmissionStatus.DONE
+    row.finished_at = row.cooldown_from = finished  # as the final write stores them
     db.session.commit()
     with pytest.raises(CooldownActive) as waiting:
         create_submission(_student("burst@example.edu"), course.course_assignments[0], "losses.py",
@@ -117,7 +118,7 @@ def test_cooldown_counts_from_the_end_of_grading(jobs_app, course, monkeypatch):
 def test_a_held_submission_whose_predecessor_finished_unnoticed_is_sent_by_the_next_sweep(jobs_app, course,
                                                                                           monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr("autograder.jobs.enqueue_grading", sent.append)
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id, regrade=False: sent.append(submission_id))
     first = _submit("burst@example.edu", course)
     second = _submit("burst@example.edu", course)
     assert sent == [first.id]

@@ -71,7 +71,7 @@ def test_a_regrade_replaces_the_results_and_reports_no_move(make_submission, exe
     # yet the results of the earlier grading are there and must be replaced, not added to.
     from autograder.services import regrades
 
-    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id: None)  # graded below
+    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id, regrade=False: None)  # graded below
     submission = make_submission()
     grade_submission(submission.id, executor=executor, worker="w1")
     checks = _results(submission.id)
@@ -94,7 +94,7 @@ def test_a_regrade_replaces_the_results_and_reports_no_move(make_submission, exe
 def test_a_regrade_shows_its_own_progress_only(make_submission, executor, monkeypatch):
     from autograder.services import regrades
 
-    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id: None)
+    monkeypatch.setattr(regrades.jobs, "enqueue_grading", lambda submission_id, regrade=False: None)
     submission = make_submission()
     grade_submission(submission.id, executor=executor, worker="w1")
     regrades.regrade_submission(db.session.get(Submission, submission.id))
