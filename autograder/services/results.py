@@ -91,12 +91,16 @@ def submission_json(submission: Submission, for_staff: bool = False) -> dict[str
     """Return the submission's status and results: the API's and the result page's shape."""
     assignment = submission.course_assignment.assignment
     done = submission.status == SubmissionStatus.DONE
+    regrading = submission.regrading and submission.status not in FINISHED
     return {
         "id": submission.id,
         "assignment": assignment.name,
         "course": submission.course_assignment.course.code,
         "status": submission.status.value,
         "score": submission.final_score if done else None,
+        # Being regraded: its last grading's score stands until the new one is stored.
+        "regrading": regrading,
+        "last_score": submission.final_score if regrading else None,
         "raw_score": submission.score if done else None,
         "max_score": submission.max_score if submission.max_score is not None else assignment.max_score,
         "late_days": submission.late_days,

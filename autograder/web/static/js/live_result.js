@@ -17,10 +17,11 @@
     if (x === null || x === undefined) { return "—"; }
     return String(Math.round(x * 100) / 100);
   }
-  function renderStatus(status) {
+  function renderStatus(status, regrading) {
     var holder = document.getElementById("status");
     holder.textContent = "";
-    var badge = el("span", "badge " + status, labels[status] || status);
+    var pending = status === "queued" || status === "running";
+    var badge = el("span", "badge " + status, regrading && pending ? "being regraded" : (labels[status] || status));
     badge.dataset.status = status;
     holder.appendChild(badge);
   }
@@ -71,7 +72,7 @@
   }
   function render(data) {
     var finished = data.status === "done" || data.status === "error";
-    renderStatus(data.status);
+    renderStatus(data.status, data.regrading);
     renderTests(data.tests, finished);
     var scored = data.tests.filter(function (t) { return t.max_score > 0; });
     var passed = scored.filter(function (t) { return t.status === "passed"; }).length;
@@ -93,6 +94,8 @@
       }
     }
     document.getElementById("error-note").hidden = data.status !== "error";
+    var regradeNote = document.getElementById("regrade-note");
+    if (regradeNote) { regradeNote.hidden = !(data.regrading && !finished); }
     document.getElementById("live-note").hidden = finished;
     root.dataset.finished = finished ? "true" : "false";
     return finished;
