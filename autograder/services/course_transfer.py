@@ -497,6 +497,9 @@ def _import(document: dict[str, Any]) -> ImportResult:
         )
         if status == SubmissionStatus.RUNNING:
             submission.worker, submission.started_at = "", None
+        # The document does not tell a regrade's finish from the student's own: the cooldown counts
+        # from the last one, as it did where the course came from before the regrade lane.
+        submission.cooldown_from = submission.finished_at
         for m, row in enumerate(_need(item, "results", list, where)):
             submission.results.append(_check_result(row, f"{where}.results[{m}]"))
         db.session.add(submission)
