@@ -360,7 +360,8 @@ def release_claim(claim: Claim, reason: str) -> bool:
     now = utcnow()
     if claim.attempt >= _max_attempts():
         values: dict[str, Any] = dict(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
-                                      cooldown_from=_cooldown_from(now), error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
+                                      cooldown_from=_cooldown_from(now),
+                                      error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
     else:
         values = dict(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
     owned = db.session.execute(
@@ -545,12 +546,12 @@ def _last_worker_death(now: datetime, window: timedelta) -> datetime | None:
 
 
 def _dispatchable_queued(now: datetime, window: timedelta, *, fresh_queue: bool = False,
-                         sent_before: datetime | None = None) -> list[int]:
+                         sent_before: datetime | None = None) -> list[tuple[int, bool]]:
     """(id, is a regrade) of queued rows that head their student's line and were not sent within ``window``.
 
     The head of a student's line (services/lanes.py) is their oldest own submission pending, or
-    their oldest regrade when they have none of their own pending. With ``fresh_queue`` (the in-process queue just started empty) every head of line, however
-    recently sent: what was sent went down with the previous process's queue. With
+    their oldest regrade when they have none of their own pending. With ``fresh_queue`` (the
+    in-process queue just started empty) every head of line, however recently sent: what was sent went down with the previous process's queue. With
     ``sent_before`` (a worker died then) also every head of line last sent before that moment.
     """
     earlier = aliased(Submission)
@@ -581,7 +582,8 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
     at the head of its student's line and not sent within AUTOGRADER_RESEND_SECONDS (every one
     when ``fresh_queue``: the in-process queue just started empty; also every one sent before a
     worker fell silent, which may have held it unclaimed) -> sent again. Returns the ids
-    to (re)enqueue: duplicates in the queue are harmless, the claim lets only one worker through.
+    to (re)enqueue, those of the regrade lane named in ``regrades``: duplicates in the queue are
+    harmless, the claim lets only one worker through.
     """
     now = now or utcnow()
     lease, max_attempts = _lease(), _max_attempts()

@@ -79,6 +79,10 @@ def test_celery_settings_never_lose_a_message(jobs_app):
     # Redelivery of an unacked message must not race a grading that still holds its lease.
     assert settings["broker_transport_options"]["visibility_timeout"] >= 3 * jobs_app.config["GRADING_LEASE_SECONDS"]
     assert settings["task_default_queue"] == jobs_app.config["CELERY_QUEUE"]
+    # Consumed in this order: the students' own work, then regrades, then similarity indexing.
+    queue = jobs_app.config["CELERY_QUEUE"]
+    assert [q.name for q in settings["task_queues"]] == [queue, f"{queue}-regrade", f"{queue}-similarity"]
+    assert settings["broker_transport_options"]["queue_order_strategy"] == "priority"
 
 
 def test_sweep_command_grades_a_submission_nobody_enqueued(jobs_app, make_submission):
