@@ -102,6 +102,10 @@ def _settings(course: Course) -> list[tuple]:
 def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, factory, postgres_url, tmp_path):
     course = _build_course(factory)
     gradebook, history, settings = gradebook_csv(course), _history(course), _settings(course)
+    graded_just_now = db.session.scalar(select(Submission).join(Submission.course_assignment).where(
+        Submission.course_assignment_id.in_([ca.id for ca in course.course_assignments]),
+        Submission.finished_at > utcnow() - timedelta(minutes=5)))
+    just_graded = (graded_just_now.user.email, graded_just_now.course_assignment.assignment.name)
     export = tmp_path / "course.json"
     result = app.test_cli_runner().invoke(export_course_command, [course.code, "-o", str(export)])
     assert result.exit_code == 0, result.output
@@ -120,6 +124,13 @@ def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, f
         assert gradebook_csv(moved) == gradebook
         assert _history(moved) == history
         assert _settings(moved) == settings
+        # A student graded a moment ago is still in their cooldown there.
+        from autograder.services.submissions import seconds_until_next_submission
+
+        target.config["SUBMISSION_COOLDOWN_SECONDS"] = 600
+        student = db.session.scalar(select(User).where(User.email == just_graded[0]))
+        ca = next(ca for ca in moved.course_assignments if ca.assignment.name == just_graded[1])
+        assert seconds_until_next_submission(student, ca, utcnow()) > 500
         # The same people sign in as before: their password hashes came along.
         instructor = next(e.user for e in moved.enrollments if e.role == Role.INSTRUCTOR)
         assert instructor.password_hash and instructor.name == "Prof"
