@@ -278,3 +278,41 @@ def test_the_poll_hint_of_a_new_submission_counts_no_regrade_ahead_of_it(jobs_ap
     new = create_submission(_student(5), ca, "losses.py", LOSSES_REFERENCE.encode())
     assert poll_after_seconds(_row(new.id)) == 1  # nothing of a student's own ahead of it
     assert poll_after_seconds(_row(pile[-1].id)) == 5  # a regrade waits behind the others and the new one
+
+
+def test_a_restarted_embedded_pool_sends_the_students_work_before_the_regrades_and_recovers_an_interrupted_one(
+        jobs_app, course, monkeypatch):
+    # What `autograder serve` finds when it starts again after a SIGKILL on deadline night: a
+    # whole-assignment regrade pending, one regrade it was grading (its process is gone), and a
+    # student's new submission queued. Its first sweep sends every head of line, own work first.
+    jobs_app.config["EMBEDDED_WORKERS"] = 1
+    ca = course.course_assignments[0]
+    pile = [_graded(_student(n), course, minutes_ago=60 - k) for n in range(4) for k in range(2)]
+    _recorded_sends(monkeypatch)
+    run = regrades.regrade_assignment(ca, _teacher())
+    new = create_submission(_student(5), ca, "losses.py", LOSSES_REFERENCE.encode())
+    monkeypatch.undo()
+    interrupted = pile[0]
+    db.session.execute(update(Submission).where(Submission.id == interrupted.id).values(
+        status=SubmissionStatus.RUNNING, attempts=1, worker="embedded-0@gone:1",
+        started_at=utcnow() - timedelta(minutes=1), lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    queue = grading_queue()
+    queue.start()
+    ids = [new.id] + [s.id for s in pile]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        queue.join()
+        rows = [_row(submission_id) for submission_id in ids]
+        if all(row.status == SubmissionStatus.DONE for row in rows):
+            break
+        time.sleep(0.1)
+    assert [row.status for row in rows] == [SubmissionStatus.DONE] * len(ids), [
+        (row.id, row.status.value, row.error_message) for row in rows]
+    first, regraded = rows[0], rows[1:]
+    assert all(first.started_at < row.started_at for row in regraded)
+    assert regraded[0].attempts == 2 and all(row.attempts == 1 for row in regraded[1:])
+    assert all(row.score == 35.0 and not row.regrading for row in regraded)
+    counts, _, _ = regrades.regrade_report_page(db.session.merge(run))
+    assert counts["pending"] == 0 and counts["same"] == len(pile)
