@@ -256,6 +256,9 @@ class Config:
         # classroom behind one NAT can all sign in while a guesser spraying accounts is slowed.
         self.LOGIN_FAILURES_PER_ACCOUNT = env.text("AUTOGRADER_LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")
         self.LOGIN_FAILURES_PER_ADDRESS = env.text("AUTOGRADER_LOGIN_FAILURES_PER_ADDRESS", "200 per 15 minutes")
+        # Join codes: every attempt per account, wrong codes per address (services/join_throttle.py).
+        self.JOIN_ATTEMPTS_PER_ACCOUNT = env.text("AUTOGRADER_JOIN_ATTEMPTS_PER_ACCOUNT", "10 per hour")
+        self.JOIN_FAILURES_PER_CLIENT = env.text("AUTOGRADER_JOIN_FAILURES_PER_CLIENT", "100 per hour")
         self.REGISTRATIONS_PER_ADDRESS = env.text("AUTOGRADER_REGISTRATIONS_PER_ADDRESS", "100 per hour")
         self.API_SUBMISSIONS_PER_USER = env.text("AUTOGRADER_API_SUBMISSIONS_PER_USER", "30 per minute")
         # Outgoing mail (password reset links, invitations); without a host, links are shown to copy.

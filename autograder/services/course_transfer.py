@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import math
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,7 +26,7 @@ from autograder.models import (
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts, email_address
-from autograder.services.courses import CourseError, check_time_zone
+from autograder.services.courses import CourseError, check_time_zone, new_join_code
 from autograder.services.errors import ServiceError
 
 FORMAT = "autograder-course"
@@ -428,7 +427,7 @@ def _import(document: dict[str, Any]) -> ImportResult:
                     created_at=_parse_time(info.get("created_at"), "course.created_at") or utcnow())
     result = ImportResult(course)
     if db.session.scalar(select(Course.id).where(Course.join_code == join_code)) is not None:
-        join_code = secrets.token_urlsafe(6)
+        join_code = new_join_code()
         result.notes.append(f"the join code was taken here: students now join with {join_code}")
     course.join_code = join_code
     db.session.add(course)

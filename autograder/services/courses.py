@@ -16,12 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from autograder.extensions import db
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Enrollment, Role, User
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
-from autograder.services import accounts, confirmation_rule
+from autograder.services import accounts, confirmation_rule, join_throttle
 from autograder.services.errors import NotFound, ServiceError
 
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 # Unambiguous characters only: join codes are read aloud and typed from slides.
-_JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# A generated join code: 12 of 32 characters, 60 bits. With join_throttle, guessing any course's
+# code is out of reach; a chosen one must pass check_join_code, well below this.
+GENERATED_JOIN_CODE_LENGTH = 12
+MIN_CHOSEN_JOIN_CODE_LENGTH = 10
+MIN_CHOSEN_JOIN_CODE_DISTINCT = 6
 # A roster is read whole and imported in one request: the largest classes have a few thousand.
 MAX_ROSTER_ROWS = 5000
 # Each first password costs ~0.1 s of scrypt in that request: larger classes get invitations instead.
@@ -51,8 +56,29 @@ class RosterImport:
     errors: list[str] = field(default_factory=list)
 
 
-def _new_join_code() -> str:
-    return "".join(secrets.choice(_JOIN_ALPHABET) for _ in range(8))
+def new_join_code() -> str:
+    """Return a fresh random join code (GENERATED_JOIN_CODE_LENGTH characters of JOIN_ALPHABET)."""
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(GENERATED_JOIN_CODE_LENGTH))
+
+
+def check_join_code(join_code: str, course_code: str) -> str:
+    """Return a join code staff chose, in capitals, if it is hard enough to guess; raise CourseError otherwise.
+
+    Staff pick codes such as "ML2026" or the course's own code, and any account can try codes
+    (join_throttle slows that down; it cannot make a guessable code safe). The rule refuses the
+    plainly guessable: at least MIN_CHOSEN_JOIN_CODE_LENGTH letters and digits, both kinds, at
+    least MIN_CHOSEN_JOIN_CODE_DISTINCT different characters, and not the course's code inside.
+    """
+    code = join_code.strip().upper()
+    course = "".join(char for char in course_code.upper() if char.isalnum())
+    if (len(code) < MIN_CHOSEN_JOIN_CODE_LENGTH or not code.isascii() or not code.isalnum()
+            or code.isalpha() or code.isdigit() or len(set(code)) < MIN_CHOSEN_JOIN_CODE_DISTINCT
+            or (course and course in code)):
+        raise CourseError(
+            f"A chosen join code has at least {MIN_CHOSEN_JOIN_CODE_LENGTH} letters and digits (both kinds, at "
+            f"least {MIN_CHOSEN_JOIN_CODE_DISTINCT} different ones) and not the course's code: anyone with an "
+            "account can try join codes. Leave it out to get a random one.")
+    return code
 
 
 def get_course(code: str) -> Course:
@@ -75,9 +101,11 @@ def check_time_zone(name: str) -> str:
 
 def create_course(code: str, title: str = "", join_code: str | None = None,
                   assignment_names: list[str] | None = None, time_zone: str = "UTC",
-                  instructor: User | None = None) -> Course:
+                  instructor: User | None = None, published_join_code: bool = False) -> Course:
     """Create a course setting the named synced assignments (None: every one), commit, and return it.
 
+    ``join_code``: one staff chose (check_join_code; None: a random one). ``published_join_code``:
+    the code is public on purpose (the demo's, printed in the README), not held to the rule.
     ``instructor``, if given, becomes the course's first instructor.
     """
     code = code.strip()
@@ -85,7 +113,11 @@ def create_course(code: str, title: str = "", join_code: str | None = None,
         raise CourseError("A course code is 1-40 letters, digits, '.', '_' or '-'.")
     if db.session.scalar(select(Course).where(Course.code == code)) is not None:
         raise CourseError(f"Course {code} already exists.")
-    course = Course(code=code, title=title.strip() or code, join_code=(join_code or _new_join_code()).upper(),
+    if join_code is None:
+        join_code = new_join_code()
+    elif not published_join_code:
+        join_code = check_join_code(join_code, code)
+    course = Course(code=code, title=title.strip() or code, join_code=join_code.strip().upper(),
                     time_zone=check_time_zone(time_zone))
     db.session.add(course)
     for assignment in db.session.scalars(select(CatalogAssignment).order_by(CatalogAssignment.id)):
@@ -150,16 +182,35 @@ def enroll(user: User, course: Course, role: Role | None = None) -> Enrollment:
     return enrollment
 
 
-def join_course(user: User, join_code: str) -> Course:
+class JoinThrottled(CourseError):
+    """Too many join attempts from this account, or wrong join codes from this client address."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def join_course(user: User, join_code: str, client: str | None = None) -> Course:
     """Enrol a student in the course with this join code and commit.
 
-    Raises EmailNotConfirmed (confirmation_rule: before the code is even looked up), CourseError if
-    the code is unknown or the user is already in the course.
+    ``client``: the address the request came from (None: not a request), for join_throttle.
+    Raises EmailNotConfirmed (confirmation_rule: before the code is even looked up), JoinThrottled
+    (before it is looked up too: a guesser learns nothing while throttled), CourseError if the code
+    is unknown or the user is already in the course.
     """
     confirmation_rule.check(user, confirmation_rule.Action.JOIN)
+    throttle = join_throttle.join_throttle()
+    verdict = throttle.check(user.id, client or "")
+    if not verdict.allowed:
+        who = "join codes tried from this account" if verdict.reason == "account" else "wrong join codes from your network"
+        minutes = -(-verdict.retry_after // 60)
+        raise JoinThrottled(f"Too many {who}: please try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+                            "and check the code with your instructor.", verdict.retry_after)
     code = join_code.strip().upper()
     course = db.session.scalar(select(Course).where(Course.join_code == code)) if code else None
     if course is None:
+        if client is not None:
+            throttle.record_wrong_code(client)
         raise CourseError("No course has this join code. Check it with your instructor.")
     if enrolment(user, course) is not None:
         raise CourseError(f"You are already in {course.code}.")

@@ -105,7 +105,8 @@ def load_demo(assignment_name: str = "losses") -> DemoResult:
     instructor = _user(*INSTRUCTOR, Role.INSTRUCTOR)
     course = db.session.scalar(select(Course).where(Course.code == DEMO_COURSE))
     if course is None:
-        course = courses.create_course(DEMO_COURSE, "Deep-learning fundamentals (demo)", DEMO_JOIN_CODE)
+        course = courses.create_course(DEMO_COURSE, "Deep-learning fundamentals (demo)", DEMO_JOIN_CODE,
+                                       published_join_code=True)  # in the README, like the passwords
     courses.enroll(instructor, course, Role.INSTRUCTOR)
     students = {}
     for email, password, name in STUDENTS:

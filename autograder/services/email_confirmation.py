@@ -51,10 +51,11 @@ class Confirmed:
     join_refusal: str | None = None  # why that course was not joined (an unknown code, already in it)
 
 
-def confirm_with(token: str) -> Confirmed:
+def confirm_with(token: str, client: str | None = None) -> Confirmed:
     """Confirm the address of the token's account and commit; the token is spent. Raises LinkError.
 
-    A link mailed by the registration carries its join code: the account joins that course now.
+    A link mailed by the registration carries its join code: the account joins that course now
+    (``client``: the request's address, for the join throttle).
     """
     holder = password_links.holder_of(token, (LinkPurpose.CONFIRMATION,))
     accounts.mark_email_confirmed(holder.user)
@@ -62,7 +63,7 @@ def confirm_with(token: str) -> Confirmed:
     if not holder.join_code:
         return Confirmed(holder.user)
     try:
-        return Confirmed(holder.user, joined=courses.join_course(holder.user, holder.join_code))
+        return Confirmed(holder.user, joined=courses.join_course(holder.user, holder.join_code, client))
     except ServiceError as error:
         db.session.rollback()
         return Confirmed(holder.user, join_refusal=str(error))

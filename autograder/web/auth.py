@@ -146,7 +146,7 @@ def register():
             login_user(user)
             if form.join_code.data:
                 try:
-                    course = courses.join_course(user, form.join_code.data)
+                    course = courses.join_course(user, form.join_code.data, request.remote_addr or "")
                     flash(f"Welcome to {course.title}!", "success")
                 except ServiceError as error:
                     flash(str(error), "error")
@@ -366,7 +366,7 @@ def confirm_email(token: str):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            confirmed = email_confirmation.confirm_with(token)
+            confirmed = email_confirmation.confirm_with(token, request.remote_addr or "")
         except ServiceError as error:
             return render_template("auth/confirm_email.html", error=str(error), form=None), 400
         user = confirmed.user

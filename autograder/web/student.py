@@ -7,7 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from autograder.grading.assignment import AssignmentError, find_assignment
@@ -71,7 +71,7 @@ def join():
     form = JoinCourseForm()
     if form.validate_on_submit():
         try:
-            course = courses.join_course(current_user, form.join_code.data)
+            course = courses.join_course(current_user, form.join_code.data, request.remote_addr or "")
             flash(f"You joined {course.title}.", "success")
         except ServiceError as error:
             flash(str(error), "error")

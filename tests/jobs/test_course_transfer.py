@@ -203,6 +203,17 @@ def test_a_crafted_file_gives_the_global_instructor_role_only_to_the_course_s_in
     assert result.users_created == 3 and "climber@uni.edu" in result.notes[0]
 
 
+def test_a_taken_join_code_is_replaced_by_one_students_can_type(app, factory):
+    """The replacement was token_urlsafe: lower-case letters, while a typed code is looked up in capitals."""
+    factory.assignment("losses")
+    factory.course().join_code = "CRAFT-JOIN"
+    db.session.commit()
+    result = import_course(_crafted())
+    assert result.course.join_code != "CRAFT-JOIN" and any(result.course.join_code in note for note in result.notes)
+    newcomer = factory.user()
+    assert courses.join_course(newcomer, result.course.join_code.lower()) == result.course
+
+
 def test_a_crafted_file_s_addresses_are_stored_normalised_and_matched(app, factory):
     factory.assignment("losses")
     prof = factory.user(Role.INSTRUCTOR, email="prof@uni.edu")

@@ -4,7 +4,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from autograder.extensions import db
-from autograder.models import Role
+from autograder.models import Course, Role
 from autograder.services import accounts, courses
 from autograder.services.courses import CourseError
 
@@ -14,11 +14,32 @@ def test_create_course_sets_every_synced_assignment(app, factory):
     factory.assignment("optimizers")
     course = courses.create_course("ML-2026", "Machine learning")
     assert sorted(ca.assignment.name for ca in course.course_assignments) == ["losses", "optimizers"]
-    assert len(course.join_code) == 8
+    # 12 of 32 unambiguous characters (60 bits), well above what a chosen code must have.
+    assert len(course.join_code) == 12 and set(course.join_code) <= set(courses.JOIN_ALPHABET)
     with pytest.raises(CourseError, match="already exists"):
         courses.create_course("ML-2026")
     with pytest.raises(CourseError, match="course code"):
         courses.create_course("bad code!")
+
+
+@pytest.mark.parametrize("chosen", [
+    "ML2026", "DEEP2026", "DL101FALL26",  # short, or the course's own code inside
+    "AAAAAAAA1111", "ABCDEFGHIJKL", "2026202620", "HELLO WORLD1", "FALL-2026-X",
+])
+def test_a_weak_chosen_join_code_is_refused(app, chosen):
+    with pytest.raises(CourseError, match="join code"):
+        courses.create_course("DL101", join_code=chosen)
+    assert db.session.query(Course).count() == 0
+
+
+def test_a_strong_chosen_join_code_is_kept_in_capitals(app):
+    assert courses.create_course("DL101", join_code="tq7x4hzm2r").join_code == "TQ7X4HZM2R"
+
+
+def test_the_command_line_refuses_a_weak_join_code(app, runner):
+    result = runner.invoke(args=["create-course", "DL101", "--join-code", "DL101"])
+    assert result.exit_code != 0 and "join code" in result.output
+    assert db.session.query(Course).count() == 0
 
 
 def test_join_course_with_code_enrols_once(app, factory):
