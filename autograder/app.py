@@ -44,7 +44,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import autograder.models  # noqa: F401  (puts every table on db.metadata)
-    from autograder.services import join_throttle, login_throttle, registration
+    from autograder.services import join_throttle, login_throttle, mail_budget
 
     db.init_app(app)
     register_database_tuning(app)
@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_throttle.init_app(app)
     join_throttle.init_app(app)
-    registration.init_app(app)
+    mail_budget.init_app(app)
 
 
 def register_database_tuning(app: Flask) -> None:

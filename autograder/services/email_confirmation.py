@@ -19,16 +19,11 @@ from dataclasses import dataclass
 
 from autograder.extensions import db
 from autograder.models import Course, User
-from autograder.services import accounts, courses, mailer, password_links
+from autograder.services import accounts, courses, password_links
 from autograder.services.errors import ServiceError
 from autograder.services.password_links import LinkPurpose
 
 CONFIRMATION_HOURS = password_links.MAX_AGE_SECONDS[LinkPurpose.CONFIRMATION] // 3600
-
-
-def send_link(user: User, link_for: Callable[[str], str]) -> bool:
-    """Mail a one-time confirmation link to the account's address; return whether the server took it."""
-    return mailer.send_mail(*confirmation_mail(user, link_for))
 
 
 def confirmation_mail(user: User, link_for: Callable[[str], str], join_code: str = "") -> tuple[str, str, str]:

@@ -25,6 +25,9 @@ class Mail:
     to: str
     subject: str
     body: str
+    # A mail a stranger can have sent about someone else's account: the asking client's address,
+    # whose own budget it spends too (mail_budget).
+    client: str | None = None
 
 
 def mail_configured() -> bool:

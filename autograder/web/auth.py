@@ -13,7 +13,7 @@ from autograder.extensions import db, limiter, login_manager
 from autograder.models import Role, User
 from autograder.models.user import password_fingerprint
 from autograder.services import (
-    accounts, confirmation_rule, courses, email_address, email_confirmation, mailer, registration,
+    accounts, confirmation_rule, courses, email_address, email_confirmation, mail_budget, mailer, registration,
 )
 from autograder.services.confirmation_rule import EmailNotConfirmed
 from autograder.services.errors import ServiceError
@@ -161,9 +161,10 @@ def _registration_links() -> registration.Links:
 
 
 def _send_after(response, mails: list[mailer.Mail]):
-    """Send ``mails`` once the response is out (the server closes it); return the response.
+    """Send ``mails`` once the response is out (the server closes it), within their budgets; return the response.
 
-    How long the answer takes then says nothing about which mail, if any, was sent.
+    How long the answer takes then says nothing about which mail, if any, was sent, nor about the
+    limits (mail_budget), spent only then.
     """
     app = current_app._get_current_object()
 
@@ -171,7 +172,7 @@ def _send_after(response, mails: list[mailer.Mail]):
         with app.app_context():
             for mail in mails:
                 try:
-                    mailer.send_mail(mail.to, mail.subject, mail.body)
+                    mail_budget.send(mail)
                 except Exception:  # noqa: BLE001 - after the response nobody could be told
                     log.exception("could not send mail to %s", mail.to)
 
@@ -256,13 +257,8 @@ def change_password():
     return render_template("auth/account.html", form=EmptyForm(), token=None, password_form=form), 400
 
 
-def _asked_address() -> str:
-    return email_address.normalise(request.form.get("email", ""))[:254]
-
-
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour"), methods=["POST"])
-@limiter.limit("3 per hour", key_func=_asked_address, methods=["POST"])  # no mail-bombing one inbox
 def forgot_password():
     if not mailer.mail_configured():
         return render_template("auth/forgot_password.html", form=None)
@@ -322,9 +318,12 @@ def _someone_else_text(user: User) -> str:
 
 
 def _send_confirmation(user: User) -> None:
-    sent = email_confirmation.send_link(
-        user, lambda token: public_url("auth.confirm_email", token=token))
-    if sent:
+    mail = mailer.Mail(*email_confirmation.confirmation_mail(
+        user, lambda token: public_url("auth.confirm_email", token=token)))
+    if not mail_budget.allows(mail):  # the inbox's budget, shared with every flow that mails it
+        flash(f"We already sent {mail_budget.per_inbox_text()} to {user.email} in the last hour: open the latest "
+              "link we sent, or press 'Send it again' later.", "warning")
+    elif mailer.send_mail(mail.to, mail.subject, mail.body):
         flash(f"Confirm your address: we sent a link to {user.email} (it works once, within "
               f"{email_confirmation.CONFIRMATION_HOURS // 24} days).", "info")
     else:
@@ -332,13 +331,8 @@ def _send_confirmation(user: User) -> None:
               "press 'Send it again' in a few minutes.", "warning")
 
 
-def _confirming_account() -> str:
-    return f"user:{current_user.id}" if current_user.is_authenticated else f"address:{request.remote_addr or ''}"
-
-
 @bp.route("/confirm-email/send", methods=["POST"])
 @limiter.limit(lambda: current_app.config.get("PASSWORD_RESETS_PER_ADDRESS", "10 per hour"))
-@limiter.limit("3 per hour", key_func=_confirming_account)  # no mail-bombing one inbox
 @login_required
 def send_confirmation():
     back = _safe_next(request.form.get("next")) or url_for("student.index")

@@ -14,7 +14,7 @@ from autograder.models import Regrade, Role, User
 from autograder.models._time import utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import (
-    analytics, catalog, courses, deadline_extensions, exports, mailer, mistakes_report, overrides, password_links, regrades,
+    analytics, catalog, courses, deadline_extensions, exports, mail_budget, mailer, mistakes_report, overrides, password_links, regrades,
     staff_lists, submissions, time_limits,
 )
 from autograder.services.errors import ServiceError
@@ -120,8 +120,12 @@ def _deliver_link(person: User, purpose, course) -> dict:
         body = (f"Hello{(' ' + person.name) if person.name else ''},\n\nAn instructor of {course.title} made this link "
                 f"for you to choose a new password (it works once, for 24 hours):\n\n{url}\n\n"
                 "If you did not ask for it, you can ignore this message.\n")
-    emailed = mailer.send_mail(person.email, subject, body)
-    return {"email": person.email, "url": url, "emailed": emailed, "purpose": purpose.value}
+    mail = mailer.Mail(person.email, subject, body)
+    # The person's inbox budget is shared with every flow that mails it: past it the link is only shown.
+    held = mailer.mail_configured() and not mail_budget.allows(mail)
+    emailed = not held and mailer.send_mail(mail.to, mail.subject, mail.body)
+    return {"email": person.email, "url": url, "emailed": emailed, "purpose": purpose.value,
+            "held": mail_budget.per_inbox_text() if held else ""}
 
 
 

@@ -359,7 +359,8 @@ def test_one_address_gets_at_most_three_links_an_hour(make_app, smtp_server):
         # The same inbox in other spellings is the same inbox.
         answers = [_ask_for_a_link(client, spelling).status_code
                    for spelling in (email, email.upper(), f" {email} ", email.replace("@", "\uff20"))]
-    assert answers == [302, 302, 302, 429]
+    # The same answer every time; past the inbox's budget (mail_budget) the mail is just not sent.
+    assert answers == [302, 302, 302, 302]
     assert len(received) == 3
 
 
