@@ -91,6 +91,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
+    if request.method == "GET" and not form.email.data:
+        form.email.data = request.args.get("email", "")[:254]  # a confirmed address, sent here to sign in
     if form.validate_on_submit():
         throttle, address = login_throttle(), request.remote_addr or ""
         named = accounts.find_user(form.email.data)
@@ -364,13 +366,15 @@ def confirm_email(token: str):
         except ServiceError as error:
             return render_template("auth/confirm_email.html", error=str(error), form=None), 400
         user = confirmed.user
-        # The link reached the address: this browser is its owner's (not a password proof: no device mark).
-        if not current_user.is_authenticated:
-            login_user(user)
         flash(f"Thank you: {user.email} is confirmed.", "success")
         if confirmed.joined is not None:
             flash(f"Welcome to {confirmed.joined.title}!", "success")
         elif confirmed.join_refusal is not None:
             flash(confirmed.join_refusal, "error")
-        return redirect(home_for(user))
+        if current_user.is_authenticated:  # signed in to this very account (another one was refused above)
+            return redirect(home_for(user))
+        # The link proves the address, not the password: someone may have sent their own link "to confirm
+        # your address", and a browser signed in by it would upload its owner's work into their account.
+        flash("Sign in with your password to continue.", "info")
+        return redirect(url_for("auth.login", email=user.email))
     return render_template("auth/confirm_email.html", form=form, holder=holder, error=None)

@@ -81,7 +81,8 @@ def test_the_owner_of_a_taken_address_is_told_someone_tried(app, client, factory
         assert "/login" in text and "/forgot-password" in text and "/confirm-email/" not in text
 
 
-def test_a_registration_is_finished_by_its_link_which_signs_in_and_joins_the_course(app, client, factory, smtp_server):
+def test_a_registration_is_finished_by_its_link_which_joins_the_course_then_the_password_signs_in(
+        app, client, factory, smtp_server):
     port, received = smtp_server
     _mail(app, port)
     course = factory.course(factory.user(Role.INSTRUCTOR))
@@ -94,16 +95,36 @@ def test_a_registration_is_finished_by_its_link_which_signs_in_and_joins_the_cou
     link = _link_in(_mails_to(received, "bob@uni.edu")[0], "confirm-email")
     reader = app.test_client()  # the link may be opened in another browser (the phone with the mail)
     question = reader.get(link).get_data(as_text=True)
-    assert course.join_code in question and "Confirming signs you in" in question
+    assert course.join_code in question and "Then sign in with your password" in question
     db.session.refresh(bob)
     assert bob.email_confirmed_at is None  # opening is not confirming (mail scanners open links)
 
     done = reader.post(link, data={"csrf_token": _token(reader, link)}, follow_redirects=True)
-    assert done.status_code == 200 and f"Welcome to {course.title}!" in done.get_data(as_text=True)
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200 and "bob@uni.edu is confirmed" in page and f"Welcome to {course.title}!" in page
+    assert done.request.path == "/login" and 'value="bob@uni.edu"' in page  # the sign-in page, address filled in
     db.session.refresh(bob)
     assert bob.email_confirmed_at is not None and courses.studies(bob, course)
-    assert reader.get("/account").status_code == 200  # signed in as bob
+    # The link proves the address, not the password: this browser is not signed in to anyone.
+    assert reader.get("/account").status_code == 302
+    signed_in = reader.post("/login", data={"email": "bob@uni.edu", "password": "a-long-password",
+                                            "csrf_token": _token(reader, "/login")}, follow_redirects=True)
+    assert signed_in.status_code == 200 and course.title in signed_in.get_data(as_text=True)
     assert "bob@uni.edu" in reader.get("/account").get_data(as_text=True)
+
+
+def test_someone_elses_link_confirmed_in_a_signed_out_browser_does_not_sign_it_in_to_their_account(
+        app, client, smtp_server):
+    """Mallory sends her own link "to confirm your address": Alice's browser must not become Mallory's."""
+    port, received = smtp_server
+    _mail(app, port)
+    _register(app.test_client(), "mallory@uni.edu", password="mallorys-password")
+    link = _link_in(_mails_to(received, "mallory@uni.edu")[0], "confirm-email")
+    alices_browser = app.test_client()
+    confirmed = alices_browser.post(link, data={"csrf_token": _token(alices_browser, link)})
+    assert confirmed.status_code == 302 and accounts.find_user("mallory@uni.edu").email_confirmed_at is not None
+    assert alices_browser.get("/account").status_code == 302
+    assert "mallory@uni.edu" not in alices_browser.get("/").get_data(as_text=True)
 
 
 def test_a_forged_join_code_cannot_be_slipped_into_a_link(app, client, factory, smtp_server):
