@@ -122,6 +122,28 @@ def create_user(email: str, role: str, password: str, name: str, course_code: st
     click.echo(f"created {user.email} ({user.role.value})" + (f" in {course.code}" if course else ""))
 
 
+@click.command("set-role")
+@click.argument("code")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def set_role(code: str, email: str, role: str) -> None:
+    """Change the role of someone in a course (instructors included: their colleagues may not)."""
+    from autograder.models import Role
+    from autograder.services import accounts, courses
+    from autograder.services.errors import ServiceError
+
+    try:
+        course = courses.get_course(code)
+        user = accounts.find_user(email)
+        if user is None or courses.role_in(user, course) is None:
+            _fail(f"{email} is not in {course.code}: add them first (create-user --course, or the course page).")
+        courses.add_member(course, user.email, Role(role), by_operator=True)
+    except ServiceError as error:
+        _fail(str(error))
+    click.echo(f"{user.email} is now {role} in {course.code}")
+
+
 @click.command("import-roster")
 @click.argument("code")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
@@ -268,7 +290,17 @@ def serve(host: str, port: int, threads: int, dev: bool) -> None:
 
 # Registered on the `autograder` group; all but `db` also on app.cli, so `flask --app autograder.app`
 # has them too (there `db` is Flask-Migrate's own group).
-APP_COMMANDS = [create_course, create_user, import_roster, token, password_link, sync_assignments, demo, serve]
+APP_COMMANDS = [
+    create_course,
+    create_user,
+    set_role,
+    import_roster,
+    token,
+    password_link,
+    sync_assignments,
+    demo,
+    serve,
+]
 
 
 @click.command("export-course")

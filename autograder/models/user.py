@@ -41,6 +41,10 @@ class User(UserMixin, db.Model):
     # reached them: invitation, reset, "Forgot your password?"); None: not proven. A self-registered
     # account starts without it, and on a site that sends mail may not join, submit or make a token.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # When the account was first given a staff role (TA or instructor) in some course; never cleared.
+    # An instructor's password link may not reach anyone who is or was staff: a demotion must not
+    # make a colleague's account theirs to take (services/password_links.py).
+    staff_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     submissions: Mapped[list["Submission"]] = relationship(back_populates="user")

@@ -26,7 +26,7 @@ from autograder.models import (
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts, email_address
-from autograder.services.courses import CourseError, check_time_zone, new_join_code
+from autograder.services.courses import CourseError, check_time_zone, mark_role_given, new_join_code
 from autograder.services.errors import ServiceError
 
 FORMAT = "autograder-course"
@@ -477,8 +477,9 @@ def _import(document: dict[str, Any]) -> ImportResult:
         if user.email in enrolled:
             raise CourseTransferError(f"{where}: {user.email} is enrolled twice")
         enrolled.add(user.email)
-        db.session.add(Enrollment(user=user, course=course,
-                                  role=_choice(Role, item.get("role"), f"{where}.role", Role.STUDENT),
+        role = _choice(Role, item.get("role"), f"{where}.role", Role.STUDENT)
+        mark_role_given(user, role)
+        db.session.add(Enrollment(user=user, course=course, role=role,
                                   created_at=_parse_time(item.get("created_at"), f"{where}.created_at") or utcnow()))
 
     by_ref: dict[int, Submission] = {}

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autograder.extensions import db
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Enrollment, Role, User
+from autograder.models._time import utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts, confirmation_rule, join_throttle
 from autograder.services.errors import NotFound, ServiceError
@@ -124,6 +125,7 @@ def create_course(code: str, title: str = "", join_code: str | None = None,
         if assignment_names is None or assignment.name in assignment_names:
             course.course_assignments.append(CourseAssignment(assignment=assignment))
     if instructor is not None:
+        mark_role_given(instructor, Role.INSTRUCTOR)
         db.session.add(Enrollment(user=instructor, course=course, role=Role.INSTRUCTOR))
     db.session.commit()
     return course
@@ -170,9 +172,20 @@ def _enroll(user: User, course: Course, role: Role) -> tuple[Enrollment, bool]:
     existing = enrolment(user, course)
     if existing is not None:
         return existing, False
+    mark_role_given(user, role)
     enrollment = Enrollment(user=user, course=course, role=role)
     db.session.add(enrollment)
     return enrollment, True
+
+
+def mark_role_given(user: User, role: Role) -> None:
+    """Note that ``user`` is given ``role`` in a course now: a staff role marks the account for good.
+
+    User.staff_since: an instructor's password link may not reach anyone who is or was staff
+    (password_links), so a demotion does not make a colleague's account theirs to take.
+    """
+    if role in STAFF_ROLES and user.staff_since is None:
+        user.staff_since = utcnow()
 
 
 def enroll(user: User, course: Course, role: Role | None = None) -> Enrollment:
@@ -333,11 +346,14 @@ def _write_roster(course: Course, new_accounts: list[User], to_enrol: list[User]
                           "imported. Please import the roster again.") from None
 
 
-def add_member(course: Course, email: str, role: Role, name: str = "") -> tuple[User, bool]:
+def add_member(course: Course, email: str, role: Role, name: str = "",
+               by_operator: bool = False) -> tuple[User, bool]:
     """Put a person in the course with ``role`` (an existing account, or a new one awaiting its invitation); commit.
 
     Returns the user and whether the account was created. Someone already in the course gets the
-    new role, except the course's last instructor. Raises AccountError, CourseError.
+    new role, except the course's last instructor, and except an instructor unless ``by_operator``
+    (the operator's ``set-role``): a co-instructor demoted by a colleague was theirs to reset and
+    sign in as. Raises AccountError, CourseError.
     """
     user = accounts.find_user(email)
     created = user is None
@@ -345,11 +361,17 @@ def add_member(course: Course, email: str, role: Role, name: str = "") -> tuple[
         user = accounts.new_user(email, Role.STUDENT, name, None)
     found = enrolment(user, course)
     if found is None:
+        mark_role_given(user, role)
         db.session.add(Enrollment(user=user, course=course, role=role))
     elif found.role != role:
+        if found.role == Role.INSTRUCTOR and not by_operator:
+            db.session.rollback()
+            raise CourseError(f"{user.email} is an instructor of {course.code}: only the site's operator changes an "
+                              "instructor's role (autograder set-role).")
         if found.role == Role.INSTRUCTOR and len(instructors_of(course)) == 1:
             db.session.rollback()
             raise CourseError("A course keeps at least one instructor: add another one first.")
+        mark_role_given(user, role)
         found.role = role
     db.session.commit()
     return user, created

@@ -126,9 +126,8 @@ def _refusal_at_use(maker_id: Any, target: User, purpose: LinkPurpose) -> str | 
     if maker is None or any(course_id not in managed for course_id, _ in enrolments):
         return ("This link no longer works: the account now belongs to courses its maker does not teach. "
                 "Use 'Forgot your password?' on the sign-in page, or ask the site's operator.")
-    if purpose == LinkPurpose.RESET and (target.is_instructor or any(role == Role.INSTRUCTOR
-                                                                       for _, role in enrolments)):
-        return "This link no longer works: the account is an instructor's. Ask the site's operator."
+    if purpose == LinkPurpose.RESET and _staff(target, enrolments):
+        return "This link no longer works: the account is or was staff of a course. Ask the site's operator."
     return None
 
 
@@ -145,9 +144,10 @@ def set_password_with(token: str, password: str) -> User:
     return holder.user
 
 
-# Whom an instructor may make links for, in their course: never an instructor (they cannot take
-# over each other).
-LINK_ROLES = (Role.STUDENT, Role.TA)
+# Whom an instructor may make links for, in their course: students who never were staff anywhere.
+# A staff account reads and grades others' work, and its manual scores, extensions and regrades are
+# recorded under its name: nobody but its owner (or the operator) may take it over.
+LINK_ROLES = (Role.STUDENT,)
 
 
 def reset_mail_for(email: str, link_for: Callable[[str], str]) -> list[mailer.Mail]:
@@ -171,15 +171,21 @@ def reset_mail_for(email: str, link_for: Callable[[str], str]) -> list[mailer.Ma
 def reset_refusal(staff: User, target: User, course: Course) -> str | None:
     """Return why ``staff`` may not make a password link (reset or invitation) for ``target``, or None if they may.
 
-    They may when they are an instructor of ``course``, ``target`` is one of its students or TAs, and
-    the account is theirs alone: a link sets the password of the whole account, so one for a person
-    who is also in a course ``staff`` does not teach would let ``staff`` sign in as them there (read
-    their work, submit in their name). Adding someone to one's course must not unlock that.
+    They may when they are an instructor of ``course``, ``target`` is one of its students, is not and
+    never was staff (TA or instructor) of any course nor an instructor account, and the account is
+    theirs alone: a link sets the password of the whole account, so one for a person who is also
+    in a course ``staff`` does not teach would let ``staff`` sign in as them there (read their
+    work, submit in their name). Adding someone to one's course must not unlock that, and neither
+    may demoting them (User.staff_since is never cleared).
     """
     if staff.id == target.id or not courses.manages(staff, course):
         return "Only the course's instructors make password links, and not for themselves."
-    if courses.role_in(target, course) not in LINK_ROLES:
-        return f"This person is not a student or TA of {course.code}."  # no e-mail: any user id can be asked
+    role = courses.role_in(target, course)
+    if role is None:
+        return f"This person is not a student of {course.code}."  # no e-mail: any user id can be asked
+    if role not in LINK_ROLES:
+        return (f"{target.email} is staff of {course.code}: instructors make password links for students only. "
+                "They can use 'Forgot your password?' on the sign-in page, or ask the site's operator.")
     return _beyond_reach(target, _enrolments_of([target.id]).get(target.id, []), _managed_course_ids(staff))
 
 
@@ -204,13 +210,21 @@ def reset_targets(staff: User, course: Course, people: list | None = None) -> se
 
 def _beyond_reach(target: User, enrolments: list[tuple[int, Role]], managed: set[int]) -> str | None:
     """Return why ``target`` (with these (course id, role) enrolments) is not an instructor's to reset, or None."""
-    if target.is_instructor or any(role == Role.INSTRUCTOR for _, role in enrolments):
-        return f"{target.email} is an instructor: instructors cannot make password links for each other."
+    if _staff(target, enrolments):
+        return (f"{target.email} is or was staff (TA or instructor) of a course: instructors make password links "
+                "for students only. They can use 'Forgot your password?' on the sign-in page, or ask the "
+                "site's operator.")
     if any(course_id not in managed for course_id, _ in enrolments):
         return (f"{target.email} also belongs to courses you do not teach: a password link sets the password of "
                 "the whole account, so it would let its holder sign in as them there too. "
                 "They can use 'Forgot your password?' on the sign-in page, or ask the site's operator.")
     return None
+
+
+def _staff(target: User, enrolments: list[tuple[int, Role]]) -> bool:
+    """Tell whether ``target`` is an instructor account, or is or ever was staff of a course."""
+    return (target.is_instructor or target.staff_since is not None
+            or any(role in courses.STAFF_ROLES for _, role in enrolments))
 
 
 def _managed_course_ids(staff: User) -> set[int]:

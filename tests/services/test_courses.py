@@ -153,10 +153,13 @@ def test_roles_are_per_course(app, factory):
     assert courses.manages(person, taught)
     user, created = courses.add_member(taught, "fresh@example.edu", Role.STUDENT, "Fresh")
     assert created and user.password_hash == "" and courses.studies(user, taught)
-    courses.add_member(taught, teacher.email, Role.TA)
+    with pytest.raises(CourseError, match="only the site's operator"):
+        courses.add_member(taught, teacher.email, Role.TA)  # a colleague may not demote an instructor
+    courses.add_member(taught, teacher.email, Role.TA, by_operator=True)
     with pytest.raises(CourseError, match="at least one instructor"):
-        courses.add_member(taught, person.email, Role.STUDENT)  # would leave the course without one
+        courses.add_member(taught, person.email, Role.STUDENT, by_operator=True)  # would leave the course without one
     assert courses.manages(person, taught)
+    assert person.staff_since is not None and teacher.staff_since is not None
 
 
 def test_teaches_requires_instructor_enrolment(app, factory):

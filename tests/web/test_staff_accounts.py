@@ -65,7 +65,7 @@ def test_instructor_reset_link_works_once(client, factory, login):
     assert client.get("/set-password/forged-token").status_code == 400
 
 
-def test_reset_links_are_for_students_and_tas_of_ones_own_course_only(app, factory):
+def test_reset_links_are_for_students_of_ones_own_course_only(app, factory):
     teacher, colleague, other_teacher = (factory.user(Role.INSTRUCTOR) for _ in range(3))
     student, ta = factory.user(), factory.user()
     course = factory.course(teacher, (student,))
@@ -73,7 +73,7 @@ def test_reset_links_are_for_students_and_tas_of_ones_own_course_only(app, facto
     courses.add_member(course, colleague.email, Role.INSTRUCTOR)
     factory.course(other_teacher)
     assert password_links.may_issue_reset(teacher, student, course)
-    assert password_links.may_issue_reset(teacher, ta, course)
+    assert not password_links.may_issue_reset(teacher, ta, course)  # staff accounts are their owners' alone
     assert not password_links.may_issue_reset(teacher, colleague, course)  # instructors cannot take over each other
     assert not password_links.may_issue_reset(ta, student, course)  # TAs do not manage people
     assert not password_links.may_issue_reset(other_teacher, student, course)
@@ -174,7 +174,7 @@ def test_reset_targets_agree_with_may_issue_reset(app, factory):
     courses.add_member(courses.courses_taught_by(teaching_elsewhere)[0], teaching_elsewhere.email, Role.INSTRUCTOR)
     people = [teacher, colleague, student, ta, teaching_elsewhere]
     expected = {p.id for p in people if password_links.may_issue_reset(teacher, p, course)}
-    assert password_links.reset_targets(teacher, course) == expected == {student.id, ta.id}
+    assert password_links.reset_targets(teacher, course) == expected == {student.id}
     assert password_links.reset_targets(ta, course) == set()
 
 
@@ -251,7 +251,7 @@ def test_reset_links_are_only_for_accounts_within_the_instructors_own_courses(ap
     elsewhere = factory.course(stranger_teacher, (also_elsewhere,))
     courses.add_member(elsewhere, ta_elsewhere.email, Role.TA)
     courses.add_member(course, my_ta.email, Role.TA)
-    allowed = {mine_only.id, in_two_of_mine.id, my_ta.id}
+    allowed = {mine_only.id, in_two_of_mine.id}  # not my_ta: staff accounts are their owners' alone
     for person in (mine_only, in_two_of_mine, also_elsewhere, ta_elsewhere, my_ta):
         assert password_links.may_issue_reset(teacher, person, course) == (person.id in allowed), person.email
     assert password_links.reset_targets(teacher, course) == allowed
@@ -472,3 +472,52 @@ def test_a_site_that_mails_links_must_say_its_address(tmp_path):
     assert Config(tmp_path, {**mail, "AUTOGRADER_PUBLIC_URL": "https://grader.example.edu/"}).PUBLIC_URL == \
         "https://grader.example.edu"
     assert Config(tmp_path, {"AUTOGRADER_SECRET_KEY": "k"}).PUBLIC_URL == ""
+
+
+def test_an_instructor_cannot_demote_a_co_instructor_to_take_them_over(client, factory, login, csrf_token):
+    """The path that was open: "Add a person" with the co-instructor's address and the role student, then a link."""
+    prof = factory.user(Role.INSTRUCTOR)
+    colleague = factory.user(email="colleague@example.edu")  # not an instructor account: instructor of this course
+    course = factory.course(prof)
+    courses.add_member(course, colleague.email, Role.INSTRUCTOR)
+    login(prof)
+    base = f"/instructor/courses/{course.code}"
+    for role in ("student", "ta"):
+        answer = client.post(f"{base}/people", data={"email": colleague.email, "role": role,
+                                                     "csrf_token": csrf_token(base)}, follow_redirects=True)
+        assert "is an instructor of" in answer.get_data(as_text=True)
+        assert "(autograder set-role)" in answer.get_data(as_text=True)
+        assert courses.role_in(colleague, course) == Role.INSTRUCTOR
+    refused = client.post(f"{base}/people/{colleague.id}/reset-link", data={"csrf_token": csrf_token(base)})
+    assert refused.status_code == 403 and _links(refused.get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("first_role", [Role.INSTRUCTOR, Role.TA])
+def test_no_password_link_for_anyone_who_is_or_was_staff(app, runner, factory, first_role):
+    """A demotion (by the operator, or of a TA by the instructor) must not make a staff account the instructor's to take."""
+    prof = factory.user(Role.INSTRUCTOR)
+    person = factory.user(email="was-staff@example.edu")
+    course = factory.course(prof)
+    courses.add_member(course, person.email, first_role)
+    assert not password_links.may_issue_reset(prof, person, course)  # staff now: no link
+    result = runner.invoke(args=["set-role", course.code, person.email, "student"])
+    assert result.exit_code == 0, result.output
+    assert courses.role_in(person, course) == Role.STUDENT
+    reason = password_links.reset_refusal(prof, person, course)
+    assert reason is not None and "staff" in reason
+    assert person.id not in password_links.reset_targets(prof, course)
+    # A link made before the demotion dies too (checked again when used).
+    token = password_links.make_token(person, password_links.LinkPurpose.RESET, made_by=prof)
+    with pytest.raises(password_links.LinkError, match="staff"):
+        password_links.holder_of(token)
+
+
+def test_the_operator_changes_an_instructors_role_and_not_the_last_ones(app, runner, factory):
+    prof, colleague = factory.user(Role.INSTRUCTOR), factory.user()
+    course = factory.course(prof)
+    courses.add_member(course, colleague.email, Role.INSTRUCTOR)
+    assert runner.invoke(args=["set-role", course.code, colleague.email, "ta"]).exit_code == 0
+    assert courses.role_in(colleague, course) == Role.TA
+    last = runner.invoke(args=["set-role", course.code, prof.email, "student"])
+    assert last.exit_code != 0 and "at least one instructor" in last.output
+    assert runner.invoke(args=["set-role", course.code, "nobody@example.edu", "ta"]).exit_code != 0
