@@ -29,6 +29,9 @@ class Course(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Free late days each student may spend over the whole course (late-day tokens).
     late_day_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The seed of the course's hidden cases; None: the site's (AUTOGRADER_HIDDEN_SEED), for courses
+    # made before each had its own. Staff see it on every submission, so no course shares another's.
+    hidden_seed: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     enrollments: Mapped[list["Enrollment"]] = relationship(back_populates="course", cascade="all, delete-orphan")

@@ -110,6 +110,7 @@ def export_course(code: str) -> dict[str, Any]:
         "exported_at": _time(utcnow()),
         "course": {"code": course.code, "title": course.title, "join_code": course.join_code,
                    "time_zone": course.time_zone, "late_day_tokens": course.late_day_tokens,
+                   "hidden_seed": course.hidden_seed,
                    "created_at": _time(course.created_at)},
         "assignments": [
             {"name": ca.assignment.name, "title": ca.assignment.title, "filename": ca.assignment.filename,
@@ -254,6 +255,14 @@ def _required_number(value: Any, where: str) -> float:
 def _whole(value: Any, where: str, default: int | None = None) -> int | None:
     found = _optional_int(value, where)
     return default if found is None else found
+
+
+def _hidden_seed(value: Any) -> int | None:
+    """The course's own seed (None: the site's): kept, so regrades draw what its submissions were graded with."""
+    seed = _optional_int(value, "course.hidden_seed")
+    if seed is not None and not 0 < seed < 2**31:
+        raise CourseTransferError(f"course.hidden_seed: {seed} is not a seed (1 to {2**31 - 1})")
+    return seed
 
 
 def _choice(kind: type[_Choice], value: Any, where: str, default: _Choice) -> _Choice:
@@ -424,6 +433,7 @@ def _import(document: dict[str, Any]) -> ImportResult:
         raise CourseTransferError(f"course.time_zone: {error}") from None
     course = Course(code=code, title=_text(info, "title", "course"), time_zone=time_zone,
                     late_day_tokens=_whole(info.get("late_day_tokens"), "course.late_day_tokens", 0),
+                    hidden_seed=_hidden_seed(info.get("hidden_seed")),
                     created_at=_parse_time(info.get("created_at"), "course.created_at") or utcnow())
     result = ImportResult(course)
     if db.session.scalar(select(Course.id).where(Course.join_code == join_code)) is not None:

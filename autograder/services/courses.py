@@ -57,6 +57,15 @@ class RosterImport:
     errors: list[str] = field(default_factory=list)
 
 
+def new_hidden_seed() -> int:
+    """Return a fresh random seed for a course's hidden cases (1 to 2**31 - 1: what Submission.seed holds).
+
+    Random, not derived from the site's seed: staff of the courses made before per-course seeds
+    have seen that one on their submission pages, and could derive any course's seed from it.
+    """
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 def new_join_code() -> str:
     """Return a fresh random join code (GENERATED_JOIN_CODE_LENGTH characters of JOIN_ALPHABET)."""
     return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(GENERATED_JOIN_CODE_LENGTH))
@@ -119,6 +128,7 @@ def create_course(code: str, title: str = "", join_code: str | None = None,
     elif not published_join_code:
         join_code = check_join_code(join_code, code)
     course = Course(code=code, title=title.strip() or code, join_code=join_code.strip().upper(),
+                    hidden_seed=new_hidden_seed(),
                     time_zone=check_time_zone(time_zone))
     db.session.add(course)
     for assignment in db.session.scalars(select(CatalogAssignment).order_by(CatalogAssignment.id)):

@@ -279,9 +279,16 @@ def engine_assignment(name: str, version: str | None = None) -> Any:
     return assignment
 
 
-def _grading_mode() -> tuple[str, int | None]:
+def _grading_mode(course_seed: int | None) -> tuple[str, int | None]:
+    """Return the mode and hidden seed to grade with: the course's own seed, else the site's (older courses).
+
+    The site's setting (AUTOGRADER_HIDDEN_SEED) says whether hidden cases are graded at all. A course's
+    seed never changes, so its regrades draw what its submissions were graded with.
+    """
     seed = current_app.config.get("HIDDEN_SEED")
-    return ("hidden", int(seed)) if seed is not None else ("public", None)
+    if seed is None:
+        return "public", None
+    return "hidden", course_seed if course_seed is not None else int(seed)
 
 
 def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: float,
@@ -401,7 +408,8 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
             # policy) and the catalog row; then one commit for both.
             submission = db.session.scalars(
                 select(Submission).where(Submission.id == submission_id)
-                .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment))
+                .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment),
+                         joinedload(Submission.course_assignment).joinedload(CourseAssignment.course))
             ).one()
             source = submission.source.encode("utf-8")
             filename = submission.filename
@@ -409,10 +417,11 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
             assignment_name = course_assignment.assignment.name
             catalog_version = course_assignment.assignment.version
             student_id, late_days = submission.user_id, submission.late_days or 0
+            course_seed = course_assignment.course.hidden_seed
             db.session.expunge(course_assignment)  # kept (detached) for the late policy at the final write
             db.session.commit()  # the claim, and the end of the read: grading takes a while
             assignment = engine_assignment(assignment_name, catalog_version)
-            mode, seed = _grading_mode()
+            mode, seed = _grading_mode(course_seed)
             with ClaimKeeper(db.engine, claim, lease) as keeper:
                 report = grade_source(assignment, source, watch, mode=mode, hidden_seed=seed,
                                       on_result=keeper.record, filename=filename,

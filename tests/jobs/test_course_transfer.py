@@ -214,6 +214,23 @@ def test_a_taken_join_code_is_replaced_by_one_students_can_type(app, factory):
     assert courses.join_course(newcomer, result.course.join_code.lower()) == result.course
 
 
+def test_a_moved_course_keeps_its_hidden_seed_and_an_old_export_the_sites(app, factory):
+    """Regrades after the move must draw the hidden cases its submissions were graded with."""
+    from autograder.services.course_transfer import export_course
+
+    factory.assignment("losses")
+    course = courses.create_course("SEEDED")
+    document = export_course(course.code)
+    document["course"].update(code="MOVED", join_code="K7QM2XW9PT4R")
+    assert import_course(document).course.hidden_seed == course.hidden_seed
+    del document["course"]["hidden_seed"]  # an export from before course seeds
+    document["course"].update(code="OLDER", join_code="H3NR8TWQ6VZA")
+    assert import_course(document).course.hidden_seed is None
+    document["course"].update(code="BAD", join_code="P9XK4MRT2WQE", hidden_seed=2**40)
+    with pytest.raises(CourseTransferError, match="hidden_seed"):
+        import_course(document)
+
+
 def test_a_crafted_file_s_addresses_are_stored_normalised_and_matched(app, factory):
     factory.assignment("losses")
     prof = factory.user(Role.INSTRUCTOR, email="prof@uni.edu")

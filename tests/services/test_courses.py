@@ -42,6 +42,15 @@ def test_the_command_line_refuses_a_weak_join_code(app, runner):
     assert db.session.query(Course).count() == 0
 
 
+def test_every_new_course_gets_a_hidden_seed_of_its_own(app):
+    app.config["HIDDEN_SEED"] = 424242
+    first, second = courses.create_course("DL101"), courses.create_course("DL102")
+    seeds = {first.hidden_seed, second.hidden_seed}
+    # Random (not derived from the site's seed, which staff of older courses have seen), in the
+    # range a submission's seed column holds.
+    assert len(seeds) == 2 and 424242 not in seeds and all(0 < seed < 2**31 for seed in seeds)
+
+
 def test_join_course_with_code_enrols_once(app, factory):
     course = factory.course()
     student = factory.user()
