@@ -465,6 +465,9 @@ def _import(document: dict[str, Any]) -> ImportResult:
             hidden_results=_choice(HiddenResults, item.get("hidden_results"), f"{where}.hidden_results",
                                    HiddenResults.NEVER),
             time_limit_minutes=_optional_int(item.get("time_limit_minutes"), f"{where}.time_limit_minutes"))
+        # Added itself: SQLAlchemy 2 does not cascade along the backref from `course`, and only
+        # assignments that a submission points at were saved (the others vanished with their settings).
+        db.session.add(by_assignment[name])
 
     enrollments = _need(document, "enrollments", list, "document")
     by_email = _import_users(_need(document, "users", list, "document"), _instructors(enrollments), result)

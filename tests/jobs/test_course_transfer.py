@@ -218,17 +218,34 @@ def test_a_moved_course_keeps_its_hidden_seed_and_an_old_export_the_sites(app, f
     """Regrades after the move must draw the hidden cases its submissions were graded with."""
     from autograder.services.course_transfer import export_course
 
-    factory.assignment("losses")
-    course = courses.create_course("SEEDED")
+    course = _build_course(factory)
+    course.hidden_seed = seed = courses.new_hidden_seed()
+    db.session.commit()
     document = export_course(course.code)
     document["course"].update(code="MOVED", join_code="K7QM2XW9PT4R")
-    assert import_course(document).course.hidden_seed == course.hidden_seed
+    moved = import_course(document).course
+    assert moved.hidden_seed == seed
     del document["course"]["hidden_seed"]  # an export from before course seeds
     document["course"].update(code="OLDER", join_code="H3NR8TWQ6VZA")
     assert import_course(document).course.hidden_seed is None
     document["course"].update(code="BAD", join_code="P9XK4MRT2WQE", hidden_seed=2**40)
     with pytest.raises(CourseTransferError, match="hidden_seed"):
         import_course(document)
+
+
+def test_an_assignment_nobody_submitted_to_moves_with_its_settings(app, factory):
+    """Only assignments with a submission reached the new database: the others were never added to the session."""
+    from autograder.services.course_transfer import export_course
+
+    course = factory.course(assignments=("losses", "optimizers"))
+    next(ca for ca in course.course_assignments if ca.assignment.name == "optimizers").late_policy = LatePolicy.CUTOFF
+    db.session.commit()
+    document = export_course(course.code)
+    document["course"].update(code="EMPTY", join_code="M4QX7TRW2KZP")
+    moved = import_course(document).course
+    db.session.expire_all()
+    policies = {ca.assignment.name: ca.late_policy for ca in db.session.get(Course, moved.id).course_assignments}
+    assert policies == {"losses": LatePolicy.PENALTY, "optimizers": LatePolicy.CUTOFF}
 
 
 def test_a_crafted_file_s_addresses_are_stored_normalised_and_matched(app, factory):
