@@ -1,7 +1,7 @@
 """user.staff_since: when an account was first staff (TA or instructor) of a course, never cleared
 
 Revision ID: d7e3a9c4b218
-Revises: c5a8e1d3f907
+Revises: e7b3c9a41d26
 Create Date: 2026-12-01 12:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7e3a9c4b218'
-down_revision = 'c5a8e1d3f907'
+down_revision = 'e7b3c9a41d26'
 branch_labels = None
 depends_on = None
 
