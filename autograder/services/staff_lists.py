@@ -107,6 +107,7 @@ class SubmissionLine:
     late_days: int
     created_at: object
     assignment_version: str
+    regrading: bool = False  # being regraded: keeps showing its last score meanwhile
 
 
 _SUBMISSION_IDS = range(1, INTEGER_RANGE.stop)
@@ -149,6 +150,7 @@ def submissions_page(course_assignment: CourseAssignment, query: str = "", statu
     total = db.session.scalar(joined.where(*conditions)) or 0
     rows = db.session.execute(
         select(Submission.id, Submission.user_id, User.email, User.name, Submission.status, Submission.final_score,
-               Submission.max_score, Submission.late_days, Submission.created_at, Submission.assignment_version)
+               Submission.max_score, Submission.late_days, Submission.created_at, Submission.assignment_version,
+               Submission.regrading)
         .join(User, Submission.user_id == User.id).where(*conditions).order_by(*order).offset(offset).limit(limit))
     return [SubmissionLine(*row) for row in rows], total

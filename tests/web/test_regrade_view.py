@@ -43,3 +43,18 @@ def test_a_submission_being_regraded_keeps_its_last_score_and_says_so(app, clien
     assert 'id="regrade-note" class="flash info" hidden' in page
     status = client.get(f"/submissions/{submission.id}/status.json").get_json()
     assert status["status"] == "done" and status["regrading"] is False and status["score"] == 35.0
+
+
+def test_staff_lists_show_a_submission_being_regraded_with_its_last_score(app, client, factory, login, monkeypatch):
+    teacher, student = factory.user(Role.INSTRUCTOR), factory.user()
+    course = factory.course(teacher, (student,))
+    submission = factory.submission(student, course, source=REFERENCE, score=12.0)
+    monkeypatch.setattr("autograder.jobs.enqueue_grading", lambda submission_id, regrade=False: None)
+    regrades.regrade_submission(submission, teacher)
+    monkeypatch.undo()
+
+    login(teacher)
+    listing = client.get(f"/instructor/courses/{course.code}/losses/submissions").get_data(as_text=True)
+    assert "being regraded" in listing and "12 / 35" in listing and "data-last-score" in listing
+    student_page = client.get(f"/instructor/courses/{course.code}/students/{student.id}").get_data(as_text=True)
+    assert "being regraded" in student_page and "12 / 35" in student_page
