@@ -197,12 +197,17 @@ def all_close(have: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> b
     It runs for every graded value of every submission, so the common case is one pass.
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        close = np.abs(have - want) <= atol + rtol * np.abs(want)
-        finite = np.isfinite(want)
-        if close.all() and finite.all():
-            return True
-        # Where the expected value is inf only the same inf is close; NaN matches NaN (as np.isclose).
-        return bool(((close & finite) | (have == want) | (np.isnan(have) & np.isnan(want))).all())
+        return _all_close(have, want, rtol, atol)
+
+
+def _all_close(have: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> bool:
+    # all_close, for callers already under an errstate that ignores overflow and invalid values.
+    close = np.abs(have - want) <= atol + rtol * np.abs(want)
+    finite = np.isfinite(want)
+    if close.all() and finite.all():
+        return True
+    # Where the expected value is inf only the same inf is close; NaN matches NaN (as np.isclose).
+    return bool(((close & finite) | (have == want) | (np.isnan(have) & np.isnan(want))).all())
 
 
 def _low_precision(expected_array: np.ndarray, got: Any) -> str:
@@ -235,19 +240,21 @@ def has_float32_precision(values: np.ndarray) -> bool:
 
 
 def _float32_rounded(have: np.ndarray, want: np.ndarray) -> bool:
-    """True when ``have`` differs from ``want`` by more than float64 rounding and has float32 precision."""
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        differ = (have != want) & np.isfinite(have) & np.isfinite(want)
-        if not differ.any():
-            return False
-        difference = np.abs(have[differ] - want[differ])
-        relative = difference / np.maximum(np.abs(want[differ]), 1e-300)
-        # An honest float64 result that happens to be short in binary differs by rounding only: of
-        # the entry itself, or of the result's largest entries where it comes from a cancellation
-        # (softmax - 1 = -2**-37 when the other class is 25.6 below: off by 3e-17 from the reference).
-        scale = float(np.max(np.abs(want[np.isfinite(want)]), initial=0.0))
-        if not np.any((relative > 1e-10) & (difference > CANCELLATION_ROUNDING * scale)):
-            return False
+    """True when ``have`` differs from ``want`` by more than float64 rounding and has float32 precision.
+
+    Call it under an errstate that ignores overflow, invalid values and division by zero.
+    """
+    differ = (have != want) & np.isfinite(have) & np.isfinite(want)
+    if not differ.any():
+        return False
+    difference = np.abs(have[differ] - want[differ])
+    relative = difference / np.maximum(np.abs(want[differ]), 1e-300)
+    # An honest float64 result that happens to be short in binary differs by rounding only: of
+    # the entry itself, or of the result's largest entries where it comes from a cancellation
+    # (softmax - 1 = -2**-37 when the other class is 25.6 below: off by 3e-17 from the reference).
+    scale = float(np.max(np.abs(want[np.isfinite(want)]), initial=0.0))
+    if not np.any((relative > 1e-10) & (difference > CANCELLATION_ROUNDING * scale)):
+        return False
     return has_float32_precision(have[differ]) and not has_float32_precision(want)
 
 
@@ -288,9 +295,16 @@ def _compare_numeric(expected: Any, got: Any, rtol: float, atol: float, path: st
         return Mismatch(f"returned {low}{_where(path)}: compute in float64 (the inputs are float64; {low} keeps "
                         f"only {7 if low == 'float32' else 3} significant digits)", kind=DTYPE, where=path)
 
+    # One errstate for the whole comparison: entering one costs as much as the comparison of a small array.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _compare_floats(expected_array, got, rtol, atol, path, show_values)
+
+
+def _compare_floats(expected_array: np.ndarray, got: Any, rtol: float, atol: float, path: str,
+                    show_values: bool) -> Mismatch | None:
+    """The values of a result whose kind and shape are right (under _compare_numeric's errstate)."""
     want = expected_array.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        have = np.asarray(got).astype(np.float64)
+    have = np.asarray(got).astype(np.float64)
     if expected_array.dtype == np.float64 and np.asarray(got).dtype.kind == "f" and _float32_rounded(have, want):
         return Mismatch(f"returned float32 precision{_where(path)}: compute in float64 (your result was computed "
                         "in float32 and converted; float32 keeps only 7 significant digits)", kind=DTYPE, where=path)
@@ -307,7 +321,7 @@ def _compare_numeric(expected: Any, got: Any, rtol: float, atol: float, path: st
         return Mismatch(f"{'/'.join(kinds)} in your result{_where(path)} "
                         f"({len(positions)} of {have.size} element{'s' if have.size != 1 else ''})", details,
                         kind=NONFINITE, where=path)
-    if all_close(have, want, rtol, atol):
+    if _all_close(have, want, rtol, atol):
         return None
     reason = f"wrong values{_where(path)}"
     if not show_values:
