@@ -8,7 +8,6 @@ one it is given.
 
 from __future__ import annotations
 
-import functools
 import os
 import select
 import signal
@@ -289,6 +288,13 @@ class SegmentClock:
         self.budget_end += credit
         return credit
 
+    def close(self) -> None:
+        """Release what the watched readers hold (``run_queue.WaitReader``'s descriptors)."""
+        for wait in self._waits:
+            close = getattr(wait[0], "close", None)
+            if close is not None:
+                close()
+
     def _set_deadline(self, own: float) -> None:
         self.deadline = min(own, self.budget_end)
         self.by_budget = own > self.budget_end
@@ -423,12 +429,20 @@ os._exit(0)
 
 
 def _collect(process: subprocess.Popen, read_fd: int, job: UnitJob, started: float) -> UnitOutcome:
+    clock = SegmentClock(job, started)
+    try:
+        clock.watch(run_queue.WaitReader(process.pid))
+        clock.watch(run_queue.WaitReader())  # this thread, reading the results
+        return _collect_results(process, read_fd, job, started, clock)
+    finally:
+        clock.close()
+
+
+def _collect_results(process: subprocess.Popen, read_fd: int, job: UnitJob, started: float,
+                     clock: SegmentClock) -> UnitOutcome:
     collector = ResultCollector(job)
     reader = FrameReader(job.limits.output_bytes)
     console = bytearray()
-    clock = SegmentClock(job, started)
-    clock.watch(functools.partial(run_queue.waited_seconds, process.pid))
-    clock.watch(run_queue.waited_seconds)  # this thread, reading the results
     assert process.stdin is not None and process.stdout is not None
     try:
         process.stdin.write(job.encode())

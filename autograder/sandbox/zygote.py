@@ -10,7 +10,6 @@ the zygote, and restarts it if it dies or stops answering.
 from __future__ import annotations
 
 import fcntl
-import functools
 import os
 import select
 import signal
@@ -170,14 +169,21 @@ class ZygoteExecutor:
                         pass
 
     def _collect(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float) -> UnitOutcome:
+        clock = SegmentClock(job, started)
+        try:
+            clock.watch(run_queue.WaitReader())  # this thread, reading the results
+            zygote_pid = self.zygote_pid
+            if zygote_pid is not None:
+                clock.watch(run_queue.WaitReader(zygote_pid))  # forking and handing over the child
+            return self._collect_results(job, job_w, result_r, console_r, started, clock)
+        finally:
+            clock.close()
+
+    def _collect_results(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float,
+                         clock: SegmentClock) -> UnitOutcome:
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
-        clock = SegmentClock(job, started)
-        clock.watch(run_queue.waited_seconds)  # this thread, reading the results
-        zygote_pid = self.zygote_pid
-        if zygote_pid is not None:
-            clock.watch(functools.partial(run_queue.waited_seconds, zygote_pid))  # forking and handing over the child
         segment_timed_out = False
         open_fds = {result_r, console_r}
         exit_report: dict[str, Any] | None = None
@@ -219,7 +225,7 @@ class ZygoteExecutor:
                     if isinstance(message, dict) and message.get("kind") == "running":
                         pid = message.get("pid")
                         if message.get("unit") == self._unit and type(pid) is int and pid > 1:
-                            clock.watch(functools.partial(run_queue.waited_seconds, pid))
+                            clock.watch(run_queue.WaitReader(pid))
                         continue
                     if not isinstance(message, dict) or message.get("kind") != "exited":
                         raise ZygoteError("the sandbox zygote sent an unexpected message")

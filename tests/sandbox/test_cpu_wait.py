@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -130,6 +131,32 @@ def test_the_kernel_counts_a_processs_wait() -> None:
     assert run_queue.waited_seconds(os.getpid()) is not None
     assert run_queue.waited_seconds() is not None  # this thread
     assert run_queue.waited_seconds(2**22 + 12345) is None  # beyond pid_max: no such process
+
+
+def test_a_wait_reader_reads_its_own_task_until_it_ends() -> None:
+    if sys.platform != "linux":
+        pytest.skip("/proc/PID/schedstat is Linux's")
+    sleeper = subprocess.Popen([sys.executable, "-c", "print('asleep', flush=True); import time; time.sleep(60)"],
+                               stdout=subprocess.PIPE)
+    try:
+        reader = run_queue.WaitReader(sleeper.pid)
+        assert sleeper.stdout is not None and sleeper.stdout.readline() == b"asleep\n"
+        readings = [reader()]
+        while len(readings) < 100 and (len(readings) < 2 or readings[-1] != readings[-2]):
+            time.sleep(0.05)  # until it sleeps: then its wait stands still
+            readings.append(reader())
+        assert readings[-1] is not None
+        assert reader() == run_queue.waited_seconds(sleeper.pid) == readings[-1]  # read afresh, the same value
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert reader() is None  # bound to the task that ended, never to a process that takes its pid
+    reader.close()
+    mine = run_queue.WaitReader()
+    assert mine() is not None  # this thread
+    mine.close()
+    assert mine() is None
+    assert run_queue.WaitReader(2**22 + 12345)() is None  # beyond pid_max: no such process
 
 
 @pytest.fixture
