@@ -133,18 +133,30 @@ class TreeEncoder:
     def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             return self.unsupported("value nested too deeply")
-        # Exact type checks: subclasses of int/float/str/ndarray are untrusted shapes.
+        # Exact type checks: subclasses of int/float/str/ndarray are untrusted shapes. The exact
+        # types come first, the most frequent in a result frame first (they exclude one another).
         kind = _type(value)
-        if value is None or kind is bool or kind is str:
-            return value
-        if kind is int:
-            if not -(2**63) <= value < 2**63:
-                return self.unsupported("integer too large")
+        if kind is str or kind is bool or value is None:
             return value
         if kind is float:
             if _isfinite(value):
                 return value
             return {"$float": repr(value)}
+        if kind is dict:
+            for key in value:
+                if _type(key) is not str:
+                    return self.unsupported("dict with non-string keys")
+            depth += 1
+            return {"$dict": {key: self.encode(item, depth) for key, item in value.items()}}
+        if kind is _ndarray:
+            dtype = value.dtype
+            if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None:
+                return self.unsupported(_describe(value))
+            return {"$array": self.array_blob(value)}
+        if kind is int:
+            if not -(2**63) <= value < 2**63:
+                return self.unsupported("integer too large")
+            return value
         if _isinstance(value, _ndarray) or _isinstance(value, _generic):
             array = _asarray(value)
             if _type(value) is not _ndarray and not _isinstance(value, _generic):
@@ -157,10 +169,6 @@ class TreeEncoder:
             return [self.encode(item, depth + 1) for item in value]
         if kind is tuple:
             return {"$tuple": [self.encode(item, depth + 1) for item in value]}
-        if kind is dict:
-            if not all(type(key) is str for key in value):
-                return self.unsupported("dict with non-string keys")
-            return {"$dict": {key: self.encode(item, depth + 1) for key, item in value.items()}}
         # A container of a subclass (OrderedDict, defaultdict, a namedtuple) is what the contract
         # asks for: it crosses as its base container, read with the base type's own methods.
         if _issubclass(kind, dict):
