@@ -339,7 +339,9 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
         db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
-        db.session.execute(insert(CheckResult), rows)
+        # On the session's connection (same transaction): a Core insert, without the ORM's bulk
+        # bookkeeping per row, which makes no objects here anyway.
+        db.session.connection().execute(insert(CheckResult), rows)
     if commit:
         db.session.commit()
     return True
