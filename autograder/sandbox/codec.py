@@ -234,7 +234,8 @@ class TreeDecoder:
         blob = self.blobs[index]
         if count * dtype.itemsize != len(blob):
             raise CodecError("array size does not match its shape")
-        return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
+        # A read-only view of the blob in its shape, copied: writeable, aligned, owning its data.
+        return _ndarray(shape, dtype, blob).copy()
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 1:
