@@ -9,7 +9,8 @@ Two views, both against the machine's PostgreSQL and Redis (a throwaway database
    queueing): the client's POST and GET round trips and the database's timestamps (created,
    claimed, graded, stored).
 2. In process, the same service functions timed step by step (Flask test client, the real
-   sandbox): what the web does inside a POST, and what a worker does between claim and store.
+   sandbox): what the web does inside a POST, and what a worker does between claim and store;
+   and the SQL statements each step sends.
 
 Prints medians and p95 per step. Figures depend on the machine's load: run it on a quiet machine
 to compare changes, and always compare within one run.
@@ -142,16 +143,35 @@ def in_process(app, token: str, count: int) -> None:
     timed(grading, "_commit_with_next_of", "worker: release the student's next, commit, send it")
     timed(grading, "release_claim", "worker: release (sandbox failed)")
     import autograder.grading.engine as engine
+    from sqlalchemy import event
 
     timed(engine, "grade_source", "worker: grade_source (public + hidden)")
     client = app.test_client()
+    statements: dict[str, list[int]] = defaultdict(list)
+    step = {"name": "", "count": 0, "rows": 0}
+
+    def count_statement(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        step["count"] += 1
+        step["rows"] += len(parameters) if executemany else 1
+
+    def counted(name: str, work, *args, **kwargs):  # type: ignore[no-untyped-def]
+        step.update(count=0, rows=0)
+        result = work(*args, **kwargs)
+        statements[name].append(step["count"])
+        statements[name + " (rows of executemany counted one by one)"].append(step["rows"])
+        return result
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count_statement)
     executor = open_worker_executor(app)
     ids = []
     try:
         with app.app_context():
             for n in range(count + 3):
                 started = time.perf_counter()
-                response = client.post(
+                response = counted(
+                    "POST",
+                    client.post,
                     "/api/v1/assignments/losses/submissions",
                     headers={"Authorization": f"Bearer {token}"},
                     data={"file": (__import__("io").BytesIO(REFERENCE), "losses.py")},
@@ -161,14 +181,20 @@ def in_process(app, token: str, count: int) -> None:
                 assert response.status_code == 202, response.get_data(as_text=True)
                 submission_id = response.get_json()["id"]
                 started = time.perf_counter()
-                grading.grade_submission(submission_id, executor=executor, worker="profile@local:0")
+                counted("worker", grading.grade_submission, submission_id, executor=executor, worker="profile@local:0")
                 grade_ms = (time.perf_counter() - started) * 1000
                 started = time.perf_counter()
-                shown = client.get(f"/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"})
+                shown = counted(
+                    "GET",
+                    client.get,
+                    f"/api/v1/submissions/{submission_id}",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 get_ms = (time.perf_counter() - started) * 1000
                 assert shown.get_json()["status"] == "done"
                 if n < 3:
                     timings.clear()
+                    statements.clear()
                     continue
                 timings["POST (whole request, test client)"].append(post_ms)
                 timings["worker: grade_submission (whole)"].append(grade_ms)
@@ -181,6 +207,9 @@ def in_process(app, token: str, count: int) -> None:
         timings, key=lambda label: (not label.startswith("POST"), not label.startswith("worker"), label)
     ):
         print(summary(label, timings[label]))
+    print("\nSQL statements per submission (median; the connection pool's pre-ping is not counted):")
+    for label, values in statements.items():
+        print(f"  {label:<52} {statistics.median(values):5.0f}")
 
 
 def main() -> int:
