@@ -159,6 +159,10 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
         out.write(codec.encode(message))
         out.flush()
 
+    def send_call(index: int, outcome: CallOutcome) -> None:
+        out.write(codec.encode_call(index, outcome.to_plain()))
+        out.flush()
+
     filename = str(job.get("filename", "submission.py"))
     probes: dict[str, Any] = {}
     if job.get("probes_source"):
@@ -184,11 +188,11 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
     def stream(index: int, outcome: CallOutcome) -> None:
         outcome.console_end = console_written()
         try:
-            send({"kind": "call", "index": index, "outcome": outcome.to_plain()})
+            send_call(index, outcome)
         except MemoryError:  # encoding copies a result: one near the memory limit fails its call only
             too_large = CallOutcome(ok=False, error_type="MemoryError", seconds=outcome.seconds,
                                     error_message=TOO_LARGE, console_end=outcome.console_end)
-            send({"kind": "call", "index": index, "outcome": too_large.to_plain()})
+            send_call(index, too_large)
 
     run_program(vars(module), calls, probes=probes, filename=filename, on_outcome=stream)
     send({"kind": "done"})

@@ -191,7 +191,20 @@ class TreeEncoder:
 def encode(value: Any) -> bytes:
     """Encode a plain-data value as one frame (including its length prefix)."""
     encoder = TreeEncoder()
-    header = _dump_json(encoder.encode(value)).encode()
+    return _frame(_dump_json(encoder.encode(value)).encode(), encoder)
+
+
+def encode_call(index: int, outcome: dict[str, Any]) -> bytes:
+    """``encode({"kind": "call", "index": index, "outcome": outcome})``, byte for byte, for an int ``index``.
+
+    The child sends one such frame per call: the skeleton is fixed text, only the outcome is encoded.
+    """
+    encoder = TreeEncoder()
+    tree = _dump_json(encoder.encode(outcome, 1)).encode()
+    return _frame(b'{"$dict":{"kind":"call","index":%d,"outcome":%s}}' % (index, tree), encoder)
+
+
+def _frame(header: bytes, encoder: TreeEncoder) -> bytes:
     parts = [_U32.pack(len(header)), header]
     for blob in encoder.blobs:
         parts.append(_U64.pack(len(blob)))

@@ -20,6 +20,20 @@ def _frame(header: object, *blobs: bytes) -> bytes:
     return struct.pack("<Q", len(body)) + body
 
 
+@pytest.mark.parametrize("index", [0, 7, 163, 2**40])
+@pytest.mark.parametrize("outcome", [
+    {"ok": True, "seconds": 8.6e-05, "value": 3.1011556380144083,
+     "args_after": {"0": np.arange(6.0).reshape(2, 3), "1": np.ones((2, 3), dtype=np.float32).T}},
+    {"ok": True, "seconds": 0.0, "console_end": 12, "value": (np.float64("nan"), [1, {"k": np.zeros(0)}])},
+    {"ok": False, "seconds": 1e-3, "error_type": "ValueError", "error_message": "bad \u00e9\n", "traceback": ["x"]},
+    {"ok": True, "seconds": 0.1, "value": np.array([1, "a"], dtype=object), "args_after": {1: 2}},
+    {"ok": True, "seconds": float("inf"), "value": collections.OrderedDict(a=2**63)},
+])
+def test_a_call_frame_is_the_generic_encoding_byte_for_byte(index, outcome):
+    # The child writes its call frames with encode_call; the grader must read exactly what encode would make.
+    assert codec.encode_call(index, outcome) == codec.encode({"kind": "call", "index": index, "outcome": outcome})
+
+
 @pytest.mark.parametrize("value", [
     np.array(1.5), np.float64(2.0), np.int64(-3), np.arange(6.0).reshape(2, 3).T, np.zeros((0, 4)),
     np.array([True, False]), np.array(["ab", "c"]), np.complex128(1 + 2j), float("nan"), float("-inf"),
