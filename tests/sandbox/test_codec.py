@@ -180,6 +180,15 @@ def test_hostile_frames_raise_only_the_codec_error(frame):
         codec.decode(frame)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32"])
+def test_an_integer_past_int64_is_refused_in_every_encoding_json_reads(encoding):
+    # The 19-digit check reads UTF-8 headers as bytes, the others as text: both must see the run.
+    for text in ("[18446744073709551616]", '{"$dict":{"n":-9223372036854775809}}'):
+        with pytest.raises(codec.CodecError, match="integer out of range"):
+            codec.decode(_raw_frame(text.encode(encoding), []))
+    assert codec.decode(_raw_frame("[9223372036854775807]".encode(encoding), [])) == [2**63 - 1]
+
+
 def test_integers_at_the_edges_of_int64_still_cross():
     assert codec.decode(_frame([2**63 - 1, -(2**63)])) == [2**63 - 1, -(2**63)]
 
