@@ -309,6 +309,9 @@ class Config:
         self.ALLOW_INSECURE_SANDBOX = env.flag("AUTOGRADER_ALLOW_INSECURE_SANDBOX")
         # Layers switched off on purpose and the OpenBLAS variables passed on (docs/SANDBOX.md).
         self.SANDBOX_OPTIONS = sandbox_options(environ)
+        # Not a setting: executors a program building many apps in one process opened once and
+        # lends to each app's embedded grading threads (autograder.jobs.executors.lent_executor).
+        self.EMBEDDED_LENT_EXECUTORS: tuple = ()
         # Multiplies every grading time limit and submission budget (derived from the reference's own
         # time, docs/SANDBOX.md): for machines much slower or busier than the one the limits suit.
         self.GRADING_TIME_SCALE = env.number("AUTOGRADER_TIME_LIMIT_SCALE", 1.0, minimum=0.1)

@@ -25,6 +25,8 @@ from autograder.models import (
     CatalogAssignment, CheckResult, Course, CourseAssignment, Enrollment, Role, Submission, SubmissionStatus, User,
 )
 from autograder.models._time import utcnow
+from autograder.sandbox import Executor, SandboxOptions, open_executor
+from tests.slots import worker_slot
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -217,15 +219,35 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def grading_executor() -> Iterator[Executor]:
+    """One sandbox executor per test process, lent to the embedded grading thread of every app make_app builds.
+
+    Those tests are about the web and the services: grading only has to work, as it does on a
+    worker whose zygote grades one submission after another. Starting a zygote per test cost
+    about 0.25 s of CPU each, for a few hundred tests. Opened here, on the main thread, so that it
+    outlives each app's grading thread (autograder.jobs.executors.lent_executor).
+    """
+    opened = open_executor(slot=worker_slot(730), options=SandboxOptions(allow_insecure=True))
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, migrated_database: Path) -> Iterator[Callable[..., Flask]]:
-    """Build apps on their own copy of the migrated database, with config overrides; clean them up."""
+def make_app(tmp_path: Path, migrated_database: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Flask]]:
+    """Build apps on their own copy of the migrated database, with config overrides; clean them up.
+
+    Their first grading thread uses the process's shared executor (``grading_executor``), unless
+    the overrides name a sandbox setting: then the app opens its own, as configured.
+    """
     built: list[Flask] = []
 
     def build(**overrides: object) -> Flask:
         database = tmp_path / f"app{len(built)}.sqlite3"
         shutil.copy(migrated_database, database)
         config = make_config(tmp_path, f"sqlite:///{database}")
+        if not any(key.startswith(("SANDBOX_", "ALLOW_INSECURE_SANDBOX", "EMBEDDED_")) for key in overrides):
+            config.EMBEDDED_LENT_EXECUTORS = (request.getfixturevalue("grading_executor"),)
         for key, value in overrides.items():
             setattr(config, key, value)
         built.append(create_app(config))

@@ -10,7 +10,7 @@ import threading
 
 from flask import Flask
 
-from autograder.jobs.executors import configured_slot, open_worker_executor
+from autograder.jobs.executors import configured_slot, lent_executor, open_worker_executor
 from autograder.jobs.heartbeat import Heartbeat
 from autograder.jobs.queue import QueueUnavailable
 from autograder.jobs.similarity import embedded_indexer
@@ -35,7 +35,8 @@ class EmbeddedQueue:
         self._ids: queue.PriorityQueue[tuple[int, int, int]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
-        self.executors: list[Executor] = []  # the grading threads' own, once started (each closes its own)
+        # The grading threads' own, once started (each closes its own), or the ones lent to them.
+        self.executors: list[Executor] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.heartbeat: Heartbeat | None = None
@@ -118,7 +119,8 @@ class EmbeddedQueue:
 
     def _work(self, worker: str, index: int, opened: concurrent.futures.Future[Executor]) -> None:
         try:
-            executor = open_worker_executor(self.app, configured_slot(self.app, index))
+            lent = lent_executor(self.app, index)
+            executor = lent if lent is not None else open_worker_executor(self.app, configured_slot(self.app, index))
         except BaseException as error:
             opened.set_exception(error)
             return
@@ -138,7 +140,8 @@ class EmbeddedQueue:
                 finally:
                     self._ids.task_done()
         finally:
-            executor.close()
+            if lent is None:  # a lent executor is its owner's to close
+                executor.close()
 
     def _sweep_periodically(self) -> None:
         # The first sweep sends everything queued: this process's queue starts empty.

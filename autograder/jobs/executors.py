@@ -7,8 +7,8 @@ import threading
 from flask import Flask, current_app
 
 from autograder.jobs.slots import SlotLock, acquire_slot, runtime_dir
-from autograder.sandbox import Executor, SandboxOptions, open_executor
-from autograder.sandbox.executor import UnitJob, UnitOutcome
+from autograder.sandbox import ALLOW_INSECURE_ENV, Executor, SandboxOptions, open_executor
+from autograder.sandbox.executor import InsecureSandboxError, UnitJob, UnitOutcome
 
 _local = threading.local()
 
@@ -53,6 +53,28 @@ def open_worker_executor(app: Flask, slot: int | None = None) -> SlotExecutor:
         lock.release()
         raise
     return SlotExecutor(inner, lock)
+
+
+def lent_executor(app: Flask, index: int) -> Executor | None:
+    """Return the executor lent to embedded grading thread ``index`` (EMBEDDED_LENT_EXECUTORS), or None.
+
+    A program that builds many apps in turn in one process (the test suite builds one per test)
+    may open its executors once and lend them: each app's grading threads run units on them and
+    never close them. Nothing of the trust boundary moves: a zygote holds no job (each unit is a
+    fresh child forked from it, its bytes sent straight to that child), so a zygote serving the
+    submissions of several apps in turn is what one worker serving many submissions already is.
+    Its owner opens it on a thread that outlives the apps (the kernel kills a zygote when the
+    thread that started it ends) and closes it. Raises InsecureSandboxError, as
+    :func:`open_worker_executor` does, when it is not fully isolated and the app does not allow less.
+    """
+    lent = app.config.get("EMBEDDED_LENT_EXECUTORS") or ()
+    if index >= len(lent):
+        return None
+    executor: Executor = lent[index]
+    if executor.isolation != "full" and not app.config.get("ALLOW_INSECURE_SANDBOX", False):
+        raise InsecureSandboxError(f"the lent sandbox executor is not fully isolated; set {ALLOW_INSECURE_ENV}=1 "
+                                   "to accept reduced isolation")
+    return executor
 
 
 def configured_slot(app: Flask, offset: int = 0) -> int | None:

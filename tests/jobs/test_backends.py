@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -138,3 +139,33 @@ def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does
     stopping.join(20)
     assert not stopping.is_alive(), "stop() waited for a grading thread that waited for stop()'s lock"
     assert sent == [submission.id] and not queue.started
+
+
+def test_embedded_pool_grades_on_a_lent_executor_and_leaves_it_open(jobs_app, make_submission, executor):
+    # The test suite lends one zygote to every app it builds (EMBEDDED_LENT_EXECUTORS): the pool
+    # grades on it and leaves it running for the next app, however its grading threads end.
+    if not hasattr(executor, "zygote_pid"):
+        pytest.skip("this executor has no zygote")
+    jobs_app.config.update(EMBEDDED_WORKERS=1, EMBEDDED_LENT_EXECUTORS=(executor,))
+    queue = grading_queue()
+    queue.start()
+    assert queue.executors == [executor]
+    submission = make_submission()
+    enqueue_grading(submission.id)
+    queue.join()
+    queue.stop()
+    db.session.expire_all()
+    assert db.session.get(Submission, submission.id).score == 35.0
+    pid = executor.zygote_pid
+    assert pid is not None and executor.restarts == 0
+    os.kill(pid, 0)  # still running: neither closed by the pool nor killed with its grading thread
+
+
+def test_embedded_pool_refuses_a_lent_executor_with_reduced_isolation(jobs_app):
+    from autograder.sandbox import InsecureSandboxError, SubprocessExecutor
+
+    jobs_app.config.update(EMBEDDED_WORKERS=1, ALLOW_INSECURE_SANDBOX=False,
+                           EMBEDDED_LENT_EXECUTORS=(SubprocessExecutor(),))
+    with pytest.raises(QueueUnavailable, match="not fully isolated") as raised:
+        enqueue_grading(1)
+    assert isinstance(raised.value.__cause__, InsecureSandboxError)
