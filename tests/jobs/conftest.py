@@ -22,7 +22,7 @@ from autograder.extensions import db
 from autograder.grading.assignment import find_assignment
 from autograder.jobs.local_stack import LocalStack
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Submission, SubmissionStatus, User
-from autograder.sandbox import Executor, open_executor
+from autograder.sandbox import Executor, SandboxOptions, open_executor
 from tests.slots import worker_slot
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -34,9 +34,29 @@ TEST_SLOT_BASE = worker_slot(700)
 _counter = itertools.count()
 
 
+@pytest.fixture(scope="session")
+def pool_executors() -> Iterator[tuple[Executor, Executor]]:
+    """Two sandbox executors per test process, lent to the two grading threads of every jobs_app's pool.
+
+    Opened on the main thread, so they outlive each pool's threads (autograder.jobs.executors.lent_executor).
+    """
+    opened: list[Executor] = []
+    try:
+        for offset in (40, 41):
+            opened.append(open_executor(slot=TEST_SLOT_BASE + offset, options=SandboxOptions(allow_insecure=True)))
+        yield opened[0], opened[1]
+    finally:
+        for executor in opened:
+            executor.close()
+
+
 @pytest.fixture
-def jobs_app(tmp_path: Path) -> Iterator[Flask]:
-    """An app on a fresh SQLite database, hidden seed set, lease and resend window of 30 s."""
+def jobs_app(tmp_path: Path, pool_executors: tuple[Executor, Executor]) -> Iterator[Flask]:
+    """An app on a fresh SQLite database, hidden seed set, lease and resend window of 30 s.
+
+    Its embedded pool grades on the process's two lent executors (``pool_executors``): these tests
+    are about the queue. A test about the pool's own executors sets EMBEDDED_LENT_EXECUTORS to ().
+    """
     config = TestConfig(tmp_path, f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     config.HIDDEN_SEED = HIDDEN_SEED
     config.GRADING_LEASE_SECONDS = 30
@@ -47,6 +67,7 @@ def jobs_app(tmp_path: Path) -> Iterator[Flask]:
     config.SANDBOX_SLOT = TEST_SLOT_BASE
     # These tests are about the queue, not the sandbox: take the best executor available.
     config.ALLOW_INSECURE_SANDBOX = True
+    config.EMBEDDED_LENT_EXECUTORS = pool_executors
     app = create_app(config)
     with app.app_context():
         db.create_all()

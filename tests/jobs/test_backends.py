@@ -32,6 +32,7 @@ def test_embedded_pool_grades_everything_enqueued(jobs_app, make_submission):
 def test_embedded_pool_zygotes_live_as_long_as_their_grading_threads(jobs_app, make_submission):
     # The kernel kills a zygote when the thread that started it ends: a zygote opened by a helper
     # thread died under the first submission (a reference once scored 31/35 that way).
+    jobs_app.config["EMBEDDED_LENT_EXECUTORS"] = ()  # the pool's own executors, opened by its threads
     queue = grading_queue()
     queue.start()
     zygotes = [getattr(executor, "inner", executor) for executor in queue.executors]
