@@ -34,9 +34,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Chromium; skipped where it is not installed, except in CI, where that fails."""
+    """A headless Chromium per module; skipped where it is not installed, except in CI, where that fails.
+
+    Its tests each open contexts of their own (no cookie or storage crosses them). Starting Playwright's
+    driver and Chromium cost about 1.1 s of CPU a test. Not longer than a module: while Playwright's sync
+    API runs, the main thread counts as inside an event loop (asyncio.run() refuses to start there).
+    """
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM} (scripts/test installs it)")

@@ -16,7 +16,8 @@ import pytest
 from autograder.models import Role
 from autograder.services import courses, password_links, time_limits
 
-pytestmark = pytest.mark.browser
+# One worker runs this module's tests, in one Chromium (the `browser` fixture is per module).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"

@@ -9,7 +9,8 @@ import pytest
 from autograder.models import Role
 from autograder.similarity.disguise import disguise
 
-pytestmark = pytest.mark.browser
+# One worker runs this module's tests, in one Chromium (the `browser` fixture is per module).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("similarity-browser")]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
