@@ -205,6 +205,13 @@ def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def module_migrated_postgres_url(postgres_template: str) -> Iterator[str]:
+    """As ``migrated_postgres_url``, shared by one module's tests (those sharing a running service stack)."""
+    with _throwaway_postgres(template=postgres_template) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file brought to the latest schema by the Alembic migrations, once per session."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import random
@@ -11,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from autograder.app import create_app
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.grading.assignment import find_assignment
-from autograder.jobs.local_stack import LocalStack
+from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.sandbox import Executor, SandboxOptions, open_executor
 from tests.slots import worker_slot
@@ -144,9 +146,8 @@ def postgres_url(real_services: None, postgres_url: str) -> str:
     return postgres_url
 
 
-@pytest.fixture
-def redis_target(real_services: None) -> Iterator[tuple[str, str]]:
-    """A Redis database number and queue name of this test: (REDIS_URL, queue)."""
+@contextlib.contextmanager
+def _redis_target() -> Iterator[tuple[str, str]]:
     import redis
 
     url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
@@ -156,6 +157,20 @@ def redis_target(real_services: None) -> Iterator[tuple[str, str]]:
         redis.Redis.from_url(url).delete(queue)
     except redis.RedisError:
         pass
+
+
+@pytest.fixture
+def redis_target(real_services: None) -> Iterator[tuple[str, str]]:
+    """A Redis database number and queue name of this test: (REDIS_URL, queue)."""
+    with _redis_target() as target:
+        yield target
+
+
+@pytest.fixture(scope="module")
+def module_redis_target(real_services: None) -> Iterator[tuple[str, str]]:
+    """A Redis database number and queue name shared by one module's tests: (REDIS_URL, queue)."""
+    with _redis_target() as target:
+        yield target
 
 
 class PrivateRedis:
@@ -213,10 +228,18 @@ def stack(tmp_path: Path, migrated_postgres_url: str, redis_target: tuple[str, s
 
     Its database is a copy of one the migrate service's command brought up to date (tests/conftest.py).
     """
-    redis_url, queue = redis_target
-    deployment = LocalStack.create(
-        tmp_path / "logs",
-        DATABASE_URL=migrated_postgres_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
+    deployment = make_stack(tmp_path / "logs", migrated_postgres_url, *redis_target)
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+def make_stack(log_dir: Path, database_url: str, redis_url: str, queue: str) -> LocalStack:
+    """The deployment of ``stack``: short leases, a sweep every second, no processes yet."""
+    return LocalStack.create(
+        log_dir,
+        DATABASE_URL=database_url, REDIS_URL=redis_url, AUTOGRADER_CELERY_QUEUE=queue,
         AUTOGRADER_SECRET_KEY="integration-test-secret", AUTOGRADER_HIDDEN_SEED=str(HIDDEN_SEED),
         AUTOGRADER_LEASE_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_SWEEP_SECONDS="1",
         AUTOGRADER_RESEND_SECONDS=str(SERVICE_LEASE_SECONDS), AUTOGRADER_HEARTBEAT_SECONDS="1",
@@ -224,29 +247,29 @@ def stack(tmp_path: Path, migrated_postgres_url: str, redis_target: tuple[str, s
         # Room for the deliberately slow (but honest) submissions these tests kill workers under.
         AUTOGRADER_TIME_LIMIT_SCALE="5",
     )
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
+
+
+def make_stack_app(stack: LocalStack, instance: Path) -> Flask:
+    """An app on the stack's database (the celery backend), to seed rows and read results."""
+    config = TestConfig(instance, stack.environment["DATABASE_URL"])
+    config.QUEUE_BACKEND = "celery"
+    config.REDIS_URL = stack.environment["REDIS_URL"]
+    config.CELERY_QUEUE = stack.environment["AUTOGRADER_CELERY_QUEUE"]
+    return create_app(config)
 
 
 @pytest.fixture
 def stack_app(stack: LocalStack, tmp_path: Path) -> Iterator[Flask]:
     """An app context on the stack's database, to seed rows and read results."""
-    config = TestConfig(tmp_path, stack.environment["DATABASE_URL"])
-    config.QUEUE_BACKEND = "celery"
-    config.REDIS_URL = stack.environment["REDIS_URL"]
-    config.CELERY_QUEUE = stack.environment["AUTOGRADER_CELERY_QUEUE"]
-    app = create_app(config)
+    app = make_stack_app(stack, tmp_path)
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
 
 
-@pytest.fixture
-def student_token(stack_app: Flask) -> str:
-    """An enrolled student's API token for a course that sets every assignment."""
+def enroll_a_student() -> str:
+    """Create course DL101 (every assignment) and enroll Ada; return her API token (inside an app context)."""
     from autograder.services import accounts, catalog, courses
 
     course = courses.create_course("DL101", "Deep learning")
@@ -254,6 +277,80 @@ def student_token(stack_app: Flask) -> str:
     student = accounts.create_user("ada@example.edu", "correct horse battery staple", name="Ada")
     courses.enroll(student, course)
     return accounts.issue_api_token(student)
+
+
+@pytest.fixture
+def student_token(stack_app: Flask) -> str:
+    """An enrolled student's API token for a course that sets every assignment."""
+    return enroll_a_student()
+
+
+@dataclass
+class RunningStack:
+    """A deployment with its processes up: gunicorn on ``port``, Celery workers grader-a and grader-b."""
+
+    stack: LocalStack
+    app: Flask  # on the stack's database, for seeding rows and reading results (push its context)
+    port: int
+    metrics_ports: dict[str, int]  # each worker's /metrics port
+    student_token: str  # Ada's, enrolled in DL101
+
+    def ensure_both_workers(self) -> None:
+        """Start any worker not running (one an earlier test killed: same name and metrics port).
+
+        Then wait until both serve their /metrics and the web sees exactly two live workers (a
+        killed worker's heartbeat ages out first).
+        """
+        missing = [name for name in self.metrics_ports if name not in self.stack.processes]
+        for name in missing:
+            self.stack.start_worker(name, metrics_port=self.metrics_ports[name])
+        if not missing:
+            return
+        import requests
+
+        deadline = time.monotonic() + 60
+        while True:
+            live = requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=10).json()["checks"]["workers"]
+            if live == "2 live" and all(_reachable(port) for port in self.metrics_ports.values()):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the web sees {live!r} after the workers' restart, not '2 live' and their metrics")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def module_running_stack(module_migrated_postgres_url: str, module_redis_target: tuple[str, str],
+                         tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """One running deployment shared by a module's tests (put them in one xdist group): ``stack``'s settings.
+
+    gunicorn and two Celery workers cost about 6.5 s of CPU to start; tests that only submit
+    through it, or kill one of its workers, need not each pay for their own.
+    """
+    folder = tmp_path_factory.mktemp("running-stack")
+    stack = make_stack(folder / "logs", module_migrated_postgres_url, *module_redis_target)
+    app = make_stack_app(stack, folder)
+    try:
+        with app.app_context():
+            token = enroll_a_student()
+            db.session.remove()
+        port = free_port()
+        stack.start_web(port)
+        running = RunningStack(stack, app, port, {"grader-a": free_port(), "grader-b": free_port()}, token)
+        running.ensure_both_workers()  # free sandbox slots, taken by lock file
+        yield running
+    finally:
+        stack.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def running_stack(module_running_stack: RunningStack) -> Iterator[RunningStack]:
+    """The module's running deployment with both workers up, its app's context pushed for this test."""
+    module_running_stack.ensure_both_workers()
+    with module_running_stack.app.app_context():
+        yield module_running_stack
+        db.session.remove()
 
 
 @pytest.fixture

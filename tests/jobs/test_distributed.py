@@ -13,6 +13,7 @@ from autograder.extensions import db
 from autograder.jobs.local_stack import free_port
 from autograder.models import CheckResult, Submission, SubmissionStatus
 from tests.jobs.api_submissions import SLOW_MSE, submit
+from tests.jobs.conftest import RunningStack
 from tests.slots import worker_slot
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
@@ -45,12 +46,30 @@ def test_migrations_bring_postgresql_to_the_models(stack, stack_app):
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
-def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, student_token, losses_reference):
-    port, metrics_a, metrics_b = free_port(), free_port(), free_port()
-    stack.start_web(port)
-    stack.start_worker("grader-a", metrics_port=metrics_a)  # free sandbox slots, taken by lock file
-    stack.start_worker("grader-b", metrics_port=metrics_b)
-    responses = [submit(port, student_token, losses_reference) for _ in range(6)]
+def _graded_by_workers(stack: RunningStack) -> float:
+    """Gradings the two workers' grading processes report on their own /metrics, together."""
+    graded = 0.0
+    for metrics_port in stack.metrics_ports.values():
+        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        graded += sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                      if sample.name == "autograder_gradings_total" and sample.labels == {"outcome": "graded"})
+    return graded
+
+
+def _done_on_the_web(port: int) -> float:
+    """The web's autograder_submissions{status="done"} (read from the database)."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "autograder_submissions" and sample.labels == {"status": "done"})
+
+
+# The next two share one running deployment (gunicorn, grader-a and grader-b): one worker of this
+# suite starts it once for both (tests/jobs/conftest.py, module_running_stack).
+@pytest.mark.xdist_group("running-stack")
+def test_submissions_flow_through_gunicorn_and_two_workers(running_stack, losses_reference):
+    port, token = running_stack.port, running_stack.student_token
+    graded_before, done_before = _graded_by_workers(running_stack), _done_on_the_web(port)
+    responses = [submit(port, token, losses_reference) for _ in range(6)]
     assert [response.status_code for response in responses] == [202] * 6
     ids = [response.json()["id"] for response in responses]
     rows = _wait_until_finished(ids, 45)
@@ -61,28 +80,20 @@ def test_submissions_flow_through_gunicorn_and_two_workers(stack, stack_app, stu
         total, distinct = _result_counts(row.id)
         assert total == distinct > 8
     shown = requests.get(f"http://127.0.0.1:{port}/api/v1/submissions/{ids[0]}",
-                         headers={"Authorization": f"Bearer {student_token}"}, timeout=10).json()
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
     assert shown["score"] == 35.0
     # Each worker's grading process serves its own metrics; together they graded all six.
-    graded = 0.0
-    for metrics_port in (metrics_a, metrics_b):
-        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
-        graded += sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-                      if sample.name == "autograder_gradings_total" and sample.labels == {"outcome": "graded"})
-    assert graded == 6
+    assert _graded_by_workers(running_stack) - graded_before == 6
     # The web's readiness sees the database, the broker and both workers' heartbeats.
     ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     assert ready.status_code == 200 and ready.json()["checks"]["workers"] == "2 live"
-    web_metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    assert 'autograder_submissions{status="done"} 6.0' in web_metrics
+    assert _done_on_the_web(port) - done_before == 6
 
 
-def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, student_token, losses_reference):
-    port = free_port()
-    stack.start_web(port)
-    stack.start_worker("grader-a", sandbox_slot=worker_slot(800))
-    stack.start_worker("grader-b", sandbox_slot=worker_slot(810))
-    response = submit(port, student_token, losses_reference + SLOW_MSE)
+@pytest.mark.xdist_group("running-stack")
+def test_a_worker_killed_mid_grade_is_replaced_by_the_other(running_stack, losses_reference):
+    stack, port = running_stack.stack, running_stack.port
+    response = submit(port, running_stack.student_token, losses_reference + SLOW_MSE)
     assert response.status_code == 202
     submission_id = response.json()["id"]
     deadline = time.monotonic() + 30
@@ -97,7 +108,7 @@ def test_a_worker_killed_mid_grade_is_replaced_by_the_other(stack, stack_app, st
     victim = row.worker.split("@")[0]
     survivor = ({"grader-a", "grader-b"} - {victim}).pop()
     db.session.rollback()
-    stack.kill(victim)  # SIGKILL the worker and its pool while it grades
+    stack.kill(victim)  # SIGKILL the worker and its pool while it grades (the next test starts it again)
 
     (row,) = _wait_until_finished([submission_id], 45)
     assert row.status == SubmissionStatus.DONE and row.score == 35.0
