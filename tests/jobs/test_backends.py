@@ -13,6 +13,7 @@ from autograder.jobs import QueueUnavailable, enqueue_grading, grading_queue
 from autograder.jobs.celery_app import celery_settings
 from autograder.models import Submission, SubmissionStatus
 from autograder.models._time import utcnow
+from tests.jobs.conftest import TEST_SLOT_BASE
 
 
 def test_embedded_pool_grades_everything_enqueued(jobs_app, make_submission):
@@ -142,24 +143,30 @@ def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does
     assert sent == [submission.id] and not queue.started
 
 
-def test_embedded_pool_grades_on_a_lent_executor_and_leaves_it_open(jobs_app, make_submission, executor):
+def test_embedded_pool_grades_on_a_lent_executor_and_leaves_it_open(jobs_app, make_submission):
     # The test suite lends one zygote to every app it builds (EMBEDDED_LENT_EXECUTORS): the pool
     # grades on it and leaves it running for the next app, however its grading threads end.
-    if not hasattr(executor, "zygote_pid"):
-        pytest.skip("this executor has no zygote")
-    jobs_app.config.update(EMBEDDED_WORKERS=1, EMBEDDED_LENT_EXECUTORS=(executor,))
-    queue = grading_queue()
-    queue.start()
-    assert queue.executors == [executor]
-    submission = make_submission()
-    enqueue_grading(submission.id)
-    queue.join()
-    queue.stop()
-    db.session.expire_all()
-    assert db.session.get(Submission, submission.id).score == 35.0
-    pid = executor.zygote_pid
-    assert pid is not None and executor.restarts == 0
-    os.kill(pid, 0)  # still running: neither closed by the pool nor killed with its grading thread
+    from autograder.sandbox import SandboxOptions, open_executor
+
+    lent = open_executor(slot=TEST_SLOT_BASE + 45, options=SandboxOptions(allow_insecure=True))  # this thread's
+    try:
+        if not hasattr(lent, "zygote_pid"):
+            pytest.skip("this executor has no zygote")
+        jobs_app.config.update(EMBEDDED_WORKERS=1, EMBEDDED_LENT_EXECUTORS=(lent,))
+        queue = grading_queue()
+        queue.start()
+        assert queue.executors == [lent]
+        submission = make_submission()
+        enqueue_grading(submission.id)
+        queue.join()
+        queue.stop()
+        db.session.expire_all()
+        assert db.session.get(Submission, submission.id).score == 35.0
+        pid = lent.zygote_pid
+        assert pid is not None and lent.restarts == 0
+        os.kill(pid, 0)  # still running: neither closed by the pool nor killed with its grading thread
+    finally:
+        lent.close()
 
 
 def test_embedded_pool_refuses_a_lent_executor_with_reduced_isolation(jobs_app):
