@@ -191,9 +191,16 @@ def test_sweeper_requeues_at_once_what_a_dead_process_of_this_machine_held(make_
         sleeper.wait()
 
 
-def _kill_the_zygote_one_second_into(inner) -> threading.Thread:
+def _kill_the_zygote_while_a_unit_runs(inner) -> threading.Thread:
     def kill() -> None:
-        time.sleep(1.0)  # inside mse's 3 s sleep
+        # As soon as the executor has handed the zygote a unit (the first is mse's, which sleeps 2 s),
+        # not after a fixed delay: on a busy machine a second could pass before the first unit, and
+        # a zygote killed between units is silently started again for the next one (graded, not
+        # interrupted). ``_unit`` counts the units the executor has sent.
+        sent = inner._unit
+        deadline = time.monotonic() + 60
+        while inner._unit == sent and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.kill(inner.zygote_pid, signal.SIGKILL)
 
     killer = threading.Thread(target=kill)
@@ -210,7 +217,7 @@ def _grade_while_the_zygote_dies(make_submission, executor, losses_reference) ->
 
     current_app.config["GRADING_TIME_SCALE"] = 5.0  # mse's sleep stays within its own limit
     submission = make_submission(source=losses_reference + SLOW_MSE)
-    killer = _kill_the_zygote_one_second_into(inner)
+    killer = _kill_the_zygote_while_a_unit_runs(inner)
     outcome = grade_submission(submission.id, executor=executor, worker="dying")
     killer.join()
     db.session.expire_all()
