@@ -28,6 +28,24 @@ def live_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+# The machine's Redis, for the rate limits shared between web processes (distributed mode).
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_url():
+    """The machine's Redis URL; skipped where it is not running, except in CI, where that fails."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and unreachable at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
+    return REDIS_URL
+
+
 # The browser tests drive Debian's Chromium (scripts/test installs it) through Playwright.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
