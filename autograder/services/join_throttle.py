@@ -17,27 +17,15 @@ web process shares them; memory in the embedded mode).
 from __future__ import annotations
 
 import logging
-import math
-import time
-from dataclasses import dataclass
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse
 
-from autograder.services.rate_counters import RateCounters, rate_counters
+from autograder.services.rate_counters import RateCounters, Verdict, rate_counters, take_attempt
 
 log = logging.getLogger(__name__)
 
 _EXTENSION = "autograder.join_throttle"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a join may be attempted now; if not, for how long and whose budget is spent."""
-
-    allowed: bool
-    retry_after: int = 0
-    reason: str = ""  # "account" or "address"
 
 
 class JoinThrottle:
@@ -50,23 +38,18 @@ class JoinThrottle:
         self._prefix = counters.prefix
         self.enabled = counters.enabled
 
-    def _account(self, user_id: int) -> tuple[RateLimitItem, str]:
-        return self._per_account, f"{self._prefix}:join-account:{user_id}"
+    def _account(self, user_id: int) -> tuple[RateLimitItem, str, str]:
+        return self._per_account, f"{self._prefix}:join-account:{user_id}", "account"
 
-    def _client(self, client: str) -> tuple[RateLimitItem, str]:
-        return self._per_client, f"{self._prefix}:join-address:{client}"
+    def _client(self, client: str) -> tuple[RateLimitItem, str, str]:
+        return self._per_client, f"{self._prefix}:join-address:{client}", "address"
 
     def check(self, user_id: int, client: str) -> Verdict:
         """Tell whether account ``user_id`` may try a join code from ``client`` now; an allowed attempt is counted."""
         if not self.enabled:
             return Verdict(True)
         try:
-            for (item, key), reason in ((self._account(user_id), "account"), (self._client(client), "address")):
-                if not self._limiter.test(item, key):
-                    return self._refused(item, key, reason)
-            item, key = self._account(user_id)
-            if not self._limiter.hit(item, key):  # the last of the budget went to a parallel attempt
-                return self._refused(item, key, "account")
+            return take_attempt(self._limiter, (self._account(user_id), self._client(client)))
         except Exception:  # noqa: BLE001 - a storage outage must not stop a class joining its course
             log.warning("join throttle storage unavailable; allowing the attempt", exc_info=True)
         return Verdict(True)
@@ -76,13 +59,10 @@ class JoinThrottle:
         if not self.enabled:
             return
         try:
-            self._limiter.hit(*self._client(client))
+            item, key, _ = self._client(client)
+            self._limiter.hit(item, key)
         except Exception:  # noqa: BLE001
             log.warning("join throttle storage unavailable; wrong code not counted", exc_info=True)
-
-    def _refused(self, item: RateLimitItem, key: str, reason: str) -> Verdict:
-        reset = self._limiter.get_window_stats(item, key).reset_time
-        return Verdict(False, max(1, math.ceil(reset - time.time())), reason)
 
 
 def init_app(app: Flask) -> None:

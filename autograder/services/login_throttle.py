@@ -12,31 +12,19 @@ mode, so every web process shares them).
 from __future__ import annotations
 
 import logging
-import math
 import secrets
-import time
 import unicodedata
-from dataclasses import dataclass
 
 from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse
 
 from autograder.models.user import password_fingerprint
-from autograder.services.rate_counters import RateCounters, rate_counters
+from autograder.services.rate_counters import RateCounters, Verdict, rate_counters, take_attempt
 
 log = logging.getLogger(__name__)
 
 _EXTENSION = "autograder.login_throttle"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a sign-in may be attempted now; if not, for how long and why."""
-
-    allowed: bool
-    retry_after: int = 0
-    reason: str = ""
 
 
 class LoginThrottle:
@@ -67,21 +55,11 @@ class LoginThrottle:
         """
         if not self.enabled:
             return Verdict(True)
-        keys = self._keys(account, address, device)
         try:
-            for item, key, reason in keys:
-                if not self._limiter.test(item, key):
-                    return self._refused(item, key, reason)
-            item, key, reason = keys[0]
-            if not self._limiter.hit(item, key):  # the last of the budget went to a parallel attempt
-                return self._refused(item, key, reason)
+            return take_attempt(self._limiter, self._keys(account, address, device))
         except Exception:  # noqa: BLE001 - a storage outage must not lock everyone out
             log.warning("login throttle storage unavailable; allowing the attempt", exc_info=True)
         return Verdict(True)
-
-    def _refused(self, item: RateLimitItem, key: str, reason: str) -> Verdict:
-        reset = self._limiter.get_window_stats(item, key).reset_time
-        return Verdict(False, max(1, math.ceil(reset - time.time())), reason)
 
     def record_failure(self, account: str, address: str, device: str | None = None) -> None:
         """Count one failed sign-in against the address (check counted it against the account already)."""
