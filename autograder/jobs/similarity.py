@@ -135,7 +135,10 @@ class EmbeddedIndexer:
                     self.request(course_assignment_id)
             work = self._take()
             if not work:
-                self._wake.wait(max(0.0, next_sweep - time.monotonic()))
+                # _take cleared the wake-up: a stop() that set it just before is seen here instead
+                # (else the thread would sleep out the sweep interval while stop() waits for it).
+                if not self._stopping.is_set():
+                    self._wake.wait(max(0.0, next_sweep - time.monotonic()))
                 continue
             self._hold_back_while_grading()
             for course_assignment_id in work:

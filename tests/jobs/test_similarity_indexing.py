@@ -7,6 +7,7 @@ request (a crash in between) is found by the sweep, and no failure of indexing r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +109,30 @@ def test_grading_only_requests_and_the_embedded_indexer_indexes(quick_sweeps, ex
     indexer.start()
     assert _wait_for(lambda: _fingerprinted() == 2, 30)
     assert _pair_scores()[(first.id, second.id)] >= 0.8
+
+
+def test_a_stop_arriving_while_the_indexer_takes_its_work_ends_it_at_once(jobs_app, monkeypatch):
+    # A stop() landing between the loop's check and _take (which clears the wake-up) once left the
+    # thread asleep for the whole sweep interval: 30 s of a shutdown, seen in the suite under load.
+    jobs_app.config["SIMILARITY_SWEEP_SECONDS"] = 3600.0
+    indexer = embedded_indexer(jobs_app)
+    real_take = indexer._take
+    stop_arrived = threading.Event()
+
+    def take_as_stop_arrives() -> list[int]:
+        indexer._stopping.set()  # what stop() does first, just before _take runs
+        indexer._wake.set()
+        stop_arrived.set()
+        return real_take()
+
+    monkeypatch.setattr(indexer, "_take", take_as_stop_arrives)
+    indexer.start()
+    assert stop_arrived.wait(30)
+    thread = indexer._thread
+    assert thread is not None
+    thread.join(10)  # far below the sweep interval it would otherwise sleep out
+    assert not thread.is_alive()
+    indexer.stop()
 
 
 def test_the_embedded_pool_grades_and_then_indexes(quick_sweeps):
