@@ -26,7 +26,13 @@ from autograder.models import (
 from autograder.models._time import as_utc, utcnow
 from autograder.models.course import CountedSubmission, HiddenResults, LatePolicy
 from autograder.services import accounts, email_address
-from autograder.services.courses import CourseError, check_time_zone, mark_role_given, new_join_code
+from autograder.services.courses import (
+    CourseError,
+    check_time_zone,
+    kept_join_code,
+    mark_role_given,
+    new_join_code,
+)
 from autograder.services.errors import ServiceError
 
 FORMAT = "autograder-course"
@@ -436,10 +442,15 @@ def _import(document: dict[str, Any]) -> ImportResult:
                     hidden_seed=_hidden_seed(info.get("hidden_seed")),
                     created_at=_parse_time(info.get("created_at"), "course.created_at") or utcnow())
     result = ImportResult(course)
-    if db.session.scalar(select(Course.id).where(Course.join_code == join_code)) is not None:
-        join_code = new_join_code()
-        result.notes.append(f"the join code was taken here: students now join with {join_code}")
-    course.join_code = join_code
+    # The file may come from a deployment (or a release) without the rule for chosen codes.
+    kept = kept_join_code(join_code, code)
+    if kept is None:
+        kept = new_join_code()
+        result.notes.append(f"the join code was easy to guess: students now join with {kept}")
+    elif db.session.scalar(select(Course.id).where(Course.join_code == kept)) is not None:
+        kept = new_join_code()
+        result.notes.append(f"the join code was taken here: students now join with {kept}")
+    course.join_code = kept
     db.session.add(course)
 
     by_assignment: dict[str, CourseAssignment] = {}

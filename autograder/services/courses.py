@@ -91,6 +91,22 @@ def check_join_code(join_code: str, course_code: str) -> str:
     return code
 
 
+def kept_join_code(join_code: str, course_code: str) -> str | None:
+    """Return an imported course's join code in capitals if it may stay, or None if it is easy to guess.
+
+    A code of this service's own making (new_join_code: 60 random bits) stays even when it happens
+    to hold no digit, which the rule for chosen codes would refuse; any other code must pass that rule.
+    """
+    code = join_code.strip().upper()
+    if (len(code) == GENERATED_JOIN_CODE_LENGTH and set(code) <= set(JOIN_ALPHABET)
+            and len(set(code)) >= MIN_CHOSEN_JOIN_CODE_DISTINCT):
+        return code
+    try:
+        return check_join_code(code, course_code)
+    except CourseError:
+        return None
+
+
 def get_course(code: str) -> Course:
     """Return the course with this code; raise NotFound."""
     course = db.session.scalar(select(Course).where(Course.code == code))

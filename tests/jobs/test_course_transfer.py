@@ -178,7 +178,7 @@ def _crafted() -> dict:
     """A small export as a crafted file would hold it: an instructor, two students, one graded submission."""
     return {
         "format": "autograder-course", "version": 2,
-        "course": {"code": "CRAFT", "join_code": "CRAFT-JOIN", "time_zone": "UTC"},
+        "course": {"code": "CRAFT", "join_code": "W3KX9QPM7TZA", "time_zone": "UTC"},
         "assignments": [{"name": "losses", "late_policy": "penalty", "max_score": 35.0}],
         "users": [{"email": "prof@uni.edu", "role": "instructor", "password_hash": "", "api_token_hash": None},
                   {"email": "stu@uni.edu", "role": "student", "password_hash": ""},
@@ -206,12 +206,38 @@ def test_a_crafted_file_gives_the_global_instructor_role_only_to_the_course_s_in
 def test_a_taken_join_code_is_replaced_by_one_students_can_type(app, factory):
     """The replacement was token_urlsafe: lower-case letters, while a typed code is looked up in capitals."""
     factory.assignment("losses")
-    factory.course().join_code = "CRAFT-JOIN"
+    factory.course().join_code = "R7WQ2KX9TMPA"
     db.session.commit()
-    result = import_course(_crafted())
-    assert result.course.join_code != "CRAFT-JOIN" and any(result.course.join_code in note for note in result.notes)
+    document = _crafted()
+    document["course"]["join_code"] = "R7WQ2KX9TMPA"
+    result = import_course(document)
+    assert result.course.join_code != "R7WQ2KX9TMPA"
+    assert any("taken" in note and result.course.join_code in note for note in result.notes)
     newcomer = factory.user()
     assert courses.join_course(newcomer, result.course.join_code.lower()) == result.course
+
+
+@pytest.mark.parametrize("weak", ["CRAFT-JOIN", "crafting2026", "1234567890", "AB12AB12AB12", "abc"])
+def test_a_join_code_easy_to_guess_is_replaced_as_if_staff_had_chosen_it(app, factory, weak):
+    # A file from an older release (or crafted) could bring a code any account can guess in a few tries.
+    factory.assignment("losses")
+    document = _crafted()
+    document["course"]["join_code"] = weak
+    result = import_course(document)
+    replacement = result.course.join_code
+    assert replacement != weak.upper() and courses.kept_join_code(replacement, "CRAFT") == replacement
+    assert any("easy to guess" in note and replacement in note for note in result.notes)
+
+
+# A chosen code that passes the rule; one the service generated without a digit (the rule for
+# chosen codes would refuse it, but 60 random bits are not guessable).
+@pytest.mark.parametrize("strong", ["q4mx8rtw2kzp", "NSMZNVVJFQAU"])
+def test_a_join_code_hard_to_guess_moves_as_it_is_in_capitals(app, factory, strong):
+    factory.assignment("losses")
+    document = _crafted()
+    document["course"]["join_code"] = strong
+    result = import_course(document)
+    assert result.course.join_code == strong.upper() and not any("join code" in note for note in result.notes)
 
 
 def test_a_moved_course_keeps_its_hidden_seed_and_an_old_export_the_sites(app, factory):
