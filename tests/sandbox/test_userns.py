@@ -14,16 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 UNPRIVILEGED_UID = 65534
-# The modules that run processes as that uid share one xdist worker: test_no_process_is_left_behind
-# counts the uid's processes, and under load another module's still running counted as ours.
-UNPRIVILEGED_USER_GROUP = pytest.mark.xdist_group("unprivileged-user")
-pytestmark = UNPRIVILEGED_USER_GROUP
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PWNED = "/tmp/autograder-userns-pwned"
 JAIL_ROOT_ENTRIES = {"dev", "etc", "python", "usr"}  # as in conftest.py
@@ -138,19 +133,53 @@ print(json.dumps(summary))
 '''
 
 
-def processes_of(uid: int) -> set[int]:
-    """Pids of the live processes whose real uid is ``uid``."""
+# Runs the program given as its arguments and reports, as JSON, its output and the processes it left
+# behind. It is their subreaper: whatever the program started and did not stop (a zygote, a unit)
+# becomes its child when the program exits, so only this run's processes count, not those of
+# other test runs on the machine that happen to use the same uid.
+WATCHER = r'''
+import ctypes, json, os, signal, subprocess, sys, time
+
+PR_SET_CHILD_SUBREAPER = 36
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit(f"prctl(PR_SET_CHILD_SUBREAPER): errno {ctypes.get_errno()}")
+run = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120, cwd="/")
+
+
+def children():
     found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
             try:
-                lines = (entry / "status").read_text().splitlines()
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            uids = next((line.split()[1:] for line in lines if line.startswith("Uid:")), [])
-            if uids and int(uids[0]) == uid:
-                found.add(int(entry.name))
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.add(int(entry))
     return found
+
+
+def reap():
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+deadline = time.monotonic() + 3
+while True:
+    reap()
+    left = children()
+    if not left or time.monotonic() > deadline:
+        break
+    time.sleep(0.05)
+for pid in left:
+    os.kill(pid, signal.SIGKILL)
+print(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr, "left_behind": sorted(left)}))
+'''
 
 
 def switch_user_command() -> list[str]:
@@ -226,19 +255,19 @@ def unprivileged_python():
 @pytest.fixture(scope="module")
 def summary(unprivileged_python, jail_probe):
     """The JSON summary of the program run as the unprivileged user, and the processes it left behind."""
-    before = processes_of(UNPRIVILEGED_UID)
     probe = json.dumps({"source": jail_probe.source, "modules": list(jail_probe.modules)})
-    run = subprocess.run([*unprivileged_python, "-c", PROGRAM, str(REPO_ROOT / "pyproject.toml"), PWNED, probe],
-                         capture_output=True, text=True, cwd="/", timeout=120, env={"PATH": os.environ.get("PATH", "")})
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    watched = subprocess.run(
+        [sys.executable, "-c", WATCHER, *unprivileged_python, "-c", PROGRAM, str(REPO_ROOT / "pyproject.toml"),
+         PWNED, probe],
+        capture_output=True, text=True, cwd="/", timeout=150, env={"PATH": os.environ.get("PATH", "")})
+    assert watched.returncode == 0, watched.stderr
+    run = json.loads(watched.stdout)
+    assert run["returncode"] == 0, run["stderr"]
+    result = json.loads(run["stdout"].strip().splitlines()[-1])
     problems = result["executors"]["default"]["problems"]
     if any(problem.startswith("no user namespace") for problem in problems):
         pytest.skip("user namespaces are unavailable to unprivileged users here: " + "; ".join(problems))
-    deadline = time.monotonic() + 3
-    while (left := processes_of(UNPRIVILEGED_UID) - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    result["left_behind"] = sorted(left)
+    result["left_behind"] = run["left_behind"]
     return result
 
 

@@ -15,10 +15,7 @@ import subprocess
 import pytest
 
 from tests.security import hostile
-from tests.sandbox.test_userns import UNPRIVILEGED_USER_GROUP
 from tests.sandbox.test_userns import unprivileged_python  # noqa: F401 - a fixture shared with the sandbox suite
-
-pytestmark = UNPRIVILEGED_USER_GROUP
 
 PROGRAM = r"""
 import json, sys
