@@ -235,6 +235,9 @@ class Config:
             "AUTOGRADER_DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}", ("sqlite", "postgresql")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # How new passwords are hashed. Not an environment setting: a deployment always uses scrypt;
+        # only the test suite's config lowers the cost (scrypt's ~0.1 s a hash, ~190 hashes a run).
+        self.PASSWORD_HASH_METHOD = "scrypt"
         # SQLite (embedded mode) runs in WAL mode; FULL makes every answered commit survive a power cut.
         self.SQLITE_SYNCHRONOUS = env.text("AUTOGRADER_SQLITE_SYNCHRONOUS", "FULL")
         # How long a request waits for another writer's lock before the site answers 503.
@@ -342,6 +345,7 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SUBMISSION_COOLDOWN_SECONDS = 0
         self.RATELIMIT_ENABLED = False
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def logging_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:

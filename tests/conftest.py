@@ -35,8 +35,9 @@ _sequence = itertools.count(1)
 @functools.cache
 def _password_hash() -> str:
     # The stored hash names its method and cost, and checking it pays that cost: the service's
-    # scrypt (~0.1 s a check) was a quarter of tests/web/test_access.py's time. Accounts made
-    # through the services (tests/services/test_accounts.py) still get scrypt.
+    # scrypt (~0.1 s a check) was a quarter of tests/web/test_access.py's time. Accounts the
+    # services make hash with the same cheap method (TestConfig.PASSWORD_HASH_METHOD);
+    # tests/services/test_accounts.py checks that a deployment's is scrypt.
     from werkzeug.security import generate_password_hash
 
     return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

@@ -27,7 +27,7 @@ def _client(app):
 
 # What the throttle is tested against is how many failures it counted, not what a check costs: the
 # accounts store a cheap hash (as tests/conftest.py's factory does), and the dozens of sign-ins a
-# test makes skip scrypt's ~0.1 s each. Unknown accounts still pay the service's scrypt dummy check.
+# test makes skip scrypt's ~0.1 s each. Unknown accounts pay the dummy check with the same method.
 CHEAP_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
