@@ -71,9 +71,12 @@ class Steps:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.statements = 0
         self.submission_id = 0
+        self.shown: list[str] | None = None
 
-    def count(self, *args: object) -> None:
+    def count(self, conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
         self.statements += 1
+        if self.shown is not None:
+            self.shown.append(" ".join(statement.split())[:160])
 
     def post(self) -> None:
         response = self.client.post(
@@ -101,8 +104,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=8)
     parser.add_argument("--size", type=int, default=15, help="submissions per batch")
-    parser.add_argument("--profile", choices=STEPS, help="also profile this step (CPU clock) and print its top functions")
+    parser.add_argument(
+        "--profile", choices=STEPS, help="also profile this step (CPU clock) and print its top functions"
+    )
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--show-sql", action="store_true", help="print the statements each step sends (one submission)")
     parser.add_argument("--callees", metavar="REGEX", help="with --profile: what the matching functions call")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-service-cpu-"))
@@ -155,6 +161,12 @@ def run(app, token: str, options: argparse.Namespace) -> None:  # type: ignore[n
     for _ in range(5):  # warm-up: the suite is prepared, the replay streams recorded, pools filled
         for name in STEPS:
             work[name]()
+    if options.show_sql:
+        for name in STEPS:
+            steps.shown = []
+            work[name]()
+            print(f"{name}:", *steps.shown, sep="\n  ")
+        steps.shown = None
     cpu: dict[str, list[float]] = defaultdict(list)
     statements: dict[str, list[int]] = defaultdict(list)
     for _ in range(options.batches):
@@ -173,7 +185,9 @@ def run(app, token: str, options: argparse.Namespace) -> None:  # type: ignore[n
     source = REFERENCE
 
     def engine_alone() -> None:
-        engine.grade_source(assignment, source, executor, mode="hidden", hidden_seed=int(HIDDEN_SEED), filename="losses.py")
+        engine.grade_source(
+            assignment, source, executor, mode="hidden", hidden_seed=int(HIDDEN_SEED), filename="losses.py"
+        )
 
     for _ in range(options.batches):
         started = time.process_time()

@@ -17,22 +17,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, true, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import and_, case, delete, func, literal, or_, select, true, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 
 import autograder
 from autograder.extensions import db
-from autograder.models import CheckResult, CourseAssignment, Submission, SubmissionStatus, WorkerHeartbeat
+from autograder.models import CheckResult, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._integer import INTEGER_RANGE
 from autograder.models._time import UtcDateTime, utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
 from autograder.sandbox.watch import SandboxWatch
 from autograder.logs import log_context
+from autograder.services import grading_statements as statements
 from autograder.services.lanes import ahead_in_line
 from autograder.services.workers import live_window
 from autograder.jobs.similarity import request_indexing as request_similarity_indexing
@@ -104,6 +105,11 @@ def _cooldown_from(now: datetime) -> Any:
     return case((Submission.regrading, Submission.cooldown_from), else_=literal(now, UtcDateTime()))
 
 
+def _owner(claim: Claim) -> dict[str, Any]:
+    """The parameters of ``statements.OWNED`` for this claim."""
+    return {"submission_id": claim.submission_id, "attempt": claim.attempt, "claim_worker": claim.worker}
+
+
 def _owned(claim: Claim) -> Any:
     return (
         (Submission.id == claim.submission_id)
@@ -129,31 +135,17 @@ def claim_submission(submission_id: int, worker: str, now: datetime | None = Non
 def _take_claim(submission_id: int, worker: str, now: datetime | None = None) -> Claim | None:
     """The claim's statements, inside the caller's transaction (which commits it, or rolls back on None)."""
     now = now or utcnow()
-    claimable = (Submission.status == SubmissionStatus.QUEUED) | (
-        (Submission.status == SubmissionStatus.RUNNING) & (Submission.lease_expires_at < now)
-    )
-    result = db.session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, claimable, Submission.attempts < _max_attempts())
-        .values(
-            status=SubmissionStatus.RUNNING,
-            attempts=Submission.attempts + 1,
-            worker=worker,
-            started_at=now,
-            finished_at=None,
-            lease_expires_at=now + _lease(),
-            error_message="",
-        )
-        .returning(Submission.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    attempt = result.scalar_one_or_none()
+    connection = db.session.connection()
+    attempt = connection.execute(statements.CLAIM, {
+        "submission_id": submission_id, "max_attempts": _max_attempts(), "now": now,
+        "lease_until": now + _lease(), "claim_worker": worker,
+    }).scalar_one_or_none()
     if attempt is None:
         return None
     # A claim starts with no result rows, whatever its attempt number: a regrade's first claim is
     # attempt 1 too, and an earlier grading's rows (or a dead attempt's progress) would otherwise be
     # shown beside this claim's progress and kept beside its final result.
-    db.session.execute(delete(CheckResult).where(CheckResult.submission_id == submission_id))
+    connection.execute(statements.CLEAR_RESULTS, {"submission_id": submission_id})
     return Claim(submission_id, attempt, worker)
 
 
@@ -212,10 +204,10 @@ class ClaimKeeper:
                 rows, self._pending = self._pending, []
             with self.engine.begin() as connection:
                 owned = connection.execute(
-                    update(Submission).where(_owned(self.claim)).values(lease_expires_at=utcnow() + self.lease)
+                    statements.EXTEND_LEASE, {**_owner(self.claim), "lease_until": utcnow() + self.lease}
                 ).rowcount == 1
                 if owned and rows:
-                    connection.execute(insert(CheckResult), rows)
+                    connection.execute(statements.INSERT_RESULTS, rows)
                     self.written += len(rows)
             self._extended = time.monotonic()
             if not owned:
@@ -234,7 +226,15 @@ class ClaimKeeper:
                 log.warning("could not extend the lease of submission %s", self.claim.submission_id, exc_info=True)
 
 
-def late_adjusted_score(score: float, late_days: int, course_assignment: CourseAssignment) -> float:
+class LateRule(Protocol):
+    """The late policy's settings: a CourseAssignment, or a row of its columns."""
+
+    late_policy: LatePolicy
+    penalty_per_day: float
+    cutoff_days: int
+
+
+def late_adjusted_score(score: float, late_days: int, course_assignment: LateRule) -> float:
     """Return the score after the course's late policy (penalty per started day, or cut-off)."""
     if late_days <= 0:
         return score
@@ -292,7 +292,7 @@ def _grading_mode(course_seed: int | None) -> tuple[str, int | None]:
 
 
 def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: float,
-                       assignment_version: str, late: tuple[int, CourseAssignment] | None = None,
+                       assignment_version: str, late: tuple[int, LateRule] | None = None,
                        no_results_yet: bool = False, commit: bool = True) -> bool:
     """Replace the submission's results and scores in one transaction; return False if the claim was lost.
 
@@ -310,38 +310,26 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
     score, max_score = float(report.score), float(report.max_score)
     final = late_adjusted_score(score, late_days, course_assignment)
     grader_version = str(getattr(report, "grader_version", "") or autograder.__version__)[:40]
-    now = utcnow()
-    # Locks the row first (PostgreSQL row lock, SQLite write lock): finalisers are serialised.
-    owned = db.session.execute(
-        update(Submission)
-        .where(_owned(claim))
-        .values(
-            status=SubmissionStatus.DONE,
-            score=score,
-            max_score=max_score,
-            final_score=final,
-            grader_version=grader_version,
-            assignment_version=assignment_version,
-            seed=seed if seed is not None and seed in INTEGER_RANGE else None,
-            finished_at=now,
-            cooldown_from=_cooldown_from(now),
-            regrading=False,  # the regrade, if it was one, is done: the row leaves the regrade lane
-            grading_seconds=seconds,
-            lease_expires_at=None,
-            error_message="",
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    connection = db.session.connection()
+    # Locks the row first (PostgreSQL row lock, SQLite write lock): finalisers are serialised. The
+    # statement clears ``regrading`` (the regrade, if it was one, is done: the row leaves the regrade
+    # lane) and keeps a regrade's cooldown_from.
+    owned = connection.execute(statements.STORE, {
+        **_owner(claim), "now": utcnow(), "new_score": score, "new_max_score": max_score,
+        "new_final_score": final, "new_grader_version": grader_version,
+        "new_assignment_version": assignment_version,
+        "new_seed": seed if seed is not None and seed in INTEGER_RANGE else None,
+        "new_grading_seconds": seconds,
+    }).rowcount
     if not owned:
         db.session.rollback()
         return False
     if not no_results_yet:
-        db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
+        connection.execute(statements.CLEAR_RESULTS, {"submission_id": claim.submission_id})
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
-        # On the session's connection (same transaction): a Core insert, without the ORM's bulk
-        # bookkeeping per row, which makes no objects here anyway.
-        db.session.connection().execute(insert(CheckResult), rows)
+        # A Core executemany (same transaction), without the ORM's bulk bookkeeping per row.
+        connection.execute(statements.INSERT_RESULTS, rows)
     if commit:
         db.session.commit()
     return True
@@ -406,23 +394,15 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
     student_id: int | None = None
     with log_context(submission_id=submission_id):
         try:
-            # In the claim's transaction, one query for the submission, its course assignment (late
-            # policy) and the catalog row; then one commit for both.
-            submission = db.session.scalars(
-                select(Submission).where(Submission.id == submission_id)
-                .options(joinedload(Submission.course_assignment).joinedload(CourseAssignment.assignment),
-                         joinedload(Submission.course_assignment).joinedload(CourseAssignment.course))
-            ).one()
-            source = submission.source.encode("utf-8")
-            filename = submission.filename
-            course_assignment = submission.course_assignment
-            assignment_name = course_assignment.assignment.name
-            catalog_version = course_assignment.assignment.version
-            student_id, late_days = submission.user_id, submission.late_days or 0
-            course_seed = course_assignment.course.hidden_seed
-            db.session.expunge(course_assignment)  # kept (detached) for the late policy at the final write
+            # In the claim's transaction, one row with what grading needs from the submission, its
+            # course assignment (late policy), course and catalog row (columns, not ORM objects);
+            # then one commit for both.
+            row = db.session.connection().execute(statements.TO_GRADE, {"submission_id": submission_id}).one()
+            source, filename = row.source.encode("utf-8"), row.filename
+            student_id, late_days = row.user_id, row.late_days or 0
+            course_seed, course_assignment = row.course_seed, row  # the row has the late policy's columns
             db.session.commit()  # the claim, and the end of the read: grading takes a while
-            assignment = engine_assignment(assignment_name, catalog_version)
+            assignment = engine_assignment(row.assignment_name, row.catalog_version)
             mode, seed = _grading_mode(course_seed)
             with ClaimKeeper(db.engine, claim, lease) as keeper:
                 report = grade_source(assignment, source, watch, mode=mode, hidden_seed=seed,
@@ -457,7 +437,7 @@ def grade_submission(submission_id: int, *, executor: Executor | None = None,
             _commit_with_next_of(student_id)
         if stored:
             # Only a request: a low-priority background batch indexes it (never raises, never waits).
-            request_similarity_indexing(course_assignment.id)
+            request_similarity_indexing(row.course_assignment_id)
         outcome = GradingOutcome.GRADED if stored else GradingOutcome.LEASE_LOST
         _observe(outcome, seconds, watch)
         if stored:

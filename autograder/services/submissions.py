@@ -21,8 +21,9 @@ from autograder.models import CourseAssignment, Enrollment, Role, Submission, Su
 from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.services import confirmation_rule, courses, late_days, time_limits
-from autograder.services.lanes import PENDING, ahead_in_line, head_of_line
+from autograder.services.lanes import PENDING, ahead_in_line
 from autograder.services.errors import Forbidden, ServiceError
+from autograder.services import grading_statements as statements
 from autograder.services.grading import engine_assignment, resend_window
 
 log = logging.getLogger(__name__)
@@ -167,16 +168,8 @@ def release_next_of(user_id: int) -> Released | None:
     """
     # Only a held row is sent here: one already in the queue is not sent twice (should the sweeper
     # send this one at the same moment, the duplicate is harmless: the claim lets one worker through).
-    row = db.session.execute(
-        update(Submission)
-        .where(
-            Submission.id == head_of_line(user_id),
-            Submission.status == SubmissionStatus.QUEUED,
-            Submission.lease_expires_at == HELD,
-        )
-        .values(lease_expires_at=utcnow() + resend_window())
-        .returning(Submission.id, Submission.regrading)
-        .execution_options(synchronize_session=False)
+    row = db.session.connection().execute(
+        statements.RELEASE_NEXT, {"student_id": user_id, "held": HELD, "resend_until": utcnow() + resend_window()}
     ).one_or_none()
     return Released(row[0], bool(row[1])) if row is not None else None
 
