@@ -41,7 +41,8 @@ def tokens_spent(user: User, course_assignment: CourseAssignment, elsewhere_only
 def plan(user: User, course_assignment: CourseAssignment, raw_days: int, raw_accepted: bool) -> LatePlan:
     """Return how a submission ``raw_days`` late (started days) counts once the student's tokens are spent."""
     allowance = course_assignment.course.late_day_tokens or 0
-    left = max(0, allowance - tokens_spent(user, course_assignment, elsewhere_only=True))
+    # A course without tokens leaves none, whatever was spent: nothing to read (a query per submission).
+    left = max(0, allowance - tokens_spent(user, course_assignment, elsewhere_only=True)) if allowance > 0 else 0
     tokens = min(raw_days, left)
     late_days = raw_days - tokens
     accepted = raw_accepted

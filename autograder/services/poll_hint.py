@@ -15,7 +15,9 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus
@@ -35,21 +37,26 @@ def poll_after_seconds(submission: Submission) -> int | None:
         return None
     if submission.status == SubmissionStatus.RUNNING:
         return 1
-    # The regrade lane goes after the students' own work: a student's new submission is not
-    # behind any regrade, and a regrade is behind every student's own work.
-    if submission.regrading:
-        before = or_(~Submission.regrading, Submission.id < submission.id)
-    else:
-        before = and_(~Submission.regrading, Submission.id < submission.id)
-    ahead = db.session.scalar(
-        select(func.count()).select_from(Submission).where(Submission.status.in_(_PENDING), before)
-    ) or 0
+    ahead = db.session.connection().execute(
+        _AHEAD_OF_REGRADE if submission.regrading else _AHEAD_OF_OWN, {"submission_id": submission.id}
+    ).scalar() or 0
     if ahead == 0:
         return 1
     rate = _recent_rate()
     if rate <= 0:
         return 1  # nothing finished lately (a burst's first second, or no worker): no estimate
     return max(1, min(MAX_POLL_SECONDS, math.ceil(ahead / rate / 2)))
+
+
+def _ahead(before: Any) -> Any:
+    """SQL: the number of pending submissions ``before`` this one (parameter submission_id); built once."""
+    return select(func.count()).select_from(Submission).where(Submission.status.in_(_PENDING), before)
+
+
+# The regrade lane goes after the students' own work: a student's new submission is not behind
+# any regrade, and a regrade is behind every student's own work.
+_AHEAD_OF_OWN = _ahead(and_(~Submission.regrading, Submission.id < bindparam("submission_id")))
+_AHEAD_OF_REGRADE = _ahead(or_(~Submission.regrading, Submission.id < bindparam("submission_id")))
 
 
 def _recent_rate() -> float:

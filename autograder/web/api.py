@@ -103,7 +103,8 @@ def create_submission(name: str):
         return api_error(400, "you are in several courses that set this assignment: add the form field 'course'",
                          courses=sorted(ca.course.code for ca in mine))
     try:
-        submission = submissions.create_submission(user, mine[0], upload.filename or "", upload.read())
+        submission = submissions.create_submission(user, mine[0], upload.filename or "", upload.read(),
+                                                   student_checked=True)  # ``mine`` holds only their courses
     except CooldownActive as error:
         response = api_error(429, str(error), retry_after=error.retry_after)
         response.headers["Retry-After"] = str(error.retry_after)

@@ -119,7 +119,9 @@ def assignment(code: str, name: str):
             return render_template("student/assignment.html", **{**_assignment_context(ca, form),
                                                                   "unrelated": missing}), 200
         try:
-            submission = submissions.create_submission(current_user, ca, filename, data, upload=stored)
+            # _course_assignment read that they study the course (course_studied), in this request.
+            submission = submissions.create_submission(current_user, ca, filename, data, upload=stored,
+                                                       student_checked=True)
         except CooldownActive as error:
             flash(str(error), "warning")
             _keep_in_form(form, text)

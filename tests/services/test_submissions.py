@@ -1,7 +1,9 @@
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event, select
 
 from autograder.extensions import db
 from autograder.models import Submission, SubmissionStatus
@@ -56,6 +58,37 @@ def test_only_students_of_the_course_may_submit(app, factory, enrolled):
     _, ca = enrolled
     with pytest.raises(Forbidden):
         submissions.create_submission(factory.user(), ca, "losses.py", SOURCE)
+
+
+def test_a_caller_checked_student_is_still_held_to_the_enrolment(app, factory, enrolled):
+    # student_checked spares the read before the file, not the check under lock before the INSERT.
+    _, ca = enrolled
+    with pytest.raises(Forbidden):
+        submissions.create_submission(factory.user(), ca, "losses.py", SOURCE, student_checked=True)
+    assert db.session.query(Submission).count() == 0
+
+
+def test_the_returned_submission_is_what_was_stored_without_reading_it_back(app, enrolled):
+    student, ca = enrolled
+    reads = []
+    here = threading.get_ident()  # the embedded queue's grading thread reads the row too
+
+    def sent(connection, cursor, statement, *args):
+        if threading.get_ident() == here and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", sent)
+    try:
+        submission = submissions.create_submission(student, ca, "losses.py", SOURCE)
+        shown = {key: getattr(submission, key) for key in
+                 ("id", "user_id", "course_assignment_id", "filename", "source", "sha256", "late_days",
+                  "late_tokens", "assignment_version", "created_at", "regrading")}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", sent)
+    assert not [statement for statement in reads if "submission.source" in statement]  # no refresh after commit
+    with db.engine.connect() as connection:
+        row = connection.execute(select(Submission.__table__).where(Submission.id == shown["id"])).mappings().one()
+    assert shown == {key: row[key] for key in shown}
 
 
 def test_cooldown_refuses_a_quick_second_submission(app, enrolled):
