@@ -108,6 +108,7 @@ def main() -> int:
         "--profile", choices=STEPS, help="also profile this step (CPU clock) and print its top functions"
     )
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--split", action="store_true", help="also the CPU of named parts of the steps (wrapped functions)")
     parser.add_argument("--show-sql", action="store_true", help="print the statements each step sends (one submission)")
     parser.add_argument("--callees", metavar="REGEX", help="with --profile: what the matching functions call")
     options = parser.parse_args()
@@ -198,8 +199,63 @@ def run(app, token: str, options: argparse.Namespace) -> None:  # type: ignore[n
     for name, values in cpu.items():
         sent = f"   {statistics.median(statements[name]):3.0f} statements" if name in statements else ""
         print(f"  {name:<30} {statistics.median(values):7.2f} / {min(values):7.2f}{sent}")
+    if options.split:
+        split(work, options)
     if options.profile:
         profile(work[options.profile], work, options)
+
+
+def split(work, options: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """CPU per call of named parts, each wrapped to read process_time (a part inside another counts in both)."""
+    import flask_limiter
+    from sqlalchemy.orm import Session
+    from werkzeug.wrappers import Request
+
+    from autograder import jobs
+    from autograder.services import accounts, grading, submissions
+    from autograder.web import api
+
+    parts: dict[str, list[float]] = defaultdict(list)
+    originals = []
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                parts[label].append(1000 * (time.process_time() - started))
+
+        originals.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    wrap(flask_limiter.Limiter, "_check_request_limit", "POST: rate limiter check")
+    wrap(Request, "_load_form_data", "POST: multipart parsing")
+    wrap(accounts, "user_for_token", "POST/GET: token -> user")
+    wrap(submissions, "create_submission", "POST: submissions.create_submission")
+    wrap(Session, "flush", "POST/worker: ORM flush")
+    wrap(submissions, "_commit_keeping", "POST: commit")
+    wrap(jobs, "enqueue_grading", "POST: enqueue (publish)")
+    wrap(api, "hint_next_read", "POST/GET: poll hint")
+    wrap(api, "load_submission", "GET: load the submission and results")
+    wrap(api, "can_view_submission", "GET: may the user see it")
+    wrap(api, "submission_json", "GET: the JSON body")
+    wrap(grading, "_take_claim", "worker: claim")
+    wrap(grading, "store_final_result", "worker: final write")
+    wrap(grading, "_commit_with_next_of", "worker: release next + commit")
+    wrap(grading, "request_similarity_indexing", "worker: similarity request")
+    try:
+        for _ in range(options.batches * options.size):
+            for name in STEPS:
+                work[name]()
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    print("ms of CPU per call (median):")
+    for label, values in parts.items():
+        print(f"  {label:<40} {statistics.median(values):6.3f}  ({len(values)} calls)")
 
 
 def profile(target, work, options: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Collection
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from autograder.extensions import db
@@ -204,4 +204,8 @@ def user_for_token(token: str) -> User | None:
     """Return the user owning this API token, or None."""
     if not token:
         return None
-    return db.session.scalar(select(User).where(User.api_token_hash == _token_digest(token)))
+    return db.session.scalar(_USER_OF_TOKEN, {"digest": _token_digest(token)})
+
+
+# Built once: every API request starts with it (its statement and cache key are not rebuilt each time).
+_USER_OF_TOKEN = select(User).where(User.api_token_hash == bindparam("digest"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from autograder.extensions import db
 from autograder.models import CourseAssignment, Extension, Submission, SubmissionStatus, User
@@ -18,8 +18,12 @@ class ExtensionError(ServiceError):
 
 def extension_for(user: User, course_assignment: CourseAssignment) -> Extension | None:
     """Return the student's extension on this assignment, or None."""
-    return db.session.scalar(select(Extension).where(
-        Extension.user_id == user.id, Extension.course_assignment_id == course_assignment.id))
+    return db.session.scalar(_EXTENSION, {"student_id": user.id, "course_assignment_id": course_assignment.id})
+
+
+# Built once: every submission reads it (its statement and cache key are not rebuilt each time).
+_EXTENSION = select(Extension).where(
+    Extension.user_id == bindparam("student_id"), Extension.course_assignment_id == bindparam("course_assignment_id"))
 
 
 def due_for(user: User | None, course_assignment: CourseAssignment) -> datetime | None:

@@ -6,7 +6,7 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from autograder.extensions import csrf, db, limiter
@@ -80,6 +80,13 @@ def list_assignments():
     return jsonify({"assignments": items})
 
 
+# Every course's setting of a catalog assignment, by name, with its course and catalog row; built once.
+_SETTINGS_OF_ASSIGNMENT = (
+    select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == bindparam("name"))
+    .options(joinedload(CourseAssignment.course), contains_eager(CourseAssignment.assignment))
+)
+
+
 @bp.route("/assignments/<name>/submissions", methods=["POST"])
 @limiter.limit(_submission_limit, key_func=_rate_key)
 @token_required
@@ -89,9 +96,7 @@ def create_submission(name: str):
     if upload is None:
         return api_error(400, "send the file as the multipart field 'file'")
     # With their course and catalog row: the checks below and the submission read both.
-    candidates = list(db.session.scalars(
-        select(CourseAssignment).join(CatalogAssignment).where(CatalogAssignment.name == name)
-        .options(joinedload(CourseAssignment.course), contains_eager(CourseAssignment.assignment))))
+    candidates = list(db.session.scalars(_SETTINGS_OF_ASSIGNMENT, {"name": name}))
     # An assignment not released yet does not exist for students (as on the web: 404, its name unconfirmed).
     mine = [ca for ca in candidates if courses.studies(user, ca.course) and submissions.is_released(ca, utcnow())]
     course_code = request.form.get("course", "").strip()
