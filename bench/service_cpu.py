@@ -108,7 +108,9 @@ def main() -> int:
         "--profile", choices=STEPS, help="also profile this step (CPU clock) and print its top functions"
     )
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--split", action="store_true", help="also the CPU of named parts of the steps (wrapped functions)")
+    parser.add_argument(
+        "--split", action="store_true", help="also the CPU of named parts of the steps (wrapped functions)"
+    )
     parser.add_argument("--show-sql", action="store_true", help="print the statements each step sends (one submission)")
     parser.add_argument("--callees", metavar="REGEX", help="with --profile: what the matching functions call")
     options = parser.parse_args()
