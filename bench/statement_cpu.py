@@ -148,6 +148,15 @@ def _cases() -> dict[str, Callable[[], None]]:
 
         return run
 
+    quoted = ", ".join('"check"' if column == "check" else column for column in columns)
+    copy_sql = f"COPY check_result ({quoted}) FROM STDIN"
+
+    def copy_rows() -> None:
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        with cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(tuple(row.values()))
+
     def orm_insert() -> None:
         db.session.add(Submission(**values()))
         db.session.flush()
@@ -190,6 +199,7 @@ def _cases() -> dict[str, Callable[[], None]]:
                 unnest, {key: [row[column] for row in rows] for key, column in zip("abcdefghijk", columns)}
             )
         ),
+        "27 result rows, COPY": committed(copy_rows),
         "a submission added through the ORM": committed(orm_insert),
         "a submission by Core INSERT ... RETURNING, attached": committed(core_insert),
     }

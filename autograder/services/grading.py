@@ -207,7 +207,7 @@ class ClaimKeeper:
                     statements.EXTEND_LEASE, {**_owner(self.claim), "lease_until": utcnow() + self.lease}
                 ).rowcount == 1
                 if owned and rows:
-                    connection.execute(statements.INSERT_RESULTS, rows)
+                    statements.insert_results(connection, rows)
                     self.written += len(rows)
             self._extended = time.monotonic()
             if not owned:
@@ -328,8 +328,8 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
         connection.execute(statements.CLEAR_RESULTS, {"submission_id": claim.submission_id})
     rows = [_result_row(claim.submission_id, position, test) for position, test in enumerate(report.tests)]
     if rows:
-        # A Core executemany (same transaction), without the ORM's bulk bookkeeping per row.
-        connection.execute(statements.INSERT_RESULTS, rows)
+        # Same transaction, without the ORM's bulk bookkeeping per row (a COPY on PostgreSQL).
+        statements.insert_results(connection, rows)
     if commit:
         db.session.commit()
     return True

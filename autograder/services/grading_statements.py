@@ -8,7 +8,11 @@ and conditions as before: the claim's, the owner's (``OWNED``) and the final wri
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, case, delete, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from autograder.models import CatalogAssignment, CheckResult, Course, CourseAssignment, Submission, SubmissionStatus
 from autograder.models._time import UtcDateTime
@@ -39,8 +43,45 @@ CLAIM = (
 # Every result row of a submission: parameter submission_id.
 CLEAR_RESULTS = delete(CheckResult).where(CheckResult.submission_id == bindparam("submission_id"))
 
-# Result rows, as an executemany of ``_result_row`` dicts.
+# Result rows, as an executemany of ``_result_row`` dicts (insert_results sends them by COPY on PostgreSQL).
 INSERT_RESULTS = insert(CheckResult)
+RESULT_COLUMNS = (
+    "submission_id",
+    "position",
+    "name",
+    "function",
+    "check",
+    "score",
+    "max_score",
+    "status",
+    "output",
+    "visibility",
+    "mistake",
+)
+_COPY_RESULTS = "COPY check_result ({}) FROM STDIN".format(
+    ", ".join('"check"' if column == "check" else column for column in RESULT_COLUMNS)
+)
+
+
+def insert_results(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert result rows in the connection's transaction.
+
+    On PostgreSQL (psycopg) one COPY: a submission's 27 rows cost 0.41 ms of client CPU and 0.50 of
+    the server's instead of 0.76 and 0.63 as an executemany (bench/statement_cpu.py). Its errors are
+    raised as SQLAlchemy's, as the executemany's are (the grading task retries DBAPIError).
+    """
+    if connection.dialect.driver != "psycopg":
+        connection.execute(INSERT_RESULTS, rows)
+        return
+    import psycopg
+
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(_COPY_RESULTS) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in RESULT_COLUMNS])
+    except psycopg.Error as error:
+        raise DBAPIError.instance(_COPY_RESULTS, None, error, psycopg.Error) from error
+
 
 # What grading a claimed submission needs, in one row: parameter submission_id.
 TO_GRADE = (
