@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, g
 from flask_login import current_user, login_required
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from autograder.extensions import db
@@ -95,7 +96,12 @@ _SUBMISSION_VIEW = (
 
 def load_submission(submission_id: int) -> Submission | None:
     """The submission with its course assignment, course, catalog row and results, or None."""
-    return db.session.get(Submission, submission_id, options=_SUBMISSION_VIEW)
+    return db.session.scalars(_SUBMISSION_BY_ID, {"submission_id": submission_id}).unique().one_or_none()
+
+
+# Built once: ``session.get`` with options built the query and its cache key (eager-load paths
+# included) on every read.
+_SUBMISSION_BY_ID = select(Submission).where(Submission.id == bindparam("submission_id")).options(*_SUBMISSION_VIEW)
 
 
 def can_grade_submission(user: Any, submission: Submission) -> bool:
