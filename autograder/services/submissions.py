@@ -106,15 +106,21 @@ def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) ->
     cooldown = int(current_app.config.get("SUBMISSION_COOLDOWN_SECONDS", 0))
     if cooldown <= 0:
         return 0, False
-    mine = (Submission.user_id == user.id) & (Submission.course_assignment_id == course_assignment.id)
-    own_pending = select(Submission.id).where(mine, Submission.status.in_(PENDING), ~Submission.regrading)
-    if db.session.scalar(own_pending.limit(1)) is not None:
+    mine = {"student_id": user.id, "course_assignment_id": course_assignment.id}
+    if db.session.scalar(_OWN_PENDING, mine) is not None:
         return cooldown, True  # at least: the cooldown starts when its grading ends
-    last = db.session.scalar(select(func.max(Submission.cooldown_from)).where(mine))
+    last = db.session.scalar(_LAST_COOLDOWN_FROM, mine)
     if last is None:
         return 0, False
     remaining = (last + timedelta(seconds=cooldown) - now).total_seconds()
     return max(0, math.ceil(remaining)), False
+
+
+# Built once (every submission reads them when a cooldown is set): parameters student_id, course_assignment_id.
+_MINE = (Submission.user_id == bindparam("student_id")) & (
+    Submission.course_assignment_id == bindparam("course_assignment_id"))
+_OWN_PENDING = select(Submission.id).where(_MINE, Submission.status.in_(PENDING), ~Submission.regrading).limit(1)
+_LAST_COOLDOWN_FROM = select(func.max(Submission.cooldown_from)).where(_MINE)
 
 
 def seconds_until_next_submission(user: User, course_assignment: CourseAssignment, now: datetime) -> int:
