@@ -5,7 +5,7 @@
 Against a throwaway database: an UPDATE of a submission built per call and run through the
 session (the ORM's bulk-DML steps) or the session's connection, against one built once with bound
 parameters; a SELECT built per call against one built once; the 27 result rows of a submission
-as an executemany against one ``unnest`` statement (with the server's CPU); a submission added
+as an executemany, one ``unnest`` statement or a COPY (with the server's CPU); a submission added
 through the ORM against a Core ``INSERT ... RETURNING`` attached afterwards. Each figure is ms of
 CPU of this process per call, commit included, after a warm-up (medians of a few rounds).
 """
