@@ -19,18 +19,14 @@ to compare changes, and always compare within one run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import psycopg
 import requests
 
 from autograder.app import create_app
@@ -38,9 +34,9 @@ from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import Submission
+from throwaway import throwaway_services
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 HIDDEN_SEED = "20261122"
 
 timings: dict[str, list[float]] = defaultdict(list)
@@ -217,44 +213,33 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=30)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-profile-"))
-    database = f"autograder_profile_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-    redis_url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
-    queue = f"grading-profile-{uuid.uuid4().hex[:10]}"
-    stack = LocalStack.create(
-        work / "logs",
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        AUTOGRADER_CELERY_QUEUE=queue,
-        AUTOGRADER_SECRET_KEY="profile",
-        AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
-        AUTOGRADER_COOLDOWN_SECONDS="0",
-        AUTOGRADER_API_SUBMISSIONS_PER_USER="10000 per minute",  # one student posts them all
-        AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
-        AUTOGRADER_RUNTIME_DIR=str(work / "run"),
-    )
-    config = TestConfig(work, database_url)
-    config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", redis_url, queue
-    config.HIDDEN_SEED, config.ALLOW_INSECURE_SANDBOX = int(HIDDEN_SEED), True
-    config.SANDBOX_RUNTIME_DIR = str(work / "run")
-    app = create_app(config)
-    try:
-        stack.migrate()
-        token = seed(app)
-        end_to_end(stack, app, token, args.count)
-        in_process(app, token, args.count)
-    finally:
-        stack.stop()
-        with app.app_context():
-            db.engine.dispose()
-        with contextlib.suppress(Exception), psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        with contextlib.suppress(Exception):
-            import redis
-
-            redis.Redis.from_url(redis_url).delete(queue)
+    with throwaway_services("profile") as services:
+        stack = LocalStack.create(
+            work / "logs",
+            DATABASE_URL=services.database_url,
+            REDIS_URL=services.redis_url,
+            AUTOGRADER_CELERY_QUEUE=services.queue,
+            AUTOGRADER_SECRET_KEY="profile",
+            AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
+            AUTOGRADER_COOLDOWN_SECONDS="0",
+            AUTOGRADER_API_SUBMISSIONS_PER_USER="10000 per minute",  # one student posts them all
+            AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
+            AUTOGRADER_RUNTIME_DIR=str(work / "run"),
+        )
+        config = TestConfig(work, services.database_url)
+        config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", services.redis_url, services.queue
+        config.HIDDEN_SEED, config.ALLOW_INSECURE_SANDBOX = int(HIDDEN_SEED), True
+        config.SANDBOX_RUNTIME_DIR = str(work / "run")
+        app = create_app(config)
+        try:
+            stack.migrate()
+            token = seed(app)
+            end_to_end(stack, app, token, args.count)
+            in_process(app, token, args.count)
+        finally:
+            stack.stop()
+            with app.app_context():
+                db.engine.dispose()
     return 0
 
 

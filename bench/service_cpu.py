@@ -21,24 +21,21 @@ checkouts by running both, one after the other, a few times each.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import pstats
-import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_cpu import ReplayExecutor  # noqa: E402
+from throwaway import throwaway_services  # noqa: E402
 
 from autograder.app import create_app  # noqa: E402
 from autograder.config import TestConfig  # noqa: E402
@@ -46,7 +43,6 @@ from autograder.extensions import db  # noqa: E402
 from autograder.jobs.local_stack import LocalStack  # noqa: E402
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 HIDDEN_SEED = "20261122"
 STEPS = ("POST", "worker", "GET")
 
@@ -115,40 +111,30 @@ def main() -> int:
     parser.add_argument("--callees", metavar="REGEX", help="with --profile: what the matching functions call")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-service-cpu-"))
-    database = f"autograder_cpu_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-    redis_url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
-    queue = f"grading-cpu-{uuid.uuid4().hex[:10]}"
-    stack = LocalStack.create(
-        work / "logs",
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        AUTOGRADER_CELERY_QUEUE=queue,
-        AUTOGRADER_SECRET_KEY="cpu",
-        AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
-    )
-    config = TestConfig(work, database_url)
-    config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", redis_url, queue
-    config.HIDDEN_SEED = int(HIDDEN_SEED)
-    config.SUBMISSION_COOLDOWN_SECONDS = 0
-    config.RATELIMIT_ENABLED, config.RATELIMIT_STORAGE_URI = True, redis_url  # as served: the limiter in Redis
-    config.API_SUBMISSIONS_PER_USER = "100000 per minute"  # one student posts them all
-    app = create_app(config)
-    try:
-        stack.migrate()
-        token = _seed(app)
-        run(app, token, options)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        with contextlib.suppress(Exception), psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        with contextlib.suppress(Exception):
-            import redis
-
-            redis.Redis.from_url(redis_url).delete(queue)
+    with throwaway_services("cpu") as services:
+        stack = LocalStack.create(
+            work / "logs",
+            DATABASE_URL=services.database_url,
+            REDIS_URL=services.redis_url,
+            AUTOGRADER_CELERY_QUEUE=services.queue,
+            AUTOGRADER_SECRET_KEY="cpu",
+            AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
+        )
+        config = TestConfig(work, services.database_url)
+        config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", services.redis_url, services.queue
+        config.HIDDEN_SEED = int(HIDDEN_SEED)
+        config.SUBMISSION_COOLDOWN_SECONDS = 0
+        # As served: the limiter in Redis.
+        config.RATELIMIT_ENABLED, config.RATELIMIT_STORAGE_URI = True, services.redis_url
+        config.API_SUBMISSIONS_PER_USER = "100000 per minute"  # one student posts them all
+        app = create_app(config)
+        try:
+            stack.migrate()
+            token = _seed(app)
+            run(app, token, options)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
     return 0
 
 
