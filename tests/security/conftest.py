@@ -46,5 +46,12 @@ def roomy_losses(losses: Assignment) -> Assignment:
 
 
 @pytest.fixture(scope="session")
+def tight_losses(losses: Assignment) -> Assignment:
+    """`losses` with half its submission budget: files that burn their whole budget burn half as much CPU."""
+    limits = dataclasses.replace(losses.spec.limits, submission_seconds=losses.spec.limits.submission_seconds / 2)
+    return dataclasses.replace(losses, spec=dataclasses.replace(losses.spec, limits=limits))
+
+
+@pytest.fixture(scope="session")
 def losses_reference() -> str:
     return (REPO_ROOT / "assignments" / "losses" / "reference.py").read_text()
