@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def _starter_source(assignment: str) -> str:
     return (ROOT / "assignments" / assignment / "starter.py").read_text()
 
 
+@functools.cache
 def _starter(assignment: str) -> frozenset[int]:
     return starter_hashes(_starter_source(assignment))
 
@@ -44,9 +46,14 @@ def _solutions(assignment: str) -> dict[str, str]:
     return {path.stem: path.read_bytes().decode("utf-8") for path in sorted((SOLUTIONS / assignment).glob("*.py"))}
 
 
+@functools.cache
+def _fingerprint(assignment: str, source: str) -> FilePrint:
+    # Each solution is scored against dozens of others and copies: fingerprinted once per test process.
+    return fingerprint_source(source, _starter(assignment))
+
+
 def _score(assignment: str, a: str, b: str) -> float:
-    starter = _starter(assignment)
-    return compare(fingerprint_source(a, starter), fingerprint_source(b, starter)).score
+    return compare(_fingerprint(assignment, a), _fingerprint(assignment, b)).score
 
 
 def _as_saved_elsewhere(source: str) -> list[str]:
