@@ -113,7 +113,9 @@ def _cooldown(user: User, course_assignment: CourseAssignment, now: datetime) ->
     if last is None:
         return 0, False
     remaining = (last + timedelta(seconds=cooldown) - now).total_seconds()
-    return max(0, math.ceil(remaining)), False
+    # ``now`` may be read a moment before a grading that ends meanwhile stores cooldown_from: never
+    # more than the cooldown itself (Retry-After 61 for a 60 s cooldown).
+    return min(cooldown, max(0, math.ceil(remaining))), False
 
 
 # Built once (every submission reads them when a cooldown is set): parameters student_id, course_assignment_id.

@@ -105,6 +105,16 @@ def test_cooldown_refuses_a_quick_second_submission(app, enrolled):
     _wait_for_grading(app)
 
 
+def test_the_wait_is_never_longer_than_the_cooldown(app, enrolled):
+    # A request reads its clock, then a grading that ends meanwhile stores a later cooldown_from.
+    student, ca = enrolled
+    app.config["SUBMISSION_COOLDOWN_SECONDS"] = 60
+    first = submissions.create_submission(student, ca, "losses.py", SOURCE)
+    _wait_for_grading(app)
+    finished = db.session.get(Submission, first.id).finished_at
+    assert submissions.seconds_until_next_submission(student, ca, finished - timedelta(seconds=0.3)) == 60
+
+
 def test_late_days_and_hard_cutoff(app, enrolled):
     student, ca = enrolled
     due = utcnow() - timedelta(days=3) + timedelta(hours=1)  # 2 days 23 hours ago: 3 started days
