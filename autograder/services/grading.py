@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, literal, or_, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 
@@ -28,7 +28,7 @@ import autograder
 from autograder.extensions import db
 from autograder.models import CheckResult, Submission, SubmissionStatus, WorkerHeartbeat
 from autograder.models._integer import INTEGER_RANGE
-from autograder.models._time import UtcDateTime, utcnow
+from autograder.models._time import utcnow
 from autograder.models.course import LatePolicy
 from autograder.sandbox.executor import Executor
 from autograder.sandbox.watch import SandboxWatch
@@ -100,23 +100,9 @@ def _max_attempts() -> int:
     return int(current_app.config.get("GRADING_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
 
 
-def _cooldown_from(now: datetime) -> Any:
-    """SQL value of cooldown_from when a grading ends at ``now``: now, unless the grading was a regrade."""
-    return case((Submission.regrading, Submission.cooldown_from), else_=literal(now, UtcDateTime()))
-
-
 def _owner(claim: Claim) -> dict[str, Any]:
     """The parameters of ``statements.OWNED`` for this claim."""
     return {"submission_id": claim.submission_id, "attempt": claim.attempt, "claim_worker": claim.worker}
-
-
-def _owned(claim: Claim) -> Any:
-    return (
-        (Submission.id == claim.submission_id)
-        & (Submission.status == SubmissionStatus.RUNNING)
-        & (Submission.attempts == claim.attempt)
-        & (Submission.worker == claim.worker)
-    )
 
 
 def claim_submission(submission_id: int, worker: str, now: datetime | None = None) -> Claim | None:
@@ -338,12 +324,12 @@ def store_final_result(claim: Claim, report: Any, *, seed: int | None, seconds: 
 def record_failure(claim: Claim, message: str) -> bool:
     """Put a claimed submission in status error (the sweeper retries it); return False if the claim was lost."""
     now = utcnow()
-    owned = db.session.execute(
+    owned = db.session.connection().execute(
         update(Submission)
-        .where(_owned(claim))
+        .where(statements.OWNED)
         .values(status=SubmissionStatus.ERROR, error_message=message[:2000], finished_at=now,
-                cooldown_from=_cooldown_from(now), lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+                cooldown_from=statements.COOLDOWN_FROM, lease_expires_at=None),
+        {**_owner(claim), "now": now},
     ).rowcount
     db.session.commit()
     return owned == 1
@@ -357,12 +343,12 @@ def release_claim(claim: Claim, reason: str) -> bool:
     now = utcnow()
     if claim.attempt >= _max_attempts():
         values: dict[str, Any] = dict(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
-                                      cooldown_from=_cooldown_from(now),
+                                      cooldown_from=statements.COOLDOWN_FROM,
                                       error_message=f"grading was interrupted {claim.attempt} times; giving up ({reason})"[:2000])
     else:
         values = dict(status=SubmissionStatus.QUEUED, lease_expires_at=now, started_at=None, error_message=reason[:2000])
-    owned = db.session.execute(
-        update(Submission).where(_owned(claim)).values(**values).execution_options(synchronize_session=False)
+    owned = db.session.connection().execute(
+        update(Submission).where(statements.OWNED).values(**values), {**_owner(claim), "now": now}
     ).rowcount
     db.session.execute(delete(CheckResult).where(CheckResult.submission_id == claim.submission_id))
     db.session.commit()
@@ -582,15 +568,15 @@ def sweep_stale_submissions(now: datetime | None = None, *, fresh_queue: bool = 
     resend_mark = now + window  # on queued rows, lease_expires_at means "sent again until"
     dead = _held_by_dead_processes(now)
     interrupted = or_(Submission.lease_expires_at < now, Submission.id.in_(dead))
-    abandoned = list(db.session.scalars(
+    abandoned = list(db.session.connection().execute(
         update(Submission)
         .where(Submission.status == SubmissionStatus.RUNNING, interrupted, Submission.attempts >= max_attempts)
         .values(status=SubmissionStatus.ERROR, lease_expires_at=None, finished_at=now,
-                cooldown_from=_cooldown_from(now),
+                cooldown_from=statements.COOLDOWN_FROM,
                 error_message=f"grading was interrupted {max_attempts} times; giving up")
-        .returning(Submission.id)
-        .execution_options(synchronize_session=False)
-    ))
+        .returning(Submission.id),
+        {"now": now},
+    ).scalars())
     regrades: set[int] = set()
     expired = []
     for submission_id, regrading in db.session.execute(

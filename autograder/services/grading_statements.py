@@ -3,7 +3,8 @@
 Building an UPDATE and its cache key per call, and running it through the ORM's bulk-DML steps,
 cost ~0.3 ms of CPU per statement; a statement built once is compiled once and its cache key
 kept, and the session's connection runs it as plain Core (~0.1 ms). They are the same statements
-and conditions as before: the claim's, the owner's (``OWNED``) and the final write's.
+and conditions as before: the claim's, the owner's (``OWNED``, which every write of a claim's
+holder is guarded by), the cooldown's start (``COOLDOWN_FROM``) and the final write's.
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ OWNED = (
     & (Submission.worker == bindparam("claim_worker"))
 )
 
+# When a grading ends at ``now`` (parameter now): now, unless it was a regrade, which never moves
+# the student's cooldown.
+COOLDOWN_FROM = case((Submission.regrading, Submission.cooldown_from), else_=_now)
+
 # The lease keeper's renewal: OWNED's parameters and lease_until.
 EXTEND_LEASE = update(Submission).where(OWNED).values(lease_expires_at=bindparam("lease_until", type_=UtcDateTime()))
 
@@ -128,7 +133,7 @@ STORE = (
         assignment_version=bindparam("new_assignment_version"),
         seed=bindparam("new_seed"),
         finished_at=_now,
-        cooldown_from=case((Submission.regrading, Submission.cooldown_from), else_=_now),
+        cooldown_from=COOLDOWN_FROM,
         regrading=False,
         grading_seconds=bindparam("new_grading_seconds"),
         lease_expires_at=None,

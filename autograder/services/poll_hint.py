@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
-
-from flask import current_app
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, func, or_, select
 
 from autograder.extensions import db

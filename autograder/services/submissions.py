@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy import inspect
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
