@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask, g
@@ -259,6 +260,7 @@ def make_app(tmp_path: Path, migrated_database: Path, request: pytest.FixtureReq
         for key, value in overrides.items():
             setattr(config, key, value)
         built.append(create_app(config))
+        _share_compiled_statements(built[-1])
         return built[-1]
 
     yield build
@@ -268,14 +270,46 @@ def make_app(tmp_path: Path, migrated_database: Path, request: pytest.FixtureReq
             queue.stop()
         with app.app_context():
             db.engine.dispose()
-    # Each mapper keeps compiled statements per dialect (an LRU of 100), and every test app's
-    # engine has a dialect of its own: uncleared, a test process keeps about 100 apps' worth of
-    # statements alive, and its garbage collector walks them again and again.
+    # Each mapper keeps compiled statements per dialect (an LRU of 100): uncleared, the statements
+    # of engines with a dialect of their own (an app with other engine options) would stay alive
+    # for about 100 apps, and the garbage collector would walk them again and again. Those of the
+    # shared dialects serve the next test.
     # (An optimisation only: a SQLAlchemy without this private cache just skips it.)
+    shared = {dialect for dialect, _ in _shared_statements.values()}
     for mapper in db.Model.registry.mappers:
         cache = getattr(mapper, "_compiled_cache", None)
         if cache is not None:
-            cache.clear()
+            for key in [key for key in cache if not (type(key) is tuple and key and key[0] in shared)]:
+                cache.pop(key, None)
+
+
+# One initialised dialect and its compiled statements per kind of SQLite engine the test apps make.
+_shared_statements: dict[tuple[type, str], tuple[Any, Any]] = {}
+
+
+def _share_compiled_statements(app: Flask) -> None:
+    """Let the SQLite engines of the apps a test process builds share one dialect and its compiled statements.
+
+    SQLAlchemy caches each statement's compiled form per engine, keyed by the engine's dialect (the
+    mappers' INSERTs and UPDATEs too), and each test app has an engine of its own: every test
+    compiled every statement it ran again. The test apps' engines differ only in their database
+    file, so those with the same dialect class and engine options share the first one's dialect,
+    initialised on a first connection, and its cache.
+    (An optimisation only: an Engine without these attributes is left as it is.)
+    """
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite" or not hasattr(engine, "_compiled_cache") or not hasattr(engine.pool, "_dialect"):
+        return
+    key = (type(engine.dialect), repr(sorted(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items())))
+    shared = _shared_statements.get(key)
+    if shared is None:
+        with engine.connect():  # the dialect reads the library's version and defaults on a first connection
+            pass
+        _shared_statements[key] = (engine.dialect, engine._compiled_cache)
+        return
+    engine.dialect, engine._compiled_cache = shared
+    engine.pool._dialect = shared[0]
 
 
 @pytest.fixture
