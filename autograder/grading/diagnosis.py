@@ -9,9 +9,10 @@ Variants never reach student code: only their outputs are stored, next to the ex
 
 from __future__ import annotations
 
-import copy
+import functools
 import logging
 import math
+import types
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import numpy as np
 
 from autograder.grading.compare import compare_values
 from autograder.grading.mistakes import Mistake, variant_source
+from autograder.grading.plain_copy import deep_copy
 from autograder.grading.suite import (
     Assignment,
     CaseNotes,
@@ -129,24 +131,30 @@ def snapshot_run(namespace: Mapping[str, Any], calls: list[Call], probes: Mappin
     outcomes: list[CallOutcome] = []
 
     def snapshot(index: int, outcome: CallOutcome) -> None:
-        outcome.value = copy.deepcopy(outcome.value)
-        outcome.args_after = copy.deepcopy(outcome.args_after)
+        outcome.value = deep_copy(outcome.value)
+        outcome.args_after = deep_copy(outcome.args_after)
         outcomes.append(outcome)
 
     # Known-wrong variants overflow and divide by zero on purpose.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        run_program(namespace, copy.deepcopy(calls), probes=probes, filename=filename, on_outcome=snapshot)
+        run_program(namespace, deep_copy(calls), probes=probes, filename=filename, on_outcome=snapshot)
     return outcomes
 
 
 def variant_namespace(assignment: Assignment, mistake: Mistake) -> dict[str, Any]:
     """Return a fresh module namespace of the student file that makes ``mistake`` (module state included)."""
-    source = variant_source(assignment, mistake)
+    filename = f"<{mistake.implementation}>"
     namespace: dict[str, Any] = {"__name__": f"_autograder_variant_{assignment.name}_{mistake.implementation}",
-                                 "__file__": f"<{mistake.implementation}>"}
-    exec(compile(source, f"<{mistake.implementation}>", "exec"), namespace)  # our own code, trusted side
+                                 "__file__": filename}
+    exec(_variant_code(variant_source(assignment, mistake), filename), namespace)  # our own code, trusted side
     return namespace
+
+
+@functools.lru_cache(maxsize=256)
+def _variant_code(source: str, filename: str) -> types.CodeType:
+    """Compile a variant file once: a suite runs each variant in two fresh namespaces, per mode and seed."""
+    return compile(source, filename, "exec")
 
 
 def _at_path(outcome: CallOutcome | None, path: tuple[int | str, ...]) -> tuple[Any, str]:

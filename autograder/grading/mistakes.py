@@ -85,10 +85,23 @@ def variant_source(assignment: AssignmentFolder, mistake: Mistake) -> str:
     variant is not defined in the assignment's mistakes.py.
     """
     mistakes_text = (assignment.path / "mistakes.py").read_text(encoding="utf-8")
+    source = _variant_text(mistakes_text, assignment.reference_source, mistake)
+    if source is None:
+        raise ValueError(f"{mistake.implementation!r} is not defined in {assignment.name}'s mistakes.py")
+    return source
+
+
+@functools.lru_cache(maxsize=256)
+def _variant_text(mistakes_text: str, reference_text: str, mistake: Mistake) -> str | None:
+    """The variant file of ``mistake`` built from the two files' texts, or None if mistakes.py lacks it.
+
+    Cached: every preparation of a suite (public, and hidden per course seed) builds the same files,
+    and unparsing them was a fifth of a suite's preparation.
+    """
     mistakes_tree = _parsed(mistakes_text)
     definitions = {name: node for node in mistakes_tree.body if (name := _defined_name(node)) and name != "MISTAKES"}
     if mistake.implementation not in definitions:
-        raise ValueError(f"{mistake.implementation!r} is not defined in {assignment.name}'s mistakes.py")
+        return None
     needed: list[str] = []
     pending = [mistake.implementation]
     while pending:
@@ -100,7 +113,6 @@ def variant_source(assignment: AssignmentFolder, mistake: Mistake) -> str:
     imports = [node for node in mistakes_tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
                and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder"))]
 
-    reference_text = assignment.reference_source
     reference_tree = _parsed(reference_text)
     lines = reference_text.splitlines()
     for node in reference_tree.body:

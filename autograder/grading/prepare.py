@@ -8,7 +8,6 @@ stays here, on the trusted side.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import inspect
@@ -22,6 +21,7 @@ import numpy as np
 from autograder.grading.cases import Case, GradCheck
 from autograder.grading.describe import describe_call
 from autograder.grading.diagnosis import precompute_diagnosis
+from autograder.grading.plain_copy import deep_copy
 from autograder.grading.suite import (
     ArgWatch,
     Assignment,
@@ -98,10 +98,10 @@ class _Preparer:
 
         def snapshot(index: int, outcome: CallOutcome) -> None:
             # Later calls may mutate a returned object (an optimizer's config): keep it as sent.
-            outcome.value = copy.deepcopy(outcome.value)
+            outcome.value = deep_copy(outcome.value)
             outcomes.append(outcome)
 
-        run_program(self.namespace, copy.deepcopy(calls), probes=self.assignment.probes,
+        run_program(self.namespace, deep_copy(calls), probes=self.assignment.probes,
                     filename="reference.py", on_outcome=snapshot)
         for index, outcome in enumerate(outcomes):
             if not outcome.ok:
@@ -123,7 +123,7 @@ class _Preparer:
         """
         fastest = float("inf")
         for _ in range(REFERENCE_TIMING_RUNS):
-            program = copy.deepcopy(calls)
+            program = deep_copy(calls)
             started = time.thread_time()
             run_program(self.namespace, program, probes=self.assignment.probes, filename="reference.py")
             fastest = min(fastest, time.thread_time() - started)
