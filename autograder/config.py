@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -219,6 +219,13 @@ def submit_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]
     return env.text("AUTOGRADER_URL", ""), env.text("AUTOGRADER_TOKEN", "")
 
 
+def engine_options(database_url: str) -> dict[str, Any]:
+    """SQLAlchemy's engine options for a database URL."""
+    # A pooled PostgreSQL connection can die with its server: each checkout tests it first. A SQLite
+    # connection is a file handle nothing can drop, and the test would add a statement to each checkout.
+    return {"pool_pre_ping": not database_url.startswith("sqlite")}
+
+
 class Config:
     """Settings read once from the environment when the app is created (raises SettingsError).
 
@@ -234,7 +241,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env.url(
             "AUTOGRADER_DATABASE_URL", f"sqlite:///{instance / 'autograder.sqlite3'}", ("sqlite", "postgresql")
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         # How new passwords are hashed. Not an environment setting: a deployment always uses scrypt;
         # only the test suite's config lowers the cost (scrypt's ~0.1 s a hash, ~190 hashes a run).
         self.PASSWORD_HASH_METHOD = "scrypt"
@@ -343,6 +350,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key"
         self.PUBLIC_URL = "http://localhost"  # the test client's host: tests that mail links read them there
         self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(database_url)
         self.SUBMISSION_COOLDOWN_SECONDS = 0
         self.RATELIMIT_ENABLED = False
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import config as settings
 from autograder.config import Config, SettingsError, assignments_dir, sandbox_options, submit_settings, suite_cache_dir
 from autograder.sandbox import SandboxOptions
 
@@ -107,3 +108,12 @@ def test_sandbox_options_are_read_here_and_checked() -> None:
     assert sandbox_options({}) == SandboxOptions()
     with pytest.raises(SettingsError, match="AUTOGRADER_SANDBOX_DISABLE_LAYERS must be a comma-separated list"):
         sandbox_options({"AUTOGRADER_SANDBOX_DISABLE_LAYERS": "seccom"})
+
+
+def test_pooled_connections_are_tested_before_use_on_postgresql_only(tmp_path):
+    assert Config(tmp_path, {}).SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": False}  # the embedded SQLite
+    served = Config(tmp_path, {"AUTOGRADER_DATABASE_URL": "postgresql+psycopg://db/grader"})
+    assert served.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
+    assert settings.TestConfig(tmp_path, "postgresql+psycopg://db/t").SQLALCHEMY_ENGINE_OPTIONS == {
+        "pool_pre_ping": True
+    }
