@@ -456,6 +456,16 @@ def main() -> int:
                 f"throughput {throughput:.1f} submissions/s (first POST to last stored score, "
                 f"{end - started:.1f} s); {throughput / baseline:.2f}x the bare engine's rate in one process"
             )
+            # Grading that stalls while the posts arrive (e.g. starved of the database's write lock)
+            # shows here, where the whole run's rate would average it away.
+            posts_ended = started + posted_seconds
+            while_posting = sum(1 for row in finished if row.finished_at.timestamp() <= posts_ended)
+            after = len(finished) - while_posting
+            print(
+                f"graded while posting {while_posting} in {posted_seconds:.1f} s "
+                f"({while_posting / posted_seconds:.1f}/s), after the last POST {after} in "
+                f"{max(end - posts_ended, 0):.1f} s ({after / max(end - posts_ended, 1e-3):.1f}/s)"
+            )
             print(
                 f"queue-to-done latency p50 {statistics.median(latencies):.2f} s, "
                 f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s"
