@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask, g
@@ -28,6 +27,7 @@ from autograder.models import (
 from autograder.models._time import utcnow
 from autograder.sandbox import Executor, SandboxOptions, open_executor
 from tests.slots import worker_slot
+from tests.sqlite_sharing import forget_unshared_statements, share_compiled_statements
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -260,7 +260,7 @@ def make_app(tmp_path: Path, migrated_database: Path, request: pytest.FixtureReq
         for key, value in overrides.items():
             setattr(config, key, value)
         built.append(create_app(config))
-        _share_compiled_statements(built[-1])
+        share_compiled_statements(built[-1])
         return built[-1]
 
     yield build
@@ -270,46 +270,7 @@ def make_app(tmp_path: Path, migrated_database: Path, request: pytest.FixtureReq
             queue.stop()
         with app.app_context():
             db.engine.dispose()
-    # Each mapper keeps compiled statements per dialect (an LRU of 100): uncleared, the statements
-    # of engines with a dialect of their own (an app with other engine options) would stay alive
-    # for about 100 apps, and the garbage collector would walk them again and again. Those of the
-    # shared dialects serve the next test.
-    # (An optimisation only: a SQLAlchemy without this private cache just skips it.)
-    shared = {dialect for dialect, _ in _shared_statements.values()}
-    for mapper in db.Model.registry.mappers:
-        cache = getattr(mapper, "_compiled_cache", None)
-        if cache is not None:
-            for key in [key for key in cache if not (type(key) is tuple and key and key[0] in shared)]:
-                cache.pop(key, None)
-
-
-# One initialised dialect and its compiled statements per kind of SQLite engine the test apps make.
-_shared_statements: dict[tuple[type, str], tuple[Any, Any]] = {}
-
-
-def _share_compiled_statements(app: Flask) -> None:
-    """Let the SQLite engines of the apps a test process builds share one dialect and its compiled statements.
-
-    SQLAlchemy caches each statement's compiled form per engine, keyed by the engine's dialect (the
-    mappers' INSERTs and UPDATEs too), and each test app has an engine of its own: every test
-    compiled every statement it ran again. The test apps' engines differ only in their database
-    file, so those with the same dialect class and engine options share the first one's dialect,
-    initialised on a first connection, and its cache.
-    (An optimisation only: an Engine without these attributes is left as it is.)
-    """
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite" or not hasattr(engine, "_compiled_cache") or not hasattr(engine.pool, "_dialect"):
-        return
-    key = (type(engine.dialect), repr(sorted(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items())))
-    shared = _shared_statements.get(key)
-    if shared is None:
-        with engine.connect():  # the dialect reads the library's version and defaults on a first connection
-            pass
-        _shared_statements[key] = (engine.dialect, engine._compiled_cache)
-        return
-    engine.dialect, engine._compiled_cache = shared
-    engine.pool._dialect = shared[0]
+    forget_unshared_statements()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import CatalogAssignment, Course, CourseAssignment, Submission, SubmissionStatus, User
 from autograder.sandbox import Executor, SandboxOptions, open_executor
 from tests.slots import worker_slot
+from tests.sqlite_sharing import share_compiled_statements
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOSSES_REFERENCE = (REPOSITORY / "assignments" / "losses" / "reference.py").read_text()
@@ -71,6 +72,7 @@ def jobs_app(tmp_path: Path, pool_executors: tuple[Executor, Executor]) -> Itera
     config.ALLOW_INSECURE_SANDBOX = True
     config.EMBEDDED_LENT_EXECUTORS = pool_executors
     app = create_app(config)
+    share_compiled_statements(app)
     with app.app_context():
         db.create_all()
         yield app
