@@ -30,7 +30,6 @@ from pathlib import Path
 import requests
 
 from autograder.app import create_app
-from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.jobs.local_stack import LocalStack, free_port
 from autograder.models import Submission
@@ -214,20 +213,16 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-profile-"))
     with throwaway_services("profile") as services:
-        stack = LocalStack.create(
-            work / "logs",
-            DATABASE_URL=services.database_url,
-            REDIS_URL=services.redis_url,
-            AUTOGRADER_CELERY_QUEUE=services.queue,
-            AUTOGRADER_SECRET_KEY="profile",
+        stack = services.stack(
+            work,
+            "profile",
             AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
             AUTOGRADER_COOLDOWN_SECONDS="0",
             AUTOGRADER_API_SUBMISSIONS_PER_USER="10000 per minute",  # one student posts them all
             AUTOGRADER_ALLOW_INSECURE_SANDBOX="1",
             AUTOGRADER_RUNTIME_DIR=str(work / "run"),
         )
-        config = TestConfig(work, services.database_url)
-        config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", services.redis_url, services.queue
+        config = services.config(work)
         config.HIDDEN_SEED, config.ALLOW_INSECURE_SANDBOX = int(HIDDEN_SEED), True
         config.SANDBOX_RUNTIME_DIR = str(work / "run")
         app = create_app(config)

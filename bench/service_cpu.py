@@ -38,9 +38,7 @@ from engine_cpu import ReplayExecutor  # noqa: E402
 from throwaway import throwaway_services  # noqa: E402
 
 from autograder.app import create_app  # noqa: E402
-from autograder.config import TestConfig  # noqa: E402
 from autograder.extensions import db  # noqa: E402
-from autograder.jobs.local_stack import LocalStack  # noqa: E402
 
 REFERENCE = (Path(__file__).resolve().parents[1] / "assignments" / "losses" / "reference.py").read_bytes()
 HIDDEN_SEED = "20261122"
@@ -112,16 +110,8 @@ def main() -> int:
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="autograder-service-cpu-"))
     with throwaway_services("cpu") as services:
-        stack = LocalStack.create(
-            work / "logs",
-            DATABASE_URL=services.database_url,
-            REDIS_URL=services.redis_url,
-            AUTOGRADER_CELERY_QUEUE=services.queue,
-            AUTOGRADER_SECRET_KEY="cpu",
-            AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED,
-        )
-        config = TestConfig(work, services.database_url)
-        config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", services.redis_url, services.queue
+        stack = services.stack(work, "cpu", AUTOGRADER_HIDDEN_SEED=HIDDEN_SEED)
+        config = services.config(work)
         config.HIDDEN_SEED = int(HIDDEN_SEED)
         config.SUBMISSION_COOLDOWN_SECONDS = 0
         # As served: the limiter in Redis.

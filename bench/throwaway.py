@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL database and Redis queue on the machine's own services, for one benchmark run.
 
     with throwaway_services("profile") as services:
-        ... services.database_url, services.redis_url, services.queue ...
+        stack = services.stack(work, "secret", AUTOGRADER_HIDDEN_SEED="1")  # processes on them
+        app = create_app(services.config(work))  # an app in this process on them
 
 Dropped (the database, with its connections) and deleted (the queue) afterwards, whatever happens.
 """
@@ -13,8 +14,12 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
+
+from autograder.config import TestConfig
+from autograder.jobs.local_stack import LocalStack
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -24,6 +29,23 @@ class Services:
     database_url: str
     redis_url: str
     queue: str
+
+    def stack(self, work: Path, secret_key: str, **environment: str) -> LocalStack:
+        """A local stack (logs under ``work``) whose processes use these services, with ``environment`` besides."""
+        return LocalStack.create(
+            work / "logs",
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            AUTOGRADER_CELERY_QUEUE=self.queue,
+            AUTOGRADER_SECRET_KEY=secret_key,
+            **environment,
+        )
+
+    def config(self, work: Path) -> TestConfig:
+        """Settings for an app in this process on these services, sending gradings through Celery."""
+        config = TestConfig(work, self.database_url)
+        config.QUEUE_BACKEND, config.REDIS_URL, config.CELERY_QUEUE = "celery", self.redis_url, self.queue
+        return config
 
 
 @contextlib.contextmanager
