@@ -122,7 +122,6 @@ def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does
     import autograder.jobs.embedded as embedded
 
     queue = grading_queue()
-    queue.start()
     grading, sent = threading.Event(), []
 
     def grade_then_send_the_next(submission_id, executor, worker):
@@ -133,8 +132,10 @@ def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does
         sent.append(submission_id)
 
     monkeypatch.setattr(embedded, "grade_submission", grade_then_send_the_next)
+    # Stored before the pool starts, so that its first sweep sends it, once. (Stored after, it was
+    # sent twice whenever that sweep ran late: by the test and by the sweep; this fake never claims.)
     submission = make_submission()
-    queue.enqueue(submission.id)
+    queue.start()
     assert grading.wait(10)
     stopping = threading.Thread(target=queue.stop, daemon=True)
     stopping.start()
