@@ -1,6 +1,10 @@
 """Measure the sandbox: per-unit overhead and whole-submission latency, against the naive baseline.
 
 Usage: .venv/bin/python bench/sandbox_bench.py [--units 200] [--submissions 20]
+
+It also grades the `losses` reference in hidden mode (public cases, then hidden ones) both ways,
+in alternating batches: the hidden unit in the public unit's child (``run_then``, the default)
+and in a fresh child of its own, and prints the sandbox's CPU per submission of each and their ratio.
 """
 
 from __future__ import annotations
@@ -77,6 +81,53 @@ def time_submissions(executor, count: int) -> list[float] | None:
     return samples
 
 
+class OneChildPerUnit:
+    """The executor without ``run_then``: every unit in a fresh child (the baseline of the hidden-mode comparison)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.isolation = inner, inner.isolation
+
+    def run(self, job):
+        return self.inner.run(job)
+
+
+def compare_hidden_mode(zygote, submissions: int, batches: int = 6) -> None:
+    """Grade the losses reference in hidden mode, chained and one child per unit, alternating batches."""
+    from autograder.grading.assignment import find_assignment
+    from autograder.grading.engine import grade_source
+    from autograder.grading.prepare import prepare_suite
+
+    assignment = find_assignment("losses")
+    prepare_suite(assignment, "hidden", 2026)
+    source = assignment.reference_source
+    source = source.encode() if isinstance(source, str) else source
+    per_batch = max(1, submissions // batches)
+    spent: dict[str, list[float]] = {"one child for both units": [], "a fresh child per unit": []}
+    faults: dict[str, list[float]] = {label: [] for label in spent}
+    walls: dict[str, list[float]] = {label: [] for label in spent}
+    for _ in range(batches):
+        for label, executor in (("one child for both units", zygote), ("a fresh child per unit", OneChildPerUnit(zygote))):
+            before = children_usage(zygote)
+            for _ in range(per_batch):
+                started = time.perf_counter()
+                report = grade_source(assignment, source, executor, mode="hidden", hidden_seed=2026)
+                walls[label].append(time.perf_counter() - started)
+                assert report.score == report.max_score, report.to_json()
+            after = children_usage(zygote)
+            if before is None or after is None:
+                print("hidden mode: no /proc here, nothing to compare")
+                return
+            spent[label].append(1000 * (after[0] + after[1] - before[0] - before[1]) / per_batch)
+            faults[label].append((after[2] - before[2]) / per_batch)
+    print(f"losses reference, hidden mode, sandbox CPU per submission ({batches} alternating batches of {per_batch}):")
+    for label in spent:
+        print(f"  {label:26s}: median {statistics.median(spent[label]):5.2f} ms of CPU "
+              f"(batches {min(spent[label]):.2f}-{max(spent[label]):.2f}), "
+              f"{statistics.median(faults[label]):.0f} page faults, wall median {1000 * statistics.median(walls[label]):.1f} ms")
+    chained, fresh = (statistics.median(values) for values in spent.values())
+    print(f"  ratio one child / fresh children: {chained / fresh:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=200)
@@ -104,6 +155,7 @@ def main() -> None:
         if whole_zygote is None:
             print("whole submission: the grading engine is not available")
             return
+        compare_hidden_mode(zygote, options.submissions)
         whole_naive = time_submissions(naive, max(3, options.submissions // 4))
         zygote_ms, naive_ms = percentiles(whole_zygote), percentiles(whole_naive)
         print(f"losses reference, whole  zygote: median {zygote_ms[0]:6.1f} ms  p95 {zygote_ms[1]:6.1f} ms")

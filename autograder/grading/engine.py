@@ -30,7 +30,7 @@ from autograder.grading.source_checks import (
 from autograder.grading.suite import PreparedFunction, PreparedSuite, Program
 from autograder.grading.self_test_imports import without_self_test_imports
 from autograder.sandbox.executor import (
-    CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, UnitJob, UnitOutcome, executor_raised,
+    CRASHED, IMPORT_ERROR, OK, TIMEOUT, Executor, FollowUp, UnitJob, UnitOutcome, executor_raised, run_then,
 )
 from autograder.sandbox.program import CallOutcome
 
@@ -174,6 +174,7 @@ class _Graded:
     names: set[str] = field(default_factory=set)
     outcomes: dict[str, UnitOutcome] = field(default_factory=dict)
     import_failure: str = ""
+    followed: UnitOutcome | None = None  # the next phase's first unit, run in this phase's last child
 
 
 @dataclass
@@ -185,6 +186,12 @@ class _Budget:
     time_scale: float = 1.0  # applied to each function's own limit too
 
     waited: float = 0.0  # time the units spent waiting for a CPU: not charged
+
+    def after(self, outcome: UnitOutcome) -> "_Budget":
+        """What would be left once ``outcome`` is spent (this budget is left as it is)."""
+        left = replace(self)
+        left.spend(outcome)
+        return left
 
     def spend(self, outcome: UnitOutcome) -> None:
         self.seconds -= outcome.seconds - outcome.waited_seconds
@@ -202,16 +209,33 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
 
     The hidden calls run in units of their own, after the public ones, so that code running
     during a public call never sees a hidden input; nothing those units print, raise or say
-    reaches the student beyond pass/fail (their outcomes are scrubbed before judging).
+    reaches the student beyond pass/fail (their outcomes are scrubbed before judging). When the
+    public calls end in one complete unit, the hidden unit runs in that unit's child, which the
+    executor keeps for it where it can (``run_then``): the child has then read no hidden input
+    before the grader has taken everything judged as public.
     """
     programs = {function.name: suite.programs(function) for function in suite.functions}
-    public = _run_phase(suite, suite.functions, {name: split[0] for name, split in programs.items()}, "public",
-                        source, assignment, executor, budget)
     hidden_functions = [function for function in suite.functions if programs[function.name][1].calls]
+    hidden_programs = {name: split[1] for name, split in programs.items()}
+    follow = None
+    if hidden_functions:
+        def hidden_job(remaining: _Budget) -> UnitJob:
+            return _combined_job(suite, hidden_functions, hidden_programs, "hidden", source, assignment, remaining)
+
+        def hidden_job_after(public_unit: UnitOutcome) -> UnitJob | None:
+            left = budget.after(public_unit)
+            return None if left.exhausted else hidden_job(left)
+
+        # Bounds for the child's kernel limits: the job's own, whatever is left of the budget.
+        most = hidden_job(replace(budget, seconds=float("inf")))
+        follow = FollowUp(most_seconds=most.wall_seconds + most.limits.load_seconds,
+                          most_cpu_seconds=most.cpu_seconds, job_after=hidden_job_after)
+    public = _run_phase(suite, suite.functions, {name: split[0] for name, split in programs.items()}, "public",
+                        source, assignment, executor, budget, follow=follow)
     if public.import_failure or not hidden_functions:
         return public
-    hidden = _run_phase(suite, hidden_functions, {name: split[1] for name, split in programs.items()}, "hidden",
-                        source, assignment, executor, budget)
+    hidden = _run_phase(suite, hidden_functions, hidden_programs, "hidden",
+                        source, assignment, executor, budget, first=public.followed)
     for function in hidden_functions:
         if function.name in public.outcomes:
             public_program, hidden_program = programs[function.name]
@@ -222,7 +246,8 @@ def _run_units(suite: PreparedSuite, source: str, assignment: Assignment, execut
 
 
 def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs: dict[str, Program], phase: str,
-               source: str, assignment: Assignment, executor: Executor, budget: _Budget) -> _Graded:
+               source: str, assignment: Assignment, executor: Executor, budget: _Budget,
+               follow: FollowUp | None = None, first: UnitOutcome | None = None) -> _Graded:
     """Run ``programs`` of ``functions`` in as few sandbox units as the submission allows.
 
     An honest file is graded in ONE unit: the functions' programs run one after another in
@@ -231,14 +256,27 @@ def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs
     alone (so it is judged on its own, not on a neighbour's side effects) unless it ran out
     of its own time, and the rest go on together in a fresh unit. The culprit is found
     from the order of complete result frames, never from timing.
+
+    ``follow``: the next phase's job, run after a complete unit of all that is left (the phase's
+    last) in the same child; its outcome is kept in ``followed``. ``first``: the outcome of this
+    phase's first unit, run so by the phase before.
     """
     graded = _Graded()
     pending = [function for function in functions if programs[function.name].calls]
 
     def run(group: list[PreparedFunction]) -> UnitOutcome:
+        nonlocal first
+        if first is not None:
+            outcome, first = first, None
+            budget.spend(outcome)
+            return outcome
         if budget.exhausted:
             return UnitOutcome(status=TIMEOUT, message=_budget_message(budget, assignment))
-        outcome = _safe_run(executor, _combined_job(suite, group, programs, phase, source, assignment, budget))
+        job = _combined_job(suite, group, programs, phase, source, assignment, budget)
+        if follow is not None and group is pending:
+            outcome, graded.followed = _safe_run_then(executor, job, follow)
+        else:
+            outcome = _safe_run(executor, job)
         budget.spend(outcome)
         return outcome
 
@@ -306,6 +344,14 @@ def _safe_run(executor: Executor, job: UnitJob) -> UnitOutcome:
         return executor.run(job)
     except Exception as error:  # noqa: BLE001 - the trusted side must not fall over for any unit
         return executor_raised(error)
+
+
+def _safe_run_then(executor: Executor, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+    """Run a unit and the one that may follow it in its child; an executor that raises fails the first only."""
+    try:
+        return run_then(executor, job, follow)
+    except Exception as error:  # noqa: BLE001 - as in _safe_run
+        return executor_raised(error), None
 
 
 # Exception names a hidden case may report: anything else could carry data out of a hidden input.

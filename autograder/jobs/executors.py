@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from autograder.jobs.slots import SlotLock, acquire_slot, runtime_dir
 from autograder.sandbox import ALLOW_INSECURE_ENV, Executor, SandboxOptions, open_executor
-from autograder.sandbox.executor import InsecureSandboxError, UnitJob, UnitOutcome
+from autograder.sandbox.executor import FollowUp, InsecureSandboxError, UnitJob, UnitOutcome, run_then
 
 _local = threading.local()
 
@@ -29,6 +29,9 @@ class SlotExecutor:
 
     def run(self, job: UnitJob) -> UnitOutcome:
         return self.inner.run(job)
+
+    def run_then(self, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+        return run_then(self.inner, job, follow)
 
     def close(self) -> None:
         try:

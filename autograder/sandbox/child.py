@@ -1,8 +1,9 @@
 """The untrusted side: load a student's module and run one call program.
 
-This module runs inside the sandboxed child. It receives one job (plain data), writes a
-stream of frames back and exits. It imports nothing from the grading engine: it never
-sees references or expected values.
+This module runs inside the sandboxed child. It receives a job (plain data) and writes a
+stream of frames back; a zygote's child may then receive the same submission's next job
+(its hidden cases) on the job pipe, and serves it the same way (:func:`serve_in_turn`). It
+imports nothing from the grading engine: it never sees references or expected values.
 
 Frames written, in order::
 
@@ -18,9 +19,14 @@ from __future__ import annotations
 import io
 import linecache
 import os
+import random
 import sys
 import types
-from typing import Any, BinaryIO
+import warnings
+from collections.abc import Callable
+from typing import Any, BinaryIO, cast
+
+import numpy as np
 
 from autograder.sandbox import codec
 from autograder.sandbox.program import Call, CallOutcome, _student_traceback, run_program
@@ -145,8 +151,55 @@ def callable_names(module: types.ModuleType) -> list[str]:
     return sorted(names)[:500]
 
 
-def serve(job: dict[str, Any], out: BinaryIO) -> None:
-    """Run ``job`` and write the result frames to ``out``."""
+def serve_in_turn(job: dict[str, Any], out: BinaryIO, next_job: Callable[[], dict[str, Any] | None],
+                  console_bytes: int) -> None:
+    """Serve ``job``, then each job ``next_job`` gives, until it gives None or a job's file fails to load.
+
+    The jobs are one submission's (its public cases, then its hidden ones). Each starts as in a
+    fresh child: its console has a budget of its own, the file is loaded again, and what a careless
+    file may have changed for the whole interpreter (the global random generators, NumPy's error
+    handling, the warnings filters, the recursion limit) is as it was before the first job, and
+    Python's ``random`` is seeded afresh, as at a fork.
+    """
+    fresh = _InterpreterState.take()
+    while True:
+        cap_console(console_bytes)
+        module = serve(job, out)
+        if module is None:
+            return
+        following = next_job()
+        if following is None:
+            return
+        for name, value in list(sys.modules.items()):
+            if value is module:
+                del sys.modules[name]
+        fresh.restore()
+        job = following
+
+
+class _InterpreterState:
+    """Interpreter-wide settings a graded file may change, to put back between jobs."""
+
+    def __init__(self, numpy_random: Any, numpy_errors: Any, warning_filters: list[Any],
+                 recursion_limit: int) -> None:
+        self.numpy_random, self.numpy_errors = numpy_random, numpy_errors
+        self.warning_filters, self.recursion_limit = warning_filters, recursion_limit
+
+    @classmethod
+    def take(cls) -> "_InterpreterState":
+        return cls(np.random.get_state(), np.geterr(), list(warnings.filters), sys.getrecursionlimit())
+
+    def restore(self) -> None:
+        np.random.set_state(self.numpy_random)
+        np.seterr(**self.numpy_errors)
+        random.seed()  # as every fork does (random's own at-fork hook): a fresh child's draws are new ones
+        cast("list[Any]", warnings.filters)[:] = self.warning_filters  # the list the C side shares
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        sys.setrecursionlimit(self.recursion_limit)
+
+
+def serve(job: dict[str, Any], out: BinaryIO) -> types.ModuleType | None:
+    """Run ``job`` and write the result frames to ``out``; return the loaded module (None: it failed to load)."""
 
     def send(message: dict[str, Any]) -> None:
         if message.get("kind") in ("done", "import_error"):
@@ -181,7 +234,7 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
             "message": _message(error),
             "traceback": lines,
         })
-        return
+        return None
     send({"kind": "loaded", "names": callable_names(module), "console": console_written()})
     calls = [Call.from_plain(call) for call in job.get("calls", [])]
 
@@ -196,6 +249,7 @@ def serve(job: dict[str, Any], out: BinaryIO) -> None:
 
     run_program(vars(module), calls, probes=probes, filename=filename, on_outcome=stream)
     send({"kind": "done"})
+    return module
 
 
 def _message(error: BaseException) -> str:

@@ -24,6 +24,9 @@ RESULT_FD = 3
 # child is confined, so that an exit before it is the sandbox's failure and any exit after it the
 # code's (an exit status proves nothing: student code may exit with any).
 CONFINED_FD = 4
+# The job pipe, kept open after the first job: the executor may send the same submission's next
+# job (its hidden cases) to this child, or close the pipe, which ends it.
+JOB_FD = 5
 MAX_OPEN_FILES = 32
 SLOT_UID_BASE = 61000  # slot n runs as uid/gid SLOT_UID_BASE + n
 CHILD_NAMESPACES = syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS
@@ -87,12 +90,13 @@ def isolate(layers: Layers, slot: int) -> None:
 
 
 def restrict(limits: ChildLimits, result_fd: int, console_fd: int, seccomp_program: bytes | None,
-             confined_fd: int | None = None) -> None:
+             confined_fd: int | None = None, job_fd: int | None = None) -> None:
     """Apply the job's limits, the descriptors and, last, the seccomp filter; raise OSError on failure.
 
     ``confined_fd`` (the zygote's socket) is kept open as CONFINED_FD: call ``confirm_confined`` next.
+    ``job_fd`` (the job pipe) is kept open as JOB_FD.
     """
-    _arrange_descriptors(result_fd, console_fd, confined_fd)
+    _arrange_descriptors(result_fd, console_fd, confined_fd, job_fd)
     _set_rlimits(limits)
     if seccomp_program is not None:
         syscalls.load_seccomp_program(seccomp_program)
@@ -106,21 +110,27 @@ def confirm_confined() -> None:
         os.close(CONFINED_FD)
 
 
-def _arrange_descriptors(result_fd: int, console_fd: int, confined_fd: int | None = None) -> None:
+def _arrange_descriptors(result_fd: int, console_fd: int, confined_fd: int | None = None,
+                         job_fd: int | None = None) -> None:
     # Lift them above the target numbers first so dup2 never clobbers one with another.
-    result = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    lifted = {number: fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+              for number, fd in ((RESULT_FD, result_fd), (CONFINED_FD, confined_fd), (JOB_FD, job_fd))
+              if fd is not None}
     console = fcntl.fcntl(console_fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    confined = fcntl.fcntl(confined_fd, fcntl.F_DUPFD_CLOEXEC, 10) if confined_fd is not None else None
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(console, 1)
     os.dup2(console, 2)
-    os.dup2(result, RESULT_FD)
-    if confined is None:
-        os.closerange(RESULT_FD + 1, 1 << 20)
-        return
-    os.dup2(confined, CONFINED_FD)
-    os.closerange(CONFINED_FD + 1, 1 << 20)
+    for number, fd in lifted.items():
+        os.dup2(fd, number)
+    # Nothing else stays open: numbers left free in between are closed too.
+    for number in range(RESULT_FD + 1, JOB_FD):
+        if number not in lifted:
+            try:
+                os.close(number)
+            except OSError:
+                pass
+    os.closerange(max(lifted) + 1, 1 << 20)
 
 
 def _set_rlimits(limits: ChildLimits) -> None:

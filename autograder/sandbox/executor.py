@@ -159,6 +159,38 @@ class Executor(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """The job that may follow a unit in the same child: the same submission's hidden cases.
+
+    ``most_seconds`` and ``most_cpu_seconds`` bound the follow-up job's own bounds (its
+    ``wall_seconds + limits.load_seconds`` and ``cpu_seconds``): the child's kernel limits are set
+    when it starts, for both jobs. ``job_after`` gives the job once the first unit has ended
+    complete (status OK), or None to end the child there.
+    """
+
+    most_seconds: float
+    most_cpu_seconds: float
+    job_after: Callable[[UnitOutcome], UnitJob | None]
+
+    def fits(self, job: UnitJob) -> bool:
+        return job.wall_seconds + job.limits.load_seconds <= self.most_seconds and job.cpu_seconds <= self.most_cpu_seconds
+
+
+def run_then(executor: Executor, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+    """Run ``job``, then, when it ended complete, the job ``follow`` gives: in the same child where the executor can.
+
+    Returns both outcomes (the second None when no job followed). An executor that cannot keep a
+    child runs the second job in a fresh one, as two ``run`` calls would.
+    """
+    chained = getattr(executor, "run_then", None)
+    if chained is not None:
+        return chained(job, follow)
+    first = executor.run(job)
+    following = follow.job_after(first) if first.status == OK else None
+    return first, executor.run(following) if following is not None else None
+
+
 class InsecureSandboxError(RuntimeError):
     """Full isolation was required but this machine cannot provide it."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autograder.sandbox.executor import CRASHED, SANDBOX_FAILURE_PREFIX, Executor, UnitJob, UnitOutcome, executor_raised
+from autograder.sandbox.executor import (
+    CRASHED, SANDBOX_FAILURE_PREFIX, Executor, FollowUp, UnitJob, UnitOutcome, executor_raised, run_then,
+)
 
 
 def is_sandbox_failure(outcome: UnitOutcome) -> bool:
@@ -27,9 +29,22 @@ class SandboxWatch:
             outcome = self.executor.run(job)
         except Exception as error:  # noqa: BLE001 - e.g. no process could be started: not the student's doing
             outcome = executor_raised(error)
+        self._note(outcome)
+        return outcome
+
+    def run_then(self, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+        try:
+            first, second = run_then(self.executor, job, follow)
+        except Exception as error:  # noqa: BLE001 - as in run
+            first, second = executor_raised(error), None
+        for outcome in (first, second):
+            if outcome is not None:
+                self._note(outcome)
+        return first, second
+
+    def _note(self, outcome: UnitOutcome) -> None:
         if is_sandbox_failure(outcome):
             self.failures.append(str(outcome.message))
-        return outcome
 
     def close(self) -> None:
         self.executor.close()

@@ -22,8 +22,8 @@ from typing import Any
 
 from autograder.sandbox import codec, control, run_queue
 from autograder.sandbox.executor import (
-    BAD_OUTPUT, CRASHED, SANDBOX_FAILURE_PREFIX, TIMEOUT, FrameReader, ResultCollector, SegmentClock, UnitJob,
-    UnitOutcome, bad_frame, describe_exit,
+    BAD_OUTPUT, CRASHED, OK, SANDBOX_FAILURE_PREFIX, TIMEOUT, FollowUp, FrameReader, ResultCollector, SegmentClock,
+    UnitJob, UnitOutcome, bad_frame, describe_exit,
 )
 from autograder.sandbox.launch import LaunchedZygote, launch_zygote
 
@@ -54,6 +54,7 @@ class ZygoteExecutor:
         self._process: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._unit = 0
+        self._child_pid: int | None = None  # the current unit's child, once the zygote has said
         self.restarts = 0
         self._start(launched)
 
@@ -124,14 +125,30 @@ class ZygoteExecutor:
         inputs for the next child to find. Never raises: anything unexpected while a unit
         runs kills the zygote (a fresh one serves the next unit) and fails this unit only.
         """
+        return self._run(job, None)[0]
+
+    def run_then(self, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+        """Run ``job`` in a fresh child, then, when it ended complete, the job ``follow`` gives in the same child.
+
+        The second job is the same submission's hidden cases. Sending it only once this side has
+        read the first unit's last frame and the console up to it keeps the hidden inputs out of
+        everything judged with the first: nothing the child wrote before can depend on them, and
+        whatever it writes after is the second unit's. The child loads the file again for it
+        (``child.serve_in_turn``). Saves a fork, the child's isolation and its copy-on-write faults.
+        """
+        return self._run(job, follow)
+
+    def _run(self, job: UnitJob, follow: FollowUp | None) -> tuple[UnitOutcome, UnitOutcome | None]:
         with self._lock:
             started = time.monotonic()
             try:
                 self._ensure_running()
             except ZygoteError as error:
-                return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} is unavailable: {error}")
+                return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} is unavailable: {error}"), None
             self._unit += 1
+            self._child_pid = None
             pipes: list[int] = []
+            first: UnitOutcome | None = None
             try:
                 job_r, job_w = os.pipe()
                 result_r, result_w = os.pipe()
@@ -142,12 +159,16 @@ class ZygoteExecutor:
                     fcntl.fcntl(job_w, F_SETPIPE_SZ, JOB_PIPE_BYTES)
                 except OSError:
                     pass  # the default size only costs a few more writes
+                # The child's kernel limits cover the job that may follow in it.
+                reserve_seconds = follow.most_seconds if follow is not None else 0.0
+                reserve_cpu = follow.most_cpu_seconds if follow is not None else 0.0
                 try:
                     control.send_message(self._sock, {
                         "kind": "run", "unit": self._unit,
                         # The zygote's own deadline is a backstop: ours moves on by the child's wait for a CPU.
-                        "limits": {"wall_seconds": (job.wall_seconds + job.limits.load_seconds) * SegmentClock.MAX_STRETCH,
-                                   "cpu_seconds": job.cpu_seconds,
+                        "limits": {"wall_seconds": (job.wall_seconds + job.limits.load_seconds + reserve_seconds)
+                                   * SegmentClock.MAX_STRETCH,
+                                   "cpu_seconds": job.cpu_seconds + reserve_cpu,
                                    "memory_bytes": job.limits.memory_bytes,
                                    "console_bytes": job.limits.console_bytes},
                     }, fds=(job_r, result_w, console_w))
@@ -156,11 +177,19 @@ class ZygoteExecutor:
                     for fd in (job_r, result_w, console_w):
                         os.close(fd)
                         pipes.remove(fd)
-                return self._collect(job, job_w, result_r, console_r, started)
+                first, kept = self._collect(job, job_w, result_r, console_r, started, keep=follow is not None)
+                if not kept or follow is None:
+                    return first, None
+                following = follow.job_after(first)
+                if following is None or not follow.fits(following):
+                    control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
+                    return first, None
+                return first, self._collect(following, job_w, result_r, console_r, time.monotonic(), keep=False)[0]
             except Exception as error:  # noqa: BLE001 - whatever it was, this zygote is not trusted again
                 self._kill_zygote()
-                return UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {error}",
-                                   seconds=time.monotonic() - started)
+                failed = UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: {error}",
+                                     seconds=time.monotonic() - started)
+                return (first, failed) if first is not None else (failed, None)
             finally:
                 for fd in pipes:
                     try:
@@ -168,26 +197,33 @@ class ZygoteExecutor:
                     except OSError:
                         pass
 
-    def _collect(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float) -> UnitOutcome:
+    def _collect(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float,
+                 keep: bool) -> tuple[UnitOutcome, bool]:
         clock = SegmentClock(job, started)
         try:
             clock.watch(run_queue.WaitReader())  # this thread, reading the results
             zygote_pid = self.zygote_pid
             if zygote_pid is not None:
                 clock.watch(run_queue.WaitReader(zygote_pid))  # forking and handing over the child
-            return self._collect_results(job, job_w, result_r, console_r, started, clock)
+            if self._child_pid is not None:
+                clock.watch(run_queue.WaitReader(self._child_pid))  # a kept child, running its next job
+            return self._collect_results(job, job_w, result_r, console_r, started, clock, keep)
         finally:
             clock.close()
 
     def _collect_results(self, job: UnitJob, job_w: int, result_r: int, console_r: int, started: float,
-                         clock: SegmentClock) -> UnitOutcome:
+                         clock: SegmentClock, keep: bool) -> tuple[UnitOutcome, bool]:
+        """Write the job, read the child's frames and console to its last frame; True: the child is kept.
+
+        With ``keep``, a child that ended its job complete is left waiting for the next job (or a kill).
+        """
         collector = ResultCollector(job)
         reader = FrameReader(job.limits.output_bytes)
         console = bytearray()
         segment_timed_out = False
         open_fds = {result_r, console_r}
         exit_report: dict[str, Any] | None = None
-        kill_sent = False
+        kill_sent = kept = False
         failure = ""
         pending = memoryview(job.encode())
         try:  # most jobs fit in the pipe at once: no select round trip before the child can start
@@ -197,7 +233,7 @@ class ZygoteExecutor:
         except BrokenPipeError:
             pending = pending[:0]
         writing = bool(pending)
-        while exit_report is None and not (collector.finished and kill_sent):
+        while exit_report is None and not (collector.finished and (kill_sent or kept)):
             now = time.monotonic()
             backstop = clock.budget_end + BACKSTOP_SECONDS  # later by each credit of the child's wait
             if now >= backstop:
@@ -225,6 +261,7 @@ class ZygoteExecutor:
                     if isinstance(message, dict) and message.get("kind") == "running":
                         pid = message.get("pid")
                         if message.get("unit") == self._unit and type(pid) is int and pid > 1:
+                            self._child_pid = pid
                             clock.watch(run_queue.WaitReader(pid))
                         continue
                     if not isinstance(message, dict) or message.get("kind") != "exited":
@@ -249,9 +286,12 @@ class ZygoteExecutor:
                     except Exception as error:  # noqa: BLE001 - whatever the frames did, it is the child's doing
                         failure = f"the grader could not accept your code's results: {bad_frame(error)}"
             if (collector.finished or failure) and exit_report is None and not kill_sent:
-                # Nothing the child does after its last frame (or a bad one) counts.
-                control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
-                kill_sent = True
+                if keep and not failure and collector.outcome.status == OK:
+                    kept = True  # it waits for its next job: what it writes from now on is that job's
+                else:
+                    # Nothing the child does after its last frame (or a bad one) counts.
+                    control.send_message(self._sock, {"kind": "kill", "unit": self._unit})
+                    kill_sent = True
         # What the child wrote before its end is in the pipe: take it, up to the cap.
         while console_r in open_fds and len(console) < job.limits.console_bytes \
                 and select.select([console_r], [], [], 0)[0] and (data := os.read(console_r, 1 << 16)):
@@ -260,7 +300,7 @@ class ZygoteExecutor:
             exit_report = {**(exit_report or {}), "timed_out": True}
         outcome = self._outcome(collector, exit_report or {}, failure, console, job, started, clock)
         outcome.output_bytes = reader.total
-        return outcome
+        return outcome, kept and exit_report is None
 
     @staticmethod
     def _outcome(collector: ResultCollector, exit_report: dict[str, Any], failure: str, console: bytearray,

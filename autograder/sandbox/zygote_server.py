@@ -19,7 +19,9 @@ Protocol (see :mod:`autograder.sandbox.control`)::
 The job travels from the executor to the child through a pipe whose read end the zygote only
 passes on, and the child writes its result frames straight into the executor's pipe: the
 zygote never holds a student's source, inputs or results, so no later child (forked from it)
-can find them in its memory or on its stack.
+can find them in its memory or on its stack. The child keeps the job pipe: after its last
+frame it waits there for the same submission's next job (``ZygoteExecutor.run_then``) until
+the executor kills it or closes the pipe; the limits the zygote sets then cover both jobs.
 """
 
 from __future__ import annotations
@@ -335,7 +337,9 @@ class Zygote:
 
     def _spare_main(self, sock: socket.socket) -> None:
         from autograder.sandbox import control, seccomp_policy
-        from autograder.sandbox.confinement import RESULT_FD, ChildLimits, confirm_confined, isolate, restrict
+        from autograder.sandbox.confinement import (
+            JOB_FD, RESULT_FD, ChildLimits, confirm_confined, isolate, restrict,
+        )
 
         status = SETUP_FAILED_EXIT
         try:
@@ -350,12 +354,11 @@ class Zygote:
                 message, fds = control.receive_message(sock, 1 << 16)
                 job_fd, result_fd, console_fd = fds  # ValueError (no job: fail closed) unless exactly three
                 job_frame = _read_job(job_fd)
-                os.close(job_fd)
                 limits = message["limits"]
                 restrict(ChildLimits(
                     address_space_bytes=self.baseline_address_space + int(limits["memory_bytes"]) + MEMORY_MARGIN_BYTES,
                     cpu_seconds=math.ceil(float(limits["cpu_seconds"])),
-                ), result_fd, console_fd, program, confined_fd=sock.fileno())
+                ), result_fd, console_fd, program, confined_fd=sock.fileno(), job_fd=job_fd)
                 confirm_confined()  # the last step of setup: student code may run from here on
             except control.ChannelClosed:
                 return  # the zygote is gone
@@ -370,9 +373,8 @@ class Zygote:
             if job.get("probe"):
                 status = 0
                 return
-            child.cap_console(int(limits.get("console_bytes", 64 << 10)))
             with os.fdopen(RESULT_FD, "wb") as out:
-                child.serve(job, out)
+                child.serve_in_turn(job, out, lambda: _next_job(JOB_FD), int(limits.get("console_bytes", 64 << 10)))
             status = 0
         except BaseException:  # student code escaped (SystemExit from a function, ...): no "done" frame
             try:
@@ -441,9 +443,14 @@ def _confirmed(sock: socket.socket) -> bool:
         return False
 
 
-def _read_job(fd: int) -> bytes:
-    """Read one length-prefixed job from ``fd`` (the executor writes it; at most MAX_JOB_BYTES)."""
+def _read_job(fd: int, end_allowed: bool = False) -> bytes:
+    """Read one length-prefixed job from ``fd`` (the executor writes it; at most MAX_JOB_BYTES).
+
+    With ``end_allowed``, a pipe closed before the job's first byte gives ``b""``.
+    """
     prefix = _read_exactly(fd, 8)
+    if end_allowed and not prefix:
+        return b""
     length = int.from_bytes(prefix, "little")
     if len(prefix) != 8 or length > MAX_JOB_BYTES:
         raise EOFError("malformed job")
@@ -451,6 +458,14 @@ def _read_job(fd: int) -> bytes:
     if len(body) != length:
         raise EOFError("truncated job")
     return prefix + body
+
+
+def _next_job(fd: int) -> dict[str, Any] | None:
+    """The submission's next job from the job pipe, or None when the executor has closed it."""
+    from autograder.sandbox import child
+
+    frame = _read_job(fd, end_allowed=True)
+    return child.decode_job(frame) if frame else None
 
 
 def _read_exactly(fd: int, size: int) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.sandbox.executor import CRASHED, OK, SANDBOX_FAILURE_PREFIX, UnitJob, UnitOutcome
+from autograder.sandbox.executor import CRASHED, OK, SANDBOX_FAILURE_PREFIX, FollowUp, UnitJob, UnitOutcome
 from autograder.sandbox.program import Call
 from autograder.sandbox.watch import SandboxWatch, is_sandbox_failure
 
@@ -40,3 +40,23 @@ def test_reported_sandbox_failures_are_noted_and_student_crashes_are_not():
     watch = SandboxWatch(ScriptedExecutor(UnitOutcome(status=OK), student_crash, sandbox_down))
     assert [watch.run(JOB).status for _ in range(3)] == [OK, CRASHED, CRASHED]
     assert watch.failures == [sandbox_down.message]
+
+
+def test_a_sandbox_failure_in_the_job_that_followed_is_noted():
+    sandbox_down = UnitOutcome(status=CRASHED, message=f"{SANDBOX_FAILURE_PREFIX} failed: the zygote died")
+    follow = FollowUp(most_seconds=60, most_cpu_seconds=60, job_after=lambda first: JOB)
+    watch = SandboxWatch(ScriptedExecutor(UnitOutcome(status=OK), sandbox_down))  # no run_then: two runs
+    first, second = watch.run_then(JOB, follow)
+    assert first.status == OK and second is sandbox_down
+    assert watch.failures == [sandbox_down.message]
+
+
+def test_an_executor_that_raises_while_chaining_is_a_sandbox_failure():
+    class Failing(ScriptedExecutor):
+        def run_then(self, job: UnitJob, follow: FollowUp) -> tuple[UnitOutcome, UnitOutcome | None]:
+            raise OSError("no pipe")
+
+    watch = SandboxWatch(Failing())
+    first, second = watch.run_then(JOB, FollowUp(most_seconds=60, most_cpu_seconds=60, job_after=lambda first: JOB))
+    assert is_sandbox_failure(first) and second is None
+    assert watch.failures == [f"{SANDBOX_FAILURE_PREFIX} failed: OSError"]

@@ -160,6 +160,32 @@ raise ValueError("SEEN " + " ".join(seen))
     )
 
 
+def stasher_file(reference: str) -> str:
+    """Every function keeps the inputs it is given where a later job in its process finds them, and shows them all.
+
+    The stash lives on the ``json`` module, which outlives the student's module: a process that
+    runs the hidden cases after the public ones has every input it was ever given in it.
+    """
+    source = reference
+    for name in LOSSES_FUNCTIONS:
+        source += f"""
+
+import json as _json, numpy as _np
+_honest_{name} = {name}
+
+def {name}(*args, **kwargs):
+    stash = _json.__dict__.setdefault("_stash", [])
+    for argument in (*args, *kwargs.values()):
+        if isinstance(argument, _np.ndarray) and argument.size and argument.dtype.kind == "f":
+            stash.append(repr(float(argument.flat[0])))
+    print("SEEN", " ".join(stash))
+    if len(stash) % 5 == 0:
+        raise ValueError("SEEN " + " ".join(stash))
+    return _honest_{name}(*args, **kwargs)
+"""
+    return source
+
+
 def garbage_everywhere_file(reference: str, function: str = "softmax") -> str:
     """``function`` writes garbage to every descriptor it may have, then answers correctly."""
     return (

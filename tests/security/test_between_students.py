@@ -74,7 +74,13 @@ def test_a_forged_result_stream_costs_only_its_own_function(losses, losses_refer
 def test_hidden_inputs_never_reach_the_report(losses, losses_reference, worker_sandbox, mode):
     report = grade(losses, hostile.hidden_harvester_file(losses_reference), worker_sandbox, mode)
     shown = everything_shown(report)
-    suite = prepare_suite(losses, mode, HIDDEN_SEED if mode == "hidden" else None)
+    public, hidden = _first_float_inputs(prepare_suite(losses, mode, HIDDEN_SEED if mode == "hidden" else None))
+    assert "SEEN" in shown and any(value in shown for value in public)  # the harvest works
+    assert (mode == "hidden") == bool(hidden)
+    assert not [value for value in hidden - public if value in shown]
+
+
+def _first_float_inputs(suite) -> tuple[set[str], set[str]]:
     public, hidden = set(), set()
     for function in suite.functions:
         public_program, hidden_program = suite.programs(function)
@@ -83,9 +89,20 @@ def test_hidden_inputs_never_reach_the_report(losses, losses_reference, worker_s
                 for argument in (*call.args, *call.kwargs.values()):
                     if isinstance(argument, np.ndarray) and argument.size and argument.dtype.kind == "f":
                         values.add(repr(float(argument.flat[0])))
-    assert "SEEN" in shown and any(value in shown for value in public)  # the harvest works
-    assert (mode == "hidden") == bool(hidden)
-    assert not [value for value in hidden - public if value in shown]
+    return public, hidden
+
+
+def test_hidden_inputs_kept_for_later_never_reach_the_report(losses, losses_reference, worker_sandbox):
+    # The hidden cases run in the public cases' child (ZygoteExecutor.run_then): what the file
+    # keeps and prints there must not come back with anything judged as public.
+    units = worker_sandbox._unit
+    report = grade(losses, hostile.stasher_file(losses_reference), worker_sandbox, "hidden")
+    assert worker_sandbox._unit == units + 1  # one child for both phases
+    shown = everything_shown(report)
+    public, hidden = _first_float_inputs(prepare_suite(losses, "hidden", HIDDEN_SEED))
+    assert "SEEN" in shown and any(value in shown for value in public)  # the stash works
+    assert hidden - public and not [value for value in hidden - public if value in shown]
+    assert any(test.status != "passed" for test in report.tests)
 
 
 def test_a_misbehaving_function_gets_the_same_verdict_every_time(losses, losses_reference, worker_sandbox):
