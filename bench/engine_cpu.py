@@ -128,6 +128,7 @@ def main() -> int:
     grade_source(assignment, source, replay, **settings)
 
     def child_work() -> None:
+        child._compiled.clear()  # as in a fresh child: the first job compiles the file, the next one reuses it
         for job in replay.jobs:
             _serve(job, io.BufferedWriter(_Discard()))
 

@@ -95,13 +95,22 @@ def console_written() -> int:
     return _console_budget[1]
 
 
+# The code last compiled in this child: its next job (the same submission's hidden cases) loads the same file.
+_compiled: dict[tuple[str, str], types.CodeType] = {}
+
+
 def load_module(name: str, source: str, filename: str) -> types.ModuleType:
     """Compile and execute ``source`` as a fresh module called ``name``."""
     module = types.ModuleType(name)
     module.__file__ = filename
     # Tracebacks show the student's own lines without a file on disk.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec", dont_inherit=True)
+    code = _compiled.get((source, filename))
+    if code is None:
+        code = compile(source, filename, "exec", dont_inherit=True)
+        if len(_compiled) >= 2:  # the file and probes.py
+            _compiled.clear()
+        _compiled[source, filename] = code
     # As `import` would: dataclasses, typing.get_type_hints and pickle look the module up by name
     # (a dataclass under `from __future__ import annotations` fails to load otherwise). A name
     # the interpreter already uses (a file called json.py) is not taken over.
