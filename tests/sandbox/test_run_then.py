@@ -6,6 +6,7 @@ import pytest
 
 from autograder.sandbox.executor import CRASHED, IMPORT_ERROR, OK, FollowUp, Limits, UnitJob, UnitOutcome, run_then
 from autograder.sandbox.program import Call
+from autograder.sandbox.watch import is_sandbox_failure
 
 LIMITS = Limits(wall_seconds=5, load_seconds=5)
 
@@ -136,3 +137,11 @@ def test_an_executor_without_run_then_runs_the_second_job_in_a_fresh_child(sandb
     )
     assert first.status == OK and second is not None
     assert [call.value for call in second.calls] == [[1, 1, 1]]
+
+
+def test_a_file_that_closes_the_job_pipe_loses_its_second_job_not_the_sandbox(sandbox) -> None:
+    source = "import os\ndef f():\n    os.close(5)\n    return 1\n"
+    first, second = sandbox.run_then(job(source, Call("f")), follow_with(job(source, Call("f"))))
+    assert first.status == OK and first.calls[0].value == 1
+    assert second is not None and second.status == CRASHED and not is_sandbox_failure(second)
+    assert sandbox.run(job(COUNTING, Call("state", ("next",)))).status == OK
