@@ -203,7 +203,9 @@ class _InterpreterState:
         np.seterr(**self.numpy_errors)
         random.seed()  # as every fork does (random's own at-fork hook): a fresh child's draws are new ones
         cast("list[Any]", warnings.filters)[:] = self.warning_filters  # the list the C side shares
-        warnings._filters_mutated()  # type: ignore[attr-defined]
+        mutated = getattr(warnings, "_filters_mutated", None)  # CPython's cache of filter lookups
+        if mutated is not None:
+            mutated()
         sys.setrecursionlimit(self.recursion_limit)
 
 
