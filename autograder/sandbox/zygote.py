@@ -100,6 +100,11 @@ class ZygoteExecutor:
             self._start()
 
     @property
+    def children_used(self) -> int:
+        """How many children this executor has run units in (a job that followed another in its child adds none)."""
+        return self._unit
+
+    @property
     def zygote_pid(self) -> int | None:
         """The zygote's process id (for tests and operators)."""
         return self._process.pid if self._process is not None else None

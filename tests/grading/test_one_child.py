@@ -41,10 +41,10 @@ def test_the_same_reports_either_way(name, executor):
     one_per_unit = OneChildPerUnit(executor)
     for label, source in sources.items():
         data = source.encode() if isinstance(source, str) else source
-        started_units = executor._unit
+        started_units = executor.children_used
         chained = grade_source(assignment, data, executor, **SLACK)
         if label == "reference":
-            assert executor._unit == started_units + 1  # one child: public and hidden cases
+            assert executor.children_used == started_units + 1  # one child: public and hidden cases
         units = one_per_unit.units
         fresh = grade_source(assignment, data, one_per_unit, **SLACK)
         assert one_per_unit.units - units >= 2, label  # the comparison is with two children

@@ -95,9 +95,9 @@ def _first_float_inputs(suite) -> tuple[set[str], set[str]]:
 def test_hidden_inputs_kept_for_later_never_reach_the_report(losses, losses_reference, worker_sandbox):
     # The hidden cases run in the public cases' child (ZygoteExecutor.run_then): what the file
     # keeps and prints there must not come back with anything judged as public.
-    units = worker_sandbox._unit
+    units = worker_sandbox.children_used
     report = grade(losses, hostile.stasher_file(losses_reference), worker_sandbox, "hidden")
-    assert worker_sandbox._unit == units + 1  # one child for both phases
+    assert worker_sandbox.children_used == units + 1  # one child for both phases
     shown = everything_shown(report)
     public, hidden = _first_float_inputs(prepare_suite(losses, "hidden", HIDDEN_SEED))
     assert "SEEN" in shown and any(value in shown for value in public)  # the stash works
