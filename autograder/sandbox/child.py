@@ -182,6 +182,9 @@ def serve_in_turn(job: dict[str, Any], out: BinaryIO, next_job: Callable[[], dic
         for name, value in list(sys.modules.items()):
             if value is module:
                 del sys.modules[name]
+        # Its functions and its globals refer to each other: only the collector would free what the
+        # old module holds (a large table), and the next job loads the file again beside it.
+        vars(module).clear()
         fresh.restore()
         job = following
 

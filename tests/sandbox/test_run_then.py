@@ -145,3 +145,13 @@ def test_a_file_that_closes_the_job_pipe_loses_its_second_job_not_the_sandbox(sa
     assert first.status == OK and first.calls[0].value == 1
     assert second is not None and second.status == CRASHED and not is_sandbox_failure(second)
     assert sandbox.run(job(COUNTING, Call("state", ("next",)))).status == OK
+
+
+def test_what_the_first_load_of_the_file_holds_is_freed_before_the_second(sandbox) -> None:
+    # A table of 300 MiB (address space only) at import: twice that would pass the memory limit.
+    source = "import numpy as np\nTABLE = np.empty(300 << 17)\ndef size():\n    return TABLE.nbytes\n"
+    limits = Limits(wall_seconds=5, load_seconds=5, memory_bytes=400 << 20)
+    only = UnitJob(source=source, filename="student.py", calls=[Call("size")], limits=limits)
+    first, second = sandbox.run_then(only, follow_with(only))
+    assert first.status == OK and first.calls[0].value == 300 << 20
+    assert second is not None and second.status == OK and second.calls[0].value == 300 << 20
