@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import gc
 import hashlib
 import itertools
+import json
 import os
 import shutil
 import uuid
@@ -187,17 +189,64 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL database brought to the latest schema by the migrate service's command, once per test process.
+    """A PostgreSQL database brought to the latest schema by the migrate service's command, once per run.
 
     Tests copy it (CREATE DATABASE ... TEMPLATE) instead of migrating their own: a copy takes
-    milliseconds, a migration over a second of CPU.
+    milliseconds, a migration over a second of CPU (the command is a fresh interpreter). The test
+    processes of one run (pytest-xdist workers) share it: the first to need it makes it, the last
+    to finish with it drops it (a count of its users in a file, under a lock).
     """
+    from sqlalchemy import text
+
     from autograder.jobs.local_stack import LocalStack
 
-    with _throwaway_postgres() as url:
-        LocalStack.create(tmp_path_factory.mktemp("template-migrate"), DATABASE_URL=url,
-                          AUTOGRADER_SECRET_KEY="template-migrate").migrate()
-        yield url.rsplit("/", 1)[1]
+    admin = _postgres_admin()
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this run's folder, above each worker's own
+    state = shared / "postgres-template.json"
+    with _locked(shared / "postgres-template.lock"):
+        if state.exists():
+            template = json.loads(state.read_text())
+        else:
+            name = f"autograder_test_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as connection:
+                connection.execute(text(f'create database "{name}"'))
+            try:
+                url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+                LocalStack.create(tmp_path_factory.mktemp("template-migrate"), DATABASE_URL=url,
+                                  AUTOGRADER_SECRET_KEY="template-migrate").migrate()
+            except BaseException:
+                with admin.connect() as connection:
+                    connection.execute(text(f'drop database if exists "{name}" with (force)'))
+                raise
+            template = {"name": name, "users": 0}
+        template["users"] += 1
+        state.write_text(json.dumps(template))
+    try:
+        yield template["name"]
+    finally:
+        with _locked(shared / "postgres-template.lock"):
+            template = json.loads(state.read_text())
+            template["users"] -= 1
+            if template["users"] > 0:
+                state.write_text(json.dumps(template))
+            else:
+                state.unlink()
+                with admin.connect() as connection:
+                    connection.execute(text(f'drop database if exists "{template["name"]}" with (force)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (made if missing) against the run's other test processes."""
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
