@@ -20,6 +20,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # uv installed beside this interpreter by the test extra (requirements/test.lock).
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+# uv's own cache, found as uv finds it before the session points XDG_CACHE_HOME at a fresh folder of
+# its own (tests/conftest.py): there, every run filled an empty cache from the index (140 MB a worker).
+UV_CACHE_DIR = os.environ.get("UV_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv"
+)
 # Installing from the package index can take a while on a loaded machine; nothing here waits forever.
 INSTALL_TIMEOUT = 600
 
@@ -51,6 +56,8 @@ class FreshEnv:
 
 def run(command: list[str], timeout: float, needs_index: bool = False, **options) -> subprocess.CompletedProcess:
     """Run a command; a failure that needs the package index skips on a laptop and fails in CI."""
+    if command[0] == UV:
+        options.setdefault("env", {**os.environ, "UV_CACHE_DIR": UV_CACHE_DIR})
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
     if result.returncode != 0 and needs_index and not os.environ.get("CI"):
         pytest.skip(f"cannot install from the package index here: {result.stderr.strip()[-300:]}")
