@@ -165,10 +165,10 @@ def serve_in_turn(job: dict[str, Any], out: BinaryIO, next_job: Callable[[], dic
     """Serve ``job``, then each job ``next_job`` gives, until it gives None or a job's file fails to load.
 
     The jobs are one submission's (its public cases, then its hidden ones). Each starts as in a
-    fresh child: its console has a budget of its own, the file is loaded again, and what a careless
-    file may have changed for the whole interpreter (the global random generators, NumPy's error
-    handling, the warnings filters, the recursion limit) is as it was before the first job, and
-    Python's ``random`` is seeded afresh, as at a fork.
+    fresh child: its console has a budget of its own, the file is loaded again (the first load
+    emptied), what a careless file may have changed for the whole interpreter (NumPy's global
+    generator and error handling, the warnings filters, the recursion limit) is as it was before
+    the first job, and Python's ``random`` is seeded afresh, as at a fork.
     """
     fresh = _InterpreterState.take()
     while True:
