@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import Engine
 
 from autograder.app import create_app
 from autograder.config import TestConfig
@@ -163,20 +164,36 @@ def _postgres_admin():
     return admin
 
 
-@contextlib.contextmanager
-def _throwaway_postgres(template: str | None = None) -> Iterator[str]:
-    """Create a database (a copy of ``template`` if given), yield its URL, drop it afterwards."""
+def _database_url(name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _create_database(admin: Engine, template: str | None = None) -> str:
+    """Create a database of a new name (a copy of ``template`` if given) and return its name."""
     from sqlalchemy import text
 
-    admin = _postgres_admin()
     name = f"autograder_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'create database "{name}"' + (f' template "{template}"' if template else "")))
+    return name
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    from sqlalchemy import text
+
+    with admin.connect() as connection:
+        connection.execute(text(f'drop database if exists "{name}" with (force)'))
+
+
+@contextlib.contextmanager
+def _throwaway_postgres(template: str | None = None) -> Iterator[str]:
+    """Create a database (a copy of ``template`` if given), yield its URL, drop it afterwards."""
+    admin = _postgres_admin()
+    name = _create_database(admin, template)
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield _database_url(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'drop database if exists "{name}" with (force)'))
+        _drop_database(admin, name)
         admin.dispose()
 
 
@@ -196,8 +213,6 @@ def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     processes of one run (pytest-xdist workers) share it: the first to need it makes it, the last
     to finish with it drops it (a count of its users in a file, under a lock).
     """
-    from sqlalchemy import text
-
     from autograder.jobs.local_stack import LocalStack
 
     admin = _postgres_admin()
@@ -209,16 +224,12 @@ def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         if state.exists():
             template = json.loads(state.read_text())
         else:
-            name = f"autograder_test_{uuid.uuid4().hex[:12]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'create database "{name}"'))
+            name = _create_database(admin)
             try:
-                url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-                LocalStack.create(tmp_path_factory.mktemp("template-migrate"), DATABASE_URL=url,
+                LocalStack.create(tmp_path_factory.mktemp("template-migrate"), DATABASE_URL=_database_url(name),
                                   AUTOGRADER_SECRET_KEY="template-migrate").migrate()
             except BaseException:
-                with admin.connect() as connection:
-                    connection.execute(text(f'drop database if exists "{name}" with (force)'))
+                _drop_database(admin, name)
                 raise
             template = {"name": name, "users": 0}
         template["users"] += 1
@@ -233,8 +244,7 @@ def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
                 state.write_text(json.dumps(template))
             else:
                 state.unlink()
-                with admin.connect() as connection:
-                    connection.execute(text(f'drop database if exists "{template["name"]}" with (force)'))
+                _drop_database(admin, template["name"])
         admin.dispose()
 
 
