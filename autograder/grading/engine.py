@@ -264,7 +264,7 @@ def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs
     graded = _Graded()
     pending = [function for function in functions if programs[function.name].calls]
 
-    def run(group: list[PreparedFunction]) -> UnitOutcome:
+    def run(group: list[PreparedFunction], then: FollowUp | None = None) -> UnitOutcome:
         nonlocal first
         if first is not None:
             outcome, first = first, None
@@ -273,15 +273,15 @@ def _run_phase(suite: PreparedSuite, functions: list[PreparedFunction], programs
         if budget.exhausted:
             return UnitOutcome(status=TIMEOUT, message=_budget_message(budget, assignment))
         job = _combined_job(suite, group, programs, phase, source, assignment, budget)
-        if follow is not None and group is pending:
-            outcome, graded.followed = _safe_run_then(executor, job, follow)
+        if then is not None:
+            outcome, graded.followed = _safe_run_then(executor, job, then)
         else:
             outcome = _safe_run(executor, job)
         budget.spend(outcome)
         return outcome
 
     while pending:
-        outcome = run(pending)
+        outcome = run(pending, then=follow)  # all that is left: when it ends complete, it is the phase's last
         if outcome.status == IMPORT_ERROR:
             graded.import_failure = unit_failure_message(outcome, assignment.file).replace(
                 f"{assignment.file}: ", "", 1)
