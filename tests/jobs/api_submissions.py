@@ -20,7 +20,9 @@ def mse(y_pred, y_true):
 """
 
 
-SLOW_MSE = slow_mse(2.0)
+# The tests that kill a worker poll for RUNNING every 50 ms; on a loaded 2-core machine a poller
+# can be starved for seconds, and a 2 s window was once missed in a full suite run.
+SLOW_MSE = slow_mse(4.0)
 
 
 def submit(port: int, token: str, source: str) -> requests.Response:
