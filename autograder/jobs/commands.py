@@ -26,8 +26,12 @@ def migrate_command() -> list[str]:
 
 
 def web_command(bind: str = f"0.0.0.0:{WEB_PORT}", workers: int = 2) -> list[str]:
-    """Serve the Flask app with gunicorn."""
-    return ["gunicorn", "--bind", bind, "--workers", str(workers), "--timeout", "60",
+    """Serve the Flask app with gunicorn.
+
+    ``--preload``: the master imports and builds the app once and forks the workers from it, which
+    then share its pages (create_app opens no connection, starts no thread: each worker opens its own).
+    """
+    return ["gunicorn", "--bind", bind, "--workers", str(workers), "--timeout", "60", "--preload",
             "--access-logfile", "-", WSGI_APP]
 
 
