@@ -1,7 +1,7 @@
 """The distributed web runs gunicorn with --preload: what create_app leaves behind is forked into every worker.
 
 A connection (database, Redis) or a thread made by create_app would be shared by the forked
-workers, interleaving their protocol streams; so create_app must make none (marker `services`:
+workers, interleaving their protocol streams; so create_app must make none (against
 the real PostgreSQL and Redis, so that an eager connection would succeed and be seen).
 """
 
@@ -15,8 +15,6 @@ import sys
 import pytest
 
 from autograder.jobs import commands
-
-pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
 PROBE = """
 import json, os, threading
@@ -44,6 +42,8 @@ def test_gunicorn_preloads_the_app():
     assert "--preload" in commands.web_command()
 
 
+@pytest.mark.services
+@pytest.mark.timeout(120)
 def test_create_app_opens_no_connection_and_starts_no_thread(stack):
     environment = {**os.environ, **stack.environment, "AUTOGRADER_QUEUE": "celery"}
     result = subprocess.run(
