@@ -213,6 +213,11 @@ def sandbox_options(environ: Mapping[str, str] | None = None) -> SandboxOptions:
     )
 
 
+def queue_backend(environ: Mapping[str, str] | None = None) -> str:
+    """AUTOGRADER_QUEUE: "embedded" (grading threads in the web process) or "celery" (Celery workers, Redis)."""
+    return Settings(environ).choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))
+
+
 def submit_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """Return (server URL, API token) for `grade --submit` from AUTOGRADER_URL / AUTOGRADER_TOKEN ("" when unset)."""
     env = Settings(environ)
@@ -250,7 +255,7 @@ class Config:
         # How long a request waits for another writer's lock before the site answers 503.
         self.SQLITE_BUSY_TIMEOUT_MS = env.integer("AUTOGRADER_SQLITE_BUSY_TIMEOUT_MS", 10000, minimum=0)
         # "embedded": in-process worker pool; "celery": Celery workers with a Redis broker.
-        self.QUEUE_BACKEND = env.choice("AUTOGRADER_QUEUE", "embedded", ("embedded", "celery"))
+        self.QUEUE_BACKEND = queue_backend(environ)
         self.EMBEDDED_WORKERS = env.integer("AUTOGRADER_EMBEDDED_WORKERS", 2, minimum=1)
         self.REDIS_URL = env.url("AUTOGRADER_REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss"))
         # Rate limits live in Redis in the distributed mode so every gunicorn process and machine

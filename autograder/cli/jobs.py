@@ -7,6 +7,7 @@ import shutil
 import sys
 
 import click
+from flask import current_app, has_app_context
 from flask.cli import with_appcontext
 
 from autograder.cli.service import current_application
@@ -15,12 +16,18 @@ from autograder.cli.service import current_application
 @click.command("worker")
 @click.option("--name", default="grader@%h", show_default=True, help="Celery node name (unique per machine).")
 @click.option("--concurrency", default=2, show_default=True, help="Grading processes in this worker.")
-@with_appcontext
 def worker_command(name: str, concurrency: int) -> None:
     """Run a Celery grading worker (the distributed mode's `worker` service)."""
+    from autograder.config import SettingsError, queue_backend
     from autograder.jobs import commands
 
-    if current_application().config.get("QUEUE_BACKEND") != "celery":
+    # Celery builds the app itself: building it here too, only to read one setting, cost a worker
+    # start seconds of CPU before the exec. An app of a test runner's context is asked instead.
+    try:
+        backend = current_app.config.get("QUEUE_BACKEND") if has_app_context() else queue_backend()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if backend != "celery":
         raise click.ClickException("AUTOGRADER_QUEUE is not 'celery': the embedded mode grades inside the web process")
     argv = commands.worker_command(name=name, concurrency=concurrency)
     # The celery program installed beside this interpreter, else the first one on PATH.

@@ -113,6 +113,32 @@ def test_worker_command_refuses_the_embedded_mode(jobs_app):
     assert result.exit_code != 0 and "embedded" in result.output
 
 
+def test_autograder_worker_execs_celery_without_building_the_app(monkeypatch):
+    # Celery builds the app itself; `autograder worker` only reads AUTOGRADER_QUEUE and execs it.
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    import autograder.cli.jobs as jobs_cli
+    from autograder.cli import main
+    from autograder.jobs import commands
+
+    def no_app(self):  # noqa: ANN001, ANN202
+        raise AssertionError("the worker command built the app")
+
+    executed = []
+    monkeypatch.setattr(ScriptInfo, "load_app", no_app)
+    monkeypatch.setattr(jobs_cli.os, "execv", lambda program, argv: executed.append(argv))
+    result = CliRunner().invoke(main, ["worker", "--name", "a@h", "--concurrency", "3"],
+                                env={"AUTOGRADER_QUEUE": "celery"})
+    assert result.exit_code == 0, result.output
+    assert executed == [commands.worker_command(name="a@h", concurrency=3)]
+
+    for value, message in (("embedded", "embedded"), ("rabbit", "AUTOGRADER_QUEUE must be one of")):
+        result = CliRunner().invoke(main, ["worker"], env={"AUTOGRADER_QUEUE": value})
+        assert result.exit_code == 1 and message in result.output, result.output
+    assert len(executed) == 1
+
+
 def test_stopping_the_pool_while_a_grading_thread_sends_the_next_submission_does_not_hang(jobs_app, make_submission,
                                                                                          monkeypatch):
     # A grading thread that finishes a student's submission sends their next one (enqueue); stop()
