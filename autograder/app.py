@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from autograder.config import Config
-from autograder.extensions import csrf, db, limiter, login_manager, migrate
+from autograder.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(config: Any = None) -> Flask:
@@ -48,14 +48,26 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     register_database_tuning(app)
-    # Batch mode lets Alembic alter tables on SQLite; compare_type keeps `alembic check` strict.
-    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_throttle.init_app(app)
     join_throttle.init_app(app)
     mail_budget.init_app(app)
+
+
+def enable_migrations(app: Flask) -> None:
+    """Register Flask-Migrate on ``app``, once: what the schema commands need (they call this).
+
+    Not in create_app: Flask-Migrate brings Alembic and Mako (with Mako's Pygments lexers), about
+    0.2 s of every web, worker and command process's start, and only the commands that migrate use them.
+    """
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    # Batch mode lets Alembic alter tables on SQLite; compare_type keeps `alembic check` strict.
+    Migrate(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
 
 
 def register_database_tuning(app: Flask) -> None:
@@ -87,10 +99,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from autograder.cli.service import APP_COMMANDS
+    from autograder.cli.service import APP_COMMANDS, MigrationCommands
 
     for command in APP_COMMANDS:
         app.cli.add_command(command)
+    # `flask --app autograder.app db ...`: Flask-Migrate's commands, loaded when one runs.
+    app.cli.add_command(MigrationCommands("db", help="Database schema (Flask-Migrate's commands)."))
 
 
 def register_template_helpers(app: Flask) -> None:

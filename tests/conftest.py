@@ -21,7 +21,7 @@ from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import Engine
 
-from autograder.app import create_app
+from autograder.app import create_app, enable_migrations
 from autograder.config import TestConfig
 from autograder.extensions import db
 from autograder.models import (
@@ -281,6 +281,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("template-db")
     path = folder / "template.sqlite3"
     app = create_app(make_config(folder, f"sqlite:///{path}"))
+    enable_migrations(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

@@ -91,3 +91,40 @@ def test_a_malformed_setting_is_a_readable_error(monkeypatch) -> None:
     assert result.exit_code != 0
     assert "AUTOGRADER_EMBEDDED_WORKERS must be a whole number" in result.output
     assert "Traceback" not in result.output
+
+
+SCHEMA_TOOLS = ("flask_migrate", "alembic", "mako")
+
+
+def test_only_the_schema_commands_load_alembic(tmp_path: Path) -> None:
+    # Flask-Migrate brings Alembic and Mako (and Mako's Pygments lexers): not into every web, worker and command process.
+    import os
+    import shutil
+
+    environment = {
+        **os.environ,
+        "AUTOGRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'schema.sqlite3'}",
+        "AUTOGRADER_SECRET_KEY": "schema-test",
+    }
+    probe = (
+        "import sys\nfrom autograder.app import create_app\ncreate_app()\n"
+        f"print(sorted(name for name in {SCHEMA_TOOLS!r} if name in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+    # Under `flask --app`, `db` is Flask-Migrate's whole group (its authoring commands too), loaded on use.
+    flask = shutil.which("flask", path=os.path.dirname(sys.executable))
+    assert flask is not None
+    for arguments, expected in ((["upgrade"], ""), (["current"], "(head)"), (["heads"], "(head)")):
+        result = subprocess.run(
+            [flask, "--app", "autograder.app:create_app", "db", *arguments],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr

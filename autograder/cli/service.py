@@ -33,6 +33,33 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+class MigrationCommands(click.Group):
+    """Flask-Migrate's `db` group, imported (with Alembic) only when `db` runs.
+
+    Registered on app.cli, for `flask --app autograder.app db ...`; `autograder db` is our own group.
+    The parsing, the group's options and every subcommand are Flask-Migrate's own.
+    """
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        from flask_migrate.cli import db
+
+        from autograder.app import enable_migrations
+
+        if has_app_context():
+            enable_migrations(current_app._get_current_object())  # type: ignore[attr-defined]
+        elif parent is not None:
+            enable_migrations(parent.ensure_object(ScriptInfo).load_app())
+        return db.make_context(info_name, args, parent=parent, **extra)
+
+
+def _enable_migrations() -> None:
+    from autograder.app import enable_migrations
+
+    enable_migrations(current_application())
+
+
 @click.group("db")
 def db_group() -> None:
     """Database schema (Alembic migrations)."""
@@ -45,6 +72,7 @@ def db_upgrade(revision: str) -> None:
     """Create or upgrade the database schema to REVISION (default: the latest migration)."""
     from flask_migrate import upgrade
 
+    _enable_migrations()
     # The default SQLite file lives in the instance folder, which a fresh clone does not have.
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
     upgrade(revision=revision)
@@ -58,6 +86,7 @@ def db_downgrade(revision: str) -> None:
     """Revert the schema to REVISION (default: one migration back; "base" empties the database)."""
     from flask_migrate import downgrade
 
+    _enable_migrations()
     downgrade(revision=revision)
     click.echo(f"database downgraded to {revision}")
 
@@ -69,6 +98,7 @@ def db_current(verbose: bool) -> None:
     """Print the database's current migration revision."""
     from flask_migrate import current
 
+    _enable_migrations()
     current(verbose=verbose)
 
 
@@ -78,6 +108,7 @@ def db_check() -> None:
     """Exit 1 when the models differ from what the migrations build (a migration is missing)."""
     from flask_migrate import check
 
+    _enable_migrations()
     check()
     click.echo("the migrations match the models")
 

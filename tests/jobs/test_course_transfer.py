@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from autograder.app import create_app
+from autograder.app import create_app, enable_migrations
 from autograder.cli.service import export_course_command, import_course_command
 from autograder.extensions import db
 from autograder.models import (
@@ -113,6 +113,7 @@ def test_a_course_moves_from_sqlite_to_postgresql_with_the_same_gradebook(app, f
     assert document["format"] == "autograder-course" and len(document["submissions"]) == 4
 
     target = create_app(make_config(tmp_path, postgres_url))
+    enable_migrations(target)
     with target.app_context():
         from flask_migrate import upgrade
 

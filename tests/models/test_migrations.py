@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from autograder.app import create_app
+from autograder.app import create_app, enable_migrations
 from autograder.extensions import db
 
 def _differences(app) -> list:
@@ -19,8 +19,9 @@ def _differences(app) -> list:
 
 
 def _app_on(url: str, make_config, tmp_path):
-    config = make_config(tmp_path, url)
-    return create_app(config)
+    app = create_app(make_config(tmp_path, url))
+    enable_migrations(app)
+    return app
 
 
 @pytest.fixture

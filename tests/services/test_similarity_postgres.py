@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from autograder.app import create_app
+from autograder.app import create_app, enable_migrations
 from autograder import config
 from autograder.extensions import db
 from autograder.models import (
@@ -29,6 +29,7 @@ def postgres_app(tmp_path, postgres_url) -> Iterator:
     from flask_migrate import upgrade
 
     app = create_app(config.TestConfig(tmp_path, postgres_url))
+    enable_migrations(app)
     try:
         with app.app_context():
             upgrade()
