@@ -45,12 +45,7 @@ class MigrationCommands(click.Group):
     ) -> click.Context:
         from flask_migrate.cli import db
 
-        from autograder.app import enable_migrations
-
-        if has_app_context():
-            enable_migrations(current_app._get_current_object())  # type: ignore[attr-defined]
-        elif parent is not None:
-            enable_migrations(parent.ensure_object(ScriptInfo).load_app())
+        _enable_migrations()  # the parent's context is the current one here
         return db.make_context(info_name, args, parent=parent, **extra)
 
 
